@@ -1,0 +1,3 @@
+// engine/: public surface. Other folders import the engine only through this file.
+export * from './contract.ts';
+export { engineVersion, engineImage } from './version.ts';

@@ -1,0 +1,2 @@
+// operator/: public surface. Other folders import it only through this file.
+export {};

@@ -1,0 +1,2 @@
+// plugins/: public surface. Other folders import it only through this file.
+export {};

@@ -1,0 +1,2 @@
+// registry-index/: public surface. Other folders import it only through this file.
+export {};
