@@ -1,0 +1,53 @@
+// step.publish: publish a payload (default: the pipeline's Current data) to a topic.
+// Target: the named `broker`, else the app's first message broker, else the engine event bus.
+import {
+  ConfigValueError, MessageBrokerCap, type ConfigMap, type MessageBroker, type PipelineContext, type Step,
+  type StepBuildContext, type StepResult, type StepSpec, type TypeSchema,
+} from '../../engine/index.ts';
+import { ConfigReader } from '../support/index.ts';
+
+export const publishStepSchema: TypeSchema = {
+  description: 'Publish a message to a topic on a broker (or the engine event bus)',
+  configFields: [
+    { key: 'topic', type: 'string', required: true, description: 'Topic (templates allowed)' },
+    { key: 'broker', type: 'string', description: 'Broker module name; default the first broker, else the engine event bus' },
+    { key: 'payload', type: 'map', description: 'Message body (templates allowed); default all of Current' },
+  ],
+  outputs: [
+    { key: 'published', type: 'boolean' },
+    { key: 'topic', type: 'string' },
+  ],
+};
+
+export function createPublishStep(spec: StepSpec, ctx: StepBuildContext): Step {
+  const c = new ConfigReader(spec.config);
+  const topic = ctx.templates.compile(c.requiredString('topic'), ['topic']);
+  const brokerName = c.string('broker');
+  const payload = c.has('payload') ? ctx.templates.compile(c.raw('payload'), ['payload']) : undefined;
+  if (brokerName && !ctx.services.has(brokerName)) {
+    throw new ConfigValueError(`broker "${brokerName}" is not a module of this app`, {
+      path: ['broker'],
+      hint: 'name a messaging.broker module, or remove broker to use the first broker found',
+    });
+  }
+
+  function target(): MessageBroker | undefined {
+    if (!brokerName) return ctx.services.find(MessageBrokerCap);
+    const svc = ctx.services.get(brokerName);
+    if (!MessageBrokerCap.is(svc)) throw new Error(`publish step "${spec.name}": service "${brokerName}" is not a message broker`);
+    return svc;
+  }
+
+  return {
+    name: spec.name,
+    type: spec.type,
+    async execute(pc: PipelineContext): Promise<StepResult> {
+      const resolvedTopic = String(topic.resolve(pc));
+      const body = (payload ? payload.resolve(pc) : pc.current) as ConfigMap | string;
+      const broker = target();
+      if (broker) await broker.publish(resolvedTopic, body);
+      else ctx.events.emit(resolvedTopic, typeof body === 'string' ? { message: body } : body);
+      return { output: { published: true, topic: resolvedTopic } };
+    },
+  };
+}
