@@ -1,0 +1,72 @@
+// The one SQLite connection type behind storage.sqlite and database.workflow: better-sqlite3,
+// opened lazily on first use (so modules can be inited in any order), closed on stop.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ConfigMap, SqlDatabase } from '../../engine/index.ts';
+import { bindValues, toSqlitePlaceholders } from './sql-params.ts';
+
+export const MEMORY = ':memory:';
+
+export class SqliteDatabase implements SqlDatabase {
+  private db?: Database.Database;
+
+  constructor(readonly path: string, private readonly opts: { walMode?: boolean; busyTimeoutMs?: number } = {}) {}
+
+  /** The open connection (opening it, creating parent directories, on first use). */
+  connection(): Database.Database {
+    if (this.db) return this.db;
+    if (this.path !== MEMORY) mkdirSync(dirname(this.path), { recursive: true });
+    const db = new Database(this.path);
+    try {
+      db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 5000}`);
+      if (this.opts.walMode !== false && this.path !== MEMORY) db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    return db;
+  }
+
+  query(sql: string, params: unknown[] = []): ConfigMap[] {
+    const text = toSqlitePlaceholders(sql);
+    const stmt = this.connection().prepare(text.sql);
+    const bound = bindValues(text, params);
+    if (!stmt.reader) {
+      stmt.run(...bound);
+      return [];
+    }
+    return stmt.all(...bound) as ConfigMap[];
+  }
+
+  exec(sql: string, params: unknown[] = []): { affectedRows: number; lastId: number | bigint | null } {
+    const text = toSqlitePlaceholders(sql);
+    const info = this.connection().prepare(text.sql).run(...bindValues(text, params));
+    return { affectedRows: info.changes, lastId: info.changes > 0 ? info.lastInsertRowid : null };
+  }
+
+  /** Run several statements (migrations); no parameters. */
+  execScript(sql: string): void {
+    this.connection().exec(sql);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.connection().transaction(fn)();
+  }
+
+  ping(): boolean {
+    try {
+      this.connection().prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
