@@ -1,5 +1,5 @@
-// A test-only plugin with one step type, `test.record`, that remembers what each run saw. Lets a
-// test assert "the subscriber pipeline ran with this data" without depending on other plugins.
+// A test-only plugin: `test.record` remembers what each run saw, `test.fail` throws its `message`.
+// Lets a test assert "the subscriber pipeline ran with this data" without depending on other plugins.
 import type { ConfigMap, EnginePlugin } from '../../engine/index.ts';
 
 export interface Recorder {
@@ -29,6 +29,13 @@ export function createRecorder(): Recorder {
             waiters = [];
             for (const w of pending) w(run);
             return { output: { recorded: true } };
+          },
+        }),
+        'test.fail': (spec) => ({
+          name: spec.name,
+          type: spec.type,
+          async execute() {
+            throw new Error(String(spec.config.message ?? 'test.fail'));
           },
         }),
       },
