@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { crdFileName, workflowAppCrd, workflowAppCrdYaml } from './crd.ts';
+import { validateWorkflowAppObject, pointerToFieldPath, type SchemaNode } from './schema.ts';
+
+const crdPath = new URL(`../../crds/${crdFileName}`, import.meta.url).pathname;
+
+test('crds/ is generated from schema/workflowapp.schema.json (fails when they drift)', () => {
+  const onDisk = readFileSync(crdPath, 'utf8');
+  assert.ok(
+    onDisk === workflowAppCrdYaml(),
+    `crds/${crdFileName} is out of date with schema/workflowapp.schema.json; regenerate it with\n` +
+      `  npm run -s wfctl -- operator crds > crds/${crdFileName}`,
+  );
+});
+
+/** Walks a structural schema and reports nodes Kubernetes would reject. */
+function structuralProblems(node: SchemaNode, path: string, inJunctor = false): string[] {
+  const out: string[] = [];
+  if ('$ref' in node) out.push(`${path}: $ref`);
+  if ('const' in node) out.push(`${path}: const`);
+  if (node.additionalProperties === false) out.push(`${path}: additionalProperties false`);
+  if (node.properties && node.additionalProperties) out.push(`${path}: properties and additionalProperties`);
+  const intOrString = node['x-kubernetes-int-or-string'] === true;
+  const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
+  if (!inJunctor && !intOrString && node.type === undefined && !preserve) out.push(`${path}: no type`);
+  if (inJunctor && !intOrString && ('type' in node) && path.includes('oneOf')) out.push(`${path}: type inside oneOf`);
+  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, SchemaNode>)) out.push(...structuralProblems(v, `${path}.${k}`));
+  if (node.items) out.push(...structuralProblems(node.items as SchemaNode, `${path}[]`));
+  if (typeof node.additionalProperties === 'object') out.push(...structuralProblems(node.additionalProperties as SchemaNode, `${path}{}`));
+  for (const j of ['oneOf', 'anyOf', 'allOf'] as const) {
+    for (const [i, v] of ((node[j] ?? []) as SchemaNode[]).entries()) out.push(...structuralProblems(v, `${path}.${j}[${i}]`, true));
+  }
+  return out;
+}
+
+test('the generated openAPIV3Schema is structural', () => {
+  const crd = workflowAppCrd() as { spec: { versions: Array<{ schema: { openAPIV3Schema: SchemaNode } }> } };
+  assert.deepEqual(structuralProblems(crd.spec.versions[0]!.schema.openAPIV3Schema, 'openAPIV3Schema'), []);
+});
+
+test('the CRD serves status and scale subresources, short name wfa and the printer columns', () => {
+  const crd = workflowAppCrd() as any;
+  const v = crd.spec.versions[0];
+  assert.deepEqual(crd.spec.names.shortNames, ['wfa']);
+  assert.deepEqual(v.subresources.status, {});
+  assert.equal(v.subresources.scale.specReplicasPath, '.spec.replicas');
+  assert.deepEqual(
+    v.additionalPrinterColumns.filter((c: any) => !c.priority).map((c: any) => c.name),
+    ['Ready', 'Replicas', 'Available', 'Phase', 'Age'],
+  );
+});
+
+const good = {
+  apiVersion: 'workflow.gocodealone.com/v1alpha1',
+  kind: 'WorkflowApp',
+  metadata: { name: 'demo' },
+  spec: {
+    config: 'modules: []\n',
+    replicas: 2,
+    plugins: [{ name: 'messaging', version: '^1.0.0' }],
+    resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: 1 } },
+    strategy: { type: 'Canary', canary: { steps: [{ weight: 20, pauseSeconds: 5 }, { weight: 100 }] } },
+    service: { type: 'LoadBalancer', ports: [{ name: 'http', port: 8080, targetPort: 'http' }] },
+  },
+};
+
+test('the schema accepts a full WorkflowApp', () => {
+  assert.deepEqual(validateWorkflowAppObject(good), []);
+});
+
+test('the schema rejects bad specs with field paths', () => {
+  const bad = structuredClone(good) as any;
+  bad.spec.replicas = -1;
+  bad.spec.strategy.type = 'Sideways';
+  bad.spec.resources.limits.cpu = 'lots';
+  bad.spec.extra = true;
+  const problems = validateWorkflowAppObject(bad);
+  const byPath = new Map(problems.map((p) => [pointerToFieldPath(p.pointer), p.message]));
+  assert.match(byPath.get('spec.replicas') ?? '', />= 0/);
+  assert.match(byPath.get('spec.strategy.type') ?? '', /RollingUpdate/);
+  assert.match(byPath.get('spec.resources.limits.cpu') ?? '', /pattern/);
+  assert.match(byPath.get('spec') ?? '', /unknown field "extra"/);
+});
+
+test('exactly one of config and configMapRef', () => {
+  const both = structuredClone(good) as any;
+  both.spec.configMapRef = { name: 'x' };
+  assert.deepEqual(validateWorkflowAppObject(both), [{ pointer: '/spec', message: 'set exactly one of spec.config (inline YAML) and spec.configMapRef' }]);
+  const neither = structuredClone(good) as any;
+  delete neither.spec.config;
+  assert.equal(validateWorkflowAppObject(neither)[0]?.message, 'set exactly one of spec.config (inline YAML) and spec.configMapRef');
+});
