@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from './clock.ts';
+import { DefaultControllerRateLimiter, ExponentialBackoff, TokenBucket } from './rate-limiter.ts';
+import { WorkQueue } from './work-queue.ts';
+
+function queue(clock = new ManualClock()) {
+  return { clock, q: new WorkQueue<string>(clock, new DefaultControllerRateLimiter(clock)) };
+}
+
+test('a key waits in the queue once, however often it is added', async () => {
+  const { q } = queue();
+  q.add('a');
+  q.add('b');
+  q.add('a');
+  assert.equal(q.len(), 2);
+  assert.equal(await q.get(), 'a');
+  assert.equal(await q.get(), 'b');
+});
+
+test('a key being processed is not handed out again until done, then comes back once', async () => {
+  const { q } = queue();
+  q.add('a');
+  const key = await q.get();
+  q.add('a');
+  q.add('a');
+  assert.equal(q.len(), 0, 'held back while a worker has it');
+  q.done(key!);
+  assert.equal(q.len(), 1);
+  assert.equal(await q.get(), 'a');
+  q.done('a');
+  assert.equal(q.pending(), 0);
+});
+
+test('get waits for an add; shutDown releases waiters with undefined', async () => {
+  const { q } = queue();
+  const waiting = q.get();
+  q.add('x');
+  assert.equal(await waiting, 'x');
+  const again = q.get();
+  q.shutDown();
+  assert.equal(await again, undefined);
+  q.add('y');
+  assert.equal(await q.get(), undefined);
+});
+
+test('addAfter delays, and the earliest pending delay wins', async () => {
+  const { q, clock } = queue();
+  q.addAfter('a', 1000);
+  q.addAfter('a', 5000);
+  q.addAfter('a', 200);
+  clock.advance(199);
+  assert.equal(q.len(), 0);
+  clock.advance(1);
+  assert.equal(q.len(), 1);
+  clock.advance(10_000);
+  assert.equal(q.len(), 1, 'the later timers were replaced, not added');
+});
+
+test('per-key exponential backoff from 5 ms to 1000 s; forget resets it', () => {
+  const b = new ExponentialBackoff<string>();
+  const delays = Array.from({ length: 20 }, () => b.when('k'));
+  assert.deepEqual(delays.slice(0, 4), [5, 10, 20, 40]);
+  assert.equal(delays[19], 1_000_000);
+  assert.equal(b.when('other'), 5, 'keys back off independently');
+  b.forget('k');
+  assert.equal(b.when('k'), 5);
+});
+
+test('the token bucket allows a burst of 100 then 10 per second', () => {
+  const clock = new ManualClock();
+  const bucket = new TokenBucket(10, 100, clock);
+  for (let i = 0; i < 100; i++) assert.equal(bucket.reserve(), 0);
+  assert.equal(bucket.reserve(), 100);
+  assert.equal(bucket.reserve(), 200);
+  clock.advance(1000);
+  assert.equal(bucket.reserve(), 0, 'refilled at 10 qps');
+});
+
+test('addRateLimited backs a failing key off and counts retries', async () => {
+  const { q, clock } = queue();
+  q.addRateLimited('a');
+  q.addRateLimited('a');
+  assert.equal(q.retries('a'), 2);
+  clock.advance(5);
+  assert.equal(q.len(), 1);
+  const k = await q.get();
+  q.done(k!);
+  q.forget('a');
+  assert.equal(q.retries('a'), 0);
+});
