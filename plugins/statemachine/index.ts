@@ -31,4 +31,4 @@ export { StateTracker, type TrackedState } from './state-tracker.ts';
 export { StateConnector } from './state-connector.ts';
 export { StateMachineEngineCap, StateTrackerCap, StateConnectorCap } from './capabilities.ts';
 export { parseDefinitions, type StateMachineDefinition } from './definition.ts';
-export { asClientError } from './transition-errors.ts';
+export { asClientError, transitionErrorStatus } from './transition-errors.ts';

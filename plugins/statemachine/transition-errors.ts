@@ -11,8 +11,12 @@ const STATUS: Record<TransitionError['code'], number> = {
 
 /**
  * Transition failures are the caller's problem (unknown instance, wrong state), so over HTTP they
- * become client errors (404/409/...) instead of upstream's 500.
+ * become client errors (404/409/...) instead of upstream's 500; anything else is a 500.
  */
+export function transitionErrorStatus(err: unknown): number {
+  return err instanceof TransitionError ? STATUS[err.code] : 500;
+}
+
 export function asClientError(err: unknown): unknown {
   return err instanceof TransitionError ? new ValidationError(err.message, STATUS[err.code]) : err;
 }

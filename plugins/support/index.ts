@@ -5,3 +5,4 @@ export { parseGoDuration, formatGoDuration } from './duration.ts';
 export { writeJson, readBody, readJson, requestPath, BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, type JsonBody } from './http-json.ts';
 export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
+export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';

@@ -2,6 +2,8 @@
 // without the engine's router, plus a small JSON client.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HttpHandler } from '../../engine/index.ts';
+import { matchPath, parseRouteKey } from '../support/index.ts';
 
 export interface TestServer {
   url: string;
@@ -65,4 +67,21 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Serve `routes` ("METHOD /path/{id}" -> handler module) like the engine's router would: the first
+ * matching pattern wins and its path parameters are passed on; anything else is 404.
+ */
+export function serveRoutes(routes: Record<string, HttpHandler>): Promise<TestServer> {
+  const table = Object.entries(routes).map(([key, handler]) => ({ ...parseRouteKey(key), handler }));
+  return serve(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    for (const route of table) {
+      if (route.method && route.method !== req.method) continue;
+      const params = matchPath(route.path, path);
+      if (params) return route.handler.handleHttp(req, res, params);
+    }
+    res.writeHead(404).end();
+  });
 }

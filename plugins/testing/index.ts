@@ -3,5 +3,5 @@
 export { TestApp, startTestApp, type TestAppOptions } from './test-app.ts';
 export { MapServiceRegistry } from './service-registry.ts';
 export { miniTemplates } from './mini-templates.ts';
-export { serve, requestJson, waitFor, type TestServer, type JsonResponse } from './http.ts';
+export { serve, serveRoutes, requestJson, waitFor, type TestServer, type JsonResponse } from './http.ts';
 export { createRecorder, type Recorder } from './recorder.ts';

@@ -1,0 +1,29 @@
+// plugins/api: api.handler (REST resources), api.command (route pipelines / delegate) and
+// data.transformer (UPSTREAM.md 2.2 "API").
+import type { EnginePlugin } from '../../engine/index.ts';
+import { manifestInfo } from '../support/index.ts';
+import manifest from './manifest.json' with { type: 'json' };
+import { apiHandlerSchema, createApiHandler } from './api-handler.ts';
+import { apiCommandSchema, createApiCommand } from './api-command.ts';
+import { createDataTransformer, dataTransformerSchema } from './data-transformer.ts';
+
+export const apiPlugin: EnginePlugin = {
+  manifest: manifestInfo(manifest),
+  modules: {
+    'api.handler': createApiHandler,
+    'api.command': createApiCommand,
+    'data.transformer': createDataTransformer,
+  },
+  moduleSchemas: {
+    'api.handler': apiHandlerSchema,
+    'api.command': apiCommandSchema,
+    'data.transformer': dataTransformerSchema,
+  },
+};
+
+export { ApiHandler } from './api-handler.ts';
+export { ApiCommandHandler, RoutePipelineTargetCap, type RoutePipelineTarget } from './api-command.ts';
+export { DataTransformer } from './data-transformer.ts';
+export { applyOperations, type TransformOperation } from './transform-ops.ts';
+export { readSeedFile, type SeedRecord } from './seed-file.ts';
+export type { RestResource } from './resource-store.ts';
