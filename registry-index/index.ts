@@ -1,2 +1,17 @@
 // registry-index/: public surface. Other folders import it only through this file.
-export {};
+//
+// The git-native plugin registry: one validator (rules), the index of a registry revision (full and
+// incremental), the published-version ledger (immutability), and the shells around them.
+export type { Problem, Severity } from './problem.ts';
+export { formatProblem, hasErrors, summarizeProblems } from './problem.ts';
+export type { Manifest, Download, PluginTier, PluginType } from './manifest.ts';
+export { validateManifestBytes, maxManifestBytes, type ManifestValidation } from './validate-manifest.ts';
+export { manifestSchemaPath } from './manifest-schema.ts';
+export { policyRules, legacyNameAliases, type ManifestContext } from './rules.ts';
+export { selectDownload, type DownloadChoice } from './download-selection.ts';
+export { summarize, type IndexSummary } from './summary.ts';
+export { readTarGz, unsafeEntryReason, writeTarGz, ArchiveError, type TarEntry } from './archive.ts';
+export { DirectoryTree, MemoryTree, diffListings, gitBlobOid, type RegistryTree, type TreeEntry, type TreeChange } from './tree.ts';
+export { GitCommitTree } from './git-tree.ts';
+export { buildIndex, updateIndex, type RegistryIndex, type PluginEntry, type VersionEntry, type Artifact } from './registry-index.ts';
+export { publishIndex, servedEntry, emptyPublishedState, versionKey, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';

@@ -1,0 +1,97 @@
+// A registry tree at one git commit, read in-process with isomorphic-git (no working tree needed).
+// Changed paths between two commits come from comparing tree ids top-down: a subtree whose id did not
+// change is skipped without being read, so a one-manifest commit in a 10,000-plugin registry reads a
+// handful of tree objects. No per-file history walks.
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import { indexedRoots, type RegistryTree, type TreeChange, type TreeEntry } from './tree.ts';
+
+export interface GitLocation {
+  /** The .git directory (or a bare repository). */
+  gitdir: string;
+  /** isomorphic-git's pack index cache; share one object across calls on the same repository. */
+  cache?: object;
+}
+
+interface GitTreeItem {
+  path: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+export class GitCommitTree implements RegistryTree {
+  readonly revision: string;
+  private readonly gitdir: string;
+  private readonly cache: object;
+
+  constructor(location: GitLocation, commit: string) {
+    this.gitdir = location.gitdir;
+    this.cache = location.cache ?? {};
+    this.revision = commit;
+  }
+
+  async list(): Promise<TreeEntry[]> {
+    const out: TreeEntry[] = [];
+    for (const root of await this.roots(this.revision)) await this.collect(root.oid, root.path, out);
+    return out;
+  }
+
+  async read(entry: TreeEntry): Promise<Uint8Array> {
+    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid: entry.oid, cache: this.cache });
+    return blob;
+  }
+
+  /** Paths under plugins/ and templates/ that differ between `from` and this tree's commit. */
+  async changesSince(from: string): Promise<TreeChange[]> {
+    const before = new Map((await this.roots(from)).map((r) => [r.path, r.oid]));
+    const after = new Map((await this.roots(this.revision)).map((r) => [r.path, r.oid]));
+    const changes: TreeChange[] = [];
+    for (const root of indexedRoots) await this.diff(root, before.get(root), after.get(root), changes);
+    return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async roots(commit: string): Promise<GitTreeItem[]> {
+    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
+    const items = await this.readTree(c.tree);
+    return items.filter((e) => e.type === 'tree' && (indexedRoots as readonly string[]).includes(e.path));
+  }
+
+  private async readTree(oid: string): Promise<GitTreeItem[]> {
+    const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return tree as GitTreeItem[];
+  }
+
+  private async collect(treeOid: string, prefix: string, out: TreeEntry[]): Promise<void> {
+    for (const item of await this.readTree(treeOid)) {
+      const path = `${prefix}/${item.path}`;
+      if (item.type === 'tree') await this.collect(item.oid, path, out);
+      else if (item.type === 'blob') out.push({ path, oid: item.oid });
+    }
+  }
+
+  private async diff(path: string, before: string | undefined, after: string | undefined, out: TreeChange[]): Promise<void> {
+    if (before === after) return;
+    const old = before ? await this.readTree(before) : [];
+    const now = after ? await this.readTree(after) : [];
+    const oldByName = new Map(old.map((e) => [e.path, e]));
+    for (const e of now) {
+      const was = oldByName.get(e.path);
+      oldByName.delete(e.path);
+      const child = `${path}/${e.path}`;
+      if (was && was.oid === e.oid && was.type === e.type) continue;
+      if (e.type === 'tree' || was?.type === 'tree') {
+        // A file replaced by a directory (or the reverse) is a delete plus adds.
+        if (was && was.type === 'blob') out.push({ path: child, before: was.oid });
+        await this.diff(child, was?.type === 'tree' ? was.oid : undefined, e.type === 'tree' ? e.oid : undefined, out);
+        if (e.type === 'blob') out.push({ path: child, ...(was?.type === 'blob' ? { before: was.oid } : {}), after: e.oid });
+      } else if (e.type === 'blob') {
+        out.push(was ? { path: child, before: was.oid, after: e.oid } : { path: child, after: e.oid });
+      }
+    }
+    for (const was of oldByName.values()) {
+      const child = `${path}/${was.path}`;
+      if (was.type === 'tree') await this.diff(child, was.oid, undefined, out);
+      else if (was.type === 'blob') out.push({ path: child, before: was.oid });
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsonSyntaxError, parseJson } from './json-source.ts';
+
+test('parses like JSON.parse and locates values, keys and missing members', () => {
+  const text = '{\n  "name": "x",\n  "downloads": [\n    {"os": "linux", "url": "u"}\n  ]\n}';
+  const doc = parseJson(text);
+  assert.deepEqual(doc.value, JSON.parse(text));
+  assert.deepEqual(doc.locate('/name'), { line: 2, column: 11 });
+  assert.deepEqual(doc.locate('/name', { key: true }), { line: 2, column: 3 });
+  assert.deepEqual(doc.locate('/downloads/0/url'), { line: 4, column: 28 });
+  // a pointer that does not exist falls back to the nearest ancestor
+  assert.deepEqual(doc.locate('/downloads/0/sha256'), { line: 4, column: 5 });
+  assert.deepEqual(doc.duplicateKeys, []);
+});
+
+test('reports duplicate keys with their position', () => {
+  const doc = parseJson('{"a": 1,\n "b": {"c": 1, "c": 2},\n "a": 3}');
+  assert.deepEqual(doc.duplicateKeys.map((d) => [d.pointer, d.position.line, d.position.column]), [['/b/c', 2, 16], ['/a', 3, 2]]);
+  assert.deepEqual(doc.value, { a: 3, b: { c: 2 } });
+});
+
+test('a key marker inside a string value does not hide or fake a duplicate', () => {
+  assert.deepEqual(parseJson('{"a": "x\\":y", "b": 1}').duplicateKeys, []);
+  assert.equal(parseJson('{"a": "x\\":y", "a": 1}').duplicateKeys.length, 1);
+});
+
+test('syntax errors say what and where', () => {
+  const cases: Array<[string, RegExp, number, number]> = [
+    ['{"a": 1,}', /trailing comma/, 1, 9],
+    ['{"a": 1\n "b": 2}', /missing ","/, 2, 2],
+    ["{'a': 1}", /double quotes/, 1, 2],
+    ['{"a": True}', /did you mean true|only JSON literals/, 1, 7],
+    ['{"a": "x', /unterminated string/, 1, 7],
+    ['', /empty/, 1, 1],
+    ['{"a": 01}', /leading zeros/, 1, 7],
+    ['{"a": 1} x', /after the end/, 1, 10],
+  ];
+  for (const [text, message, line, column] of cases) {
+    assert.throws(() => parseJson(text), (err: unknown) => {
+      assert.ok(err instanceof JsonSyntaxError, text);
+      assert.match(err.message, message, text);
+      assert.deepEqual(err.position, { line, column }, text);
+      return true;
+    });
+  }
+});
+
+test('a byte-order mark is accepted; __proto__ stays an ordinary key', () => {
+  assert.deepEqual(parseJson('\ufeff{"a": 1}').value, { a: 1 });
+  const v = parseJson('{"__proto__": {"x": 1}, "__proto__": 2}').value as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(v), Object.prototype);
+  assert.equal(v['__proto__'], 2);
+});

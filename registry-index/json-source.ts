@@ -1,0 +1,357 @@
+// A JSON parser that remembers where every value came from, so a validation failure deep inside a
+// manifest can be reported as file:line:column. JSON.parse cannot do that, and it also silently
+// keeps the last of two duplicate keys (a classic leftover of a bad merge), which this parser reports.
+//
+// Positions are stored as character offsets per JSON pointer; line/column are computed on demand.
+
+export interface SourcePosition {
+  /** 1-based line. */
+  line: number;
+  /** 1-based column, counted in UTF-16 code units like editors and tsc do. */
+  column: number;
+}
+
+export interface DuplicateKey {
+  /** Pointer of the member that appears more than once. */
+  pointer: string;
+  position: SourcePosition;
+}
+
+export interface JsonDocument {
+  readonly value: unknown;
+  readonly duplicateKeys: DuplicateKey[];
+  /**
+   * Position of the value at `pointer`, or of the nearest ancestor that exists (a "missing property"
+   * error points at the object that lacks it). `key: true` gives the member's key instead of its value.
+   */
+  locate(pointer: string, opts?: { key?: boolean }): SourcePosition;
+}
+
+export class JsonSyntaxError extends Error {
+  readonly position: SourcePosition;
+  constructor(message: string, position: SourcePosition) {
+    super(message);
+    this.name = 'JsonSyntaxError';
+    this.position = position;
+  }
+}
+
+/** Escape one reference token of a JSON pointer (RFC 6901). */
+export function escapePointerToken(token: string | number): string {
+  const s = String(token);
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
+}
+
+/**
+ * Parse JSON text. Syntax errors throw JsonSyntaxError with a position. Well-formed input takes the
+ * native JSON.parse path; the position-tracking parser (about 4x slower) runs only when a position is
+ * asked for or when duplicate keys are possible. A registry full of valid manifests parses at native speed.
+ */
+export function parseJson(text: string): JsonDocument {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The tracking parser either throws a located error or accepts what JSON.parse refused (a BOM).
+    return new Parser(text).parseDocument();
+  }
+  // Every key is followed by `":` in the text. If the text has exactly as many of those as the parsed
+  // value has keys, no key was repeated (a repeat would make the text count larger).
+  if (countKeyMarkers(text) !== countKeys(value)) return new Parser(text).parseDocument();
+  let tracked: JsonDocument | undefined;
+  return {
+    value,
+    duplicateKeys: [],
+    locate: (pointer, opts) => (tracked ??= new Parser(text).parseDocument()).locate(pointer, opts),
+  };
+}
+
+function countKeyMarkers(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    while (j >= 0) {
+      const c = text.charCodeAt(j);
+      if (c !== Ch.Space && c !== Ch.Newline && c !== Ch.Return && c !== Ch.Tab) break;
+      j--;
+    }
+    if (text.charCodeAt(j) === Ch.Quote) n++;
+  }
+  return n;
+}
+
+function countKeys(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const v of value) n += countKeys(v);
+    return n;
+  }
+  for (const k in value) n += 1 + countKeys((value as Record<string, unknown>)[k]);
+  return n;
+}
+
+const enum Ch {
+  Tab = 9, Newline = 10, Return = 13, Space = 32, Quote = 34, Plus = 43, Comma = 44, Minus = 45, Dot = 46,
+  Zero = 48, Nine = 57, Colon = 58, UpperE = 69, Backslash = 92, OpenBracket = 91, CloseBracket = 93,
+  LowerE = 101, OpenBrace = 123, CloseBrace = 125,
+}
+
+class Parser {
+  private pos = 0;
+  private readonly valueOffsets = new Map<string, number>();
+  private readonly keyOffsets = new Map<string, number>();
+  private readonly duplicates: Array<{ pointer: string; offset: number }> = [];
+  private lineStarts: number[] | undefined;
+
+  constructor(private readonly text: string) {}
+
+  parseDocument(): JsonDocument {
+    // A byte-order mark is legal at the start of a file on disk; skip it rather than fail.
+    if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1;
+    this.skipWhitespace();
+    if (this.pos >= this.text.length) this.fail('the file is empty; expected a JSON object');
+    const value = this.parseValue('');
+    this.skipWhitespace();
+    if (this.pos < this.text.length) this.fail(`unexpected ${this.describeHere()} after the end of the JSON value`);
+    const duplicateKeys = this.duplicates.map((d) => ({ pointer: d.pointer, position: this.positionAt(d.offset) }));
+    return {
+      value,
+      duplicateKeys,
+      locate: (pointer, opts) => this.positionAt(this.offsetOf(pointer, opts?.key === true)),
+    };
+  }
+
+  private offsetOf(pointer: string, key: boolean): number {
+    let p = pointer;
+    for (;;) {
+      const hit = key && p === pointer ? this.keyOffsets.get(p) ?? this.valueOffsets.get(p) : this.valueOffsets.get(p);
+      if (hit !== undefined) return hit;
+      if (p === '') return 0;
+      p = p.slice(0, p.lastIndexOf('/'));
+    }
+  }
+
+  private positionAt(offset: number): SourcePosition {
+    if (!this.lineStarts) {
+      const starts = [0];
+      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === Ch.Newline) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  }
+
+  private fail(message: string, offset = this.pos): never {
+    throw new JsonSyntaxError(message, this.positionAt(Math.min(offset, this.text.length)));
+  }
+
+  private describeHere(): string {
+    if (this.pos >= this.text.length) return 'end of file';
+    const ch = this.text[this.pos]!;
+    return /\s/.test(ch) ? `character U+${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : `"${ch}"`;
+  }
+
+  private skipWhitespace(): void {
+    const t = this.text;
+    let i = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c === Ch.Space || c === Ch.Newline || c === Ch.Return || c === Ch.Tab) i++;
+      else break;
+    }
+    this.pos = i;
+  }
+
+  private parseValue(pointer: string): unknown {
+    this.valueOffsets.set(pointer, this.pos);
+    const c = this.text.charCodeAt(this.pos);
+    switch (c) {
+      case Ch.OpenBrace: return this.parseObject(pointer);
+      case Ch.OpenBracket: return this.parseArray(pointer);
+      case Ch.Quote: return this.parseString();
+      case 116: return this.parseLiteral('true', true);
+      case 102: return this.parseLiteral('false', false);
+      case 110: return this.parseLiteral('null', null);
+      default:
+        if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) return this.parseNumber();
+        if (c === 39) this.fail('strings must use double quotes (") in JSON, not single quotes');
+        if (Number.isNaN(c)) this.fail('unexpected end of file; expected a value');
+        if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+          const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos, this.pos + 32))![0];
+          this.fail(`unexpected word "${word}"; strings need double quotes, and the only JSON literals are true, false and null`);
+        }
+        return this.fail(`unexpected ${this.describeHere()}; expected a value (object, array, string, number, true, false or null)`);
+    }
+  }
+
+  private parseObject(pointer: string): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    this.pos++; // {
+    this.skipWhitespace();
+    if (this.text.charCodeAt(this.pos) === Ch.CloseBrace) {
+      this.pos++;
+      return obj;
+    }
+    for (;;) {
+      if (this.text.charCodeAt(this.pos) !== Ch.Quote) {
+        if (this.text.charCodeAt(this.pos) === Ch.CloseBrace) this.fail('trailing comma before "}" is not allowed in JSON');
+        this.fail(`expected a property name in double quotes, found ${this.describeHere()}`);
+      }
+      const keyOffset = this.pos;
+      const key = this.parseString();
+      const child = `${pointer}/${escapePointerToken(key)}`;
+      if (seen.has(key)) this.duplicates.push({ pointer: child, offset: keyOffset });
+      seen.add(key);
+      this.keyOffsets.set(child, keyOffset);
+      this.skipWhitespace();
+      if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.fail(`expected ":" after property name "${key}", found ${this.describeHere()}`);
+      this.pos++;
+      this.skipWhitespace();
+      const value = this.parseValue(child);
+      // defineProperty keeps "__proto__" an ordinary key, as JSON.parse does
+      if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+      else obj[key] = value;
+      this.skipWhitespace();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === Ch.Comma) {
+        this.pos++;
+        this.skipWhitespace();
+        continue;
+      }
+      if (c === Ch.CloseBrace) {
+        this.pos++;
+        return obj;
+      }
+      if (c === Ch.Quote) this.fail('missing "," between object members');
+      this.fail(Number.isNaN(c) ? 'unexpected end of file; an object is not closed with "}"' : `expected "," or "}" after a property value, found ${this.describeHere()}`);
+    }
+  }
+
+  private parseArray(pointer: string): unknown[] {
+    const arr: unknown[] = [];
+    this.pos++; // [
+    this.skipWhitespace();
+    if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) {
+      this.pos++;
+      return arr;
+    }
+    for (;;) {
+      if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) this.fail('trailing comma before "]" is not allowed in JSON');
+      arr.push(this.parseValue(`${pointer}/${arr.length}`));
+      this.skipWhitespace();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === Ch.Comma) {
+        this.pos++;
+        this.skipWhitespace();
+        continue;
+      }
+      if (c === Ch.CloseBracket) {
+        this.pos++;
+        return arr;
+      }
+      this.fail(Number.isNaN(c) ? 'unexpected end of file; an array is not closed with "]"' : `expected "," or "]" after an array element, found ${this.describeHere()}`);
+    }
+  }
+
+  private parseString(): string {
+    const t = this.text;
+    const start = ++this.pos; // opening quote
+    // Fast path: no escapes.
+    let i = start;
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c === Ch.Quote) {
+        this.pos = i + 1;
+        return t.slice(start, i);
+      }
+      if (c === Ch.Backslash) break;
+      if (c < 0x20 || Number.isNaN(c)) {
+        if (Number.isNaN(c) || c === Ch.Newline) this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
+        this.fail('control characters must be escaped inside JSON strings', i);
+      }
+      i++;
+    }
+    let out = t.slice(start, i);
+    for (;;) {
+      const c = t.charCodeAt(i);
+      if (c === Ch.Quote) {
+        this.pos = i + 1;
+        return out;
+      }
+      if (Number.isNaN(c) || c === Ch.Newline) this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
+      if (c < 0x20) this.fail('control characters must be escaped inside JSON strings', i);
+      if (c !== Ch.Backslash) {
+        out += t[i];
+        i++;
+        continue;
+      }
+      const e = t[i + 1];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          const hex = t.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape; expected four hex digits', i);
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 4;
+          break;
+        }
+        default:
+          this.fail(`invalid escape "\\${e ?? ''}" in string`, i);
+      }
+      i += 2;
+    }
+  }
+
+  private parseNumber(): number {
+    const t = this.text;
+    const start = this.pos;
+    let i = start;
+    if (t.charCodeAt(i) === Ch.Minus) i++;
+    const digitsStart = i;
+    while (t.charCodeAt(i) >= Ch.Zero && t.charCodeAt(i) <= Ch.Nine) i++;
+    if (i === digitsStart) this.fail('invalid number: expected a digit', i);
+    if (t.charCodeAt(digitsStart) === Ch.Zero && i - digitsStart > 1) this.fail('invalid number: leading zeros are not allowed', start);
+    if (t.charCodeAt(i) === Ch.Dot) {
+      i++;
+      const f = i;
+      while (t.charCodeAt(i) >= Ch.Zero && t.charCodeAt(i) <= Ch.Nine) i++;
+      if (i === f) this.fail('invalid number: expected a digit after "."', i);
+    }
+    const e = t.charCodeAt(i);
+    if (e === Ch.LowerE || e === Ch.UpperE) {
+      i++;
+      const s = t.charCodeAt(i);
+      if (s === Ch.Plus || s === Ch.Minus) i++;
+      const f = i;
+      while (t.charCodeAt(i) >= Ch.Zero && t.charCodeAt(i) <= Ch.Nine) i++;
+      if (i === f) this.fail('invalid number: expected a digit in the exponent', i);
+    }
+    this.pos = i;
+    return Number(t.slice(start, i));
+  }
+
+  private parseLiteral<T>(word: string, value: T): T {
+    if (this.text.startsWith(word, this.pos)) {
+      this.pos += word.length;
+      return value;
+    }
+    const found = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos, this.pos + 32))?.[0] ?? '';
+    return this.fail(`unexpected word "${found}"; did you mean ${word}? (JSON literals are lower-case)`);
+  }
+}

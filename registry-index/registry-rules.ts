@@ -1,0 +1,171 @@
+// Rules that look at more than one file: a plugin assembled from manifest.json, its version files and
+// its stored archives; and the whole registry (unique names, template references). Per-file rules
+// live in rules.ts; both are part of the one validator.
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { ArchiveError, readTarGz, unsafeEntryReason } from './archive.ts';
+import { parseJson } from './json-source.ts';
+import type { Manifest } from './manifest.ts';
+import type { Problem } from './problem.ts';
+import type { ArchiveFacts, Artifact, BuildContext, ManifestFileRecord, PluginEntry, PluginFileRecord, TemplateRecord, VersionEntry } from './registry-index.ts';
+import { compareVersionsDescending } from './version-order.ts';
+import { closestMatch } from './suggest.ts';
+import { summarize } from './summary.ts';
+import type { RegistryTree } from './tree.ts';
+
+export interface PluginCheck {
+  entry?: PluginEntry;
+  problems: Problem[];
+}
+
+export async function checkPlugin(id: string, group: ReadonlyMap<string, PluginFileRecord>, ctx: Required<BuildContext>): Promise<PluginCheck> {
+  const problems: Problem[] = [];
+  const manifestPath = `plugins/${id}/manifest.json`;
+  const main = group.get(manifestPath);
+  const versionFiles = [...group.values()].filter((r): r is ManifestFileRecord => r.kind === 'version');
+  if (!main || main.kind !== 'manifest') {
+    const first = versionFiles[0] ?? [...group.values()][0]!;
+    problems.push(at(first.path, 1, 1, '', 'missing-manifest', `plugins/${id}/ has no manifest.json`, `add plugins/${id}/manifest.json describing the current version, or remove the directory`));
+    return { problems };
+  }
+  if (!main.manifest) return { problems }; // its own problems are reported with the file
+
+  const locate = (record: ManifestFileRecord, pointer: string) => locateInFile(ctx.tree, record, pointer);
+  const current = await versionEntry(id, main, main.manifest, group, ctx, problems);
+  const versions: VersionEntry[] = [current];
+  for (const record of versionFiles) {
+    const m = record.manifest;
+    if (!m) continue;
+    if (m.name !== main.manifest.name) {
+      problems.push(at(record.path, ...(await locate(record, '/name')), '/name', 'version-name-mismatch', `name "${m.name}" differs from "${main.manifest.name}" in ${manifestPath}`, 'every version of a plugin carries the same name'));
+      continue;
+    }
+    if (m.version === main.manifest.version) {
+      problems.push(at(record.path, ...(await locate(record, '/version')), '/version', 'duplicate-version', `version ${m.version} is also the current version in ${manifestPath}`, `delete ${record.path}, or bump "version" in manifest.json`));
+      continue;
+    }
+    versions.push(await versionEntry(id, record, m, group, ctx, problems));
+  }
+  versions.sort((a, b) => compareVersionsDescending(a.version, b.version));
+  return { entry: { id, current, versions, summary: summarize(id, main.manifest) }, problems };
+}
+
+async function versionEntry(
+  id: string,
+  record: ManifestFileRecord,
+  manifest: Manifest,
+  group: ReadonlyMap<string, PluginFileRecord>,
+  ctx: Required<BuildContext>,
+  problems: Problem[],
+): Promise<VersionEntry> {
+  const artifacts: Artifact[] = [];
+  for (const [i, d] of (manifest.downloads ?? []).entries()) {
+    const artifact: Artifact = { os: d.os, arch: d.arch, url: d.url, ...(d.sha256 ? { sha256: d.sha256 } : {}) };
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(d.url)) {
+      const stored = await storedArchive(id, record, i, d.url, d.sha256, group, ctx, problems);
+      if (stored) artifact.stored = stored;
+    }
+    artifacts.push(artifact);
+  }
+  return { version: manifest.version, file: record.path, manifest, artifacts, ...(manifest.yanked ? { yanked: manifest.yanked } : {}) };
+}
+
+/** Check an archive kept in the registry repo (relative download URL): present, pinned, matching, safe. */
+async function storedArchive(
+  id: string,
+  record: ManifestFileRecord,
+  index: number,
+  url: string,
+  sha256: string | undefined,
+  group: ReadonlyMap<string, PluginFileRecord>,
+  ctx: Required<BuildContext>,
+  problems: Problem[],
+): Promise<Artifact['stored']> {
+  const path = posix.join(`plugins/${id}`, url);
+  const pointer = `/downloads/${index}`;
+  const report = async (ptr: string, rule: string, message: string, hint: string) =>
+    problems.push(at(record.path, ...(await locateInFile(ctx.tree, record, ptr)), ptr, rule, message, hint));
+  const asset = group.get(path);
+  if (!asset || asset.kind !== 'asset') {
+    await report(`${pointer}/url`, 'download-archive-missing', `downloads[${index}] names ${path}, which is not in the repository`, `commit the archive at ${path}, or use an https URL`);
+    return undefined;
+  }
+  let facts = ctx.archiveFacts.get(asset.oid);
+  if (!facts) {
+    facts = inspectArchive(await ctx.tree.read(asset));
+    ctx.archiveFacts.set(asset.oid, facts);
+  }
+  if (!sha256) {
+    await report(pointer, 'download-sha256-required', `downloads[${index}] is stored in the repository but has no sha256`, `add "sha256": "${facts.sha256}"`);
+  } else if (sha256 !== facts.sha256) {
+    await report(`${pointer}/sha256`, 'download-sha256-mismatch', `sha256 of downloads[${index}] does not match ${path} (the file hashes to ${facts.sha256})`, 'commit the archive the manifest describes, or correct the sha256 in a new version');
+  }
+  if (facts.unsafe) {
+    await report(`${pointer}/url`, 'archive-entry-unsafe', `archive ${path} ${facts.unsafe}`, 'rebuild the archive with relative paths and only regular files and directories (e.g. `tar -czf x.tar.gz -C build .`)');
+  }
+  return { path, oid: asset.oid, size: facts.size };
+}
+
+export function inspectArchive(bytes: Uint8Array): ArchiveFacts {
+  const facts: ArchiveFacts = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
+  try {
+    for (const entry of readTarGz(bytes)) {
+      const reason = unsafeEntryReason(entry);
+      if (reason) return { ...facts, unsafe: `has an entry "${entry.path}" that ${reason}` };
+    }
+  } catch (err) {
+    if (!(err instanceof ArchiveError)) throw err;
+    return { ...facts, unsafe: `is not a readable .tar.gz archive: ${err.message}` };
+  }
+  return facts;
+}
+
+/** Whole-registry rules over the assembled plugins: unique names, template references. */
+export async function checkRegistry(
+  plugins: ReadonlyMap<string, PluginEntry>,
+  files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>,
+  templates: ReadonlyMap<string, TemplateRecord>,
+  tree: RegistryTree,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const owner = new Map<string, string>();
+  for (const entry of plugins.values()) {
+    for (const key of new Set([entry.id, entry.current.manifest.name])) {
+      const first = owner.get(key);
+      if (first === undefined) {
+        owner.set(key, entry.id);
+        continue;
+      }
+      const record = files.get(entry.id)!.get(entry.current.file) as ManifestFileRecord;
+      problems.push(at(record.path, ...(await locateInFile(tree, record, '/name')), '/name', 'duplicate-name', `plugin name "${key}" is already taken by plugins/${first}/`, 'every plugin needs a name of its own; rename this one (directory and "name")'));
+    }
+  }
+  const known = [...owner.keys()];
+  for (const t of templates.values()) {
+    for (const ref of t.references) {
+      if (owner.has(ref.name)) continue;
+      const guess = closestMatch(ref.name, known);
+      problems.push(at(t.path, ref.line, ref.column, ref.jsonPointer, 'template-plugin-reference', `template requires plugin "${ref.name}", which is not in the registry`, guess ? `did you mean "${guess}"?` : 'use a plugin directory name or manifest name from plugins/'));
+    }
+  }
+  return problems;
+}
+
+const positionCache = new Map<string, [number, number]>();
+
+/** Line/column of a pointer in a file that validated earlier; re-reads it (rare: only for problems). */
+async function locateInFile(tree: RegistryTree, record: ManifestFileRecord, pointer: string): Promise<[number, number]> {
+  const key = `${record.oid}\0${pointer}`;
+  let pos = positionCache.get(key);
+  if (!pos) {
+    const { line, column } = parseJson(Buffer.from(await tree.read(record)).toString('utf8')).locate(pointer);
+    pos = [line, column];
+    if (positionCache.size > 10_000) positionCache.clear();
+    positionCache.set(key, pos);
+  }
+  return pos;
+}
+
+function at(file: string, line: number, column: number, jsonPointer: string, rule: string, message: string, hint: string): Problem {
+  return { file, line, column, jsonPointer, rule, message, hint, severity: 'error' };
+}

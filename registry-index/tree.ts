@@ -1,0 +1,111 @@
+// A registry tree is "the files of the registry at one revision": a git commit (read with
+// isomorphic-git, or with system git inside a pre-receive hook), a directory on disk, or an in-memory
+// map (tests, the PR checker). The index builder only sees this interface.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface TreeEntry {
+  /** Repository-relative path with forward slashes. */
+  path: string;
+  /** Git blob id of the content (computed from the bytes for trees that are not git). */
+  oid: string;
+}
+
+export interface TreeChange {
+  path: string;
+  /** Blob id before the change; absent when the file was added. */
+  before?: string;
+  /** Blob id after the change; absent when the file was deleted. */
+  after?: string;
+}
+
+export interface RegistryTree {
+  /** Commit id, or a label such as "working tree" for a directory. */
+  readonly revision: string;
+  /** Every file under plugins/ and templates/. */
+  list(): Promise<TreeEntry[]>;
+  read(entry: TreeEntry): Promise<Uint8Array>;
+}
+
+/** The top-level folders a registry index reads. */
+export const indexedRoots = ['plugins', 'templates'] as const;
+
+/** The git blob id of some bytes, so files from disk and from git compare equal. */
+export function gitBlobOid(bytes: Uint8Array): string {
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
+}
+
+/** Changes that turn the `before` listing into the `after` listing, sorted by path. */
+export function diffListings(before: readonly TreeEntry[], after: readonly TreeEntry[]): TreeChange[] {
+  const old = new Map(before.map((e) => [e.path, e.oid]));
+  const changes: TreeChange[] = [];
+  for (const e of after) {
+    const was = old.get(e.path);
+    if (was !== e.oid) changes.push(was === undefined ? { path: e.path, after: e.oid } : { path: e.path, before: was, after: e.oid });
+    old.delete(e.path);
+  }
+  for (const [path, oid] of old) changes.push({ path, before: oid });
+  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A checked-out registry directory (what `wfctl registry validate DIR` reads). */
+export class DirectoryTree implements RegistryTree {
+  readonly revision: string;
+  private readonly bytes = new Map<string, Uint8Array>();
+
+  constructor(private readonly root: string, revision = 'working tree') {
+    this.revision = revision;
+  }
+
+  async list(): Promise<TreeEntry[]> {
+    const out: TreeEntry[] = [];
+    for (const top of indexedRoots) {
+      let entries;
+      try {
+        entries = await readdir(join(this.root, top), { recursive: true, withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      for (const e of entries) {
+        if (!e.isFile()) continue;
+        const rel = `${top}/${join(e.parentPath, e.name).slice(join(this.root, top).length + 1).split('\\').join('/')}`;
+        if (rel.split('/').some((s) => s.startsWith('.'))) continue; // editor swap files, .DS_Store
+        // The oid needs the bytes; keep them so the build does not read each file twice.
+        const bytes = await readFile(join(this.root, rel));
+        this.bytes.set(rel, bytes);
+        out.push({ path: rel, oid: gitBlobOid(bytes) });
+      }
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async read(entry: TreeEntry): Promise<Uint8Array> {
+    const cached = this.bytes.get(entry.path);
+    if (cached) {
+      this.bytes.delete(entry.path);
+      return cached;
+    }
+    return readFile(join(this.root, entry.path));
+  }
+}
+
+/** Files held in memory: tests, and the PR checker's "base index plus the files of a pull request". */
+export class MemoryTree implements RegistryTree {
+  private readonly files: Map<string, Uint8Array>;
+  constructor(files: Record<string, string | Uint8Array> | Map<string, Uint8Array>, readonly revision = 'memory') {
+    this.files = files instanceof Map ? files : new Map(Object.entries(files).map(([p, c]) => [p, typeof c === 'string' ? Buffer.from(c) : c]));
+  }
+  async list(): Promise<TreeEntry[]> {
+    return [...this.files]
+      .filter(([p]) => indexedRoots.some((r) => p.startsWith(`${r}/`)))
+      .map(([path, bytes]) => ({ path, oid: gitBlobOid(bytes) }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+  async read(entry: TreeEntry): Promise<Uint8Array> {
+    const b = this.files.get(entry.path);
+    if (!b) throw new Error(`${entry.path}: no such file in the in-memory tree`);
+    return b;
+  }
+}
