@@ -17,9 +17,8 @@ import {
   StateConnectorCap, StateMachineEngineCap, TransitionError, transitionErrorStatus, type StateMachineEngine,
   type WorkflowInstance,
 } from '../statemachine/index.ts';
-import { ConfigReader, isPlainObject, readJson, requestPath, resolveFrom, writeJson } from '../support/index.ts';
+import { ConfigReader, isPlainObject, readJson, readSeedFile, requestPath, resolveFrom, writeJson } from '../support/index.ts';
 import { ResourceStore, type RestResource } from './resource-store.ts';
-import { readSeedFile } from './seed-file.ts';
 
 export const apiHandlerSchema: TypeSchema = {
   description: 'Generic REST resource with optional state machine per resource and write-through persistence',

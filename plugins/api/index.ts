@@ -25,5 +25,4 @@ export { ApiHandler } from './api-handler.ts';
 export { ApiCommandHandler, RoutePipelineTargetCap, type RoutePipelineTarget } from './api-command.ts';
 export { DataTransformer } from './data-transformer.ts';
 export { applyOperations, type TransformOperation } from './transform-ops.ts';
-export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export type { RestResource } from './resource-store.ts';

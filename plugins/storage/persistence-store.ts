@@ -39,6 +39,7 @@ export interface PersistenceStore {
   deleteWorkflowInstance(id: string): void;
   saveUser(user: UserRecord): void;
   loadUsers(): UserRecord[];
+  deleteUser(id: string): void;
 }
 
 export const PersistenceStoreCap = defineCapability<PersistenceStore>(
@@ -184,6 +185,10 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
        ON CONFLICT(id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash, metadata = excluded.metadata`,
       [u.id, u.email, u.name, u.passwordHash, JSON.stringify(u.metadata ?? {}), u.createdAt],
     );
+  }
+
+  deleteUser(id: string): void {
+    this.database().exec('DELETE FROM users WHERE id = ?', [id]);
   }
 
   loadUsers(): UserRecord[] {

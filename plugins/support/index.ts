@@ -6,3 +6,4 @@ export { writeJson, readBody, readJson, requestPath, BodyTooLargeError, DEFAULT_
 export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
+export { readSeedFile, type SeedRecord } from './seed-file.ts';

@@ -2,7 +2,7 @@
 // upstream writes them, or of plain objects (their `id` field, if any, is the id).
 import { readFile } from 'node:fs/promises';
 import type { ConfigMap } from '../../engine/index.ts';
-import { isPlainObject } from '../support/index.ts';
+import { isPlainObject } from './config-reader.ts';
 
 export interface SeedRecord {
   id?: string;
