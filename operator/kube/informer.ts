@@ -1,0 +1,140 @@
+// A list-watch cache that keeps itself alive. client-node's ListWatch resumes from the last
+// resourceVersion and relists after 410 Gone, but on any other error (API server restart, network
+// reset) it fires `error` and stops for good; this wrapper restarts it with backoff (1 s doubling
+// to 30 s) and asks the server to end each watch after a few minutes, so a silently dead (half-open)
+// connection cannot freeze the cache. It also indexes objects by controller owner uid.
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../queue/clock.ts';
+import { toKubeError } from './errors.ts';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+export type InformerHandler<T> = (obj: T, event: InformerEvent) => void;
+
+export interface InformerOptions<T extends KubernetesObject> {
+  /** For logs: "workflowapps", "deployments", ... */
+  name: string;
+  /** Collection path, e.g. /apis/apps/v1/namespaces/shop/deployments or /apis/apps/v1/deployments. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector?: string;
+  /** Server-side watch timeout; the watch then resumes from its resourceVersion. */
+  watchTimeoutSeconds?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly lw: ListWatch<T>;
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly byOwner = new Map<string, Map<string, T>>();
+  private readonly ownerOf = new Map<string, string>();
+  private readonly clock: Clock;
+  private stopped = true;
+  private listedOnce = false;
+  private backoffMs = 1000;
+  private restartTimer: unknown;
+  /** Restarts after errors: visible in metrics and tests. */
+  restarts = 0;
+  lastError: Error | undefined;
+
+  constructor(kc: KubeConfig, private readonly opts: InformerOptions<T>) {
+    this.clock = opts.clock ?? systemClock;
+    const timeout = opts.watchTimeoutSeconds ?? 300;
+    // ListWatch adds its own query parameters to the path's URL; ours ride along.
+    const watchPath = `${opts.path}?timeoutSeconds=${timeout}&allowWatchBookmarks=true`;
+    const list = async () => {
+      const result = await opts.list();
+      this.listedOnce = true;
+      this.backoffMs = 1000;
+      return result;
+    };
+    this.lw = new ListWatch<T>(watchPath, new Watch(kc), list, false, opts.labelSelector);
+    this.lw.on('add', (o) => this.emit(o, 'add'));
+    this.lw.on('update', (o) => this.emit(o, 'update'));
+    this.lw.on('delete', (o) => this.emit(o, 'delete'));
+    this.lw.on('error', (err) => this.onError(err));
+  }
+
+  on(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  /** Lists, starts watching, and resolves once the cache holds a full list (retrying until then). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    while (!this.stopped) {
+      await this.lw.start();
+      if (this.listedOnce) return;
+      await new Promise((r) => this.clock.setTimeout(() => r(undefined), this.nextBackoff()));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) this.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.lw.stop();
+  }
+
+  get synced(): boolean {
+    return this.listedOnce;
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.lw.get(name, namespace);
+  }
+
+  list(namespace?: string): ReadonlyArray<T> {
+    return this.lw.list(namespace);
+  }
+
+  /** Objects whose controller ownerReference points at `uid`. */
+  ownedBy(uid: string): T[] {
+    return [...(this.byOwner.get(uid)?.values() ?? [])];
+  }
+
+  private emit(obj: T, event: InformerEvent): void {
+    this.backoffMs = 1000; // events flow again: the next failure starts its backoff afresh
+    this.index(obj, event);
+    for (const h of this.handlers) h(obj, event);
+  }
+
+  private index(obj: T, event: InformerEvent): void {
+    const key = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+    const previous = this.ownerOf.get(key);
+    if (previous !== undefined) {
+      const objs = this.byOwner.get(previous);
+      if (objs?.delete(key) && objs.size === 0) this.byOwner.delete(previous);
+      this.ownerOf.delete(key);
+    }
+    if (event === 'delete') return;
+    const owner = obj.metadata?.ownerReferences?.find((r) => r.controller);
+    if (!owner) return;
+    let objs = this.byOwner.get(owner.uid);
+    if (!objs) this.byOwner.set(owner.uid, (objs = new Map()));
+    objs.set(key, obj);
+    this.ownerOf.set(key, owner.uid);
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return; // stop() aborts the watch, which reports an AbortError
+    this.lastError = toKubeError(`watch ${this.opts.name}`, err) as Error;
+    if (!this.listedOnce) return; // start() is still retrying the first list itself
+    const delay = this.nextBackoff();
+    this.opts.logger?.warn({ informer: this.opts.name, err: this.lastError.message, retryInMs: delay }, 'watch failed; restarting');
+    if (this.restartTimer !== undefined) return;
+    this.restartTimer = this.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.restarts++;
+      void this.lw.start();
+    }, delay);
+  }
+
+  private nextBackoff(): number {
+    const d = this.backoffMs;
+    this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+    return d;
+  }
+}
