@@ -17,8 +17,9 @@ export interface PublishedVersion {
   artifacts: Artifact[];
   /** The descriptive manifest as last seen in the tree. */
   manifest: Manifest;
-  /** Revision where this version first appeared. */
+  /** Revision where this version first appeared, and when the registry first saw it. */
   firstRevision: string;
+  publishedAt: string;
 }
 
 export interface Refusal {
@@ -48,7 +49,7 @@ export function versionKey(id: string, version: string): string {
  * Record the versions of `index` in the ledger. `ids` limits the work to plugins that changed
  * (incremental sync); without it every plugin is checked.
  */
-export async function publishIndex(state: PublishedState, index: RegistryIndex, tree: RegistryTree, ids?: Iterable<string>): Promise<PublishedState> {
+export async function publishIndex(state: PublishedState, index: RegistryIndex, tree: RegistryTree, ids?: Iterable<string>, now = new Date()): Promise<PublishedState> {
   const ledger = new Map(state.ledger);
   const refusals = new Map(state.refusals);
   for (const id of ids ?? index.plugins.keys()) {
@@ -59,7 +60,7 @@ export async function publishIndex(state: PublishedState, index: RegistryIndex, 
       const key = versionKey(id, v.version);
       const published = ledger.get(key);
       if (!published) {
-        ledger.set(key, { id, version: v.version, artifacts: v.artifacts, manifest: v.manifest, firstRevision: index.revision });
+        ledger.set(key, { id, version: v.version, artifacts: v.artifacts, manifest: v.manifest, firstRevision: index.revision, publishedAt: now.toISOString() });
         continue;
       }
       const verdict = compareArtifacts(published.artifacts, v.artifacts);

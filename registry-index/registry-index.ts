@@ -148,6 +148,19 @@ export async function updateIndex(prev: RegistryIndex, tree: RegistryTree, chang
   return assemble(tree.revision, files, templates, new Map(prev.plugins), new Map(prev.pluginProblems), touched, { tree, ...ctx });
 }
 
+/**
+ * Rebuild an index from stored file records (a restart): no manifest is read or parsed again; only
+ * stored archives whose facts are not cached are read from the tree.
+ */
+export async function restoreIndex(
+  tree: RegistryTree,
+  files: Map<string, Map<string, PluginFileRecord>>,
+  templates: Map<string, TemplateRecord>,
+  ctx: Omit<BuildContext, 'tree'> = {},
+): Promise<RegistryIndex> {
+  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), { tree, ...ctx });
+}
+
 type Place =
   | { kind: 'manifest'; pluginId: string }
   | { kind: 'version'; pluginId: string; fileVersion: string }

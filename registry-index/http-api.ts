@@ -1,0 +1,301 @@
+// The registry's HTTP API (express 5): thin handlers over the catalog of the served snapshot.
+//
+//   GET  /api/v1/plugins?q=&tier=&type=&category=&page=&perPage=   ranked search (array; X-Total-Count, Link)
+//   GET  /api/v1/plugins/{name}                                     plugin document (versions, dist-tags)
+//   GET  /api/v1/plugins/{name}/versions[?range=]                   version strings, newest first
+//   GET  /api/v1/plugins/{name}/resolve?range=^1.2[&os=&arch=]      range -> exact version + sha256
+//   GET  /api/v1/plugins/{name}/versions/{version}                  the version's manifest (immutable)
+//   GET  /api/v1/plugins/{name}/versions/{version}/download?os=&arch=   archive bytes or a redirect, sha256 in headers
+//   GET  /api/v1/sync   POST /api/v1/sync (push hook)               sync status / trigger
+//   GET  /v1/index.json, /v1/plugins/{name}/{manifest,versions,latest}.json (and the same at /)  upstream static layout
+//   GET  /healthz /readyz /metrics
+import express, { type NextFunction, type Request, type Response } from 'express';
+import semver from 'semver';
+import type { Logger } from 'pino';
+import { RegistryCatalog, type VersionInfo } from './catalog.ts';
+import { selectDownload } from './download-selection.ts';
+import { GitCommitTree } from './git-tree.ts';
+import { ResponseCache, immutableCache, jsonResponse, noCache, sendCached, type CachedResponse } from './http-cache.ts';
+import type { RegistryMetrics } from './metrics.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { Artifact, PluginEntry } from './registry-index.ts';
+import type { RegistrySync } from './sync.ts';
+import { pushedBranch, verifyWebhook } from './webhook.ts';
+
+export interface RegistryApiOptions {
+  sync: RegistrySync;
+  logger: Logger;
+  metrics: RegistryMetrics;
+  rateLimiter?: RateLimiter;
+  /** HMAC secret for POST /api/v1/sync; without it any POST triggers a sync. */
+  webhookSecret?: string;
+  /** Public base URL used in absolute links (archives stored in the repository); default: from the request. */
+  publicUrl?: string;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+export function createRegistryApp(opts: RegistryApiOptions): express.Express {
+  const { sync, metrics } = opts;
+  const cache = new ResponseCache();
+  let catalog: RegistryCatalog | undefined;
+  const currentCatalog = (): RegistryCatalog => {
+    const snapshot = sync.current();
+    if (!snapshot) throw new HttpError(503, 'the registry index is not loaded yet', 'retry in a few seconds; GET /api/v1/sync shows the sync state');
+    if (catalog?.generation !== snapshot.generation) {
+      catalog = new RegistryCatalog(snapshot);
+      cache.clear();
+    }
+    return catalog;
+  };
+  const cached = (req: Request, res: Response, make: (c: RegistryCatalog) => CachedResponse) => {
+    const c = currentCatalog();
+    sendCached(req, res, cache.get(`${baseUrl(req, opts.publicUrl)} ${req.originalUrl}`, () => make(c)));
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => metrics.observeRequest(req.route?.path ?? 'unmatched', req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    next();
+  });
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => void res.status(sync.current() ? 200 : 503).json({ ready: !!sync.current() }));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
+  if (opts.rateLimiter) {
+    const limiter = opts.rateLimiter;
+    app.use((req, res, next) => {
+      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (wait === 0) return next();
+      res.setHeader('Retry-After', String(wait));
+      sendError(res, new HttpError(429, 'too many requests', `slow down; retry after ${wait} s`));
+    });
+  }
+
+  app.get('/api/v1/sync', (_req, res) => {
+    res.setHeader('Cache-Control', noCache);
+    res.json(sync.status());
+  });
+  app.post('/api/v1/sync', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifyWebhook(opts.webhookSecret, req.headers, body);
+    if (!verdict.ok) throw new HttpError(verdict.status, verdict.error, verdict.hint);
+    const event = req.get('x-github-event') ?? req.get('x-gitea-event') ?? req.get('x-forgejo-event') ?? 'push';
+    if (event === 'ping') return void res.json({ ok: true, event: 'ping' });
+    if (event !== 'push') return void res.status(202).json({ accepted: false, reason: `event "${event}" does not trigger a sync` });
+    const branch = pushedBranch(body);
+    if (branch && branch !== sync.status().branch) return void res.status(202).json({ accepted: false, reason: `push to ${branch}, the registry follows ${sync.status().branch}` });
+    const running = sync.trigger('push hook');
+    if (req.query.wait === undefined) return void res.status(202).json({ accepted: true });
+    res.json({ accepted: true, result: await running });
+  });
+
+  app.get('/api/v1/plugins', (req, res) => {
+    const page = positiveInt(req.query.page, 1, 'page');
+    const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
+    cached(req, res, (c) => {
+      const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
+      const items = hits.slice((page - 1) * perPage, page * perPage).map((h) => ({ ...h.summary, score: h.score }));
+      const headers: Record<string, string> = { 'X-Total-Count': String(hits.length) };
+      if (page * perPage < hits.length) {
+        const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));
+        next.searchParams.set('page', String(page + 1));
+        headers.Link = `<${next.href}>; rel="next"`;
+      }
+      return jsonResponse(items, { headers });
+    });
+  });
+
+  app.get('/api/v1/plugins/:name', (req, res) => {
+    cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const latest = c.latest(entry);
+      return jsonResponse({
+        name: entry.id,
+        manifestName: entry.current.manifest.name,
+        revision: c.revision,
+        distTags: latest ? { latest: latest.version } : {},
+        summary: entry.summary,
+        versions: c.versions(entry).map((v) => versionSummary(req, opts.publicUrl, entry, v)),
+      });
+    });
+  });
+
+  app.get('/api/v1/plugins/:name/versions', (req, res) => {
+    cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const range = str(req.query.range);
+      let list = c.versions(entry);
+      if (range) list = list.filter((v) => !v.yanked && satisfies(v.version, range));
+      return jsonResponse(list.map((v) => v.version));
+    });
+  });
+
+  app.get('/api/v1/plugins/:name/resolve', (req, res) => {
+    cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const range = str(req.query.range) ?? '';
+      const v = c.resolve(entry, range);
+      if (!v) throw new HttpError(404, `no version of ${entry.id} satisfies "${range}"`, `available: ${c.versions(entry).filter((x) => !x.yanked).map((x) => x.version).join(', ') || 'none'}`);
+      const downloads = v.artifacts.map((a) => artifactDoc(req, opts.publicUrl, entry, v.version, a));
+      const os = str(req.query.os);
+      const arch = str(req.query.arch);
+      const picked = os && arch ? pick(entry, v, os, arch) : undefined;
+      return jsonResponse({
+        name: entry.id, range, version: v.version, ...(v.yanked ? { yanked: v.yanked } : {}),
+        ...(picked ? { artifact: artifactDoc(req, opts.publicUrl, entry, v.version, picked) } : {}),
+        downloads, manifest: c.version(entry, v.version)!.manifest,
+      });
+    });
+  });
+
+  app.get('/api/v1/plugins/:name/versions/:version', (req, res) => {
+    cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const v = version(c, entry, req.params.version as string);
+      return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, v), { cacheControl: immutableCache, headers: v.yanked ? { 'X-Yanked': v.yanked.reason } : {} });
+    });
+  });
+
+  app.get('/api/v1/plugins/:name/versions/:version/download', async (req, res) => {
+    const c = currentCatalog();
+    const entry = plugin(c, req.params.name as string);
+    const v = version(c, entry, req.params.version as string);
+    const os = str(req.query.os);
+    const arch = str(req.query.arch);
+    let artifact: Artifact | undefined;
+    if (os && arch) artifact = pick(entry, v, os, arch);
+    else if (v.artifacts.length === 1) artifact = v.artifacts[0];
+    else throw new HttpError(400, `${entry.id}@${v.version} has ${v.artifacts.length} archives; say which with ?os=&arch=`, `platforms: ${platforms(v) || 'none'}`);
+    if (!artifact) throw new HttpError(404, `${entry.id}@${v.version} has no archive`, 'this plugin publishes no downloads');
+    if (artifact.sha256) {
+      res.setHeader('X-Checksum-Sha256', artifact.sha256);
+      res.setHeader('Digest', `sha-256=${Buffer.from(artifact.sha256, 'hex').toString('base64')}`);
+    }
+    res.setHeader('Cache-Control', immutableCache);
+    if (!artifact.stored) {
+      res.redirect(302, artifact.url);
+      return;
+    }
+    const bytes = await new GitCommitTree(sync.source, c.revision).read({ path: artifact.stored.path, oid: artifact.stored.oid });
+    res.setHeader('Content-Type', 'application/gzip');
+    res.setHeader('Content-Disposition', `attachment; filename="${entry.id}-${v.version}-${artifact.os}-${artifact.arch}.tar.gz"`);
+    res.setHeader('ETag', `"${artifact.sha256 ?? artifact.stored.oid}"`);
+    res.end(Buffer.from(bytes));
+  });
+
+  // Upstream static layout, at / and /v1/.
+  for (const prefix of ['', '/v1']) {
+    app.get(`${prefix}/index.json`, (req, res) => cached(req, res, (c) => jsonResponse(c.staticIndex())));
+    app.get(`${prefix}/plugins/:name/manifest.json`, (req, res) => cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, c.version(entry, entry.current.version)!));
+    }));
+    app.get(`${prefix}/plugins/:name/versions.json`, (req, res) => cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const doc = c.staticVersions(entry);
+      for (const v of doc.versions) (v as { downloads: Array<{ url: string }> }).downloads.forEach((d) => (d.url = absolute(req, opts.publicUrl, entry.id, String(v.version), d as never)));
+      return jsonResponse(doc);
+    }));
+    app.get(`${prefix}/plugins/:name/latest.json`, (req, res) => cached(req, res, (c) => {
+      const entry = plugin(c, req.params.name as string);
+      const latest = c.staticVersions(entry).versions.find((v) => !v.prerelease);
+      if (!latest) throw new HttpError(404, `${entry.id} has no stable version`, 'see versions.json');
+      return jsonResponse(latest);
+    }));
+  }
+
+  app.use((req, _res, next) => next(new HttpError(404, `no such endpoint: ${req.method} ${req.path}`, 'see docs/registry.md for the API')));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) return sendError(res, err);
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.status && e.status >= 400 && e.status < 500) return sendError(res, new HttpError(e.status, e.message ?? 'bad request'));
+    opts.logger.error({ err }, 'request failed');
+    sendError(res, new HttpError(500, 'internal error', 'the server log has details'));
+  });
+  return app;
+}
+
+function sendError(res: Response, err: HttpError): void {
+  if (res.headersSent) return void res.end();
+  res.status(err.status).setHeader('Cache-Control', noCache).json({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+}
+
+function plugin(c: RegistryCatalog, name: string): PluginEntry {
+  const entry = c.lookup(name);
+  if (!entry) throw new HttpError(404, `plugin "${name}" not found`, 'search with GET /api/v1/plugins?q=');
+  return entry;
+}
+
+function version(c: RegistryCatalog, entry: PluginEntry, v: string): VersionInfo {
+  const found = c.version(entry, v);
+  if (!found) throw new HttpError(404, `${entry.id} has no version ${v}`, `available: ${c.versions(entry).map((x) => x.version).join(', ')}`);
+  return found;
+}
+
+function pick(entry: PluginEntry, v: VersionInfo, os: string, arch: string): Artifact {
+  const choice = selectDownload(v.manifest, entry.id, os, arch);
+  if (!choice.ok) {
+    throw new HttpError(404, choice.reason === 'none' ? `${entry.id}@${v.version} has no archive for ${os}/${arch}` : `${entry.id}@${v.version} has several archives for ${os}/${arch}`, `platforms: ${platforms(v) || 'none'}`);
+  }
+  return v.artifacts.find((a) => a.os === os && a.arch === arch && a.url === choice.download.url)!;
+}
+
+function platforms(v: VersionInfo): string {
+  return [...new Set(v.artifacts.map((a) => `${a.os}/${a.arch}`))].join(', ');
+}
+
+function versionSummary(req: Request, publicUrl: string | undefined, entry: PluginEntry, v: VersionInfo) {
+  return {
+    version: v.version, prerelease: v.prerelease, inTree: v.inTree, publishedAt: v.publishedAt,
+    ...(v.yanked ? { yanked: v.yanked } : {}), ...(v.refused ? { refusedChange: true } : {}),
+    downloads: v.artifacts.map((a) => artifactDoc(req, publicUrl, entry, v.version, a)),
+  };
+}
+
+function artifactDoc(req: Request, publicUrl: string | undefined, entry: PluginEntry, version: string, a: Artifact) {
+  return { os: a.os, arch: a.arch, url: absolute(req, publicUrl, entry.id, version, a), sha256: a.sha256 ?? null, ...(a.stored ? { size: a.stored.size } : {}) };
+}
+
+function withAbsoluteUrls(req: Request, publicUrl: string | undefined, entry: PluginEntry, v: VersionInfo) {
+  if (!v.artifacts.some((a) => a.stored)) return v.manifest;
+  return { ...v.manifest, downloads: v.artifacts.map((a) => ({ os: a.os, arch: a.arch, url: absolute(req, publicUrl, entry.id, v.version, a), ...(a.sha256 ? { sha256: a.sha256 } : {}) })) };
+}
+
+/** Archives stored in the repository are served by this API; their manifest URL is relative. */
+function absolute(req: Request, publicUrl: string | undefined, id: string, version: string, a: Pick<Artifact, 'os' | 'arch' | 'url'> & { stored?: unknown }): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(a.url)) return a.url;
+  return `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}/download?os=${a.os}&arch=${a.arch}`;
+}
+
+function baseUrl(req: Request, publicUrl: string | undefined): string {
+  return (publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`).replace(/\/$/, '');
+}
+
+function satisfies(v: string, range: string): boolean {
+  if (semver.validRange(range) === null) throw new HttpError(400, `"${range}" is not a valid semver range`, 'use e.g. ^1.2, ~1.4.0, >=2.0.0 <3');
+  return semver.satisfies(v, range);
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function positiveInt(v: unknown, fallback: number, name: string): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new HttpError(400, `${name} must be a positive integer, got "${String(v)}"`);
+  return n;
+}
+

@@ -1,0 +1,76 @@
+// Pre-serialised JSON responses: each document is serialised, hashed (ETag) and gzipped once per
+// served revision, then answered from memory. Revalidation (If-None-Match) costs no serialisation.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+
+export interface CachedResponse {
+  status: number;
+  body: Buffer;
+  gzip?: Buffer;
+  etag: string;
+  cacheControl: string;
+  headers?: Record<string, string>;
+}
+
+/** Documents that never change once published (version manifests): cache forever. */
+export const immutableCache = 'public, max-age=31536000, immutable';
+/** Lists, search and `latest` move with the branch: short-lived, revalidate with the ETag. */
+export const shortCache = 'public, max-age=30';
+export const noCache = 'no-store';
+
+const gzipThreshold = 1024;
+
+export function jsonResponse(value: unknown, opts: { status?: number; cacheControl?: string; headers?: Record<string, string> } = {}): CachedResponse {
+  const body = Buffer.from(JSON.stringify(value));
+  return {
+    status: opts.status ?? 200,
+    body,
+    ...(body.length >= gzipThreshold ? { gzip: gzipSync(body, { level: 6 }) } : {}),
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    cacheControl: opts.cacheControl ?? shortCache,
+    ...(opts.headers ? { headers: opts.headers } : {}),
+  };
+}
+
+export function sendCached(req: IncomingMessage, res: ServerResponse, r: CachedResponse): void {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', r.cacheControl);
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (r.headers) for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  if (r.status === 200) {
+    res.setHeader('ETag', r.etag);
+    const inm = req.headers['if-none-match'];
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === r.etag)) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+  }
+  res.statusCode = r.status;
+  const wantsGzip = r.gzip !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const body = wantsGzip ? r.gzip! : r.body;
+  if (wantsGzip) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', body.length);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** A size-bounded map that forgets the oldest entries; cleared whenever the served revision changes. */
+export class ResponseCache {
+  private readonly entries = new Map<string, CachedResponse>();
+  constructor(private readonly limit = 10_000) {}
+
+  get(key: string, make: () => CachedResponse): CachedResponse {
+    let r = this.entries.get(key);
+    if (!r) {
+      r = make();
+      if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key, r);
+    }
+    return r;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

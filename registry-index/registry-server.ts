@@ -1,0 +1,80 @@
+// The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
+// all-in-one platform) or by `wfctl registry serve`.
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { openSource } from './git-source.ts';
+import { createRegistryApp } from './http-api.ts';
+import { IndexStore } from './index-store.ts';
+import { RegistryMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { RegistrySync, type SyncResult } from './sync.ts';
+
+export interface RegistryServerOptions {
+  /** Registry repository: a local path (working clone or bare) or an http(s) URL. */
+  repo: string;
+  branch?: string;
+  /** Where the index store and the clone of a remote repository live. Required for persistence. */
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  /** node-cron schedule for background syncs (default every minute); null disables the schedule. */
+  schedule?: string | null;
+  webhookSecret?: string;
+  /** Requests per second per client; 0 or undefined disables rate limiting. */
+  rateLimit?: number;
+  /** Token for reading a remote repository. */
+  token?: string;
+  publicUrl?: string;
+  logger?: Logger;
+}
+
+export interface RegistryServer {
+  url: string;
+  port: number;
+  sync: RegistrySync;
+  /** The first sync's result (the server is already serving a restored index, if there was one). */
+  initialSync: Promise<SyncResult>;
+  close(): Promise<void>;
+}
+
+export async function startRegistryServer(opts: RegistryServerOptions): Promise<RegistryServer> {
+  const logger = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'registry' });
+  const cacheDir = opts.dataDir ?? join(process.cwd(), '.wfctl', 'registry');
+  mkdirSync(cacheDir, { recursive: true });
+  const store = opts.dataDir ? new IndexStore(join(opts.dataDir, 'index.db')) : undefined;
+  const metrics = new RegistryMetrics();
+  const source = openSource(opts.repo, { branch: opts.branch, cacheDir, token: opts.token });
+  const sync = new RegistrySync({ source, store, logger, onSwap: (s) => metrics.observeSnapshot(s), onResult: (r) => metrics.observeSync(r) });
+  await sync.restore();
+  const app = createRegistryApp({
+    sync, logger, metrics, webhookSecret: opts.webhookSecret, publicUrl: opts.publicUrl,
+    ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+  const initialSync = sync.trigger('startup');
+  if (opts.schedule !== null) sync.start(opts.schedule ?? '* * * * *');
+  logger.info({ url, repo: source.description, branch: source.branch }, 'registry server listening');
+  return {
+    url,
+    port,
+    sync,
+    initialSync,
+    async close() {
+      sync.stop();
+      await sync.idle();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store?.close();
+    },
+  };
+}
