@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HttpHandler } from '../../engine/index.ts';
+import { requestJson, serve, serveRoutes, startTestApp, TestApp } from '../testing/index.ts';
+import { licensePlugin, LicenseValidator } from './index.ts';
+
+const HOUR = 3_600_000;
+
+test('offline mode synthesises a starter license and serves it over GET only', async (t) => {
+  const app = await startTestApp({
+    plugins: [licensePlugin],
+    config: { modules: [{ name: 'license', type: 'license.validator', config: { server_url: '', license_key: '$WF_TEST_NO_SUCH_VAR', cache_ttl: '1h' } }] },
+  });
+  const server = await serveRoutes({ 'GET /license': app.services.get<HttpHandler>('license')!, 'POST /license': app.services.get<HttpHandler>('license')! });
+  t.after(async () => {
+    await server.close();
+    await app.stop();
+  });
+  assert.equal(app.services.get('license-validator'), app.services.get('license'));
+  const got = await requestJson(`${server.url}/license`);
+  assert.equal(got.status, 200);
+  assert.equal(got.json.valid, true);
+  assert.deepEqual([got.json.license.tier, got.json.license.organization, got.json.license.max_workflows, got.json.license.max_plugins], ['starter', 'local', 3, 5]);
+  assert.ok(Date.parse(got.json.license.expires_at) > Date.now() + 360 * 24 * HOUR);
+  assert.ok(Date.parse(got.json.cached_until) > Date.now());
+  assert.equal((await requestJson(`${server.url}/license`, { method: 'POST' })).status, 405);
+});
+
+test('bad durations are located config errors', async () => {
+  const app = new TestApp({ plugins: [licensePlugin], config: { modules: [{ name: 'l', type: 'license.validator', config: { grace_period: 'three days' } }] } });
+  await assert.rejects(app.build(), (err: { path: unknown[] }) => err.path[0] === 'grace_period');
+  await app.stop();
+});
+
+test('remote validation: the documented protocol, cache TTL, grace period, then expiry of grace', async (t) => {
+  let up = true;
+  const calls: unknown[] = [];
+  const server = await serve(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    calls.push({ method: req.method, url: req.url, body: JSON.parse(body) });
+    if (!up) {
+      res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"error":"maintenance"}');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({
+      valid: true,
+      license: { key: 'K-1', tier: 'enterprise', organization: 'acme', expires_at: '2030-01-01T00:00:00Z', max_workflows: 50, max_plugins: 99, features: ['premium-x'] },
+    }));
+  });
+  t.after(() => server.close());
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const app = new TestApp({ plugins: [licensePlugin] });
+  t.after(() => app.stop());
+  const v = new LicenseValidator('lic', { server_url: `${server.url}/`, license_key: 'K-1', cache_ttl: '1h', grace_period: '72h', refresh_interval: '0s' }, { now: () => now });
+  v.init(app);
+  await v.start();
+  assert.deepEqual(calls[0], { method: 'POST', url: '/validate', body: { key: 'K-1' } });
+  assert.equal(v.checkFeature('premium-x'), true);
+
+  now += 30 * 60_000;
+  await v.validate();
+  assert.equal(calls.length, 1, 'served from cache inside cache_ttl');
+
+  up = false;
+  now += 2 * HOUR;
+  const inGrace = await v.validate();
+  assert.equal(inGrace.valid, true, 'server down, inside grace: still valid');
+  assert.equal(inGrace.cached_until, new Date(now + HOUR).toISOString());
+
+  await v.refresh();
+  assert.equal(v.licenseInfo()?.tier, 'enterprise', 'a failed refresh keeps the cache');
+
+  now += 80 * HOUR;
+  const expired = await v.validate();
+  assert.equal(expired.valid, false);
+  assert.match(expired.error!, /grace period of 72h0m0s expired/);
+  assert.equal(v.licenseInfo(), undefined);
+
+  up = true;
+  now += 2 * HOUR;
+  assert.equal((await v.validate()).valid, true, 'recovers when the server is back');
+});
+
+test('no cache and no server: validate fails with the reason, start does not', async (t) => {
+  const server = await serve((_req, res) => void res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"db down"}'));
+  t.after(() => server.close());
+  const app = new TestApp({ plugins: [licensePlugin] });
+  t.after(() => app.stop());
+  const v = new LicenseValidator('lic', { server_url: server.url, license_key: 'k', refresh_interval: '0s' });
+  v.init(app);
+  await v.start();
+  await assert.rejects(v.validate(), /license server returned 500: db down/);
+});
