@@ -1,2 +1,8 @@
-// devcluster/: public surface. Other folders import it only through this file.
-export {};
+// devcluster: an embedded Kubernetes-compatible API server (HTTPS, bearer token, SQLite state) that
+// real kubectl and @kubernetes/client-node accept. Other folders import it only through this file.
+//
+//   const cluster = await startDevCluster({ dataDir: '/tmp/dc' });
+//   // kubectl --kubeconfig cluster.kubeconfigPath get ns
+//   await cluster.stop();
+export { startDevCluster, type DevCluster, type DevClusterOptions } from './cluster.ts';
+export { createCertificateAuthority, issueCertificate, type CertificateAndKey } from './pki/x509.ts';

@@ -1,0 +1,198 @@
+// startDevCluster: the I/O shell that assembles devcluster from its parts — data dir (credentials,
+// SQLite state, kubeconfig, lock), the HTTPS API server, the in-process controllers and, optionally,
+// the local node agent — and takes it all down again on stop().
+import { timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pino, destination, type Logger } from 'pino';
+import type { UserInfo } from './admission/admission.ts';
+import { createApiHandler } from './api/handler.ts';
+import { createApiMetrics } from './api/metrics.ts';
+import { ObjectApi, systemContext } from './api/object-api.ts';
+import { DEFAULT_WATCH_TIMING, type WatchTiming } from './api/watch-stream.ts';
+import { CrdController } from './controllers/crd-controller.ts';
+import { GarbageCollector } from './controllers/garbage-collector.ts';
+import { NamespaceController } from './controllers/namespace-controller.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { loadOrCreateCredentials } from './pki/pki-files.ts';
+import { builtinTypes } from './resources/builtin/index.ts';
+import { ResourceCatalog } from './resources/catalog.ts';
+import type { KubeObject } from './resources/object-meta.ts';
+import { SqliteStore } from './storage/sqlite-store.ts';
+import { WatchCache } from './storage/watch-cache.ts';
+
+export interface DevClusterOptions {
+  /** Where state lives: state.db (SQLite), pki/, token, kubeconfig. Created when missing. */
+  dataDir: string;
+  /** Listen port on 127.0.0.1. Default: the port of the previous run in this data dir, else a free one. */
+  port?: number;
+  /** pino logger; default: warnings and errors to stderr (DEVCLUSTER_LOG_LEVEL overrides the level). */
+  logger?: Logger;
+  /** Watch stream timing (tests shorten the bookmark interval and stream lifetime). */
+  watchTiming?: Partial<WatchTiming>;
+  /** How many changes the watch cache keeps for resuming watches (default 20,000). */
+  watchHistory?: number;
+}
+
+export interface DevCluster {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  /** DIR/kubeconfig: usable as-is by `kubectl --kubeconfig` and KubeConfig.loadFromFile. */
+  kubeconfigPath: string;
+  /** The kubeconfig's contents. */
+  kubeconfig: string;
+  /** Bearer token of the cluster admin. */
+  token: string;
+  /** PEM of the cluster CA (verifies the API server's certificate). */
+  caCert: string;
+  stop(): Promise<void>;
+}
+
+const SEED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+const ADMIN: UserInfo = { username: 'devcluster-admin', uid: 'devcluster-admin', groups: ['system:masters', 'system:authenticated'] };
+
+export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const logger = (options.logger ?? pino({ level: process.env.DEVCLUSTER_LOG_LEVEL ?? 'warn' }, destination(2))).child({ component: 'devcluster' });
+  const releaseLock = acquireLock(dataDir);
+  try {
+    return await start(dataDir, options, logger, releaseLock);
+  } catch (e) {
+    releaseLock();
+    throw e;
+  }
+}
+
+async function start(dataDir: string, options: DevClusterOptions, logger: Logger, releaseLock: () => void): Promise<DevCluster> {
+  const credentials = loadOrCreateCredentials(dataDir);
+  const store = new SqliteStore(join(dataDir, 'state.db'));
+  const catalog = new ResourceCatalog(builtinTypes());
+  const cache = new WatchCache(store.currentRv(), options.watchHistory);
+  const api: ObjectApi = new ObjectApi(store, cache, catalog);
+
+  const stored = [...store.scan()];
+  const crds = new CrdController(api, catalog, cache, logger);
+  crds.load(stored.filter((s) => s.storageKey === 'apiextensions.k8s.io/customresourcedefinitions').map((s) => s.object as unknown as KubeObject));
+  const gc = new GarbageCollector(api, catalog, cache, logger);
+  gc.load(stored);
+  const namespaces = new NamespaceController(api, catalog, cache, logger, credentials.ca.certPem);
+  namespaces.load();
+  await seedNamespaces(api, catalog);
+
+  const tokenBytes = Buffer.from(credentials.token);
+  const authenticate = (req: { headers: Record<string, string | string[] | undefined> }): UserInfo | undefined => {
+    const header = String(req.headers.authorization ?? '');
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) return undefined;
+    const given = Buffer.from(m[1]!.trim());
+    return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes) ? ADMIN : undefined;
+  };
+  let port = 0;
+  const handler = createApiHandler({
+    api, catalog, authenticate, logger,
+    serverAddress: () => `127.0.0.1:${port}`,
+    watchTiming: { ...DEFAULT_WATCH_TIMING, ...options.watchTiming },
+    metrics: createApiMetrics(),
+  });
+  const server = createServer({ key: credentials.serving.keyPem, cert: credentials.serving.certPem }, handler);
+  port = await listen(server, options.port ?? previousPort(dataDir), options.port !== undefined);
+  const url = `https://127.0.0.1:${port}`;
+  writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ port, url, pid: process.pid }) + '\n');
+  const kubeconfig = renderKubeconfig({ server: url, caCertPem: credentials.ca.certPem, token: credentials.token });
+  const kubeconfigPath = join(dataDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+  logger.info({ url, kubeconfigPath }, 'devcluster is serving');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url, port, kubeconfigPath, kubeconfig, token: credentials.token, caCert: credentials.ca.certPem,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
+        store.close();
+        releaseLock();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function seedNamespaces(api: ObjectApi, catalog: ResourceCatalog): Promise<void> {
+  const type = catalog.lookup('', 'v1', 'namespaces')!;
+  for (const name of SEED_NAMESPACES) {
+    if (!api.tryGet(type, '', name)) await api.create(type, '', { metadata: { name } }, systemContext('devcluster'));
+  }
+}
+
+function previousPort(dataDir: string): number {
+  try {
+    const saved = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as { port?: unknown };
+    return typeof saved.port === 'number' ? saved.port : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Listens on `port`; a remembered (not requested) port that is taken falls back to a free one. */
+function listen(server: Server, port: number, required: boolean): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' && !required && port !== 0) {
+        server.listen(0, '127.0.0.1');
+        return;
+      }
+      server.off('listening', onListening);
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is already in use; pick another with --port or leave it out for a free one`) : err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolvePort((server.address() as AddressInfo).port);
+    };
+    server.on('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, '127.0.0.1');
+  });
+}
+
+const lockedInThisProcess = new Set<string>();
+
+/** One devcluster per data dir: a lock file naming the owning process. */
+function acquireLock(dataDir: string): () => void {
+  const lock = join(dataDir, 'devcluster.lock');
+  if (lockedInThisProcess.has(dataDir)) {
+    throw new Error(`the data dir ${dataDir} is already served by a devcluster in this process; stop() it first`);
+  }
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new Error(`the data dir ${dataDir} is in use by devcluster process ${pid}; stop that process or choose another --data dir`);
+    }
+  }
+  writeFileSync(lock, `${process.pid}\n`);
+  lockedInThisProcess.add(dataDir);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    lockedInThisProcess.delete(dataDir);
+    rmSync(lock, { force: true });
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

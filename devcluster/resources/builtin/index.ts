@@ -1,0 +1,9 @@
+// Every built-in kind devcluster serves, in discovery order.
+import type { ResourceType } from '../resource-type.ts';
+import { appsTypes } from './apps.ts';
+import { clusterTypes } from './cluster.ts';
+import { coreTypes } from './core.ts';
+
+export function builtinTypes(): ResourceType[] {
+  return [...coreTypes, ...appsTypes, ...clusterTypes];
+}

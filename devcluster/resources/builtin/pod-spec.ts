@@ -1,0 +1,198 @@
+// PodSpec and PodTemplateSpec: schemas, the defaults kube-apiserver fills in, and validation of the
+// parts devcluster's node agent relies on (containers, ports, volumes, probes).
+import { fieldInvalid, fieldRequired, fieldDuplicate, type FieldError } from '../../api/errors.ts';
+import { nameProblems } from '../../logic/names.ts';
+import { isObject, type JsonObject } from '../../logic/schema.ts';
+import { objectMetaSchema } from '../object-meta.ts';
+import { atomicList, bool, int, int64, intOrString, keyedList, obj, opaque, str, stringMap } from '../schema-dsl.ts';
+
+const keySelector = obj({ name: str(), key: str(), optional: bool() }, { required: ['key'] });
+
+const probe = obj({
+  exec: obj({ command: atomicList(str()) }),
+  httpGet: obj({ path: str(), port: intOrString(), host: str(), scheme: str(), httpHeaders: atomicList(obj({ name: str(), value: str() })) }, { required: ['port'] }),
+  tcpSocket: obj({ port: intOrString(), host: str() }, { required: ['port'] }),
+  grpc: obj({ port: int(), service: str() }, { required: ['port'] }),
+  initialDelaySeconds: int(),
+  timeoutSeconds: int(),
+  periodSeconds: int(),
+  successThreshold: int(),
+  failureThreshold: int(),
+  terminationGracePeriodSeconds: int64(),
+});
+
+export const containerSchema = obj({
+  name: str(),
+  image: str(),
+  command: atomicList(str()),
+  args: atomicList(str()),
+  workingDir: str(),
+  ports: keyedList(obj({ name: str(), hostPort: int(), containerPort: int(), protocol: str(), hostIP: str() }, { required: ['containerPort'] }), ['containerPort', 'protocol']),
+  envFrom: atomicList(obj({ prefix: str(), configMapRef: obj({ name: str(), optional: bool() }), secretRef: obj({ name: str(), optional: bool() }) })),
+  env: keyedList(obj({
+    name: str(),
+    value: str(),
+    valueFrom: obj({
+      fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
+      resourceFieldRef: obj({ containerName: str(), resource: str(), divisor: intOrString() }, { required: ['resource'] }),
+      configMapKeyRef: keySelector,
+      secretKeyRef: keySelector,
+    }),
+  }, { required: ['name'] }), ['name']),
+  resources: obj({ limits: { type: 'object', additionalProperties: intOrString() }, requests: { type: 'object', additionalProperties: intOrString() }, claims: atomicList(opaque()) }),
+  resizePolicy: atomicList(opaque()),
+  restartPolicy: str(),
+  volumeMounts: keyedList(obj({
+    name: str(), readOnly: bool(), recursiveReadOnly: str(), mountPath: str(), subPath: str(), mountPropagation: str(), subPathExpr: str(),
+  }, { required: ['name', 'mountPath'] }), ['mountPath']),
+  volumeDevices: keyedList(obj({ name: str(), devicePath: str() }), ['devicePath']),
+  livenessProbe: probe,
+  readinessProbe: probe,
+  startupProbe: probe,
+  lifecycle: opaque(),
+  terminationMessagePath: str(),
+  terminationMessagePolicy: str(),
+  imagePullPolicy: str(),
+  securityContext: opaque(),
+  stdin: bool(),
+  stdinOnce: bool(),
+  tty: bool(),
+}, { required: ['name'] });
+
+const keyToPath = atomicList(obj({ key: str(), path: str(), mode: int() }, { required: ['key', 'path'] }));
+
+// Volume sources other than the ones the node agent materialises are kept as sent.
+const volumeSchema = obj({
+  name: str(),
+  configMap: obj({ name: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
+  secret: obj({ secretName: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
+  emptyDir: obj({ medium: str(), sizeLimit: intOrString() }),
+}, { required: ['name'], 'x-kubernetes-preserve-unknown-fields': true });
+
+export const podSpecSchema = obj({
+  volumes: keyedList(volumeSchema, ['name'], { 'x-kubernetes-patch-strategy': 'merge,retainKeys' }),
+  initContainers: keyedList(containerSchema, ['name']),
+  containers: keyedList(containerSchema, ['name']),
+  ephemeralContainers: keyedList(opaque(), ['name']),
+  restartPolicy: str(),
+  terminationGracePeriodSeconds: int64(),
+  activeDeadlineSeconds: int64(),
+  dnsPolicy: str(),
+  nodeSelector: stringMap(),
+  serviceAccountName: str(),
+  serviceAccount: str(),
+  automountServiceAccountToken: bool(),
+  nodeName: str(),
+  hostNetwork: bool(),
+  hostPID: bool(),
+  hostIPC: bool(),
+  shareProcessNamespace: bool(),
+  securityContext: opaque(),
+  imagePullSecrets: keyedList(obj({ name: str() }), ['name']),
+  hostname: str(),
+  subdomain: str(),
+  affinity: opaque(),
+  schedulerName: str(),
+  tolerations: atomicList(opaque()),
+  hostAliases: keyedList(obj({ ip: str(), hostnames: atomicList(str()) }), ['ip']),
+  priorityClassName: str(),
+  priority: int(),
+  dnsConfig: opaque(),
+  readinessGates: atomicList(opaque()),
+  runtimeClassName: str(),
+  enableServiceLinks: bool(),
+  preemptionPolicy: str(),
+  overhead: opaque(),
+  topologySpreadConstraints: atomicList(opaque()),
+  setHostnameAsFQDN: bool(),
+  os: opaque(),
+  hostUsers: bool(),
+  schedulingGates: keyedList(opaque(), ['name']),
+  resourceClaims: keyedList(opaque(), ['name']),
+  resources: opaque(),
+}, { required: ['containers'] });
+
+export const podTemplateSpecSchema = obj({ metadata: objectMetaSchema, spec: podSpecSchema });
+
+export const labelSelectorSchema = obj({
+  matchLabels: stringMap(),
+  matchExpressions: atomicList(obj({ key: str(), operator: str(), values: atomicList(str()) }, { required: ['key', 'operator'] })),
+}, { 'x-kubernetes-map-type': 'atomic' });
+
+/** The defaults kube-apiserver's defaulting functions fill into a PodSpec. */
+export function defaultPodSpec(spec: JsonObject): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.securityContext ??= {};
+  spec.schedulerName ??= 'default-scheduler';
+  for (const list of ['containers', 'initContainers'] as const) {
+    for (const c of (Array.isArray(spec[list]) ? spec[list] : []) as JsonObject[]) {
+      if (!isObject(c)) continue;
+      c.terminationMessagePath ??= '/dev/termination-log';
+      c.terminationMessagePolicy ??= 'File';
+      if (c.imagePullPolicy === undefined && typeof c.image === 'string') {
+        c.imagePullPolicy = /:latest$/.test(c.image) || !/:[^/]+$/.test(c.image) ? 'Always' : 'IfNotPresent';
+      }
+      c.resources ??= {};
+      for (const p of (Array.isArray(c.ports) ? c.ports : []) as JsonObject[]) if (isObject(p)) p.protocol ??= 'TCP';
+      for (const probeName of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+        const pr = c[probeName];
+        if (!isObject(pr)) continue;
+        pr.timeoutSeconds ??= 1;
+        pr.periodSeconds ??= 10;
+        pr.successThreshold ??= 1;
+        pr.failureThreshold ??= 3;
+        if (isObject(pr.httpGet)) pr.httpGet.scheme ??= 'HTTP';
+      }
+    }
+  }
+  for (const v of (Array.isArray(spec.volumes) ? spec.volumes : []) as JsonObject[]) {
+    if (!isObject(v)) continue;
+    if (isObject(v.configMap)) v.configMap.defaultMode ??= 420;
+    if (isObject(v.secret)) v.secret.defaultMode ??= 420;
+  }
+}
+
+export function validatePodSpec(spec: unknown, path: string): FieldError[] {
+  if (!isObject(spec)) return [fieldRequired(path)];
+  const errors: FieldError[] = [];
+  const containers = spec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) errors.push(fieldRequired(`${path}.containers`));
+  const volumeNames = new Set<string>();
+  (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v, i) => {
+    if (!isObject(v) || typeof v.name !== 'string') return;
+    const problems = nameProblems(v.name, 'label');
+    if (problems.length) errors.push(fieldInvalid(`${path}.volumes[${i}].name`, v.name, problems.join(', ')));
+    if (volumeNames.has(v.name)) errors.push(fieldDuplicate(`${path}.volumes[${i}].name`, v.name));
+    volumeNames.add(v.name);
+  });
+  for (const list of ['initContainers', 'containers'] as const) {
+    const items = spec[list];
+    if (!Array.isArray(items)) continue;
+    const names = new Set<string>();
+    items.forEach((c, i) => {
+      const at = `${path}.${list}[${i}]`;
+      if (!isObject(c)) return;
+      if (typeof c.name !== 'string' || !c.name) errors.push(fieldRequired(`${at}.name`));
+      else {
+        const problems = nameProblems(c.name, 'label');
+        if (problems.length) errors.push(fieldInvalid(`${at}.name`, c.name, problems.join(', ')));
+        if (names.has(c.name)) errors.push(fieldDuplicate(`${at}.name`, c.name));
+        names.add(c.name);
+      }
+      if (typeof c.image !== 'string' || !c.image.trim()) errors.push(fieldRequired(`${at}.image`));
+      (Array.isArray(c.ports) ? c.ports : []).forEach((p, j) => {
+        if (isObject(p) && typeof p.containerPort === 'number' && (p.containerPort < 1 || p.containerPort > 65535)) {
+          errors.push(fieldInvalid(`${at}.ports[${j}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'));
+        }
+      });
+      (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, j) => {
+        if (isObject(m) && typeof m.name === 'string' && !volumeNames.has(m.name)) {
+          errors.push({ type: 'FieldValueNotFound', field: `${at}.volumeMounts[${j}].name`, detail: `Not found: ${JSON.stringify(m.name)}` });
+        }
+      });
+    });
+  }
+  return errors;
+}
