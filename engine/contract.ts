@@ -141,6 +141,11 @@ export interface WorkflowRunner {
   /** Run a pipeline by name; returns `_pipeline_output` if a pipeline_output step ran, else Current. */
   executePipeline(name: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap>;
   hasPipeline(name: string): boolean;
+  /**
+   * Build and register a pipeline from config at configure time (route-level `pipeline.steps` of a
+   * workflow handler). Throws ConfigError with located issues; `configPath` is where the steps live.
+   */
+  definePipeline?(name: string, config: PipelineConfig, opts?: { routePattern?: string; configPath?: ConfigPath }): void;
 }
 
 export interface AppContext {
@@ -172,6 +177,11 @@ export interface Module {
   start?(app: AppContext): void | Promise<void>;
   /** In reverse dependency order. Must be idempotent and must not throw for "already stopped". */
   stop?(app: AppContext): void | Promise<void>;
+  /**
+   * Graceful shutdown, called on every module before any `stop`: stop accepting new work and let
+   * in-flight work finish, within `deadlineMs` (an HTTP server stops listening and drains requests).
+   */
+  drain?(app: AppContext, deadlineMs: number): void | Promise<void>;
 }
 
 export interface ModuleSpec {
@@ -202,6 +212,8 @@ export interface PipelineContext {
   readonly signal: AbortSignal;
   readonly pipelineName: string;
   readonly logger: Logger;
+  /** The pipeline's `strict_templates`: a missing key fails the step instead of rendering a zero value. */
+  readonly strictTemplates?: boolean;
 }
 
 export interface StepResult {
@@ -292,8 +304,11 @@ export interface TypeSchema {
   configFields: ConfigField[];
   /** Step outputs (documentation and template cross-reference checks). */
   outputs?: Array<{ key: string; type: string; description?: string }>;
-  /** Extra per-type validation beyond required keys; return problems with paths relative to config. */
-  validate?(config: ConfigMap): Array<{ message: string; path?: ConfigPath; hint?: string }>;
+  /**
+   * Extra per-type validation beyond required keys; return problems with paths relative to config.
+   * For step types, `context.pipelineStepNames` lists the steps of the enclosing pipeline (goto targets).
+   */
+  validate?(config: ConfigMap, context?: { pipelineStepNames?: string[] }): Array<{ message: string; path?: ConfigPath; hint?: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,3 +467,36 @@ export interface HealthCheckable {
   healthCheck(): Promise<{ status: 'healthy' | 'degraded' | 'unhealthy'; message?: string }>;
 }
 export const HealthCheckableCap = defineCapability<HealthCheckable>('HealthCheckable', 'healthCheck');
+
+// ---------------------------------------------------------------------------------------------
+// Request-scoped values shared between HTTP plugins
+// ---------------------------------------------------------------------------------------------
+
+const REQUEST_CLAIMS = Symbol.for('workflow.request.claims');
+
+/** Attach the verified claims of an authenticated request (http.middleware.auth does this). */
+export function setRequestClaims(req: IncomingMessage, claims: ConfigMap): void {
+  (req as unknown as Record<symbol, unknown>)[REQUEST_CLAIMS] = claims;
+}
+
+/** Claims of an authenticated request, if an auth middleware verified one. */
+export function getRequestClaims(req: IncomingMessage): ConfigMap | undefined {
+  return (req as unknown as Record<symbol, ConfigMap | undefined>)[REQUEST_CLAIMS];
+}
+
+/** Named data transformation pipelines (data.transformer); used by step.transform's `transformer`. */
+export interface DataTransformer {
+  transform(pipelineName: string, data: unknown): unknown | Promise<unknown>;
+}
+export const DataTransformerCap = defineCapability<DataTransformer>('DataTransformer', 'transform');
+
+const REQUEST_ROUTE = Symbol.for('workflow.request.route');
+
+/** Record the route pattern that matched a request (the router does; metrics label by it). */
+export function setRequestRoute(req: IncomingMessage, pattern: string): void {
+  (req as unknown as Record<symbol, unknown>)[REQUEST_ROUTE] = pattern;
+}
+
+export function getRequestRoute(req: IncomingMessage): string | undefined {
+  return (req as unknown as Record<symbol, string | undefined>)[REQUEST_ROUTE];
+}

@@ -1,3 +1,20 @@
 // engine/: public surface. Other folders import the engine only through this file.
 export * from './contract.ts';
 export { engineVersion, engineImage } from './version.ts';
+export { formatIssue, formatJsonPath, ConfigError } from './config-issue.ts';
+export type { ConfigIssue, ValidationResult } from './config-issue.ts';
+export { loadConfigFile, loadConfigText, readConfigFile, readConfigText, displayPath } from './config-loader.ts';
+export type { LoadedConfig } from './config-loader.ts';
+export type { SourceLocation } from './source-map.ts';
+export { validateConfigFile, validateConfigText, validateLoaded } from './validate-config.ts';
+export type { ValidateOptions } from './validate-config.ts';
+export { Engine, overrideHttpAddress, normalizeAddress } from './engine.ts';
+export type { EngineOptions, EngineState, ModuleInfo } from './engine.ts';
+export { PluginCatalog } from './plugin-catalog.ts';
+export { parseDuration, durationOr } from './duration.ts';
+export { expandConfig, expandString } from './env-expansion.ts';
+export { createLogger, silentLogger } from './logger.ts';
+export { NoHandlerError, UnknownPipelineError } from './workflow-runner.ts';
+export { StepFailedError, MAX_STEP_EXECUTIONS } from './pipeline.ts';
+export { TemplateEngine, lookupPath, guardTruthy, TEMPLATE_FUNCTION_NAMES, formatGoTime, formatValue, isPlainMap, isTrue, hasTemplateSyntax } from './template/index.ts';
+export { checkConstraint } from './version-constraint.ts';

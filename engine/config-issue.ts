@@ -1,0 +1,50 @@
+// Config problems as values with a location, made where they are found and printed in one place.
+import type { ConfigPath } from './contract.ts';
+
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Human context, e.g. "module orders-db" or "pipeline create-order step parse". */
+  where: string;
+  /** Path in the merged config, upstream style: `modules[3].config.port`. */
+  jsonPath: string;
+  message: string;
+  hint?: string;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** "file:line:col: message (where)\n  hint: ..." — the compiler-style form wfctl prints. */
+export function formatIssue(issue: ConfigIssue): string {
+  let s = `${issue.file}:${issue.line}:${issue.column}: ${issue.message}`;
+  if (issue.where) s += ` (${issue.where})`;
+  if (issue.hint) s += `\n  hint: ${issue.hint}`;
+  return s;
+}
+
+const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export function formatJsonPath(path: ConfigPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (SIMPLE_KEY.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/** A config that cannot be loaded or built: carries every issue found. */
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], summary?: string) {
+    super(summary ?? (issues.length === 1 ? formatIssue(issues[0]!) : `${issues.length} config errors:\n${issues.map(formatIssue).join('\n')}`));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,201 @@
+// The pipeline executor (UPSTREAM.md 1.10): steps run by index; each output is stored under
+// `steps.<name>` and merged into the flat `Current`; `stop` ends successfully; `nextStep` is a goto
+// after which execution continues linearly; on error: stop | skip | compensate.
+import { ValidationError, type ConfigMap, type HttpExchange, type Logger, type PipelineContext, type Step, type StepResult } from './contract.ts';
+import type { CompiledTemplate } from './template/index.ts';
+import { guardTruthy } from './template/index.ts';
+
+export type ErrorStrategy = 'stop' | 'skip' | 'compensate';
+
+/** A step plus the executor-level wrappers configured next to it. */
+export interface PreparedStep {
+  step: Step;
+  skipIf?: CompiledTemplate;
+  if?: CompiledTemplate;
+  /** Wrap the step's errors as validation errors with this HTTP status. */
+  errorStatus?: number;
+  timeoutMs?: number;
+  onError?: ErrorStrategy;
+}
+
+export interface PipelineDefinition {
+  name: string;
+  steps: PreparedStep[];
+  onError: ErrorStrategy;
+  timeoutMs?: number;
+  compensation: PreparedStep[];
+  strictTemplates: boolean;
+  /** Set by an HTTP trigger wrapper (used by step.request_parse). */
+  routePattern?: string;
+  logger: Logger;
+}
+
+export interface ExecuteOptions {
+  http?: HttpExchange;
+  signal?: AbortSignal;
+  /** Extra metadata to seed (e.g. `_route_pattern` of the route that triggered the run). */
+  metadata?: ConfigMap;
+}
+
+export class StepFailedError extends Error {
+  readonly step: string;
+  constructor(message: string, step: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'StepFailedError';
+    this.step = step;
+  }
+}
+
+/** A step failure seen by callers as a client error keeps its status through the wrapping. */
+function wrapStepError(pipeline: string, stepName: string, err: unknown, suffix = ''): Error {
+  const msg = `step "${stepName}" failed: ${err instanceof Error ? err.message : String(err)}${suffix}`;
+  if (err instanceof ValidationError) return new ValidationError(msg, err.status);
+  const wrapped = new StepFailedError(msg, stepName, err);
+  (wrapped as Error & { pipeline?: string }).pipeline = pipeline;
+  return wrapped;
+}
+
+/** A guard against goto loops that would otherwise spin forever (upstream has none). */
+export const MAX_STEP_EXECUTIONS = 10_000;
+
+class PipelineRun implements PipelineContext {
+  readonly triggerData: ConfigMap;
+  readonly stepOutputs: Record<string, ConfigMap> = {};
+  current: ConfigMap;
+  readonly metadata: ConfigMap;
+  readonly http?: HttpExchange;
+  readonly signal: AbortSignal;
+  readonly pipelineName: string;
+  readonly logger: Logger;
+  readonly strictTemplates: boolean;
+
+  constructor(def: PipelineDefinition, data: ConfigMap, signal: AbortSignal, opts: ExecuteOptions) {
+    this.triggerData = { ...data };
+    this.current = { ...data };
+    this.metadata = { pipeline: def.name, started_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    if (def.routePattern) this.metadata._route_pattern = def.routePattern;
+    if (opts.metadata) Object.assign(this.metadata, opts.metadata);
+    this.http = opts.http;
+    this.signal = signal;
+    this.pipelineName = def.name;
+    this.logger = def.logger;
+    this.strictTemplates = def.strictTemplates;
+  }
+
+  merge(stepName: string, output: ConfigMap): void {
+    this.stepOutputs[stepName] = output;
+    for (const key in output) this.current[key] = output[key];
+  }
+}
+
+function abortError(signal: AbortSignal, pipeline: string): Error {
+  const reason = signal.reason;
+  const why = reason instanceof Error && reason.name === 'TimeoutError' ? 'timed out' : 'cancelled';
+  return new Error(`pipeline "${pipeline}" ${why}`);
+}
+
+/** Run a step, bounded by the signal so a hung step cannot outlive the pipeline timeout. */
+function runStep(step: Step, pc: PipelineContext, signal: AbortSignal | undefined): Promise<StepResult> {
+  const p = step.execute(pc);
+  if (!signal) return p;
+  return new Promise<StepResult>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, pc.pipelineName));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function combineSignals(a: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+  const t = timeoutMs && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+  if (a && t) return AbortSignal.any([a, t]);
+  return a ?? t;
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+export async function executePipeline(def: PipelineDefinition, data: ConfigMap, opts: ExecuteOptions = {}): Promise<PipelineContext> {
+  const signal = combineSignals(opts.signal, def.timeoutMs);
+  const pc = new PipelineRun(def, data, signal ?? NEVER_ABORTED, opts);
+  const steps = def.steps;
+  const debug = def.logger.isLevelEnabled('debug');
+  if (debug) def.logger.debug({ pipeline: def.name, steps: steps.length }, 'pipeline started');
+  let i = 0;
+  let executions = 0;
+  while (i < steps.length) {
+    if (signal?.aborted) throw abortError(signal, def.name);
+    if (++executions > MAX_STEP_EXECUTIONS) {
+      throw new Error(`pipeline "${def.name}" ran more than ${MAX_STEP_EXECUTIONS} steps; a step.conditional probably jumps back in a loop`);
+    }
+    const prepared = steps[i]!;
+    const step = prepared.step;
+    if (prepared.skipIf && guardTruthy(prepared.skipIf.render(pc))) {
+      i++;
+      continue;
+    }
+    if (prepared.if && !guardTruthy(prepared.if.render(pc))) {
+      i++;
+      continue;
+    }
+    let result: StepResult;
+    try {
+      const stepSignal = prepared.timeoutMs ? combineSignals(signal, prepared.timeoutMs) : signal;
+      result = await runStep(step, pc, stepSignal);
+    } catch (rawErr) {
+      let err = rawErr;
+      if (prepared.errorStatus && !(err instanceof ValidationError)) {
+        err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
+      }
+      const strategy = prepared.onError ?? def.onError;
+      def.logger.warn({ pipeline: def.name, step: step.name, err: (err as Error).message }, 'step failed');
+      if (strategy === 'skip') {
+        pc.merge(step.name, { _error: (err as Error).message ?? String(err), _skipped: true });
+        i++;
+        continue;
+      }
+      if (strategy === 'compensate') {
+        const compErr = await runCompensation(def, pc);
+        throw wrapStepError(def.name, step.name, err, compErr ? ` (compensation also failed: ${compErr.message})` : ' (compensation executed)');
+      }
+      throw wrapStepError(def.name, step.name, err);
+    }
+    pc.merge(step.name, result?.output ?? {});
+    if (debug) def.logger.debug({ pipeline: def.name, step: step.name }, 'step completed');
+    if (result?.stop) break;
+    if (result?.nextStep) {
+      const target = steps.findIndex((s) => s.step.name === result.nextStep);
+      if (target === -1) throw new Error(`step "${step.name}" routed to unknown step "${result.nextStep}" in pipeline "${def.name}"`);
+      i = target;
+      continue;
+    }
+    i++;
+  }
+  pc.metadata.completed_at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return pc;
+}
+
+/** Compensation steps run in reverse order; the first failure is reported, the rest still run. */
+async function runCompensation(def: PipelineDefinition, pc: PipelineRun): Promise<Error | undefined> {
+  let first: Error | undefined;
+  def.logger.info({ pipeline: def.name, steps: def.compensation.length }, 'running compensation');
+  for (let i = def.compensation.length - 1; i >= 0; i--) {
+    const prepared = def.compensation[i]!;
+    try {
+      const result = await prepared.step.execute(pc);
+      pc.merge(prepared.step.name, result?.output ?? {});
+    } catch (err) {
+      def.logger.error({ pipeline: def.name, step: prepared.step.name, err: (err as Error).message }, 'compensation step failed');
+      first ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  return first;
+}

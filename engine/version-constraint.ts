@@ -1,0 +1,40 @@
+// Upstream's single-clause plugin version constraints: `>= <= != > < = ^ ~` or a bare version
+// (exact). `^` = same major and >=; `~` = same major.minor and >=.
+import semver from 'semver';
+
+export function parseVersion(v: string): semver.SemVer | null {
+  return semver.coerce(v.trim().replace(/^v/, ''), { includePrerelease: false });
+}
+
+/** null when satisfied; otherwise why not (including an unparsable constraint). */
+export function checkConstraint(version: string, constraint: string): string | null {
+  const c = constraint.trim();
+  if (c === '' || c === '*') return null;
+  const m = /^(>=|<=|!=|>|<|=|\^|~)?\s*v?(\S+)$/.exec(c);
+  const want = m ? parseVersion(m[2]!) : null;
+  const have = parseVersion(version);
+  if (!m || !want) return `cannot parse version constraint "${constraint}" (use e.g. ">=1.2.0", "^1.0.0", "~1.4.0" or "1.2.3")`;
+  if (!have) return `plugin version "${version}" is not a semantic version`;
+  const cmp = semver.compare(have, want);
+  const ok = (() => {
+    switch (m[1]) {
+      case '>=':
+        return cmp >= 0;
+      case '<=':
+        return cmp <= 0;
+      case '>':
+        return cmp > 0;
+      case '<':
+        return cmp < 0;
+      case '!=':
+        return cmp !== 0;
+      case '^':
+        return have.major === want.major && cmp >= 0;
+      case '~':
+        return have.major === want.major && have.minor === want.minor && cmp >= 0;
+      default:
+        return cmp === 0;
+    }
+  })();
+  return ok ? null : `version ${version} does not satisfy "${constraint}"`;
+}

@@ -1,0 +1,92 @@
+// YAML text -> plain JS values, recording the line and column of every map key and value in a
+// SourceMap (via the `yaml` package's source ranges), and YAML syntax errors as located issues.
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ConfigIssue } from './config-issue.ts';
+import type { SourceMap, SourcePosition } from './source-map.ts';
+
+export interface ParsedYaml {
+  value: unknown;
+  issues: ConfigIssue[];
+}
+
+const MAX_ALIAS_DEPTH = 64;
+
+export function parseYamlWithLocations(text: string, file: string, sourceMap: SourceMap): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, strict: false });
+  const issues: ConfigIssue[] = [];
+  const posOf = (offset: number | undefined): SourcePosition => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
+  for (const err of doc.errors) {
+    const p = posOf(err.pos[0]);
+    issues.push({
+      file,
+      line: p.line,
+      column: p.column,
+      where: 'YAML syntax',
+      jsonPath: '',
+      message: `invalid YAML: ${firstLine(err.message)}`,
+      hint: err.code === 'DUPLICATE_KEY' ? 'each key may appear once in a map; remove or rename the duplicate' : 'check indentation and quoting around this line',
+    });
+  }
+  if (issues.length > 0) return { value: undefined, issues };
+
+  const toJs = (node: Node | null | undefined, depth: number): unknown => {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) {
+      if (depth > MAX_ALIAS_DEPTH) throw new Error('YAML alias nesting too deep');
+      return toJs(node.resolve(doc as Document) as Node | undefined, depth + 1);
+    }
+    if (isScalar(node)) return node.value;
+    if (isSeq(node)) {
+      const arr: unknown[] = [];
+      sourceMap.record(arr, file, posOf(node.range?.[0]));
+      node.items.forEach((item, i) => {
+        const itemNode = item as Node;
+        arr.push(toJs(itemNode, depth));
+        const p = posOf(itemNode?.range?.[0]);
+        sourceMap.recordChild(arr, i, p, p);
+      });
+      return arr;
+    }
+    if (isMap(node)) {
+      const obj: Record<string, unknown> = {};
+      sourceMap.record(obj, file, posOf(node.range?.[0]));
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as Node | null;
+        const key = isScalar(keyNode) ? keyNode.value : keyNode;
+        if (key === '<<') {
+          // merge key: copy entries that the map does not define itself
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const src of sources) {
+            const merged = toJs(src as Node, depth + 1);
+            if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
+              for (const [k, v] of Object.entries(merged)) if (!(k in obj)) obj[k] = v;
+            }
+          }
+          continue;
+        }
+        const k = typeof key === 'string' ? key : String(key);
+        const valueNode = pair.value as Node | null;
+        obj[k] = toJs(valueNode, depth);
+        const keyPos = posOf(keyNode?.range?.[0]);
+        sourceMap.recordChild(obj, k, keyPos, valueNode?.range ? posOf(valueNode.range[0]) : keyPos);
+      }
+      return obj;
+    }
+    return (node as { toJSON?: () => unknown }).toJSON?.() ?? null;
+  };
+
+  try {
+    return { value: toJs(doc.contents as Node | null, 0), issues };
+  } catch (err) {
+    return { value: undefined, issues: [{ file, line: 1, column: 1, where: 'YAML', jsonPath: '', message: (err as Error).message }] };
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
