@@ -1,0 +1,181 @@
+// Reverse proxies: http.simple_proxy (`targets: {"/prefix": "http://backend"}`) and
+// reverseproxy / http.proxy (upstream's modular reverse proxy, configured by its module config or
+// the top-level `reverseproxy:` section: backend_services, routes, composite_routes,
+// default_backend, timeout). Longest prefix wins; bodies stream both ways; errors are JSON 502/504.
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { ConfigValueError, parseDuration, type AppContext, type ConfigMap, type HttpHandler, type Module, type ModuleFactory, type TypeSchema } from '../../engine/index.ts';
+import { clientAddress, writeError } from './http-io.ts';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+export interface ProxyRoute {
+  prefix: string;
+  target: URL;
+}
+
+function normalizeRoutePrefix(p: string): string {
+  let s = p.trim();
+  if (!s.startsWith('/')) s = '/' + s;
+  return s.length > 1 ? s.replace(/\/+$/, '') : s;
+}
+
+function parseTarget(raw: unknown, path: Array<string | number>): URL {
+  try {
+    const u = new URL(String(raw));
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    return u;
+  } catch {
+    throw new ConfigValueError(`proxy target ${JSON.stringify(raw)} is not an http(s) URL`, { path, hint: 'e.g. "http://backend:8080"' });
+  }
+}
+
+/** Forward one request to `target` (path = target path + remainder after the route prefix). */
+export function forward(req: IncomingMessage, res: ServerResponse, route: ProxyRoute, timeoutMs: number): Promise<void> {
+  const url = req.url ?? '/';
+  const remainder = route.prefix === '/' ? url : url.slice(route.prefix.length) || '/';
+  const basePath = route.target.pathname.replace(/\/+$/, '');
+  const path = basePath + (remainder.startsWith('/') || remainder.startsWith('?') ? remainder : '/' + remainder);
+  const headers: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+  headers.host = route.target.host;
+  const prior = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = (prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ` : '') + clientAddress(req, false);
+  headers['x-forwarded-host'] = req.headers.host ?? '';
+  headers['x-forwarded-proto'] = 'http';
+  const send = route.target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const upstream = send(
+      { protocol: route.target.protocol, hostname: route.target.hostname, port: route.target.port || undefined, method: req.method, path, headers, timeout: timeoutMs },
+      (up) => {
+        const out: OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
+        res.writeHead(up.statusCode ?? 502, out);
+        up.pipe(res);
+        up.on('end', resolve);
+        up.on('error', () => {
+          res.destroy();
+          resolve();
+        });
+      },
+    );
+    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+    upstream.on('error', (err: Error & { code?: string }) => {
+      if (!res.headersSent) writeError(res, err.code === 'ETIMEDOUT' ? 504 : 502, `bad gateway: ${route.target.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`);
+      else res.destroy();
+      resolve();
+    });
+    req.pipe(upstream);
+  });
+}
+
+export abstract class ProxyModule implements Module, HttpHandler {
+  abstract readonly type: string;
+  routes: ProxyRoute[] = [];
+  timeoutMs = 30_000;
+  routerName?: string;
+
+  constructor(readonly name: string) {}
+
+  /** Prefixes to mount ("/" means catch-all). */
+  prefixes(): string[] {
+    return this.routes.map((r) => r.prefix);
+  }
+
+  protected sortRoutes(): void {
+    this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = this.routes.find((r) => r.prefix === '/' || path === r.prefix || path.startsWith(r.prefix + '/'));
+    if (!route) {
+      writeError(res, 404, `no proxy route for ${path}`);
+      return;
+    }
+    return forward(req, res, route, this.timeoutMs);
+  }
+}
+
+export const simpleProxySchema: TypeSchema = {
+  description: 'Forwards requests by path prefix to backend URLs',
+  configFields: [
+    { key: 'targets', type: 'map', required: true, description: 'path prefix -> backend URL' },
+    { key: 'timeout', type: 'duration', default: '30s' },
+    { key: 'router', type: 'string' },
+  ],
+  validate(config) {
+    const t = config.targets;
+    if (t === undefined) return [];
+    if (!t || typeof t !== 'object' || Array.isArray(t)) return [{ message: 'targets must be a map of path prefix to URL', path: ['targets'] }];
+    return Object.entries(t as ConfigMap).flatMap(([k, v]) => (typeof v === 'string' ? [] : [{ message: 'proxy target must be a string URL', path: ['targets', k] }]));
+  },
+};
+
+export class SimpleProxy extends ProxyModule {
+  readonly type = 'http.simple_proxy';
+
+  constructor(name: string, config: ConfigMap) {
+    super(name);
+    const targets = (config.targets ?? {}) as ConfigMap;
+    this.routes = Object.entries(targets).map(([prefix, url]) => ({ prefix: normalizeRoutePrefix(prefix), target: parseTarget(url, ['targets', prefix]) }));
+    this.sortRoutes();
+    if (config.timeout !== undefined) {
+      try {
+        this.timeoutMs = parseDuration(config.timeout);
+      } catch (err) {
+        throw new ConfigValueError((err as Error).message, { path: ['timeout'] });
+      }
+    }
+    this.routerName = typeof config.router === 'string' ? config.router : undefined;
+  }
+}
+
+export const reverseProxySchema: TypeSchema = {
+  description: 'Reverse proxy to named backend services (config here or in the top-level reverseproxy section)',
+  configFields: [
+    { key: 'backend_services', type: 'map', description: 'backend name -> URL' },
+    { key: 'routes', type: 'map', description: 'path prefix -> backend name' },
+    { key: 'composite_routes', type: 'map', description: 'path -> {pattern, backends[]}; the first backend serves' },
+    { key: 'default_backend', type: 'string' },
+    { key: 'timeout', type: 'number', description: 'seconds' },
+    { key: 'router', type: 'string' },
+  ],
+};
+
+export class ReverseProxy extends ProxyModule {
+  constructor(
+    name: string,
+    readonly type: string,
+    private readonly config: ConfigMap,
+  ) {
+    super(name);
+  }
+
+  init(app: AppContext): void {
+    const own = Object.keys(this.config).some((k) => !k.startsWith('_')) ? this.config : undefined;
+    const section = (own ?? (app.config.reverseproxy as ConfigMap | undefined) ?? {}) as ConfigMap;
+    const base = own ? [] : ['reverseproxy'];
+    const backends = (section.backend_services ?? {}) as ConfigMap;
+    const urls = new Map<string, URL>();
+    for (const [n, u] of Object.entries(backends)) urls.set(n, parseTarget(u, [...base, 'backend_services', n]));
+    const backend = (n: unknown, path: Array<string | number>): URL => {
+      const u = urls.get(String(n));
+      if (!u) throw new ConfigValueError(`unknown backend "${String(n)}"`, { path, hint: `backends: ${[...urls.keys()].join(', ') || '(none)'}` });
+      return u;
+    };
+    for (const [prefix, n] of Object.entries((section.routes ?? {}) as ConfigMap)) this.routes.push({ prefix: normalizeRoutePrefix(prefix), target: backend(n, [...base, 'routes', prefix]) });
+    for (const [key, r] of Object.entries((section.composite_routes ?? {}) as ConfigMap)) {
+      const route = (r ?? {}) as ConfigMap;
+      const first = Array.isArray(route.backends) ? route.backends[0] : undefined;
+      this.routes.push({ prefix: normalizeRoutePrefix(String(route.pattern ?? key)), target: backend(first, [...base, 'composite_routes', key, 'backends']) });
+    }
+    if (section.default_backend !== undefined) this.routes.push({ prefix: '/', target: backend(section.default_backend, [...base, 'default_backend']) });
+    if (section.timeout !== undefined) this.timeoutMs = Number(section.timeout) * 1000;
+    this.routerName = typeof section.router === 'string' ? section.router : undefined;
+    this.sortRoutes();
+  }
+}
+
+export const createSimpleProxy: ModuleFactory = (spec) => new SimpleProxy(spec.name, spec.config);
+export const createReverseProxy: ModuleFactory = (spec) => new ReverseProxy(spec.name, spec.type, spec.config);
