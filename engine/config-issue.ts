@@ -19,9 +19,12 @@ export interface ValidationResult {
   warnings: ConfigIssue[];
 }
 
-/** "file:line:col: message (where)\n  hint: ..." — the compiler-style form wfctl prints. */
-export function formatIssue(issue: ConfigIssue): string {
-  let s = `${issue.file}:${issue.line}:${issue.column}: ${issue.message}`;
+/**
+ * "file:line:col: message (where)\n  hint: ..." — the compiler-style form wfctl prints; with a
+ * severity, "file:line:col: error: message (where)".
+ */
+export function formatIssue(issue: ConfigIssue, severity?: 'error' | 'warning'): string {
+  let s = `${issue.file}:${issue.line}:${issue.column}: ${severity ? `${severity}: ` : ''}${issue.message}`;
   if (issue.where) s += ` (${issue.where})`;
   if (issue.hint) s += `\n  hint: ${issue.hint}`;
   return s;
@@ -43,7 +46,7 @@ export function formatJsonPath(path: ConfigPath): string {
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[], summary?: string) {
-    super(summary ?? (issues.length === 1 ? formatIssue(issues[0]!) : `${issues.length} config errors:\n${issues.map(formatIssue).join('\n')}`));
+    super(summary ?? (issues.length === 1 ? formatIssue(issues[0]!) : `${issues.length} config errors:\n${issues.map((i) => formatIssue(i)).join('\n')}`));
     this.name = 'ConfigError';
     this.issues = issues;
   }

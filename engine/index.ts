@@ -11,6 +11,7 @@ export type { ValidateOptions } from './validate-config.ts';
 export { Engine, overrideHttpAddress, normalizeAddress } from './engine.ts';
 export type { EngineOptions, EngineState, ModuleInfo } from './engine.ts';
 export { PluginCatalog } from './plugin-catalog.ts';
+export { buildConfigSchema } from './config-schema.ts';
 export { parseDuration, durationOr } from './duration.ts';
 export { expandConfig, expandString } from './env-expansion.ts';
 export { createLogger, silentLogger } from './logger.ts';

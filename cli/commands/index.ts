@@ -1,8 +1,11 @@
 // Every wfctl command group. Add one line per command file; keep the list sorted by name.
 import type { Command } from 'commander';
 import { register as devcluster } from './devcluster.ts';
+import { register as inspect } from './inspect.ts';
 import { register as run } from './run.ts';
+import { register as schema } from './schema.ts';
+import { register as validate } from './validate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [devcluster, run];
+export const commands: RegisterCommand[] = [devcluster, inspect, run, schema, validate];
