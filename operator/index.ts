@@ -1,2 +1,11 @@
 // operator/: public surface. Other folders import it only through this file.
-export {};
+export * as workflowAppApi from './api/constants.ts';
+export type { WorkflowApp, WorkflowAppSpec, WorkflowAppStatus, Condition, ResolvedPlugin, PluginRequest } from './api/types.ts';
+export { validateWorkflowAppObject, pointerToFieldPath, workflowAppSchemaPath, type SchemaProblem } from './api/schema.ts';
+export { workflowAppCrd, workflowAppCrdYaml, crdFileName } from './api/crd.ts';
+export { startOperator, leaseName, type OperatorOptions, type RunningOperator } from './operator.ts';
+export { yamlConfigValidator, type ConfigValidator, type ConfigCheck } from './config/validator.ts';
+export { PluginResolutionError, type PluginResolver } from './plugins/resolver.ts';
+export { KubeClient, loadKubeConfig } from './kube/client.ts';
+export { KubeApiError, KubeUnavailableError } from './kube/errors.ts';
+export type { OperatorMetrics } from './metrics.ts';

@@ -49,7 +49,8 @@ export interface LeaderElectorOptions extends Partial<LeaseTimings> {
   name: string;
   identity: string;
   onStartedLeading: () => void;
-  onStoppedLeading: () => void;
+  /** May return a promise: on shutdown the lease is released only after it settles. */
+  onStoppedLeading: () => void | Promise<void>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -87,8 +88,9 @@ export class LeaderElector {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     await this.tick;
     if (this.leader) {
+      // Stop acting first, then let go: a standby must never act while we still do.
+      await this.setLeader(false);
       await this.release().catch((err: Error) => this.opts.logger?.warn({ err: err.message }, 'could not release lease'));
-      this.setLeader(false);
     }
   }
 
@@ -107,22 +109,22 @@ export class LeaderElector {
       if (this.stopped) return;
       if (ok) {
         this.lastRenew = now;
-        if (!this.leader) this.setLeader(true);
+        if (!this.leader) await this.setLeader(true);
       } else if (this.leader) {
-        this.setLeader(false);
+        await this.setLeader(false);
       }
     } catch (err) {
       this.opts.logger?.warn({ err: (err as Error).message, lease: this.opts.name }, 'lease update failed');
-      if (this.leader && this.clock.now() - this.lastRenew > this.t.renewDeadlineMs) this.setLeader(false);
+      if (this.leader && this.clock.now() - this.lastRenew > this.t.renewDeadlineMs) await this.setLeader(false);
     }
   }
 
-  private setLeader(leader: boolean): void {
+  private async setLeader(leader: boolean): Promise<void> {
     if (this.leader === leader) return;
     this.leader = leader;
-    this.opts.logger?.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, leader ? 'became leader' : 'lost leadership');
+    this.opts.logger?.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, leader ? 'became leader' : 'stopped leading');
     if (leader) this.opts.onStartedLeading();
-    else this.opts.onStoppedLeading();
+    else await this.opts.onStoppedLeading();
   }
 
   private async read(): Promise<V1Lease | undefined> {

@@ -226,8 +226,9 @@ function planCanary(input: PlanInput): Plan {
   return {
     ...base,
     rollout: { ...rollout, step: step + 1, canaryWeight: effectiveWeight, stepStartedAt: undefined },
+    // No requeue here: the status write of the new step brings the app back through the watch, and a
+    // reconcile before that would still see the old step in the cache.
     progress: { state: 'Progressing', message: `${label} passed` },
-    requeueAfterMs: 0,
   };
 }
 

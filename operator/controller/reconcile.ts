@@ -1,0 +1,245 @@
+// reconcile(key): one level-triggered pass over one WorkflowApp, controller-runtime style. It reads
+// only the cache, writes only through the apply client, and is safe to run any number of times:
+// an app whose objects already match causes no write at all.
+//
+//   app -> config source -> engine validation -> plugin resolution -> version -> rollout plan
+//       -> apply / scale / prune -> status (written only when it changed) -> events
+//
+// An invalid config or unresolvable plugin stops before anything is applied, so the running version
+// keeps serving; the status says why (ConfigValid/PluginsResolved False with the file:line message).
+import type { V1ConfigMap, V1Deployment, V1Service, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import * as api from '../api/constants.ts';
+import { effectiveSpec } from '../api/defaults.ts';
+import { pointerToFieldPath, validateWorkflowAppObject } from '../api/schema.ts';
+import { splitKey, type AppKey, type WorkflowApp, type WorkflowAppStatus } from '../api/types.ts';
+import type { ConfigValidator } from '../config/validator.ts';
+import type { EventRecorder, EventType } from '../kube/events.ts';
+import { isTemporary } from '../kube/errors.ts';
+import { resolvePlugins, type PluginResolver } from '../plugins/resolver.ts';
+import { injectedHealthModuleName, prepareEngineConfig } from '../render/engine-config.ts';
+import { canonicalJson } from '../render/hash.ts';
+import { appSelector, buildVersion, selectorString } from '../render/render.ts';
+import { objectKey, plan as planRollout, type LiveObjects, type Plan } from '../rollout/plan.ts';
+import { getCondition } from './conditions.ts';
+import { computeStatus, statusPatch, type Blocker } from './status.ts';
+import { isUpToDate, WriteMemory } from './up-to-date.ts';
+
+/** What reconcile reads: the informer caches. */
+export interface AppCache {
+  app(namespace: string, name: string): WorkflowApp | undefined;
+  owned(app: WorkflowApp): LiveObjects;
+  configMap(namespace: string, name: string): V1ConfigMap | undefined;
+}
+
+/** What reconcile writes with. */
+export interface ApplyClient {
+  apply<T extends KubernetesObject>(obj: T): Promise<T>;
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
+  delete(obj: KubernetesObject): Promise<void>;
+  patchAppStatus(app: WorkflowApp, patch: Record<string, unknown>): Promise<void>;
+}
+
+export interface ReconcileDeps {
+  cache: AppCache;
+  client: ApplyClient;
+  validateConfig: ConfigValidator;
+  plugins: PluginResolver;
+  events: EventRecorder;
+  now: () => number;
+  defaultImage: string;
+  memory: WriteMemory;
+  logger?: Logger;
+}
+
+export interface ReconcileResult {
+  /** Run again after this long even without a watch event (canary pauses, registry retries). */
+  requeueAfterMs?: number;
+}
+
+type ConfigSource = { ok: true; text: string; file: string } | { ok: false; blocker: Blocker };
+
+function readConfigSource(app: WorkflowApp, cache: AppCache): ConfigSource {
+  const ref = app.spec.configMapRef;
+  if (!ref) return { ok: true, text: app.spec.config ?? '', file: 'spec.config' };
+  const key = ref.key ?? api.configKey;
+  const cm = cache.configMap(app.metadata.namespace, ref.name);
+  const where = `ConfigMap ${app.metadata.namespace}/${ref.name}`;
+  if (!cm) {
+    return { ok: false, blocker: { condition: 'ConfigValid', reason: 'ConfigMapNotFound', message: `${where} (spec.configMapRef) not found: create it or fix spec.configMapRef.name` } };
+  }
+  const text = cm.data?.[key];
+  if (text === undefined) {
+    const keys = Object.keys(cm.data ?? {});
+    return {
+      ok: false,
+      blocker: { condition: 'ConfigValid', reason: 'ConfigMapKeyNotFound', message: `${where} has no key "${key}" (keys: ${keys.join(', ') || 'none'}); set spec.configMapRef.key` },
+    };
+  }
+  return { ok: true, text, file: `configmap/${ref.name}/${key}` };
+}
+
+/** A spec the API server should have refused (older CRD, no schema validation): say what is wrong. */
+function specBlocker(app: WorkflowApp): Blocker | undefined {
+  if (app.metadata.name.length > api.maxAppNameLength || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(app.metadata.name)) {
+    return {
+      condition: 'Ready',
+      reason: 'InvalidName',
+      message: `name "${app.metadata.name}" cannot name the app's Service: use at most ${api.maxAppNameLength} lower-case letters, digits and '-', starting with a letter`,
+    };
+  }
+  const problems = validateWorkflowAppObject({ ...app, status: undefined, metadata: {} });
+  if (problems.length === 0) return undefined;
+  return {
+    condition: 'Ready',
+    reason: 'InvalidSpec',
+    message: problems.map((p) => `${pointerToFieldPath(p.pointer)}: ${p.message}`).join('; '),
+  };
+}
+
+export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const { namespace, name } = splitKey(key);
+  const app = deps.cache.app(namespace, name);
+  // Deleted (or being deleted): ownerReferences let the garbage collector remove everything.
+  if (!app || app.metadata.deletionTimestamp) return {};
+  const live = deps.cache.owned(app);
+  const say = (type: EventType, reason: string, message: string) => deps.events.event(app, type, reason, message);
+  const now = new Date(deps.now());
+  const selector = selectorString(appSelector(app));
+
+  if (app.spec?.suspend) {
+    const prev = app.status ?? {};
+    if (prev.phase !== 'Suspended') {
+      await deps.client.patchAppStatus(app, { phase: 'Suspended', observedGeneration: app.metadata.generation ?? 0 });
+      say('Normal', 'Suspended', 'reconciliation suspended (spec.suspend); owned objects are left as they are');
+    }
+    return {};
+  }
+
+  let blocker = specBlocker(app);
+  const spec = effectiveSpec(app, deps.defaultImage);
+  let configNote: string | undefined;
+  let text = '';
+  if (!blocker) {
+    const source = readConfigSource(app, deps.cache);
+    if (!source.ok) blocker = source.blocker;
+    else {
+      const check = await deps.validateConfig(source.text, source.file);
+      if (!check.ok) blocker = { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') };
+      else {
+        text = source.text;
+        configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
+      }
+    }
+  }
+  const plugins = blocker ? undefined : await resolvePlugins(spec.plugins, deps.plugins);
+  if (plugins && !plugins.ok) {
+    blocker = { condition: 'PluginsResolved', reason: plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed', message: plugins.message };
+  }
+
+  let plan: Plan | undefined;
+  let configHash: string | undefined;
+  let revision: string | undefined;
+  const actions: string[] = [];
+  if (!blocker && plugins?.ok) {
+    const prepared = prepareEngineConfig(text);
+    if (prepared.injectedHealthChecker) configNote += `; health.checker "${injectedHealthModuleName}" added for the readiness and liveness probes`;
+    const version = buildVersion(app, spec, prepared, plugins.resolved);
+    configHash = version.configHash;
+    revision = version.revision;
+    plan = planRollout({ app, spec, version, live, rollout: app.status?.rollout, now: now.getTime() });
+    try {
+      await execute(plan, app, live, deps, actions);
+    } catch (err) {
+      if (isTemporary(err)) throw err;
+      blocker = { condition: 'Ready', reason: 'ApplyFailed', message: (err as Error).message };
+      plan = undefined;
+    }
+  }
+
+  const status = computeStatus({
+    app,
+    now,
+    live,
+    blocker,
+    plan,
+    configNote: blocker?.condition === 'ConfigValid' ? undefined : configNote,
+    resolvedPlugins: plugins?.ok ? plugins.resolved : undefined,
+    configHash,
+    revision,
+    selector,
+  });
+  await writeStatus(app, status, deps);
+
+  if (actions.length) say('Normal', 'Synced', actions.join(', '));
+  for (const e of plan?.events ?? []) say(e.type, e.reason, e.message);
+  announceTransitions(app.status, status, say);
+
+  if (plugins && !plugins.ok && plugins.temporary) return { requeueAfterMs: 30_000 };
+  return plan?.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+}
+
+/**
+ * Patches the status when it changed. The cache may not show our previous status write yet; an
+ * identical status on its way is not written twice.
+ */
+async function writeStatus(app: WorkflowApp, status: WorkflowAppStatus, deps: ReconcileDeps): Promise<void> {
+  const id = `status:${app.metadata.namespace}/${app.metadata.name}`;
+  const patch = statusPatch(app.status, status);
+  if (!patch) return deps.memory.observed(id);
+  const json = canonicalJson(status);
+  if (deps.memory.expecting(id, json)) return;
+  await deps.client.patchAppStatus(app, patch);
+  deps.memory.expect(id, json);
+}
+
+/** Warning events when a condition turns False (once per transition or new message), Normal when Ready turns True. */
+function announceTransitions(prev: WorkflowAppStatus | undefined, next: WorkflowAppStatus, say: (t: EventType, r: string, m: string) => void): void {
+  for (const type of ['ConfigValid', 'PluginsResolved'] as const) {
+    const before = getCondition(prev?.conditions, type);
+    const after = getCondition(next.conditions, type);
+    if (after?.status === 'False' && (before?.status !== 'False' || before.message !== after.message)) say('Warning', after.reason, after.message);
+  }
+  const ready = getCondition(next.conditions, 'Ready');
+  const wasReady = getCondition(prev?.conditions, 'Ready');
+  if (ready?.status === 'True' && wasReady?.status !== 'True') say('Normal', 'Ready', ready.message);
+  if (ready?.reason === 'ApplyFailed' && wasReady?.message !== ready.message) say('Warning', 'ApplyFailed', ready.message);
+}
+
+async function execute(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: ReconcileDeps, actions: string[]): Promise<void> {
+  const liveOf = (o: KubernetesObject): KubernetesObject | undefined => {
+    const n = o.metadata?.name ?? '';
+    return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
+  };
+  for (const desired of plan.apply) {
+    const current = liveOf(desired);
+    if (isUpToDate(desired, current, deps.memory)) continue;
+    const result = await deps.client.apply(desired);
+    deps.memory.rememberApply(result, desired.metadata?.annotations?.[api.annotations.desiredHash] ?? '');
+    actions.push(`${current ? 'updated' : 'created'} ${desired.kind} ${desired.metadata?.name}`);
+  }
+  for (const s of plan.scale) {
+    const id = `scale:${app.metadata.namespace}/${s.name}`;
+    if (deps.memory.expecting(id, String(s.replicas))) continue;
+    await deps.client.scaleDeployment(app.metadata.namespace, s.name, s.replicas);
+    deps.memory.expect(id, String(s.replicas));
+    actions.push(`scaled Deployment ${s.name} to ${s.replicas}`);
+  }
+  if (!plan.prune) return;
+  const groups: Array<[string, ReadonlyMap<string, V1Deployment | V1Service | V1ConfigMap>, string]> = [
+    ['Deployment', live.deployments, 'apps/v1'],
+    ['Service', live.services, 'v1'],
+    ['ConfigMap', live.configMaps, 'v1'],
+  ];
+  for (const [kind, objects, apiVersion] of groups) {
+    for (const [name, obj] of objects) {
+      if (plan.keep.has(objectKey(kind, name))) continue;
+      const id = `delete:${obj.metadata?.uid}`;
+      if (deps.memory.expecting(id, '')) continue;
+      await deps.client.delete({ apiVersion, kind, metadata: { name, namespace: app.metadata.namespace, uid: obj.metadata?.uid } });
+      deps.memory.forget({ kind, metadata: { name, namespace: app.metadata.namespace } });
+      deps.memory.expect(id, '');
+      actions.push(`deleted ${kind} ${name} (no longer needed)`);
+    }
+  }
+}
