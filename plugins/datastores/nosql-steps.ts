@@ -1,9 +1,9 @@
 // step.nosql_get / put / delete / query against a NoSQL store module (upstream factory keys).
 import {
-  ConfigValueError, type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
+  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
   type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader, isPlainObject } from '../support/index.ts';
+import { ConfigReader, isPlainObject, moduleRef } from '../support/index.ts';
 import { NoSqlStoreCap, type NoSqlStore } from './memory-nosql.ts';
 
 const storeField = { key: 'store', type: 'string', required: true, description: 'NoSQL store module (e.g. nosql.memory)' } as const;
@@ -39,12 +39,7 @@ interface Common {
 function common(spec: StepSpec, ctx: StepBuildContext, needsKey: boolean): Common {
   const c = new ConfigReader(spec.config);
   const name = c.requiredString('store', 'name a nosql.memory module');
-  if (!ctx.services.has(name)) throw new ConfigValueError(`NoSQL store "${name}" is not declared`, { path: ['store'] });
-  const store = () => {
-    const svc = ctx.services.get(name);
-    if (!NoSqlStoreCap.is(svc)) throw new Error(`step "${spec.name}": module "${name}" is not a NoSQL store`);
-    return svc;
-  };
+  const store = moduleRef(ctx, spec, name, 'NoSQL store', NoSqlStoreCap);
   return { store, c, key: needsKey ? ctx.templates.compile(c.requiredString('key'), ['key']) : undefined };
 }
 

@@ -1,10 +1,10 @@
 // step.feature_flag (evaluate into the pipeline data) and step.ff_gate (evaluate and jump to
 // on_enabled or on_disabled). Factory keys as upstream; a flag nobody defined is off (or `default`).
 import {
-  ConfigValueError, type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
+  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
   type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, moduleRef } from '../support/index.ts';
 import { FeatureFlagServiceCap, type FeatureFlagService } from './featureflag-service.ts';
 import type { EvaluationContext, FlagResult } from './flag-evaluation.ts';
 
@@ -57,12 +57,11 @@ function evaluator(spec: StepSpec, ctx: StepBuildContext, c: ConfigReader): Eval
   const user = optional('user_from');
   const group = optional('group_from');
   const serviceName = c.string('service');
-  if (serviceName && !ctx.services.has(serviceName)) {
-    throw new ConfigValueError(`feature flag service "${serviceName}" is not declared`, { path: ['service'] });
-  }
+  const named = serviceName ? moduleRef(ctx, spec, serviceName, 'featureflag.service', FeatureFlagServiceCap) : undefined;
   const service = (): FeatureFlagService => {
-    const svc = serviceName ? ctx.services.get(serviceName) : ctx.services.find(FeatureFlagServiceCap);
-    if (!FeatureFlagServiceCap.is(svc)) throw new Error(`step "${spec.name}": no featureflag.service module in this app`);
+    if (named) return named();
+    const svc = ctx.services.find(FeatureFlagServiceCap);
+    if (!svc) throw new Error(`step "${spec.name}": no featureflag.service module in this app`);
     return svc;
   };
   const flagName = (pc: PipelineContext) => String(flag.resolve(pc));

@@ -1,10 +1,10 @@
 // step.publish: publish a payload (default: the pipeline's Current data) to a topic.
 // Target: the named `broker`, else the app's first message broker, else the engine event bus.
 import {
-  ConfigValueError, MessageBrokerCap, type ConfigMap, type MessageBroker, type PipelineContext, type Step,
+  MessageBrokerCap, type ConfigMap, type MessageBroker, type PipelineContext, type Step,
   type StepBuildContext, type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, moduleRef } from '../support/index.ts';
 
 export const publishStepSchema: TypeSchema = {
   description: 'Publish a message to a topic on a broker (or the engine event bus)',
@@ -24,19 +24,8 @@ export function createPublishStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const topic = ctx.templates.compile(c.requiredString('topic'), ['topic']);
   const brokerName = c.string('broker');
   const payload = c.has('payload') ? ctx.templates.compile(c.raw('payload'), ['payload']) : undefined;
-  if (brokerName && !ctx.services.has(brokerName)) {
-    throw new ConfigValueError(`broker "${brokerName}" is not a module of this app`, {
-      path: ['broker'],
-      hint: 'name a messaging.broker module, or remove broker to use the first broker found',
-    });
-  }
-
-  function target(): MessageBroker | undefined {
-    if (!brokerName) return ctx.services.find(MessageBrokerCap);
-    const svc = ctx.services.get(brokerName);
-    if (!MessageBrokerCap.is(svc)) throw new Error(`publish step "${spec.name}": service "${brokerName}" is not a message broker`);
-    return svc;
-  }
+  const named = brokerName ? moduleRef(ctx, spec, brokerName, 'message broker', MessageBrokerCap) : undefined;
+  const target = (): MessageBroker | undefined => (named ? named() : ctx.services.find(MessageBrokerCap));
 
   return {
     name: spec.name,

@@ -1,10 +1,10 @@
 // step.statemachine_transition and step.statemachine_get. Factory keys follow upstream
 // (statemachine, entity_id, event) and accept the schema spellings (engine, instanceId, transition).
 import {
-  ConfigValueError, type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
+  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
   type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, moduleRef } from '../support/index.ts';
 import { StateMachineEngineCap } from './capabilities.ts';
 import type { StateMachineEngine } from './state-machine-engine.ts';
 
@@ -48,14 +48,7 @@ export const getStepSchema: TypeSchema = {
 
 function engineLookup(spec: StepSpec, ctx: StepBuildContext, c: ConfigReader): () => StateMachineEngine {
   const name = c.requiredString(ENGINE_KEYS, 'name the statemachine.engine module');
-  if (!ctx.services.has(name)) {
-    throw new ConfigValueError(`state machine engine "${name}" is not declared`, { path: [spec.config.statemachine !== undefined ? 'statemachine' : 'engine'] });
-  }
-  return () => {
-    const svc = ctx.services.get(name);
-    if (!StateMachineEngineCap.is(svc)) throw new Error(`step "${spec.name}": module "${name}" is not a statemachine.engine`);
-    return svc;
-  };
+  return moduleRef(ctx, spec, name, 'statemachine.engine', StateMachineEngineCap);
 }
 
 function compileRequired(ctx: StepBuildContext, c: ConfigReader, keys: string[]): CompiledValue {

@@ -5,7 +5,7 @@ import {
   ConfigValueError, SqlDatabaseCap, type CompiledValue, type PipelineContext, type SqlDatabase, type Step,
   type StepBuildContext, type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, moduleRef } from '../support/index.ts';
 
 const commonFields: TypeSchema['configFields'] = [
   { key: 'database', type: 'string', required: true, aliases: ['module'], description: 'Database module name' },
@@ -56,19 +56,11 @@ function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepParts {
       hint: 'pass values through params ($1, $2 ...), or set allow_dynamic_sql: true if the template cannot carry user input',
     });
   }
-  if (!ctx.services.has(dbName)) {
-    const key = spec.config.database !== undefined ? 'database' : 'module';
-    throw new ConfigValueError(`database module "${dbName}" is not declared`, { path: [key], hint: 'add a database.workflow or storage.sqlite module with that name' });
-  }
   const compiledQuery: CompiledValue | undefined = dynamic ? ctx.templates.compile(query, ['query']) : undefined;
   const paramsKey = spec.config.params !== undefined ? 'params' : 'args';
   const compiledParams = c.list(['params', 'args']).map((p, i) => ctx.templates.compile(p, [paramsKey, i]));
   return {
-    database: () => {
-      const svc = ctx.services.get(dbName);
-      if (!SqlDatabaseCap.is(svc)) throw new Error(`step "${spec.name}": module "${dbName}" is not a SQL database`);
-      return svc;
-    },
+    database: moduleRef(ctx, spec, dbName, 'SQL database', SqlDatabaseCap),
     sql: (pc) => (compiledQuery ? String(compiledQuery.resolve(pc)) : query),
     params: (pc) => compiledParams.map((p) => p.resolve(pc)),
   };

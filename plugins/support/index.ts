@@ -7,3 +7,4 @@ export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
 export { readSeedFile, type SeedRecord } from './seed-file.ts';
+export { moduleRef } from './module-ref.ts';
