@@ -31,9 +31,12 @@ if (files.length === 0) {
   process.exit(0);
 }
 const concurrency = Math.max(1, Math.min(4, availableParallelism()));
+// Upstream corpus (read-only data, see test/fixtures/corpus/README.md): tests read WORKFLOW_CORPUS, which
+// defaults to the copy vendored in the repository so a clean clone needs nothing beside it.
+const corpus = process.env.WORKFLOW_CORPUS ?? join(root, 'test', 'fixtures', 'corpus');
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', WORKFLOW_CORPUS: corpus } },
 );
 process.exit(result.status ?? 1);
