@@ -9,6 +9,8 @@ export type { SourceLocation } from './source-map.ts';
 export { validateConfigFile, validateConfigText, validateLoaded } from './validate-config.ts';
 export type { ValidateOptions } from './validate-config.ts';
 export { Engine, overrideHttpAddress, normalizeAddress } from './engine.ts';
+export { EngineManager } from './engine-manager.ts';
+export type { AppSource, DeployOptions, ManagedAppStatus, EngineManagerOptions } from './engine-manager.ts';
 export type { EngineOptions, EngineState, ModuleInfo } from './engine.ts';
 export { PluginCatalog } from './plugin-catalog.ts';
 export { buildConfigSchema } from './config-schema.ts';

@@ -152,9 +152,7 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
       result = await runStep(step, pc, stepSignal);
     } catch (rawErr) {
       let err = rawErr;
-      if (prepared.errorStatus && !(err instanceof ValidationError)) {
-        err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
-      }
+      if (prepared.errorStatus) err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
       const strategy = prepared.onError ?? def.onError;
       def.logger.warn({ pipeline: def.name, step: step.name, err: (err as Error).message }, 'step failed');
       if (strategy === 'skip') {

@@ -155,7 +155,7 @@ export function asStep(p: PreparedStep): Step {
       try {
         return await p.step.execute(ctx);
       } catch (err) {
-        if (p.errorStatus && !(err instanceof ValidationError)) throw new ValidationError((err as Error).message, p.errorStatus);
+        if (p.errorStatus) throw new ValidationError((err as Error).message, p.errorStatus);
         throw err;
       }
     },
