@@ -48,9 +48,10 @@ const INVALID_CONFIGS = [
   'multi-workflow-ecommerce/workflow-c-notifications-with-branching.yaml',
 ];
 
-// work on a copy: tests never touch the fixtures
+// the vendored upstream corpus (test/fixtures/corpus, or WORKFLOW_CORPUS); work on a copy
+const corpus = process.env.WORKFLOW_CORPUS ?? new URL('./fixtures/corpus', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'wf-corpus-'));
-cpSync(new URL('./fixtures/upstream-examples', import.meta.url).pathname, work, { recursive: true });
+cpSync(join(corpus, 'workflow-examples'), work, { recursive: true });
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 const catalog = new PluginCatalog(corePlugins);
