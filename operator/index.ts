@@ -9,3 +9,5 @@ export { PluginResolutionError, type PluginResolver } from './plugins/resolver.t
 export { KubeClient, loadKubeConfig } from './kube/client.ts';
 export { KubeApiError, KubeUnavailableError } from './kube/errors.ts';
 export type { OperatorMetrics } from './metrics.ts';
+export { engineConfigValidator } from './config/engine-validator.ts';
+export { workflowAppFromFile, appNameFrom, type DeployOptions } from './api/from-config.ts';

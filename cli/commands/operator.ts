@@ -1,0 +1,108 @@
+// wfctl operator [--kubeconfig K] [--namespace N]: run the WorkflowApp operator in the foreground
+// against any cluster the kubeconfig names (devcluster or a real one). `wfctl operator crds` prints
+// the CustomResourceDefinition generated from schema/workflowapp.schema.json.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { engineImage } from '../../engine/index.ts';
+import { engineConfigValidator, startOperator, workflowAppCrdYaml } from '../../operator/index.ts';
+import { corePlugins } from '../../plugins/index.ts';
+import { CliError } from '../output.ts';
+
+interface OperatorFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  workers: string;
+  metricsAddr: string;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  resync: string;
+  defaultImage: string;
+  logLevel: string;
+}
+
+/** "15s", "2m", "500ms", "1h" -> milliseconds. */
+export function parseDurationFlag(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  if (!m) throw new CliError(`${flag} must be a duration like 500ms, 15s, 10m or 1h (got "${value}")`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function parseAddr(value: string): { host: string; port: number } | null {
+  if (value === '0' || value === 'off') return null;
+  const m = /^(.*):(\d+)$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new CliError(`--metrics-addr must be HOST:PORT or :PORT (got "${value}")`, { hint: 'use 0 to serve no metrics' });
+  }
+  return { host: m[1] || '0.0.0.0', port };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('operator')
+    .description('run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
+    .option('--workers <n>', 'concurrent reconciles', '4')
+    .option('--metrics-addr <addr>', '/metrics, /healthz and /readyz listen address; 0 disables', ':8080')
+    .option('--no-leader-elect', 'do not use a Lease (only safe with a single replica)')
+    .option('--lease-namespace <ns>', 'namespace of the leader Lease (default: --namespace, $POD_NAMESPACE or default)')
+    .option('--lease-duration <d>', 'leader lease duration', '15s')
+    .option('--renew-deadline <d>', 'give up leadership when renewals fail this long', '10s')
+    .option('--retry-period <d>', 'lease acquire/renew interval', '2s')
+    .option('--resync <d>', 're-reconcile every app this often', '10m')
+    .option('--default-image <image>', 'engine image for apps that name none', engineImage)
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (flags: OperatorFlags) => {
+      const workers = Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers must be a positive integer (got "${flags.workers}")`);
+      if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) throw new CliError(`--log-level must be debug, info, warn or error (got "${flags.logLevel}")`);
+      const metrics = parseAddr(flags.metricsAddr);
+      const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
+      let op;
+      try {
+        op = await startOperator({
+          kubeconfigPath: flags.kubeconfig,
+          namespace: flags.namespace,
+          workers,
+          resyncMs: parseDurationFlag('--resync', flags.resync),
+          defaultImage: flags.defaultImage,
+          validateConfig: engineConfigValidator(corePlugins),
+          leaderElection: flags.leaderElect
+            ? {
+                namespace: flags.leaseNamespace,
+                leaseDurationMs: parseDurationFlag('--lease-duration', flags.leaseDuration),
+                renewDeadlineMs: parseDurationFlag('--renew-deadline', flags.renewDeadline),
+                retryPeriodMs: parseDurationFlag('--retry-period', flags.retryPeriod),
+              }
+            : false,
+          metricsPort: metrics ? metrics.port : null,
+          metricsHost: metrics?.host,
+          logger,
+        });
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+        throw new CliError(`operator did not start: ${(err as Error).message}`, {
+          hint: 'check --kubeconfig and that the cluster is reachable; install the CRD with kubectl apply -k crds',
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          op!.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+    });
+
+  cmd
+    .command('crds')
+    .description('print the WorkflowApp CustomResourceDefinition (generated from schema/workflowapp.schema.json)')
+    .action(() => {
+      process.stdout.write(workflowAppCrdYaml());
+    });
+}
