@@ -4,6 +4,7 @@
 import type { EnginePlugin } from '../engine/index.ts';
 import { licensePlugin } from './license/index.ts';
 import { httpPlugin } from './http/index.ts';
+import { openApiPlugin } from './openapi/index.ts';
 import { observabilityPlugin } from './observability/index.ts';
 import { messagingPlugin } from './messaging/index.ts';
 import { statemachinePlugin } from './statemachine/index.ts';
@@ -21,6 +22,7 @@ export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
 export { pipelineStepsPlugin } from './pipelinesteps/index.ts';
 export { licensePlugin } from './license/index.ts';
+export { openApiPlugin } from './openapi/index.ts';
 export { messagingPlugin } from './messaging/index.ts';
 export { statemachinePlugin } from './statemachine/index.ts';
 export { authPlugin } from './auth/index.ts';
@@ -35,6 +37,7 @@ export { platformPlugin } from './platform/index.ts';
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
   httpPlugin,
+  openApiPlugin,
   observabilityPlugin,
   messagingPlugin,
   statemachinePlugin,

@@ -1,12 +1,13 @@
 // step.statemachine_transition and step.statemachine_get. Factory keys follow upstream
 // (statemachine, entity_id, event) and accept the schema spellings (engine, instanceId, transition).
 import {
-  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
+  ValidationError, type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
   type StepResult, type StepSpec, type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
 import { StateMachineEngineCap } from './capabilities.ts';
-import type { StateMachineEngine } from './state-machine-engine.ts';
+import { TransitionError, type StateMachineEngine } from './state-machine-engine.ts';
+import { transitionErrorStatus } from './transition-errors.ts';
 
 const ENGINE_KEYS = ['statemachine', 'engine'];
 const ID_KEYS = ['entity_id', 'instanceId', 'instance_id'];
@@ -79,7 +80,10 @@ export function createTransitionStep(spec: StepSpec, ctx: StepBuildContext): Ste
         const state = { new_state: instance.currentState, current_state: instance.currentState, previous_state: instance.previousState };
         return { output: { transition_ok: true, transitioned: true, ...state } };
       } catch (err) {
-        if (failOnError) throw new Error(`statemachine_transition step "${spec.name}": transition failed: ${(err as Error).message}`);
+        if (failOnError) {
+          const message = `statemachine_transition step "${spec.name}": transition failed: ${(err as Error).message}`;
+          throw err instanceof TransitionError ? new ValidationError(message, transitionErrorStatus(err)) : new Error(message);
+        }
         const current = sm.getInstance(id)?.currentState ?? '';
         return { output: { transition_ok: false, transitioned: false, current_state: current, error: (err as Error).message } };
       }
