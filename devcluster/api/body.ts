@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseDocument } from 'yaml';
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from './errors.ts';
 import type { PatchType } from './object-api.ts';
+import { decodeKubernetesProtobuf, ProtobufUnsupported } from './protobuf.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -47,11 +48,20 @@ export function patchTypeOf(req: IncomingMessage): PatchType {
 /** Decodes a JSON or YAML body; empty bodies are undefined. */
 export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): unknown {
   const type = mediaType(req);
+  if (raw.length === 0) return undefined;
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (e) {
+      if (e instanceof ProtobufUnsupported) throw new ApiError(415, 'UnsupportedMediaType', e.message);
+      throw e;
+    }
+  }
+  if (type === 'application/cbor') {
+    throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+  }
   const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
-  if (type === 'application/vnd.kubernetes.protobuf' || type === 'application/cbor') {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (devcluster does not decode ${type})`);
-  }
   if (asYaml || type === 'application/yaml' || type === 'application/apply-patch+yaml') return decodeYaml(text);
   try {
     return JSON.parse(text);

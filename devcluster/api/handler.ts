@@ -199,7 +199,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       verb.value = 'delete';
       if (sub) throw methodNotAllowed(`DELETE is not supported on ${type.plural}/${sub}`);
       const ctx = writeContext(req, q, user);
-      const { object } = await opts.api.delete(type, namespace, name, await deleteOptions(req, q), ctx);
+      const options = await deleteOptions(req, q);
+      if (options.dryRun?.includes('All')) ctx.dryRun = true;
+      const { object } = await opts.api.delete(type, namespace, name, options, ctx);
       if ((object as Status).kind === 'Status') return sendJson(res, 200, object, ctx.warnings);
       return sendObject(res, 200, type, object as KubeObject, representation === 'table' ? 'object' : representation, includeObject, ctx.warnings);
     }

@@ -70,6 +70,8 @@ export interface WatchEvent {
 
 export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  /** ["All"] asks for a dry run, like the dryRun query parameter. */
+  dryRun?: string[];
   orphanDependents?: boolean;
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -417,9 +419,10 @@ export class ObjectApi {
     if (current && precondition && precondition !== current.metadata.resourceVersion) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
     const now = this.clock();
     const ownership = this.ownership(type, ctx, subresource, now);
-    // prune against the schema first, so unknown fields never become owned
+    // prune against the schema first, so unknown fields never become owned; defaults are filled in
+    // after the merge (by replace/create), so they are owned by no one
     const cleaned = structuredClone(applied);
-    this.decode(type, cleaned, ctx);
+    this.decode(type, cleaned, ctx, false);
     const result = serverSideApply(current, cleaned, force, ownership);
     if (result.conflicts.length) {
       const { message, causes } = describeConflicts(result.conflicts);
@@ -502,7 +505,7 @@ export class ObjectApi {
    * fieldValidation=Strict, a warning with Warn), type mismatches in built-ins are a 400, and
    * schema defaults are filled in.
    */
-  private decode(type: ResourceType, obj: KubeObject, ctx: Pick<WriteContext, 'fieldValidation' | 'warnings'>): void {
+  private decode(type: ResourceType, obj: KubeObject, ctx: Pick<WriteContext, 'fieldValidation' | 'warnings'>, withDefaults = true): void {
     const unknown = prune(obj, type.schema, '');
     if (unknown.length) {
       const messages = unknown.map((p) => `unknown field ${JSON.stringify(p)}`);
@@ -518,7 +521,7 @@ export class ObjectApi {
         throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${typeErrors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`);
       }
     }
-    applyDefaults(obj, type.schema);
+    if (withDefaults) applyDefaults(obj, type.schema);
   }
 
   private validate(type: ResourceType, obj: KubeObject, old: KubeObject | undefined): void {

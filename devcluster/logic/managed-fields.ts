@@ -37,10 +37,25 @@ function reconcileEntries(entries: Array<{ entry: ManagedFieldsEntry; set: Field
   const out: ManagedFieldsEntry[] = [];
   for (const { entry, set } of entries) {
     const kept = set.intersection(present);
+    dropHollowMembers(kept, present);
     if (kept.isEmpty()) continue;
     out.push({ ...entry, fieldsV1: kept.toFieldsV1() });
   }
   return out;
+}
+
+/**
+ * A manager that owned a map or keyed list only through its entries keeps no claim on the container
+ * once the entries moved to other managers (structured-merge-diff serialises such a claim as a leaf).
+ */
+function dropHollowMembers(owned: FieldSet, present: FieldSet): void {
+  for (const [element, child] of owned.children) {
+    const actual = present.children.get(element);
+    if (!actual) continue;
+    dropHollowMembers(child, actual);
+    if (child.member && child.children.size === 0 && actual.children.size > 0) child.member = false;
+    if (child.isEmpty()) owned.children.delete(element);
+  }
 }
 
 /**
@@ -102,9 +117,13 @@ export function serverSideApply(live: Obj | undefined, applied: Obj, force: bool
   const merged = mergeApplied(live ?? {}, stripForApply(applied), ctx.schema) as Obj;
   const mine = entries.find((e) => sameEntry(e.entry, ctx.manager, 'Apply', ctx.subresource));
   if (mine) {
-    const dropped = mine.set.difference(appliedSet).paths().sort((a, b) => b.length - a.length);
-    for (const path of dropped) {
-      if (!entries.some((e) => e !== mine && e.set.touches(path)) && !appliedSet.touches(path)) removeAt(merged, path);
+    const dropped = mine.set.difference(appliedSet).paths();
+    const removable = dropped.filter((path) => !entries.some((e) => e !== mine && e.set.touches(path)) && !appliedSet.touches(path));
+    const key = (p: FieldPath) => JSON.stringify(p);
+    const removableKeys = new Set(removable.map(key));
+    // remove the top-most paths only: a removed list element takes its fields (and its key) with it
+    for (const path of removable) {
+      if (!path.some((_, i) => i > 0 && removableKeys.has(key(path.slice(0, i))))) removeAt(merged, path);
     }
     mine.set = appliedSet;
     mine.entry = { ...mine.entry, time: ctx.time, apiVersion: ctx.apiVersion };
