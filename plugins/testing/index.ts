@@ -5,4 +5,4 @@ export { MapServiceRegistry } from './service-registry.ts';
 export { miniTemplates } from './mini-templates.ts';
 export { serve, serveRoutes, requestJson, waitFor, type TestServer, type JsonResponse } from './http.ts';
 export { createRecorder, type Recorder } from './recorder.ts';
-export { corpusExamples, corpusRegistryPlugins, corpusRegistrySchema, skipWithoutCorpus } from './corpus.ts';
+export { corpusExamples, corpusRegistrySchema, skipWithoutCorpus } from './corpus.ts';
