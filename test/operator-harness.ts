@@ -92,13 +92,13 @@ export async function startHarness(opts: Partial<DevClusterOptions> = {}): Promi
 }
 
 /** Polls `probe` until it returns a truthy value; fails with the last value seen after `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<Exclude<T, false | undefined | null | '' | 0>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v;
+      if (v) return v as Exclude<T, false | undefined | null | '' | 0>;
       last = v;
     } catch (err) {
       last = err;
