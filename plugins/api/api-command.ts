@@ -1,37 +1,29 @@
-// api.command: a command endpoint that dispatches each request to a route pipeline, else to a
-// delegate handler, else answers 404. Route pipelines come from workflows.http routes with inline
-// `pipeline.steps` (attached through setRoutePipeline by the http workflow handler, or picked up at
-// start by their conventional name "<handler>:<last path segment>") or from config `routes`.
+// api.command: a command endpoint that dispatches each request to a route pipeline ("METHOD /path"
+// -> pipeline, from config `routes` or setRoutePipeline), else to a delegate handler, else 404.
+// (Routes with inline `pipeline.steps` in workflows.http are mounted straight on the router by the
+// http workflow handler, so they never reach this module.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  HttpHandlerCap, defineCapability, type AppContext, type ConfigMap, type HttpHandler, type Logger, type Module,
-  type ModuleSpec, type TypeSchema,
+  HttpHandlerCap, ValidationError, type AppContext, type ConfigMap, type HttpHandler, type Logger, type Module, type ModuleSpec, type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, isPlainObject, matchPath, parseRouteKey, readBody, requestPath, writeJson } from '../support/index.ts';
-
-/** Handlers that run a pipeline per route. `routeKey` is "METHOD /path" (Go ServeMux pattern). */
-export interface RoutePipelineTarget {
-  setRoutePipeline(routeKey: string, pipelineName: string): void;
-}
-export const RoutePipelineTargetCap = defineCapability<RoutePipelineTarget>('RoutePipelineTarget', 'setRoutePipeline');
 
 export const apiCommandSchema: TypeSchema = {
   description: 'Command endpoint: route pipelines, else a delegate handler',
   configFields: [
     { key: 'delegate', type: 'string', description: 'HTTP handler module for requests without a route pipeline' },
-    { key: 'routes', type: 'map', description: '"METHOD /path" -> pipeline name' },
+    { key: 'routes', type: 'map', description: '"METHOD /path" (or a last path segment) -> pipeline name' },
   ],
 };
 
-export class ApiCommandHandler implements Module, HttpHandler, RoutePipelineTarget {
-  readonly type: string;
+export class ApiCommandHandler implements Module, HttpHandler {
+  readonly type = 'api.command';
   private readonly routes = new Map<string, string>();
   private readonly delegate?: string;
   private app?: AppContext;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap, type = 'api.command') {
-    this.type = type;
+  constructor(readonly name: string, config: ConfigMap) {
     const c = new ConfigReader(config);
     this.delegate = c.string('delegate') || undefined;
     for (const [key, pipeline] of Object.entries(c.map('routes') ?? {})) this.setRoutePipeline(key, String(pipeline));
@@ -42,14 +34,7 @@ export class ApiCommandHandler implements Module, HttpHandler, RoutePipelineTarg
     this.logger = app.logger.child({ component: this.type, module: this.name });
   }
 
-  start(app: AppContext): void {
-    for (const route of inlineRoutePipelines(app.config, this.name)) {
-      if (this.routes.has(route.key)) continue;
-      if (app.workflows.hasPipeline(route.pipeline)) this.setRoutePipeline(route.key, route.pipeline);
-      else this.logger?.warn({ route: route.key, pipeline: route.pipeline }, 'route pipeline was not built by the engine; the route answers 404');
-    }
-  }
-
+  /** Run `pipelineName` for requests matching `routeKey` ("METHOD /path/{id}" or a last path segment). */
   setRoutePipeline(routeKey: string, pipelineName: string): void {
     this.routes.set(routeKey, pipelineName);
   }
@@ -69,9 +54,17 @@ export class ApiCommandHandler implements Module, HttpHandler, RoutePipelineTarg
       }
       const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
       const data: ConfigMap = { ...query, ...params, ...route.params, method, path, commandName, ...(isPlainObject(body) ? { body } : {}) };
-      const result = await this.app.workflows.executePipeline(route.pipeline, data, {
-        http: { req, res, rawBody, params: { ...params, ...route.params }, routePattern: route.key },
-      });
+      let result: ConfigMap;
+      try {
+        result = await this.app.workflows.executePipeline(route.pipeline, data, {
+          http: { req, res, rawBody, params: { ...params, ...route.params }, routePattern: route.key },
+        });
+      } catch (err) {
+        if (res.headersSent) return;
+        if (err instanceof ValidationError) return writeJson(res, err.status, { error: err.message });
+        this.logger?.error({ pipeline: route.pipeline, err: (err as Error).message }, 'command pipeline failed');
+        return writeJson(res, 500, { error: `command ${commandName} failed: ${(err as Error).message}` });
+      }
       if (res.headersSent || res.writableEnded) return;
       return writeJson(res, 200, result);
     }
@@ -90,19 +83,6 @@ export class ApiCommandHandler implements Module, HttpHandler, RoutePipelineTarg
     }
     return undefined;
   }
-}
-
-/** Routes of workflows.http handled by `handler` that carry inline steps, with the engine's pipeline name for them. */
-function inlineRoutePipelines(config: AppContext['config'], handler: string): Array<{ key: string; pipeline: string }> {
-  const http = config.workflows?.http;
-  if (!isPlainObject(http) || !Array.isArray(http.routes)) return [];
-  return http.routes
-    .filter((r): r is ConfigMap => isPlainObject(r) && r.handler === handler && (isPlainObject(r.pipeline) || Array.isArray(r.steps)))
-    .map((r) => {
-      const path = String(r.path ?? '');
-      const last = path.split('/').filter(Boolean).at(-1) ?? '';
-      return { key: `${String(r.method ?? 'GET').toUpperCase()} ${path}`, pipeline: `${handler}:${last}` };
-    });
 }
 
 export function createApiCommand(spec: ModuleSpec): ApiCommandHandler {

@@ -183,13 +183,16 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
     config: {
       modules: [
         { name: 'items', type: 'api.handler' },
-        { name: 'cmds', type: 'api.command', config: { delegate: 'items', routes: { 'POST /cmd/{id}/run': 'run-cmd' } } },
+        { name: 'cmds', type: 'api.command', config: { delegate: 'items', routes: { 'POST /cmd/{id}/run': 'run-cmd', fail: 'fail-cmd' } } },
       ],
-      pipelines: { 'run-cmd': { steps: [{ name: 'rec', type: 'test.record' }] } },
+      pipelines: {
+        'run-cmd': { steps: [{ name: 'rec', type: 'test.record' }] },
+        'fail-cmd': { steps: [{ name: 'boom', type: 'test.fail', config: { message: 'disk full' } }] },
+      },
     },
   });
   const h = app.services.get<HttpHandler>('cmds')!;
-  const server = await serveRoutes({ 'POST /cmd/{id}/run': h, 'POST /cmd/other': h, 'GET /cmd/x': h });
+  const server = await serveRoutes({ 'POST /cmd/{id}/run': h, 'POST /cmd/other': h, 'POST /cmd/fail': h });
   t.after(async () => {
     await server.close();
     await app.stop();
@@ -200,6 +203,8 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
   assert.deepEqual(recorder.runs[0].current.body, { force: true });
   const delegated = await requestJson(`${server.url}/cmd/other`, { method: 'POST', body: { n: 1 } });
   assert.equal(delegated.status, 201);
+  const failed = await requestJson(`${server.url}/cmd/fail`, { method: 'POST' });
+  assert.deepEqual([failed.status, failed.json.error], [500, 'command fail failed: disk full']);
 });
 
 test('data.transformer runs extract / map / filter / convert pipelines', async (t) => {

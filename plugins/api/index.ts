@@ -22,7 +22,7 @@ export const apiPlugin: EnginePlugin = {
 };
 
 export { ApiHandler } from './api-handler.ts';
-export { ApiCommandHandler, RoutePipelineTargetCap, type RoutePipelineTarget } from './api-command.ts';
+export { ApiCommandHandler } from './api-command.ts';
 export { DataTransformer } from './data-transformer.ts';
 export { applyOperations, type TransformOperation } from './transform-ops.ts';
 export type { RestResource } from './resource-store.ts';
