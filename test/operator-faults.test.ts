@@ -1,0 +1,89 @@
+// Faults the operator must ride out, on devcluster with real kubectl: the API server restarting
+// under it, another writer fighting over its fields, and two replicas sharing one Lease.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, startHarness, type Harness } from './operator-harness.ts';
+import type { RunningOperator } from '../operator/index.ts';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.stop();
+});
+
+function app(name: string, replicas = 1): string {
+  return `apiVersion: workflow.gocodealone.com/v1alpha1
+kind: WorkflowApp
+metadata: { name: ${name}, namespace: default }
+spec:
+  replicas: ${replicas}
+  config: |
+    modules:
+      - name: server
+        type: http.server
+        config: { address: ":8080" }
+      - name: router
+        type: http.router
+        dependsOn: [server]
+`;
+}
+
+const leaseTimings = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
+
+test('two replicas, one Lease: only the leader acts; the standby takes over when it goes', { timeout: 90_000 }, async () => {
+  const a = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-a' } });
+  const b = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-b' } });
+  await eventually('a leader', async () => a.isLeader() || b.isLeader());
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(a.isLeader() && b.isLeader(), false, 'never both');
+  const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+  const lease = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+  assert.equal(lease.spec.holderIdentity, leader.identity);
+
+  await h.apply(app('lease-one'));
+  await eventually('lease-one reconciled', () => h.json('get', 'deployment', 'lease-one').catch(() => undefined));
+  const standbyWrites = (await standby.metrics.apiWrites.get()).values.filter((v) => v.labels.kind !== 'Lease');
+  assert.deepEqual(standbyWrites, [], 'the standby wrote nothing but lease attempts');
+
+  await leader.stop(); // releases the Lease
+  await eventually('standby leads', async () => standby.isLeader(), 10_000);
+  await h.apply(app('lease-two'));
+  await eventually('lease-two reconciled by the new leader', () => h.json('get', 'deployment', 'lease-two').catch(() => undefined));
+  await standby.stop();
+  const after = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+  assert.ok(after.spec.leaseTransitions >= 1);
+});
+
+test('the API server restarts under the operator: informers resume and new work is done', { timeout: 90_000 }, async () => {
+  const op = await h.startOperator();
+  await h.apply(app('before-restart'));
+  await eventually('before-restart reconciled', () => h.json('get', 'deployment', 'before-restart').catch(() => undefined));
+  await h.restartCluster();
+  await h.apply(app('after-restart'));
+  await eventually('after-restart reconciled', () => h.json('get', 'deployment', 'after-restart').catch(() => undefined), 60_000, 250);
+  await h.kubectl('scale', 'wfa/before-restart', '--replicas=2');
+  await eventually('update after restart seen', async () => (await h.json('get', 'deployment', 'before-restart')).spec.replicas === 2, 60_000, 250);
+  const restarts = op.controller()!.informerRestarts();
+  assert.ok(Object.values(restarts).some((n) => n > 0), `watches restarted: ${JSON.stringify(restarts)}`);
+  await op.stop();
+});
+
+test('another writer changing fields the operator owns loses: the spec wins, without error loops', { timeout: 90_000 }, async () => {
+  const op: RunningOperator = await h.startOperator();
+  await h.apply(app('contested', 2));
+  await eventually('contested reconciled', () => h.json('get', 'deployment', 'contested').catch(() => undefined));
+  // A client-side merge patch and a server-side apply by another manager (a field conflict for SSA).
+  await h.kubectl('patch', 'deployment', 'contested', '--type', 'merge', '-p', '{"spec":{"replicas":5}}');
+  await eventually('replicas restored', async () => (await h.json('get', 'deployment', 'contested')).spec.replicas === 2);
+  await h.kubectl('patch', 'configmap', 'contested-config', '--type', 'merge', '-p', '{"data":{"workflow.yaml":"modules: []\\n"}}');
+  await eventually('config restored', async () => /http\.server/.test((await h.json('get', 'configmap', 'contested-config')).data['workflow.yaml']));
+  // Hammer the app's resourceVersion while the operator works on it: every write it makes still lands.
+  for (let i = 0; i < 10; i++) await h.kubectl('annotate', '--overwrite', 'wfa/contested', `poke=${i}`);
+  await h.kubectl('scale', 'wfa/contested', '--replicas=3');
+  await eventually('scaled despite the churn', async () => (await h.json('get', 'deployment', 'contested')).spec.replicas === 3);
+  const errors = (await op.metrics.reconcileErrors.get()).values[0]?.value ?? 0;
+  assert.ok(errors <= 2, `reconcile errors stayed rare (${errors})`);
+  await op.stop();
+});
