@@ -2,10 +2,19 @@
 // `register(program)` function; this file only wires them up and prints user errors in one place.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './output.ts';
-import { commands } from './commands/index.ts';
+import type { RegisterCommand } from './commands/index.ts';
 import { engineVersion as version } from '../engine/index.ts';
 
-export function buildProgram(): Command {
+/**
+ * The commands argv needs: `run` alone is the engine container's entry point, where cold start
+ * matters, so it loads only its own command instead of every command group.
+ */
+async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
+  if (argv[2] === 'run') return [(await import('./commands/run.ts')).register];
+  return (await import('./commands/index.ts')).commands;
+}
+
+export function buildProgram(commands: RegisterCommand[]): Command {
   const program = new Command('wfctl')
     .description('Workflow platform CLI: run and validate workflow apps, the plugin registry, the operator and the dev cluster')
     .version(version, '-v, --version')
@@ -16,7 +25,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(await commandsFor(argv));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

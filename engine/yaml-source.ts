@@ -19,7 +19,8 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
   };
-  for (const err of doc.errors) {
+  // the first syntax error is the real one; the parser's follow-on errors only add noise
+  for (const err of doc.errors.slice(0, 1)) {
     const p = posOf(err.pos[0]);
     issues.push({
       file,

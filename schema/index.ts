@@ -1,12 +1,13 @@
 // schema/: public surface. Other folders import it only through this file.
 // JSON Schemas compiled once with ajv; callers get plain problem lists with JSON paths.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import workflowConfigSchemaJson from './workflow-config.schema.json' with { type: 'json' };
 
 const require = createRequire(import.meta.url);
-// ajv ships CommonJS; createRequire keeps its default export usable under NodeNext ESM
-const Ajv = require('ajv') as typeof import('ajv').default;
 
 /** The workflow config JSON Schema (draft-07), as `wfctl schema` prints it. */
 export const workflowConfigSchema: Record<string, unknown> = workflowConfigSchemaJson as Record<string, unknown>;
@@ -20,9 +21,45 @@ export interface SchemaProblem {
 
 let compiled: ValidateFunction | undefined;
 
+/**
+ * ajv compiles the schema into code, which costs more than the rest of an engine's start; the
+ * generated code is cached (node_modules/.cache, keyed by schema and ajv version) so `wfctl run`
+ * cold starts skip both loading ajv and compiling.
+ */
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(workflowConfigSchema);
+  if (compiled) return compiled;
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const key = createHash('sha256').update(ajvVersion).update(JSON.stringify(workflowConfigSchema)).digest('hex').slice(0, 16);
+  const cacheDir = join(new URL('..', import.meta.url).pathname, 'node_modules', '.cache', 'workflow-schema');
+  const cacheFile = join(cacheDir, `workflow-config-${key}.cjs`);
+  try {
+    compiled = loadStandalone(readFileSync(cacheFile, 'utf8'));
+    return compiled;
+  } catch {
+    // not cached yet (or unreadable): compile below
+  }
+  const Ajv = require('ajv') as typeof import('ajv').default;
+  const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string }).default;
+  const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
+  compiled = ajv.compile(workflowConfigSchema);
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, standaloneCode(ajv, compiled));
+    renameSync(tmp, cacheFile);
+  } catch {
+    // a read-only install just compiles every time
+  }
   return compiled;
+}
+
+function loadStandalone(code: string): ValidateFunction {
+  const mod: { exports: unknown } = { exports: {} };
+  // the generated module only requires ajv's small runtime helpers, resolved from this package
+  new Function('require', 'module', 'exports', code)(require, mod, mod.exports);
+  const fn = (mod.exports as { default?: ValidateFunction }).default ?? (mod.exports as ValidateFunction);
+  if (typeof fn !== 'function') throw new Error('bad cached validator');
+  return fn;
 }
 
 function pointerToPath(pointer: string): Array<string | number> {

@@ -2,7 +2,7 @@
 // isolated) at GET /metrics: workflow executions/durations from engine events, HTTP requests by
 // route pattern via a global router middleware, plus process metrics. Names are prefixed by
 // `namespace` (default "workflow"), as upstream does.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { getRequestRoute, HttpRouterCap, type AppContext, type ConfigMap, type HttpHandlerFn, type HttpMiddleware, type Module, type ModuleFactory, type TypeSchema } from '../../engine/index.ts';
 import { mountOnRouters } from './mount.ts';
 
@@ -19,15 +19,18 @@ export const metricsCollectorSchema: TypeSchema = {
 
 export class MetricsCollector implements Module, HttpMiddleware {
   readonly type = 'metrics.collector';
-  readonly registry = new Registry();
   readonly path: string;
+  private readonly prefix: string;
+  private readonly defaultMetrics: boolean;
   private readonly enabled: Set<string>;
-  private readonly executions: Counter<'workflow_type' | 'action' | 'status'>;
-  private readonly duration: Histogram<'workflow_type' | 'action'>;
-  private readonly active: Gauge<'workflow_type'>;
-  private readonly httpRequests: Counter<'method' | 'path' | 'status_code'>;
-  private readonly httpDuration: Histogram<'method' | 'path'>;
-  readonly moduleOperations: Counter<'module' | 'operation' | 'status'>;
+  // created in init: prom-client is loaded only by apps that collect metrics (cold start)
+  registry!: Registry;
+  private executions!: Counter<'workflow_type' | 'action' | 'status'>;
+  private duration!: Histogram<'workflow_type' | 'action'>;
+  private active!: Gauge<'workflow_type'>;
+  private httpRequests!: Counter<'method' | 'path' | 'status_code'>;
+  private httpDuration!: Histogram<'method' | 'path'>;
+  moduleOperations!: Counter<'module' | 'operation' | 'status'>;
   private listeners: Array<[string, (p: ConfigMap) => void]> = [];
   private app?: AppContext;
 
@@ -37,9 +40,16 @@ export class MetricsCollector implements Module, HttpMiddleware {
   ) {
     const ns = typeof config.namespace === 'string' && config.namespace !== '' ? config.namespace : 'workflow';
     const sub = typeof config.subsystem === 'string' && config.subsystem !== '' ? `${config.subsystem}_` : '';
-    const prefix = `${ns}_${sub}`;
+    this.prefix = `${ns}_${sub}`;
     this.path = typeof config.metricsPath === 'string' ? config.metricsPath : '/metrics';
     this.enabled = new Set(Array.isArray(config.enabledMetrics) ? config.enabledMetrics.map(String) : ['workflow', 'http', 'module', 'active_workflows']);
+    this.defaultMetrics = config.collectDefaultMetrics !== false;
+  }
+
+  private async createMetrics(): Promise<void> {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client');
+    const prefix = this.prefix;
+    this.registry = new Registry();
     const r = [this.registry];
     this.executions = new Counter({ name: `${prefix}workflow_executions_total`, help: 'Workflow executions by type, action and status', labelNames: ['workflow_type', 'action', 'status'], registers: r });
     this.duration = new Histogram({ name: `${prefix}workflow_duration_seconds`, help: 'Workflow execution duration', labelNames: ['workflow_type', 'action'], registers: r, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] });
@@ -47,10 +57,11 @@ export class MetricsCollector implements Module, HttpMiddleware {
     this.httpRequests = new Counter({ name: `${prefix}http_requests_total`, help: 'HTTP requests by method, route and status', labelNames: ['method', 'path', 'status_code'], registers: r });
     this.httpDuration = new Histogram({ name: `${prefix}http_request_duration_seconds`, help: 'HTTP request duration', labelNames: ['method', 'path'], registers: r, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
     this.moduleOperations = new Counter({ name: `${prefix}module_operations_total`, help: 'Module operations by module, operation and status', labelNames: ['module', 'operation', 'status'], registers: r });
-    if (config.collectDefaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (this.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  init(app: AppContext): void {
+  async init(app: AppContext): Promise<void> {
+    await this.createMetrics();
     this.app = app;
     const on = (event: string, fn: (p: ConfigMap) => void) => {
       app.events.on(event, fn);

@@ -1,0 +1,187 @@
+// npm run bench -- engine-http [--duration 5] [--connections 32]
+// Requests/s and latency of a 3-step pipeline route (request_parse -> set -> json_response) served
+// by `wfctl run`, against a raw node:http handler answering the same JSON, both in child processes,
+// measured in the same run by our own keep-alive load generator on loopback. Also the cold start:
+// process spawn to the first 200.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const DURATION_S = arg('duration', 5);
+const CONNECTIONS = arg('connections', 32);
+const WARMUP_S = 1;
+const root = new URL('..', import.meta.url).pathname;
+
+const CONFIG = `
+name: bench
+modules:
+  - { name: server, type: http.server, config: { address: ":8080" } }
+  - { name: router, type: http.router, dependsOn: [server] }
+pipelines:
+  greet:
+    trigger: { type: http, config: { method: GET, path: "/greet/{name}" } }
+    steps:
+      - { name: parse, type: step.request_parse, config: { path_params: [name] } }
+      - { name: compose, type: step.set, config: { values: { greeting: 'hello {{ .steps.parse.path_params.name }}' } } }
+      - name: respond
+        type: step.json_response
+        config:
+          status: 200
+          body: { greeting: '{{ .steps.compose.greeting }}', id: '{{ .steps.parse.path_params.name }}', ok: true }
+`;
+
+// the peer: the same JSON from a bare node:http handler
+const RAW_SERVER = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const m = /^\\/greet\\/([^/?]+)/.exec(req.url);
+  if (!m) { res.statusCode = 404; return res.end(); }
+  const name = decodeURIComponent(m[1]);
+  const body = JSON.stringify({ greeting: 'hello ' + name, id: name, ok: true }) + '\\n';
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+});
+server.keepAliveTimeout = 120000;
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+function waitForUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.stderr!.on('data', (c) => (err += c));
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
+  });
+}
+
+function get(url: string, agent?: Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** N keep-alive connections issuing requests back to back for a fixed time. */
+async function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  const until = performance.now() + seconds * 1000;
+  const worker = async (w: number) => {
+    let i = 0;
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      try {
+        const r = await get(`${url}/greet/user${w}-${i++ % 100}`, agent);
+        if (r.status !== 200) errors++;
+        else latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: connections }, (_, w) => worker(w)));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 };
+}
+
+async function measure(name: string, child: ChildProcess): Promise<LoadResult> {
+  const url = await waitForUrl(child);
+  const check = await get(`${url}/greet/ada`);
+  if (check.status !== 200) throw new Error(`${name}: GET /greet/ada -> ${check.status} ${check.body}`);
+  await load(url, WARMUP_S, CONNECTIONS);
+  return load(url, DURATION_S, CONNECTIONS);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function coldStart(config: string): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await waitForUrl(child);
+    for (;;) {
+      try {
+        if ((await get(`${url}/greet/cold`)).status === 200) return performance.now() - t0;
+      } catch {
+        // not accepting yet
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    await stop(child);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'wf-bench-'));
+const config = join(dir, 'bench.yaml');
+writeFileSync(config, CONFIG);
+const children: ChildProcess[] = [];
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+const fmt = (r: LoadResult) => `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   max ${r.max.toFixed(1).padStart(6)} ms   (${r.requests} ok, ${r.errors} errors)`;
+
+console.log(`engine-http: ${CONNECTIONS} keep-alive connections, ${DURATION_S}s per target after ${WARMUP_S}s warm-up, loopback`);
+const colds: number[] = [];
+for (let i = 0; i < 3; i++) colds.push(await coldStart(config));
+const cold = colds.sort((a, b) => a - b)[1]!;
+console.log(`cold start (spawn wfctl run -> first 200): median ${cold.toFixed(0)} ms of ${colds.map((c) => c.toFixed(0)).join(', ')}  (target < 500 ms)`);
+
+const raw = spawn(process.execPath, ['-e', RAW_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
+children.push(raw);
+const rawResult = await measure('raw node:http', raw);
+await stop(raw);
+console.log(`raw node:http handler         ${fmt(rawResult)}`);
+
+const engine = spawn(process.execPath, [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+children.push(engine);
+const engineResult = await measure('engine', engine);
+await stop(engine);
+console.log(`engine 3-step pipeline route  ${fmt(engineResult)}`);
+
+const ratio = engineResult.rps / rawResult.rps;
+console.log(`ratio engine/raw throughput: ${(ratio * 100).toFixed(1)}%  (target >= 50%)   p99 ${engineResult.p99.toFixed(2)} vs ${rawResult.p99.toFixed(2)} ms`);
+process.exit(0);
