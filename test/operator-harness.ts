@@ -38,7 +38,7 @@ export async function startHarness(opts: Partial<DevClusterOptions> = {}): Promi
   let files = 0;
   const kubectl = async (...args: string[]) => {
     try {
-      const { stdout } = await exec('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], { cwd: repoRoot, timeout: 120_000 });
+      const { stdout } = await exec('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], { cwd: repoRoot, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
