@@ -77,7 +77,7 @@ function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: Sche
     }
     case 'pattern': {
       const value = String(valueAt(doc.value, at));
-      const isVersion = /\/pattern$/.test(e.schemaPath) && /^\\d/.test((e.params as { pattern: string }).pattern);
+      const isVersion = (e.params as { pattern: string }).pattern.includes('\\d+\\.\\d+\\.\\d+');
       return isVersion
         ? { ...base, ...where(at), message: `${field} is "${value}", not a MAJOR.MINOR.PATCH version`, hint: 'write the version like 1.4.0' }
         : { ...base, ...where(at), message: `${field} is "${value}", which does not match ${(e.params as { pattern: string }).pattern}`, hint: 'fix the value to match the pattern' };

@@ -140,10 +140,12 @@ export async function checkRegistry(
       problems.push(at(record.path, ...(await locateInFile(tree, record, '/name')), '/name', 'duplicate-name', `plugin name "${key}" is already taken by plugins/${first}/`, 'every plugin needs a name of its own; rename this one (directory and "name")'));
     }
   }
-  const known = [...owner.keys()];
+  // A directory whose manifest is broken still "exists" for templates: its own error is the one to fix.
+  const known = [...new Set([...owner.keys(), ...files.keys()])];
+  const knownSet = new Set(known);
   for (const t of templates.values()) {
     for (const ref of t.references) {
-      if (owner.has(ref.name)) continue;
+      if (knownSet.has(ref.name)) continue;
       const guess = closestMatch(ref.name, known);
       problems.push(at(t.path, ref.line, ref.column, ref.jsonPointer, 'template-plugin-reference', `template requires plugin "${ref.name}", which is not in the registry`, guess ? `did you mean "${guess}"?` : 'use a plugin directory name or manifest name from plugins/'));
     }

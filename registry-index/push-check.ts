@@ -1,0 +1,74 @@
+// What the git server's pre-receive hook decides: every branch pushed to the registry repository must
+// index without errors (the same validator as everywhere), and must not change the artifacts of a
+// version the branch already had (immutability). Messages are the validator's, line for line.
+import { CliGitTree } from './cli-git-tree.ts';
+import { formatProblem, isError, summarizeProblems, type Problem } from './problem.ts';
+import { emptyPublishedState, publishIndex } from './published.ts';
+import { buildIndex } from './registry-index.ts';
+import { diffListings } from './tree.ts';
+
+export interface RefUpdate {
+  oldOid: string;
+  newOid: string;
+  ref: string;
+}
+
+export interface PushVerdict {
+  ok: boolean;
+  /** Lines for the pusher (git shows them as `remote: ...`). */
+  lines: string[];
+}
+
+const zero = /^0+$/;
+const maxWarningsShown = 10;
+
+export function parseRefUpdates(stdin: string): RefUpdate[] {
+  return stdin.split('\n').filter(Boolean).map((line) => {
+    const [oldOid, newOid, ref] = line.trim().split(/\s+/);
+    return { oldOid: oldOid!, newOid: newOid!, ref: ref! };
+  });
+}
+
+export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<PushVerdict> {
+  const lines: string[] = [];
+  let ok = true;
+  for (const u of updates) {
+    if (!u.ref.startsWith('refs/heads/') || zero.test(u.newOid)) continue; // tags, deletions: git's own config rules
+    const { problems, changed } = await branchProblems(gitdir, u);
+    const errors = problems.filter(isError);
+    // Every error blocks; warnings matter for the files this push touches (a few of them, at least).
+    const shown = [...errors, ...problems.filter((p) => !isError(p) && changed.has(p.file)).slice(0, maxWarningsShown)];
+    const hidden = problems.length - shown.length;
+    if (errors.length > 0) {
+      ok = false;
+      lines.push(`registry: push to ${u.ref} rejected: ${summarizeProblems(shown)}`);
+    } else {
+      lines.push(`registry: ${u.ref} validated${shown.length > 0 ? ` with ${summarizeProblems(shown)}` : ''}`);
+    }
+    for (const p of shown) lines.push(...formatProblem(p).split('\n'));
+    if (hidden > 0) lines.push(`registry: ${hidden} more warning${hidden === 1 ? '' : 's'} not shown (\`wfctl registry validate .\` lists them all)`);
+    if (errors.length > 0) lines.push('registry: fix these and push again; `wfctl registry validate .` shows the same messages locally');
+  }
+  return { ok, lines };
+}
+
+async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems: Problem[]; changed: Set<string> }> {
+  const next = new CliGitTree(gitdir, u.newOid);
+  const prev = zero.test(u.oldOid) ? undefined : new CliGitTree(gitdir, u.oldOid);
+  try {
+    const index = await buildIndex(next);
+    const problems = [...index.problems];
+    const changed = new Set((prev ? diffListings(await prev.list(), await next.list()) : await next.list()).map((c) => c.path));
+    if (prev) {
+      // Versions the branch already had are published: replaying old -> new through the ledger
+      // finds changed artifacts exactly as the sync would.
+      const before = await publishIndex(emptyPublishedState, await buildIndex(prev), prev);
+      const after = await publishIndex(before, index, next);
+      for (const r of after.refusals.values()) problems.push(r.problem);
+    }
+    return { problems, changed };
+  } finally {
+    next.close();
+    prev?.close();
+  }
+}
