@@ -39,7 +39,7 @@ export class CliGitTree implements RegistryTree {
 class BatchReader {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly waiting: Array<{ oid: string; resolve: (b: Buffer) => void; reject: (e: Error) => void }> = [];
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   constructor(gitdir: string) {
     this.child = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch'], { stdio: 'pipe' });
