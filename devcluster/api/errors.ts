@@ -44,13 +44,18 @@ export function qualifiedResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource;
 }
 
+/** Status details as Go serialises them: empty strings are omitted. */
+function details(d: StatusDetails): StatusDetails {
+  return Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined && v !== '')) as StatusDetails;
+}
+
 export class ApiError extends Error {
   readonly status: Status;
-  constructor(code: number, reason: StatusReason, message: string, details?: StatusDetails) {
+  constructor(code: number, reason: StatusReason, message: string, detail?: StatusDetails) {
     super(message);
     this.name = 'ApiError';
     this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-    if (details) this.status.details = details;
+    if (detail) this.status.details = details(detail);
   }
   get code(): number {
     return this.status.code;
