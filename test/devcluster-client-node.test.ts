@@ -48,9 +48,9 @@ test('typed CRUD: create, read, 409 on a stale PUT, 404 with a Status body', asy
 
 test('KubernetesObjectApi server-side apply with a field manager, then a status merge patch', async () => {
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const app = { apiVersion: 'example.com/v1', kind: 'WorkflowApp', metadata: { name: 'ssa', namespace: 'default' }, spec: { image: 'engine:1' } };
+  const app: k8s.KubernetesObject & { spec: Record<string, unknown> } = { apiVersion: 'example.com/v1', kind: 'WorkflowApp', metadata: { name: 'ssa', namespace: 'default' }, spec: { image: 'engine:1' } };
   const applied = await objects.patch(app, undefined, undefined, 'wf-operator', true, k8s.PatchStrategy.ServerSideApply);
-  assert.equal((applied as { spec: { replicas: number } }).spec.replicas, 1, 'schema default applied');
+  assert.equal(applied.spec.replicas, 1, 'schema default applied');
   assert.equal(applied.metadata?.managedFields?.[0]?.manager, 'wf-operator');
   assert.equal(applied.metadata?.managedFields?.[0]?.operation, 'Apply');
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
