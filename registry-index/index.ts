@@ -15,3 +15,15 @@ export { DirectoryTree, MemoryTree, diffListings, gitBlobOid, type RegistryTree,
 export { GitCommitTree } from './git-tree.ts';
 export { buildIndex, updateIndex, type RegistryIndex, type PluginEntry, type VersionEntry, type Artifact } from './registry-index.ts';
 export { publishIndex, servedEntry, emptyPublishedState, versionKey, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';
+export { RegistrySync, type RegistrySnapshot, type SyncResult, type SyncStatus } from './sync.ts';
+export { openSource, type RegistrySource } from './git-source.ts';
+export { IndexStore } from './index-store.ts';
+export { RegistryCatalog, type VersionInfo } from './catalog.ts';
+export { startRegistryServer, type RegistryServer, type RegistryServerOptions } from './registry-server.ts';
+export { startGitServer, type GitServer, type GitServerOptions } from './git-server.ts';
+export { checkPush, type PushVerdict } from './push-check.ts';
+export { signBody, verifyWebhook } from './webhook.ts';
+export {
+  RegistryClient, RegistryError, IntegrityError,
+  type RegistryClientOptions, type Resolution, type PluginDocument, type PluginVersionSummary, type ArtifactRef, type DownloadResult, type SearchResult,
+} from './client.ts';
