@@ -226,7 +226,7 @@ export class Engine {
         try {
           await b.module.init?.(app);
         } catch (err) {
-          throw located(err, ['modules', b.index], `module ${b.module.name}`, 'init failed', loaded);
+          throw located(err, ['modules', b.index], `module ${b.module.name}`, 'init failed', loaded, ['modules', b.index, 'config']);
         }
       }
       services.register('workflowEngine', runner);
@@ -409,10 +409,13 @@ function hashConfig(config: WorkflowConfig): string {
   return 'sha256:' + createHash('sha256').update(toYaml(config)).digest('hex');
 }
 
-/** Turn a failure during build into a located ConfigError (ConfigValueError paths are relative). */
-function located(err: unknown, path: ConfigPath, where: string, what: string, loaded: LoadedConfig): Error {
+/**
+ * Turn a failure during build into a located ConfigError. A ConfigValueError's path is relative to
+ * `configPath` (a module's `config` map), else to `path`.
+ */
+function located(err: unknown, path: ConfigPath, where: string, what: string, loaded: LoadedConfig, configPath: ConfigPath = path): Error {
   if (err instanceof ConfigError) return err;
-  const full = err instanceof ConfigValueError ? [...path, ...err.path] : path;
+  const full = err instanceof ConfigValueError ? [...configPath, ...err.path] : path;
   const message = err instanceof ConfigValueError ? err.message : `${what}: ${(err as Error)?.message ?? String(err)}`;
   const hint = err instanceof ConfigValueError ? err.hint : undefined;
   return new ConfigError([{ ...loaded.locate(full), where, jsonPath: formatJsonPath(full), message, ...(hint ? { hint } : {}) }]);

@@ -89,7 +89,7 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
     if (!field.required) continue;
     const present = [field.key, ...(field.aliases ?? [])].find((k) => cfg[k] !== undefined && cfg[k] !== null);
     if (present === undefined) {
-      c.error([...path], where, `required config key "${field.key}" is missing`, field.description ? `${field.key}: ${field.description}` : undefined);
+      c.error([...path, field.key], where, `required config key "${field.key}" is missing`, field.description ? `${field.key}: ${field.description}` : undefined);
       continue;
     }
     const v = cfg[present];
