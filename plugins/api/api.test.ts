@@ -140,7 +140,7 @@ test('resources and instance states survive a restart with persistence.store; se
   await requestJson(`${server.url}/api/orders/${id}/transition`, { method: 'POST', body: { transition: 'pay' } });
   await requestJson(`${server.url}/api/orders/s1`, { method: 'PUT', body: { item: 'edited seed' } });
   await server.close();
-  for (const m of [...a.modules].reverse()) await m.stop?.(a);
+  await a.halt();
 
   const b = await startTestApp({ plugins, config: cfg, configDir: first.configDir, dataDir: first.dataDir });
   server = await serveOrders(b);
@@ -204,7 +204,7 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
   const delegated = await requestJson(`${server.url}/cmd/other`, { method: 'POST', body: { n: 1 } });
   assert.equal(delegated.status, 201);
   const failed = await requestJson(`${server.url}/cmd/fail`, { method: 'POST' });
-  assert.deepEqual([failed.status, failed.json.error], [500, 'command fail failed: disk full']);
+  assert.deepEqual([failed.status, failed.json.error], [500, 'command fail failed: step "boom" failed: disk full']);
 });
 
 test('data.transformer runs extract / map / filter / convert pipelines', async (t) => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigValueError, type HttpHandler, type WorkflowConfig } from '../../engine/index.ts';
-import { requestJson, serveRoutes, startTestApp, TestApp, type TestServer } from '../testing/index.ts';
+import type { HttpHandler, WorkflowConfig } from '../../engine/index.ts';
+import { requestJson, serveRoutes, startTestApp, TestApp, type TestServer, rejectsWithIssue } from '../testing/index.ts';
 import { storagePlugin } from '../storage/index.ts';
 import { authPlugin, hashPassword, isBcryptHash, JwtAuthModule, signHs256, verifyHs256, verifyPassword } from './index.ts';
 
@@ -34,7 +34,7 @@ test('scrypt password hashes verify; bcrypt hashes are recognised as unsupported
 
 test('a missing secret is a located config error', async () => {
   const app = new TestApp({ plugins: [authPlugin], config: { modules: [{ name: 'auth', type: 'auth.jwt', config: {} }] } });
-  await assert.rejects(app.build(), (err: ConfigValueError) => err instanceof ConfigValueError && err.path[0] === 'secret');
+  await rejectsWithIssue(app.build(), 'modules[0].config.secret', /required config key "secret" is missing/);
   await app.stop();
 });
 
@@ -135,7 +135,7 @@ test('users persist across a restart; seed users load and a bcrypt user is fixed
   const reg = await requestJson(`${url}/register`, { method: 'POST', body: { email: 'new@x.io', password: 'newnewnew' } });
   assert.equal(reg.json.user.id, '9');
   await server.close();
-  for (const m of [...first.modules].reverse()) await m.stop?.(first);
+  await first.halt();
 
   writeFileSync(join(base.configDir, 'users.json'), JSON.stringify([{ id: '8', data: { email: 'legacy@x.io', password: 'migrated1' } }]));
   const second = await startTestApp({ plugins: [authPlugin, storagePlugin], config: cfg, configDir: base.configDir, dataDir: base.dataDir });

@@ -1,16 +1,9 @@
 // Users of an auth.jwt module, by email and id, written through to a persistence store when the app
 // has one (the same `users` table upstream uses).
-import type { ConfigMap } from '../../engine/index.ts';
-import type { PersistenceStore } from '../storage/index.ts';
+import type { PersistenceStore, UserRecord } from '../storage/index.ts';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  passwordHash: string;
-  metadata: ConfigMap;
-  createdAt: string;
-}
+/** A user as stored (the same record the persistence store's `users` table holds). */
+export type User = UserRecord;
 
 export class UserStore {
   private readonly byEmailMap = new Map<string, User>();

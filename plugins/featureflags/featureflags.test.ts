@@ -57,7 +57,7 @@ test('flags changed over HTTP survive a restart when store_path is set', async (
   assert.equal((await requestJson(`${server.url}/flags/dark?user=ann`)).json.enabled, true);
   assert.equal((await requestJson(`${server.url}/flags/dark`, { method: 'PUT', body: { percentage: 'lots' } })).status, 400);
   await server.close();
-  for (const m of [...first.modules].reverse()) await m.stop?.(first);
+  await first.halt();
 
   const second = await startTestApp({ plugins: [featureFlagsPlugin], config, dataDir: first.dataDir });
   t.after(async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HttpHandler } from '../../engine/index.ts';
-import { requestJson, serve, serveRoutes, startTestApp, TestApp } from '../testing/index.ts';
+import { requestJson, serve, serveRoutes, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { licensePlugin, LicenseValidator } from './index.ts';
 
 const HOUR = 3_600_000;
@@ -28,7 +28,7 @@ test('offline mode synthesises a starter license and serves it over GET only', a
 
 test('bad durations are located config errors', async () => {
   const app = new TestApp({ plugins: [licensePlugin], config: { modules: [{ name: 'l', type: 'license.validator', config: { grace_period: 'three days' } }] } });
-  await assert.rejects(app.build(), (err: { path: unknown[] }) => err.path[0] === 'grace_period');
+  await rejectsWithIssue(app.build(), 'modules[0].config.grace_period', /"grace_period" must be a duration/);
   await app.stop();
 });
 
@@ -53,7 +53,8 @@ test('remote validation: the documented protocol, cache TTL, grace period, then 
   const app = new TestApp({ plugins: [licensePlugin] });
   t.after(() => app.stop());
   const v = new LicenseValidator('lic', { server_url: `${server.url}/`, license_key: 'K-1', cache_ttl: '1h', grace_period: '72h', refresh_interval: '0s' }, { now: () => now });
-  v.init(app);
+  await app.build();
+  v.init(app.app);
   await v.start();
   assert.deepEqual(calls[0], { method: 'POST', url: '/validate', body: { key: 'K-1' } });
   assert.equal(v.checkFeature('premium-x'), true);
@@ -88,7 +89,8 @@ test('no cache and no server: validate fails with the reason, start does not', a
   const app = new TestApp({ plugins: [licensePlugin] });
   t.after(() => app.stop());
   const v = new LicenseValidator('lic', { server_url: server.url, license_key: 'k', refresh_interval: '0s' });
-  v.init(app);
+  await app.build();
+  v.init(app.app);
   await v.start();
   await assert.rejects(v.validate(), /license server returned 500: db down/);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigValueError, type WorkflowConfig } from '../../engine/index.ts';
-import { createRecorder, serve, startTestApp, TestApp, waitFor } from '../testing/index.ts';
+import type { WorkflowConfig } from '../../engine/index.ts';
+import { createRecorder, rejectsWithIssue, serve, startTestApp, TestApp, waitFor } from '../testing/index.ts';
 import { messagingPlugin, InMemoryBroker, WebhookSender, backoffDelay } from './index.ts';
 
 async function app(config: WorkflowConfig, t: { after(fn: () => Promise<void>): void }) {
@@ -141,18 +141,13 @@ test('config errors name the offending key', async () => {
       workflows: { messaging: { subscriptions: [{ topic: 'x', handler: 'missing' }] } },
     },
   });
-  await assert.rejects(a.build(), (err: ConfigValueError) => {
-    assert.ok(err instanceof ConfigValueError);
-    assert.deepEqual(err.path, ['subscriptions', 0, 'handler']);
-    assert.match(err.message, /"missing" is not a module/);
-    return true;
-  });
+  await rejectsWithIssue(a.build(), 'workflows.messaging.subscriptions[0].handler', /"missing" is not a module/);
   await a.stop();
   const b = new TestApp({
     plugins: [messagingPlugin],
     config: { modules: [{ name: 'bus', type: 'messaging.broker' }], triggers: { event: { subscriptions: [{ topic: 't', workflow: 'w' }] } } },
   });
-  await assert.rejects(b.build(), /"action" is required/);
+  await rejectsWithIssue(b.build(), 'triggers.event.subscriptions[0].action', /"action" is required/);
   await b.stop();
 });
 

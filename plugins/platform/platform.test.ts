@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { HttpHandler, WorkflowConfig } from '../../engine/index.ts';
-import { corpusExamples, requestJson, serveRoutes, skipWithoutCorpus, startTestApp, TestApp } from '../testing/index.ts';
+import { corpusExamples, requestJson, serveRoutes, skipWithoutCorpus, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { platformPlugin, PlatformContextModule } from './index.ts';
 
 
@@ -31,9 +31,13 @@ test('the corpus platform template loads; rendering checks and substitutes param
 });
 
 test('org and environment are required, tier is 1..3', async () => {
-  for (const [config, message] of [[{ environment: 'dev' }, /"org" is required/], [{ org: 'o', environment: 'e', tier: 7 }, /tier must be 1, 2 or 3/]] as const) {
+  const cases = [
+    [{ environment: 'dev' }, 'modules[0].config.org', /"org" is missing/],
+    [{ org: 'o', environment: 'e', tier: 7 }, 'modules[0].config.tier', /tier must be 1, 2 or 3/],
+  ] as const;
+  for (const [config, path, message] of cases) {
     const app = new TestApp({ plugins: [platformPlugin], config: { modules: [{ name: 'p', type: 'platform.context', config }] } });
-    await assert.rejects(app.build(), message);
+    await rejectsWithIssue(app.build(), path, message);
     await app.stop();
   }
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigValueError, ValidationError, type WorkflowConfig } from '../../engine/index.ts';
-import { createRecorder, startTestApp, TestApp } from '../testing/index.ts';
+import { createRecorder, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { messagingPlugin } from '../messaging/index.ts';
 import { storagePlugin } from '../storage/index.ts';
 import { parseDefinitions, statemachinePlugin, StateMachineEngine, StateTracker } from './index.ts';
@@ -99,7 +99,7 @@ test('hooks run message handlers per matching transition; a failing hook rolls t
   await engine.triggerTransition('o-2', 'pay');
   assert.equal(recorder.runs.length, 1);
   assert.deepEqual([recorder.runs[0].current.instanceId, recorder.runs[0].current.toState], ['o-2', 'paid']);
-  await assert.rejects(engine.triggerTransition('o-2', 'ship'), /rolled back: warehouse offline/);
+  await assert.rejects(engine.triggerTransition('o-2', 'ship'), /rolled back: step "boom" failed: warehouse offline/);
   assert.equal(engine.getInstance('o-2')!.currentState, 'paid');
 });
 
@@ -153,7 +153,7 @@ test('instances and their state survive a restart through persistence.store', as
   const engine = first.services.get<StateMachineEngine>('orders-sm')!;
   engine.createInstance('order-workflow', 'o-5', { item: 'lamp' });
   await engine.triggerTransition('o-5', 'pay', { paidBy: 'card' });
-  for (const m of [...first.modules].reverse()) await m.stop?.(first);
+  await first.halt();
 
   const { engine: again } = await start(t, persisted(), first.dataDir);
   t.after(() => first.stop());
@@ -178,6 +178,6 @@ test('hooks naming a missing module are a config error at load', async () => {
     plugins: [statemachinePlugin],
     config: config({ workflows: { statemachine: { hooks: [{ handler: 'ghost' }] } } }),
   });
-  await assert.rejects(app.build(), (err: ConfigValueError) => err instanceof ConfigValueError && err.path.join('.') === 'hooks.0.handler');
+  await rejectsWithIssue(app.build(), 'workflows.statemachine.hooks[0].handler', /handler "ghost" is not a module of this app/);
   await app.stop();
 });

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigValueError, type WorkflowConfig } from '../../engine/index.ts';
-import { startTestApp, TestApp } from '../testing/index.ts';
+import type { WorkflowConfig } from '../../engine/index.ts';
+import { startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { storagePlugin, PersistenceStoreModule, SqlDatabaseModule, sqlitePathFromDsn, toSqlitePlaceholders } from './index.ts';
 
 test('$N placeholders become ? in $N order, outside literals and comments', () => {
@@ -25,12 +25,7 @@ test('DSN forms resolve to a file in the data dir or to memory', () => {
 
 test('postgres and mysql drivers are a located config error', async () => {
   const app = new TestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'db', type: 'database.workflow', config: { driver: 'postgres', dsn: 'postgres://x' } }] } });
-  await assert.rejects(app.build(), (err: ConfigValueError) => {
-    assert.ok(err instanceof ConfigValueError);
-    assert.deepEqual(err.path, ['driver']);
-    assert.match(err.message, /not available in this build/);
-    return true;
-  });
+  await rejectsWithIssue(app.build(), 'modules[0].config.driver', /database driver "postgres" is not available in this build/);
   await app.stop();
 });
 
@@ -95,7 +90,7 @@ test('templates in the SQL text are refused unless allow_dynamic_sql', async () 
       pipelines: { p: { steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT * FROM {{ .table }}' } }] } },
     },
   });
-  await assert.rejects(app.build(), (err: ConfigValueError) => err instanceof ConfigValueError && err.path[0] === 'query');
+  await rejectsWithIssue(app.build(), 'pipelines.p.steps[0].config.query', /templates are not allowed in "query"/);
   await app.stop();
 });
 
@@ -127,7 +122,7 @@ test('persistence.store keeps resources, instances and users across a reopen of 
   store.saveUser({ id: '1', email: 'a@b.c', name: 'A', passwordHash: 'h', metadata: { role: 'admin' }, createdAt: new Date().toISOString() });
   assert.deepEqual(await store.healthCheck(), { status: 'healthy' });
   // stop modules but keep the data dir for the second app
-  for (const m of [...first.modules].reverse()) await m.stop?.(first);
+  await first.halt();
 
   const second = await startTestApp({ plugins: [storagePlugin], config, dataDir });
   t.after(async () => {
@@ -144,6 +139,7 @@ test('persistence.store keeps resources, instances and users across a reopen of 
 
 test('persistence.store names a missing database module clearly', async () => {
   const app = new TestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'p', type: 'persistence.store', config: { database: 'nope' } }] } });
-  await assert.rejects(app.build(), /database module "nope" not found/);
+  // (located by the engine at the module; the message names the key)
+  await assert.rejects(app.build(), /persistence.store "p": database module "nope" not found/);
   await app.stop();
 });
