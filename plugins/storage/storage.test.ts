@@ -139,7 +139,6 @@ test('persistence.store keeps resources, instances and users across a reopen of 
 
 test('persistence.store names a missing database module clearly', async () => {
   const app = new TestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'p', type: 'persistence.store', config: { database: 'nope' } }] } });
-  // (located by the engine at the module; the message names the key)
-  await assert.rejects(app.build(), /persistence.store "p": database module "nope" not found/);
+  await rejectsWithIssue(app.build(), 'modules[0].config.database', /persistence.store "p": database module "nope" not found/);
   await app.stop();
 });
