@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';
 import type { UserInfo } from './admission/admission.ts';
+import { WebhookAdmission } from './admission/webhooks.ts';
 import { createApiHandler } from './api/handler.ts';
 import { createApiMetrics } from './api/metrics.ts';
 import { ObjectApi, systemContext } from './api/object-api.ts';
@@ -72,7 +73,8 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   const store = new SqliteStore(join(dataDir, 'state.db'));
   const catalog = new ResourceCatalog(builtinTypes());
   const cache = new WatchCache(store.currentRv(), options.watchHistory);
-  const api: ObjectApi = new ObjectApi(store, cache, catalog);
+  const admission = new WebhookAdmission(() => api, catalog, logger.child({ component: 'devcluster-admission' }));
+  const api: ObjectApi = new ObjectApi(store, cache, catalog, admission);
 
   const stored = [...store.scan()];
   const crds = new CrdController(api, catalog, cache, logger);
@@ -118,6 +120,7 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
           server.closeAllConnections();
         });
         await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
+        admission.close();
         store.close();
         releaseLock();
       })();
