@@ -86,8 +86,14 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
   for (const field of schema.configFields) {
     known.add(field.key);
     for (const a of field.aliases ?? []) known.add(a);
-    if (!field.required) continue;
     const present = [field.key, ...(field.aliases ?? [])].find((k) => cfg[k] !== undefined && cfg[k] !== null);
+    if (!field.required) {
+      const v = present === undefined ? undefined : cfg[present];
+      if (field.type === 'select' && field.options && typeof v === 'string' && !field.options.includes(v)) {
+        c.error([...path, present!], where, `"${field.key}" must be one of: ${field.options.join(', ')} (got "${v}")`);
+      }
+      continue;
+    }
     if (present === undefined) {
       c.error([...path, field.key], where, `required config key "${field.key}" is missing`, field.description ? `${field.key}: ${field.description}` : undefined);
       continue;
@@ -386,7 +392,7 @@ function describeWhere(cfg: Map_, path: ConfigPath): string {
   const [section, key, , , stepIndex] = path;
   if (section === 'modules' && typeof key === 'number') {
     const m = asArray(cfg.modules)[key];
-    return `module ${isMap(m) && typeof m.name === 'string' ? m.name : `#${key}`}`;
+    return `module ${isMap(m) && m.name !== undefined && m.name !== null ? String(m.name) : `#${key}`}`;
   }
   if (section === 'pipelines' && typeof key === 'string') {
     if (path[2] === 'steps' && typeof path[3] === 'number') {

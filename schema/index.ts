@@ -71,6 +71,12 @@ function pointerToPath(pointer: string): Array<string | number> {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+function typeNoun(t: string): string {
+  if (t === 'null') return 'empty';
+  const noun = t === 'object' ? 'map' : t === 'array' ? 'list' : t;
+  return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 function describe(err: ErrorObject): { path: Array<string | number>; message: string } {
   const path = pointerToPath(err.instancePath);
   const p = err.params as Record<string, unknown>;
@@ -78,7 +84,7 @@ function describe(err: ErrorObject): { path: Array<string | number>; message: st
     case 'required':
       return { path, message: `missing required key "${String(p.missingProperty)}"` };
     case 'type':
-      return { path, message: `must be ${String(p.type).split(',').map((t) => (t === 'null' ? 'empty' : `a${/^[aeiou]/.test(t) ? 'n' : ''} ${t === 'object' ? 'map' : t === 'array' ? 'list' : t}`)).join(' or ')}` };
+      return { path, message: `must be ${String(p.type).split(',').map(typeNoun).join(' or ')}` };
     case 'enum':
       return { path, message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'minLength':
