@@ -37,7 +37,22 @@ export const createDelegateStep: StepFactory = (spec, ctx) => {
         throw new Error(target === undefined ? `delegate "${spec.name}": service "${service}" is not defined` : `delegate "${spec.name}": "${service}" cannot handle HTTP requests`);
       }
       if (!pc.http) throw new Error(`delegate "${spec.name}" needs an HTTP request (run the pipeline from an http trigger)`);
-      await target.handleHttp(replayRequest(pc.http), pc.http.res, pc.http.params);
+      const res = pc.http.res;
+      await target.handleHttp(replayRequest(pc.http), res, pc.http.params);
+      // handlers may answer asynchronously (after reading the body); the step ends with the response
+      if (!res.writableEnded) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('finish', done);
+            res.off('close', done);
+            pc.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          res.on('finish', done);
+          res.on('close', done);
+          pc.signal.addEventListener('abort', done, { once: true });
+        });
+      }
       markHandled(pc);
       return { output: { delegated_to: service }, stop: true };
     },
