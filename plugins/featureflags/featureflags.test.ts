@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HttpHandler, WorkflowConfig } from '../../engine/index.ts';
-import { createRecorder, requestJson, serveRoutes, startTestApp, TestApp } from '../testing/index.ts';
+import { createRecorder, rejectsWithIssue, requestJson, serveRoutes, startTestApp, TestApp } from '../testing/index.ts';
 import { bucket, evaluateFlag, featureFlagsPlugin, FeatureFlagModule, parseFlag } from './index.ts';
 
 test('targeting: users, groups, percentage rollouts (stable per user), disabled and unknown flags', () => {
@@ -73,7 +73,7 @@ test('flags changed over HTTP survive a restart when store_path is set', async (
 
 test('unsupported providers and ff_gate targets outside the pipeline are reported', async () => {
   const app = new TestApp({ plugins: [featureFlagsPlugin], config: { modules: [{ name: 'f', type: 'featureflag.service', config: { provider: 'launchdarkly' } }] } });
-  await assert.rejects(app.build(), /provider "launchdarkly" is not available/);
+  await rejectsWithIssue(app.build(), 'modules[0].config.provider', /launchdarkly/);
   await app.stop();
   const problems = featureFlagsPlugin.stepSchemas!['step.ff_gate'].validate!({ flag: 'x', on_enabled: 'a', on_disabled: 'zzz' }, { pipelineStepNames: ['a', 'b'] });
   assert.deepEqual(problems.map((p) => p.path), [['on_disabled']]);

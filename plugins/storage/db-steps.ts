@@ -16,7 +16,7 @@ const commonFields: TypeSchema['configFields'] = [
 
 export const dbQueryStepSchema: TypeSchema = {
   description: 'Run a SELECT and return rows (list) or one row (single)',
-  configFields: [...commonFields, { key: 'mode', type: 'select', default: 'list', options: ['list', 'single'], description: 'Aliases: many, one' }],
+  configFields: [...commonFields, { key: 'mode', type: 'select', default: 'list', options: ['list', 'single', 'many', 'one'], description: 'many = list, one = single' }],
   outputs: [
     { key: 'rows', type: 'array', description: 'list mode' },
     { key: 'count', type: 'number', description: 'list mode' },

@@ -1,8 +1,7 @@
 // Typed reads of a module's or step's `config` map. Every reader accepts the spellings upstream
 // configs use (any number where Go only took float64, numeric strings, aliases) and throws a
 // ConfigValueError whose path points at the offending key, so the engine can print file:line:col.
-import { ConfigValueError, type ConfigMap } from '../../engine/index.ts';
-import { parseGoDuration } from './duration.ts';
+import { ConfigValueError, parseDuration, type ConfigMap } from '../../engine/index.ts';
 
 export class ConfigReader {
   constructor(readonly config: ConfigMap) {}
@@ -60,17 +59,16 @@ export class ConfigReader {
     throw new ConfigValueError(`"${key}" must be true or false, got ${describe(value)}`, { path: [key] });
   }
 
-  /** Milliseconds. Strings use Go duration syntax; bare numbers are `numberUnitMs` each (seconds by default). */
-  duration(keys: string | string[], fallbackMs?: number, numberUnitMs = 1000): number | undefined {
+  /** Milliseconds. Strings use Go duration syntax; a bare number means seconds. */
+  duration(keys: string | string[], fallbackMs?: number): number | undefined {
     const found = this.pick(asList(keys));
     if (!found) return fallbackMs;
     const { key, value } = found;
-    if (typeof value === 'number' && Number.isFinite(value)) return value * numberUnitMs;
-    if (typeof value === 'string') {
-      const ms = parseGoDuration(value);
-      if (ms !== undefined) return ms;
+    try {
+      return parseDuration(value);
+    } catch {
+      throw new ConfigValueError(`"${key}" must be a duration such as "30s", "5m" or "1h", got ${describe(value)}`, { path: [key] });
     }
-    throw new ConfigValueError(`"${key}" must be a duration such as "30s", "5m" or "1h", got ${describe(value)}`, { path: [key] });
   }
 
   stringList(keys: string | string[]): string[] {

@@ -1,7 +1,7 @@
 // plugins/support: helpers shared by the data/state plugins (config reading with located errors,
 // Go durations, JSON over HTTP). Not a plugin itself; it registers no types.
 export { ConfigReader, isPlainObject, describe } from './config-reader.ts';
-export { parseGoDuration, formatGoDuration } from './duration.ts';
+export { formatGoDuration } from './duration.ts';
 export { writeJson, readBody, readJson, requestPath, BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, type JsonBody } from './http-json.ts';
 export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
