@@ -95,3 +95,20 @@ export class GitCommitTree implements RegistryTree {
     }
   }
 }
+
+/** The commit a branch, tag or (abbreviated) commit id names, or undefined. */
+export async function resolveCommit(gitdir: string, ref: string): Promise<string | undefined> {
+  try {
+    const oid = await git.resolveRef({ fs, gitdir, ref });
+    const { type } = await git.readObject({ fs, gitdir, oid, format: 'parsed' });
+    if (type === 'commit') return oid;
+    if (type === 'tag') return (await git.readTag({ fs, gitdir, oid })).tag.object;
+    return undefined;
+  } catch {
+    try {
+      return await git.expandOid({ fs, gitdir, oid: ref });
+    } catch {
+      return undefined;
+    }
+  }
+}

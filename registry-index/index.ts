@@ -12,7 +12,7 @@ export { selectDownload, type DownloadChoice } from './download-selection.ts';
 export { summarize, type IndexSummary } from './summary.ts';
 export { readTarGz, unsafeEntryReason, writeTarGz, ArchiveError, type TarEntry } from './archive.ts';
 export { DirectoryTree, MemoryTree, diffListings, gitBlobOid, type RegistryTree, type TreeEntry, type TreeChange } from './tree.ts';
-export { GitCommitTree } from './git-tree.ts';
+export { GitCommitTree, resolveCommit } from './git-tree.ts';
 export { buildIndex, updateIndex, type RegistryIndex, type PluginEntry, type VersionEntry, type Artifact } from './registry-index.ts';
 export { publishIndex, servedEntry, emptyPublishedState, versionKey, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';
 export { RegistrySync, type RegistrySnapshot, type SyncResult, type SyncStatus } from './sync.ts';
@@ -27,3 +27,4 @@ export {
   RegistryClient, RegistryError, IntegrityError,
   type RegistryClientOptions, type Resolution, type PluginDocument, type PluginVersionSummary, type ArtifactRef, type DownloadResult, type SearchResult,
 } from './client.ts';
+export { writeStaticLayout } from './static-layout.ts';

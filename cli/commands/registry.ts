@@ -1,0 +1,160 @@
+// wfctl registry validate|index|serve: the git-native plugin registry.
+//   validate DIR|FILE   every rule the pre-receive hook and the PR check apply, printed like a compiler
+//   index DIR           build the index and write the upstream static layout (index.json, plugins/...)
+//   serve --repo R      sync job + HTTP API, until Ctrl+C
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import {
+  DirectoryTree, GitCommitTree, buildIndex, resolveCommit, emptyPublishedState, formatProblem, publishIndex, startRegistryServer,
+  summarizeProblems, validateManifestBytes, writeStaticLayout, type Problem, type RegistryTree,
+} from '../../registry-index/index.ts';
+import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
+
+export function register(program: Command): void {
+  const registry = program.command('registry').description('the git-native plugin registry: validate, index and serve a registry repository');
+
+  registry
+    .command('validate')
+    .description('validate a registry checkout (plugins/*/manifest.json, versions, archives, templates) or one manifest file')
+    .argument('[path]', 'registry directory or a manifest.json', '.')
+    .option('-o, --output <format>', 'json or yaml (default: compiler-style lines)')
+    .option('-q, --quiet', 'print errors only')
+    .action(async (path: string, opts: { output?: string; quiet?: boolean }) => {
+      const format = parseOutputFormat(opts.output);
+      const problems = await validatePath(path);
+      const errors = problems.filter((p) => p.severity === 'error');
+      if (!printStructured(format, format === 'table' ? undefined : { ok: errors.length === 0, problems })) {
+        for (const p of problems) if (!opts.quiet || p.severity === 'error') process.stdout.write(`${formatProblem(p)}\n`);
+        process.stdout.write(errors.length === 0 ? `PASS ${path}: ${summarizeProblems(problems)}\n` : `FAIL ${path}: ${summarizeProblems(problems)}\n`);
+      }
+      if (errors.length > 0) process.exitCode = 1;
+    });
+
+  registry
+    .command('index')
+    .description('build the index of a registry checkout and write the static API (index.json, plugins/<id>/{manifest,versions,latest}.json)')
+    .argument('[dir]', 'registry directory', '.')
+    .option('--out <dir>', 'where to write the static layout (default: DIR/v1)')
+    .option('--rev <ref>', 'index a git revision of DIR instead of the working tree')
+    .option('-o, --output <format>', 'json or yaml summary')
+    .action(async (dir: string, opts: { out?: string; rev?: string; output?: string }) => {
+      const format = parseOutputFormat(opts.output);
+      const tree = await openTree(dir, opts.rev);
+      const started = performance.now();
+      const index = await buildIndex(tree);
+      const errors = index.problems.filter((p) => p.severity === 'error');
+      if (errors.length > 0) {
+        for (const p of errors) process.stderr.write(`${formatProblem(p)}\n`);
+        throw new CliError(`the registry has ${summarizeProblems(index.problems)}; no index written`, { hint: `wfctl registry validate ${dir} lists every problem` });
+      }
+      const published = await publishIndex(emptyPublishedState, index, tree);
+      const out = resolve(opts.out ?? join(dir, 'v1'));
+      const written = await writeStaticLayout({ index, published, generation: 1, syncedAt: new Date() }, tree, out);
+      const plugins = [...index.plugins.values()];
+      const summary = {
+        revision: index.revision,
+        plugins: plugins.length,
+        public: plugins.filter((p) => !p.summary.private).length,
+        versions: plugins.reduce((n, p) => n + p.versions.length, 0),
+        templates: index.templates.size,
+        warnings: index.problems.length,
+        out,
+        files: written.files,
+        ms: Math.round(performance.now() - started),
+      };
+      if (!printStructured(format, format === 'table' ? undefined : summary)) {
+        printTable(['revision', 'plugins', 'public', 'versions', 'templates', 'warnings', 'files', 'ms'], [[summary.revision.slice(0, 12), summary.plugins, summary.public, summary.versions, summary.templates, summary.warnings, summary.files, summary.ms]]);
+        process.stdout.write(`wrote ${out}\n`);
+      }
+    });
+
+  registry
+    .command('serve')
+    .description('serve a registry repository over HTTP: sync by schedule and push hook, search, versions, downloads')
+    .requiredOption('--repo <url|path>', 'registry git repository: a local path (clone or bare) or an http(s) URL')
+    .option('--port <n>', 'HTTP port', '8090')
+    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--branch <name>', 'branch to follow', 'main')
+    .option('--interval <cron>', 'background sync schedule (node-cron syntax)', '* * * * *')
+    .option('--data <dir>', 'index store and clone cache', '.wfctl/registry')
+    .option('--webhook-secret <secret>', 'HMAC secret for POST /api/v1/sync (or WFCTL_WEBHOOK_SECRET)')
+    .option('--rate-limit <n>', 'requests per second per client (0 = off)', '100')
+    .option('--token <token>', 'token for reading a private remote repository (or WFCTL_REGISTRY_TOKEN)')
+    .option('--public-url <url>', 'base URL clients use to reach this server (for archive links)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (opts: { repo: string; port: string; host: string; branch: string; interval: string; data: string; webhookSecret?: string; rateLimit: string; token?: string; publicUrl?: string; logLevel: string }) => {
+      const rateLimit = Number(opts.rateLimit);
+      if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new CliError(`--rate-limit must be a number of requests per second, 0 for none (got "${opts.rateLimit}")`);
+      let server;
+      try {
+        server = await startRegistryServer({
+          repo: opts.repo, branch: opts.branch, dataDir: resolve(opts.data), port: parsePort(opts.port), host: opts.host,
+          schedule: opts.interval, webhookSecret: opts.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
+          rateLimit, token: opts.token ?? process.env.WFCTL_REGISTRY_TOKEN, publicUrl: opts.publicUrl,
+          logger: pino({ level: opts.logLevel }),
+        });
+      } catch (err) {
+        throw new CliError(`the registry server did not start: ${(err as Error).message}`, { hint: 'is the port free? (--port)' });
+      }
+      const first = await server.initialSync;
+      process.stdout.write(
+        `registry serving ${opts.repo} (${opts.branch}) at ${server.url}\n` +
+        `  first sync: ${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
+        `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ${server.url}/api/v1/sync\n` +
+        `Press Ctrl+C to stop.\n`,
+      );
+      await waitForShutdown('registry server', () => server!.close());
+    });
+}
+
+/** Problems of a registry directory, or of a single manifest file. */
+async function validatePath(path: string): Promise<Problem[]> {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new CliError(`${path}: no such file or directory`, { hint: 'pass a registry checkout (with plugins/) or a manifest.json' });
+  }
+  if (stat.isFile()) {
+    const abs = resolve(path);
+    const inVersions = basename(dirname(abs)) === 'versions';
+    const pluginDir = inVersions ? dirname(dirname(abs)) : dirname(abs);
+    const id = basename(pluginDir);
+    const file = inVersions ? `plugins/${id}/versions/${basename(abs)}` : `plugins/${id}/${basename(abs)}`;
+    return validateManifestBytes({ file, pluginId: id, ...(inVersions ? { fileVersion: basename(abs, '.json') } : {}) }, readFileSync(abs)).problems;
+  }
+  const index = await buildIndex(new DirectoryTree(path));
+  if (index.files.size === 0 && index.templates.size === 0) {
+    throw new CliError(`${path} has no plugins/<name>/manifest.json`, { hint: 'run it in a registry checkout, or pass the path of one' });
+  }
+  return index.problems;
+}
+
+async function openTree(dir: string, rev: string | undefined): Promise<RegistryTree> {
+  if (!rev) return new DirectoryTree(dir);
+  const gitdir = join(dir, '.git');
+  const oid = await resolveCommit(gitdir, rev);
+  if (!oid) throw new CliError(`${rev}: no such revision in ${dir}`, { hint: 'use a branch, tag or commit id of that repository' });
+  return new GitCommitTree({ gitdir }, oid);
+}
+
+/** A TCP port from a flag value (0 = any free port). Shared by the serve commands. */
+export function parsePort(value: string, flag = '--port'): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${flag} must be a number from 0 to 65535 (got "${value}")`);
+  return port;
+}
+
+/** Block until SIGINT/SIGTERM, then stop the server. */
+export function waitForShutdown(what: string, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      process.stdout.write(`\n${signal}: stopping the ${what}...\n`);
+      stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
