@@ -2,12 +2,15 @@
 import type { Command } from 'commander';
 import { register as deploy } from './deploy.ts';
 import { register as devcluster } from './devcluster.ts';
+import { register as git } from './git.ts';
 import { register as inspect } from './inspect.ts';
 import { register as operator } from './operator.ts';
+import { register as plugin } from './plugin.ts';
+import { register as registry } from './registry.ts';
 import { register as run } from './run.ts';
 import { register as schema } from './schema.ts';
 import { register as validate } from './validate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [deploy, devcluster, inspect, operator, run, schema, validate];
+export const commands: RegisterCommand[] = [deploy, devcluster, git, inspect, operator, plugin, registry, run, schema, validate];
