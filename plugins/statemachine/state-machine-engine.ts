@@ -1,10 +1,11 @@
 // statemachine.engine: definitions (registered by the `statemachine` workflow handler), instances by
 // id, transitions checked against the definition. Transitions of one instance run one at a time;
 // hooks run after the state change and a failing hook rolls the instance back. With a
-// persistence.store in the app (or named by `persistence`), every change is written through and
-// instances are reloaded at start, so they survive a restart.
+// persistence.store in the app (or named by `persistence`), or a SQL `database` module named
+// directly, every change is written through and instances are reloaded at start, so they survive a
+// restart.
 import type { AppContext, ConfigMap, Logger, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
-import { findPersistenceStore, type PersistenceStore, type WorkflowInstanceRecord } from '../storage/index.ts';
+import { findPersistenceStore, PersistenceStoreModule, type PersistenceStore, type WorkflowInstanceRecord } from '../storage/index.ts';
 import { ConfigReader, formatGoDuration } from '../support/index.ts';
 import type { StateMachineDefinition } from './definition.ts';
 
@@ -38,6 +39,7 @@ export const stateMachineEngineSchema: TypeSchema = {
     { key: 'maxInstances', type: 'number', default: 0, description: 'Upper bound on live instances (0 = no limit)' },
     { key: 'instanceTTL', type: 'duration', description: 'Instances not updated for this long are removed (default: kept)' },
     { key: 'persistence', type: 'string', description: 'persistence.store module (default: "persistence" or the first one in the app)' },
+    { key: 'database', type: 'string', description: 'SQL database module to persist instances in directly (instead of a persistence.store)' },
     { key: 'description', type: 'string' },
   ],
 };
@@ -52,6 +54,7 @@ export class StateMachineEngine implements Module {
   private readonly maxInstances: number;
   private readonly ttlMs: number;
   private readonly persistenceName?: string;
+  private readonly databaseName?: string;
   private persistence?: PersistenceStore;
   private sweepTimer?: NodeJS.Timeout;
   private logger?: Logger;
@@ -61,11 +64,18 @@ export class StateMachineEngine implements Module {
     this.maxInstances = Math.max(0, Math.floor(c.number('maxInstances', 0)!));
     this.ttlMs = c.duration('instanceTTL', 0)!;
     this.persistenceName = c.string('persistence');
+    this.databaseName = c.string('database');
   }
 
   init(app: AppContext): void {
     this.logger = app.logger.child({ component: 'statemachine.engine', module: this.name });
-    this.persistence = findPersistenceStore(app, this.persistenceName);
+    if (this.databaseName) {
+      const store = new PersistenceStoreModule(`${this.name}.persistence`, this.databaseName);
+      store.init(app);
+      this.persistence = store;
+    } else {
+      this.persistence = findPersistenceStore(app, this.persistenceName);
+    }
   }
 
   start(): void {

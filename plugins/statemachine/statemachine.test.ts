@@ -30,9 +30,9 @@ function config(extra: Partial<WorkflowConfig> = {}, engineConfig: Record<string
   };
 }
 
-async function start(t: { after(fn: () => Promise<void>): void }, cfg: WorkflowConfig, dataDir?: string) {
+async function start(t: { after(fn: () => Promise<void>): void }, cfg: WorkflowConfig, dataDir?: string, configDir?: string) {
   const recorder = createRecorder();
-  const app = await startTestApp({ plugins: [statemachinePlugin, messagingPlugin, storagePlugin, recorder.plugin], config: cfg, dataDir });
+  const app = await startTestApp({ plugins: [statemachinePlugin, messagingPlugin, storagePlugin, recorder.plugin], config: cfg, dataDir, configDir });
   t.after(() => app.stop());
   return { app, recorder, engine: app.services.get<StateMachineEngine>('orders-sm')! };
 }
@@ -161,6 +161,20 @@ test('instances and their state survive a restart through persistence.store', as
   assert.deepEqual([restored.currentState, restored.previousState, restored.data.item, restored.data.paidBy], ['paid', 'new', 'lamp', 'card']);
   await again.triggerTransition('o-5', 'ship');
   assert.equal(again.getInstance('o-5')!.completed, true);
+});
+
+test('an engine with a database module persists its instances without a persistence.store', async (t) => {
+  const cfg = config({ modules: [{ name: 'db', type: 'storage.sqlite', config: { dbPath: 'sm.db' } }] }, { database: 'db' });
+  const first = new TestApp({ plugins: [statemachinePlugin, storagePlugin], config: cfg });
+  await first.build();
+  await first.start();
+  const engine = first.services.get<StateMachineEngine>('orders-sm')!;
+  engine.createInstance('order-workflow', 'o-6');
+  await engine.triggerTransition('o-6', 'pay');
+  await first.halt();
+  const { engine: again } = await start(t, cfg, first.dataDir, first.configDir);
+  t.after(() => first.stop());
+  assert.equal(again.getInstance('o-6')!.currentState, 'paid');
 });
 
 test('maxInstances bounds live instances and instanceTTL expires idle ones', async (t) => {
