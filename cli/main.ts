@@ -6,12 +6,23 @@ import type { RegisterCommand } from './commands/index.ts';
 import { engineVersion as version } from '../engine/index.ts';
 
 /**
- * The commands argv needs: `run` alone is the engine container's entry point, where cold start
- * matters, so it loads only its own command instead of every command group.
+ * The commands argv needs. The engine commands (`run` is the engine container's entry point, where
+ * cold start matters; `validate` runs in editors and hooks) load only their own module instead of
+ * every command group; anything else loads them all.
  */
 async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
-  if (argv[2] === 'run') return [(await import('./commands/run.ts')).register];
-  return (await import('./commands/index.ts')).commands;
+  switch (argv[2]) {
+    case 'run':
+      return [(await import('./commands/run.ts')).register];
+    case 'validate':
+      return [(await import('./commands/validate.ts')).register];
+    case 'inspect':
+      return [(await import('./commands/inspect.ts')).register];
+    case 'schema':
+      return [(await import('./commands/schema.ts')).register];
+    default:
+      return (await import('./commands/index.ts')).commands;
+  }
 }
 
 export function buildProgram(commands: RegisterCommand[]): Command {
