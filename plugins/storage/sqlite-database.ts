@@ -8,8 +8,12 @@ import { bindValues, toSqlitePlaceholders } from './sql-params.ts';
 
 export const MEMORY = ':memory:';
 
+/** Prepared statements kept per connection; SQL text is fixed per step, so a small cache hits. */
+const STATEMENT_CACHE_SIZE = 256;
+
 export class SqliteDatabase implements SqlDatabase {
   private db?: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly path: string, private readonly opts: { walMode?: boolean; busyTimeoutMs?: number } = {}) {}
 
@@ -32,7 +36,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   query(sql: string, params: unknown[] = []): ConfigMap[] {
     const text = toSqlitePlaceholders(sql);
-    const stmt = this.connection().prepare(text.sql);
+    const stmt = this.prepare(text.sql);
     const bound = bindValues(text, params);
     if (!stmt.reader) {
       stmt.run(...bound);
@@ -43,7 +47,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   exec(sql: string, params: unknown[] = []): { affectedRows: number; lastId: number | bigint | null } {
     const text = toSqlitePlaceholders(sql);
-    const info = this.connection().prepare(text.sql).run(...bindValues(text, params));
+    const info = this.prepare(text.sql).run(...bindValues(text, params));
     return { affectedRows: info.changes, lastId: info.changes > 0 ? info.lastInsertRowid : null };
   }
 
@@ -66,7 +70,18 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   close(): void {
+    this.statements.clear();
     this.db?.close();
     this.db = undefined;
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.connection().prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 }
