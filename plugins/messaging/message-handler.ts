@@ -41,6 +41,14 @@ export class MessageHandlerModule implements Module, MessageSubscriber {
     this.logger = app.logger.child({ component: 'messaging.handler', module: this.name });
   }
 
+  start(app: AppContext): void {
+    // Pipelines are built after module init, so this is the first moment a typo can be caught.
+    const pipeline = this.workflow?.type.startsWith('pipeline:') ? this.workflow.type.slice('pipeline:'.length) : undefined;
+    if (pipeline && !app.workflows.hasPipeline(pipeline)) {
+      throw new Error(`messaging.handler "${this.name}": pipeline "${pipeline}" is not defined in this app`);
+    }
+  }
+
   /** Extra forward targets (workflows.messaging.producers[].forwardTo). */
   addTargetTopics(topics: string[]): void {
     for (const t of topics) if (!this.targetTopics.includes(t)) this.targetTopics.push(t);

@@ -151,6 +151,13 @@ test('config errors name the offending key', async () => {
   await b.stop();
 });
 
+test('a handler naming a pipeline that does not exist fails the app start with the name', async () => {
+  const app = new TestApp({ plugins: [messagingPlugin], config: { modules: [{ name: 'h', type: 'messaging.handler', config: { pipeline: 'nope' } }] } });
+  await app.build();
+  await assert.rejects(app.start(), /messaging.handler "h": pipeline "nope" is not defined/);
+  await app.stop();
+});
+
 test('webhook sender retries with exponential backoff, then dead-letters; a dead letter can be retried', async (t) => {
   let failuresLeft = 2;
   const received: string[] = [];
