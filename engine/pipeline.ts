@@ -72,7 +72,7 @@ class PipelineRun implements PipelineContext {
   constructor(def: PipelineDefinition, data: ConfigMap, signal: AbortSignal, opts: ExecuteOptions) {
     this.triggerData = { ...data };
     this.current = { ...data };
-    this.metadata = { pipeline: def.name, started_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    this.metadata = { pipeline: def.name, started_at: nowRfc3339() };
     if (def.routePattern) this.metadata._route_pattern = def.routePattern;
     if (opts.metadata) Object.assign(this.metadata, opts.metadata);
     this.http = opts.http;
@@ -84,8 +84,21 @@ class PipelineRun implements PipelineContext {
 
   merge(stepName: string, output: ConfigMap): void {
     this.stepOutputs[stepName] = output;
-    for (const key in output) this.current[key] = output[key];
+    Object.assign(this.current, output);
   }
+}
+
+/** RFC 3339 UTC time to the second (upstream's format), formatted once per second. */
+let clockSecond = -1;
+let clockText = '';
+export function nowRfc3339(): string {
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== clockSecond) {
+    clockSecond = second;
+    clockText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return clockText;
 }
 
 function abortError(signal: AbortSignal, pipeline: string): Error {
@@ -125,6 +138,9 @@ const NEVER_ABORTED = new AbortController().signal;
 
 export async function executePipeline(def: PipelineDefinition, data: ConfigMap, opts: ExecuteOptions = {}): Promise<PipelineContext> {
   const signal = combineSignals(opts.signal, def.timeoutMs);
+  // steps are raced against the deadline only when there is one (a caller's signal alone is
+  // observed between steps and by the steps themselves, without a wrapper promise per step)
+  const deadline = def.timeoutMs ? signal : undefined;
   const pc = new PipelineRun(def, data, signal ?? NEVER_ABORTED, opts);
   const steps = def.steps;
   const debug = def.logger.isLevelEnabled('debug');
@@ -148,8 +164,8 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
     }
     let result: StepResult;
     try {
-      const stepSignal = prepared.timeoutMs ? combineSignals(signal, prepared.timeoutMs) : signal;
-      result = await runStep(step, pc, stepSignal);
+      const stepDeadline = prepared.timeoutMs ? combineSignals(signal, prepared.timeoutMs) : deadline;
+      result = await runStep(step, pc, stepDeadline);
     } catch (rawErr) {
       let err = rawErr;
       if (prepared.errorStatus) err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
@@ -177,7 +193,7 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
     }
     i++;
   }
-  pc.metadata.completed_at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  pc.metadata.completed_at = nowRfc3339();
   return pc;
 }
 

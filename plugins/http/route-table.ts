@@ -179,14 +179,15 @@ export class RouteTable<T> {
   }
 
   private walk(node: Node<T>, segs: string[], i: number, method: string, values: string[], allowed: Set<string>): Hit<T> | undefined {
+    // `values` is one array shared down the recursion (push/pop), copied only on a hit
     if (i === segs.length) {
       const hit = this.pick(node.routes, method, allowed);
-      if (hit) return { ...hit, values };
+      if (hit) return { entry: hit.entry, method: hit.method, values: values.slice() };
     } else {
       const seg = segs[i]!;
       if (seg === '' && i === segs.length - 1) {
         const hit = this.pick(node.end, method, allowed);
-        if (hit) return { ...hit, values };
+        if (hit) return { entry: hit.entry, method: hit.method, values: values.slice() };
       }
       const lit = node.lit.get(seg.includes('%') ? safeDecode(seg) : seg);
       if (lit) {
@@ -194,14 +195,16 @@ export class RouteTable<T> {
         if (r) return r;
       }
       if (node.param && seg !== '') {
-        const r = this.walk(node.param, segs, i + 1, method, [...values, safeDecode(seg)], allowed);
+        values.push(seg.includes('%') ? safeDecode(seg) : seg);
+        const r = this.walk(node.param, segs, i + 1, method, values, allowed);
+        values.pop();
         if (r) return r;
       }
     }
     // a tail needs at least one more (possibly empty) segment: "/static/" does not match "/static"
     if (i < segs.length) {
       const hit = this.pick(node.rest, method, allowed);
-      if (hit) return { ...hit, values, tail: segs.slice(i).map(safeDecode).join('/') };
+      if (hit) return { entry: hit.entry, method: hit.method, values: values.slice(), tail: segs.slice(i).map(safeDecode).join('/') };
     }
     return undefined;
   }
