@@ -17,6 +17,7 @@ import { selectDownload } from './download-selection.ts';
 import { GitCommitTree } from './git-tree.ts';
 import { ResponseCache, immutableCache, jsonResponse, noCache, sendCached, type CachedResponse } from './http-cache.ts';
 import type { RegistryMetrics } from './metrics.ts';
+import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
 import type { RegistrySync } from './sync.ts';
@@ -31,6 +32,8 @@ export interface RegistryApiOptions {
   webhookSecret?: string;
   /** Public base URL used in absolute links (archives stored in the repository); default: from the request. */
   publicUrl?: string;
+  /** Pull-request checks for POST /api/v1/github/webhook (needs its own webhook secret). */
+  github?: { checker: PullRequestChecker; webhookSecret: string };
 }
 
 class HttpError extends Error {
@@ -99,6 +102,29 @@ export function createRegistryApp(opts: RegistryApiOptions): express.Express {
     const running = sync.trigger('push hook');
     if (req.query.wait === undefined) return void res.status(202).json({ accepted: true });
     res.json({ accepted: true, result: await running });
+  });
+
+  app.post('/api/v1/github/webhook', express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
+    if (!opts.github) throw new HttpError(404, 'pull-request checks are not configured', 'start the server with --github-token and --github-webhook-secret');
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifyWebhook(opts.github.webhookSecret, req.headers, body);
+    if (!verdict.ok) throw new HttpError(verdict.status, verdict.error, verdict.hint);
+    const event = req.get('x-github-event');
+    if (event === 'ping') return void res.json({ ok: true, event: 'ping' });
+    if (event !== 'pull_request') return void res.status(202).json({ accepted: false, reason: `event "${event ?? '(none)'}" is not handled here` });
+    let payload: PullRequestEvent;
+    try {
+      payload = JSON.parse(body.toString('utf8')) as PullRequestEvent;
+    } catch {
+      throw new HttpError(400, 'the webhook body is not JSON', 'configure the webhook with content type application/json');
+    }
+    const checking = opts.github.checker.handle(payload);
+    if (req.query.wait === undefined) {
+      // GitHub gives up on deliveries after ~10 s: answer now, check in the background.
+      checking.catch((err) => opts.logger.error({ err: (err as Error).message, pr: payload.number }, 'pull request check failed'));
+      return void res.status(202).json({ accepted: true });
+    }
+    res.json(await checking);
   });
 
   app.get('/api/v1/plugins', (req, res) => {

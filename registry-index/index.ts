@@ -28,3 +28,4 @@ export {
   type RegistryClientOptions, type Resolution, type PluginDocument, type PluginVersionSummary, type ArtifactRef, type DownloadResult, type SearchResult,
 } from './client.ts';
 export { writeStaticLayout } from './static-layout.ts';
+export { PullRequestChecker, type PullRequestEvent, type PrCheckResult } from './pr-checker.ts';

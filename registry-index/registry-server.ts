@@ -4,11 +4,13 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Octokit } from '@octokit/rest';
 import pino, { type Logger } from 'pino';
 import { openSource } from './git-source.ts';
 import { createRegistryApp } from './http-api.ts';
 import { IndexStore } from './index-store.ts';
 import { RegistryMetrics } from './metrics.ts';
+import { PullRequestChecker, gitTreeReader } from './pr-checker.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RegistrySync, type SyncResult } from './sync.ts';
 
@@ -28,6 +30,8 @@ export interface RegistryServerOptions {
   /** Token for reading a remote repository. */
   token?: string;
   publicUrl?: string;
+  /** Pull-request checks: a token (GitHub App installation token or PAT), the API base URL, the webhook secret. */
+  github?: { token: string; apiUrl?: string; webhookSecret: string; checkName?: string };
   logger?: Logger;
 }
 
@@ -49,8 +53,18 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const source = openSource(opts.repo, { branch: opts.branch, cacheDir, token: opts.token });
   const sync = new RegistrySync({ source, store, logger, onSwap: (s) => metrics.observeSnapshot(s), onResult: (r) => metrics.observeSync(r) });
   await sync.restore();
+  const github = opts.github && {
+    webhookSecret: opts.github.webhookSecret,
+    checker: new PullRequestChecker({
+      octokit: new Octokit({ auth: opts.github.token, ...(opts.github.apiUrl ? { baseUrl: opts.github.apiUrl } : {}), log: { debug() {}, info() {}, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) } }),
+      base: () => sync.current(),
+      baseTree: gitTreeReader(source),
+      logger,
+      checkName: opts.github.checkName,
+    }),
+  };
   const app = createRegistryApp({
-    sync, logger, metrics, webhookSecret: opts.webhookSecret, publicUrl: opts.publicUrl,
+    sync, logger, metrics, webhookSecret: opts.webhookSecret, publicUrl: opts.publicUrl, ...(github ? { github } : {}),
     ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
   });
   const server: Server = await new Promise((resolve, reject) => {

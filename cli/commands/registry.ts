@@ -83,13 +83,20 @@ export function register(program: Command): void {
     .option('--rate-limit <n>', 'requests per second per client (0 = off)', '100')
     .option('--token <token>', 'token for reading a private remote repository (or WFCTL_REGISTRY_TOKEN)')
     .option('--public-url <url>', 'base URL clients use to reach this server (for archive links)')
+    .option('--github-token <token>', 'check pull requests: GitHub App installation token or PAT (or GITHUB_TOKEN)')
+    .option('--github-webhook-secret <secret>', 'secret of the pull_request webhook at POST /api/v1/github/webhook (or WFCTL_GITHUB_WEBHOOK_SECRET)')
+    .option('--github-api-url <url>', 'GitHub API base URL (GitHub Enterprise)', 'https://api.github.com')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (opts: { repo: string; port: string; host: string; branch: string; interval: string; data: string; webhookSecret?: string; rateLimit: string; token?: string; publicUrl?: string; logLevel: string }) => {
+    .action(async (opts: { repo: string; port: string; host: string; branch: string; interval: string; data: string; webhookSecret?: string; rateLimit: string; token?: string; publicUrl?: string; githubToken?: string; githubWebhookSecret?: string; githubApiUrl: string; logLevel: string }) => {
       const rateLimit = Number(opts.rateLimit);
       if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new CliError(`--rate-limit must be a number of requests per second, 0 for none (got "${opts.rateLimit}")`);
+      const githubToken = opts.githubToken ?? process.env.GITHUB_TOKEN;
+      const githubSecret = opts.githubWebhookSecret ?? process.env.WFCTL_GITHUB_WEBHOOK_SECRET;
+      if (opts.githubToken && !githubSecret) throw new CliError('--github-token needs --github-webhook-secret', { hint: 'pull_request webhooks must be signed; set the same secret on the GitHub webhook' });
       let server;
       try {
         server = await startRegistryServer({
+          ...(githubToken && githubSecret ? { github: { token: githubToken, webhookSecret: githubSecret, apiUrl: opts.githubApiUrl } } : {}),
           repo: opts.repo, branch: opts.branch, dataDir: resolve(opts.data), port: parsePort(opts.port), host: opts.host,
           schedule: opts.interval, webhookSecret: opts.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
           rateLimit, token: opts.token ?? process.env.WFCTL_REGISTRY_TOKEN, publicUrl: opts.publicUrl,
