@@ -157,6 +157,31 @@ test('resources and instance states survive a restart with persistence.store; se
   assert.equal(shipped.json.state, 'shipped');
 });
 
+test('a view (sourceResourceName + stateFilter) lists another resource type read-only', async (t) => {
+  const app = await startTestApp({
+    plugins,
+    config: ordersConfig([
+      { name: 'db', type: 'database.workflow', config: { driver: 'sqlite', dsn: ':memory:' } },
+      { name: 'persistence', type: 'persistence.store', config: { database: 'db' } },
+      { name: 'paid-orders', type: 'api.handler', config: { sourceResourceName: 'orders', stateFilter: 'paid' } },
+    ]),
+  });
+  const orders = await serveOrders(app);
+  const view = app.services.get<HttpHandler>('paid-orders')!;
+  const viewServer = await serveRoutes({ 'GET /paid': view, 'POST /paid': view });
+  t.after(async () => {
+    await orders.close();
+    await viewServer.close();
+    await app.stop();
+  });
+  const a = await requestJson(`${orders.url}/api/orders`, { method: 'POST', body: { item: 'a' } });
+  await requestJson(`${orders.url}/api/orders`, { method: 'POST', body: { item: 'b' } });
+  await requestJson(`${orders.url}/api/orders/${a.json.id}/transition`, { method: 'POST', body: { transition: 'pay' } });
+  const paid = await requestJson(`${viewServer.url}/paid`);
+  assert.deepEqual(paid.json.map((r: { data: { item: string } }) => r.data.item), ['a']);
+  assert.equal((await requestJson(`${viewServer.url}/paid`, { method: 'POST', body: {} })).status, 405);
+});
+
 test('publishEvents sends <resource>.created to <resource>-events', async (t) => {
   const recorder = createRecorder();
   const app = await startTestApp({

@@ -192,6 +192,12 @@ test('webhook sender retries with exponential backoff, then dead-letters; a dead
   assert.equal(retried.status, 'delivered');
   assert.equal(sender.deadLetterList().length, 0);
   await waitFor(() => received.length === 2);
+
+  // subscribed to a topic, it delivers each message to its url
+  const broker = new InMemoryBroker('bus', {});
+  broker.subscribe('alerts', sender);
+  await broker.publish('alerts', { level: 'high' });
+  assert.equal(received.at(-1), '{"level":"high"}');
 });
 
 test('backoff grows by the multiplier and is capped', () => {
