@@ -11,3 +11,7 @@ export { KubeApiError, KubeUnavailableError } from './kube/errors.ts';
 export type { OperatorMetrics } from './metrics.ts';
 export { engineConfigValidator } from './config/engine-validator.ts';
 export { workflowAppFromFile, appNameFrom, type DeployOptions } from './api/from-config.ts';
+export { renderSteadyState, type OwnedObject } from './render/render.ts';
+export { prepareEngineConfig } from './render/engine-config.ts';
+export { effectiveSpec } from './api/defaults.ts';
+export { enableConnectionReuse } from './kube/connection-reuse.ts';

@@ -139,6 +139,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       if (elector) await elector.stop();
       else await follow();
       await events.flush();
+      client.close();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     },
   };

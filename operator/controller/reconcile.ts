@@ -169,13 +169,20 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     revision,
     selector,
   });
-  await writeStatus(app, status, deps);
+  // Objects just written reach the cache through the watch, and their events bring this app back;
+  // a status computed now would describe the cache before the writes and be rewritten at once.
+  // (The short requeue covers a write the server found unchanged, which sends no event.)
+  // Rollout progress is state, not observation: it is always written, or the next pass would redo it.
+  const wrote = actions.length > 0;
+  const rolloutChanged = canonicalJson(status.rollout ?? null) !== canonicalJson(app.status?.rollout ?? null);
+  if (!wrote || blocker || rolloutChanged) await writeStatus(app, status, deps);
 
   if (actions.length) say('Normal', 'Synced', actions.join(', '));
   for (const e of plan?.events ?? []) say(e.type, e.reason, e.message);
   announceTransitions(app.status, status, say);
 
   if (plugins && !plugins.ok && plugins.temporary) return { requeueAfterMs: 30_000 };
+  if (wrote && !blocker) return { requeueAfterMs: Math.min(plan?.requeueAfterMs ?? 1_000, 1_000) };
   return plan?.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
 }
 
@@ -189,6 +196,7 @@ async function writeStatus(app: WorkflowApp, status: WorkflowAppStatus, deps: Re
   if (!patch) return deps.memory.observed(id);
   const json = canonicalJson(status);
   if (deps.memory.expecting(id, json)) return;
+  deps.logger?.debug({ app: `${app.metadata.namespace}/${app.metadata.name}`, patch }, 'patching status');
   await deps.client.patchAppStatus(app, patch);
   deps.memory.expect(id, json);
 }
@@ -211,13 +219,19 @@ async function execute(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: Re
     const n = o.metadata?.name ?? '';
     return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
   };
-  for (const desired of plan.apply) {
+  const done: string[] = new Array(plan.apply.length);
+  const applyOne = async (desired: KubernetesObject, i: number) => {
     const current = liveOf(desired);
-    if (isUpToDate(desired, current, deps.memory)) continue;
+    if (isUpToDate(desired, current, deps.memory)) return;
     const result = await deps.client.apply(desired);
     deps.memory.rememberApply(result, desired.metadata?.annotations?.[api.annotations.desiredHash] ?? '');
-    actions.push(`${current ? 'updated' : 'created'} ${desired.kind} ${desired.metadata?.name}`);
-  }
+    done[i] = `${current ? 'updated' : 'created'} ${desired.kind} ${desired.metadata?.name}`;
+  };
+  // ConfigMaps and Services do not depend on anything: apply them together, then the Deployments
+  // (whose pods need their ConfigMap), in plan order.
+  await Promise.all(plan.apply.map((o, i) => (o.kind === 'Deployment' ? undefined : applyOne(o, i))));
+  for (const [i, o] of plan.apply.entries()) if (o.kind === 'Deployment') await applyOne(o, i);
+  actions.push(...done.filter(Boolean));
   for (const s of plan.scale) {
     const id = `scale:${app.metadata.namespace}/${s.name}`;
     if (deps.memory.expecting(id, String(s.replicas))) continue;

@@ -13,6 +13,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { closeConnections, enableConnectionReuse } from './connection-reuse.ts';
 import { isNotFound, toKubeError } from './errors.ts';
 
 export type WriteVerb = 'apply' | 'create' | 'update' | 'patch' | 'delete';
@@ -68,11 +69,17 @@ export class KubeClient {
     readonly kc: KubeConfig,
     private readonly opts: KubeClientOptions,
   ) {
+    enableConnectionReuse(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  /** Closes pooled connections; the client is not used afterwards. */
+  close(): void {
+    closeConnections(this.kc);
   }
 
   get fieldManager(): string {

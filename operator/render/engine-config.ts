@@ -25,7 +25,20 @@ export interface PreparedEngineConfig {
 
 const defaultProbes: ProbePaths = { readyPath: '/readyz', livePath: '/livez' };
 
+const prepared = new Map<string, PreparedEngineConfig>();
+const preparedLimit = 4096;
+
+/** Memoised by text: every reconcile of an unchanged app asks again. */
 export function prepareEngineConfig(text: string): PreparedEngineConfig {
+  const hit = prepared.get(text);
+  if (hit) return hit;
+  const result = prepare(text);
+  if (prepared.size >= preparedLimit) prepared.delete(prepared.keys().next().value as string);
+  prepared.set(text, result);
+  return result;
+}
+
+function prepare(text: string): PreparedEngineConfig {
   const doc = parseDocument(text);
   const modules = doc.errors.length === 0 ? doc.get('modules', true) : undefined;
   if (!isSeq(modules)) return { yaml: text, probes: null, injectedHealthChecker: false };

@@ -226,3 +226,12 @@ export function stampDesiredHash<T extends OwnedObject>(obj: T): T {
   obj.metadata = { ...obj.metadata, annotations: { ...(obj.metadata?.annotations ?? {}), [api.annotations.desiredHash]: hash } };
   return obj;
 }
+
+/**
+ * The objects of an app at rest under RollingUpdate (what the operator converges to): for tools
+ * and benchmarks that want them without a cluster.
+ */
+export function renderSteadyState(app: WorkflowApp, spec: EffectiveSpec, config: PreparedEngineConfig, plugins: ResolvedPlugin[] = []): OwnedObject[] {
+  const version = buildVersion(app, spec, config, plugins);
+  return [renderConfigMap(app, version, 'stable'), renderDeployment(app, version, 'stable', spec.replicas), renderService(app, spec, { name: serviceName(app) })];
+}

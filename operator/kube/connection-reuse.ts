@@ -1,0 +1,54 @@
+// client-node 1.4 builds a new https.Agent for every request: a new TLS context (the CA parsed
+// again) and a new connection with a full handshake each time. Under an operator's request rate
+// that is most of its CPU (and the API server's). This swaps in one keep-alive agent per distinct
+// TLS configuration. It patches a private method of the pinned 1.4.0 client; the test in
+// client.test.ts notices if an upgrade changes it.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: Record<string, unknown>) => http.Agent;
+const pooled = Symbol('pooledAgents');
+
+function fingerprint(server: string | undefined, options: Record<string, unknown>): string {
+  const h = createHash('sha256').update(server ?? '');
+  for (const key of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']) {
+    const v = options[key];
+    h.update(`\0${key}=`);
+    if (v !== undefined) h.update(Buffer.isBuffer(v) ? v : String(v));
+  }
+  return h.digest('hex');
+}
+
+/** Makes every client built from `kc` (APIs, watches, informers) reuse connections. Idempotent. */
+export function enableConnectionReuse(kc: KubeConfig): void {
+  const target = kc as unknown as { createAgent?: AgentFactory; [pooled]?: Map<string, http.Agent> };
+  if (target[pooled] || typeof target.createAgent !== 'function') return;
+  const original = target.createAgent.bind(kc);
+  const agents = new Map<string, http.Agent>();
+  target[pooled] = agents;
+  target.createAgent = (cluster, options) => {
+    if (cluster?.proxyUrl) return original(cluster, options);
+    const key = fingerprint(cluster?.server, options);
+    let agent = agents.get(key);
+    if (!agent) {
+      const plain = cluster?.server?.startsWith('http:');
+      if (plain) return original(cluster, options); // keeps client-node's http-requires-skipTLSVerify rule
+      agent = new https.Agent({ ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
+}
+
+/** Closes the pooled connections (on shutdown). */
+export function closeConnections(kc: KubeConfig): void {
+  const agents = (kc as unknown as { [pooled]?: Map<string, http.Agent> })[pooled];
+  for (const a of agents?.values() ?? []) a.destroy();
+  agents?.clear();
+}
+
+export function usesConnectionReuse(kc: KubeConfig): boolean {
+  return !!(kc as unknown as { [pooled]?: unknown })[pooled];
+}
