@@ -17,6 +17,7 @@ import { CrdController } from './controllers/crd-controller.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { NamespaceController } from './controllers/namespace-controller.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
+import { NodeAgent, type NodeAgentOptions } from './nodeagent/node-agent.ts';
 import { loadOrCreateCredentials } from './pki/pki-files.ts';
 import { builtinTypes } from './resources/builtin/index.ts';
 import { ResourceCatalog } from './resources/catalog.ts';
@@ -29,6 +30,11 @@ export interface DevClusterOptions {
   dataDir: string;
   /** Listen port on 127.0.0.1. Default: the port of the previous run in this data dir, else a free one. */
   port?: number;
+  /**
+   * The local node agent runs Deployments whose image is the engine as local processes (default: on,
+   * with the default image mapping). false: an API server only — pods stay Pending.
+   */
+  nodeAgent?: NodeAgentOptions | false;
   /** pino logger; default: warnings and errors to stderr (DEVCLUSTER_LOG_LEVEL overrides the level). */
   logger?: Logger;
   /** Watch stream timing (tests shorten the bookmark interval and stream lifetime). */
@@ -108,6 +114,12 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   const kubeconfigPath = join(dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
+  const agent = options.nodeAgent === false ? undefined : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
+    ...options.nodeAgent,
+    dataDir: join(dataDir, 'pods'),
+    apiServer: () => ({ host: '127.0.0.1', port }),
+  });
+  await agent?.start();
   logger.info({ url, kubeconfigPath }, 'devcluster is serving');
 
   let stopping: Promise<void> | undefined;
@@ -115,6 +127,7 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
     url, port, kubeconfigPath, kubeconfig, token: credentials.token, caCert: credentials.ca.certPem,
     stop() {
       stopping ??= (async () => {
+        await agent?.stop();
         await new Promise<void>((done) => {
           server.close(() => done());
           server.closeAllConnections();

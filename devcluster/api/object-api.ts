@@ -305,13 +305,29 @@ export class ObjectApi {
       const blockedBySpec = type.storageKey === NAMESPACES_KEY && ((current.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
       if (ctx.dryRun) return { object: current, pending: finalizers.length > 0 };
       const key = this.key(type, namespace, name);
+      const grace = type.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds) ?? 0;
       if (current.metadata.deletionTimestamp) {
-        return { object: current, pending: true };
+        // a graceful deletion is finished by a delete with gracePeriodSeconds=0 (the kubelet's)
+        if (options.gracePeriodSeconds !== 0) return { object: current, pending: true };
+        if ((current.metadata.finalizers ?? []).length > 0) {
+          if (!current.metadata.deletionGracePeriodSeconds) return { object: current, pending: true };
+          const next = structuredClone(current);
+          next.metadata.deletionGracePeriodSeconds = 0;
+          try {
+            return { object: this.commit(type, key, next, current.metadata.resourceVersion), pending: true };
+          } catch (e) {
+            if (!(e instanceof RetryableConflict) || attempt >= UPDATE_RETRIES) throw unwrapConflict(e, type, name);
+            continue;
+          }
+        }
+        if (this.store.get(key)?.object.metadata.resourceVersion !== current.metadata.resourceVersion) continue;
+        return { object: this.remove(type, key), pending: false };
       }
-      if (finalizers.length > 0 || blockedBySpec) {
+      if (finalizers.length > 0 || blockedBySpec || grace > 0) {
         const next = structuredClone(current);
-        next.metadata.deletionTimestamp = nowSeconds(this.clock());
-        next.metadata.deletionGracePeriodSeconds = 0;
+        const now = this.clock();
+        next.metadata.deletionTimestamp = nowSeconds(now + grace * 1000);
+        next.metadata.deletionGracePeriodSeconds = grace;
         next.metadata.finalizers = finalizers;
         if (finalizers.length === 0) delete next.metadata.finalizers;
         if (type.tracksGeneration) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
@@ -592,6 +608,7 @@ export class ObjectApi {
   /** An update that removed the last finalizer of a deleting object completes the deletion. */
   private finishDeletionIfReleased(type: ResourceType, key: StoreKey, obj: KubeObject): KubeObject {
     if (!obj.metadata.deletionTimestamp || (obj.metadata.finalizers ?? []).length > 0) return obj;
+    if ((obj.metadata.deletionGracePeriodSeconds ?? 0) > 0) return obj; // a graceful deletion still running
     if (type.storageKey === NAMESPACES_KEY && ((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length) return obj;
     return this.remove(type, key);
   }

@@ -27,6 +27,11 @@ export interface Strategy {
   prepareForCreate?(obj: KubeObject, ctx: StrategyContext): void;
   /** Keep immutable fields; runs on PUT/PATCH of the main resource. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  /**
+   * Seconds of graceful deletion (Pods bound to a node: their kubelet finishes the deletion), or
+   * undefined/0 for immediate deletion.
+   */
+  gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number | undefined;
   /** Kind-specific validation beyond the schema: field errors become a 422. */
   validate?(obj: KubeObject, old: KubeObject | undefined): FieldError[];
 }

@@ -336,6 +336,11 @@ const pod = defineBuiltin({
   },
   deleteReturnsObject: true,
   strategy: {
+    gracePeriodSeconds(o, requested) {
+      // unscheduled pods go at once; scheduled ones wait for their node to stop them
+      if (!get(o, 'spec', 'nodeName')) return 0;
+      return requested ?? Number(get(o, 'spec', 'terminationGracePeriodSeconds') ?? 30);
+    },
     prepareForCreate(o) {
       if (isObject(o.spec)) defaultPodSpec(o.spec);
       o.status = { phase: 'Pending', qosClass: 'BestEffort' };

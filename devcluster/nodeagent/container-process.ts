@@ -1,0 +1,243 @@
+// One container as a supervised local process: spawn, readiness and liveness probes over HTTP or TCP,
+// restart with exponential back-off (CrashLoopBackOff), and graceful stop (SIGTERM, then SIGKILL).
+// It reports its state as a Kubernetes ContainerStatus through onChange.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync, chmodSync, type WriteStream } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import type { ContainerPlan, ResolvedProbe } from './container-plan.ts';
+import { nowSeconds } from '../resources/object-meta.ts';
+
+export interface RestartBackoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  imageID: string;
+  containerID?: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  state: Record<string, unknown>;
+  lastState: Record<string, unknown>;
+}
+
+export class ContainerProcess {
+  private child?: ChildProcess;
+  private stopped = false;
+  private ready = false;
+  private restartCount: number;
+  private backoffMs: number;
+  private runningSince?: number;
+  private startedAt?: string;
+  private waiting?: { reason: string; message?: string };
+  private lastTerminated?: Record<string, unknown>;
+  private timers = new Set<NodeJS.Timeout>();
+  private log?: WriteStream;
+  private readinessStreak = { ok: 0, fail: 0 };
+  private livenessFailures = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly image: string,
+    private plan: ContainerPlan,
+    private readonly logFile: string,
+    private readonly backoff: RestartBackoff,
+    private readonly graceMs: number,
+    restartCount: number,
+    private readonly onChange: () => void,
+  ) {
+    this.restartCount = restartCount;
+    this.backoffMs = backoff.initialMs;
+    this.waiting = { reason: 'ContainerCreating' };
+  }
+
+  /** Writes the volume files (again, when a ConfigMap or Secret changed). */
+  materialise(plan: ContainerPlan = this.plan): void {
+    this.plan = plan;
+    for (const dir of plan.dirs) mkdirSync(dir, { recursive: true });
+    for (const file of plan.files) {
+      mkdirSync(dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.content);
+      chmodSync(file.path, file.mode & 0o777);
+    }
+  }
+
+  start(): void {
+    this.materialise();
+    mkdirSync(dirname(this.logFile), { recursive: true });
+    this.log = createWriteStream(this.logFile, { flags: 'a' });
+    this.spawnProcess();
+    this.scheduleProbes();
+  }
+
+  status(): ContainerStatus {
+    const state: Record<string, unknown> = this.child && this.startedAt
+      ? { running: { startedAt: this.startedAt } }
+      : { waiting: this.waiting ?? { reason: 'ContainerCreating' } };
+    return {
+      name: this.name,
+      image: this.image,
+      imageID: '',
+      ...(this.child?.pid ? { containerID: `devcluster://${this.child.pid}` } : {}),
+      ready: this.ready,
+      started: this.child !== undefined,
+      restartCount: this.restartCount,
+      state,
+      lastState: this.lastTerminated ? { terminated: this.lastTerminated } : {},
+    };
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => (this.log ? this.log.end(() => resolve()) : resolve()));
+  }
+
+  private spawnProcess(): void {
+    if (this.stopped) return;
+    let child: ChildProcess;
+    try {
+      child = spawn(this.plan.command, this.plan.args, { cwd: this.plan.cwd, env: this.plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      this.onExit(null, null, `failed to start ${this.plan.command}: ${(e as Error).message}`);
+      return;
+    }
+    this.child = child;
+    this.startedAt = nowSeconds();
+    this.runningSince = Date.now();
+    this.waiting = undefined;
+    child.stdout!.pipe(this.log!, { end: false });
+    child.stderr!.pipe(this.log!, { end: false });
+    child.once('error', (err) => this.log?.write(`devcluster: ${err.message}\n`));
+    child.once('exit', (code, signal) => this.onExit(code, signal));
+    this.onChange();
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null, message?: string): void {
+    const finishedAt = nowSeconds();
+    this.lastTerminated = {
+      exitCode: code ?? (signal ? 137 : 128),
+      ...(signal ? { signal: signalNumber(signal) } : {}),
+      reason: code === 0 ? 'Completed' : 'Error',
+      ...(message ? { message } : {}),
+      startedAt: this.startedAt ?? finishedAt,
+      finishedAt,
+      containerID: this.child?.pid ? `devcluster://${this.child.pid}` : undefined,
+    };
+    this.child = undefined;
+    this.startedAt = undefined;
+    this.setReady(false);
+    if (this.stopped) return;
+    // a process that ran for a minute starts over with the shortest back-off
+    if (this.runningSince && Date.now() - this.runningSince > 60_000) this.backoffMs = this.backoff.initialMs;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.backoff.maxMs);
+    this.restartCount++;
+    this.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.name}` };
+    this.onChange();
+    this.after(delay, () => this.spawnProcess());
+  }
+
+  private setReady(ready: boolean): void {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    this.onChange();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private scheduleProbes(): void {
+    const readiness = this.plan.readiness;
+    if (readiness) {
+      const tick = async () => {
+        if (this.stopped) return;
+        if (this.child) {
+          const ok = await probe(readiness);
+          if (ok) {
+            this.readinessStreak = { ok: this.readinessStreak.ok + 1, fail: 0 };
+            if (this.readinessStreak.ok >= readiness.successThreshold) this.setReady(true);
+          } else {
+            this.readinessStreak = { ok: 0, fail: this.readinessStreak.fail + 1 };
+            if (this.readinessStreak.fail >= readiness.failureThreshold || !this.ready) this.setReady(false);
+          }
+        }
+        // poll quickly until first ready, then at the probe's period
+        this.after(this.ready ? readiness.periodMs : Math.min(readiness.periodMs, 250), () => void tick());
+      };
+      this.after(readiness.initialDelayMs, () => void tick());
+    } else {
+      this.setReady(true);
+    }
+    const liveness = this.plan.liveness;
+    if (liveness) {
+      const tick = async () => {
+        if (this.stopped) return;
+        if (this.child) {
+          const ok = await probe(liveness);
+          this.livenessFailures = ok ? 0 : this.livenessFailures + 1;
+          if (this.livenessFailures >= liveness.failureThreshold) {
+            this.livenessFailures = 0;
+            this.log?.write(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`);
+            this.child.kill('SIGTERM');
+            const victim = this.child;
+            this.after(this.graceMs, () => victim.kill('SIGKILL'));
+          }
+        }
+        this.after(liveness.periodMs, () => void tick());
+      };
+      this.after(liveness.initialDelayMs + liveness.periodMs, () => void tick());
+    }
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 } as Record<string, number>)[signal] ?? 0;
+}
+
+/** One probe attempt: HTTP 200-399 within the timeout, or a TCP connect. */
+export function probe(p: ResolvedProbe): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (p.kind === 'tcp') {
+      const socket = connect(p.port, '127.0.0.1');
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(p.timeoutMs, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      return;
+    }
+    const req = request({ host: '127.0.0.1', port: p.port, path: p.path, method: 'GET', timeout: p.timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}

@@ -1,0 +1,108 @@
+// The local node agent: one Node ("devcluster") whose kubelet runs engine pods as local processes,
+// plus the controllers that make Deployments work on it (Deployment -> ReplicaSet -> Pod) and the
+// service controller (Endpoints/EndpointSlices, loopback load balancers).
+import { mkdirSync } from 'node:fs';
+import { hostname, totalmem, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ApiError } from '../api/errors.ts';
+import { systemContext, type ObjectApi } from '../api/object-api.ts';
+import type { ResourceCatalog } from '../resources/catalog.ts';
+import { nowSeconds } from '../resources/object-meta.ts';
+import type { WatchCache } from '../storage/watch-cache.ts';
+import type { ImageRuntime } from './container-plan.ts';
+import type { RestartBackoff } from './container-process.ts';
+import { DeploymentController } from './deployment-controller.ts';
+import { Kubelet } from './kubelet.ts';
+import { ReplicaSetController } from './replicaset-controller.ts';
+import { ServiceController } from './service-controller.ts';
+
+export type { ImageRuntime };
+
+export interface NodeAgentOptions {
+  /**
+   * Image name (no registry, no tag) -> how to run it. Default: the engine image, "workflow-engine",
+   * run as `node <repo>/bin/wfctl.js <args>` (the engine container contract: args ["run", config]).
+   */
+  images?: Record<string, ImageRuntime>;
+  /** Rename the default engine image (ignored when `images` is given). */
+  engineImage?: string;
+  /** CrashLoopBackOff timing (default 1 s doubling to 30 s). */
+  restartBackoff?: RestartBackoff;
+  /** Cap on a stopping process's grace period before SIGKILL (default 10 s). */
+  maxGraceMs?: number;
+}
+
+export const NODE_NAME = 'devcluster';
+
+export function defaultImages(engineImage = 'workflow-engine'): Record<string, ImageRuntime> {
+  const wfctl = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
+  return { [engineImage]: { command: [process.execPath, wfctl], defaultArgs: ['run'], entrypointName: 'wfctl' } };
+}
+
+export class NodeAgent {
+  private readonly kubelet: Kubelet;
+  private readonly replicaSets: ReplicaSetController;
+  private readonly deployments: DeploymentController;
+  private readonly services: ServiceController;
+
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+    options: NodeAgentOptions & { dataDir: string; apiServer: () => { host: string; port: number } },
+  ) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.kubelet = new Kubelet(api, catalog, cache, logger, {
+      nodeName: NODE_NAME,
+      podsDir: options.dataDir,
+      images: options.images ?? defaultImages(options.engineImage),
+      backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 30_000 },
+      maxGraceMs: options.maxGraceMs ?? 10_000,
+      apiServer: options.apiServer,
+    });
+    this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, NODE_NAME);
+    this.deployments = new DeploymentController(api, catalog, cache, logger);
+    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME);
+  }
+
+  async start(): Promise<void> {
+    await this.registerNode();
+    this.kubelet.start();
+    this.replicaSets.start();
+    this.deployments.start();
+    this.services.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.deployments.stop(), this.replicaSets.stop(), this.services.stop()]);
+    await this.kubelet.stop();
+  }
+
+  private async registerNode(): Promise<void> {
+    const type = this.catalog.lookup('', 'v1', 'nodes')!;
+    const ctx = systemContext('kubelet');
+    const now = nowSeconds();
+    const capacity = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110' };
+    const status = {
+      capacity,
+      allocatable: capacity,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'devcluster node agent is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: hostname() }],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.4-devcluster', kubeProxyVersion: 'v1.32.4-devcluster', operatingSystem: process.platform, architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+        containerRuntimeVersion: `devcluster-local-process://node-${process.version}`, osImage: `${process.platform}`, kernelVersion: '', machineID: '', systemUUID: '', bootID: '',
+      },
+    };
+    if (!this.api.tryGet(type, '', NODE_NAME)) {
+      await this.api.create(type, '', {
+        metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': process.platform, 'kubernetes.io/arch': status.nodeInfo.architecture, 'node-role.kubernetes.io/control-plane': '' } },
+        spec: {},
+      }, ctx).catch((e) => {
+        if (!(e instanceof ApiError && e.code === 409)) throw e;
+      });
+    }
+    await this.api.patch(type, '', NODE_NAME, 'merge', { status }, ctx, { subresource: 'status' });
+  }
+}
