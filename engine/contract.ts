@@ -472,31 +472,33 @@ export const HealthCheckableCap = defineCapability<HealthCheckable>('HealthCheck
 // Request-scoped values shared between HTTP plugins
 // ---------------------------------------------------------------------------------------------
 
-const REQUEST_CLAIMS = Symbol.for('workflow.request.claims');
+/** A value carried on a request object under a global symbol (shared by every plugin copy). */
+function requestSlot<T>(name: string): { set(req: IncomingMessage, value: T): void; get(req: IncomingMessage): T | undefined } {
+  const key = Symbol.for(name);
+  return {
+    set: (req, value) => {
+      (req as unknown as Record<symbol, unknown>)[key] = value;
+    },
+    get: (req) => (req as unknown as Record<symbol, T | undefined>)[key],
+  };
+}
+
+const claimsSlot = requestSlot<ConfigMap>('workflow.request.claims');
+const routeSlot = requestSlot<string>('workflow.request.route');
 
 /** Attach the verified claims of an authenticated request (http.middleware.auth does this). */
-export function setRequestClaims(req: IncomingMessage, claims: ConfigMap): void {
-  (req as unknown as Record<symbol, unknown>)[REQUEST_CLAIMS] = claims;
-}
+export const setRequestClaims: (req: IncomingMessage, claims: ConfigMap) => void = claimsSlot.set;
 
 /** Claims of an authenticated request, if an auth middleware verified one. */
-export function getRequestClaims(req: IncomingMessage): ConfigMap | undefined {
-  return (req as unknown as Record<symbol, ConfigMap | undefined>)[REQUEST_CLAIMS];
-}
+export const getRequestClaims: (req: IncomingMessage) => ConfigMap | undefined = claimsSlot.get;
+
+/** Record the route pattern that matched a request (the router does; metrics label by it). */
+export const setRequestRoute: (req: IncomingMessage, pattern: string) => void = routeSlot.set;
+
+export const getRequestRoute: (req: IncomingMessage) => string | undefined = routeSlot.get;
 
 /** Named data transformation pipelines (data.transformer); used by step.transform's `transformer`. */
 export interface DataTransformer {
   transform(pipelineName: string, data: unknown): unknown | Promise<unknown>;
 }
 export const DataTransformerCap = defineCapability<DataTransformer>('DataTransformer', 'transform');
-
-const REQUEST_ROUTE = Symbol.for('workflow.request.route');
-
-/** Record the route pattern that matched a request (the router does; metrics label by it). */
-export function setRequestRoute(req: IncomingMessage, pattern: string): void {
-  (req as unknown as Record<symbol, unknown>)[REQUEST_ROUTE] = pattern;
-}
-
-export function getRequestRoute(req: IncomingMessage): string | undefined {
-  return (req as unknown as Record<symbol, string | undefined>)[REQUEST_ROUTE];
-}
