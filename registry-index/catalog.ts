@@ -3,7 +3,7 @@
 // search, and the upstream static documents. Pure: no I/O.
 import semver from 'semver';
 import type { Manifest } from './manifest.ts';
-import { servedEntry, versionKey } from './published.ts';
+import { servedEntry } from './published.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
 import { SearchIndex, type SearchQuery } from './search.ts';
 import type { IndexSummary } from './summary.ts';
@@ -48,26 +48,26 @@ export class RegistryCatalog {
   lookup(name: string): PluginEntry | undefined {
     const id = this.byName.get(name) ?? this.byName.get(name.replace(/^workflow-plugin-/, '')) ?? this.byName.get(`workflow-plugin-${name}`);
     const entry = id === undefined ? undefined : this.snapshot.index.plugins.get(id);
-    return entry && servedEntry(entry, this.snapshot.published.refusals, this.snapshot.published.ledger);
+    return entry && servedEntry(entry, this.snapshot.published);
   }
 
   /** Every version, newest first. */
   versions(entry: PluginEntry): VersionInfo[] {
     let list = this.versionCache.get(entry.id);
     if (list) return list;
-    const { ledger, refusals } = this.snapshot.published;
+    const ledger = this.snapshot.published.ledger.get(entry.id);
+    const refusals = this.snapshot.published.refusals.get(entry.id);
     list = entry.versions.map((v) => {
-      const published = ledger.get(versionKey(entry.id, v.version));
+      const published = ledger?.get(v.version);
       return {
         version: v.version, manifest: v.manifest, artifacts: v.artifacts, ...(v.yanked ? { yanked: v.yanked } : {}),
         inTree: true, prerelease: semver.prerelease(v.version) !== null, publishedAt: published?.publishedAt ?? null,
-        refused: refusals.has(versionKey(entry.id, v.version)),
+        refused: refusals?.has(v.version) ?? false,
       };
     });
     const inTree = new Set(list.map((v) => v.version));
-    const prefix = `${entry.id}@`;
-    for (const [key, p] of ledger) {
-      if (!key.startsWith(prefix) || inTree.has(p.version)) continue;
+    for (const p of ledger?.values() ?? []) {
+      if (inTree.has(p.version)) continue;
       list.push({
         version: p.version, manifest: { ...p.manifest, downloads: p.artifacts.map(({ stored: _stored, ...d }) => d) as Manifest['downloads'] },
         artifacts: p.artifacts, ...(p.manifest.yanked ? { yanked: p.manifest.yanked } : {}),

@@ -3,7 +3,7 @@
 // Each sync writes only what changed, in one transaction: a crash leaves the previous state intact.
 import Database from 'better-sqlite3';
 import type { Problem } from './problem.ts';
-import type { PublishedState, PublishedVersion, Refusal } from './published.ts';
+import type { ByPlugin, PublishedState, PublishedVersion, Refusal } from './published.ts';
 import type { ArchiveFacts, PluginFileRecord, RegistryIndex, TemplateRecord } from './registry-index.ts';
 
 export interface RefusedCommit {
@@ -24,7 +24,7 @@ export interface StoredState {
   refusedCommits: RefusedCommit[];
 }
 
-const schemaVersion = '1';
+const schemaVersion = '2';
 
 export class IndexStore {
   private readonly db: Database.Database;
@@ -71,8 +71,8 @@ export class IndexStore {
       files,
       templates,
       published: {
-        ledger: this.docs<PublishedVersion>('ledger'),
-        refusals: this.docs<Refusal>('refusals'),
+        ledger: byPlugin(this.docs<Record<string, PublishedVersion>>('ledger')),
+        refusals: byPlugin(this.docs<Record<string, Refusal>>('refusals')),
       },
       archiveFacts: this.docs<ArchiveFacts>('archives', 'oid'),
       refusedCommits: JSON.parse(this.meta('refusedCommits') ?? '[]') as RefusedCommit[],
@@ -114,10 +114,11 @@ export class IndexStore {
     this.setMeta('refusedCommits', JSON.stringify(list));
   }
 
-  private saveDocs<T>(table: 'ledger' | 'refusals', next: ReadonlyMap<string, T>, prev: ReadonlyMap<string, T> | undefined): void {
+  /** One row per plugin; a plugin's row is rewritten when its map was replaced by the sync. */
+  private saveDocs<T>(table: 'ledger' | 'refusals', next: ByPlugin<T>, prev: ByPlugin<T> | undefined): void {
     const put = this.db.prepare(`INSERT OR REPLACE INTO ${table} (key, doc) VALUES (?, ?)`);
     const del = this.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
-    for (const [key, doc] of next) if (prev?.get(key) !== doc) put.run(key, JSON.stringify(doc));
+    for (const [key, doc] of next) if (prev?.get(key) !== doc) put.run(key, JSON.stringify(Object.fromEntries(doc)));
     if (prev) for (const key of prev.keys()) if (!next.has(key)) del.run(key);
   }
 
@@ -134,4 +135,8 @@ export class IndexStore {
   private setMeta(key: string, value: string): void {
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
+}
+
+function byPlugin<T>(rows: Map<string, Record<string, T>>): Map<string, Map<string, T>> {
+  return new Map([...rows].map(([id, versions]) => [id, new Map(Object.entries(versions))]));
 }

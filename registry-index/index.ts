@@ -14,7 +14,7 @@ export { readTarGz, unsafeEntryReason, writeTarGz, ArchiveError, type TarEntry }
 export { DirectoryTree, MemoryTree, diffListings, gitBlobOid, type RegistryTree, type TreeEntry, type TreeChange } from './tree.ts';
 export { GitCommitTree, resolveCommit } from './git-tree.ts';
 export { buildIndex, updateIndex, type RegistryIndex, type PluginEntry, type VersionEntry, type Artifact } from './registry-index.ts';
-export { publishIndex, servedEntry, emptyPublishedState, versionKey, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';
+export { publishIndex, servedEntry, allRefusals, emptyPublishedState, versionKey, type ByPlugin, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';
 export { RegistrySync, type RegistrySnapshot, type SyncResult, type SyncStatus } from './sync.ts';
 export { openSource, type RegistrySource } from './git-source.ts';
 export { IndexStore } from './index-store.ts';

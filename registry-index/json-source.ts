@@ -18,6 +18,8 @@ export interface DuplicateKey {
 }
 
 export interface JsonDocument {
+  /** The source text. */
+  readonly text: string;
   readonly value: unknown;
   readonly duplicateKeys: DuplicateKey[];
   /**
@@ -60,6 +62,7 @@ export function parseJson(text: string): JsonDocument {
   if (countKeyMarkers(text) !== countKeys(value)) return new Parser(text).parseDocument();
   let tracked: JsonDocument | undefined;
   return {
+    text,
     value,
     duplicateKeys: [],
     locate: (pointer, opts) => (tracked ??= new Parser(text).parseDocument()).locate(pointer, opts),
@@ -116,6 +119,7 @@ class Parser {
     if (this.pos < this.text.length) this.fail(`unexpected ${this.describeHere()} after the end of the JSON value`);
     const duplicateKeys = this.duplicates.map((d) => ({ pointer: d.pointer, position: this.positionAt(d.offset) }));
     return {
+      text: this.text,
       value,
       duplicateKeys,
       locate: (pointer, opts) => this.positionAt(this.offsetOf(pointer, opts?.key === true)),

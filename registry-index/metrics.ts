@@ -1,6 +1,7 @@
 // Prometheus metrics of one registry server, on a registry of its own (several servers can live in
 // one process, as they do in tests and in the all-in-one platform).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { allRefusals } from './published.ts';
 import type { RegistrySnapshot, SyncResult } from './sync.ts';
 
 export class RegistryMetrics {
@@ -23,7 +24,7 @@ export class RegistryMetrics {
 
   observeSnapshot(s: RegistrySnapshot): void {
     this.plugins.set(s.index.plugins.size);
-    this.refused.set(s.published.refusals.size);
+    this.refused.set(allRefusals(s.published).length);
     this.lastSync.set(s.syncedAt.getTime() / 1000);
   }
 }

@@ -7,7 +7,7 @@ import type { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import type { Manifest } from './manifest.ts';
 import { formatProblem, isError, summarizeProblems, type Problem } from './problem.ts';
-import { publishIndex } from './published.ts';
+import { allRefusals, publishIndex } from './published.ts';
 import { classify, updateIndex } from './registry-index.ts';
 import { GitCommitTree } from './git-tree.ts';
 import type { RegistrySnapshot } from './sync.ts';
@@ -93,7 +93,7 @@ export class PullRequestChecker {
     const changedPaths = new Set(changes.map((c) => c.path));
     const problems = [
       ...index.problems.filter((p) => isError(p) || changedPaths.has(p.file)),
-      ...[...published.refusals.values()].filter((r) => touched.has(r.id)).map((r) => r.problem),
+      ...allRefusals(published).filter((r) => touched.has(r.id)).map((r) => r.problem),
     ];
     const versionBumps = this.versionBumps(base, index, changes);
     const failed = problems.some(isError);

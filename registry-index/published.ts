@@ -33,16 +33,23 @@ export interface Refusal {
   attempted: Artifact[];
 }
 
+/** Plugin id -> version -> value. Nested so a sync copies only the plugins it touched. */
+export type ByPlugin<T> = ReadonlyMap<string, ReadonlyMap<string, T>>;
+
 export interface PublishedState {
-  ledger: ReadonlyMap<string, PublishedVersion>;
-  /** Current refusals, by `id@version`: the tree disagrees with the ledger for these. */
-  refusals: ReadonlyMap<string, Refusal>;
+  ledger: ByPlugin<PublishedVersion>;
+  /** Current refusals: the tree disagrees with the ledger for these versions. */
+  refusals: ByPlugin<Refusal>;
 }
 
 export const emptyPublishedState: PublishedState = { ledger: new Map(), refusals: new Map() };
 
 export function versionKey(id: string, version: string): string {
   return `${id}@${version}`;
+}
+
+export function allRefusals(state: PublishedState): Refusal[] {
+  return [...state.refusals.values()].flatMap((m) => [...m.values()]);
 }
 
 /**
@@ -53,23 +60,25 @@ export async function publishIndex(state: PublishedState, index: RegistryIndex, 
   const ledger = new Map(state.ledger);
   const refusals = new Map(state.refusals);
   for (const id of ids ?? index.plugins.keys()) {
-    for (const key of refusals.keys()) if (key.startsWith(`${id}@`)) refusals.delete(key);
+    refusals.delete(id);
     const entry = index.plugins.get(id);
     if (!entry) continue;
+    const before = state.ledger.get(id);
+    const versions = new Map(before ?? []);
+    const refused = new Map<string, Refusal>();
     for (const v of entry.versions) {
-      const key = versionKey(id, v.version);
-      const published = ledger.get(key);
+      const published = versions.get(v.version);
       if (!published) {
-        ledger.set(key, { id, version: v.version, artifacts: v.artifacts, manifest: v.manifest, firstRevision: index.revision, publishedAt: now.toISOString() });
+        versions.set(v.version, { id, version: v.version, artifacts: v.artifacts, manifest: v.manifest, firstRevision: index.revision, publishedAt: now.toISOString() });
         continue;
       }
       const verdict = compareArtifacts(published.artifacts, v.artifacts);
       if (verdict.changed.length === 0) {
-        ledger.set(key, { ...published, artifacts: verdict.merged, manifest: v.manifest });
+        if (published.manifest !== v.manifest || verdict.merged.some((a, i) => a !== published.artifacts[i])) versions.set(v.version, { ...published, artifacts: verdict.merged, manifest: v.manifest });
         continue;
       }
-      const previous = state.refusals.get(key);
-      refusals.set(key, {
+      const previous = state.refusals.get(id)?.get(v.version);
+      refused.set(v.version, {
         id,
         version: v.version,
         file: v.file,
@@ -79,8 +88,10 @@ export async function publishIndex(state: PublishedState, index: RegistryIndex, 
         attempted: v.artifacts,
       });
       // Descriptive fields may still change; the artifacts stay as published.
-      ledger.set(key, { ...published, manifest: v.manifest });
+      if (published.manifest !== v.manifest) versions.set(v.version, { ...published, manifest: v.manifest });
     }
+    ledger.set(id, versions);
+    if (refused.size > 0) refusals.set(id, refused);
   }
   return { ledger, refusals };
 }
@@ -143,12 +154,12 @@ async function immutabilityProblem(tree: RegistryTree, index: RegistryIndex, v: 
  * A plugin as served: the indexed entry, with the published artifacts restored for refused versions.
  * Returns the same object when nothing is refused.
  */
-export function servedEntry(entry: PluginEntry, refusals: ReadonlyMap<string, Refusal>, ledger: ReadonlyMap<string, PublishedVersion>): PluginEntry {
-  if (refusals.size === 0 || !entry.versions.some((v) => refusals.has(versionKey(entry.id, v.version)))) return entry;
+export function servedEntry(entry: PluginEntry, state: PublishedState): PluginEntry {
+  const refused = state.refusals.get(entry.id);
+  if (!refused) return entry;
   const restore = (v: VersionEntry): VersionEntry => {
-    const key = versionKey(entry.id, v.version);
-    if (!refusals.has(key)) return v;
-    const artifacts = ledger.get(key)!.artifacts;
+    if (!refused.has(v.version)) return v;
+    const artifacts = state.ledger.get(entry.id)!.get(v.version)!.artifacts;
     const downloads = artifacts.map((a) => ({ os: a.os, arch: a.arch, url: a.url, ...(a.sha256 ? { sha256: a.sha256 } : {}) })) as Manifest['downloads'];
     // Platforms added by the refused change stay out too: the version is served exactly as published.
     return { ...v, artifacts, manifest: { ...v.manifest, downloads } };

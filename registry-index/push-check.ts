@@ -3,7 +3,7 @@
 // version the branch already had (immutability). Messages are the validator's, line for line.
 import { CliGitTree } from './cli-git-tree.ts';
 import { formatProblem, isError, summarizeProblems, type Problem } from './problem.ts';
-import { emptyPublishedState, publishIndex } from './published.ts';
+import { allRefusals, emptyPublishedState, publishIndex } from './published.ts';
 import { buildIndex } from './registry-index.ts';
 import { diffListings } from './tree.ts';
 
@@ -64,7 +64,7 @@ async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems:
       // finds changed artifacts exactly as the sync would.
       const before = await publishIndex(emptyPublishedState, await buildIndex(prev), prev);
       const after = await publishIndex(before, index, next);
-      for (const r of after.refusals.values()) problems.push(r.problem);
+      for (const r of allRefusals(after)) problems.push(r.problem);
     }
     return { problems, changed };
   } finally {

@@ -15,7 +15,7 @@ import { checkRegistry, checkPlugin } from './registry-rules.ts';
 import { summarize, type IndexSummary } from './summary.ts';
 import type { ParsedTemplate } from './templates.ts';
 import { parseTemplate } from './templates.ts';
-import type { RegistryTree, TreeChange, TreeEntry } from './tree.ts';
+import { gitBlobOid, type RegistryTree, type TreeChange, type TreeEntry } from './tree.ts';
 import { validateManifestBytes } from './validate-manifest.ts';
 import { pluginIdPattern } from './rules.ts';
 
@@ -74,7 +74,7 @@ export interface RegistryIndex {
   files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>;
   templates: ReadonlyMap<string, TemplateRecord>;
   plugins: ReadonlyMap<string, PluginEntry>;
-  /** Problems found while assembling a plugin from its files (archives, version files). */
+  /** Problems of each plugin directory: its files' own, and those found assembling them. Non-empty only. */
   pluginProblems: ReadonlyMap<string, Problem[]>;
   /** Every problem at this revision, sorted: file, plugin and whole-registry ones. */
   problems: Problem[];
@@ -191,12 +191,14 @@ async function readManifest(tree: RegistryTree, entry: TreeEntry, place: { kind:
     };
   }
   const bytes = await tree.read(entry);
+  const oid = entry.oid || gitBlobOid(bytes);
   const result = validateManifestBytes({ file: entry.path, pluginId: place.pluginId, fileVersion: place.kind === 'version' ? place.fileVersion : undefined }, bytes);
-  return { kind: place.kind, path: entry.path, oid: entry.oid, manifest: result.manifest, problems: result.problems };
+  return { kind: place.kind, path: entry.path, oid, manifest: result.manifest, problems: result.problems };
 }
 
 async function readTemplate(tree: RegistryTree, entry: TreeEntry): Promise<TemplateRecord> {
-  return { path: entry.path, oid: entry.oid, ...parseTemplate(entry.path, await tree.read(entry)) };
+  const bytes = await tree.read(entry);
+  return { path: entry.path, oid: entry.oid || gitBlobOid(bytes), ...parseTemplate(entry.path, bytes) };
 }
 
 async function assemble(
@@ -209,21 +211,27 @@ async function assemble(
   ctx: BuildContext,
 ): Promise<RegistryIndex> {
   const archiveFacts = ctx.archiveFacts ?? new Map();
+  let membershipChanged = false;
   await forEachLimited([...touched], 16, async (id) => {
     const group = files.get(id);
     const result = group ? await checkPlugin(id, group, { ...ctx, archiveFacts }) : { problems: [] };
+    const had = plugins.has(id);
     if (result.entry) plugins.set(id, result.entry);
     else plugins.delete(id);
-    if (result.problems.length > 0) pluginProblems.set(id, result.problems);
+    if (had !== plugins.has(id)) membershipChanged = true;
+    const problems: Problem[] = [];
+    for (const r of group?.values() ?? []) if (r.kind !== 'asset') problems.push(...r.problems);
+    problems.push(...result.problems);
+    if (problems.length > 0) pluginProblems.set(id, problems);
     else pluginProblems.delete(id);
   });
-  const sortedPlugins = touched.size > 0 ? new Map([...plugins].sort(([a], [b]) => (a < b ? -1 : 1))) : plugins;
+  // Map order is insertion order: re-sort only when plugins came or went.
+  const sortedPlugins = membershipChanged ? new Map([...plugins].sort(([a], [b]) => (a < b ? -1 : 1))) : plugins;
   const sortedTemplates = new Map([...templates].sort(([a], [b]) => (a < b ? -1 : 1)));
   const registryProblems = await checkRegistry(sortedPlugins, files, sortedTemplates, ctx.tree);
   const problems: Problem[] = [];
-  for (const group of files.values()) for (const r of group.values()) if (r.kind !== 'asset') problems.push(...r.problems);
-  for (const t of sortedTemplates.values()) problems.push(...t.problems);
   for (const list of pluginProblems.values()) problems.push(...list);
+  for (const t of sortedTemplates.values()) problems.push(...t.problems);
   problems.push(...registryProblems);
   problems.sort(compareProblems);
   return { revision, files, templates: sortedTemplates, plugins: sortedPlugins, pluginProblems, problems };

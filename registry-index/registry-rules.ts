@@ -8,7 +8,7 @@ import { parseJson } from './json-source.ts';
 import type { Manifest } from './manifest.ts';
 import type { Problem } from './problem.ts';
 import type { ArchiveFacts, Artifact, BuildContext, ManifestFileRecord, PluginEntry, PluginFileRecord, TemplateRecord, VersionEntry } from './registry-index.ts';
-import { compareVersionsDescending } from './version-order.ts';
+import { sortByVersionDescending } from './version-order.ts';
 import { closestMatch } from './suggest.ts';
 import { summarize } from './summary.ts';
 import type { RegistryTree } from './tree.ts';
@@ -46,8 +46,7 @@ export async function checkPlugin(id: string, group: ReadonlyMap<string, PluginF
     }
     versions.push(await versionEntry(id, record, m, group, ctx, problems));
   }
-  versions.sort((a, b) => compareVersionsDescending(a.version, b.version));
-  return { entry: { id, current, versions, summary: summarize(id, main.manifest) }, problems };
+  return { entry: { id, current, versions: versions.length > 1 ? sortByVersionDescending(versions, (v) => v.version) : versions, summary: summarize(id, main.manifest) }, problems };
 }
 
 async function versionEntry(

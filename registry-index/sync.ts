@@ -8,7 +8,7 @@ import { GitCommitTree } from './git-tree.ts';
 import type { RegistrySource } from './git-source.ts';
 import type { IndexStore, RefusedCommit } from './index-store.ts';
 import { isError, type Problem } from './problem.ts';
-import { emptyPublishedState, publishIndex, type PublishedState, type Refusal } from './published.ts';
+import { allRefusals, emptyPublishedState, publishIndex, versionKey, type PublishedState, type Refusal } from './published.ts';
 import { buildIndex, restoreIndex, updateIndex, type ArchiveFacts, type RegistryIndex } from './registry-index.ts';
 import type { TreeChange } from './tree.ts';
 
@@ -146,7 +146,7 @@ export class RegistrySync {
       schedule: this.schedule,
       plugins: s?.index.plugins.size ?? 0,
       refusedCommits: this.refusedCommits,
-      refusedVersions: [...published.refusals.values()].map((r) => ({ id: r.id, version: r.version, file: r.file, revision: r.revision, message: r.problem.message, hint: r.problem.hint })),
+      refusedVersions: allRefusals(published).map((r) => ({ id: r.id, version: r.version, file: r.file, revision: r.revision, message: r.problem.message, hint: r.problem.hint })),
       warnings: [...this.warnings],
     };
   }
@@ -205,7 +205,7 @@ export class RegistrySync {
     const next: RegistrySnapshot = { index, published, generation: (prev?.generation ?? 0) + 1, syncedAt: new Date() };
     this.opts.store?.save({ index, published, syncedAt: next.syncedAt.toISOString(), archiveFacts: this.archiveFacts }, prev && changes ? prev : undefined);
     this.swap(next);
-    const newRefusals = [...published.refusals.keys()].filter((k) => !prev?.published.refusals.has(k));
+    const newRefusals = allRefusals(published).filter((r) => !prev?.published.refusals.get(r.id)?.has(r.version)).map((r) => versionKey(r.id, r.version));
     return {
       outcome: 'updated',
       revision: head,

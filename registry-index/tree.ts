@@ -2,13 +2,16 @@
 // isomorphic-git, or with system git inside a pre-receive hook), a directory on disk, or an in-memory
 // map (tests, the PR checker). The index builder only sees this interface.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TreeEntry {
   /** Repository-relative path with forward slashes. */
   path: string;
-  /** Git blob id of the content (computed from the bytes for trees that are not git). */
+  /**
+   * Git blob id of the content. Trees that are not git compute it from the bytes; they may leave it
+   * empty for files the index builder reads anyway (it fills it in then).
+   */
   oid: string;
 }
 
@@ -49,10 +52,13 @@ export function diffListings(before: readonly TreeEntry[], after: readonly TreeE
   return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** A checked-out registry directory (what `wfctl registry validate DIR` reads). */
+/**
+ * A checked-out registry directory (what `wfctl registry validate DIR` reads). Listing does not read
+ * files: manifest and template entries come back with an empty oid, which the index builder computes
+ * from the bytes it reads anyway; other files (stored archives) get theirs at listing time.
+ */
 export class DirectoryTree implements RegistryTree {
   readonly revision: string;
-  private readonly bytes = new Map<string, Uint8Array>();
 
   constructor(private readonly root: string, revision = 'working tree') {
     this.revision = revision;
@@ -61,33 +67,28 @@ export class DirectoryTree implements RegistryTree {
   async list(): Promise<TreeEntry[]> {
     const out: TreeEntry[] = [];
     for (const top of indexedRoots) {
+      const base = join(this.root, top);
       let entries;
       try {
-        entries = await readdir(join(this.root, top), { recursive: true, withFileTypes: true });
+        entries = readdirSync(base, { recursive: true, withFileTypes: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
       for (const e of entries) {
         if (!e.isFile()) continue;
-        const rel = `${top}/${join(e.parentPath, e.name).slice(join(this.root, top).length + 1).split('\\').join('/')}`;
+        const rel = `${top}/${join(e.parentPath, e.name).slice(base.length + 1).split('\\').join('/')}`;
         if (rel.split('/').some((s) => s.startsWith('.'))) continue; // editor swap files, .DS_Store
-        // The oid needs the bytes; keep them so the build does not read each file twice.
-        const bytes = await readFile(join(this.root, rel));
-        this.bytes.set(rel, bytes);
-        out.push({ path: rel, oid: gitBlobOid(bytes) });
+        const readLater = rel.endsWith('.json') || rel.endsWith('.yaml') || rel.endsWith('.yml');
+        out.push({ path: rel, oid: readLater ? '' : gitBlobOid(readFileSync(join(this.root, rel))) });
       }
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   async read(entry: TreeEntry): Promise<Uint8Array> {
-    const cached = this.bytes.get(entry.path);
-    if (cached) {
-      this.bytes.delete(entry.path);
-      return cached;
-    }
-    return readFile(join(this.root, entry.path));
+    // Small files read synchronously are several times faster than one awaited read after another.
+    return readFileSync(join(this.root, entry.path));
   }
 }
 

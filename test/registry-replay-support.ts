@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  GitCommitTree, buildIndex, emptyPublishedState, publishIndex, servedEntry, updateIndex, versionKey,
+  GitCommitTree, allRefusals, buildIndex, emptyPublishedState, publishIndex, servedEntry, updateIndex, versionKey,
   type PublishedState, type RegistryIndex, type Refusal,
 } from '../registry-index/index.ts';
 
@@ -32,7 +32,7 @@ export async function replay(repoDir: string, commits: string[], compareEvery: n
       index = await buildIndex(tree);
     }
     published = await publishIndex(published, index, tree, touched);
-    for (const [key, r] of published.refusals) if (!refused.has(key)) refused.set(key, r);
+    for (const r of allRefusals(published)) if (!refused.has(versionKey(r.id, r.version))) refused.set(versionKey(r.id, r.version), r);
     if (i % compareEvery === 0 || i === commits.length - 1) {
       assertSameAsFullBuild(index, published, await buildIndex(tree), commit);
       compared++;
@@ -46,13 +46,13 @@ function assertSameAsFullBuild(incremental: RegistryIndex, published: PublishedS
   assert.deepEqual([...incremental.plugins.keys()], [...full.plugins.keys()], `plugin set differs at ${commit}`);
   assert.deepEqual(incremental.problems, full.problems, `problems differ at ${commit}`);
   for (const [id, fullEntry] of full.plugins) {
-    const served = servedEntry(incremental.plugins.get(id)!, published.refusals, published.ledger);
+    const served = servedEntry(incremental.plugins.get(id)!, published);
     assert.deepEqual(served.summary, fullEntry.summary, `summary of ${id} differs at ${commit}`);
     assert.deepEqual(served.versions.map((v) => v.version), fullEntry.versions.map((v) => v.version), `versions of ${id} differ at ${commit}`);
     for (const [n, v] of fullEntry.versions.entries()) {
       const key = versionKey(id, v.version);
       const same = JSON.stringify(served.versions[n]) === JSON.stringify(v);
-      assert.equal(same, !published.refusals.has(key), `${key} at ${commit}: ${same ? 'refused but identical' : 'differs but not refused'}`);
+      assert.equal(same, !published.refusals.get(id)?.has(v.version), `${key} at ${commit}: ${same ? 'refused but identical' : 'differs but not refused'}`);
     }
   }
 }
