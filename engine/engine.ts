@@ -156,7 +156,7 @@ export class Engine {
       (typeof config.application?.name === 'string' ? config.application.name : undefined) ??
       (loaded.file.startsWith('<') ? 'app' : basename(loaded.file, extname(loaded.file)));
     const logger = (opts.logger ?? createLogger()).child({ app: name });
-    const validation = validateLoaded(loaded, { plugins: opts.plugins, allowNoEntryPoints: true });
+    const validation = validateLoaded(loaded, { plugins: opts.plugins, allowNoEntryPoints: true, env: opts.env });
     if (!validation.ok) throw new ConfigError(validation.errors);
     for (const w of validation.warnings) logger.warn({ component: 'config' }, formatIssue(w));
 

@@ -126,3 +126,11 @@ test('schema problems are located at the offending value', () => {
   assert.match(out, /app\.yaml:4:13: must be a map or empty/);
   assert.match(out, /app\.yaml:7:12: must be a list or empty \(pipeline p\)/);
 });
+
+test('module config is checked with ${VAR} expanded; unresolvable references only need presence', () => {
+  const plugins = [{ ...plugin, moduleSchemas: { ...plugin.moduleSchemas, 'store.db': { ...plugin.moduleSchemas!['store.db']!, validate: (cfg: Record<string, unknown>) => (String(cfg.dsn).startsWith('db://') ? [] : [{ message: 'dsn must start with db://', path: ['dsn'] }]) } } }];
+  const yaml = 'modules:\n  - { name: server, type: http.server }\n  - { name: db, type: store.db, config: { dsn: "${DSN}" } }\n';
+  assert.equal(validateConfigText(yaml, { plugins, env: { DSN: 'db://x' } }).ok, true);
+  assert.match(validateConfigText(yaml, { plugins, env: { DSN: 'mysql://x' } }).errors[0]!.message, /dsn must start with db:\/\//);
+  assert.equal(validateConfigText(yaml, { plugins, env: {} }).ok, true, 'set where the app runs');
+});

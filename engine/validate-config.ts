@@ -7,6 +7,7 @@ import { formatJsonPath, type ConfigIssue, type ValidationResult } from './confi
 import { readConfigFile, readConfigText, type LoadedConfig } from './config-loader.ts';
 import type { ConfigPath, EnginePlugin, TypeSchema } from './contract.ts';
 import { parseDuration } from './duration.ts';
+import { expandConfig } from './env-expansion.ts';
 import { orderModules } from './module-order.ts';
 import { PluginCatalog } from './plugin-catalog.ts';
 import { TemplateEngine } from './template/index.ts';
@@ -14,6 +15,8 @@ import { checkConstraint } from './version-constraint.ts';
 
 export interface ValidateOptions {
   plugins: readonly EnginePlugin[];
+  /** Environment for `${VAR}` in module config (default process.env). */
+  env?: Record<string, string | undefined>;
   /** Skip the "no entry points" warning (embeddable sub-workflows). */
   allowNoEntryPoints?: boolean;
 }
@@ -79,7 +82,7 @@ class Collector {
 }
 
 /** Required keys, aliases and camelCase hints of a type schema; then the type's own checks. */
-function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: unknown, path: ConfigPath, where: string, extra?: { pipelineStepNames?: string[] }): void {
+function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: unknown, path: ConfigPath, where: string, extra?: { pipelineStepNames?: string[] }, presenceOnly = false): void {
   if (!schema) return;
   const cfg = isMap(config) ? config : {};
   const known = new Set<string>();
@@ -87,6 +90,7 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
     known.add(field.key);
     for (const a of field.aliases ?? []) known.add(a);
     const present = [field.key, ...(field.aliases ?? [])].find((k) => cfg[k] !== undefined && cfg[k] !== null);
+    if (presenceOnly && (present !== undefined || !field.required)) continue;
     if (!field.required) {
       const v = present === undefined ? undefined : cfg[present];
       if (field.type === 'select' && field.options && typeof v === 'string' && !field.options.includes(v)) {
@@ -112,7 +116,7 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
       c.warn([...path, key], where, `config key "${key}" is snake_case; this type reads "${camelOf(key)}"`, `use camelCase: ${camelOf(key)}`, true);
     }
   }
-  if (schema.validate) {
+  if (schema.validate && !presenceOnly) {
     let problems: ReturnType<NonNullable<TypeSchema['validate']>> = [];
     try {
       problems = schema.validate(cfg, extra);
@@ -280,7 +284,13 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
       const near = KEY_SPELLINGS[key] ?? suggest(key, MODULE_KEYS);
       c.warn(['modules', i, key], where, `unknown module key "${key}" is ignored`, near ? `did you mean "${near}"?` : 'module entries have name, type, config and dependsOn', true);
     }
-    if (type !== undefined && catalog.modules.has(type)) checkTypeConfig(c, catalog.moduleSchemas.get(type), m.config, ['modules', i, 'config'], where);
+    if (type !== undefined && catalog.modules.has(type)) {
+      // module config is checked as the engine will see it: ${VAR} expanded from the environment;
+      // a reference that cannot be resolved here (set where the app runs) skips the value checks
+      const expanded = isMap(m.config) ? expandConfig(m.config, { env: opts.env ?? process.env }) : m.config;
+      const unresolved = expanded !== undefined && JSON.stringify(expanded).includes('${');
+      checkTypeConfig(c, catalog.moduleSchemas.get(type), expanded, ['modules', i, 'config'], where, undefined, unresolved);
+    }
   });
   const names = new Set(firstByName.keys());
   modules.forEach((m, i) => {
