@@ -59,6 +59,7 @@ export interface DevCluster {
 }
 
 const SEED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+const KUBERNETES_SERVICE_IP = '10.43.0.1';
 const ADMIN: UserInfo = { username: 'devcluster-admin', uid: 'devcluster-admin', groups: ['system:masters', 'system:authenticated'] };
 
 export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
@@ -108,6 +109,7 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   });
   const server = createServer({ key: credentials.serving.keyPem, cert: credentials.serving.certPem }, handler);
   port = await listen(server, options.port ?? previousPort(dataDir), options.port !== undefined);
+  await seedKubernetesService(api, catalog, port);
   const url = `https://127.0.0.1:${port}`;
   writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ port, url, pid: process.pid }) + '\n');
   const kubeconfig = renderKubeconfig({ server: url, caCertPem: credentials.ca.certPem, token: credentials.token });
@@ -147,6 +149,23 @@ async function seedNamespaces(api: ObjectApi, catalog: ResourceCatalog): Promise
   for (const name of SEED_NAMESPACES) {
     if (!api.tryGet(type, '', name)) await api.create(type, '', { metadata: { name } }, systemContext('devcluster'));
   }
+}
+
+/** default/kubernetes: the API server's own Service (ClusterIP 10.43.0.1) and its Endpoints (this port). */
+async function seedKubernetesService(api: ObjectApi, catalog: ResourceCatalog, port: number): Promise<void> {
+  const ctx = systemContext('devcluster');
+  const services = catalog.lookup('', 'v1', 'services')!;
+  if (!api.tryGet(services, 'default', 'kubernetes')) {
+    await api.create(services, 'default', {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
+    }, ctx);
+  }
+  const endpoints = catalog.lookup('', 'v1', 'endpoints')!;
+  const subsets = [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+  const current = api.tryGet(endpoints, 'default', 'kubernetes');
+  if (!current) await api.create(endpoints, 'default', { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, ctx);
+  else if (JSON.stringify(current.subsets) !== JSON.stringify(subsets)) await api.update(endpoints, 'default', 'kubernetes', { ...current, subsets }, ctx);
 }
 
 function previousPort(dataDir: string): number {

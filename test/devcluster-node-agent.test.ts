@@ -172,7 +172,7 @@ test('an image the node cannot run leaves the Deployment unavailable with a clea
     const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
     return d.status?.conditions?.find((c: { type: string }) => c.type === 'ReplicaFailure')?.message as string | undefined;
   }, 10_000, 'ReplicaFailure condition');
-  assert.match(message, /runs only tiny-engine:\* images as local processes; "nginx:1.27" cannot run on this node/);
+  assert.match(message!, /runs only tiny-engine:\* images as local processes; "nginx:1.27" cannot run on this node/);
   const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
   assert.equal(d.status.conditions.find((c: { type: string }) => c.type === 'Available').status, 'False');
   assert.match(await tc.ok(['get', 'pods', '-l', 'app=web']), /0\/1\s+ErrImageNeverPull/);

@@ -10,6 +10,8 @@ interface DevclusterOptions {
   data?: string;
   port?: string;
   logLevel: string;
+  nodeAgent: boolean;
+  engineImage: string;
 }
 
 export function register(program: Command): void {
@@ -19,6 +21,8 @@ export function register(program: Command): void {
     .requiredOption('--data <dir>', 'data directory: state.db, pki/, token and the kubeconfig it writes')
     .option('--port <port>', 'HTTPS port on 127.0.0.1 (default: the previous run\'s port, else a free one)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--no-node-agent', 'serve the API only: do not run engine Deployments as local processes')
+    .option('--engine-image <name>', 'image name (no registry, no tag) whose pods run as the engine', 'workflow-engine')
     .action(async (opts: DevclusterOptions) => {
       let port: number | undefined;
       if (opts.port !== undefined) {
@@ -34,6 +38,7 @@ export function register(program: Command): void {
           dataDir: opts.data!,
           port,
           logger: pino({ level: opts.logLevel }),
+          nodeAgent: opts.nodeAgent ? { engineImage: opts.engineImage } : false,
         });
       } catch (err) {
         throw new CliError(`devcluster did not start: ${(err as Error).message}`);

@@ -664,7 +664,8 @@ export class ObjectApi {
     return {
       now,
       allocateClusterIP: () => {
-        const inUse = new Set<string>();
+        // 10.43.0.1 is the kubernetes Service's, as in k3s
+        const inUse = new Set<string>(['10.43.0.1']);
         for (const s of this.store.list('/services')) {
           const ip = (s.object.spec as JsonObject | undefined)?.clusterIP;
           if (typeof ip === 'string') inUse.add(ip);

@@ -46,6 +46,8 @@ export class ContainerProcess {
     private readonly image: string,
     private plan: ContainerPlan,
     private readonly logFile: string,
+    /** Where the running process's pid is recorded, so a later agent can reap it after a crash. */
+    private readonly pidFile: string,
     private readonly backoff: RestartBackoff,
     private readonly graceMs: number,
     restartCount: number,
@@ -121,6 +123,7 @@ export class ContainerProcess {
       return;
     }
     this.child = child;
+    if (child.pid) writeFileSync(this.pidFile, `${child.pid}\n`);
     this.startedAt = nowSeconds();
     this.runningSince = Date.now();
     this.waiting = undefined;

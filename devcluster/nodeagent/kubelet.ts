@@ -1,7 +1,7 @@
 // The node agent's kubelet: binds pending pods to this node, runs each bound pod's containers as
 // local processes (ContainerProcess), keeps mounted ConfigMaps/Secrets current, writes pod status
 // (phase, conditions, container statuses, podIP 127.0.0.1) and finishes graceful deletions.
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
@@ -58,6 +58,7 @@ export class Kubelet {
   }
 
   start(): void {
+    reapOrphans(this.opts.podsDir, this.logger);
     for (const pod of this.api.list(this.type('pods'), undefined).items) this.queue.add(keyOf(pod));
   }
 
@@ -130,7 +131,7 @@ export class Kubelet {
       try {
         const plan = this.plan(pod, container, dir, port);
         const restarts = statuses.find((s) => s.name === container.name)?.restartCount ?? 0;
-        const process = new ContainerProcess(container.name, container.image ?? '', plan, join(dir, 'logs', `${container.name}.log`), this.opts.backoff, grace, restarts, () => this.queue.add(key));
+        const process = new ContainerProcess(container.name, container.image ?? '', plan, join(dir, 'logs', `${container.name}.log`), join(dir, `${container.name}.pid`), this.opts.backoff, grace, restarts, () => this.queue.add(key));
         worker.containers.push(process);
         process.start();
         if (index > 0 && container.ports?.length) this.logger.warn({ pod: key, container: container.name }, 'only the first container gets the pod port');
@@ -249,6 +250,35 @@ function references(pod: KubeObject): PodWorker['refs'] {
 function baseEnvironment(): Record<string, string> {
   const keep = ['PATH', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS', 'NODE_PATH'];
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+}
+
+/**
+ * Processes a previous agent started and could not stop (its process was killed): each pod dir
+ * records its container pids. A pid is only signalled when its environment still has HOME=<pod dir>
+ * (set for every container), so a recycled pid is never hit. Linux only (/proc); elsewhere orphans
+ * are left alone.
+ */
+function reapOrphans(podsDir: string, logger: Logger): void {
+  if (!existsSync('/proc/self/environ') || !existsSync(podsDir)) return;
+  for (const podDir of readdirSync(podsDir)) {
+    const dir = join(podsDir, podDir);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.pid'))) {
+      const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
+      let environ = '';
+      try {
+        environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!environ.split('\0').includes(`HOME=${dir}`)) continue;
+      logger.warn({ pid, podDir }, 'stopping a pod process left over from a previous run');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
 }
 
 function keyOf(obj: KubeObject): string {
