@@ -110,6 +110,9 @@ workflows:
     assert.equal(ok.headers.get('content-type'), 'text/plain');
     assert.equal(ok.headers.get('strict-transport-security'), null);
     assert.equal(ok.headers.get('x-content-type-options'), 'nosniff');
+    // without a health.checker the standard probe paths still answer, so platform probes work
+    assert.deepEqual(await (await fetch(`${url}/readyz`)).json(), { status: 'ready' });
+    assert.equal((await fetch(`${url}/healthz`, { method: 'POST' })).status, 404);
   } finally {
     await engine.stop();
   }
