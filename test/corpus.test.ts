@@ -89,9 +89,20 @@ for (const file of CORE_CONFIGS) {
     assert.deepEqual(r.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`), []);
     assert.equal(r.ok, true);
   });
-  test(`corpus: ${file} builds`, { todo }, async () => {
-    const engine = await Engine.fromFile(join(work, file), { plugins: corePlugins, logger: silentLogger(), dataDir: join(work, '.data', file.replace(/[/.]/g, '_')), env: { JWT_SECRET: 'corpus-test-secret' } });
-    await engine.stop();
+  test(`corpus: ${file} builds, starts and answers on every server`, { todo }, async () => {
+    // every http.server on a free loopback port, so the apps can start side by side
+    const loaded = readConfigFile(join(work, file));
+    for (const m of loaded.config.modules ?? []) if (m.type === 'http.server') m.config = { ...(m.config ?? {}), address: '127.0.0.1:0' };
+    const engine = await Engine.fromLoaded(loaded, { plugins: corePlugins, logger: silentLogger(), dataDir: join(work, '.data', file.replace(/[/.]/g, '_')), env: { JWT_SECRET: 'corpus-test-secret' } });
+    try {
+      await engine.start();
+      for (const a of engine.addresses()) {
+        const res = await fetch(`http://127.0.0.1:${a.port}/livez`);
+        assert.equal(res.status, 200, `${a.module} answers`);
+      }
+    } finally {
+      await engine.stop();
+    }
   });
 }
 

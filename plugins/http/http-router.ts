@@ -15,7 +15,7 @@ import {
   type ModuleFactory,
   type RouteOptions,
 } from '../../engine/index.ts';
-import { writeError, writeJson } from './http-io.ts';
+import { writeError } from './http-io.ts';
 import { parsePattern, PatternError, RouteTable } from './route-table.ts';
 
 interface RouteEntry {
@@ -25,12 +25,6 @@ interface RouteEntry {
 }
 
 const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-/**
- * Answers for the standard probe paths when the app routes none of them itself (no
- * health.checker): a serving app is alive and ready, so platform probes work for any config.
- */
-const PROBE_ANSWERS: Record<string, object> = { '/healthz': { status: 'healthy', checks: {} }, '/readyz': { status: 'ready' }, '/livez': { status: 'alive' } };
 
 export class HttpRouterModule implements Module, HttpRouter {
   readonly type = 'http.router';
@@ -126,14 +120,8 @@ export class HttpRouterModule implements Module, HttpRouter {
         res.setHeader('Location', m.location + (q === -1 ? '' : url.slice(q)));
         res.end();
         return;
-      default: {
-        const probe = PROBE_ANSWERS[path];
-        if (probe && (req.method === 'GET' || req.method === 'HEAD')) {
-          writeJson(res, 200, probe);
-          return;
-        }
+      default:
         writeError(res, 404, `no route for ${req.method} ${path}`);
-      }
     }
   };
 

@@ -112,7 +112,7 @@ workflows:
     assert.equal(ok.headers.get('x-content-type-options'), 'nosniff');
     // without a health.checker the standard probe paths still answer, so platform probes work
     assert.deepEqual(await (await fetch(`${url}/readyz`)).json(), { status: 'ready' });
-    assert.equal((await fetch(`${url}/healthz`, { method: 'POST' })).status, 404);
+    assert.equal((await fetch(`${url}/healthz`, { method: 'POST' })).status, 405);
   } finally {
     await engine.stop();
   }

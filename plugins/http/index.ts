@@ -15,12 +15,23 @@ import { createRequestIdMiddleware, requestIdSchema } from './middleware/request
 import { createSecurityHeadersMiddleware, securityHeadersSchema } from './middleware/security-headers.ts';
 import { createReverseProxy, createSimpleProxy, ProxyModule, reverseProxySchema, simpleProxySchema } from './proxy.ts';
 import { createStaticFileServer, StaticFileServer, staticFileServerSchema } from './static-fileserver.ts';
+import { writeJson } from './http-io.ts';
 
 export { HttpRouterModule } from './http-router.ts';
 export { HttpServerModule, parseListenAddress } from './http-server.ts';
 export { parsePattern, RouteTable } from './route-table.ts';
 export { writeJson, writeError, readBody, parseJsonObject } from './http-io.ts';
 export { TokenBuckets } from './middleware/token-bucket.ts';
+
+/**
+ * The standard probe paths for apps without a health.checker: a serving app is alive and ready,
+ * so platform probes (Kubernetes, the dev cluster's node agent) work for any config.
+ */
+const PROBE_ANSWERS: Array<[string, object]> = [
+  ['/healthz', { status: 'healthy', checks: {} }],
+  ['/readyz', { status: 'ready' }],
+  ['/livez', { status: 'alive' }],
+];
 
 function routerFor(app: AppContext, name: string | undefined, owner: string): HttpRouter {
   if (name) return app.services.require<HttpRouter>(name, owner);
@@ -100,6 +111,18 @@ export const httpPlugin: EnginePlugin = {
           for (const prefix of proxy.prefixes()) {
             const patterns = prefix === '/' ? ['/{rest...}'] : [prefix, `${prefix}/{rest...}`];
             for (const p of patterns) if (!router.hasRoute('', p)) router.addRoute('', p, handler, { owner: `${proxy.type} ${proxy.name}` });
+          }
+        }
+      },
+    },
+    {
+      // last: only paths nothing else routes (health.checker mounts richer answers first)
+      name: 'http-probe-endpoints',
+      priority: -100,
+      run(app) {
+        for (const { service: router } of app.services.findAll(HttpRouterCap)) {
+          for (const [path, body] of PROBE_ANSWERS) {
+            if (!router.hasRoute('GET', path) && !router.hasRoute('', path)) router.addRoute('GET', path, (_req, res) => writeJson(res, 200, body), { owner: 'http-probe-endpoints' });
           }
         }
       },
