@@ -268,12 +268,13 @@ export class Engine {
         const trig = pc.trigger;
         if (!trig || typeof trig.type !== 'string') continue;
         const wrapper = catalog.triggerWrappers.get(trig.type);
-        if (!wrapper || !catalog.triggers.has(trig.type)) {
+        if (!wrapper) {
           logger.warn({ component: 'pipelines', pipeline: pname }, `no trigger of type "${trig.type}"; pipeline ${pname} is callable by name only`);
           continue;
         }
         try {
           const wrapped = wrapper(pname, (trig.config ?? {}) as ConfigMap);
+          if (!catalog.triggers.has(wrapped.triggerType)) throw new Error(`trigger type "${wrapped.triggerType}" (from "${trig.type}") is not loaded`);
           if (typeof wrapped.config.path === 'string') def.routePattern = wrapped.config.path;
           await triggerOf(wrapped.triggerType).configure(app, wrapped.config);
         } catch (err) {
