@@ -56,12 +56,16 @@ export function planRollout(desired: number, strategy: Strategy, newRs: ReplicaS
   }
   const { surge, unavailable } = surgeAndUnavailable(strategy, desired);
   const all = [newRs, ...oldRss];
-  // scale up the new ReplicaSet within the surge
+  // scale up the new ReplicaSet within the surge; like the real controller, a step that scales up
+  // scales nothing down (the next step sees the new pods' availability)
   if (newRs.desired > desired) plan.set(newRs.name, desired);
   else {
     const total = sum(all, (r) => r.desired);
     const room = Math.min(desired + surge - total, desired - newRs.desired);
-    if (room > 0) plan.set(newRs.name, newRs.desired + room);
+    if (room > 0) {
+      plan.set(newRs.name, newRs.desired + room);
+      return plan;
+    }
   }
   // scale down old ReplicaSets: unhealthy pods first, then as far as availability allows
   const minAvailable = desired - unavailable;
