@@ -98,6 +98,11 @@ workflows:
   http:
     routes:
       - { method: GET, path: /private, handler: h, middlewares: [secure, auth] }
+pipelines:
+  own-health:
+    trigger: { type: http, config: { method: GET, path: /healthz } }
+    steps:
+      - { name: r, type: step.json_response, config: { body: { mine: true } } }
 `);
   try {
     const none = await fetch(`${url}/private`);
@@ -112,6 +117,7 @@ workflows:
     assert.equal(ok.headers.get('x-content-type-options'), 'nosniff');
     // without a health.checker the standard probe paths still answer, so platform probes work
     assert.deepEqual(await (await fetch(`${url}/readyz`)).json(), { status: 'ready' });
+    assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { mine: true }, "an app's own route wins");
     assert.equal((await fetch(`${url}/healthz`, { method: 'POST' })).status, 405);
   } finally {
     await engine.stop();
