@@ -60,6 +60,10 @@ test('YAML errors are one located issue; a non-map document is rejected', () => 
   assert.match(readConfigText('[1, 2]').issues[0]!.message, /must be a YAML map/);
   assert.match(readConfigText('a: 1\na: 2\n').issues[0]!.message, /unique/);
   assert.deepEqual(readConfigText('').config, {});
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 10; i++) laughs.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(10).fill('*' + 'abcdefghij'[i - 1]).join(', ')}]`);
+  assert.match(readConfigText(laughs.join('\n')).issues[0]!.message, /aliases expand to more than/);
+  assert.deepEqual(readConfigText('base: &b { x: 1 }\nuse: *b\nmerged: { <<: *b, y: 2 }\n').config, { base: { x: 1 }, use: { x: 1 }, merged: { x: 1, y: 2 } });
 });
 
 test('application configs merge their workflow files; duplicate names are errors', () => {

@@ -10,6 +10,8 @@ export interface ParsedYaml {
 }
 
 const MAX_ALIAS_DEPTH = 64;
+/** Alias expansions allowed per document: stops "billion laughs" documents from exhausting memory. */
+const MAX_ALIAS_EXPANSIONS = 10_000;
 
 export function parseYamlWithLocations(text: string, file: string, sourceMap: SourceMap): ParsedYaml {
   const lineCounter = new LineCounter();
@@ -34,10 +36,12 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
   }
   if (issues.length > 0) return { value: undefined, issues };
 
+  let expansions = 0;
   const toJs = (node: Node | null | undefined, depth: number): unknown => {
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
       if (depth > MAX_ALIAS_DEPTH) throw new Error('YAML alias nesting too deep');
+      if (++expansions > MAX_ALIAS_EXPANSIONS) throw new Error(`YAML aliases expand to more than ${MAX_ALIAS_EXPANSIONS} copies; a config does not need that many`);
       return toJs(node.resolve(doc as Document) as Node | undefined, depth + 1);
     }
     if (isScalar(node)) return node.value;
@@ -59,7 +63,7 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
         if (!isPair(pair)) continue;
         const keyNode = pair.key as Node | null;
         const key = isScalar(keyNode) ? keyNode.value : keyNode;
-        if (key === '<<') {
+        if (key === '<<' || (typeof key === 'symbol' && key.description === '<<')) {
           // merge key: copy entries that the map does not define itself
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const src of sources) {
