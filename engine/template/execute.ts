@@ -88,6 +88,28 @@ class LoopSignal {
   constructor(readonly kind: 'break' | 'continue') {}
 }
 
+/**
+ * The common case — text and plain field lookups like `hello {{ .steps.parse.name }}` — compiled to a
+ * direct renderer (no frames, no pipeline machinery); undefined when a template needs the full
+ * executor.
+ */
+export function compileSimple(nodes: readonly TemplateNode[]): ((env: ExecEnv) => string) | undefined {
+  const parts: Array<string | readonly string[]> = [];
+  for (const node of nodes) {
+    if (node.kind === 'text') parts.push(node.text);
+    else if (node.kind === 'action' && node.pipe.decl.length === 0 && node.pipe.cmds.length === 1 && node.pipe.cmds[0]!.args.length === 1) {
+      const op = node.pipe.cmds[0]!.args[0]!;
+      if (op.k !== 'field' || op.chain.length === 0) return undefined;
+      parts.push(op.chain);
+    } else return undefined;
+  }
+  return (env) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : formatOutput(walkChain(env, ROOT, p));
+    return out;
+  };
+}
+
 export function executeTemplate(nodes: readonly TemplateNode[], env: ExecEnv): string {
   const frame: Frame = { vars: [['$', ROOT]], out: [] };
   walkList(nodes, ROOT, env, frame);

@@ -1,7 +1,7 @@
 // The engine's TemplateCompiler: compiles step config values once at build time (so a syntax error
 // is a load-time config error with a location) and resolves them per execution.
 import { ConfigValueError, type CompiledValue, type ConfigPath, type PipelineContext, type TemplateCompiler } from '../contract.ts';
-import { executeTemplate, materializeRoot, rootNamespace, type ExecEnv } from './execute.ts';
+import { compileSimple, executeTemplate, materializeRoot, rootNamespace, type ExecEnv } from './execute.ts';
 import { formatValue, NO_VALUE_TEXT } from './go-format.ts';
 import { TEMPLATE_FUNCTIONS } from './functions.ts';
 import { hasTemplateSyntax, parseTemplate, TemplateSyntaxError, type ParsedTemplate } from './go-template-parser.ts';
@@ -104,11 +104,12 @@ export class TemplateEngine implements TemplateCompiler {
     }
     const warned = new Set<string>();
     const configLookup = this.configLookup;
+    const execute = compileSimple(nodes) ?? ((env: ExecEnv) => executeTemplate(nodes, env));
     return {
       source,
       render(pc: PipelineContext): string {
         const env: ExecEnv = { pc, strict: pc.strictTemplates === true, missing: [], configLookup };
-        const out = executeTemplate(nodes, env);
+        const out = execute(env);
         if (env.missing.length > 0) {
           const key = env.missing.join(',');
           if (!warned.has(key)) {

@@ -6,8 +6,8 @@ import { ConfigValueError, isPlainMap, ValidationError, type StepFactory, type T
 import { getPath, oneOf, optMap, optString, optStringList } from './step-config.ts';
 
 const require = createRequire(import.meta.url);
-const Ajv = require('ajv') as typeof import('ajv').default;
-let ajv: InstanceType<typeof Ajv> | undefined;
+// loaded on first use: most apps never validate with a JSON Schema, and ajv is slow to load
+let ajv: InstanceType<typeof import('ajv').default> | undefined;
 
 export const validateSchema: TypeSchema = {
   description: 'Validates data: required fields or a JSON Schema; fails with HTTP 400',
@@ -34,7 +34,7 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
     if (!schema) throw new ConfigValueError('json_schema strategy needs a schema', { path: ['schema'] });
     let check: ValidateFunction;
     try {
-      ajv ??= new Ajv({ allErrors: true, strict: false });
+      ajv ??= new (require('ajv') as typeof import('ajv').default)({ allErrors: true, strict: false });
       check = ajv.compile(schema);
     } catch (err) {
       throw new ConfigValueError(`invalid JSON Schema: ${(err as Error).message}`, { path: ['schema'] });
