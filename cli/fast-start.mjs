@@ -85,6 +85,12 @@ export async function runFromBundle() {
       return false;
     }
   }
-  await import(pathToFileURL(bundle).href);
+  try {
+    await import(pathToFileURL(bundle).href);
+  } catch (err) {
+    // another process replaced the bundle between our check and the import: use tsx this time
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'ENOENT') return false;
+    throw err;
+  }
   return true;
 }
