@@ -80,7 +80,7 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   const store = new SqliteStore(join(dataDir, 'state.db'));
   const catalog = new ResourceCatalog(builtinTypes());
   const cache = new WatchCache(store.currentRv(), options.watchHistory);
-  const admission = new WebhookAdmission(() => api, catalog, logger.child({ component: 'devcluster-admission' }));
+  const admission = new WebhookAdmission(() => api, catalog, cache, logger.child({ component: 'devcluster-admission' }));
   const api: ObjectApi = new ObjectApi(store, cache, catalog, admission);
 
   const stored = [...store.scan()];

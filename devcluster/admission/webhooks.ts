@@ -10,6 +10,7 @@ import type { ObjectApi } from '../api/object-api.ts';
 import { applyJsonPatch } from '../logic/patch/json-patch.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
+import type { WatchCache } from '../storage/watch-cache.ts';
 import type { Admission, AdmissionAttributes } from './admission.ts';
 import { admissionReview, callFailure, denial, interpretResponse, webhookMatches, type Webhook } from './webhook-rules.ts';
 
@@ -22,8 +23,15 @@ interface Target {
 
 export class WebhookAdmission implements Admission {
   private readonly agents = new Map<string, Agent>();
+  /** Webhooks per configuration kind, read once and dropped whenever a configuration changes. */
+  private readonly configured = new Map<string, Webhook[]>();
+  private readonly stopWatching: () => void;
 
-  constructor(private readonly api: () => ObjectApi, private readonly catalog: ResourceCatalog, private readonly logger: Logger) {}
+  constructor(private readonly api: () => ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, private readonly logger: Logger) {
+    this.stopWatching = cache.onChange((change) => {
+      if (CONFIG_KINDS.has(change.storageKey)) this.configured.clear();
+    });
+  }
 
   async mutate(attrs: AdmissionAttributes, warnings: string[]): Promise<KubeObject | null> {
     let object = attrs.object;
@@ -52,6 +60,7 @@ export class WebhookAdmission implements Admission {
   }
 
   close(): void {
+    this.stopWatching();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
@@ -59,9 +68,12 @@ export class WebhookAdmission implements Admission {
   private webhooksFor(plural: string, attrs: AdmissionAttributes): Webhook[] {
     // as in kube-apiserver, webhook configurations themselves are never subject to webhooks
     if (CONFIG_KINDS.has(attrs.type.storageKey)) return [];
-    const type = this.catalog.lookup('admissionregistration.k8s.io', 'v1', plural)!;
-    const configs = this.api().list(type, undefined).items;
-    const hooks = configs.flatMap((c) => (c.webhooks as Webhook[] | undefined) ?? []);
+    let hooks = this.configured.get(plural);
+    if (!hooks) {
+      const type = this.catalog.lookup('admissionregistration.k8s.io', 'v1', plural)!;
+      hooks = this.api().list(type, undefined).items.flatMap((c) => (c.webhooks as Webhook[] | undefined) ?? []);
+      this.configured.set(plural, hooks);
+    }
     if (hooks.length === 0) return [];
     const nsType = this.catalog.lookup('', 'v1', 'namespaces')!;
     const nsLabels = attrs.type.namespaced ? this.api().tryGet(nsType, '', attrs.namespace)?.metadata.labels : undefined;

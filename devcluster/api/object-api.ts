@@ -17,7 +17,7 @@ import {
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject, type ManagedFieldsEntry } from '../resources/object-meta.ts';
 import { apiVersionOf, type ResourceType, type StrategyContext } from '../resources/resource-type.ts';
-import type { SqliteStore, StoreKey, StoredObject } from '../storage/sqlite-store.ts';
+import type { SqliteStore, StoreEntry, StoreKey, StoredObject } from '../storage/sqlite-store.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, successStatus,
@@ -47,7 +47,10 @@ export interface ListOptions {
 }
 
 export interface ListResult {
+  /** Shared with the store and deep-frozen: read them, never modify them. */
   items: KubeObject[];
+  /** Each item serialised as a list item (built-ins without kind/apiVersion), reusing stored JSON. */
+  itemsJson(): string[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -135,28 +138,40 @@ export class ObjectApi {
     const token = opts.continue ? decodeContinue(opts.continue) : undefined;
     const rv = token?.rv ?? this.store.currentRv();
     const name = pinnedName(fields);
-    let stored: StoredObject[];
+    let entries: StoreEntry[];
     if (name !== undefined && namespace !== undefined) {
-      const one = this.store.get(this.key(type, namespace, name));
-      stored = one ? [one] : [];
+      const one = this.store.entry(this.key(type, namespace, name));
+      entries = one ? [one] : [];
     } else {
-      stored = this.store.list(type.storageKey, type.namespaced ? namespace : undefined);
+      entries = this.store.entries(type.storageKey, type.namespaced ? namespace : undefined);
     }
-    const matching: KubeObject[] = [];
-    for (const s of stored) {
-      const obj = this.fromStorage(type, s.object);
+    const matching: Array<{ obj: KubeObject; entry: StoreEntry }> = [];
+    for (const entry of entries) {
+      const obj = this.fromStorage(type, entry.object);
       if (token && keyOf(obj) <= token.after) continue;
-      if (this.matches(type, obj, labels, fields)) matching.push(obj);
+      if (this.matches(type, obj, labels, fields)) matching.push({ obj, entry });
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
-    if (limit === undefined || matching.length <= limit) return { items: matching, resourceVersion: String(rv) };
-    const page = matching.slice(0, limit);
-    return {
-      items: page,
+    const page = limit === undefined ? matching : matching.slice(0, limit);
+    const result: ListResult = {
+      items: page.map((m) => m.obj),
+      itemsJson: () => page.map((m) => this.itemJson(type, m.entry, m.obj)),
       resourceVersion: String(rv),
-      continue: encodeContinue({ rv, after: keyOf(page[page.length - 1]!) }),
-      remainingItemCount: matching.length - limit,
     };
+    if (limit !== undefined && matching.length > limit) {
+      result.continue = encodeContinue({ rv, after: keyOf(page[page.length - 1]!.obj) });
+      result.remainingItemCount = matching.length - limit;
+    }
+    return result;
+  }
+
+  /** A list item's JSON: the stored text when the item needs no conversion, cached per version. */
+  private itemJson(type: ResourceType, entry: StoreEntry, obj: KubeObject): string {
+    if (type.fromStorage) return JSON.stringify(type.builtin ? withoutTypeMeta(obj) : obj);
+    if (!type.builtin) return entry.json;
+    let json = listItemJson.get(entry);
+    if (json === undefined) listItemJson.set(entry, (json = JSON.stringify(withoutTypeMeta(obj))));
+    return json;
   }
 
   /**
@@ -186,8 +201,8 @@ export class ObjectApi {
     const rvParam = opts.resourceVersion;
     const initial = opts.sendInitialEvents === true || rvParam === undefined || rvParam === '' || rvParam === '0';
     if (initial) {
-      for (const s of this.store.list(type.storageKey, ns)) {
-        const obj = matches(s.object);
+      for (const e of this.store.entries(type.storageKey, ns)) {
+        const obj = matches(e.object as StoredObject['object']);
         if (obj) sink({ type: 'ADDED', object: obj });
       }
       const unsubscribe = this.cache.subscribe({ storageKey: type.storageKey, namespace: ns, deliver });
@@ -236,7 +251,7 @@ export class ObjectApi {
     await this.admission.validate(this.attributes('CREATE', type, '', ns, name, admitted, null, ctx), ctx.warnings);
     if (ctx.dryRun) return admitted;
     const key = this.key(type, ns, name);
-    if (this.store.get(key)) throw alreadyExists({ group: type.group, resource: type.plural, name });
+    if (this.store.rvOf(key) !== undefined) throw alreadyExists({ group: type.group, resource: type.plural, name });
     return this.commit(type, key, admitted, undefined);
   }
 
@@ -585,8 +600,9 @@ export class ObjectApi {
 
   /** Writes `obj` if the stored resourceVersion still equals `expectedRv` (undefined: must not exist). */
   private commit(type: ResourceType, key: StoreKey, obj: KubeObject, expectedRv: string | undefined): KubeObject {
-    const existing = this.store.get(key);
-    if ((existing?.object.metadata.resourceVersion as string | undefined) !== expectedRv) throw new RetryableConflict();
+    const storedRv = this.store.rvOf(key);
+    if ((storedRv === undefined ? undefined : String(storedRv)) !== expectedRv) throw new RetryableConflict();
+    const existing = storedRv === undefined ? undefined : this.store.get(key);
     const stored = this.toStorage(type, obj);
     this.store.put(key, stored);
     this.cache.publish({
@@ -625,7 +641,7 @@ export class ObjectApi {
     return { storageKey: type.storageKey, namespace: type.namespaced ? namespace : '', name };
   }
 
-  private fromStorage(type: ResourceType, stored: StoredObject['object']): KubeObject {
+  private fromStorage(type: ResourceType, stored: Readonly<StoredObject['object']>): KubeObject {
     const obj = stored as unknown as KubeObject;
     return type.fromStorage ? type.fromStorage(obj) : obj;
   }
@@ -666,7 +682,7 @@ export class ObjectApi {
       allocateClusterIP: () => {
         // 10.43.0.1 is the kubernetes Service's, as in k3s
         const inUse = new Set<string>(['10.43.0.1']);
-        for (const s of this.store.list('/services')) {
+        for (const s of this.store.entries('/services')) {
           const ip = (s.object.spec as JsonObject | undefined)?.clusterIP;
           if (typeof ip === 'string') inUse.add(ip);
         }
@@ -678,6 +694,14 @@ export class ObjectApi {
 
 /** Internal: the object changed between read and commit; retried unless the client gave a precondition. */
 class RetryableConflict extends Error {}
+
+/** Built-in list items carry no kind/apiVersion (as kube-apiserver serves them). */
+function withoutTypeMeta(obj: KubeObject): KubeObject {
+  const { apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest as KubeObject;
+}
+
+const listItemJson = new WeakMap<StoreEntry, string>();
 
 const RETRY = Symbol('retry');
 

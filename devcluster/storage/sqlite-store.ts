@@ -1,12 +1,26 @@
 // Persistence in SQLite (better-sqlite3), in the spirit of k3s's kine: one row per live object and one
 // global, monotonically increasing resourceVersion sequence bumped by every write. Writes are
 // synchronous transactions, so commit order is resourceVersion order is watch order.
+//
+// Every live object is also held in memory (write-through), the way kube-apiserver serves reads
+// from its watch cache: gets and lists never touch the disk, and each object is parsed and
+// serialised at most once per version.
 import Database from 'better-sqlite3';
+
+export type StoredData = Record<string, unknown> & { metadata: Record<string, unknown> };
 
 export interface StoredObject {
   rv: number;
-  /** The object as stored (storage version), metadata.resourceVersion already set. */
-  object: Record<string, unknown> & { metadata: Record<string, unknown> };
+  /** The object as stored (storage version), metadata.resourceVersion already set. A private copy. */
+  object: StoredData;
+}
+
+/** A live object as the store holds it: shared and deep-frozen, with its JSON text. */
+export interface StoreEntry {
+  readonly rv: number;
+  readonly json: string;
+  /** Parsed on first use; frozen, so a caller that tries to modify it fails loudly. */
+  readonly object: Readonly<StoredData>;
 }
 
 export interface StoreKey {
@@ -16,18 +30,54 @@ export interface StoreKey {
   name: string;
 }
 
+class Entry implements StoreEntry {
+  private parsed?: StoredData;
+  constructor(readonly rv: number, readonly json: string, readonly namespace: string, readonly name: string) {}
+  get object(): StoredData {
+    this.parsed ??= deepFreeze(JSON.parse(this.json) as StoredData);
+    return this.parsed;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The objects of one storage key, with a lazily rebuilt (namespace, name) order for lists. */
+class Bucket {
+  readonly entries = new Map<string, Entry>();
+  private order?: Entry[];
+
+  set(id: string, entry: Entry): void {
+    this.entries.set(id, entry);
+    this.order = undefined;
+  }
+
+  delete(id: string): void {
+    if (this.entries.delete(id)) this.order = undefined;
+  }
+
+  sorted(): Entry[] {
+    this.order ??= [...this.entries.values()].sort((a, b) => (a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace)));
+    return this.order;
+  }
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const idOf = (namespace: string, name: string) => `${namespace}\u0000${name}`;
+
 export class SqliteStore {
   private readonly db: Database.Database;
   private rv: number;
+  private readonly buckets = new Map<string, Bucket>();
   private readonly stmt: {
-    get: Database.Statement;
-    listAll: Database.Statement;
-    listNamespace: Database.Statement;
-    listAllKeys: Database.Statement;
     upsert: Database.Statement;
     remove: Database.Statement;
     saveRv: Database.Statement;
-    count: Database.Statement;
   };
 
   /** `path` ':memory:' gives a throwaway store (tests, benchmarks). */
@@ -48,16 +98,19 @@ export class SqliteStore {
       INSERT OR IGNORE INTO sequence (id, rv) VALUES (1, 1);
     `);
     this.rv = (this.db.prepare('SELECT rv FROM sequence WHERE id = 1').get() as { rv: number }).rv;
+    const rows = this.db.prepare('SELECT storage_key, namespace, name, rv, data FROM objects').iterate() as Iterable<{ storage_key: string; namespace: string; name: string; rv: number; data: string }>;
+    for (const row of rows) this.bucket(row.storage_key).set(idOf(row.namespace, row.name), new Entry(row.rv, row.data, row.namespace, row.name));
     this.stmt = {
-      get: this.db.prepare('SELECT rv, data FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?'),
-      listAll: this.db.prepare('SELECT rv, data FROM objects WHERE storage_key = ? ORDER BY namespace, name'),
-      listNamespace: this.db.prepare('SELECT rv, data FROM objects WHERE storage_key = ? AND namespace = ? ORDER BY name'),
-      listAllKeys: this.db.prepare('SELECT storage_key, rv, data FROM objects'),
       upsert: this.db.prepare('INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data'),
       remove: this.db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?'),
       saveRv: this.db.prepare('UPDATE sequence SET rv = ? WHERE id = 1'),
-      count: this.db.prepare('SELECT COUNT(*) AS n FROM objects WHERE storage_key = ?'),
     };
+  }
+
+  private bucket(storageKey: string): Bucket {
+    let b = this.buckets.get(storageKey);
+    if (!b) this.buckets.set(storageKey, (b = new Bucket()));
+    return b;
   }
 
   /** The resourceVersion of the latest write. */
@@ -65,36 +118,55 @@ export class SqliteStore {
     return this.rv;
   }
 
+  /** A private, mutable copy of the object. */
   get(key: StoreKey): StoredObject | undefined {
-    const row = this.stmt.get.get(key.storageKey, key.namespace, key.name) as { rv: number; data: string } | undefined;
-    return row ? { rv: row.rv, object: JSON.parse(row.data) } : undefined;
+    const entry = this.buckets.get(key.storageKey)?.entries.get(idOf(key.namespace, key.name));
+    return entry ? { rv: entry.rv, object: JSON.parse(entry.json) } : undefined;
   }
 
+  /** The shared, frozen entry (no copy). */
+  entry(key: StoreKey): StoreEntry | undefined {
+    return this.buckets.get(key.storageKey)?.entries.get(idOf(key.namespace, key.name));
+  }
+
+  /** The object's resourceVersion, or undefined when absent. */
+  rvOf(key: StoreKey): number | undefined {
+    return this.entry(key)?.rv;
+  }
+
+  /** Shared entries in (namespace, name) order; `namespace` limits them to one namespace. */
+  entries(storageKey: string, namespace?: string): StoreEntry[] {
+    const all = this.buckets.get(storageKey)?.sorted() ?? [];
+    return namespace === undefined ? all : all.filter((e) => e.namespace === namespace);
+  }
+
+  /** Private copies, in (namespace, name) order. */
   list(storageKey: string, namespace?: string): StoredObject[] {
-    const rows = (namespace === undefined ? this.stmt.listAll.all(storageKey) : this.stmt.listNamespace.all(storageKey, namespace)) as Array<{ rv: number; data: string }>;
-    return rows.map((r) => ({ rv: r.rv, object: JSON.parse(r.data) }));
+    return this.entries(storageKey, namespace).map((e) => ({ rv: e.rv, object: JSON.parse(e.json) }));
   }
 
   count(storageKey: string): number {
-    return (this.stmt.count.get(storageKey) as { n: number }).n;
+    return this.buckets.get(storageKey)?.entries.size ?? 0;
   }
 
-  /** Every object of every kind (start-up scans: CRDs, owner index). */
-  *scan(): Generator<{ storageKey: string } & StoredObject> {
-    for (const row of this.stmt.listAllKeys.iterate() as Iterable<{ storage_key: string; rv: number; data: string }>) {
-      yield { storageKey: row.storage_key, rv: row.rv, object: JSON.parse(row.data) };
+  /** Every object of every kind (start-up scans: CRDs, owner index), shared and frozen. */
+  *scan(): Generator<{ storageKey: string } & StoreEntry> {
+    for (const [storageKey, bucket] of this.buckets) {
+      for (const e of bucket.entries.values()) yield { storageKey, rv: e.rv, json: e.json, object: e.object };
     }
   }
 
   /** Writes the object under a fresh resourceVersion (set into its metadata) and returns it. */
-  put(key: StoreKey, object: StoredObject['object']): number {
+  put(key: StoreKey, object: StoredData): number {
     const rv = this.rv + 1;
     object.metadata.resourceVersion = String(rv);
+    const json = JSON.stringify(object);
     this.db.transaction(() => {
-      this.stmt.upsert.run(key.storageKey, key.namespace, key.name, rv, JSON.stringify(object));
+      this.stmt.upsert.run(key.storageKey, key.namespace, key.name, rv, json);
       this.stmt.saveRv.run(rv);
     })();
     this.rv = rv;
+    this.bucket(key.storageKey).set(idOf(key.namespace, key.name), new Entry(rv, json, key.namespace, key.name));
     return rv;
   }
 
@@ -106,6 +178,7 @@ export class SqliteStore {
       this.stmt.saveRv.run(rv);
     })();
     this.rv = rv;
+    this.buckets.get(key.storageKey)?.delete(idOf(key.namespace, key.name));
     return rv;
   }
 
