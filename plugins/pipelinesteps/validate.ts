@@ -46,7 +46,8 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
         const data = read(pc);
         if (!check(data)) {
           const problems = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-          throw new ValidationError(`validation failed: ${problems}`);
+          const hint = !source && isPlainMap(pc.current.body) && check(pc.current.body) ? ' (the request JSON is under body: set source: body)' : '';
+          throw new ValidationError(`validation failed: ${problems}${hint}`);
         }
         return { output: { valid: true } };
       },
