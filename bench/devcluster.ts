@@ -145,36 +145,37 @@ async function createsPerSecond(target: Target): Promise<number> {
   return CREATES / ((performance.now() - started) / 1000);
 }
 
-/** Opens `count` watches, then times each created object's arrival at every watcher. */
-async function watchLatency(target: Target): Promise<{ p50: number; p99: number; max: number; samples: number }> {
-  await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
+interface Latency {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** Opens WATCHERS streams on `watchPath`, posts EVENTS objects one by one, times each arrival at every watcher. */
+async function watchLatency(target: Target, watchPath: string, postPath: string): Promise<Latency> {
   const watchAgent = new Agent({ keepAlive: true, maxSockets: WATCHERS + 10 });
-  const sentAt = new Map<string, number>();
+  const sentAt: number[] = [];
   const latencies: number[] = [];
+  const marker = Buffer.from('"name":"ev-');
   let received = 0;
   const requests: Array<ReturnType<typeof request>> = [];
   let allDelivered: () => void = () => {};
   const done = new Promise<void>((r) => (allDelivered = r));
   await inParallel(WATCHERS, 50, async () => {
     await new Promise<void>((resolve, reject) => {
-      const req = request(new URL('/api/v1/namespaces/bench-watch/configmaps?watch=true', target.url), {
+      const req = request(new URL(watchPath, target.url), {
         agent: watchAgent, ca: target.ca, headers: { Authorization: `Bearer ${target.token}` },
       }, (res) => {
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
+        res.on('data', (chunk: Buffer) => {
           const now = performance.now();
-          buffer += chunk;
-          let nl;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            const name = /"name":"(ev-\d+)"/.exec(line)?.[1];
-            const sent = name ? sentAt.get(name) : undefined;
-            if (sent !== undefined) {
-              latencies.push(now - sent);
-              if (++received === WATCHERS * EVENTS) allDelivered();
-            }
+          for (let at = chunk.indexOf(marker); at >= 0; at = chunk.indexOf(marker, at + 1)) {
+            const start = at + marker.length;
+            const end = chunk.indexOf(0x22, start);
+            const sent = sentAt[Number(chunk.toString('latin1', start, end))];
+            if (sent === undefined) continue;
+            latencies.push(now - sent);
+            if (++received === WATCHERS * EVENTS) allDelivered();
           }
         });
         resolve();
@@ -185,15 +186,46 @@ async function watchLatency(target: Target): Promise<{ p50: number; p99: number;
     });
   });
   for (let i = 0; i < EVENTS; i++) {
-    const name = `ev-${i}`;
-    sentAt.set(name, performance.now());
-    await call(target, 'POST', '/api/v1/namespaces/bench-watch/configmaps', { metadata: { name }, data: { i: String(i) } });
+    sentAt[i] = performance.now();
+    await call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } });
   }
   await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
   for (const req of requests) req.destroy();
   watchAgent.destroy();
   const sorted = latencies.sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: sorted.length };
+}
+
+/** Peer: a bare HTTPS server that writes each posted body, as one line, to every open stream. */
+async function bareFanOut(): Promise<Latency> {
+  const ca = createCertificateAuthority('bench');
+  const leaf = issueCertificate(ca, { commonName: 'bench', hosts: ['127.0.0.1'] });
+  const streams = new Set<import('node:http').ServerResponse>();
+  const server = createServer({ key: leaf.keyPem, cert: leaf.certPem }, (req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      streams.add(res);
+      res.on('close', () => streams.delete(res));
+      return;
+    }
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const line = `{"type":"ADDED","object":${body}}\n`;
+      for (const s of streams) s.write(line);
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const target = { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'x', ca: ca.certPem };
+    return await watchLatency(target, '/watch', '/post');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 }
 
 async function listTimes(target: Target): Promise<{ allMs: number; selectedMs: number; items: number; selected: number }> {
@@ -222,7 +254,9 @@ try {
   const peerHttps = await bareHttpsRoundTrips(CREATES);
   const peerSqlite = rawSqlite(CREATES, LIST_SIZE);
   const creates = await createsPerSecond(target);
-  const watch = await watchLatency(target);
+  await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
+  const watch = await watchLatency(target, '/api/v1/namespaces/bench-watch/configmaps?watch=true', '/api/v1/namespaces/bench-watch/configmaps');
+  const peerWatch = await bareFanOut();
   const list = await listTimes(target);
   console.log(`devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}, ${WATCHERS} watchers x ${EVENTS} events, ${LIST_SIZE} ConfigMaps listed)`);
   console.log('');
@@ -230,6 +264,7 @@ try {
   console.log(`  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`);
   console.log(`  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`);
   console.log(`watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`);
+  console.log(`  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`);
   console.log(`list ${fmt(list.items, 0)} ConfigMaps           ${fmt(list.allMs, 1).padStart(8)} ms (median of 5)`);
   console.log(`list with labelSelector (${fmt(list.selected, 0)})  ${fmt(list.selectedMs, 1).padStart(8)} ms`);
   console.log(`  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`);
