@@ -101,14 +101,28 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
     return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes) ? ADMIN : undefined;
   };
   let port = 0;
+  const agent = options.nodeAgent === false ? undefined : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
+    ...options.nodeAgent,
+    dataDir: join(dataDir, 'pods'),
+    apiServer: () => ({ host: '127.0.0.1', port }),
+  });
   const handler = createApiHandler({
     api, catalog, authenticate, logger,
     serverAddress: () => `127.0.0.1:${port}`,
     watchTiming: { ...DEFAULT_WATCH_TIMING, ...options.watchTiming },
     metrics: createApiMetrics(),
+    podLogs: agent && ((pod, container) => agent.logFile(pod, container)),
   });
   const server = createServer({ key: credentials.serving.keyPem, cert: credentials.serving.certPem }, handler);
-  port = await listen(server, options.port ?? previousPort(dataDir), options.port !== undefined);
+  try {
+    port = await listen(server, options.port ?? previousPort(dataDir), options.port !== undefined);
+  } catch (e) {
+    await agent?.stop();
+    await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
+    admission.close();
+    store.close();
+    throw e;
+  }
   await seedKubernetesService(api, catalog, port);
   const url = `https://127.0.0.1:${port}`;
   writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ port, url, pid: process.pid }) + '\n');
@@ -116,11 +130,6 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   const kubeconfigPath = join(dataDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
-  const agent = options.nodeAgent === false ? undefined : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
-    ...options.nodeAgent,
-    dataDir: join(dataDir, 'pods'),
-    apiServer: () => ({ host: '127.0.0.1', port }),
-  });
   await agent?.start();
   logger.info({ url, kubeconfigPath }, 'devcluster is serving');
 

@@ -28,6 +28,11 @@ describe('discovery and authentication', () => {
     }
   });
 
+  test('kubectl auth can-i and whoami answer for the one admin user', async () => {
+    assert.equal((await tc.ok(['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
+    assert.match(await tc.ok(['auth', 'whoami']), /Username\s+devcluster-admin/);
+  });
+
   test('refuses a wrong token with 401 Unauthorized', async () => {
     const r = await tc.kubectl(['--token', 'not-the-token', 'get', 'namespaces']);
     assert.notEqual(r.code, 0);

@@ -154,6 +154,14 @@ test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailabl
   assert.match(await tc.ok(['rollout', 'history', 'deployment/app']), /^1\s/m);
 });
 
+test('kubectl logs shows a pod process\'s output', async () => {
+  const logs = await tc.ok(['logs', 'deployment/app', '--tail=5']);
+  assert.match(logs, /tiny engine listening on 127\.0\.0\.1:\d+/);
+  const wrong = await tc.kubectl(['logs', 'deployment/app', '-c', 'nope']);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, /container nope is not valid for pod/);
+});
+
 test('a crashed process restarts with back-off and becomes ready again', async () => {
   const pod = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'json'])).items[0];
   const port = pod.metadata.annotations['devcluster.io/port'];

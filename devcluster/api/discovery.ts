@@ -35,7 +35,14 @@ function subresources(t: ResourceType): Array<{ name: string; kind: string; grou
   if (t.statusSubresource) out.push({ name: 'status', kind: t.kind });
   if (t.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1' });
   if (t.storageKey === '/namespaces') out.push({ name: 'finalize', kind: 'Namespace' });
+  if (t.storageKey === '/pods') out.push({ name: 'log', kind: 'Pod' });
   return out;
+}
+
+function subresourceVerbs(name: string): string[] {
+  if (name === 'finalize') return ['update'];
+  if (name === 'log') return ['get'];
+  return SUBRESOURCE_VERBS;
 }
 
 export function resourceList(catalog: ResourceCatalog, group: string, version: string): object | undefined {
@@ -52,7 +59,7 @@ export function resourceList(catalog: ResourceCatalog, group: string, version: s
       resources.push({
         name: `${t.plural}/${s.name}`, singularName: '', namespaced: t.namespaced, kind: s.kind,
         ...(s.group ? { group: s.group, version: s.version } : {}),
-        verbs: s.name === 'finalize' ? ['update'] : SUBRESOURCE_VERBS,
+        verbs: subresourceVerbs(s.name),
       });
     }
   }
@@ -80,7 +87,7 @@ export function aggregatedDiscovery(catalog: ResourceCatalog, legacy: boolean): 
                 subresources: subresources(t).map((s) => ({
                   subresource: s.name,
                   responseKind: { group: s.group ?? t.group, version: s.version ?? t.version, kind: s.kind },
-                  verbs: s.name === 'finalize' ? ['update'] : SUBRESOURCE_VERBS,
+                  verbs: subresourceVerbs(s.name),
                 })),
               }
             : {}),

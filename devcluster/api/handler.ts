@@ -16,6 +16,7 @@ import { chooseRepresentation, parseAccept, type Representation } from './negoti
 import type { DeleteOptions, FieldValidation, ObjectApi, WriteContext } from './object-api.ts';
 import { documentHash, groupVersionDocument, openApiRoot } from './openapi.ts';
 import { parseApiPath } from './request-path.ts';
+import { resolveContainer, streamLog, type LogLocator } from './pod-logs.ts';
 import { readScale, scalePatch } from './scale.ts';
 import { toTable, type IncludeObject } from './table.ts';
 import { streamWatch, type WatchTiming } from './watch-stream.ts';
@@ -42,6 +43,8 @@ export interface ApiHandlerOptions {
   logger: Logger;
   watchTiming: WatchTiming;
   metrics: ApiMetrics;
+  /** Where the node agent keeps a pod container's log (pods/log); absent without a node agent. */
+  podLogs?: LogLocator;
   now?: () => number;
 }
 
@@ -100,6 +103,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     if (!representation) throw notAcceptable(`only the following media types are accepted: application/json, application/yaml (asked for ${req.headers.accept})`);
     const includeObject = parseIncludeObject(q.get('includeObject'));
 
+    if (type.ephemeral && method !== 'POST') throw methodNotAllowed(`${type.plural} can only be created (POST): they are answered, not stored`);
     if (parsed.name === undefined) {
       if (method === 'GET') {
         const watching = parsed.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -149,6 +153,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         if (type.namespaced && ns === undefined) throw methodNotAllowed(`create ${type.plural} through /…/namespaces/{namespace}/${type.plural}`);
         const ctx = writeContext(req, q, user);
         const body = decodeBody(req, await readBody(req));
+        if (type.ephemeral) {
+          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the request body must be a ${type.kind} object`);
+          const review = { ...(body as KubeObject), apiVersion: apiVersionOf(type), kind: type.kind, metadata: { ...(body as KubeObject).metadata } };
+          return sendJson(res, 201, type.ephemeral(review, user));
+        }
         const created = await opts.api.create(type, ns ?? '', body, ctx);
         return sendObject(res, ctx.dryRun ? 200 : 201, type, created, representation, includeObject, ctx.warnings);
       }
@@ -168,6 +177,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     const namespace = ns ?? '';
 
     if (sub === 'scale') return handleScale(req, res, type, namespace, name, q, user, method, verb);
+    if (sub === 'log') return servePodLog(res, type, namespace, name, q, method, verb);
     if (method === 'GET') {
       verb.value = 'get';
       const obj = opts.api.get(type, namespace, name);
@@ -219,6 +229,27 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     const patch = scalePatch(type, current, method === 'PUT' ? 'replace' : patchTypeOf(req), body);
     const updated = await opts.api.patch(type, namespace, name, 'merge', patch, ctx);
     return sendJson(res, 200, readScale(type, updated), ctx.warnings);
+  }
+
+  function servePodLog(res: ServerResponse, type: ResourceType, namespace: string, name: string, q: URLSearchParams, method: string, verb: { value: string }) {
+    if (method !== 'GET') throw methodNotAllowed('pods/log supports GET only');
+    verb.value = 'get';
+    const pod = opts.api.get(type, namespace, name);
+    const container = resolveContainer(pod, q.get('container') ?? undefined);
+    const file = opts.podLogs?.(pod, container);
+    if (!file) {
+      const waiting = ((pod.status as { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string } } }> } | undefined)?.containerStatuses ?? [])
+        .find((s) => s.name === container)?.state?.waiting?.reason;
+      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waiting ?? (opts.podLogs ? 'ContainerCreating' : 'devcluster runs without a node agent, so no container ever ran')}`);
+    }
+    const tail = q.get('tailLines');
+    const limit = q.get('limitBytes');
+    streamLog(res, file, {
+      follow: q.get('follow') === 'true',
+      tailLines: tail === null ? undefined : parseNonNegative(tail, 'tailLines'),
+      limitBytes: limit === null ? undefined : parseNonNegative(limit, 'limitBytes'),
+      podGone: () => opts.api.tryGet(type, namespace, name)?.metadata.uid !== pod.metadata.uid,
+    });
   }
 
   function serveDiscovery(res: ServerResponse, parsed: Exclude<ReturnType<typeof parseApiPath>, undefined>, accept: ReturnType<typeof parseAccept>) {
@@ -301,6 +332,7 @@ function supportsSubresource(type: ResourceType, sub: string): boolean {
   if (sub === 'status') return type.statusSubresource;
   if (sub === 'scale') return type.scale !== undefined;
   if (sub === 'finalize') return type.storageKey === '/namespaces';
+  if (sub === 'log') return type.storageKey === '/pods';
   return false;
 }
 

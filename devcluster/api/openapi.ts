@@ -66,6 +66,7 @@ function patchBody(t: ResourceType) {
 }
 
 function pathsFor(t: ResourceType): Record<string, object> {
+  if (!t.verbs.includes('get')) return createOnlyPaths(t);
   const prefix = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
   const scoped = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`;
   const id = (verb: string, suffix = '') => `${verb}${t.namespaced ? 'Namespaced' : ''}${t.kind}${suffix}`;
@@ -97,6 +98,11 @@ function pathsFor(t: ResourceType): Record<string, object> {
     };
   }
   return paths;
+}
+
+function createOnlyPaths(t: ResourceType): Record<string, object> {
+  const prefix = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
+  return { [`${prefix}/${t.plural}`]: { post: op(t, 'post', `create${t.kind}`, [PARAM.dryRun, PARAM.fieldManager, PARAM.fieldValidation], t.kind, jsonBody(t)), parameters: [PARAM.pretty] } };
 }
 
 function listSchema(t: ResourceType): object {

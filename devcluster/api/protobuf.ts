@@ -103,6 +103,12 @@ const MESSAGES: Record<string, Message> = {
   Subject: { 1: ['kind', 'string'], 2: ['apiGroup', 'string'], 3: ['name', 'string'], 4: ['namespace', 'string'] },
   RoleRef: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] },
 
+  SelfSubjectAccessReview: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'SelfSubjectAccessReviewSpec'] },
+  SelfSubjectAccessReviewSpec: { 1: ['resourceAttributes', 'ResourceAttributes'], 2: ['nonResourceAttributes', 'NonResourceAttributes'] },
+  ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
+  NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  SelfSubjectReview: { 1: ['metadata', 'ObjectMeta'] },
+
   DeleteOptions: { 1: ['gracePeriodSeconds', 'int64', 'p'], 2: ['preconditions', 'Preconditions'], 3: ['orphanDependents', 'bool', 'p'], 4: ['propagationPolicy', 'string', 'p'], 5: ['dryRun', 'string', 'r'] },
   Preconditions: { 1: ['uid', 'string', 'p'], 2: ['resourceVersion', 'string', 'p'] },
 };
@@ -113,6 +119,8 @@ const TOP_LEVEL: Record<string, string> = {
   'v1/Service': 'Service', 'v1/Pod': 'Pod', 'apps/v1/Deployment': 'Deployment',
   'rbac.authorization.k8s.io/v1/Role': 'Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
   'v1/DeleteOptions': 'DeleteOptions', 'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
 };
 

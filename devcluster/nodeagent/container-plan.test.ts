@@ -70,7 +70,9 @@ test('failures carry the kubelet waiting reasons', () => {
   assert.match(reason(() => planContainer(input({ name: 'c', image: 'nginx:1' }, [], { runtime: undefined }))), /^ErrImageNeverPull: .*runs only workflow-engine:\* images.*"nginx:1"/);
   assert.match(reason(() => planContainer(input({ name: 'c', image: 'workflow-engine:1', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'missing', key: 'k' } } }] }))), /^CreateContainerConfigError: configmap "missing" not found/);
   assert.match(reason(() => planContainer(input({ name: 'c', image: 'workflow-engine:1', command: ['/bin/sh'] }))), /^CreateContainerError: .*command \["\/bin\/sh"\] cannot run here/);
-  assert.doesNotThrow(() => planContainer(input({ name: 'c', image: 'workflow-engine:1', command: ['wfctl', 'run'] })));
+  const viaCommand = planContainer(input({ name: 'c', image: 'workflow-engine:1', command: ['wfctl', 'run', '/etc/workflow/app.yaml'] }));
+  assert.deepEqual(viaCommand.args, ['/repo/bin/wfctl.js', 'run', '/etc/workflow/app.yaml'], 'a command replaces the default args');
+  assert.deepEqual(planContainer(input({ name: 'c', image: 'workflow-engine:1' })).args, ['/repo/bin/wfctl.js', 'run'], 'no command, no args: the defaults');
 });
 
 test('$(VAR) expansion follows Kubernetes: known variables, $$ escapes, unknown kept', () => {

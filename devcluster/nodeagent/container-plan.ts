@@ -131,7 +131,8 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const env = resolveEnv(input, rewrite);
   env.WORKFLOW_ADDR = `127.0.0.1:${input.hostPort}`;
   env.PORT = String(input.hostPort);
-  const args = (container.args ?? input.runtime.defaultArgs ?? []).map((a) => rewrite(expandVars(a, env)));
+  // as with an image's CMD: the default arguments apply only when the container sets neither command nor args
+  const args = (container.args ?? (container.command?.length ? [] : input.runtime.defaultArgs ?? [])).map((a) => rewrite(expandVars(a, env)));
   return {
     command: command[0]!,
     args: [...command.slice(1), ...args],

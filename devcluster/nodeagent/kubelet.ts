@@ -70,6 +70,13 @@ export class Kubelet {
     this.workers.clear();
   }
 
+  /** The log file of a container this kubelet runs (or ran) for `pod`. */
+  logFile(pod: KubeObject, container: string): string | undefined {
+    const worker = this.workers.get(keyOf(pod));
+    if (!worker || worker.uid !== pod.metadata.uid || !worker.containers.some((c) => c.name === container)) return undefined;
+    return join(worker.dir, 'logs', `${container}.log`);
+  }
+
   private onChange(change: Change): void {
     if (change.storageKey === '/pods') {
       this.queue.add(`${change.namespace}/${change.name}`);

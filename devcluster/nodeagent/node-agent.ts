@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
-import { nowSeconds } from '../resources/object-meta.ts';
+import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { WatchCache } from '../storage/watch-cache.ts';
 import type { ImageRuntime } from './container-plan.ts';
 import type { RestartBackoff } from './container-process.ts';
@@ -73,6 +73,11 @@ export class NodeAgent {
     this.replicaSets.start();
     this.deployments.start();
     this.services.start();
+  }
+
+  /** pods/log: where a container's output is written (undefined when this node does not run it). */
+  logFile(pod: KubeObject, container: string): string | undefined {
+    return this.kubelet.logFile(pod, container);
   }
 
   async stop(): Promise<void> {

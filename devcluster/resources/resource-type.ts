@@ -72,6 +72,11 @@ export interface ResourceType {
   /** Several served versions share one storage form; conversion is per type. */
   toStorage?(obj: KubeObject): KubeObject;
   fromStorage?(obj: KubeObject): KubeObject;
+  /**
+   * Create-only "review" kinds (SelfSubjectAccessReview, SelfSubjectReview): POST answers with this
+   * and nothing is stored.
+   */
+  ephemeral?(obj: KubeObject, user: { username: string; uid?: string; groups: string[] }): KubeObject;
   /** Set for CRD-defined types: the CRD's name (for discovery hashing and removal). */
   crdName?: string;
 }

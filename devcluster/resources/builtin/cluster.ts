@@ -217,6 +217,21 @@ const rbac = (kind: string, plural: string, namespaced: boolean, properties: Rec
     ],
   });
 
+/** devcluster has one user, the admin behind the kubeconfig token: every access review is allowed. */
+const accessReview = defineBuiltin({
+  group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', namespaced: false,
+  verbs: ['create'],
+  schema: objectFrame({ spec: opaque(), status: opaque() }),
+  ephemeral: (o) => ({ ...o, status: { allowed: true, reason: 'devcluster does not enforce RBAC: its one user (the kubeconfig token) may do everything' } }),
+});
+
+const whoAmI = defineBuiltin({
+  group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false,
+  verbs: ['create'],
+  schema: objectFrame({ status: opaque() }),
+  ephemeral: (o, user) => ({ ...o, status: { userInfo: user } }),
+});
+
 const rules = atomicList(opaque());
 const subjects = atomicList(opaque());
 
@@ -227,6 +242,8 @@ export const clusterTypes: ResourceType[] = [
   lease,
   eventsV1,
   endpointSlice,
+  accessReview,
+  whoAmI,
   rbac('Role', 'roles', true, { rules }),
   rbac('ClusterRole', 'clusterroles', false, { rules, aggregationRule: opaque() }),
   rbac('RoleBinding', 'rolebindings', true, { subjects, roleRef: opaque() }),
