@@ -9,7 +9,6 @@
 //    as a search response, with our own keep-alive load generator.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -102,44 +101,20 @@ async function timeBest<T>(runs: number, fn: () => Promise<T> | T): Promise<{ ms
 }
 
 // ---------------------------------------------------------------------------------------------
-// Load generator: N keep-alive connections, each sending the next request as soon as the last ends
+// Load: our keep-alive generator in its own process (bench/_registry-load.ts)
 // ---------------------------------------------------------------------------------------------
 
-async function load(baseUrl: string, paths: string[], seconds: number): Promise<{ rps: number; p50: number; p99: number; errors: number; bytes: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const url = new URL(baseUrl);
-  const latencies: number[] = [];
-  let errors = 0;
-  let bytes = 0;
-  let next = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const one = () => new Promise<void>((resolve) => {
-    const path = paths[next++ % paths.length]!;
-    const t = performance.now();
-    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => {
-        if (res.statusCode !== 200) errors++;
-        latencies.push(performance.now() - t);
-        resolve();
-      });
-    });
-    req.on('error', () => {
-      errors++;
-      resolve();
-    });
-    req.end();
+interface LoadResult { rps: number; p50: number; p99: number; errors: number }
+
+async function load(baseUrl: string, paths: string[], seconds: number): Promise<LoadResult> {
+  const file = join(work, `paths-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(file, paths.join('\n'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_registry-load.ts'), baseUrl, file, String(seconds), String(CONNECTIONS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
   });
-  const worker = async () => {
-    while (performance.now() < deadline) await one();
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), errors, bytes };
 }
 
 function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; log: string }> {
@@ -199,6 +174,7 @@ try {
   const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@localhost' };
   const gitc = (...a: string[]) => execFileSync('git', ['-C', gen, ...a], { env: gitEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
   gitc('init', '-q', '-b', 'main');
+  gitc('config', 'gc.auto', '0'); // no background gc racing the cleanup
   gitc('add', 'plugins');
   gitc('commit', '-q', '-m', 'generated');
   const first = gitc('rev-parse', 'HEAD');
@@ -237,30 +213,38 @@ try {
   store.close();
   row('persist index to SQLite (setup)', ms(performance.now() - t));
   const queries = Array.from({ length: 200 }, (_, k) => `/api/v1/plugins?q=${encodeURIComponent(k % 3 === 0 ? `${pick(k, 1)} ${pick(k, 5)}` : pick(k, k % 5).slice(0, 3 + (k % 3)))}${k % 4 === 0 ? '&tier=community' : ''}`);
-  const unique = Array.from({ length: 50_000 }, (_, k) => `/api/v1/plugins?q=${pick(k, 1).slice(0, 3)}&page=${1 + (k % 40)}&perPage=${10 + (k % 11)}`);
+  // Two-word queries with varying prefixes: nearly every request is a new query (search cache miss).
+  const unique = Array.from({ length: 50_000 }, (_, k) => `/api/v1/plugins?q=${encodeURIComponent(`${pick(k, 1).slice(0, 2 + (k % 4))} ${pick(k * 31 + 7, 2).slice(0, 1 + (k % 3))}`)}&page=${1 + (k % 3)}`);
 
   const registry = await startChild(['registry', gen, data]);
   row('registry restart: index restored from SQLite', /restored in (\d+ ms)/.exec(registry.log)?.[1] ?? '?');
   const sample = await (await fetch(`${registry.url}${queries[1]}`)).arrayBuffer();
   const staticFile = join(work, 'search-response.json');
   writeFileSync(staticFile, Buffer.from(sample));
-  await load(registry.url, queries, 1); // warm-up
-  const api = await load(registry.url, queries, DURATION_S);
+  const peerServer = await startChild(['static', staticFile]);
+  await load(registry.url, queries, 1); // warm-up: JIT, and the response cache for the mix
+  await load(peerServer.url, ['/search.json'], 1);
+  // Alternate peer and subject (the machine is shared with other work); the better run of each counts.
+  let api: LoadResult | undefined;
+  let stat: LoadResult | undefined;
+  for (let round = 0; round < 2; round++) {
+    const s = await load(peerServer.url, ['/search.json'], DURATION_S);
+    const a = await load(registry.url, queries, DURATION_S);
+    if (!stat || s.rps > stat.rps) stat = s;
+    if (!api || a.rps > api.rps) api = a;
+  }
   const apiUnique = await load(registry.url, unique, DURATION_S);
   await stop(registry.child);
-
-  const peerServer = await startChild(['static', staticFile]);
-  await load(peerServer.url, ['/search.json'], 1);
-  const stat = await load(peerServer.url, ['/search.json'], DURATION_S);
   await stop(peerServer.child);
+  if (!api || !stat) throw new Error('no load results');
 
-  const fmt = (r: Awaited<ReturnType<typeof load>>) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
+  const fmt = (r: LoadResult) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
   row(`static JSON, node:http (peer; ${sample.byteLength} B body)`, fmt(stat));
   row('search, 200-query mix (response cache warm)', fmt(api));
-  row('search, 50,000 distinct queries (cache misses)', fmt(apiUnique));
+  row(`search, distinct queries (${new Set(unique.map((u) => u.split('&')[0])).size.toLocaleString()} different; cache misses)`, fmt(apiUnique));
   row('ratio search / static (target >= 50%)', `${((api.rps / stat.rps) * 100).toFixed(0)}% (mix), ${((apiUnique.rps / stat.rps) * 100).toFixed(0)}% (distinct)`);
   row('target p99 < 10 ms', api.p99 < 10 && apiUnique.p99 < 10 ? 'met' : 'MISSED');
   process.stdout.write(`\n(${CONNECTIONS} keep-alive connections, ${DURATION_S} s per run, loopback, one machine)\n`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true, maxRetries: 5 });
 }

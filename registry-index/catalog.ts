@@ -5,7 +5,7 @@ import semver from 'semver';
 import type { Manifest } from './manifest.ts';
 import { servedEntry } from './published.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
-import { SearchIndex, type SearchQuery } from './search.ts';
+import { SearchIndex, type SearchHit, type SearchQuery } from './search.ts';
 import type { IndexSummary } from './summary.ts';
 import type { RegistrySnapshot } from './sync.ts';
 import { compareVersionsDescending } from './version-order.ts';
@@ -29,6 +29,8 @@ export class RegistryCatalog {
   private readonly byName = new Map<string, string>();
   private readonly versionCache = new Map<string, VersionInfo[]>();
   private searchIndex: SearchIndex | undefined;
+  /** Recent result lists by query, so paging through one query searches once. */
+  private readonly searchCache = new Map<string, SearchHit[]>();
   private publicIndex: IndexSummary[] | undefined;
 
   constructor(private readonly snapshot: RegistrySnapshot) {
@@ -112,14 +114,25 @@ export class RegistryCatalog {
     return candidates[0];
   }
 
-  search(query: SearchQuery): Array<{ summary: IndexSummary; score: number }> {
+  /** All matches, best first; callers page through them. */
+  search(query: SearchQuery): SearchHit[] {
+    const key = JSON.stringify([query.q?.trim().toLowerCase() ?? '', query.tier, query.type, query.category]);
+    let hits = this.searchCache.get(key);
+    if (hits) return hits;
     this.searchIndex ??= new SearchIndex(
       [...this.snapshot.index.plugins.values()].filter((e) => !e.summary.private).map((e) => ({
         id: e.id, name: e.current.manifest.name, keywords: e.summary.keywords, description: e.summary.description,
         tier: e.summary.tier, type: e.summary.type, category: e.summary.category,
       })),
     );
-    return this.searchIndex.search(query).map((h) => ({ summary: this.snapshot.index.plugins.get(h.id)!.summary, score: h.score }));
+    hits = this.searchIndex.search(query);
+    if (this.searchCache.size >= 1000) this.searchCache.clear();
+    this.searchCache.set(key, hits);
+    return hits;
+  }
+
+  summary(id: string): IndexSummary {
+    return this.snapshot.index.plugins.get(id)!.summary;
   }
 
   /** Upstream `index.json`: public plugins' summaries sorted by name. */

@@ -19,6 +19,27 @@ interface GitTreeItem {
   type: 'blob' | 'tree' | 'commit';
 }
 
+const parsedTrees = new WeakMap<object, Map<string, GitTreeItem[]>>();
+
+/** Entries of a raw git tree object: "<mode> <name>\0<20-byte id>" repeated. */
+export function parseTreeObject(raw: Uint8Array): GitTreeItem[] {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const items: GitTreeItem[] = [];
+  let i = 0;
+  while (i < buf.length) {
+    const space = buf.indexOf(0x20, i);
+    const nul = buf.indexOf(0, space);
+    const mode = buf.toString('latin1', i, space);
+    items.push({
+      path: buf.toString('utf8', space + 1, nul),
+      oid: buf.toString('hex', nul + 1, nul + 21),
+      type: mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob',
+    });
+    i = nul + 21;
+  }
+  return items;
+}
+
 export class GitCommitTree implements RegistryTree {
   readonly revision: string;
   private readonly gitdir: string;
@@ -56,9 +77,21 @@ export class GitCommitTree implements RegistryTree {
     return items.filter((e) => e.type === 'tree' && (indexedRoots as readonly string[]).includes(e.path));
   }
 
+  /**
+   * Tree objects are immutable, so parsed ones are kept (per repository cache): a sync diffing
+   * commit N against N-1 parses the big plugins/ tree of N-1 only once, when it was new.
+   */
   private async readTree(oid: string): Promise<GitTreeItem[]> {
-    const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-    return tree as GitTreeItem[];
+    let trees = parsedTrees.get(this.cache);
+    if (!trees) parsedTrees.set(this.cache, (trees = new Map()));
+    let items = trees.get(oid);
+    if (!items) {
+      const { object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+      items = parseTreeObject(object as Uint8Array);
+      if (trees.size >= 256) trees.clear();
+      trees.set(oid, items);
+    }
+    return items;
   }
 
   private async collect(treeOid: string, prefix: string, out: TreeEntry[]): Promise<void> {

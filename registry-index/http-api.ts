@@ -9,6 +9,7 @@
 //   GET  /api/v1/sync   POST /api/v1/sync (push hook)               sync status / trigger
 //   GET  /v1/index.json, /v1/plugins/{name}/{manifest,versions,latest}.json (and the same at /)  upstream static layout
 //   GET  /healthz /readyz /metrics
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import semver from 'semver';
 import type { Logger } from 'pino';
@@ -42,22 +43,63 @@ class HttpError extends Error {
   }
 }
 
-export function createRegistryApp(opts: RegistryApiOptions): express.Express {
-  const { sync, metrics } = opts;
+/**
+ * The request handler: a fast path answers GETs whose response is already cached for the served
+ * revision straight from memory (the common case for search, plugin and version documents); every
+ * other request goes through the express app, which fills that cache.
+ */
+export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const cache = new ResponseCache();
+  const app = createRegistryApp(opts, cache);
+  return (req, res) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && cache.generation === opts.sync.current()?.generation) {
+      const hit = cache.peek(cacheKey(req));
+      if (hit) {
+        const started = process.hrtime.bigint();
+        if (opts.rateLimiter && !allowed(opts.rateLimiter, req, res)) {
+          opts.metrics.observeRequest(hit.route, req.method, 429, Number(process.hrtime.bigint() - started) / 1e9);
+          return;
+        }
+        sendCached(req, res, hit);
+        opts.metrics.observeRequest(hit.route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+        return;
+      }
+    }
+    app(req, res);
+  };
+}
+
+function cacheKey(req: IncomingMessage): string {
+  return `${req.headers.host ?? ''} ${req.url ?? ''}`;
+}
+
+/** False (and a 429 sent) when the client is over its rate. */
+function allowed(limiter: RateLimiter, req: IncomingMessage, res: ServerResponse): boolean {
+  const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+  if (wait === 0) return true;
+  res.statusCode = 429;
+  res.setHeader('Retry-After', String(wait));
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', noCache);
+  res.end(JSON.stringify({ error: 'too many requests', hint: `slow down; retry after ${wait} s` }));
+  return false;
+}
+
+export function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()): express.Express {
+  const { sync, metrics } = opts;
   let catalog: RegistryCatalog | undefined;
   const currentCatalog = (): RegistryCatalog => {
     const snapshot = sync.current();
     if (!snapshot) throw new HttpError(503, 'the registry index is not loaded yet', 'retry in a few seconds; GET /api/v1/sync shows the sync state');
     if (catalog?.generation !== snapshot.generation) {
       catalog = new RegistryCatalog(snapshot);
-      cache.clear();
+      cache.reset(snapshot.generation);
     }
     return catalog;
   };
   const cached = (req: Request, res: Response, make: (c: RegistryCatalog) => CachedResponse) => {
     const c = currentCatalog();
-    sendCached(req, res, cache.get(`${baseUrl(req, opts.publicUrl)} ${req.originalUrl}`, () => make(c)));
+    sendCached(req, res, cache.get(cacheKey(req), () => ({ ...make(c), route: req.route?.path ?? req.path })));
   };
 
   const app = express();
@@ -79,10 +121,7 @@ export function createRegistryApp(opts: RegistryApiOptions): express.Express {
   if (opts.rateLimiter) {
     const limiter = opts.rateLimiter;
     app.use((req, res, next) => {
-      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-      if (wait === 0) return next();
-      res.setHeader('Retry-After', String(wait));
-      sendError(res, new HttpError(429, 'too many requests', `slow down; retry after ${wait} s`));
+      if (allowed(limiter, req, res)) next();
     });
   }
 
@@ -132,7 +171,7 @@ export function createRegistryApp(opts: RegistryApiOptions): express.Express {
     const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
     cached(req, res, (c) => {
       const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
-      const items = hits.slice((page - 1) * perPage, page * perPage).map((h) => ({ ...h.summary, score: h.score }));
+      const items = hits.slice((page - 1) * perPage, page * perPage).map((h) => ({ ...c.summary(h.id), score: h.score }));
       const headers: Record<string, string> = { 'X-Total-Count': String(hits.length) };
       if (page * perPage < hits.length) {
         const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));

@@ -7,10 +7,13 @@ import { gzipSync } from 'node:zlib';
 export interface CachedResponse {
   status: number;
   body: Buffer;
+  /** Compressed on the first request that accepts gzip, then kept. */
   gzip?: Buffer;
   etag: string;
   cacheControl: string;
   headers?: Record<string, string>;
+  /** Route pattern, for metrics on the fast path. */
+  route?: string;
 }
 
 /** Documents that never change once published (version manifests): cache forever. */
@@ -26,8 +29,8 @@ export function jsonResponse(value: unknown, opts: { status?: number; cacheContr
   return {
     status: opts.status ?? 200,
     body,
-    ...(body.length >= gzipThreshold ? { gzip: gzipSync(body, { level: 6 }) } : {}),
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    // An ETag only has to tell versions apart; sha1 is plenty and cheaper.
+    etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
     cacheControl: opts.cacheControl ?? shortCache,
     ...(opts.headers ? { headers: opts.headers } : {}),
   };
@@ -48,29 +51,38 @@ export function sendCached(req: IncomingMessage, res: ServerResponse, r: CachedR
     }
   }
   res.statusCode = r.status;
-  const wantsGzip = r.gzip !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const wantsGzip = r.body.length >= gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  if (wantsGzip) r.gzip ??= gzipSync(r.body, { level: 6 });
   const body = wantsGzip ? r.gzip! : r.body;
   if (wantsGzip) res.setHeader('Content-Encoding', 'gzip');
   res.setHeader('Content-Length', body.length);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** A size-bounded map that forgets the oldest entries; cleared whenever the served revision changes. */
+/** A size-bounded response map; reset whenever the served revision changes. */
 export class ResponseCache {
-  private readonly entries = new Map<string, CachedResponse>();
+  private readonly entries = new Map<string, CachedResponse & { route: string }>();
+  /** The snapshot generation the entries belong to. */
+  generation = -1;
   constructor(private readonly limit = 10_000) {}
 
-  get(key: string, make: () => CachedResponse): CachedResponse {
+  peek(key: string): (CachedResponse & { route: string }) | undefined {
+    return this.entries.get(key);
+  }
+
+  get(key: string, make: () => CachedResponse & { route: string }): CachedResponse {
     let r = this.entries.get(key);
     if (!r) {
       r = make();
-      if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
+      // Dropping everything when full is O(1) amortised; evicting one by one from a Map is not.
+      if (this.entries.size >= this.limit) this.entries.clear();
       this.entries.set(key, r);
     }
     return r;
   }
 
-  clear(): void {
+  reset(generation: number): void {
     this.entries.clear();
+    this.generation = generation;
   }
 }

@@ -1,13 +1,13 @@
 // The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
 // all-in-one platform) or by `wfctl registry serve`.
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import pino, { type Logger } from 'pino';
 import { openSource } from './git-source.ts';
-import { createRegistryApp } from './http-api.ts';
+import { createRegistryHandler } from './http-api.ts';
 import { IndexStore } from './index-store.ts';
 import { RegistryMetrics } from './metrics.ts';
 import { PullRequestChecker, gitTreeReader } from './pr-checker.ts';
@@ -63,12 +63,14 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
       checkName: opts.github.checkName,
     }),
   };
-  const app = createRegistryApp({
+  const handler = createRegistryHandler({
     sync, logger, metrics, webhookSecret: opts.webhookSecret, publicUrl: opts.publicUrl, ...(github ? { github } : {}),
     ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;

@@ -25,6 +25,11 @@ export interface SearchHit {
   score: number;
 }
 
+interface ScoredDoc {
+  doc: number;
+  score: number;
+}
+
 // Field weights: a hit in the name beats a keyword, which beats the description.
 const weight = { exactName: 1000, namePrefix: 400, nameToken: 120, nameTokenPrefix: 60, keyword: 40, keywordPrefix: 20, description: 10, descriptionPrefix: 4, substring: 1 };
 
@@ -35,6 +40,9 @@ interface Posting {
 
 export class SearchIndex {
   private readonly docs: SearchDocument[];
+  /** Lower-cased name and description per document, for exact-name bonuses and substring matching. */
+  private readonly lowerName: string[];
+  private readonly haystack: string[];
   private readonly vocabulary: string[];
   private readonly postings = new Map<string, Posting[]>();
 
@@ -53,6 +61,8 @@ export class SearchIndex {
       }
     });
     this.vocabulary = [...this.postings.keys()].sort();
+    this.lowerName = this.docs.map((d) => d.name.toLowerCase());
+    this.haystack = this.docs.map((d, i) => `${d.id}\n${this.lowerName[i]}\n${d.description.toLowerCase()}`);
   }
 
   get size(): number {
@@ -83,15 +93,17 @@ export class SearchIndex {
       if (scores.size === 0) break;
     }
     if (!scores || scores.size === 0) scores = this.substringScores(q);
-    const hits: SearchHit[] = [];
+    const hits: ScoredDoc[] = [];
     for (const [doc, score] of scores) {
       const d = this.docs[doc]!;
       if (!accept(d)) continue;
-      const name = d.name.toLowerCase();
+      const name = this.lowerName[doc]!;
       const bonus = d.id === q || name === q ? weight.exactName : d.id.startsWith(q) || name.startsWith(q) ? weight.namePrefix : 0;
-      hits.push({ id: d.id, score: score + bonus });
+      hits.push({ doc, score: score + bonus });
     }
-    return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Documents are numbered in id order, so the tie-break is a number comparison.
+    hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
+    return hits.map((h) => ({ id: this.docs[h.doc]!.id, score: h.score }));
   }
 
   private termScores(term: string): Map<number, number> {
@@ -111,8 +123,8 @@ export class SearchIndex {
   private substringScores(q: string): Map<number, number> {
     const out = new Map<number, number>();
     if (!q) return out;
-    this.docs.forEach((d, i) => {
-      if (d.id.includes(q) || d.name.toLowerCase().includes(q) || d.description.toLowerCase().includes(q)) out.set(i, weight.substring);
+    this.haystack.forEach((h, i) => {
+      if (h.includes(q)) out.set(i, weight.substring);
     });
     return out;
   }
