@@ -321,40 +321,43 @@ export class ObjectApi {
       if (ctx.dryRun) return { object: current, pending: finalizers.length > 0 };
       const key = this.key(type, namespace, name);
       const grace = type.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds) ?? 0;
+      const unchanged = () => String(this.store.rvOf(key)) === current.metadata.resourceVersion;
+      const commitOrRetry = (next: KubeObject): KubeObject | undefined => {
+        try {
+          return this.commit(type, key, next, current.metadata.resourceVersion);
+        } catch (e) {
+          if (!(e instanceof RetryableConflict) || attempt >= UPDATE_RETRIES) throw unwrapConflict(e, type, name);
+          return undefined;
+        }
+      };
       if (current.metadata.deletionTimestamp) {
         // a graceful deletion is finished by a delete with gracePeriodSeconds=0 (the kubelet's)
-        if (options.gracePeriodSeconds !== 0) return { object: current, pending: true };
+        if (options.gracePeriodSeconds !== 0 || ((current.metadata.finalizers ?? []).length > 0 && !current.metadata.deletionGracePeriodSeconds)) {
+          return { object: current, pending: true };
+        }
         if ((current.metadata.finalizers ?? []).length > 0) {
-          if (!current.metadata.deletionGracePeriodSeconds) return { object: current, pending: true };
           const next = structuredClone(current);
           next.metadata.deletionGracePeriodSeconds = 0;
-          try {
-            return { object: this.commit(type, key, next, current.metadata.resourceVersion), pending: true };
-          } catch (e) {
-            if (!(e instanceof RetryableConflict) || attempt >= UPDATE_RETRIES) throw unwrapConflict(e, type, name);
-            continue;
-          }
+          const committed = commitOrRetry(next);
+          if (committed) return { object: committed, pending: true };
+          continue;
         }
-        if (this.store.get(key)?.object.metadata.resourceVersion !== current.metadata.resourceVersion) continue;
+        if (!unchanged()) continue;
         return { object: this.remove(type, key), pending: false };
       }
       if (finalizers.length > 0 || blockedBySpec || grace > 0) {
         const next = structuredClone(current);
-        const now = this.clock();
-        next.metadata.deletionTimestamp = nowSeconds(now + grace * 1000);
+        next.metadata.deletionTimestamp = nowSeconds(this.clock() + grace * 1000);
         next.metadata.deletionGracePeriodSeconds = grace;
         next.metadata.finalizers = finalizers;
         if (finalizers.length === 0) delete next.metadata.finalizers;
         if (type.tracksGeneration) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
         if (type.storageKey === NAMESPACES_KEY) next.status = { ...(next.status as JsonObject), phase: 'Terminating' };
-        try {
-          return { object: this.commit(type, key, next, current.metadata.resourceVersion), pending: true };
-        } catch (e) {
-          if (!(e instanceof RetryableConflict) || attempt >= UPDATE_RETRIES) throw unwrapConflict(e, type, name);
-          continue;
-        }
+        const committed = commitOrRetry(next);
+        if (committed) return { object: committed, pending: true };
+        continue;
       }
-      if (this.store.get(key)?.object.metadata.resourceVersion !== current.metadata.resourceVersion) {
+      if (!unchanged()) {
         if (attempt >= UPDATE_RETRIES) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
         continue;
       }

@@ -7,19 +7,16 @@ import { CRD_CLEANUP_FINALIZER, crdResourceTypes, validateCrd } from '../resourc
 import type { KubeObject } from '../resources/object-meta.ts';
 import { storageKeyOf } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from './work-queue.ts';
+import { Controller, tolerating } from './controller.ts';
 
 export const CRD_STORAGE_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
 
-export class CrdController {
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
+export class CrdController extends Controller {
   /** storage key of a terminating CRD's resources -> CRD name */
   private readonly terminating = new Map<string, string>();
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, private readonly logger: Logger) {
-    this.queue = new WorkQueue((name) => this.cleanup(name), logger);
-    this.stopWatching = cache.onChange((change) => this.onChange(change));
+    super(cache, logger);
   }
 
   /** Serves the CRDs already stored (start-up). */
@@ -40,7 +37,7 @@ export class CrdController {
     }
   }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === CRD_STORAGE_KEY) {
       const crd = change.object as unknown as KubeObject;
       if (change.type === 'DELETED') {
@@ -56,7 +53,8 @@ export class CrdController {
     }
   }
 
-  private async cleanup(name: string): Promise<void> {
+  /** A terminating CRD: delete its custom resources, then release the CRD. */
+  protected async reconcile(name: string): Promise<void> {
     const crdType = this.catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
     const crd = this.api.tryGet(crdType, '', name);
     if (!crd || !crd.metadata.deletionTimestamp) return;
@@ -67,17 +65,12 @@ export class CrdController {
     if (type) {
       const { items } = this.api.list(type, undefined);
       for (const item of items) {
-        if (!item.metadata.deletionTimestamp) await this.api.delete(type, item.metadata.namespace ?? '', item.metadata.name!, {}, ctx).catch(() => {});
+        if (!item.metadata.deletionTimestamp) await this.api.delete(type, item.metadata.namespace ?? '', item.metadata.name!, {}, ctx).catch(tolerating(404, 409));
       }
       if (this.api.list(type, undefined).items.length > 0) return; // custom resources with finalizers: wait for their DELETED events
     }
     this.terminating.delete(key);
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
     await this.api.patch(crdType, '', name, 'merge', { metadata: { finalizers, resourceVersion: crd.metadata.resourceVersion } }, ctx);
-  }
-
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
   }
 }

@@ -3,13 +3,12 @@
 // finalizer until its blocking dependents are gone; Orphan strips the references instead. Dependents
 // whose owners never existed (or were replaced: same name, new uid) are collected too.
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from './work-queue.ts';
+import { Controller, tolerating } from './controller.ts';
 
 interface Node {
   storageKey: string;
@@ -21,32 +20,20 @@ interface Node {
 
 const ctx = () => systemContext('generic-garbage-collector');
 
-export class GarbageCollector {
+export class GarbageCollector extends Controller {
   private readonly nodes = new Map<string, Node>();
   private readonly dependents = new Map<string, Set<string>>();
   /** Owners being deleted in the foreground: their dependents go the same way. */
   private readonly foregroundOwners = new Set<string>();
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger) {
-    this.queue = new WorkQueue((uid) => this.process(uid), logger);
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger);
   }
 
   /** Index the objects already stored (start-up), then check every dependent once. */
   load(objects: Array<{ storageKey: string; object: Record<string, unknown> }>): void {
     for (const o of objects) this.index(o.storageKey, o.object as unknown as KubeObject);
     for (const [uid, node] of this.nodes) if (node.ownerUids.length) this.queue.add(uid);
-  }
-
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
   }
 
   private index(storageKey: string, obj: KubeObject): void {
@@ -67,7 +54,7 @@ export class GarbageCollector {
     }
   }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     const obj = change.object as unknown as KubeObject;
     const uid = obj.metadata.uid;
     if (!uid) return;
@@ -92,7 +79,7 @@ export class GarbageCollector {
     return this.catalog.versionsOf(node.storageKey)[0];
   }
 
-  private async process(uid: string): Promise<void> {
+  protected async reconcile(uid: string): Promise<void> {
     const node = this.nodes.get(uid);
     if (!node) return;
     const type = this.typeOf(node);
@@ -121,7 +108,7 @@ export class GarbageCollector {
     }
     await this.api.patch(type, obj.metadata.namespace ?? '', obj.metadata.name!, 'merge', {
       metadata: { ownerReferences: present, resourceVersion: obj.metadata.resourceVersion },
-    }, ctx()).catch(ignoreGone);
+    }, ctx()).catch(tolerating(404, 409));
   }
 
   private async deleteForeground(uid: string, type: ResourceType, owner: KubeObject): Promise<void> {
@@ -150,7 +137,7 @@ export class GarbageCollector {
       const depObj = this.api.tryGet(depType, dep.namespace, dep.name);
       if (!depObj) continue;
       const remaining = (depObj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-      await this.api.patch(depType, dep.namespace, dep.name, 'merge', { metadata: { ownerReferences: remaining.length ? remaining : null } }, ctx()).catch(ignoreGone);
+      await this.api.patch(depType, dep.namespace, dep.name, 'merge', { metadata: { ownerReferences: remaining.length ? remaining : null } }, ctx()).catch(tolerating(404, 409));
     }
     await this.removeFinalizer(type, owner, 'orphan');
   }
@@ -159,15 +146,11 @@ export class GarbageCollector {
     const finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     await this.api.patch(type, obj.metadata.namespace ?? '', obj.metadata.name!, 'merge', {
       metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: obj.metadata.resourceVersion },
-    }, ctx()).catch(ignoreGone);
+    }, ctx()).catch(tolerating(404, 409));
   }
 
   private async deleteQuietly(type: ResourceType, obj: KubeObject, policy: 'Background' | 'Foreground'): Promise<void> {
-    await this.api.delete(type, obj.metadata.namespace ?? '', obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } }, ctx()).catch(ignoreGone);
+    await this.api.delete(type, obj.metadata.namespace ?? '', obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } }, ctx()).catch(tolerating(404, 409));
   }
 }
 
-function ignoreGone(e: unknown): void {
-  if (e instanceof ApiError && (e.code === 404 || (e.code === 409 && e.message.includes('Precondition failed: UID')))) return;
-  throw e;
-}

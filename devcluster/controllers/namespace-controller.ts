@@ -2,24 +2,20 @@
 // ConfigMap (as in a real cluster); a deleted namespace is emptied (content finalizers honoured) and
 // then finalized, which removes it.
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from './work-queue.ts';
+import { Controller, tolerating } from './controller.ts';
 
 const NAMESPACES = '/namespaces';
 
-export class NamespaceController {
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
+export class NamespaceController extends Controller {
   private readonly terminating = new Set<string>();
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly caCertPem: string) {
-    this.queue = new WorkQueue((name) => this.process(name), logger);
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger);
   }
 
   private get nsType(): ResourceType {
@@ -31,16 +27,7 @@ export class NamespaceController {
     for (const ns of this.api.list(this.nsType, undefined).items) this.queue.add(ns.metadata.name!);
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
-  }
-
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === NAMESPACES) {
       if (change.type !== 'DELETED') this.queue.add(change.object.metadata.name as string);
       else this.terminating.delete(change.object.metadata.name as string);
@@ -49,7 +36,7 @@ export class NamespaceController {
     if (change.type === 'DELETED' && this.terminating.has(change.namespace)) this.queue.add(change.namespace);
   }
 
-  private async process(name: string): Promise<void> {
+  protected async reconcile(name: string): Promise<void> {
     const ns = this.api.tryGet(this.nsType, '', name);
     if (!ns) return;
     if (ns.metadata.deletionTimestamp) {
@@ -65,13 +52,13 @@ export class NamespaceController {
     const sa = this.catalog.lookup('', 'v1', 'serviceaccounts')!;
     const cm = this.catalog.lookup('', 'v1', 'configmaps')!;
     if (!this.api.tryGet(sa, namespace, 'default')) {
-      await this.api.create(sa, namespace, { metadata: { name: 'default' } }, ctx).catch(ignoreExisting);
+      await this.api.create(sa, namespace, { metadata: { name: 'default' } }, ctx).catch(tolerating(409, 404, 403));
     }
     if (!this.api.tryGet(cm, namespace, 'kube-root-ca.crt')) {
       await this.api.create(cm, namespace, {
         metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
         data: { 'ca.crt': this.caCertPem },
-      }, ctx).catch(ignoreExisting);
+      }, ctx).catch(tolerating(409, 404, 403));
     }
   }
 
@@ -86,7 +73,7 @@ export class NamespaceController {
       for (const item of this.api.list(type, name).items) {
         remaining++;
         if (!item.metadata.deletionTimestamp) {
-          await this.api.delete(type, name, item.metadata.name!, { propagationPolicy: 'Background' }, ctx).catch(ignoreGone);
+          await this.api.delete(type, name, item.metadata.name!, { propagationPolicy: 'Background' }, ctx).catch(tolerating(404));
         }
       }
     }
@@ -95,16 +82,6 @@ export class NamespaceController {
       const left = [...seen].some((key) => this.api.list(this.catalog.versionsOf(key)[0]!, name).items.length > 0);
       if (left) return;
     }
-    await this.api.update(this.nsType, '', name, { ...ns, spec: { finalizers: [] } }, ctx, 'finalize').catch(ignoreGone);
+    await this.api.update(this.nsType, '', name, { ...ns, spec: { finalizers: [] } }, ctx, 'finalize').catch(tolerating(404));
   }
-}
-
-function ignoreExisting(e: unknown): void {
-  if (e instanceof ApiError && (e.code === 409 || e.code === 404 || e.code === 403)) return;
-  throw e;
-}
-
-function ignoreGone(e: unknown): void {
-  if (e instanceof ApiError && e.code === 404) return;
-  throw e;
 }

@@ -10,7 +10,7 @@ import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from '../controllers/work-queue.ts';
+import { Controller, tolerating } from '../controllers/controller.ts';
 import { controllerOf } from './replicaset-controller.ts';
 import { deploymentStatus, planRollout, type Condition, type ReplicaSetView, type Strategy } from './rollout.ts';
 import { podTemplateHash, templateForHash } from './template-hash.ts';
@@ -28,15 +28,12 @@ interface DeploymentSpec {
   paused?: boolean;
 }
 
-export class DeploymentController {
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
+export class DeploymentController extends Controller {
   /** When each deployment last made progress (for ProgressDeadlineExceeded). */
   private readonly progress = new Map<string, { at: number; mark: string }>();
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger) {
-    this.queue = new WorkQueue((key) => this.reconcile(key), logger);
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger);
   }
 
   private get deployType(): ResourceType {
@@ -51,12 +48,8 @@ export class DeploymentController {
     for (const d of this.api.list(this.deployType, undefined).items) this.queue.add(`${d.metadata.namespace}/${d.metadata.name}`);
   }
 
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
-  }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === 'apps/deployments') {
       this.queue.add(`${change.namespace}/${change.name}`);
       return;
@@ -66,7 +59,7 @@ export class DeploymentController {
     if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
   }
 
-  private async reconcile(key: string): Promise<void> {
+  protected async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const d = this.api.tryGet(this.deployType, namespace, name);
     if (!d) {
@@ -93,7 +86,7 @@ export class DeploymentController {
       created = true;
     } else if (newRs && revisionOf(newRs) < maxRevision) {
       // rolled back to an older template: it becomes the newest revision again
-      newRs = await this.api.patch(this.rsType, namespace, newRs.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } }, ctx()).catch(ignoreGone) ?? newRs;
+      newRs = await this.api.patch(this.rsType, namespace, newRs.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } }, ctx()).catch(tolerating(404, 409)) ?? newRs;
     }
     if (!newRs) return;
     if (!spec.paused) {
@@ -101,7 +94,7 @@ export class DeploymentController {
       for (const rs of [newRs, ...oldRss]) {
         const target = plan.get(rs.metadata.name!)!;
         if (target !== Number((rs.spec as { replicas?: number }).replicas ?? 0)) {
-          await this.api.patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx()).catch(ignoreGone);
+          await this.api.patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx()).catch(tolerating(404, 409));
         }
       }
       await this.pruneHistory(oldRss, spec.revisionHistoryLimit ?? 10);
@@ -135,7 +128,7 @@ export class DeploymentController {
   private async pruneHistory(oldRss: KubeObject[], limit: number): Promise<void> {
     const idle = oldRss.filter((rs) => Number((rs.spec as { replicas?: number }).replicas ?? 0) === 0 && Number((rs.status as { replicas?: number } | undefined)?.replicas ?? 0) === 0);
     const excess = idle.sort((a, b) => revisionOf(a) - revisionOf(b)).slice(0, Math.max(0, idle.length - limit));
-    for (const rs of excess) await this.api.delete(this.rsType, rs.metadata.namespace!, rs.metadata.name!, {}, ctx()).catch(ignoreGone);
+    for (const rs of excess) await this.api.delete(this.rsType, rs.metadata.namespace!, rs.metadata.name!, {}, ctx()).catch(tolerating(404, 409));
   }
 
   private async writeStatus(key: string, d: KubeObject, spec: DeploymentSpec, strategy: Strategy, newRs: KubeObject, oldRss: KubeObject[], created: boolean): Promise<void> {
@@ -168,12 +161,12 @@ export class DeploymentController {
     if (!complete) this.queue.addAfter(key, deadline * 1000 + 50);
     const revision = String(revisionOf(newRs));
     if (d.metadata.annotations?.[REVISION] !== revision) {
-      await this.api.patch(this.deployType, d.metadata.namespace!, d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: revision } } }, ctx()).catch(ignoreGone);
+      await this.api.patch(this.deployType, d.metadata.namespace!, d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: revision } } }, ctx()).catch(tolerating(404, 409));
     }
     if (sameStatus(status, d.status as Record<string, unknown> | undefined)) return;
     const fresh = this.api.tryGet(this.deployType, d.metadata.namespace!, d.metadata.name!);
     if (!fresh) return;
-    await this.api.update(this.deployType, d.metadata.namespace!, d.metadata.name!, { ...fresh, status }, ctx(), 'status').catch(ignoreGone);
+    await this.api.update(this.deployType, d.metadata.namespace!, d.metadata.name!, { ...fresh, status }, ctx(), 'status').catch(tolerating(404, 409));
   }
 }
 
@@ -203,7 +196,3 @@ function view(rs: KubeObject): ReplicaSetView {
   };
 }
 
-function ignoreGone(e: unknown): undefined {
-  if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return undefined;
-  throw e;
-}

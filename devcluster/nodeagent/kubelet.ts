@@ -4,14 +4,13 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import { deepEqual } from '../logic/schema.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from '../controllers/work-queue.ts';
+import { Controller, tolerating } from '../controllers/controller.ts';
 import { imageName, PlanError, planContainer, type Container, type ImageRuntime } from './container-plan.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
 import { freePort } from './ports.ts';
@@ -42,15 +41,12 @@ interface PodWorker {
 
 const ctx = () => systemContext('kubelet');
 
-export class Kubelet {
+export class Kubelet extends Controller {
   private readonly workers = new Map<string, PodWorker>();
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
   private stopping = false;
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, private readonly logger: Logger, private readonly opts: KubeletOptions) {
-    this.queue = new WorkQueue((key) => this.sync(key), logger, { concurrency: 8 });
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger, { concurrency: 8 });
   }
 
   private type(plural: string): ResourceType {
@@ -62,10 +58,9 @@ export class Kubelet {
     for (const pod of this.api.list(this.type('pods'), undefined).items) this.queue.add(keyOf(pod));
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.stopping = true;
-    this.stopWatching();
-    await this.queue.stop();
+    await super.stop();
     await Promise.all([...this.workers.values()].map((w) => Promise.all(w.containers.map((c) => c.stop()))));
     this.workers.clear();
   }
@@ -77,7 +72,7 @@ export class Kubelet {
     return join(worker.dir, 'logs', `${container}.log`);
   }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === '/pods') {
       this.queue.add(`${change.namespace}/${change.name}`);
       return;
@@ -90,7 +85,7 @@ export class Kubelet {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  protected async reconcile(key: string): Promise<void> {
     if (this.stopping) return;
     if (key.startsWith('refresh:')) return this.refreshVolumes(key.slice(8));
     const [namespace, name] = key.split('/') as [string, string];
@@ -109,7 +104,7 @@ export class Kubelet {
     if (pod.metadata.deletionTimestamp) {
       const current = this.workers.get(key);
       if (current) await this.teardown(key, current);
-      await this.api.delete(this.type('pods'), namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }, ctx()).catch(ignoreGone);
+      await this.api.delete(this.type('pods'), namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
       return;
     }
     if (!this.workers.has(key)) await this.launch(key, pod);
@@ -118,7 +113,7 @@ export class Kubelet {
 
   /** The scheduler's one decision on a one-node cluster. */
   private async bind(pod: KubeObject): Promise<void> {
-    await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } }, ctx()).catch(ignoreGone);
+    await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } }, ctx()).catch(tolerating(404, 409));
   }
 
   private async launch(key: string, pod: KubeObject): Promise<void> {
@@ -126,7 +121,7 @@ export class Kubelet {
     const previous = Number(pod.metadata.annotations?.[PORT_ANNOTATION] ?? 0);
     const port = await freePort(previous);
     if (String(port) !== pod.metadata.annotations?.[PORT_ANNOTATION]) {
-      const patched = await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { metadata: { annotations: { [PORT_ANNOTATION]: String(port) } } }, ctx()).catch(ignoreGone);
+      const patched = await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { metadata: { annotations: { [PORT_ANNOTATION]: String(port) } } }, ctx()).catch(tolerating(404, 409));
       if (!patched) return;
     }
     const statuses = ((pod.status as { containerStatuses?: Array<{ name: string; restartCount?: number }> } | undefined)?.containerStatuses ?? []);
@@ -207,7 +202,7 @@ export class Kubelet {
       const prev = previous.conditions?.find((p) => p.type === c.type);
       c.lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime ?? nowSeconds() : nowSeconds();
     }
-    await this.api.patch(this.type('pods'), namespace, name, 'merge', { status }, ctx(), { subresource: 'status' }).catch(ignoreGone);
+    await this.api.patch(this.type('pods'), namespace, name, 'merge', { status }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
     worker.lastStatus = podStatus(worker, pod);
   }
 }
@@ -292,7 +287,3 @@ function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace}/${obj.metadata.name}`;
 }
 
-function ignoreGone(e: unknown): undefined {
-  if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return undefined;
-  throw e;
-}

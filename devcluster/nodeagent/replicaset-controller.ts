@@ -2,7 +2,6 @@
 // scheduled to this node) and writes status — replicas, readyReplicas, availableReplicas after
 // minReadySeconds, observedGeneration — plus a ReplicaFailure condition when its pods cannot run.
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import { deepEqual } from '../logic/schema.ts';
 import { fromLabelSelectorObject, matchesLabels, type LabelSelectorObject } from '../logic/selectors.ts';
@@ -10,7 +9,7 @@ import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from '../controllers/work-queue.ts';
+import { Controller, tolerating } from '../controllers/controller.ts';
 import { omitZeros } from './rollout.ts';
 
 const ctx = () => systemContext('replicaset-controller');
@@ -28,13 +27,10 @@ export function podReadySince(pod: KubeObject): number | undefined {
   return ready?.status === 'True' ? Date.parse(ready.lastTransitionTime ?? '') || Date.now() : undefined;
 }
 
-export class ReplicaSetController {
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
+export class ReplicaSetController extends Controller {
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly nodeName: string) {
-    this.queue = new WorkQueue((key) => this.reconcile(key), logger);
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger);
   }
 
   private get rsType(): ResourceType {
@@ -49,12 +45,8 @@ export class ReplicaSetController {
     for (const rs of this.api.list(this.rsType, undefined).items) this.queue.add(`${rs.metadata.namespace}/${rs.metadata.name}`);
   }
 
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
-  }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === RS_KEY) {
       this.queue.add(`${change.namespace}/${change.name}`);
       return;
@@ -66,7 +58,7 @@ export class ReplicaSetController {
     }
   }
 
-  private async reconcile(key: string): Promise<void> {
+  protected async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const rs = this.api.tryGet(this.rsType, namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
@@ -78,7 +70,7 @@ export class ReplicaSetController {
       for (let i = active.length; i < desired; i++) await this.createPod(rs, spec.template!);
     } else if (active.length > desired) {
       for (const pod of deletionOrder(active).slice(0, active.length - desired)) {
-        await this.api.delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx()).catch(ignoreGone);
+        await this.api.delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
       }
     }
     await this.writeStatus(rs, active, spec);
@@ -126,7 +118,7 @@ export class ReplicaSetController {
     });
     if (deepEqual(status, rs.status ?? {})) return;
     // a merge patch cannot drop a condition from a list: replace status as a whole
-    await this.api.update(this.rsType, rs.metadata.namespace!, rs.metadata.name!, { ...rs, status }, ctx(), 'status').catch(ignoreGone);
+    await this.api.update(this.rsType, rs.metadata.namespace!, rs.metadata.name!, { ...rs, status }, ctx(), 'status').catch(tolerating(404, 409));
   }
 }
 
@@ -140,7 +132,3 @@ function deletionOrder(pods: KubeObject[]): KubeObject[] {
   return [...pods].sort((a, b) => rank(a) - rank(b) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
 }
 
-function ignoreGone(e: unknown): undefined {
-  if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return undefined;
-  throw e;
-}

@@ -4,7 +4,6 @@
 // round-robins over the ready pods, recorded in status.loadBalancer.ingress.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import { deepEqual } from '../logic/schema.ts';
 import { fromLabelSelectorObject, matchesLabels } from '../logic/selectors.ts';
@@ -12,7 +11,7 @@ import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { WorkQueue } from '../controllers/work-queue.ts';
+import { Controller, tolerating } from '../controllers/controller.ts';
 import { PORT_ANNOTATION } from './kubelet.ts';
 import { podReadySince } from './replicaset-controller.ts';
 import { freePort } from './ports.ts';
@@ -32,15 +31,12 @@ interface Backend {
   ports: Map<string, number>;
 }
 
-export class ServiceController {
-  private readonly queue: WorkQueue;
-  private readonly stopWatching: () => void;
+export class ServiceController extends Controller {
   /** service key -> service port (name/number) -> proxy */
   private readonly proxies = new Map<string, Map<string, TcpProxy>>();
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly nodeName: string) {
-    this.queue = new WorkQueue((key) => this.reconcile(key), logger);
-    this.stopWatching = cache.onChange((c) => this.onChange(c));
+    super(cache, logger);
   }
 
   private type(group: string, plural: string): ResourceType {
@@ -51,14 +47,13 @@ export class ServiceController {
     for (const svc of this.api.list(this.type('', 'services'), undefined).items) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
   }
 
-  async stop(): Promise<void> {
-    this.stopWatching();
-    await this.queue.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     for (const ports of this.proxies.values()) for (const p of ports.values()) await p.close();
     this.proxies.clear();
   }
 
-  private onChange(change: Change): void {
+  protected onChange(change: Change): void {
     if (change.storageKey === '/services') {
       this.queue.add(`${change.namespace}/${change.name}`);
       return;
@@ -73,14 +68,14 @@ export class ServiceController {
     }
   }
 
-  private async reconcile(key: string): Promise<void> {
+  protected async reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const svc = this.api.tryGet(this.type('', 'services'), namespace, name);
     if (!svc || svc.metadata.deletionTimestamp) {
       await this.closeProxies(key);
       const endpoints = this.api.tryGet(this.type('', 'endpoints'), namespace, name);
       if (endpoints?.metadata.labels?.['endpoints.kubernetes.io/managed-by'] === 'endpoint-controller') {
-        await this.api.delete(this.type('', 'endpoints'), namespace, name, {}, ctx()).catch(ignoreGone);
+        await this.api.delete(this.type('', 'endpoints'), namespace, name, {}, ctx()).catch(tolerating(404, 409));
       }
       return;
     }
@@ -137,7 +132,7 @@ export class ServiceController {
     }
     const existing = this.api.list(sliceType, svc.metadata.namespace, { labelSelector: `kubernetes.io/service-name=${svc.metadata.name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}` }).items;
     for (const slice of existing) {
-      if (!wanted.has(slice.metadata.name!)) await this.api.delete(sliceType, svc.metadata.namespace!, slice.metadata.name!, {}, ctx()).catch(ignoreGone);
+      if (!wanted.has(slice.metadata.name!)) await this.api.delete(sliceType, svc.metadata.namespace!, slice.metadata.name!, {}, ctx()).catch(tolerating(404, 409));
     }
     for (const [sliceName, desired] of wanted) await this.upsert(sliceType, svc.metadata.namespace!, sliceName, desired);
   }
@@ -148,7 +143,7 @@ export class ServiceController {
     if (spec.type !== 'LoadBalancer') {
       await this.closeProxies(key);
       const ingress = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
-      if (ingress?.length) await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress: null } } }, ctx(), { subresource: 'status' }).catch(ignoreGone);
+      if (ingress?.length) await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress: null } } }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
       return;
     }
     let proxies = this.proxies.get(key);
@@ -174,7 +169,7 @@ export class ServiceController {
     const ingress = [{ ip: '127.0.0.1', ipMode: 'VIP', ports }];
     const current = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
     if (!deepEqual(current, ingress)) {
-      await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress } } }, ctx(), { subresource: 'status' }).catch(ignoreGone);
+      await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress } } }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
     }
   }
 
@@ -189,13 +184,13 @@ export class ServiceController {
   private async upsert(type: ResourceType, namespace: string, name: string, desired: Record<string, unknown>): Promise<void> {
     const current = this.api.tryGet(type, namespace, name);
     if (!current) {
-      await this.api.create(type, namespace, desired, ctx()).catch(ignoreGone);
+      await this.api.create(type, namespace, desired, ctx()).catch(tolerating(404, 409));
       return;
     }
     const { metadata: desiredMeta, ...body } = desired as { metadata: Record<string, unknown> };
     const { metadata: _m, apiVersion: _a, kind: _k, ...currentBody } = current;
     if (deepEqual(body, currentBody) && deepEqual(desiredMeta.labels, current.metadata.labels)) return;
-    await this.api.update(type, namespace, name, { ...body, metadata: { ...current.metadata, labels: desiredMeta.labels, ownerReferences: desiredMeta.ownerReferences ?? current.metadata.ownerReferences } }, ctx()).catch(ignoreGone);
+    await this.api.update(type, namespace, name, { ...body, metadata: { ...current.metadata, labels: desiredMeta.labels, ownerReferences: desiredMeta.ownerReferences ?? current.metadata.ownerReferences } }, ctx()).catch(tolerating(404, 409));
   }
 }
 
@@ -221,7 +216,3 @@ function targetRef(pod: KubeObject) {
   return { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
 }
 
-function ignoreGone(e: unknown): undefined {
-  if (e instanceof ApiError && (e.code === 404 || e.code === 409)) return undefined;
-  throw e;
-}
