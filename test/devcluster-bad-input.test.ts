@@ -91,6 +91,9 @@ test('bad selectors, patches, content types and tokens in queries are 4xx Status
   assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?labelSelector=${encodeURIComponent('a in (b')}`), 400, 'BadRequest', /unable to parse requirement/);
   assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?fieldSelector=spec.foo%3Dbar`), 400, 'BadRequest', /field label not supported: spec.foo/);
   assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?limit=1&continue=garbage`), 400, 'BadRequest', /invalid continue token/);
+  assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?resourceVersionMatch=Exact`), 422, 'Invalid', /resourceVersionMatch is forbidden unless resourceVersion is provided/);
+  assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?resourceVersion=1&resourceVersionMatch=Exact`), 410, 'Expired', /too old resource version/);
+  assertStatus(await rawRequest(tc.cluster, 'GET', `${CMS}?resourceVersion=99999999`), 504, 'Timeout', /Too large resource version/);
   await rawRequest(tc.cluster, 'POST', CMS, { body: JSON.stringify({ metadata: { name: 'target' }, data: { a: '1' } }) });
   assertStatus(await rawRequest(tc.cluster, 'PATCH', `${CMS}/target`, { body: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'UnsupportedMediaType');
   assertStatus(await rawRequest(tc.cluster, 'PATCH', `${CMS}/target`, { body: JSON.stringify([{ op: 'test', path: '/data/a', value: '2' }]), headers: { 'Content-Type': 'application/json-patch+json' } }), 422, 'Invalid', /testing value \/data\/a failed/);

@@ -62,6 +62,34 @@ test('KubernetesObjectApi server-side apply with a field manager, then a status 
   assert.equal(patched.metadata.generation, 1);
 });
 
+test('events.k8s.io Events are the core Events kubectl describe lists; generateName names objects', async () => {
+  const events = kc.makeApiClient(k8s.EventsV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const cm = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { generateName: 'gen-' } } });
+  assert.match(cm.metadata!.name!, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  await events.createNamespacedEvent({
+    namespace: 'default',
+    body: {
+      metadata: { generateName: 'app.' }, eventTime: new Date().toISOString().replace('Z', '000Z') as unknown as Date,
+      reportingController: 'workflow.example.com/operator', reportingInstance: 'op-1', action: 'Reconcile', reason: 'Synced', type: 'Normal',
+      note: 'configmap is in sync', regarding: { kind: 'ConfigMap', name: cm.metadata!.name!, namespace: 'default', uid: cm.metadata!.uid! },
+    },
+  });
+  const listed = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${cm.metadata!.name},involvedObject.kind=ConfigMap` });
+  assert.equal(listed.items.length, 1);
+  assert.equal(listed.items[0]!.message, 'configmap is in sync');
+  assert.equal(listed.items[0]!.reason, 'Synced');
+  await assert.rejects(events.createNamespacedEvent({ namespace: 'default', body: { metadata: { name: 'bad' }, eventTime: new Date() as Date } }), (e: unknown) => (e as { code: number }).code === 422);
+});
+
+test('Leases: the optimistic-locking loop leader election relies on', async () => {
+  const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+  const lease = await coordination.createNamespacedLease({ namespace: 'kube-system', body: { metadata: { name: 'wf-operator' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: new Date() as unknown as k8s.V1MicroTime } } });
+  const renewed = await coordination.replaceNamespacedLease({ name: 'wf-operator', namespace: 'kube-system', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'a', renewTime: new Date() as unknown as k8s.V1MicroTime } } });
+  assert.notEqual(renewed.metadata!.resourceVersion, lease.metadata!.resourceVersion);
+  await assert.rejects(coordination.replaceNamespacedLease({ name: 'wf-operator', namespace: 'kube-system', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } }), (e: unknown) => (e as { code: number }).code === 409);
+});
+
 test('informers on a built-in and on a custom resource see add, update and delete', async () => {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

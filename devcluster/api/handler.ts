@@ -9,7 +9,7 @@ import { apiVersionOf, type ResourceType } from '../resources/resource-type.ts';
 import { decodeBody, patchTypeOf, readBody } from './body.ts';
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, apiGroup, groupList, legacyVersions, resourceList } from './discovery.ts';
 import {
-  ApiError, badRequest, internalError, methodNotAllowed, noSuchPath, notAcceptable, notFound, unauthorized, type Status,
+  ApiError, badRequest, internalError, invalid, methodNotAllowed, noSuchPath, notAcceptable, notFound, unauthorized, type Status,
 } from './errors.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { chooseRepresentation, parseAccept, type Representation } from './negotiation.ts';
@@ -129,6 +129,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
           });
           return;
         }
+        checkListResourceVersion(q, opts.api.currentResourceVersion());
         const limit = q.has('limit') ? parseNonNegative(q.get('limit')!, 'limit') : undefined;
         const result = opts.api.list(type, ns, {
           labelSelector: q.get('labelSelector') ?? undefined,
@@ -350,6 +351,25 @@ function sendText(res: ServerResponse, code: number, text: string, warnings: str
 
 function compact<T extends Record<string, unknown>>(meta: T): Partial<T> {
   return Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Lists are served from the current state: a resourceVersion at or before it is satisfied
+ * (NotOlderThan, the default), an Exact older one is gone, a future one is not there yet.
+ */
+function checkListResourceVersion(q: URLSearchParams, current: string): void {
+  const rv = q.get('resourceVersion');
+  const match = q.get('resourceVersionMatch');
+  if (match !== null) {
+    if (match !== 'NotOlderThan' && match !== 'Exact') {
+      throw invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', detail: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""` }]);
+    }
+    if (!rv) throw invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
+  }
+  if (!rv || rv === '0') return;
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  if (Number(rv) > Number(current)) throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, { retryAfterSeconds: 1 });
+  if (match === 'Exact' && rv !== current) throw new ApiError(410, 'Expired', `too old resource version: ${rv} (${current})`);
 }
 
 function parseIncludeObject(value: string | null): IncludeObject {

@@ -22,8 +22,10 @@ export function validateObjectMeta(obj: KubeObject, type: ResourceType, old: Kub
   const errors: FieldError[] = [];
   if (!meta.name) errors.push(fieldRequired('metadata.name', 'name or generateName is required'));
   else errors.push(...validateName('metadata.name', meta.name, type.nameRule));
-  if (meta.generateName && nameProblems(meta.generateName.replace(/-$/, 'a'), type.nameRule === 'label' || type.nameRule === 'dns1035' ? 'label' : 'subdomain').length) {
-    errors.push(fieldInvalid('metadata.generateName', meta.generateName, 'a generateName must be a valid name prefix'));
+  if (meta.generateName) {
+    // a prefix may end in a dash (the suffix follows), as kube-apiserver's maskTrailingDash allows
+    const problems = nameProblems(meta.generateName.replace(/-$/, 'a'), type.nameRule);
+    if (problems.length) errors.push(fieldInvalid('metadata.generateName', meta.generateName, problems.join(', ')));
   }
   errors.push(...validateLabels('metadata.labels', meta.labels));
   errors.push(...validateAnnotations('metadata.annotations', meta.annotations));
