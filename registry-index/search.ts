@@ -106,16 +106,25 @@ export class SearchIndex {
     return hits.map((h) => ({ id: this.docs[h.doc]!.id, score: h.score }));
   }
 
+  /**
+   * Best score per document for one term: exact token matches, and tokens the term is a prefix of.
+   * One-letter terms match whole tokens only; expanding them would touch most of the vocabulary.
+   */
   private termScores(term: string): Map<number, number> {
     const out = new Map<number, number>();
-    let i = lowerBound(this.vocabulary, term);
-    for (; i < this.vocabulary.length && this.vocabulary[i]!.startsWith(term); i++) {
-      const token = this.vocabulary[i]!;
-      const exact = token === term;
+    const merge = (token: string, exact: boolean) => {
       for (const p of this.postings.get(token)!) {
         const s = exact ? p.score : prefixScore(p.score);
-        if (s > (out.get(p.doc) ?? 0)) out.set(p.doc, s);
+        const had = out.get(p.doc);
+        if (had === undefined || s > had) out.set(p.doc, s);
       }
+    };
+    if (term.length === 1) {
+      if (this.postings.has(term)) merge(term, true);
+      return out;
+    }
+    for (let i = lowerBound(this.vocabulary, term); i < this.vocabulary.length && this.vocabulary[i]!.startsWith(term); i++) {
+      merge(this.vocabulary[i]!, this.vocabulary[i] === term);
     }
     return out;
   }
