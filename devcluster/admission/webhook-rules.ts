@@ -44,7 +44,7 @@ function resourceMatches(patterns: string[] | undefined, resource: string, subre
   });
 }
 
-export function ruleMatches(rule: WebhookRule, attrs: AdmissionAttributes, matchPolicy: Webhook['matchPolicy']): boolean {
+function ruleMatches(rule: WebhookRule, attrs: AdmissionAttributes, matchPolicy: Webhook['matchPolicy']): boolean {
   const t = attrs.type;
   if (!anyOf(rule.operations, attrs.operation)) return false;
   if (!anyOf(rule.apiGroups, t.group)) return false;

@@ -40,7 +40,7 @@ export interface ResourceRef {
   kind?: string;
 }
 
-export function qualifiedResource(group: string, resource: string): string {
+function qualifiedResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource;
 }
 
@@ -72,7 +72,6 @@ export const tooLarge = (limit: number): ApiError =>
   new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 export const internalError = (message: string): ApiError =>
   new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
-export const serviceUnavailable = (message: string): ApiError => new ApiError(503, 'ServiceUnavailable', message);
 
 export function notFound(ref: ResourceRef): ApiError {
   const what = qualifiedResource(ref.group, ref.resource);

@@ -124,7 +124,6 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
             timeoutSeconds: q.has('timeoutSeconds') ? parseNonNegative(q.get('timeoutSeconds')!, 'timeoutSeconds') : undefined,
             timing: opts.watchTiming,
             now,
-            logger: opts.logger,
             onClose: () => opts.metrics.watchers.dec(),
           });
           return;

@@ -87,20 +87,14 @@ export interface PatchOptions {
   force?: boolean;
 }
 
-/** Hands out ClusterIPs for Services (k3s's default service CIDR, 10.43.0.0/16). */
-export interface ClusterIPAllocator {
-  allocate(inUse: Set<string>): string;
+/** The first free ClusterIP in k3s's default service CIDR, 10.43.0.0/16. */
+function allocateClusterIP(inUse: Set<string>): string {
+  for (let i = 1; i < 65_534; i++) {
+    const ip = `10.43.${Math.floor(i / 256)}.${i % 256}`;
+    if (i % 256 !== 0 && i % 256 !== 255 && !inUse.has(ip)) return ip;
+  }
+  throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
 }
-
-const sequentialClusterIPs: ClusterIPAllocator = {
-  allocate(inUse) {
-    for (let i = 1; i < 65_534; i++) {
-      const ip = `10.43.${Math.floor(i / 256)}.${i % 256}`;
-      if (i % 256 !== 0 && i % 256 !== 255 && !inUse.has(ip)) return ip;
-    }
-    throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
-  },
-};
 
 const UPDATE_RETRIES = 8;
 const NAMESPACES_KEY = '/namespaces';
@@ -689,7 +683,7 @@ export class ObjectApi {
           const ip = (s.object.spec as JsonObject | undefined)?.clusterIP;
           if (typeof ip === 'string') inUse.add(ip);
         }
-        return sequentialClusterIPs.allocate(inUse);
+        return allocateClusterIP(inUse);
       },
     };
   }

@@ -133,7 +133,7 @@ export function groupVersionDocument(catalog: ResourceCatalog, group: string, ve
 }
 
 /** Path of a group-version in /openapi/v3: `api/v1` or `apis/apps/v1`. */
-export function groupVersionPath(group: string, version: string): string {
+function groupVersionPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 

@@ -124,7 +124,7 @@ const TOP_LEVEL: Record<string, string> = {
   'v1/DeleteOptions': 'DeleteOptions', 'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
 };
 
-export function isKubernetesProtobuf(body: Buffer): boolean {
+function isKubernetesProtobuf(body: Buffer): boolean {
   return body.length >= 4 && body.subarray(0, 4).equals(MAGIC);
 }
 

@@ -6,11 +6,11 @@ import { apiVersionOf } from '../resources/resource-type.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-export function columnDefinitions(type: ResourceType): object[] {
+function columnDefinitions(type: ResourceType): object[] {
   return type.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority }));
 }
 
-export function tableRow(type: ResourceType, obj: KubeObject, include: IncludeObject, now: number): object {
+function tableRow(type: ResourceType, obj: KubeObject, include: IncludeObject, now: number): object {
   const cells = type.columns.map((c) => {
     const v = c.cell(obj, now);
     return v === undefined ? null : v;

@@ -3,7 +3,6 @@
 // res.on('close'), a too-old resourceVersion becomes an ERROR event with a 410 Status, bookmarks are
 // sent on a timer when asked for, and every stream ends after its timeout so clients prove they resume.
 import type { ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change } from '../storage/watch-cache.ts';
@@ -32,7 +31,6 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   timing: WatchTiming;
   now: () => number;
-  logger: Logger;
   onClose?: () => void;
 }
 

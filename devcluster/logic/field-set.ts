@@ -187,7 +187,7 @@ function collect(value: unknown, schema: Schema | undefined, node: FieldSet): vo
   node.member = true;
 }
 
-export function mapKeyElement(item: Record<string, unknown>, keys: string[]): PathElement {
+function mapKeyElement(item: Record<string, unknown>, keys: string[]): PathElement {
   const id: Record<string, unknown> = {};
   for (const k of keys) if (item[k] !== undefined) id[k] = item[k];
   return `k:${JSON.stringify(id)}`;

@@ -16,9 +16,7 @@ export const sequence = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(
 export const set = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat(items));
 export const octetString = (content: Buffer): Buffer => tlv(0x04, content);
 export const utf8String = (text: string): Buffer => tlv(0x0c, Buffer.from(text, 'utf8'));
-export const ia5String = (text: string): Buffer => tlv(0x16, Buffer.from(text, 'ascii'));
 export const boolean = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
-export const nullValue = (): Buffer => Buffer.from([0x05, 0x00]);
 
 /** A non-negative INTEGER from big-endian bytes (a leading zero is added when the top bit is set). */
 export function unsignedInteger(bytes: Buffer | number): Buffer {

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { crdResourceTypes } from './crd.ts';
 import type { KubeObject } from './object-meta.ts';
-import { apiVersionOf, type ResourceType } from './resource-type.ts';
+import type { ResourceType } from './resource-type.ts';
 
 export interface GroupInfo {
   group: string;
@@ -31,11 +31,6 @@ export class ResourceCatalog extends EventEmitter {
   /** Every served type, built-ins first, in a stable order. */
   all(): ResourceType[] {
     return [...this.types.values()];
-  }
-
-  byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined {
-    for (const t of this.types.values()) if (t.kind === kind && apiVersionOf(t) === apiVersion) return t;
-    return undefined;
   }
 
   /** The served versions sharing one storage key (several for multi-version CRDs and Events). */

@@ -78,8 +78,3 @@ export interface KubeObject {
 export function nowSeconds(now = Date.now()): string {
   return new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
-
-/** MicroTime (Events, Leases): RFC 3339 with microseconds. */
-export function nowMicros(now = Date.now()): string {
-  return new Date(now).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}

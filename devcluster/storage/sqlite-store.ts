@@ -145,10 +145,6 @@ export class SqliteStore {
     return this.entries(storageKey, namespace).map((e) => ({ rv: e.rv, object: JSON.parse(e.json) }));
   }
 
-  count(storageKey: string): number {
-    return this.buckets.get(storageKey)?.entries.size ?? 0;
-  }
-
   /** Every object of every kind (start-up scans: CRDs, owner index), shared and frozen. */
   *scan(): Generator<{ storageKey: string } & StoreEntry> {
     for (const [storageKey, bucket] of this.buckets) {

@@ -85,12 +85,6 @@ export class WatchCache {
     return () => this.global.delete(listener);
   }
 
-  watcherCount(): number {
-    let n = 0;
-    for (const s of this.subscribers.values()) n += s.size;
-    return n;
-  }
-
   private *since(rv: number): Generator<Change> {
     for (let i = 0; i < this.size; i++) {
       const change = this.ring[(this.head + i) % this.capacity]!;
