@@ -59,6 +59,18 @@ test('version files add resolvable versions; mistakes in them are reported', asy
   assert.equal(index.plugins.has('orphan'), false);
 });
 
+test('unsafe or invalid directory names are refused as plugin ids', async () => {
+  const index = await buildIndex(new MemoryTree({
+    'plugins/Bad_Name/manifest.json': json(manifest('bad-name')),
+    'plugins/a.b/manifest.json': json(manifest('a-b')),
+    'plugins/ok/manifest.json': json(manifest('ok')),
+  }));
+  assert.deepEqual([...index.plugins.keys()], ['ok']);
+  const ids = index.problems.filter((p) => p.rule === 'plugin-id');
+  assert.deepEqual(ids.map((p) => p.file), ['plugins/Bad_Name/manifest.json', 'plugins/a.b/manifest.json']);
+  assert.match(ids[0]!.message, /not a valid plugin id/);
+});
+
 test('duplicate names across directories and unknown template plugins are reported with positions', async () => {
   const index = await buildIndex(new MemoryTree({
     'plugins/http/manifest.json': json(manifest('workflow-plugin-http')),

@@ -1,8 +1,9 @@
 // The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
 // all-in-one platform) or by `wfctl registry serve`.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import pino, { type Logger } from 'pino';
@@ -46,8 +47,9 @@ export interface RegistryServer {
 
 export async function startRegistryServer(opts: RegistryServerOptions): Promise<RegistryServer> {
   const logger = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'registry' });
-  const cacheDir = opts.dataDir ?? join(process.cwd(), '.wfctl', 'registry');
-  mkdirSync(cacheDir, { recursive: true });
+  // Without a data dir nothing is persisted; a remote repository is then cloned under the temp dir.
+  const cacheDir = opts.dataDir ?? join(tmpdir(), `wfctl-registry-${process.pid}`);
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const store = opts.dataDir ? new IndexStore(join(opts.dataDir, 'index.db')) : undefined;
   const metrics = new RegistryMetrics();
   const source = openSource(opts.repo, { branch: opts.branch, cacheDir, token: opts.token });
@@ -91,6 +93,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
         server.closeAllConnections();
       });
       store?.close();
+      if (!opts.dataDir) rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }

@@ -217,6 +217,24 @@ test('a commit that re-points a published archive is refused for that version on
   assert.equal((await new RegistryClient({ baseUrl: server.url }).resolve('router-extras', '^1')).version, '1.1.0');
 });
 
+test('a rewritten branch (force-push upstream) is reported; published versions stay immutable', async () => {
+  const served = git(repo, 'rev-parse', 'HEAD');
+  // amend the served commit: the new head no longer contains it
+  write('plugins/stash/manifest.json', json(manifest('stash', { version: '1.3.0', description: 'rewritten', downloads: [{ os: 'linux', arch: 'amd64', url: 'dist/stash-linux-amd64.tar.gz', sha256: sha(archive) }] })));
+  git(repo, 'commit', '-q', '-a', '--amend', '-m', 'rewritten history');
+  const rewritten = git(repo, 'rev-parse', 'HEAD');
+  const result = await syncNow();
+  assert.equal(result.outcome, 'updated');
+  assert.equal(result.historyRewritten, true);
+  assert.equal(result.previous, served);
+  const status = await getJson<{ revision: string; warnings: string[]; refusedVersions: Array<{ id: string }> }>('/api/v1/sync');
+  assert.equal(status.revision, rewritten);
+  assert.match(status.warnings[0]!, /history rewritten: .* is not an ancestor/);
+  // remote@1.0.0 was re-pointed on the old branch and refused; it is still refused on the new one
+  assert.deepEqual(status.refusedVersions.map((r) => r.id), ['remote']);
+  assert.equal((await getJson<{ summary: { description: string } }>('/api/v1/plugins/stash')).summary.description, 'rewritten');
+});
+
 test('restart serves the persisted index at once, with versions that left the tree', async () => {
   await server.close();
   server = await startRegistryServer({ repo, dataDir: join(dirs.path, 'data'), schedule: null, webhookSecret: secret, logger });
