@@ -85,10 +85,16 @@ export class WatchCache {
     return () => this.global.delete(listener);
   }
 
+  /** Retained changes after `rv`, oldest first (the ring is in resourceVersion order: binary search). */
   private *since(rv: number): Generator<Change> {
-    for (let i = 0; i < this.size; i++) {
-      const change = this.ring[(this.head + i) % this.capacity]!;
-      if (change.rv > rv) yield change;
+    const at = (i: number) => this.ring[(this.head + i) % this.capacity]!;
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (at(mid).rv > rv) hi = mid;
+      else lo = mid + 1;
     }
+    for (let i = lo; i < this.size; i++) yield at(i);
   }
 }
