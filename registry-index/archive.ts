@@ -34,7 +34,7 @@ export function readTarGz(bytes: Uint8Array, maxUnpacked = maxUnpackedArchiveByt
   return readTar(tar);
 }
 
-export function readTar(tar: Buffer): TarEntry[] {
+function readTar(tar: Buffer): TarEntry[] {
   const entries: TarEntry[] = [];
   let offset = 0;
   let longName: string | undefined;

@@ -29,7 +29,7 @@ export class SourceError extends Error {
   }
 }
 
-export function isRemoteUrl(repo: string): boolean {
+function isRemoteUrl(repo: string): boolean {
   return /^https?:\/\//.test(repo);
 }
 

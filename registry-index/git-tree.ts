@@ -22,7 +22,7 @@ interface GitTreeItem {
 const parsedTrees = new WeakMap<object, Map<string, GitTreeItem[]>>();
 
 /** Entries of a raw git tree object: "<mode> <name>\0<20-byte id>" repeated. */
-export function parseTreeObject(raw: Uint8Array): GitTreeItem[] {
+function parseTreeObject(raw: Uint8Array): GitTreeItem[] {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const items: GitTreeItem[] = [];
   let i = 0;

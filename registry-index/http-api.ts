@@ -85,7 +85,7 @@ function allowed(limiter: RateLimiter, req: IncomingMessage, res: ServerResponse
   return false;
 }
 
-export function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()): express.Express {
+function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()): express.Express {
   const { sync, metrics } = opts;
   let catalog: RegistryCatalog | undefined;
   const currentCatalog = (): RegistryCatalog => {

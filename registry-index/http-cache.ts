@@ -19,7 +19,7 @@ export interface CachedResponse {
 /** Documents that never change once published (version manifests): cache forever. */
 export const immutableCache = 'public, max-age=31536000, immutable';
 /** Lists, search and `latest` move with the branch: short-lived, revalidate with the ETag. */
-export const shortCache = 'public, max-age=30';
+const shortCache = 'public, max-age=30';
 export const noCache = 'no-store';
 
 const gzipThreshold = 1024;

@@ -19,7 +19,7 @@ interface SchemaNode {
 
 let compiled: { validate: ValidateFunction; schema: SchemaNode } | undefined;
 
-export function manifestSchema(): { validate: ValidateFunction; schema: SchemaNode } {
+function manifestSchema(): { validate: ValidateFunction; schema: SchemaNode } {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(manifestSchemaPath, 'utf8')) as SchemaNode;
     const ajv = new Ajv2020({ allErrors: true, strict: true });

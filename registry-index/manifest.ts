@@ -74,10 +74,3 @@ export interface Manifest {
   /** Registry extension: this version is withdrawn from range resolution and `latest`. */
   yanked?: { reason: string };
 }
-
-/** Upstream template metadata document (templates/*.yaml). Only the checked field is typed. */
-export interface TemplateDocument {
-  name?: string;
-  plugins_required?: unknown;
-  [key: string]: unknown;
-}

@@ -244,7 +244,7 @@ function sortGroups(files: Map<string, Map<string, PluginFileRecord>>): Map<stri
 }
 
 /** Run `fn` over items with at most `limit` in flight: tree reads are I/O, not CPU. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);

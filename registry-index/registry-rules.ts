@@ -105,7 +105,7 @@ async function storedArchive(
   return { path, oid: asset.oid, size: facts.size };
 }
 
-export function inspectArchive(bytes: Uint8Array): ArchiveFacts {
+function inspectArchive(bytes: Uint8Array): ArchiveFacts {
   const facts: ArchiveFacts = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
   try {
     for (const entry of readTarGz(bytes)) {

@@ -11,8 +11,8 @@ import type { Problem, Severity } from './problem.ts';
 /** Directory names are registry ids: they end up in URLs and file paths, so keep them boring. */
 export const pluginIdPattern = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 /** Manifest names, as the upstream engine checks them. */
-export const pluginNamePattern = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
-export const sha256Pattern = /^[0-9a-f]{64}$/;
+const pluginNamePattern = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /**
  * Directories whose manifest name predates the "name = directory" rule upstream (UPSTREAM.md 5.1).
@@ -190,7 +190,7 @@ function checkDownloadUrl(ctx: ManifestContext, m: Manifest, url: string, pointe
 }
 
 /** Why a stored-archive path would leave the plugin directory, or undefined when it is safe. */
-export function storedArchivePathProblem(path: string): string | undefined {
+function storedArchivePathProblem(path: string): string | undefined {
   if (path.startsWith('/') || path.includes('\\')) return 'must be relative, with forward slashes';
   const segments = path.split('/');
   if (segments.some((s) => s === '..')) return 'leaves the plugin directory ("..")';

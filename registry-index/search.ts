@@ -146,7 +146,7 @@ function prefixScore(exactScore: number): number {
 }
 
 /** Lower-case word tokens; dots, dashes and underscores split words (http.server -> http, server). */
-export function tokenize(text: string): string[] {
+function tokenize(text: string): string[] {
   return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 

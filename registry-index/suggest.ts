@@ -17,7 +17,7 @@ export function closestMatch(input: string, candidates: readonly string[]): stri
 }
 
 /** Levenshtein distance with one rolling row. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {

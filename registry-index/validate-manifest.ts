@@ -1,5 +1,6 @@
 // The one per-file validator: bytes of a manifest in, typed manifest and located problems out.
 // Used by `wfctl registry validate`, the index builder (sync), the pre-receive hook and the PR checker.
+import { isUtf8 } from 'node:buffer';
 import { JsonSyntaxError, parseJson, type JsonDocument } from './json-source.ts';
 import type { Manifest } from './manifest.ts';
 import { schemaProblems } from './manifest-schema.ts';
@@ -15,7 +16,6 @@ export interface ManifestValidation {
   problems: Problem[];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): ManifestValidation {
   const at = (rule: string, message: string, hint: string, line = 1, column = 1): ManifestValidation => ({
@@ -24,12 +24,8 @@ export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): 
   if (bytes.byteLength > maxManifestBytes) {
     return at('manifest-size', `manifest is ${formatBytes(bytes.byteLength)}, over the ${formatBytes(maxManifestBytes)} limit`, 'a manifest describes a plugin; keep archives and large data out of it');
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return at('encoding', 'manifest is not valid UTF-8', 'save the file as UTF-8');
-  }
+  if (!isUtf8(bytes)) return at('encoding', 'manifest is not valid UTF-8', 'save the file as UTF-8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let doc: JsonDocument;
   try {
     doc = parseJson(text);
@@ -40,7 +36,7 @@ export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): 
   return validateManifestDocument(ctx, doc);
 }
 
-export function validateManifestDocument(ctx: ManifestContext, doc: JsonDocument): ManifestValidation {
+function validateManifestDocument(ctx: ManifestContext, doc: JsonDocument): ManifestValidation {
   const problems: Problem[] = doc.duplicateKeys.map((d) => ({
     file: ctx.file,
     ...d.position,
