@@ -21,6 +21,7 @@ const server = createServer((req, res) => {
   if (req.url === '/readyz') { res.writeHead(ready ? 200 : 503).end(); return; }
   if (req.url === '/healthz') { res.writeHead(200).end('ok'); return; }
   if (req.url === '/crash') { res.writeHead(200).end('bye'); setTimeout(() => process.exit(3), 10); return; }
+  if (req.url === '/sick') { res.writeHead(500).end('sick'); return; }
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify({ pod: process.env.POD_NAME, namespace: process.env.POD_NAMESPACE, greeting: process.env.GREETING, level: process.env.LEVEL, config: readFileSync(configPath, 'utf8'), pid: process.pid }));
 });
@@ -140,10 +141,27 @@ test('a Deployment of the engine image runs as ready local processes behind a Lo
   assert.equal((await tc.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=app', '-o', 'name'])).trim().split('\n').length, 2);
 });
 
-test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailable', async () => {
+test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailable, without a failed request', async () => {
+  const url = await loadBalancerUrl();
+  let serving = true;
+  let failures = 0;
+  let served = 0;
+  const traffic = (async () => {
+    while (serving) {
+      try {
+        await get(url);
+        served++;
+      } catch {
+        failures++;
+      }
+    }
+  })();
   await tc.ok(['apply', '-f', '-'], manifests('tiny-engine:2', 'bonjour'));
   const rollout = await tc.kubectl(['rollout', 'status', 'deployment/app', '--timeout=40s'], { timeoutMs: 50_000 });
+  serving = false;
+  await traffic;
   assert.equal(rollout.code, 0, rollout.stderr);
+  assert.equal(failures, 0, `${failures} of ${served + failures} requests failed during the rollout (maxUnavailable: 0)`);
   const d = JSON.parse(await tc.ok(['get', 'deploy', 'app', '-o', 'json']));
   assert.equal(d.status.observedGeneration, d.metadata.generation);
   assert.equal(d.status.updatedReplicas, 2);
@@ -172,6 +190,32 @@ test('a crashed process restarts with back-off and becomes ready again', async (
     return status.restartCount >= 1 && status.ready && status.lastState.terminated?.exitCode === 3;
   }, 15_000, 'restart after the crash');
   assert.equal((await get(`http://127.0.0.1:${port}/`)).pod, pod.metadata.name, 'same pod, same port');
+});
+
+test('a failing liveness probe restarts the process', async () => {
+  await tc.ok(['apply', '-f', '-'], `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sick}
+spec:
+  selector: {matchLabels: {app: sick}}
+  template:
+    metadata: {labels: {app: sick}}
+    spec:
+      containers:
+      - name: engine
+        image: tiny-engine:1
+        args: [run, /etc/workflow/workflow.yaml]
+        ports: [{containerPort: 8080}]
+        livenessProbe: {httpGet: {path: /sick, port: 8080}, periodSeconds: 1, failureThreshold: 2}
+        volumeMounts: [{name: config, mountPath: /etc/workflow}]
+      volumes: [{name: config, configMap: {name: app-config}}]
+`);
+  await eventually(async () => {
+    const pods = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=sick', '-o', 'json'])).items;
+    return pods[0]?.status?.containerStatuses?.[0]?.restartCount >= 1;
+  }, 20_000, 'a liveness restart');
+  await tc.ok(['delete', 'deployment', 'sick']);
 });
 
 test('an image the node cannot run leaves the Deployment unavailable with a clear condition', async () => {

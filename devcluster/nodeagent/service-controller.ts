@@ -1,7 +1,7 @@
 // Services on a one-node loopback cluster: Endpoints and EndpointSlices list the pods selected by a
 // Service (ready and not ready), pointing at each pod's loopback port; a Service of type
-// LoadBalancer gets a TCP load balancer on 127.0.0.1 (its own port when free, else any) that
-// round-robins over the ready pods, recorded in status.loadBalancer.ingress.
+// LoadBalancer gets an HTTP load balancer on 127.0.0.1 (its own port when free, else any) that
+// round-robins requests over the ready pods, recorded in status.loadBalancer.ingress.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
@@ -15,7 +15,7 @@ import { Controller, tolerating } from '../controllers/controller.ts';
 import { PORT_ANNOTATION } from './kubelet.ts';
 import { podReadySince } from './replicaset-controller.ts';
 import { freePort } from './ports.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { HttpLoadBalancer } from './http-load-balancer.ts';
 
 const ctx = () => systemContext('endpoint-controller');
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
@@ -33,7 +33,7 @@ interface Backend {
 
 export class ServiceController extends Controller {
   /** service key -> service port (name/number) -> proxy */
-  private readonly proxies = new Map<string, Map<string, TcpProxy>>();
+  private readonly proxies = new Map<string, Map<string, HttpLoadBalancer>>();
 
   constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly nodeName: string) {
     super(cache, logger);
@@ -153,7 +153,7 @@ export class ServiceController extends Controller {
       const k = portKey(p);
       let proxy = proxies.get(k);
       if (!proxy) {
-        proxy = new TcpProxy();
+        proxy = new HttpLoadBalancer(`${svc.metadata.namespace}/${svc.metadata.name}`);
         await proxy.listen(await freePort(p.port >= 1024 ? p.port : 0));
         proxies.set(k, proxy);
       }
