@@ -74,11 +74,9 @@ export class SqliteStore {
   private readonly db: Database.Database;
   private rv: number;
   private readonly buckets = new Map<string, Bucket>();
-  private readonly stmt: {
-    upsert: Database.Statement;
-    remove: Database.Statement;
-    saveRv: Database.Statement;
-  };
+  /** One transaction per write: the object row and the sequence move together. */
+  private readonly writeRow: (key: StoreKey, rv: number, json: string) => void;
+  private readonly deleteRow: (key: StoreKey, rv: number) => void;
 
   /** `path` ':memory:' gives a throwaway store (tests, benchmarks). */
   constructor(path: string) {
@@ -100,11 +98,17 @@ export class SqliteStore {
     this.rv = (this.db.prepare('SELECT rv FROM sequence WHERE id = 1').get() as { rv: number }).rv;
     const rows = this.db.prepare('SELECT storage_key, namespace, name, rv, data FROM objects').iterate() as Iterable<{ storage_key: string; namespace: string; name: string; rv: number; data: string }>;
     for (const row of rows) this.bucket(row.storage_key).set(idOf(row.namespace, row.name), new Entry(row.rv, row.data, row.namespace, row.name));
-    this.stmt = {
-      upsert: this.db.prepare('INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data'),
-      remove: this.db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?'),
-      saveRv: this.db.prepare('UPDATE sequence SET rv = ? WHERE id = 1'),
-    };
+    const upsert = this.db.prepare('INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data');
+    const remove = this.db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?');
+    const saveRv = this.db.prepare('UPDATE sequence SET rv = ? WHERE id = 1');
+    this.writeRow = this.db.transaction((key: StoreKey, rv: number, json: string) => {
+      upsert.run(key.storageKey, key.namespace, key.name, rv, json);
+      saveRv.run(rv);
+    });
+    this.deleteRow = this.db.transaction((key: StoreKey, rv: number) => {
+      remove.run(key.storageKey, key.namespace, key.name);
+      saveRv.run(rv);
+    });
   }
 
   private bucket(storageKey: string): Bucket {
@@ -157,10 +161,7 @@ export class SqliteStore {
     const rv = this.rv + 1;
     object.metadata.resourceVersion = String(rv);
     const json = JSON.stringify(object);
-    this.db.transaction(() => {
-      this.stmt.upsert.run(key.storageKey, key.namespace, key.name, rv, json);
-      this.stmt.saveRv.run(rv);
-    })();
+    this.writeRow(key, rv, json);
     this.rv = rv;
     this.bucket(key.storageKey).set(idOf(key.namespace, key.name), new Entry(rv, json, key.namespace, key.name));
     return rv;
@@ -169,10 +170,7 @@ export class SqliteStore {
   /** Removes the object; the deletion itself consumes a resourceVersion, as in etcd. */
   remove(key: StoreKey): number {
     const rv = this.rv + 1;
-    this.db.transaction(() => {
-      this.stmt.remove.run(key.storageKey, key.namespace, key.name);
-      this.stmt.saveRv.run(rv);
-    })();
+    this.deleteRow(key, rv);
     this.rv = rv;
     this.buckets.get(key.storageKey)?.delete(idOf(key.namespace, key.name));
     return rv;
