@@ -5,7 +5,7 @@ import semver from 'semver';
 import type { Manifest } from './manifest.ts';
 import { servedEntry } from './published.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
-import { SearchIndex, type SearchHit, type SearchQuery } from './search.ts';
+import { SearchIndex, type SearchQuery, type SearchResults } from './search.ts';
 import type { IndexSummary } from './summary.ts';
 import type { RegistrySnapshot } from './sync.ts';
 import { compareVersionsDescending } from './version-order.ts';
@@ -30,7 +30,7 @@ export class RegistryCatalog {
   private readonly versionCache = new Map<string, VersionInfo[]>();
   private searchIndex: SearchIndex | undefined;
   /** Recent result lists by query, so paging through one query searches once. */
-  private readonly searchCache = new Map<string, SearchHit[]>();
+  private readonly searchCache = new Map<string, SearchResults>();
   private publicIndex: IndexSummary[] | undefined;
 
   constructor(private readonly snapshot: RegistrySnapshot) {
@@ -115,7 +115,7 @@ export class RegistryCatalog {
   }
 
   /** All matches, best first; callers page through them. */
-  search(query: SearchQuery): SearchHit[] {
+  search(query: SearchQuery): SearchResults {
     const key = JSON.stringify([query.q?.trim().toLowerCase() ?? '', query.tier, query.type, query.category]);
     let hits = this.searchCache.get(key);
     if (hits) return hits;

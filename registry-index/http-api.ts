@@ -171,9 +171,9 @@ function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()
     const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
     cached(req, res, (c) => {
       const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
-      const items = hits.slice((page - 1) * perPage, page * perPage).map((h) => ({ ...c.summary(h.id), score: h.score }));
-      const headers: Record<string, string> = { 'X-Total-Count': String(hits.length) };
-      if (page * perPage < hits.length) {
+      const items = hits.page((page - 1) * perPage, page * perPage).map((h) => ({ ...c.summary(h.id), score: h.score }));
+      const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
+      if (page * perPage < hits.total) {
         const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));
         next.searchParams.set('page', String(page + 1));
         headers.Link = `<${next.href}>; rel="next"`;
