@@ -77,7 +77,8 @@ test('registry index writes the upstream static layout', { skip: skipWithoutCorp
 
 test('plugin search and info against a registry server', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
   const dir = tempDir();
-  const server = await startRegistryServer({ repo: (corpusRepo(dir.path), dir.path), schedule: null, logger: pino({ level: 'silent' }) });
+  corpusRepo(dir.path);
+  const server = await startRegistryServer({ repo: dir.path, schedule: null, logger: pino({ level: 'silent' }) });
   try {
     await server.initialSync;
     const [search, info, json, missing, down] = (await runAll(
