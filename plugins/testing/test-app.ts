@@ -29,12 +29,18 @@ export class TestApp {
 
   /** Validate, build and init (throws the engine's ConfigError with located issues). */
   async build(): Promise<this> {
-    this.engine = await Engine.fromConfig(this.opts.config ?? {}, {
-      plugins: this.opts.plugins,
-      configDir: this.configDir,
-      dataDir: this.dataDir,
-      logger: silentLogger(),
-    });
+    try {
+      this.engine = await Engine.fromConfig(this.opts.config ?? {}, {
+        plugins: this.opts.plugins,
+        configDir: this.configDir,
+        dataDir: this.dataDir,
+        logger: silentLogger(),
+      });
+    } catch (err) {
+      // a TestApp whose config is refused is never started or stopped: drop its directories now
+      this.removeOwnedDirs();
+      throw err;
+    }
     return this;
   }
 
@@ -51,6 +57,10 @@ export class TestApp {
   /** Stop the app and remove the directories this TestApp created. */
   async stop(): Promise<void> {
     await this.halt();
+    this.removeOwnedDirs();
+  }
+
+  private removeOwnedDirs(): void {
     for (const dir of this.ownedDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
