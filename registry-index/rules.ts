@@ -33,7 +33,7 @@ const scaffold = {
   repository: 'https://github.com/GoCodeAlone/scaffold-workflow-plugin',
 };
 
-const placeholderPatterns = [/^TEMPLATE\./, /\.TEMPLATE\./, /\.placeholder$/, /^placeholder\./];
+const placeholderPattern = /^TEMPLATE\.|\.TEMPLATE\.|\.placeholder$|^placeholder\./;
 const capabilityListsCheckedForPlaceholders = ['moduleTypes', 'stepTypes', 'triggerTypes', 'workflowHandlers', 'resourceTypes'] as const;
 
 /**
@@ -83,7 +83,7 @@ export function manifestRuleProblems(ctx: ManifestContext, doc: JsonDocument, m:
   }
   for (const list of capabilityListsCheckedForPlaceholders) {
     (m.capabilities?.[list] ?? []).forEach((name, i) => {
-      if (placeholderPatterns.some((p) => p.test(name))) {
+      if (placeholderPattern.test(name)) {
         report(`/capabilities/${list}/${i}`, 'no-placeholder-capability', `"${name}" is a placeholder capability name left from the template`, 'replace it with the real type name the plugin registers, or remove it');
       }
     });
@@ -143,8 +143,10 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
   // Builtin plugins ship inside the engine; their downloads list the engine's own release binaries,
   // several per platform, and nothing installs them as a plugin.
   if (m.type !== 'builtin') {
-    const platforms = new Set((m.downloads ?? []).map((d) => `${d.os}/${d.arch}`));
-    for (const platform of platforms) {
+    const perPlatform = new Map<string, number>();
+    for (const d of m.downloads ?? []) perPlatform.set(`${d.os}/${d.arch}`, (perPlatform.get(`${d.os}/${d.arch}`) ?? 0) + 1);
+    for (const [platform, count] of perPlatform) {
+      if (count === 1) continue;
       const [os, arch] = platform.split('/') as [string, string];
       const choice = selectDownload(m, ctx.pluginId, os, arch);
       if (choice.ok) continue;
@@ -171,12 +173,17 @@ function checkDownloadUrl(ctx: ManifestContext, m: Manifest, url: string, pointe
     if (problem) report(pointer, 'download-path-traversal', `download path "${url}" ${problem}`, `use a path inside plugins/${ctx.pluginId}/, e.g. "dist/${ctx.pluginId}-linux-amd64.tar.gz"`);
     return;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    report(pointer, 'download-url', `download URL "${url}" cannot be parsed`, 'use a full https:// URL');
-    return;
+  // The common, well-formed case without the cost of a full URL parse.
+  const simple = /^https?:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d+)?(\/[^?#\s]*)?(?:[?#]\S*)?$/i.exec(url);
+  let parsed: { hostname: string; pathname: string };
+  if (simple) parsed = { hostname: simple[1]!.toLowerCase(), pathname: simple[2] ?? '/' };
+  else {
+    try {
+      parsed = new URL(url);
+    } catch {
+      report(pointer, 'download-url', `download URL "${url}" cannot be parsed`, 'use a full https:// URL');
+      return;
+    }
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
   if (scheme !== 'https' && !(scheme === 'http' && loopback)) {
