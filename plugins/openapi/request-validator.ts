@@ -3,8 +3,8 @@
 // `#/components/...` refs resolve against the document's components. Parameters arrive as strings
 // and are coerced to their declared types before they are checked.
 import type { IncomingMessage } from 'node:http';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { isPlainObject } from '../support/index.ts';
 import type { JsonSchema, MediaTypes, Operation, OperationParameter } from './openapi-spec.ts';
 
@@ -15,9 +15,14 @@ export interface ValidationProblem {
   message: string;
 }
 
+const require = createRequire(import.meta.url);
+
+// ajv is loaded when an openapi module compiles its spec, not by every `wfctl run` that imports the plugin
 function newAjv(coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: coerceTypes ? 'array' : false });
-  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const addFormats = require('ajv-formats') as (a: Ajv) => void;
+  const ajv = new AjvClass({ strict: false, allErrors: true, coerceTypes: coerceTypes ? 'array' : false });
+  addFormats(ajv);
   return ajv;
 }
 

@@ -1,12 +1,17 @@
 // The one SQLite connection type behind storage.sqlite and database.workflow: better-sqlite3,
 // opened lazily on first use (so modules can be inited in any order), closed on stop.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ConfigMap, SqlDatabase } from '../../engine/index.ts';
 import { bindValues, toSqlitePlaceholders } from './sql-params.ts';
 
 export const MEMORY = ':memory:';
+
+const require = createRequire(import.meta.url);
+// loaded on first connection: every `wfctl run` imports this plugin, few apps open a database
+let openDatabase: typeof Database | undefined;
 
 /** Prepared statements kept per connection; SQL text is fixed per step, so a small cache hits. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -21,7 +26,8 @@ export class SqliteDatabase implements SqlDatabase {
   connection(): Database.Database {
     if (this.db) return this.db;
     if (this.path !== MEMORY) mkdirSync(dirname(this.path), { recursive: true });
-    const db = new Database(this.path);
+    openDatabase ??= require('better-sqlite3') as typeof Database;
+    const db = new openDatabase(this.path);
     try {
       db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 5000}`);
       if (this.opts.walMode !== false && this.path !== MEMORY) db.pragma('journal_mode = WAL');
