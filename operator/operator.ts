@@ -81,7 +81,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metrics.leader.set(0);
     const c = controller;
     controller = undefined;
-    starting = starting.then(() => c?.stop());
+    // Stop at once, even while start() still waits for an unreachable API server.
+    starting = Promise.all([starting, c?.stop()]).then(() => undefined);
     return starting;
   };
 

@@ -67,6 +67,7 @@ test('endpointOf prefers the load balancer ingress, else the cluster DNS name', 
   });
   assert.equal(endpointOf(svc([{ ip: '127.0.0.5' }])), 'http://127.0.0.5:8080');
   assert.equal(endpointOf(svc([{ hostname: 'lb.example.com' }])), 'http://lb.example.com:8080');
+  assert.equal(endpointOf(svc([{ ip: '127.0.0.1', ports: [{ port: 41234, protocol: 'TCP' }] }])), 'http://127.0.0.1:41234');
   assert.equal(endpointOf(svc()), 'http://web.shop.svc.cluster.local:8080');
   assert.equal(endpointOf(undefined), undefined);
 });

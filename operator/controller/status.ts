@@ -36,13 +36,17 @@ function timestamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** URL of the app: the load balancer's address when it has one, else the Service's cluster DNS name. */
+/**
+ * URL of the app: the load balancer's address when it has one, else the Service's cluster DNS name.
+ * An ingress that reports its ports (status.loadBalancer.ingress[].ports) is taken at its word: a
+ * load balancer may listen elsewhere than the Service port.
+ */
 export function endpointOf(service: V1Service | undefined): string | undefined {
   if (!service?.metadata?.name) return undefined;
   const port = service.spec?.ports?.[0]?.port ?? api.enginePort;
   const ingress = service.status?.loadBalancer?.ingress?.[0];
   const host = ingress?.ip ?? ingress?.hostname;
-  if (host) return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (host) return `http://${host.includes(':') ? `[${host}]` : host}:${ingress?.ports?.[0]?.port ?? port}`;
   return `http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${port}`;
 }
 

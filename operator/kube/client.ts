@@ -53,6 +53,11 @@ export function loadKubeConfig(path?: string): KubeConfig {
   return kc;
 }
 
+function isConnectionReset(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 export function describeRef(ref: ObjectRef): string {
   const ns = ref.metadata.namespace ? `${ref.metadata.namespace}/` : '';
   return `${ref.kind} ${ns}${ref.metadata.name}`;
@@ -88,6 +93,13 @@ export class KubeClient {
 
   /** Runs a call, turning client-node failures into typed errors named after the operation. */
   async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      // A kept-alive connection the server closed just as it was reused: the request never got
+      // through, so one immediate retry on a fresh connection is safe.
+      if (!isConnectionReset(err)) throw toKubeError(operation, err);
+    }
     try {
       return await fn();
     } catch (err) {

@@ -10,6 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: Record<string, unknown>) => http.Agent;
 const pooled = Symbol('pooledAgents');
+const idleSocketMs = 4_000;
 
 function fingerprint(server: string | undefined, options: Record<string, unknown>): string {
   const h = createHash('sha256').update(server ?? '');
@@ -35,7 +36,9 @@ export function enableConnectionReuse(kc: KubeConfig): void {
     if (!agent) {
       const plain = cluster?.server?.startsWith('http:');
       if (plain) return original(cluster, options); // keeps client-node's http-requires-skipTLSVerify rule
-      agent = new https.Agent({ ...options, keepAlive: true });
+      // Idle sockets are dropped after 4 s: before a server's keep-alive timeout (Node's default is
+      // 5 s) can close one under a request that is just reusing it.
+      agent = new https.Agent({ ...options, keepAlive: true, timeout: (options.timeout as number | undefined) ?? idleSocketMs });
       agents.set(key, agent);
     }
     return agent;

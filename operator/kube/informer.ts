@@ -34,6 +34,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private listedOnce = false;
   private backoffMs = 1000;
   private restartTimer: unknown;
+  /** Ends start()'s wait between list attempts (on stop). */
+  private wake: (() => void) | undefined;
   /** Restarts after errors: visible in metrics and tests. */
   restarts = 0;
   lastError: Error | undefined;
@@ -66,12 +68,20 @@ export class ResilientInformer<T extends KubernetesObject> {
     while (!this.stopped) {
       await this.lw.start();
       if (this.listedOnce) return;
-      await new Promise((r) => this.clock.setTimeout(() => r(undefined), this.nextBackoff()));
+      await new Promise<void>((r) => {
+        const timer = this.clock.setTimeout(() => r(), this.nextBackoff());
+        this.wake = () => {
+          this.clock.clearTimeout(timer);
+          r();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     if (this.restartTimer !== undefined) this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     await this.lw.stop();
