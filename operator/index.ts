@@ -15,3 +15,4 @@ export { renderSteadyState, type OwnedObject } from './render/render.ts';
 export { prepareEngineConfig } from './render/engine-config.ts';
 export { effectiveSpec } from './api/defaults.ts';
 export { enableConnectionReuse } from './kube/connection-reuse.ts';
+export { engineStandinBinary } from './testing/engine-standin.ts';

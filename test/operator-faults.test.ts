@@ -7,7 +7,7 @@ import type { RunningOperator } from '../operator/index.ts';
 
 let h: Harness;
 before(async () => {
-  h = await startHarness();
+  h = await startHarness({ pods: 'standin' });
 });
 after(async () => {
   await h?.stop();

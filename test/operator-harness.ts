@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { startDevCluster, type DevCluster, type DevClusterOptions } from '../devcluster/index.ts';
 import { engineImage } from '../engine/index.ts';
 import { corePlugins } from '../plugins/index.ts';
-import { engineConfigValidator, startOperator, type OperatorOptions, type RunningOperator } from '../operator/index.ts';
+import { engineConfigValidator, engineStandinBinary, startOperator, type OperatorOptions, type RunningOperator } from '../operator/index.ts';
+
 
 const exec = promisify(execFile);
 export const repoRoot = new URL('../', import.meta.url).pathname;
@@ -30,9 +31,23 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<DevClusterOptions> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * What runs engine pods: the real engine (`wfctl run`, ~60 MB a pod), a ~1 MB stand-in that
+   * answers every request with 200 (many apps), or nothing (pods never start).
+   */
+  pods?: 'engine' | 'standin' | 'none';
+}
+
+function nodeAgentOption(pods: HarnessOptions['pods']): Pick<DevClusterOptions, 'nodeAgent'> {
+  if (pods === 'none') return { nodeAgent: false };
+  if (pods === 'standin') return { nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } } };
+  return {};
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'wf-operator-e2e-'));
-  const clusterOpts: DevClusterOptions = { dataDir: join(dir, 'cluster'), ...opts };
+  const clusterOpts: DevClusterOptions = { dataDir: join(dir, 'cluster'), ...nodeAgentOption(opts.pods ?? 'engine') };
   let cluster = await startDevCluster(clusterOpts);
   const operators: RunningOperator[] = [];
   let files = 0;

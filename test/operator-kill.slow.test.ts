@@ -1,6 +1,7 @@
 // SIGKILL mid-reconcile: `wfctl operator` is killed while it works through 200 new WorkflowApps,
-// a fresh process takes over (after the dead one's Lease expires) and converges with exactly one
-// ConfigMap, Deployment and Service per app, none duplicated or orphaned.
+// a fresh process takes over (after the dead one's Lease expires) and converges: every app Ready
+// (pods run a tiny engine stand-in) with exactly one ConfigMap, Deployment and Service, none
+// duplicated or orphaned.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ let h: Harness;
 const children: ChildProcess[] = [];
 
 before(async () => {
-  h = await startHarness();
+  h = await startHarness({ pods: 'standin' });
 });
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -60,9 +61,10 @@ test(`SIGKILL while reconciling ${N} apps, restart, converge with no duplicate o
   await new Promise((r) => first.once('exit', r));
 
   start();
-  await eventually(`all ${N} apps converged`, async () => {
+  await eventually(`all ${N} apps Ready`, async () => {
     const list = await h.json('get', 'wfa');
-    return list.items.length === N && list.items.every((a: any) => a.status?.observedGeneration === a.metadata.generation && a.status?.revision) && list;
+    const ready = (a: any) => a.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === a.metadata.generation);
+    return list.items.length === N && list.items.every(ready) && list;
   }, 300_000, 1_000);
 
   const uids = new Set((await h.json('get', 'wfa')).items.map((a: any) => a.metadata.uid));
