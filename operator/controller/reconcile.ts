@@ -175,11 +175,15 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
   // Rollout progress is state, not observation: it is always written, or the next pass would redo it.
   const wrote = actions.length > 0;
   const rolloutChanged = canonicalJson(status.rollout ?? null) !== canonicalJson(app.status?.rollout ?? null);
-  if (!wrote || blocker || rolloutChanged) await writeStatus(app, status, deps);
+  const patched = !wrote || blocker || rolloutChanged ? await writeStatus(app, status, deps) : false;
 
   if (actions.length) say('Normal', 'Synced', actions.join(', '));
-  for (const e of plan?.events ?? []) say(e.type, e.reason, e.message);
-  announceTransitions(app.status, status, say);
+  // Rollout events and condition transitions go with the status write that records them: a pass
+  // over a cache that does not show our last status yet would announce them a second time.
+  if (patched) {
+    for (const e of plan?.events ?? []) say(e.type, e.reason, e.message);
+    announceTransitions(app.status, status, say);
+  }
 
   if (plugins && !plugins.ok && plugins.temporary) return { requeueAfterMs: 30_000 };
   if (wrote && !blocker) return { requeueAfterMs: Math.min(plan?.requeueAfterMs ?? 1_000, 1_000) };
@@ -187,18 +191,22 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
 }
 
 /**
- * Patches the status when it changed. The cache may not show our previous status write yet; an
- * identical status on its way is not written twice.
+ * Patches the status when it changed; true when it did. The cache may not show our previous status
+ * write yet; an identical status on its way is not written twice.
  */
-async function writeStatus(app: WorkflowApp, status: WorkflowAppStatus, deps: ReconcileDeps): Promise<void> {
+async function writeStatus(app: WorkflowApp, status: WorkflowAppStatus, deps: ReconcileDeps): Promise<boolean> {
   const id = `status:${app.metadata.namespace}/${app.metadata.name}`;
   const patch = statusPatch(app.status, status);
-  if (!patch) return deps.memory.observed(id);
+  if (!patch) {
+    deps.memory.observed(id);
+    return false;
+  }
   const json = canonicalJson(status);
-  if (deps.memory.expecting(id, json)) return;
+  if (deps.memory.expecting(id, json)) return false;
   deps.logger?.debug({ app: `${app.metadata.namespace}/${app.metadata.name}`, patch }, 'patching status');
   await deps.client.patchAppStatus(app, patch);
   deps.memory.expect(id, json);
+  return true;
 }
 
 /** Warning events when a condition turns False (once per transition or new message), Normal when Ready turns True. */

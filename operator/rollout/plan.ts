@@ -162,9 +162,13 @@ function planCanary(input: PlanInput): Plan {
   // promotion has been applied): behave like a single Deployment; the canary goes once stable is Ready.
   if (!stable || revisionOf(stable) === T) {
     const p = planSingle(input);
-    const promoted = input.rollout?.targetRevision === T && !!canary;
-    if (promoted && p.progress.state === 'Complete') {
-      p.events.push({ type: 'Normal', reason: 'RolloutPromoted', message: `canary revision ${T} promoted to ${stableName}` });
+    if (canary && input.rollout?.targetRevision === T) {
+      // The promotion is rolling through the stable Deployment: keep the rollout state until done.
+      if (p.progress.state === 'Complete') {
+        p.events.push({ type: 'Normal', reason: 'RolloutPromoted', message: `canary revision ${T} promoted to ${stableName}` });
+      } else {
+        p.rollout = input.rollout;
+      }
     }
     return p;
   }
