@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';
 import type { UserInfo } from './admission/admission.ts';
@@ -14,6 +14,7 @@ import { createApiMetrics } from './api/metrics.ts';
 import { ObjectApi, systemContext } from './api/object-api.ts';
 import { DEFAULT_WATCH_TIMING, type WatchTiming } from './api/watch-stream.ts';
 import { CrdController } from './controllers/crd-controller.ts';
+import { EventTtl } from './controllers/event-ttl.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { NamespaceController } from './controllers/namespace-controller.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
@@ -89,6 +90,7 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
   const gc = new GarbageCollector(api, catalog, cache, logger);
   gc.load(stored);
   const namespaces = new NamespaceController(api, catalog, cache, logger, credentials.ca.certPem);
+  const eventTtl = new EventTtl(api, catalog, logger);
   namespaces.load();
   await seedNamespaces(api, catalog);
 
@@ -114,10 +116,17 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
     podLogs: agent && ((pod, container) => agent.logFile(pod, container)),
   });
   const server = createServer({ key: credentials.serving.keyPem, cert: credentials.serving.certPem }, handler);
+  // every socket from accept on, so stop() can end even those still in their TLS handshake
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   try {
     port = await listen(server, options.port ?? previousPort(dataDir), options.port !== undefined);
   } catch (e) {
     await agent?.stop();
+    eventTtl.stop();
     await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
     admission.close();
     store.close();
@@ -141,8 +150,9 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
         await agent?.stop();
         await new Promise<void>((done) => {
           server.close(() => done());
-          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
         });
+        eventTtl.stop();
         await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
         admission.close();
         store.close();

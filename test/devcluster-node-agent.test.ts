@@ -141,6 +141,13 @@ test('a Deployment of the engine image runs as ready local processes behind a Lo
   assert.equal((await tc.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=app', '-o', 'name'])).trim().split('\n').length, 2);
 });
 
+test('the controllers and the kubelet record Events, as kubectl describe shows them', async () => {
+  const events = await tc.ok(['get', 'events', '--sort-by=.lastTimestamp']);
+  for (const reason of ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled', 'Started']) assert.match(events, new RegExp(`\\s${reason}\\s`));
+  assert.match(await tc.ok(['describe', 'deployment', 'app']), /Scaled up replica set app-\w+ from 0 to 2/);
+  assert.match(await tc.ok(['describe', 'pods', '-l', 'app=app']), /Successfully assigned default\/app-\w+-\w+ to devcluster/);
+});
+
 test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailable, without a failed request', async () => {
   const url = await loadBalancerUrl();
   let serving = true;

@@ -52,6 +52,8 @@ export class ContainerProcess {
     private readonly graceMs: number,
     restartCount: number,
     private readonly onChange: () => void,
+    /** Kubelet-style events about this container (Started, BackOff, Unhealthy, Killing). */
+    private readonly onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => void = () => {},
   ) {
     this.restartCount = restartCount;
     this.backoffMs = backoff.initialMs;
@@ -127,6 +129,7 @@ export class ContainerProcess {
     this.startedAt = nowSeconds();
     this.runningSince = Date.now();
     this.waiting = undefined;
+    this.onEvent('Normal', 'Started', `Started container ${this.name}`);
     child.stdout!.pipe(this.log!, { end: false });
     child.stderr!.pipe(this.log!, { end: false });
     child.once('error', (err) => this.log?.write(`devcluster: ${err.message}\n`));
@@ -155,6 +158,7 @@ export class ContainerProcess {
     this.backoffMs = Math.min(this.backoffMs * 2, this.backoff.maxMs);
     this.restartCount++;
     this.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.name}` };
+    this.onEvent('Warning', 'BackOff', `Back-off restarting failed container ${this.name}`);
     this.onChange();
     this.after(delay, () => this.spawnProcess());
   }
@@ -179,7 +183,9 @@ export class ContainerProcess {
       const tick = async () => {
         if (this.stopped) return;
         if (this.child) {
-          const ok = await probe(readiness);
+          const failure = await probe(readiness);
+          const ok = failure === undefined;
+          if (!ok && this.ready) this.onEvent('Warning', 'Unhealthy', `Readiness probe failed: ${failure}`);
           if (ok) {
             this.readinessStreak = { ok: this.readinessStreak.ok + 1, fail: 0 };
             if (this.readinessStreak.ok >= readiness.successThreshold) this.setReady(true);
@@ -200,10 +206,12 @@ export class ContainerProcess {
       const tick = async () => {
         if (this.stopped) return;
         if (this.child) {
-          const ok = await probe(liveness);
-          this.livenessFailures = ok ? 0 : this.livenessFailures + 1;
+          const failure = await probe(liveness);
+          this.livenessFailures = failure === undefined ? 0 : this.livenessFailures + 1;
+          if (failure !== undefined) this.onEvent('Warning', 'Unhealthy', `Liveness probe failed: ${failure}`);
           if (this.livenessFailures >= liveness.failureThreshold) {
             this.livenessFailures = 0;
+            this.onEvent('Normal', 'Killing', `Container ${this.name} failed liveness probe, will be restarted`);
             this.log?.write(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`);
             this.child.kill('SIGTERM');
             const victim = this.child;
@@ -221,26 +229,31 @@ function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 } as Record<string, number>)[signal] ?? 0;
 }
 
-/** One probe attempt: HTTP 200-399 within the timeout, or a TCP connect. */
-export function probe(p: ResolvedProbe): Promise<boolean> {
+/**
+ * One probe attempt — HTTP 200-399 within the timeout, or a TCP connect. Resolves to undefined on
+ * success, else the failure as the kubelet words it.
+ */
+export function probe(p: ResolvedProbe): Promise<string | undefined> {
   return new Promise((resolve) => {
     if (p.kind === 'tcp') {
       const socket = connect(p.port, '127.0.0.1');
-      const done = (ok: boolean) => {
+      const done = (failure: string | undefined) => {
         socket.destroy();
-        resolve(ok);
+        resolve(failure);
       };
-      socket.setTimeout(p.timeoutMs, () => done(false));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
+      socket.setTimeout(p.timeoutMs, () => done(`dial tcp 127.0.0.1:${p.port}: i/o timeout`));
+      socket.once('connect', () => done(undefined));
+      socket.once('error', (e) => done(`dial tcp 127.0.0.1:${p.port}: ${e.message}`));
       return;
     }
+    const url = `http://127.0.0.1:${p.port}${p.path}`;
     const req = request({ host: '127.0.0.1', port: p.port, path: p.path, method: 'GET', timeout: p.timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
       res.resume();
-      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+      const code = res.statusCode ?? 0;
+      resolve(code >= 200 && code < 400 ? undefined : `HTTP probe failed with statuscode: ${code}`);
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error('context deadline exceeded (Client.Timeout exceeded while awaiting headers)')));
+    req.on('error', (e) => resolve(`Get "${url}": ${e.message}`));
     req.end();
   });
 }

@@ -11,6 +11,7 @@ import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { Controller, tolerating } from '../controllers/controller.ts';
+import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { controllerOf } from './replicaset-controller.ts';
 import { deploymentStatus, planRollout, type Condition, type ReplicaSetView, type Strategy } from './rollout.ts';
 import { podTemplateHash, templateForHash } from './template-hash.ts';
@@ -32,7 +33,7 @@ export class DeploymentController extends Controller {
   /** When each deployment last made progress (for ProgressDeadlineExceeded). */
   private readonly progress = new Map<string, { at: number; mark: string }>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger) {
+  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly events: EventRecorder) {
     super(cache, logger);
   }
 
@@ -93,8 +94,10 @@ export class DeploymentController extends Controller {
       const plan = planRollout(desired, strategy, view(newRs), oldRss.map(view));
       for (const rs of [newRs, ...oldRss]) {
         const target = plan.get(rs.metadata.name!)!;
-        if (target !== Number((rs.spec as { replicas?: number }).replicas ?? 0)) {
-          await this.api.patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx()).catch(tolerating(404, 409));
+        const from = Number((rs.spec as { replicas?: number }).replicas ?? 0);
+        if (target !== from) {
+          const scaled = await this.api.patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx()).catch(tolerating(404, 409));
+          if (scaled) this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${target > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${target}`);
         }
       }
       await this.pruneHistory(oldRss, spec.revisionHistoryLimit ?? 10);

@@ -11,6 +11,7 @@ import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { Controller, tolerating } from '../controllers/controller.ts';
+import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { imageName, PlanError, planContainer, type Container, type ImageRuntime } from './container-plan.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
 import { freePort } from './ports.ts';
@@ -25,6 +26,8 @@ export interface KubeletOptions {
   /** Upper bound on how long a stopping process gets before SIGKILL. */
   maxGraceMs: number;
   apiServer: () => { host: string; port: number };
+  events: EventRecorder;
+  schedulerEvents: EventRecorder;
 }
 
 interface PodWorker {
@@ -103,7 +106,7 @@ export class Kubelet extends Controller {
     if (nodeName !== this.opts.nodeName) return;
     if (pod.metadata.deletionTimestamp) {
       const current = this.workers.get(key);
-      if (current) await this.teardown(key, current);
+      if (current) await this.teardown(key, current, pod);
       await this.api.delete(this.type('pods'), namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
       return;
     }
@@ -113,7 +116,8 @@ export class Kubelet extends Controller {
 
   /** The scheduler's one decision on a one-node cluster. */
   private async bind(pod: KubeObject): Promise<void> {
-    await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } }, ctx()).catch(tolerating(404, 409));
+    const bound = await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } }, ctx()).catch(tolerating(404, 409));
+    if (bound) this.opts.schedulerEvents.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.opts.nodeName}`);
   }
 
   private async launch(key: string, pod: KubeObject): Promise<void> {
@@ -133,13 +137,15 @@ export class Kubelet extends Controller {
       try {
         const plan = this.plan(pod, container, dir, port);
         const restarts = statuses.find((s) => s.name === container.name)?.restartCount ?? 0;
-        const process = new ContainerProcess(container.name, container.image ?? '', plan, join(dir, 'logs', `${container.name}.log`), join(dir, `${container.name}.pid`), this.opts.backoff, grace, restarts, () => this.queue.add(key));
+        const process = new ContainerProcess(container.name, container.image ?? '', plan, join(dir, 'logs', `${container.name}.log`), join(dir, `${container.name}.pid`), this.opts.backoff, grace, restarts, () => this.queue.add(key),
+          (type, reason, message) => this.opts.events.record(pod, type, reason, message));
         worker.containers.push(process);
         process.start();
         if (index > 0 && container.ports?.length) this.logger.warn({ pod: key, container: container.name }, 'only the first container gets the pod port');
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         worker.blocked.push({ container, reason: e.reason, message: e.message });
+        this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${e.reason}: ${e.message}`);
       }
     });
     this.logger.info({ pod: key, port, containers: worker.containers.length, blocked: worker.blocked.map((b) => b.reason) }, 'pod started');
@@ -182,8 +188,9 @@ export class Kubelet extends Controller {
     }
   }
 
-  private async teardown(key: string, worker: PodWorker): Promise<void> {
+  private async teardown(key: string, worker: PodWorker, pod?: KubeObject): Promise<void> {
     this.workers.delete(key);
+    if (pod) for (const c of worker.containers) this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
     await Promise.all(worker.containers.map((c) => c.stop()));
     rmSync(worker.dir, { recursive: true, force: true });
     this.logger.info({ pod: key }, 'pod stopped');

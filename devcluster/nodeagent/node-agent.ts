@@ -12,6 +12,7 @@ import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { WatchCache } from '../storage/watch-cache.ts';
 import type { ImageRuntime } from './container-plan.ts';
 import type { RestartBackoff } from './container-process.ts';
+import { EventRecorder } from '../controllers/event-recorder.ts';
 import { DeploymentController } from './deployment-controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
@@ -54,6 +55,7 @@ export class NodeAgent {
     options: NodeAgentOptions & { dataDir: string; apiServer: () => { host: string; port: number } },
   ) {
     mkdirSync(options.dataDir, { recursive: true });
+    const recorder = (component: string) => new EventRecorder(api, catalog, component, logger);
     this.kubelet = new Kubelet(api, catalog, cache, logger, {
       nodeName: NODE_NAME,
       podsDir: options.dataDir,
@@ -61,9 +63,11 @@ export class NodeAgent {
       backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 30_000 },
       maxGraceMs: options.maxGraceMs ?? 10_000,
       apiServer: options.apiServer,
+      events: recorder('kubelet'),
+      schedulerEvents: recorder('default-scheduler'),
     });
-    this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, NODE_NAME);
-    this.deployments = new DeploymentController(api, catalog, cache, logger);
+    this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, recorder('replicaset-controller'));
+    this.deployments = new DeploymentController(api, catalog, cache, logger, recorder('deployment-controller'));
     this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME);
   }
 

@@ -1,5 +1,4 @@
-// The ReplicaSet controller: keeps spec.replicas pods (named <rs>-<suffix>, owned by the ReplicaSet,
-// scheduled to this node) and writes status — replicas, readyReplicas, availableReplicas after
+// The ReplicaSet controller: keeps spec.replicas pods (named <rs>-<suffix>, owned by the ReplicaSet) and writes status — replicas, readyReplicas, availableReplicas after
 // minReadySeconds, observedGeneration — plus a ReplicaFailure condition when its pods cannot run.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
@@ -10,6 +9,7 @@ import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { Controller, tolerating } from '../controllers/controller.ts';
+import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { omitZeros } from './rollout.ts';
 
 const ctx = () => systemContext('replicaset-controller');
@@ -29,7 +29,7 @@ export function podReadySince(pod: KubeObject): number | undefined {
 
 export class ReplicaSetController extends Controller {
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly nodeName: string) {
+  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly events: EventRecorder) {
     super(cache, logger);
   }
 
@@ -70,22 +70,28 @@ export class ReplicaSetController extends Controller {
       for (let i = active.length; i < desired; i++) await this.createPod(rs, spec.template!);
     } else if (active.length > desired) {
       for (const pod of deletionOrder(active).slice(0, active.length - desired)) {
-        await this.api.delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
+        const deleted = await this.api.delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
+        if (deleted) this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
       }
     }
     await this.writeStatus(rs, active, spec);
   }
 
   private async createPod(rs: KubeObject, template: KubeObject & { spec?: object }): Promise<void> {
-    await this.api.create(this.podType, rs.metadata.namespace!, {
+    const pod = await this.api.create(this.podType, rs.metadata.namespace!, {
       metadata: {
         generateName: `${rs.metadata.name}-`,
         labels: template.metadata?.labels,
         annotations: template.metadata?.annotations,
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },
-      spec: { ...template.spec, nodeName: this.nodeName },
-    }, ctx());
+      // unscheduled: the node agent's scheduler binds it (and records Scheduled), as in a real cluster
+      spec: template.spec,
+    }, ctx()).catch((e: unknown) => {
+      this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+      throw e;
+    });
+    this.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
   }
 
   private async writeStatus(rs: KubeObject, active: KubeObject[], spec: { minReadySeconds?: number; template?: KubeObject }): Promise<void> {
