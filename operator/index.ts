@@ -16,3 +16,4 @@ export { prepareEngineConfig } from './render/engine-config.ts';
 export { effectiveSpec } from './api/defaults.ts';
 export { enableConnectionReuse } from './kube/connection-reuse.ts';
 export { engineStandinBinary } from './testing/engine-standin.ts';
+export { registryPluginResolver, type RegistryResolverOptions } from './plugins/registry-resolver.ts';

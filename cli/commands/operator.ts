@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { engineImage } from '../../engine/index.ts';
-import { engineConfigValidator, startOperator, workflowAppCrdYaml } from '../../operator/index.ts';
+import { engineConfigValidator, registryPluginResolver, startOperator, workflowAppCrdYaml } from '../../operator/index.ts';
 import { corePlugins } from '../../plugins/index.ts';
 import { CliError } from '../output.ts';
 
@@ -20,6 +20,8 @@ interface OperatorFlags {
   retryPeriod: string;
   resync: string;
   defaultImage: string;
+  registry?: string;
+  pluginPlatform: string;
   logLevel: string;
 }
 
@@ -55,12 +57,18 @@ export function register(program: Command): void {
     .option('--retry-period <d>', 'lease acquire/renew interval', '2s')
     .option('--resync <d>', 're-reconcile every app this often', '10m')
     .option('--default-image <image>', 'engine image for apps that name none', engineImage)
+    .option('--registry <url>', 'plugin registry that resolves spec.plugins (default: $WFCTL_REGISTRY_URL; token from $WFCTL_REGISTRY_TOKEN)')
+    .option('--plugin-platform <os/arch>', 'platform of the engine pods, for plugin archive checksums', 'linux/amd64')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: OperatorFlags) => {
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers must be a positive integer (got "${flags.workers}")`);
       if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) throw new CliError(`--log-level must be debug, info, warn or error (got "${flags.logLevel}")`);
       const metrics = parseAddr(flags.metricsAddr);
+      const [os, arch, extra] = flags.pluginPlatform.split('/');
+      if (!os || !arch || extra !== undefined) throw new CliError(`--plugin-platform must be OS/ARCH, e.g. linux/amd64 (got "${flags.pluginPlatform}")`);
+      const registry = flags.registry ?? process.env.WFCTL_REGISTRY_URL;
+      if (registry && !/^https?:\/\//.test(registry)) throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
       const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
       let op;
       try {
@@ -71,6 +79,7 @@ export function register(program: Command): void {
           resyncMs: parseDurationFlag('--resync', flags.resync),
           defaultImage: flags.defaultImage,
           validateConfig: engineConfigValidator(corePlugins),
+          plugins: registry ? registryPluginResolver({ url: registry, token: process.env.WFCTL_REGISTRY_TOKEN, platform: { os, arch } }) : undefined,
           leaderElection: flags.leaderElect
             ? {
                 namespace: flags.leaseNamespace,

@@ -97,15 +97,14 @@ function progressOf(d: V1Deployment | undefined, revision: string, replicas: num
   return { state: h.status === 'Degraded' ? 'Degraded' : 'Progressing', message: h.message };
 }
 
-/** Desired ConfigMap + Deployment for a track, plus their keep keys. */
+/** Desired ConfigMap + Deployment of the target version on a track. */
 function versionObjects(input: PlanInput, track: Track, replicas: number): OwnedObject[] {
   return [renderConfigMap(input.app, input.version, track), renderDeployment(input.app, input.version, track, replicas)];
 }
 
-type Named = { kind: string; name: string };
-
-function keepOf(objs: Array<OwnedObject | Named>): Set<string> {
-  return new Set(objs.map((o) => ('metadata' in o ? objectKey(o.kind ?? '', o.metadata?.name ?? '') : objectKey((o as Named).kind, (o as Named).name))));
+/** Keep-set keys of rendered objects and of live objects named by kind and name. */
+function keepOf(objs: Array<OwnedObject | { kind: string; name: string }>): Set<string> {
+  return new Set(objs.map((o) => ('name' in o ? objectKey(o.kind, o.name) : objectKey(o.kind ?? '', o.metadata?.name ?? ''))));
 }
 
 function scaleIfNeeded(d: V1Deployment | undefined, replicas: number): Plan['scale'] {
