@@ -9,6 +9,26 @@ import { systemClock, type Clock } from '../queue/clock.ts';
 import { toKubeError } from './errors.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
+
+/**
+ * managedFields (server-side apply bookkeeping) is often the biggest part of an object and the
+ * operator never reads it; caches drop it, as controller-runtime's TransformStripManagedFields does.
+ */
+function dropManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj?.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
+
+class TrimmingWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: any, watchObj?: any) => void,
+    done: (err: any) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, obj, raw) => callback(phase, dropManagedFields(obj), raw), done);
+  }
+}
 export type InformerHandler<T> = (obj: T, event: InformerEvent) => void;
 
 export interface InformerOptions<T extends KubernetesObject> {
@@ -47,11 +67,12 @@ export class ResilientInformer<T extends KubernetesObject> {
     const watchPath = `${opts.path}?timeoutSeconds=${timeout}&allowWatchBookmarks=true`;
     const list = async () => {
       const result = await opts.list();
+      for (const item of result.items) dropManagedFields(item);
       this.listedOnce = true;
       this.backoffMs = 1000;
       return result;
     };
-    this.lw = new ListWatch<T>(watchPath, new Watch(kc), list, false, opts.labelSelector);
+    this.lw = new ListWatch<T>(watchPath, new TrimmingWatch(kc), list, false, opts.labelSelector);
     this.lw.on('add', (o) => this.emit(o, 'add'));
     this.lw.on('update', (o) => this.emit(o, 'update'));
     this.lw.on('delete', (o) => this.emit(o, 'delete'));
