@@ -29,3 +29,4 @@ export {
 } from './client.ts';
 export { writeStaticLayout } from './static-layout.ts';
 export { PullRequestChecker, type PullRequestEvent, type PrCheckResult } from './pr-checker.ts';
+export { publishToGitRegistry, PublishError, type PublishOptions, type PublishResult } from './publish.ts';

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { RegistryClient, startGitServer, startRegistryServer, type GitServer, type RegistryServer } from '../registry-index/index.ts';
+import { PublishError, RegistryClient, publishToGitRegistry, startGitServer, startRegistryServer, writeTarGz, type GitServer, type RegistryServer } from '../registry-index/index.ts';
 import { corpusRepo, git, json, manifest, skipWithoutCorpus, tempDir } from './registry-support.ts';
 
 const execFileAsync = promisify(execFile);
@@ -135,6 +135,33 @@ test('changing a published version\'s artifact is refused; a force-push is refus
   git(work, 'reset', '-q', '--hard', head);
   const status = await (await fetch(`${registry.url}/api/v1/sync`)).json() as { revision: string };
   assert.equal(status.revision, head);
+});
+
+test('wfctl publish: new version with a stored archive; the old one stays resolvable; republishing is refused', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+  const pluginDir = join(dirs.path, 'quokka-src');
+  mkdirSync(pluginDir);
+  writeFileSync(join(pluginDir, 'manifest.json'), json(manifest('quokka-notifier', { version: '1.1.0', description: 'Sends quokka notifications, now with retries', keywords: ['quokka'] })));
+  const archivePath = join(dirs.path, 'quokka.tar.gz');
+  writeFileSync(archivePath, writeTarGz([{ path: 'quokka-notifier/quokka-notifier', data: '#!/bin/sh\necho quokka\n', mode: 0o755 }]));
+  const result = await publishToGitRegistry({ manifestPath: join(pluginDir, 'manifest.json'), registryUrl: gitServer.repoUrl('registry'), token, archive: { path: archivePath, os: 'linux', arch: 'amd64' } });
+  assert.ok(result.ok, result.output);
+  assert.equal(result.previous, '1.0.0');
+  assert.match(result.output, /remote: registry: refs\/heads\/main validated/);
+  const client = new RegistryClient({ baseUrl: registry.url });
+  const deadline = Date.now() + 5_000;
+  while ((await client.versions('quokka-notifier')).length < 2) {
+    assert.ok(Date.now() < deadline, 'published version never showed up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(await client.versions('quokka-notifier'), ['1.1.0', '1.0.0']);
+  const download = await client.download('quokka-notifier', '1.1.0', { os: 'linux', arch: 'amd64' });
+  assert.deepEqual(download.bytes, readFileSync(archivePath));
+  await assert.rejects(
+    publishToGitRegistry({ manifestPath: join(pluginDir, 'manifest.json'), registryUrl: gitServer.repoUrl('registry'), token }),
+    (err: unknown) => err instanceof PublishError && /quokka-notifier@1\.1\.0 is already published/.test(err.message),
+  );
+  // the work repo follows (async: the git server lives in this process)
+  await execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'pull', '-q', '--ff-only', pushUrl, 'main'], { cwd: work });
 });
 
 test('pushing without the token is refused; anonymous clone works', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {

@@ -1,0 +1,128 @@
+// `wfctl publish`: put a plugin version into a git registry the way a maintainer would by hand.
+// Clone the registry, keep the previous version resolvable (manifest.json -> versions/<old>.json),
+// write the new manifest (and store the archive next to it, pinned by sha256), validate the whole
+// registry locally with the same rules as the server, then commit and push. The server's pre-receive
+// hook validates again; its messages come back in `output`.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Manifest } from './manifest.ts';
+import { isError, type Problem } from './problem.ts';
+import { buildIndex } from './registry-index.ts';
+import { DirectoryTree } from './tree.ts';
+import { validateManifestBytes } from './validate-manifest.ts';
+
+const run = promisify(execFile);
+
+export interface PublishOptions {
+  /** The plugin's manifest.json. */
+  manifestPath: string;
+  /** Clone URL of the registry repository (our git server or any git remote). */
+  registryUrl: string;
+  branch?: string;
+  /** Push credentials for http(s) remotes (sent as the password). */
+  token?: string;
+  /** A release archive to store in the registry for one platform. */
+  archive?: { path: string; os: string; arch: string };
+  /** Stop before pushing (prints what would be published). */
+  dryRun?: boolean;
+}
+
+export interface PublishResult {
+  ok: boolean;
+  id: string;
+  version: string;
+  /** The previous version moved to versions/, if any. */
+  previous?: string;
+  problems: Problem[];
+  /** git's output (including the server's `remote:` lines). */
+  output: string;
+}
+
+export class PublishError extends Error {
+  constructor(message: string, readonly hint: string, readonly problems: Problem[] = []) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+export async function publishToGitRegistry(opts: PublishOptions): Promise<PublishResult> {
+  const bytes = readFileSync(opts.manifestPath);
+  const draft = JSON.parse(bytes.toString('utf8')) as Partial<Manifest>;
+  const work = mkdtempSync(join(tmpdir(), 'wfctl-publish-'));
+  try {
+    const branch = opts.branch ?? 'main';
+    const remote = withToken(opts.registryUrl, opts.token);
+    await git(work, 'clone', '--quiet', '--depth', '1', '--branch', branch, remote, 'registry').catch(async (err: Error) => {
+      // An empty repository (push-to-create) has no branch to clone yet.
+      if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message)) throw new PublishError(`cannot clone ${opts.registryUrl}: ${firstLine(err.message)}`, 'check the URL, the branch (--branch) and the token');
+      mkdirSync(join(work, 'registry'));
+      await git(join(work, 'registry'), 'init', '--quiet', '-b', branch);
+      await git(join(work, 'registry'), 'remote', 'add', 'origin', remote);
+    });
+    const repo = join(work, 'registry');
+    const name = String(draft.name ?? '');
+    const id = [name, name.replace(/^workflow-plugin-/, '')].find((d) => d && existsSync(join(repo, 'plugins', d, 'manifest.json'))) ?? name.replace(/^workflow-plugin-/, '');
+    const dir = join(repo, 'plugins', id);
+    const file = `plugins/${id}/manifest.json`;
+    const manifest: Partial<Manifest> = { ...draft };
+    if (opts.archive) {
+      const archive = readFileSync(opts.archive.path);
+      const rel = `dist/${id}-${draft.version}-${opts.archive.os}-${opts.archive.arch}.tar.gz`;
+      mkdirSync(join(dir, 'dist'), { recursive: true });
+      writeFileSync(join(dir, rel), archive);
+      const others = (draft.downloads ?? []).filter((d) => !(d.os === opts.archive!.os && d.arch === opts.archive!.arch));
+      manifest.downloads = [...others, { os: opts.archive.os as never, arch: opts.archive.arch as never, url: rel, sha256: createHash('sha256').update(archive).digest('hex') }];
+    }
+    const own = validateManifestBytes({ file, pluginId: id }, Buffer.from(JSON.stringify(manifest))).problems;
+    if (own.some(isError)) throw new PublishError(`${opts.manifestPath} is not publishable`, 'fix the errors above (wfctl registry validate shows them with line numbers)', own);
+
+    let previous: string | undefined;
+    if (existsSync(join(dir, 'manifest.json'))) {
+      previous = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest).version;
+      if (previous === draft.version) throw new PublishError(`${id}@${previous} is already published`, 'published versions are immutable: bump "version"');
+      mkdirSync(join(dir, 'versions'), { recursive: true });
+      renameSync(join(dir, 'manifest.json'), join(dir, 'versions', `${previous}.json`));
+    }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+    const index = await buildIndex(new DirectoryTree(repo));
+    const problems = index.problems.filter((p) => isError(p) || p.file.startsWith(`plugins/${id}/`));
+    if (problems.some(isError)) throw new PublishError(`the registry would not accept ${id}@${draft.version}`, 'fix the errors above and publish again', problems);
+    const result = { id, version: String(draft.version), ...(previous ? { previous } : {}), problems };
+    if (opts.dryRun) return { ok: true, ...result, output: `dry run: would push ${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}` };
+
+    await git(repo, 'add', '--all', 'plugins');
+    await git(repo, '-c', 'user.name=wfctl publish', '-c', 'user.email=wfctl@localhost', 'commit', '--quiet', '-m', `publish ${id} ${draft.version}`);
+    try {
+      const pushed = await run('git', ['-C', repo, 'push', 'origin', `HEAD:refs/heads/${branch}`], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      return { ok: true, ...result, output: pushed.stdout + pushed.stderr };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      return { ok: false, ...result, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  return stdout;
+}
+
+function withToken(url: string, token: string | undefined): string {
+  if (!token || !/^https?:\/\//.test(url)) return url;
+  const u = new URL(url);
+  u.username = u.username || 'wfctl';
+  u.password = token;
+  return u.href;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim() && !l.startsWith('Command failed')) ?? s;
+}
