@@ -32,6 +32,7 @@ export class OperatorMetrics {
   readonly leader = new Gauge({ name: 'workflow_operator_leader', help: '1 while this replica holds the leader lease', registers: [this.registry] });
   readonly apps = new Gauge({ name: 'workflow_operator_managed_apps', help: 'WorkflowApps in the cache', registers: [this.registry] });
   readonly informerRestarts = new Gauge({ name: 'workflow_operator_informer_restarts', help: 'Watch restarts after errors, per informer', labelNames: ['informer'], registers: [this.registry] });
+  readonly informerRelists = new Gauge({ name: 'workflow_operator_informer_relists', help: 'Full relists after the first list (410 Gone), per informer', labelNames: ['informer'], registers: [this.registry] });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'workflow_operator_' });

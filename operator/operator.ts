@@ -108,7 +108,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') {
-        for (const [name, n] of Object.entries(controller?.informerRestarts() ?? {})) metrics.informerRestarts.set({ informer: name }, n);
+        for (const [name, s] of Object.entries(controller?.informerStats() ?? {})) {
+          metrics.informerRestarts.set({ informer: name }, s.restarts);
+          metrics.informerRelists.set({ informer: name }, s.relists);
+        }
         void metrics.registry.metrics().then((body) => {
           res.writeHead(200, { 'content-type': metrics.registry.contentType });
           res.end(body);

@@ -65,9 +65,27 @@ test('the API server restarts under the operator: informers resume and new work 
   await eventually('after-restart reconciled', () => h.json('get', 'deployment', 'after-restart').catch(() => undefined), 60_000, 250);
   await h.kubectl('scale', 'wfa/before-restart', '--replicas=2');
   await eventually('update after restart seen', async () => (await h.json('get', 'deployment', 'before-restart')).spec.replicas === 2, 60_000, 250);
-  const restarts = op.controller()!.informerRestarts();
-  assert.ok(Object.values(restarts).some((n) => n > 0), `watches restarted: ${JSON.stringify(restarts)}`);
+  // A restarted server keeps no watch history: resuming from the old resourceVersion gets 410 Gone.
+  const stats = op.controller()!.informerStats();
+  assert.ok(Object.values(stats).every((s) => s.restarts > 0), `every watch restarted: ${JSON.stringify(stats)}`);
+  assert.ok(Object.values(stats).every((s) => s.relists > 0), `every cache relisted after 410: ${JSON.stringify(stats)}`);
+  const metrics = await (await fetch(`${op.metricsUrl}/metrics`)).text();
+  assert.match(metrics, /workflow_operator_informer_relists\{informer="workflowapps"\} [1-9]/);
   await op.stop();
+});
+
+test('a namespaced operator acts only on its namespace', { timeout: 60_000 }, async () => {
+  await h.kubectl('create', 'namespace', 'team-a');
+  const op = await h.startOperator({ namespace: 'team-a' });
+  await h.apply(app('mine').replace('namespace: default', 'namespace: team-a'));
+  await h.apply(app('not-mine'));
+  await eventually('team-a/mine reconciled', () => h.json('get', 'deployment', '-n', 'team-a', 'mine').catch(() => undefined));
+  await new Promise((r) => setTimeout(r, 1_000));
+  await assert.rejects(h.kubectl('get', 'deployment', 'not-mine'), /not found/);
+  assert.equal((await h.json('get', 'wfa', 'not-mine')).status, undefined, 'no status written outside its namespace');
+  assert.deepEqual(op.controller()!.appsInCache().map((a) => a.metadata.namespace), ['team-a']);
+  await op.stop();
+  await h.kubectl('delete', 'wfa', 'not-mine');
 });
 
 test('another writer changing fields the operator owns loses: the spec wins, without error loops', { timeout: 90_000 }, async () => {

@@ -174,13 +174,10 @@ export class WorkflowAppController {
     return [...this.apps.list()];
   }
 
-  informerRestarts(): Record<string, number> {
-    return {
-      workflowapps: this.apps.restarts,
-      deployments: this.deployments.restarts,
-      services: this.services.restarts,
-      configmaps: this.configMaps.restarts,
-    };
+  /** Per informer: watch restarts after errors and relists (410 Gone). */
+  informerStats(): Record<string, { restarts: number; relists: number }> {
+    const stats = (i: ResilientInformer<any>) => ({ restarts: i.restarts, relists: i.relists });
+    return { workflowapps: stats(this.apps), deployments: stats(this.deployments), services: stats(this.services), configmaps: stats(this.configMaps) };
   }
 
   private owned(app: WorkflowApp): LiveObjects {

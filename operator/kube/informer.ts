@@ -56,8 +56,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   private restartTimer: unknown;
   /** Ends start()'s wait between list attempts (on stop). */
   private wake: (() => void) | undefined;
-  /** Restarts after errors: visible in metrics and tests. */
+  /** Restarts after errors, and full lists after the first (410 Gone, a new server): for metrics and tests. */
   restarts = 0;
+  relists = 0;
   lastError: Error | undefined;
 
   constructor(kc: KubeConfig, private readonly opts: InformerOptions<T>) {
@@ -68,6 +69,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const list = async () => {
       const result = await opts.list();
       for (const item of result.items) dropManagedFields(item);
+      if (this.listedOnce) this.relists++;
       this.listedOnce = true;
       this.backoffMs = 1000;
       return result;
