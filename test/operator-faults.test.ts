@@ -2,7 +2,7 @@
 // under it, another writer fighting over its fields, and two replicas sharing one Lease.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startHarness, type Harness } from './operator-harness.ts';
+import { appManifest, eventually, startHarness, type Harness } from './operator-harness.ts';
 import type { RunningOperator } from '../operator/index.ts';
 
 let h: Harness;
@@ -13,22 +13,7 @@ after(async () => {
   await h?.stop();
 });
 
-function app(name: string, replicas = 1): string {
-  return `apiVersion: workflow.gocodealone.com/v1alpha1
-kind: WorkflowApp
-metadata: { name: ${name}, namespace: default }
-spec:
-  replicas: ${replicas}
-  config: |
-    modules:
-      - name: server
-        type: http.server
-        config: { address: ":8080" }
-      - name: router
-        type: http.router
-        dependsOn: [server]
-`;
-}
+const app = (name: string, replicas = 1) => appManifest(name, { spec: [`replicas: ${replicas}`] });
 
 const leaseTimings = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
 
@@ -77,7 +62,7 @@ test('the API server restarts under the operator: informers resume and new work 
 test('a namespaced operator acts only on its namespace', { timeout: 60_000 }, async () => {
   await h.kubectl('create', 'namespace', 'team-a');
   const op = await h.startOperator({ namespace: 'team-a' });
-  await h.apply(app('mine').replace('namespace: default', 'namespace: team-a'));
+  await h.apply(appManifest('mine', { namespace: 'team-a' }));
   await h.apply(app('not-mine'));
   await eventually('team-a/mine reconciled', () => h.json('get', 'deployment', '-n', 'team-a', 'mine').catch(() => undefined));
   await new Promise((r) => setTimeout(r, 1_000));

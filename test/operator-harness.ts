@@ -106,6 +106,29 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   return h;
 }
 
+/**
+ * A small WorkflowApp manifest (an HTTP server and router) for tests that need many or varied apps.
+ * `spec` lines are added under spec:, e.g. "replicas: 2" or "plugins: [...]".
+ */
+export function appManifest(name: string, opts: { namespace?: string; spec?: string[] } = {}): string {
+  return `apiVersion: workflow.gocodealone.com/v1alpha1
+kind: WorkflowApp
+metadata: { name: ${name}, namespace: ${opts.namespace ?? 'default'} }
+spec:
+${(opts.spec ?? []).map((l) => `  ${l}\n`).join('')}  config: |
+    modules:
+      - name: server
+        type: http.server
+        config: { address: ":8080" }
+      - name: router
+        type: http.router
+        dependsOn: [server]
+`;
+}
+
+/** The condition of `type` in a WorkflowApp's status, if any. */
+export const condition = (app: any, type: string) => app?.status?.conditions?.find((c: any) => c.type === type);
+
 /** Polls `probe` until it returns a truthy value; fails with the last value seen after `timeoutMs`. */
 export async function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<Exclude<T, false | undefined | null | '' | 0>> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { eventually, spawnOperator, startHarness, type Harness } from './operator-harness.ts';
+import { appManifest, eventually, spawnOperator, startHarness, type Harness } from './operator-harness.ts';
 
 const N = 200;
 let h: Harness;
@@ -19,21 +19,7 @@ after(async () => {
   await h?.stop();
 });
 
-function apps(): string {
-  return Array.from({ length: N }, (_, i) => `apiVersion: workflow.gocodealone.com/v1alpha1
-kind: WorkflowApp
-metadata: { name: app-${i}, namespace: default }
-spec:
-  config: |
-    modules:
-      - name: server
-        type: http.server
-        config: { address: ":8080" }
-      - name: router
-        type: http.router
-        dependsOn: [server]
-`).join('---\n');
-}
+const apps = () => Array.from({ length: N }, (_, i) => appManifest(`app-${i}`)).join('---\n');
 
 const leaseFlags = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--workers', '4', '--log-level', 'warn'];
 

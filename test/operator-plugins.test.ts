@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startRegistryServer, type RegistryServer } from '../registry-index/index.ts';
 import { registryPluginResolver } from '../operator/index.ts';
-import { eventually, startHarness, type Harness } from './operator-harness.ts';
+import { appManifest, condition, eventually, startHarness, type Harness } from './operator-harness.ts';
 import { corpusRepo, skipWithoutCorpus, tempDir } from './registry-support.ts';
 
 let h: Harness;
@@ -30,21 +30,7 @@ after(async () => {
   dirs?.cleanup();
 });
 
-function app(name: string, plugins: string): string {
-  return `apiVersion: workflow.gocodealone.com/v1alpha1
-kind: WorkflowApp
-metadata: { name: ${name}, namespace: default }
-spec:
-  plugins: ${plugins}
-  config: |
-    modules:
-      - name: server
-        type: http.server
-        config: { address: ":8080" }
-`;
-}
-
-const condition = (a: any, type: string) => a.status?.conditions?.find((c: any) => c.type === type);
+const app = (name: string, plugins: string) => appManifest(name, { spec: [`plugins: ${plugins}`] });
 
 test('plugins resolve to exact versions with the linux/amd64 sha256, in status and in the plugin lock', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
   await h.apply(app('with-plugins', '[{ name: authz, version: "^0.6.0" }, { name: actors, version: "1.x" }]'));

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
+import { condition, eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
 import type { RunningOperator } from '../operator/index.ts';
 
 let h: Harness;
@@ -19,7 +19,6 @@ after(async () => {
   await h?.stop();
 });
 
-const condition = (app: any, type: string) => app.status?.conditions?.find((c: any) => c.type === type);
 
 test('kubectl apply of an example creates its ConfigMap, Deployment and Service, owned and labelled', { timeout: 60_000 }, async () => {
   await h.apply(example);

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
+import { condition, eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
 
 let h: Harness;
 before(async () => {
@@ -18,7 +18,6 @@ after(async () => {
 });
 
 const example = (file: string) => readFileSync(`${repoRoot}examples/${file}`, 'utf8');
-const condition = (app: any, type: string) => app.status?.conditions?.find((c: any) => c.type === type);
 
 async function waitReady(name: string, timeout = '180s'): Promise<any> {
   await h.kubectl('wait', `--for=condition=Ready`, `--timeout=${timeout}`, `wfa/${name}`);
