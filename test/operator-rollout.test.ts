@@ -138,7 +138,7 @@ test('blue-green: the new color runs beside the old, traffic switches when Ready
   await h.kubectl('delete', 'wfa', 'checkout');
 });
 
-test('canary: steps shift pods to the new version, then promote it', { timeout: 420_000 }, async () => {
+test('canary: steps shift pods to the new version, then promote it; a failing canary is rolled back', { timeout: 420_000 }, async () => {
   const manifest = example('orders-canary.workflowapp.yaml').replace('replicas: 4', 'replicas: 2').replaceAll('pauseSeconds: 30', 'pauseSeconds: 1');
   await h.apply(manifest);
   const app = await waitReady('orders');
@@ -159,5 +159,21 @@ test('canary: steps shift pods to the new version, then promote it', { timeout: 
   const events = await h.kubectl('get', 'events', '--field-selector', 'involvedObject.name=orders,involvedObject.kind=WorkflowApp');
   assert.match(events, /CanaryStepPassed/);
   assert.match(events, /RolloutPromoted/);
+
+  // A canary that never gets Ready is rolled back: the stable version keeps (all) the traffic.
+  const after = traffic(`${endpoint}/orders`, 'version');
+  await h.apply(manifest.replace('version: v1', 'version: v3').replace('progressDeadlineSeconds: 120', 'progressDeadlineSeconds: 3').replace('spec:\n', 'spec:\n  image: workflow-engine-missing:1.0.0\n'));
+  const rolledBack = await eventually('canary rolled back', async () => {
+    const a = await h.json('get', 'wfa', 'orders');
+    return condition(a, 'Degraded')?.status === 'True' && a;
+  }, 120_000, 250);
+  assert.equal(condition(rolledBack, 'Ready').reason, 'RolledBack');
+  await eventually('canary removed, stable at full size', async () => {
+    const names = (await h.kubectl('get', 'deploy', '-l', 'app.kubernetes.io/instance=orders', '-o', 'name')).trim();
+    return names === 'deployment.apps/orders' && (await h.json('get', 'deployment', 'orders')).status?.availableReplicas === 2;
+  }, 60_000, 250);
+  await after.stop();
+  assert.deepEqual(after.failures, [], 'no failed request while the canary failed');
+  assert.deepEqual([...after.seen.keys()], ['v2'], 'only the stable version answered');
   await h.kubectl('delete', 'wfa', 'orders');
 });
