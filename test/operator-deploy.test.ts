@@ -35,13 +35,16 @@ const hello = 'examples/hello/workflow.yaml';
 test('--dry-run prints the WorkflowApp for an engine config (yaml and json)', { timeout: 60_000 }, async () => {
   const yaml = await wfctl('deploy', hello, '--dry-run', '--replicas', '2', '--strategy', 'Canary', '-n', 'team-a');
   assert.equal(yaml.code, 0, yaml.stderr);
-  const app = parse(yaml.stdout);
-  assert.equal(app.kind, 'WorkflowApp');
-  assert.deepEqual([app.metadata.name, app.metadata.namespace], ['hello', 'team-a']);
-  assert.equal(app.spec.config, readFileSync(join(repoRoot, hello), 'utf8'));
-  assert.deepEqual([app.spec.replicas, app.spec.strategy.type], [2, 'Canary']);
+  const fromConfig = parse(yaml.stdout);
+  assert.equal(fromConfig.kind, 'WorkflowApp');
+  assert.deepEqual([fromConfig.metadata.name, fromConfig.metadata.namespace], ['hello', 'team-a']);
+  assert.equal(fromConfig.spec.config, readFileSync(join(repoRoot, hello), 'utf8'));
+  assert.deepEqual([fromConfig.spec.replicas, fromConfig.spec.strategy.type], [2, 'Canary']);
   const json = await wfctl('deploy', hello, '--dry-run', '-o', 'json', '--name', 'greet');
   assert.equal(JSON.parse(json.stdout).metadata.name, 'greet');
+  const manifest = await wfctl('deploy', 'examples/greeter.workflowapp.yaml', '--dry-run', '--replicas', '5');
+  const app = parse(manifest.stdout);
+  assert.deepEqual([app.metadata.name, app.spec.replicas, app.spec.service.type], ['greeter', 5, 'LoadBalancer'], 'a WorkflowApp manifest keeps its spec; flags override');
 });
 
 test('a broken config is refused with file:line:column and nothing is applied', { timeout: 60_000 }, async () => {

@@ -96,6 +96,16 @@ test('kubectl scale on the WorkflowApp scales the Deployment', { timeout: 60_000
   await eventually('3 replicas', async () => (await h.json('get', 'deployment', 'greeter')).spec.replicas === 3);
 });
 
+test('spec.suspend stops reconciling until it is lifted', { timeout: 60_000 }, async () => {
+  await h.kubectl('patch', 'wfa', 'greeter', '--type', 'merge', '-p', '{"spec":{"suspend":true}}');
+  await eventually('phase Suspended', async () => (await h.json('get', 'wfa', 'greeter')).status?.phase === 'Suspended');
+  await h.kubectl('scale', 'wfa/greeter', '--replicas=1');
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal((await h.json('get', 'deployment', 'greeter')).spec.replicas, 3, 'left alone while suspended');
+  await h.kubectl('patch', 'wfa', 'greeter', '--type', 'merge', '-p', '{"spec":{"suspend":false}}');
+  await eventually('scaled once resumed', async () => (await h.json('get', 'deployment', 'greeter')).spec.replicas === 1);
+});
+
 test('deleting the WorkflowApp garbage-collects everything it owns', { timeout: 60_000 }, async () => {
   await h.kubectl('delete', 'wfa', 'greeter');
   await eventually('owned objects gone', async () => {
