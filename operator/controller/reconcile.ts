@@ -10,13 +10,13 @@
 import type { V1ConfigMap, V1Deployment, V1Service, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import * as api from '../api/constants.ts';
-import { effectiveSpec } from '../api/defaults.ts';
+import { effectiveSpec, type EffectiveSpec } from '../api/defaults.ts';
 import { pointerToFieldPath, validateWorkflowAppObject } from '../api/schema.ts';
 import { splitKey, type AppKey, type WorkflowApp, type WorkflowAppStatus } from '../api/types.ts';
 import type { ConfigValidator } from '../config/validator.ts';
 import type { EventRecorder, EventType } from '../kube/events.ts';
 import { isTemporary } from '../kube/errors.ts';
-import { resolvePlugins, type PluginResolver } from '../plugins/resolver.ts';
+import { resolvePlugins, type PluginResolver, type PluginsOutcome } from '../plugins/resolver.ts';
 import { injectedHealthModuleName, prepareEngineConfig } from '../render/engine-config.ts';
 import { canonicalJson } from '../render/hash.ts';
 import { appSelector, buildVersion, selectorString } from '../render/render.ts';
@@ -97,6 +97,31 @@ function specBlocker(app: WorkflowApp): Blocker | undefined {
   };
 }
 
+interface CheckedInputs {
+  blocker?: Blocker;
+  /** The engine config, once read and valid. */
+  text: string;
+  configNote?: string;
+  plugins?: PluginsOutcome;
+}
+
+/** Spec, config and plugins, checked in that order; the first problem blocks the rest. */
+async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: ReconcileDeps): Promise<CheckedInputs> {
+  const invalid = specBlocker(app);
+  if (invalid) return { blocker: invalid, text: '' };
+  const source = readConfigSource(app, deps.cache);
+  if (!source.ok) return { blocker: source.blocker, text: '' };
+  const check = await deps.validateConfig(source.text, source.file);
+  if (!check.ok) return { blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') }, text: '' };
+  const configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
+  const plugins = await resolvePlugins(spec.plugins, deps.plugins);
+  if (!plugins.ok) {
+    const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
+    return { blocker: { condition: 'PluginsResolved', reason, message: plugins.message }, text: source.text, configNote, plugins };
+  }
+  return { text: source.text, configNote, plugins };
+}
+
 export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   const { namespace, name } = splitKey(key);
   const app = deps.cache.app(namespace, name);
@@ -116,33 +141,18 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     return {};
   }
 
-  let blocker = specBlocker(app);
   const spec = effectiveSpec(app, deps.defaultImage);
-  let configNote: string | undefined;
-  let text = '';
-  if (!blocker) {
-    const source = readConfigSource(app, deps.cache);
-    if (!source.ok) blocker = source.blocker;
-    else {
-      const check = await deps.validateConfig(source.text, source.file);
-      if (!check.ok) blocker = { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') };
-      else {
-        text = source.text;
-        configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
-      }
-    }
-  }
-  const plugins = blocker ? undefined : await resolvePlugins(spec.plugins, deps.plugins);
-  if (plugins && !plugins.ok) {
-    blocker = { condition: 'PluginsResolved', reason: plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed', message: plugins.message };
-  }
+  const checked = await checkInputs(app, spec, deps);
+  let blocker = checked.blocker;
+  const { plugins } = checked;
+  let configNote = checked.configNote;
 
   let plan: Plan | undefined;
   let configHash: string | undefined;
   let revision: string | undefined;
   const actions: string[] = [];
   if (!blocker && plugins?.ok) {
-    const prepared = prepareEngineConfig(text);
+    const prepared = prepareEngineConfig(checked.text);
     if (prepared.injectedHealthChecker) configNote += `; health.checker "${injectedHealthModuleName}" added for the readiness and liveness probes`;
     const version = buildVersion(app, spec, prepared, plugins.resolved);
     configHash = version.configHash;
