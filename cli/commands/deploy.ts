@@ -6,20 +6,12 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import {
-  engineConfigValidator,
-  KubeApiError,
-  KubeClient,
-  loadKubeConfig,
-  pointerToFieldPath,
-  validateWorkflowAppObject,
-  workflowAppApi,
-  workflowAppFromFile,
-  type WorkflowApp,
-} from '../../operator/index.ts';
-import { corePlugins } from '../../plugins/index.ts';
-import { parseDurationFlag } from './operator.ts';
+import type { KubeClient, WorkflowApp } from '../../operator/index.ts';
 import { CliError, parseOutputFormat, printStructured } from '../output.ts';
+import { parseDurationFlag } from './operator.ts';
+
+// The operator package (and @kubernetes/client-node) loads only when deploy runs.
+const loadOperator = () => import('../../operator/index.ts');
 
 interface DeployFlags {
   dryRun?: boolean;
@@ -46,9 +38,11 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   return value as T;
 }
 
-function currentNamespace(kubeconfig: string | undefined): string | undefined {
+type OperatorModule = Awaited<ReturnType<typeof loadOperator>>;
+
+function currentNamespace(op: OperatorModule, kubeconfig: string | undefined): string | undefined {
   try {
-    const kc = loadKubeConfig(kubeconfig);
+    const kc = op.loadKubeConfig(kubeconfig);
     return kc.getContextObject(kc.getCurrentContext())?.namespace;
   } catch {
     return undefined;
@@ -85,10 +79,11 @@ export function register(program: Command): void {
         replicas = Number(flags.replicas);
         if (!Number.isInteger(replicas) || replicas < 0) throw new CliError(`--replicas must be a whole number >= 0 (got "${flags.replicas}")`);
       }
-      const namespace = flags.namespace ?? currentNamespace(flags.kubeconfig) ?? 'default';
+      const op = await loadOperator();
+      const namespace = flags.namespace ?? currentNamespace(op, flags.kubeconfig) ?? 'default';
       let app: WorkflowApp;
       try {
-        app = workflowAppFromFile(text, basename(file), {
+        app = op.workflowAppFromFile(text, basename(file), {
           name: flags.name,
           namespace,
           image: flags.image,
@@ -101,23 +96,24 @@ export function register(program: Command): void {
         if (err instanceof CliError) throw err;
         throw new CliError(`${file}: not valid YAML: ${(err as Error).message}`);
       }
-      checkApp(app, file, text);
+      await checkApp(op, app, file, text);
       if (flags.dryRun) {
         const format = parseOutputFormat(flags.output ?? 'yaml');
         if (format === 'json') printStructured('json', app);
         else process.stdout.write(stringify(app, { blockQuote: 'literal', lineWidth: 0 }));
         return;
       }
-      await apply(app, flags);
+      await apply(op, app, flags);
     });
 }
 
 /** Schema and engine validation; prints every problem, then fails with a count. */
-function checkApp(app: WorkflowApp, file: string, text: string): void {
-  const problems = validateWorkflowAppObject(app).map((p) => `${file}: ${pointerToFieldPath(p.pointer)}: ${p.message}`);
+async function checkApp(op: OperatorModule, app: WorkflowApp, file: string, text: string): Promise<void> {
+  const problems = op.validateWorkflowAppObject(app).map((p) => `${file}: ${op.pointerToFieldPath(p.pointer)}: ${p.message}`);
   if (problems.length === 0 && app.spec.config !== undefined) {
+    const { corePlugins } = await import('../../plugins/index.ts');
     const inline = app.spec.config === text ? file : `${file}#spec.config`;
-    const check = engineConfigValidator(corePlugins)(app.spec.config, inline) as { ok: boolean; errors: string[] };
+    const check = await op.engineConfigValidator(corePlugins)(app.spec.config, inline);
     problems.push(...check.errors);
   }
   if (problems.length) {
@@ -126,21 +122,21 @@ function checkApp(app: WorkflowApp, file: string, text: string): void {
   }
 }
 
-async function apply(app: WorkflowApp, flags: DeployFlags): Promise<void> {
+async function apply(op: OperatorModule, app: WorkflowApp, flags: DeployFlags): Promise<void> {
   let client: KubeClient;
   try {
-    client = new KubeClient(loadKubeConfig(flags.kubeconfig), { fieldManager: 'wfctl' });
+    client = new op.KubeClient(op.loadKubeConfig(flags.kubeconfig), { fieldManager: 'wfctl' });
   } catch (err) {
     throw new CliError((err as Error).message, { hint: 'use --dry-run to print the WorkflowApp without a cluster' });
   }
   const ref = { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace } };
-  const what = `workflowapp.${workflowAppApi.group}/${app.metadata.name}`;
+  const what = `workflowapp.${op.workflowAppApi.group}/${app.metadata.name}`;
   try {
     const existed = await client.read(ref);
     await client.apply(app, { force: flags.forceConflicts ?? false });
     process.stdout.write(`${what} ${existed ? 'configured' : 'created'} in namespace ${app.metadata.namespace}\n`);
   } catch (err) {
-    throw explain(err, app);
+    throw explain(op, err, app);
   }
   if (!flags.wait) {
     process.stdout.write(`  follow it: kubectl wait --for=condition=Ready -n ${app.metadata.namespace} wfa/${app.metadata.name}\n`);
@@ -149,8 +145,9 @@ async function apply(app: WorkflowApp, flags: DeployFlags): Promise<void> {
   await waitReady(client, app, parseDurationFlag('--timeout', flags.timeout));
 }
 
-function explain(err: unknown, app: WorkflowApp): CliError {
+function explain(op: OperatorModule, err: unknown, app: WorkflowApp): CliError {
   const e = err as Error;
+  const { KubeApiError } = op;
   if (err instanceof KubeApiError && err.code === 404) {
     return new CliError(`the cluster does not know WorkflowApps (${e.message})`, { hint: 'install the CRD: kubectl apply -k crds (or kubectl apply -k operator/deploy)' });
   }

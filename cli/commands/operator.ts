@@ -4,9 +4,11 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { engineImage } from '../../engine/index.ts';
-import { engineConfigValidator, registryPluginResolver, startOperator, workflowAppCrdYaml } from '../../operator/index.ts';
-import { corePlugins } from '../../plugins/index.ts';
 import { CliError } from '../output.ts';
+
+// The operator (and @kubernetes/client-node under it, ~90 MB) loads only when a command here runs,
+// not for every wfctl invocation.
+const loadOperator = () => import('../../operator/index.ts');
 
 interface OperatorFlags {
   kubeconfig?: string;
@@ -70,6 +72,8 @@ export function register(program: Command): void {
       const registry = flags.registry ?? process.env.WFCTL_REGISTRY_URL;
       if (registry && !/^https?:\/\//.test(registry)) throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
       const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
+      const { engineConfigValidator, registryPluginResolver, startOperator } = await loadOperator();
+      const { corePlugins } = await import('../../plugins/index.ts');
       let op;
       try {
         op = await startOperator({
@@ -111,7 +115,7 @@ export function register(program: Command): void {
   cmd
     .command('crds')
     .description('print the WorkflowApp CustomResourceDefinition (generated from schema/workflowapp.schema.json)')
-    .action(() => {
-      process.stdout.write(workflowAppCrdYaml());
+    .action(async () => {
+      process.stdout.write((await loadOperator()).workflowAppCrdYaml());
     });
 }
