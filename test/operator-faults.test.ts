@@ -41,22 +41,24 @@ test('two replicas, one Lease: only the leader acts; the standby takes over when
   assert.ok(after.spec.leaseTransitions >= 1);
 });
 
-test('the API server restarts under the operator: informers resume and new work is done', { timeout: 90_000 }, async () => {
+test('the API server restarts under the operator: watches resume (410 Gone, relist) and new work is done', { timeout: 90_000 }, async () => {
   const op = await h.startOperator();
-  await h.apply(app('before-restart'));
-  await eventually('before-restart reconciled', () => h.json('get', 'deployment', 'before-restart').catch(() => undefined));
-  await h.restartCluster();
-  await h.apply(app('after-restart'));
-  await eventually('after-restart reconciled', () => h.json('get', 'deployment', 'after-restart').catch(() => undefined), 60_000, 250);
-  await h.kubectl('scale', 'wfa/before-restart', '--replicas=2');
-  await eventually('update after restart seen', async () => (await h.json('get', 'deployment', 'before-restart')).spec.replicas === 2, 60_000, 250);
-  // A restarted server keeps no watch history: resuming from the old resourceVersion gets 410 Gone.
-  const stats = op.controller()!.informerStats();
-  assert.ok(Object.values(stats).every((s) => s.restarts > 0), `every watch restarted: ${JSON.stringify(stats)}`);
-  assert.ok(Object.values(stats).every((s) => s.relists > 0), `every cache relisted after 410: ${JSON.stringify(stats)}`);
-  const metrics = await (await fetch(`${op.metricsUrl}/metrics`)).text();
-  assert.match(metrics, /workflow_operator_informer_relists\{informer="workflowapps"\} [1-9]/);
-  await op.stop();
+  try {
+    await h.apply(app('before-restart'));
+    await eventually('before-restart reconciled', () => h.json('get', 'deployment', 'before-restart').catch(() => undefined));
+    await h.restartCluster();
+    await h.apply(app('after-restart'));
+    await eventually('after-restart reconciled', () => h.json('get', 'deployment', 'after-restart').catch(() => undefined), 60_000, 250);
+    await h.kubectl('scale', 'wfa/before-restart', '--replicas=2');
+    await eventually('update after restart seen', async () => (await h.json('get', 'deployment', 'before-restart')).spec.replicas === 2, 60_000, 250);
+    // A restarted server keeps no watch history: each watch resuming from its old resourceVersion
+    // gets 410 Gone and its cache relists (some after a restart with backoff, so not all at once).
+    await eventually('every cache relisted', async () => Object.values(op.controller()!.informerStats()).every((s) => s.relists > 0), 30_000, 250);
+    const metrics = await (await fetch(`${op.metricsUrl}/metrics`)).text();
+    assert.match(metrics, /workflow_operator_informer_relists\{informer="workflowapps"\} [1-9]/);
+  } finally {
+    await op.stop();
+  }
 });
 
 test('a namespaced operator acts only on its namespace', { timeout: 60_000 }, async () => {

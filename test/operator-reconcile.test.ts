@@ -113,3 +113,44 @@ test('deleting the WorkflowApp garbage-collects everything it owns', { timeout: 
     return left.trim() === '';
   });
 });
+
+test('configMapRef: the referenced ConfigMap is watched; an edit rolls the app, a broken edit is refused', { timeout: 120_000 }, async () => {
+  const file = readFileSync(`${repoRoot}examples/workflowapp-configmap/app.yaml`, 'utf8');
+  await h.apply(file);
+  await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/inventory');
+  const before = await h.json('get', 'deployment', 'inventory');
+  await h.apply(file.replace('items: 3', 'items: 4'));
+  const rolled = await eventually('a new revision from the edited ConfigMap', async () => {
+    const d = await h.json('get', 'deployment', 'inventory');
+    return d.metadata.annotations['workflow.gocodealone.com/revision'] !== before.metadata.annotations['workflow.gocodealone.com/revision'] && d;
+  });
+  assert.match((await h.json('get', 'configmap', 'inventory-config')).data['workflow.yaml'], /items: 4/, 'the operator ships the edited config');
+  await h.apply(file.replace('type: http.router', 'type: http.routr'));
+  const app = await eventually('ConfigValid=False', async () => {
+    const a = await h.json('get', 'wfa', 'inventory');
+    return condition(a, 'ConfigValid')?.status === 'False' && a;
+  });
+  assert.match(condition(app, 'ConfigValid').message, /^configmap\/inventory-workflow\/workflow\.yaml:\d+:\d+: error: unknown module type/);
+  const after = await h.json('get', 'deployment', 'inventory');
+  assert.equal(after.metadata.annotations['workflow.gocodealone.com/revision'], rolled.metadata.annotations['workflow.gocodealone.com/revision']);
+  await h.kubectl('delete', 'configmap', 'inventory-workflow');
+  await eventually('ConfigMapNotFound', async () => condition(await h.json('get', 'wfa', 'inventory'), 'ConfigValid')?.reason === 'ConfigMapNotFound');
+  await h.kubectl('delete', 'wfa', 'inventory');
+});
+
+test('an object of someone else under a name the operator derives is never taken over', { timeout: 60_000 }, async () => {
+  await h.kubectl('create', 'configmap', 'clash-config', '--from-literal=owner=me');
+  await h.apply(readFileSync(`${repoRoot}examples/greeter.workflowapp.yaml`, 'utf8').replace('name: greeter\n  namespace', 'name: clash\n  namespace'));
+  const app = await eventually('NameConflict', async () => {
+    const a = await h.json('get', 'wfa', 'clash');
+    return condition(a, 'Ready')?.reason === 'NameConflict' && a;
+  });
+  assert.match(condition(app, 'Ready').message, /ConfigMap default\/clash-config already exists and is not this app's/);
+  const cm = await h.json('get', 'configmap', 'clash-config');
+  assert.deepEqual(cm.data, { owner: 'me' });
+  assert.equal(cm.metadata.ownerReferences, undefined);
+  await assert.rejects(h.kubectl('get', 'deployment', 'clash'), /not found/, 'nothing applied');
+  await h.kubectl('delete', 'configmap', 'clash-config');
+  await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/clash'); // (found by the resync here; every 30 s otherwise)
+  await h.kubectl('delete', 'wfa', 'clash');
+});

@@ -121,6 +121,7 @@ export class WorkflowAppController {
       configMap: (namespace, name) => this.configMaps.get(name, namespace),
     };
     const applyClient: ApplyClient = {
+      read: (obj) => client.read({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),
       apply: (obj) => client.apply(obj),
       scaleDeployment: (namespace, name, replicas) => client.scaleDeployment(namespace, name, replicas),
       delete: (obj) => client.delete({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),

@@ -23,7 +23,7 @@ import { appSelector, buildVersion, selectorString } from '../render/render.ts';
 import { objectKey, plan as planRollout, type LiveObjects, type Plan } from '../rollout/plan.ts';
 import { getCondition } from './conditions.ts';
 import { computeStatus, statusPatch, type Blocker } from './status.ts';
-import { isUpToDate, WriteMemory } from './up-to-date.ts';
+import { isUpToDate, objectId, WriteMemory } from './up-to-date.ts';
 
 /** What reconcile reads: the informer caches. */
 export interface AppCache {
@@ -34,6 +34,8 @@ export interface AppCache {
 
 /** What reconcile writes with. */
 export interface ApplyClient {
+  /** A live object by kind and name (undefined when there is none): read before creating one. */
+  read(obj: KubernetesObject): Promise<KubernetesObject | undefined>;
   apply<T extends KubernetesObject>(obj: T): Promise<T>;
   scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
   delete(obj: KubernetesObject): Promise<void>;
@@ -162,7 +164,7 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
       await execute(plan, app, live, deps, actions);
     } catch (err) {
       if (isTemporary(err)) throw err;
-      blocker = { condition: 'Ready', reason: 'ApplyFailed', message: (err as Error).message };
+      blocker = { condition: 'Ready', reason: err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed', message: (err as Error).message };
       plan = undefined;
     }
   }
@@ -195,7 +197,8 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     announceTransitions(app.status, status, say);
   }
 
-  if (plugins && !plugins.ok && plugins.temporary) return { requeueAfterMs: 30_000 };
+  // Nothing watches a registry or someone else's objects: look again in a while.
+  if ((plugins && !plugins.ok && plugins.temporary) || blocker?.reason === 'NameConflict') return { requeueAfterMs: 30_000 };
   if (wrote && !blocker) return { requeueAfterMs: Math.min(plan?.requeueAfterMs ?? 1_000, 1_000) };
   return plan?.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
 }
@@ -229,7 +232,37 @@ function announceTransitions(prev: WorkflowAppStatus | undefined, next: Workflow
   const ready = getCondition(next.conditions, 'Ready');
   const wasReady = getCondition(prev?.conditions, 'Ready');
   if (ready?.status === 'True' && wasReady?.status !== 'True') say('Normal', 'Ready', ready.message);
-  if (ready?.reason === 'ApplyFailed' && wasReady?.message !== ready.message) say('Warning', 'ApplyFailed', ready.message);
+  if ((ready?.reason === 'ApplyFailed' || ready?.reason === 'NameConflict') && wasReady?.message !== ready.message) say('Warning', ready.reason, ready.message);
+}
+
+function desiredHashOf(o: KubernetesObject): string {
+  return o.metadata?.annotations?.[api.annotations.desiredHash] ?? '';
+}
+
+/** The object name belongs to something else; applying would take it over. Needs a rename. */
+export class NameConflictError extends Error {
+  readonly temporary = false;
+}
+
+/**
+ * Before creating an object, make sure the name is free: server-side apply would otherwise take over
+ * (and, through the ownerReference, later garbage-collect) a user's ConfigMap, Deployment or Service
+ * that happens to have the name the operator derives. ConfigMaps come from the cache (it holds them
+ * all); Deployments and Services (cached only when labelled as ours) are read.
+ */
+async function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, deps: ReconcileDeps): Promise<void> {
+  const found = await Promise.all(
+    creating.map((o) => (o.kind === 'ConfigMap' ? deps.cache.configMap(app.metadata.namespace, o.metadata?.name ?? '') : deps.client.read(o))),
+  );
+  for (const [i, existing] of found.entries()) {
+    if (!existing) continue;
+    const controller = existing.metadata?.ownerReferences?.find((r) => r.controller);
+    if (controller?.uid === app.metadata.uid) continue;
+    const owner = controller ? `${controller.kind} ${controller.name}` : 'no controller';
+    throw new NameConflictError(
+      `${creating[i]!.kind} ${app.metadata.namespace}/${existing.metadata?.name} already exists and is not this app's (${owner}); the operator will not take it over: rename or delete it, or rename the WorkflowApp`,
+    );
+  }
 }
 
 async function execute(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: ReconcileDeps, actions: string[]): Promise<void> {
@@ -237,12 +270,13 @@ async function execute(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: Re
     const n = o.metadata?.name ?? '';
     return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
   };
+  await refuseForeignObjects(plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))), app, deps);
   const done: string[] = new Array(plan.apply.length);
   const applyOne = async (desired: KubernetesObject, i: number) => {
     const current = liveOf(desired);
     if (isUpToDate(desired, current, deps.memory)) return;
     const result = await deps.client.apply(desired);
-    deps.memory.rememberApply(result, desired.metadata?.annotations?.[api.annotations.desiredHash] ?? '');
+    deps.memory.rememberApply(result, desiredHashOf(desired));
     done[i] = `${current ? 'updated' : 'created'} ${desired.kind} ${desired.metadata?.name}`;
   };
   // ConfigMaps and Services do not depend on anything: apply them together, then the Deployments
