@@ -7,122 +7,21 @@
 //
 // An invalid config or unresolvable plugin stops before anything is applied, so the running version
 // keeps serving; the status says why (ConfigValid/PluginsResolved False with the file:line message).
-import type { V1ConfigMap, V1Deployment, V1Service, KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import * as api from '../api/constants.ts';
-import { effectiveSpec, type EffectiveSpec } from '../api/defaults.ts';
-import { pointerToFieldPath, validateWorkflowAppObject } from '../api/schema.ts';
+import { effectiveSpec } from '../api/defaults.ts';
 import { splitKey, type AppKey, type WorkflowApp, type WorkflowAppStatus } from '../api/types.ts';
-import type { ConfigValidator } from '../config/validator.ts';
-import type { EventRecorder, EventType } from '../kube/events.ts';
 import { isTemporary } from '../kube/errors.ts';
-import { resolvePlugins, type PluginResolver, type PluginsOutcome } from '../plugins/resolver.ts';
+import type { EventType } from '../kube/events.ts';
 import { injectedHealthModuleName, prepareEngineConfig } from '../render/engine-config.ts';
 import { canonicalJson } from '../render/hash.ts';
 import { appSelector, buildVersion, selectorString } from '../render/render.ts';
-import { objectKey, plan as planRollout, type LiveObjects, type Plan } from '../rollout/plan.ts';
+import { plan as planRollout, type Plan } from '../rollout/plan.ts';
 import { getCondition } from './conditions.ts';
-import { computeStatus, statusPatch, type Blocker } from './status.ts';
-import { isUpToDate, objectId, WriteMemory } from './up-to-date.ts';
+import { executePlan, NameConflictError } from './execute-plan.ts';
+import { checkInputs } from './inputs.ts';
+import type { ReconcileDeps, ReconcileResult } from './ports.ts';
+import { computeStatus, statusPatch } from './status.ts';
 
-/** What reconcile reads: the informer caches. */
-export interface AppCache {
-  app(namespace: string, name: string): WorkflowApp | undefined;
-  owned(app: WorkflowApp): LiveObjects;
-  configMap(namespace: string, name: string): V1ConfigMap | undefined;
-}
-
-/** What reconcile writes with. */
-export interface ApplyClient {
-  /** A live object by kind and name (undefined when there is none): read before creating one. */
-  read(obj: KubernetesObject): Promise<KubernetesObject | undefined>;
-  apply<T extends KubernetesObject>(obj: T): Promise<T>;
-  scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
-  delete(obj: KubernetesObject): Promise<void>;
-  patchAppStatus(app: WorkflowApp, patch: Record<string, unknown>): Promise<void>;
-}
-
-export interface ReconcileDeps {
-  cache: AppCache;
-  client: ApplyClient;
-  validateConfig: ConfigValidator;
-  plugins: PluginResolver;
-  events: EventRecorder;
-  now: () => number;
-  defaultImage: string;
-  memory: WriteMemory;
-  logger?: Logger;
-}
-
-export interface ReconcileResult {
-  /** Run again after this long even without a watch event (canary pauses, registry retries). */
-  requeueAfterMs?: number;
-}
-
-type ConfigSource = { ok: true; text: string; file: string } | { ok: false; blocker: Blocker };
-
-function readConfigSource(app: WorkflowApp, cache: AppCache): ConfigSource {
-  const ref = app.spec.configMapRef;
-  if (!ref) return { ok: true, text: app.spec.config ?? '', file: 'spec.config' };
-  const key = ref.key ?? api.configKey;
-  const cm = cache.configMap(app.metadata.namespace, ref.name);
-  const where = `ConfigMap ${app.metadata.namespace}/${ref.name}`;
-  if (!cm) {
-    return { ok: false, blocker: { condition: 'ConfigValid', reason: 'ConfigMapNotFound', message: `${where} (spec.configMapRef) not found: create it or fix spec.configMapRef.name` } };
-  }
-  const text = cm.data?.[key];
-  if (text === undefined) {
-    const keys = Object.keys(cm.data ?? {});
-    return {
-      ok: false,
-      blocker: { condition: 'ConfigValid', reason: 'ConfigMapKeyNotFound', message: `${where} has no key "${key}" (keys: ${keys.join(', ') || 'none'}); set spec.configMapRef.key` },
-    };
-  }
-  return { ok: true, text, file: `configmap/${ref.name}/${key}` };
-}
-
-/** A spec the API server should have refused (older CRD, no schema validation): say what is wrong. */
-function specBlocker(app: WorkflowApp): Blocker | undefined {
-  if (app.metadata.name.length > api.maxAppNameLength || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(app.metadata.name)) {
-    return {
-      condition: 'Ready',
-      reason: 'InvalidName',
-      message: `name "${app.metadata.name}" cannot name the app's Service: use at most ${api.maxAppNameLength} lower-case letters, digits and '-', starting with a letter`,
-    };
-  }
-  const problems = validateWorkflowAppObject({ ...app, status: undefined, metadata: {} });
-  if (problems.length === 0) return undefined;
-  return {
-    condition: 'Ready',
-    reason: 'InvalidSpec',
-    message: problems.map((p) => `${pointerToFieldPath(p.pointer)}: ${p.message}`).join('; '),
-  };
-}
-
-interface CheckedInputs {
-  blocker?: Blocker;
-  /** The engine config, once read and valid. */
-  text: string;
-  configNote?: string;
-  plugins?: PluginsOutcome;
-}
-
-/** Spec, config and plugins, checked in that order; the first problem blocks the rest. */
-async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: ReconcileDeps): Promise<CheckedInputs> {
-  const invalid = specBlocker(app);
-  if (invalid) return { blocker: invalid, text: '' };
-  const source = readConfigSource(app, deps.cache);
-  if (!source.ok) return { blocker: source.blocker, text: '' };
-  const check = await deps.validateConfig(source.text, source.file);
-  if (!check.ok) return { blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') }, text: '' };
-  const configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
-  const plugins = await resolvePlugins(spec.plugins, deps.plugins);
-  if (!plugins.ok) {
-    const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
-    return { blocker: { condition: 'PluginsResolved', reason, message: plugins.message }, text: source.text, configNote, plugins };
-  }
-  return { text: source.text, configNote, plugins };
-}
+export type { AppCache, ApplyClient, ReconcileDeps, ReconcileResult } from './ports.ts';
 
 export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<ReconcileResult> {
   const { namespace, name } = splitKey(key);
@@ -161,7 +60,7 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     revision = version.revision;
     plan = planRollout({ app, spec, version, live, rollout: app.status?.rollout, now: now.getTime() });
     try {
-      await execute(plan, app, live, deps, actions);
+      await executePlan(plan, app, live, deps, actions);
     } catch (err) {
       if (isTemporary(err)) throw err;
       blocker = { condition: 'Ready', reason: err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed', message: (err as Error).message };
@@ -233,79 +132,4 @@ function announceTransitions(prev: WorkflowAppStatus | undefined, next: Workflow
   const wasReady = getCondition(prev?.conditions, 'Ready');
   if (ready?.status === 'True' && wasReady?.status !== 'True') say('Normal', 'Ready', ready.message);
   if ((ready?.reason === 'ApplyFailed' || ready?.reason === 'NameConflict') && wasReady?.message !== ready.message) say('Warning', ready.reason, ready.message);
-}
-
-function desiredHashOf(o: KubernetesObject): string {
-  return o.metadata?.annotations?.[api.annotations.desiredHash] ?? '';
-}
-
-/** The object name belongs to something else; applying would take it over. Needs a rename. */
-export class NameConflictError extends Error {
-  readonly temporary = false;
-}
-
-/**
- * Before creating an object, make sure the name is free: server-side apply would otherwise take over
- * (and, through the ownerReference, later garbage-collect) a user's ConfigMap, Deployment or Service
- * that happens to have the name the operator derives. ConfigMaps come from the cache (it holds them
- * all); Deployments and Services (cached only when labelled as ours) are read.
- */
-async function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, deps: ReconcileDeps): Promise<void> {
-  const found = await Promise.all(
-    creating.map((o) => (o.kind === 'ConfigMap' ? deps.cache.configMap(app.metadata.namespace, o.metadata?.name ?? '') : deps.client.read(o))),
-  );
-  for (const [i, existing] of found.entries()) {
-    if (!existing) continue;
-    const controller = existing.metadata?.ownerReferences?.find((r) => r.controller);
-    if (controller?.uid === app.metadata.uid) continue;
-    const owner = controller ? `${controller.kind} ${controller.name}` : 'no controller';
-    throw new NameConflictError(
-      `${creating[i]!.kind} ${app.metadata.namespace}/${existing.metadata?.name} already exists and is not this app's (${owner}); the operator will not take it over: rename or delete it, or rename the WorkflowApp`,
-    );
-  }
-}
-
-async function execute(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: ReconcileDeps, actions: string[]): Promise<void> {
-  const liveOf = (o: KubernetesObject): KubernetesObject | undefined => {
-    const n = o.metadata?.name ?? '';
-    return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
-  };
-  await refuseForeignObjects(plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))), app, deps);
-  const done: string[] = new Array(plan.apply.length);
-  const applyOne = async (desired: KubernetesObject, i: number) => {
-    const current = liveOf(desired);
-    if (isUpToDate(desired, current, deps.memory)) return;
-    const result = await deps.client.apply(desired);
-    deps.memory.rememberApply(result, desiredHashOf(desired));
-    done[i] = `${current ? 'updated' : 'created'} ${desired.kind} ${desired.metadata?.name}`;
-  };
-  // ConfigMaps and Services do not depend on anything: apply them together, then the Deployments
-  // (whose pods need their ConfigMap), in plan order.
-  await Promise.all(plan.apply.map((o, i) => (o.kind === 'Deployment' ? undefined : applyOne(o, i))));
-  for (const [i, o] of plan.apply.entries()) if (o.kind === 'Deployment') await applyOne(o, i);
-  actions.push(...done.filter(Boolean));
-  for (const s of plan.scale) {
-    const id = `scale:${app.metadata.namespace}/${s.name}`;
-    if (deps.memory.expecting(id, String(s.replicas))) continue;
-    await deps.client.scaleDeployment(app.metadata.namespace, s.name, s.replicas);
-    deps.memory.expect(id, String(s.replicas));
-    actions.push(`scaled Deployment ${s.name} to ${s.replicas}`);
-  }
-  if (!plan.prune) return;
-  const groups: Array<[string, ReadonlyMap<string, V1Deployment | V1Service | V1ConfigMap>, string]> = [
-    ['Deployment', live.deployments, 'apps/v1'],
-    ['Service', live.services, 'v1'],
-    ['ConfigMap', live.configMaps, 'v1'],
-  ];
-  for (const [kind, objects, apiVersion] of groups) {
-    for (const [name, obj] of objects) {
-      if (plan.keep.has(objectKey(kind, name))) continue;
-      const id = `delete:${obj.metadata?.uid}`;
-      if (deps.memory.expecting(id, '')) continue;
-      await deps.client.delete({ apiVersion, kind, metadata: { name, namespace: app.metadata.namespace, uid: obj.metadata?.uid } });
-      deps.memory.forget({ kind, metadata: { name, namespace: app.metadata.namespace } });
-      deps.memory.expect(id, '');
-      actions.push(`deleted ${kind} ${name} (no longer needed)`);
-    }
-  }
 }

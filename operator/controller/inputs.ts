@@ -1,0 +1,74 @@
+// The first half of a reconcile: is the spec usable? The spec itself (for clusters whose CRD did not
+// validate it), the config source (inline or a ConfigMap), the engine's validation, the plugins.
+import * as api from '../api/constants.ts';
+import type { EffectiveSpec } from '../api/defaults.ts';
+import { pointerToFieldPath, validateWorkflowAppObject } from '../api/schema.ts';
+import type { WorkflowApp } from '../api/types.ts';
+import { resolvePlugins, type PluginsOutcome } from '../plugins/resolver.ts';
+import type { AppCache, ReconcileDeps } from './ports.ts';
+import type { Blocker } from './status.ts';
+
+type ConfigSource = { ok: true; text: string; file: string } | { ok: false; blocker: Blocker };
+
+function readConfigSource(app: WorkflowApp, cache: AppCache): ConfigSource {
+  const ref = app.spec.configMapRef;
+  if (!ref) return { ok: true, text: app.spec.config ?? '', file: 'spec.config' };
+  const key = ref.key ?? api.configKey;
+  const cm = cache.configMap(app.metadata.namespace, ref.name);
+  const where = `ConfigMap ${app.metadata.namespace}/${ref.name}`;
+  if (!cm) {
+    return { ok: false, blocker: { condition: 'ConfigValid', reason: 'ConfigMapNotFound', message: `${where} (spec.configMapRef) not found: create it or fix spec.configMapRef.name` } };
+  }
+  const text = cm.data?.[key];
+  if (text === undefined) {
+    const keys = Object.keys(cm.data ?? {});
+    return {
+      ok: false,
+      blocker: { condition: 'ConfigValid', reason: 'ConfigMapKeyNotFound', message: `${where} has no key "${key}" (keys: ${keys.join(', ') || 'none'}); set spec.configMapRef.key` },
+    };
+  }
+  return { ok: true, text, file: `configmap/${ref.name}/${key}` };
+}
+
+/** A spec the API server should have refused (older CRD, no schema validation): say what is wrong. */
+function specBlocker(app: WorkflowApp): Blocker | undefined {
+  if (app.metadata.name.length > api.maxAppNameLength || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(app.metadata.name)) {
+    return {
+      condition: 'Ready',
+      reason: 'InvalidName',
+      message: `name "${app.metadata.name}" cannot name the app's Service: use at most ${api.maxAppNameLength} lower-case letters, digits and '-', starting with a letter`,
+    };
+  }
+  const problems = validateWorkflowAppObject({ ...app, status: undefined, metadata: {} });
+  if (problems.length === 0) return undefined;
+  return {
+    condition: 'Ready',
+    reason: 'InvalidSpec',
+    message: problems.map((p) => `${pointerToFieldPath(p.pointer)}: ${p.message}`).join('; '),
+  };
+}
+
+export interface CheckedInputs {
+  blocker?: Blocker;
+  /** The engine config, once read and valid. */
+  text: string;
+  configNote?: string;
+  plugins?: PluginsOutcome;
+}
+
+/** Spec, config and plugins, checked in that order; the first problem blocks the rest. */
+export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: ReconcileDeps): Promise<CheckedInputs> {
+  const invalid = specBlocker(app);
+  if (invalid) return { blocker: invalid, text: '' };
+  const source = readConfigSource(app, deps.cache);
+  if (!source.ok) return { blocker: source.blocker, text: '' };
+  const check = await deps.validateConfig(source.text, source.file);
+  if (!check.ok) return { blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') }, text: '' };
+  const configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
+  const plugins = await resolvePlugins(spec.plugins, deps.plugins);
+  if (!plugins.ok) {
+    const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
+    return { blocker: { condition: 'PluginsResolved', reason, message: plugins.message }, text: source.text, configNote, plugins };
+  }
+  return { text: source.text, configNote, plugins };
+}
