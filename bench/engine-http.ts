@@ -4,10 +4,11 @@
 // measured in the same run by our own keep-alive load generator on loopback. Also the cold start:
 // process spawn to the first 200.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runLoad, type LoadResult } from './_load.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,9 +68,9 @@ function waitForUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-function get(url: string, agent?: Agent): Promise<{ status: number; body: string }> {
+function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent }, (res) => {
+    const req = request(url, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -80,41 +81,11 @@ function get(url: string, agent?: Agent): Promise<{ status: number; body: string
   });
 }
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
+/** The pipeline route under load, with 100 distinct names so templates see varying input. */
+const greetPaths = Array.from({ length: 100 }, (_, i) => `/greet/user${i}`);
 
-/** N keep-alive connections issuing requests back to back for a fixed time. */
-async function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const latencies: number[] = [];
-  let errors = 0;
-  const until = performance.now() + seconds * 1000;
-  const worker = async (w: number) => {
-    let i = 0;
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      try {
-        const r = await get(`${url}/greet/user${w}-${i++ % 100}`, agent);
-        if (r.status !== 200) errors++;
-        else latencies.push(performance.now() - t0);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: connections }, (_, w) => worker(w)));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 };
+function load(url: string, seconds: number, connections: number): Promise<LoadResult> {
+  return runLoad({ baseUrl: url, paths: greetPaths, seconds, connections });
 }
 
 async function ready(name: string, child: ChildProcess): Promise<string> {

@@ -8,6 +8,7 @@
 //    store in a child process), against bare node:http serving a static JSON file of the same size
 //    as a search response, with our own keep-alive load generator.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { LoadResult } from './_load.ts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,16 +102,14 @@ async function timeBest<T>(runs: number, fn: () => Promise<T> | T): Promise<{ ms
 }
 
 // ---------------------------------------------------------------------------------------------
-// Load: our keep-alive generator in its own process (bench/_registry-load.ts)
+// Load: our keep-alive generator in its own process (bench/_load.ts)
 // ---------------------------------------------------------------------------------------------
-
-interface LoadResult { rps: number; p50: number; p99: number; errors: number }
 
 async function load(baseUrl: string, paths: string[], seconds: number): Promise<LoadResult> {
   const file = join(work, `paths-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, paths.join('\n'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_registry-load.ts'), baseUrl, file, String(seconds), String(CONNECTIONS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_load.ts'), baseUrl, file, String(seconds), String(CONNECTIONS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (c) => (out += c));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
