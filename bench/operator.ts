@@ -1,4 +1,4 @@
-// npm run bench -- operator [--apps 1000] [--concurrency 16] [--workers 16] [--bundle]
+// npm run bench -- operator [--apps 1000] [--concurrency 16] [--workers 16]
 //
 // N WorkflowApps reconciled to Ready by `wfctl operator` (a child process) on devcluster, whose node
 // agent runs every engine pod as a tiny stand-in process (operator/testing/engine-standin.c: ~1 MB,
@@ -6,15 +6,13 @@
 // app, rendered by the operator's own renderer) written straight to the API by this process with
 // the same client and concurrency, until every Deployment is available. Both runs are measured from
 // the first write to all-Ready. Also: API writes per app to converge, writes per app per resync at
-// steady state (target 0), and the operator's RSS (target < 250 MB). `--bundle` runs the operator
-// from an esbuild bundle of wfctl (as `wfctl run`'s fast start does, and as a built image would)
-// instead of through tsx, whose transpiler and eagerly loaded CLI modules cost ~100 MB of RSS.
+// steady state (target 0), and the operator's RSS (target < 250 MB). The operator runs as a user
+// runs it, `bin/wfctl.js operator`, which starts from its cached esbuild bundle (cli/fast-start.mjs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { startDevCluster } from '../devcluster/index.ts';
 import { enableConnectionReuse, engineStandinBinary, workflowAppApi, workflowAppCrd, type WorkflowApp } from '../operator/index.ts';
@@ -30,7 +28,6 @@ const N = flag('apps', 1000);
 const concurrency = flag('concurrency', 16);
 const workers = flag('workers', concurrency); // as many operator workers as direct writers: the same concurrency
 const resyncSeconds = 5;
-const bundled = process.argv.includes('--bundle');
 const root = new URL('../', import.meta.url).pathname;
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -78,28 +75,6 @@ function writer(kubeconfig: string, mode: 'objects' | 'apps', namespace: string)
       return (JSON.parse(await done) as { ms: number }).ms;
     },
   }));
-}
-
-/** wfctl as one ES module; each source keeps its own import.meta.url so relative data files resolve. */
-async function bundleWfctl(outfile: string): Promise<string> {
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [join(root, 'cli/wfctl.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-    plugins: [{
-      name: 'keep-import-meta-url',
-      setup(b) {
-        b.onLoad({ filter: /\.ts$/ }, (args) => ({ contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' }));
-      },
-    }],
-  });
-  return outfile;
 }
 
 function startOperator(kubeconfig: string, namespace: string, entry: string): Promise<{ child: ChildProcess; url: string }> {
@@ -166,8 +141,7 @@ try {
 
   // The operator: started idle, then the apps are created; done when every app's status is current.
   // Inside the repository, so its external packages resolve from node_modules.
-  const entry = bundled ? await bundleWfctl(join(root, 'node_modules', '.cache', 'bench-operator', 'wfctl.mjs')) : join(root, 'bin/wfctl.js');
-  const op = await startOperator(cluster.kubeconfigPath, 'bench-operator', entry);
+  const op = await startOperator(cluster.kubeconfigPath, 'bench-operator', join(root, 'bin/wfctl.js'));
   operator = op.child;
   let peakRss = (await scrape(op.url)).rssMb;
   const apps = await writer(cluster.kubeconfigPath, 'apps', 'bench-operator');
@@ -189,7 +163,7 @@ try {
 
   const ratio = operatorMs / directMs;
   const lines = [
-    `operator bench: ${N} WorkflowApps on devcluster, ${concurrency} concurrent writers, ${workers} operator workers, operator run ${bundled ? 'from an esbuild bundle of wfctl' : 'as wfctl operator (tsx)'}`,
+    `operator bench: ${N} WorkflowApps on devcluster, ${concurrency} concurrent writers, ${workers} operator workers, operator run as wfctl operator`,
     `  direct (peer): ${(directMs / 1000).toFixed(1)} s to all ${N} Deployments available (writing the ${3 * N} objects took ${(directWritesMs / 1000).toFixed(1)} s)`,
     `  operator:      ${(operatorMs / 1000).toFixed(1)} s from the first create to all ${N} apps Ready (creating the apps took ${(createdMs / 1000).toFixed(1)} s)`,
     `  ratio operator/direct: ${ratio.toFixed(2)}x (target <= 1.5x)`,

@@ -1,16 +1,21 @@
-// Fast start for `wfctl run`, the engine container's entry point: instead of transpiling every
-// TypeScript module through tsx on each start (most of a cold start), run an esbuild bundle of the
-// CLI, cached in node_modules/.cache and rebuilt whenever any bundled source file changes. Plain
-// JavaScript so it loads before tsx; any problem falls back to the normal tsx path.
+// Fast start for the long-running commands: `wfctl run` (the engine container's entry point, where
+// cold start matters) and `wfctl operator` (where tsx's transpiler would hold ~100 MB for the life of
+// the process). Instead of transpiling every TypeScript module through tsx, run an esbuild bundle of
+// the CLI holding just that command, cached in node_modules/.cache and rebuilt whenever any bundled
+// source file changes. Plain JavaScript so it loads before tsx; any problem falls back to tsx.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = join(root, 'node_modules', '.cache', 'wfctl-run');
-const manifestFile = join(cacheDir, 'manifest.json');
 const entry = join(root, 'cli', 'wfctl.ts');
+
+/** The commands that run from a bundle; cli/main.ts loads each of them alone. */
+const bundledCommands = new Set(['run', 'operator']);
+
+const cacheDirOf = (command) => join(root, 'node_modules', '.cache', `wfctl-${command}`);
+const manifestOf = (command) => join(cacheDirOf(command), 'manifest.json');
 
 /** mtime and size of every input; a bundle is fresh when all still match. */
 function fingerprint(files) {
@@ -22,18 +27,20 @@ function fingerprint(files) {
   return out;
 }
 
-function freshBundle() {
+function freshBundle(command) {
   try {
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    const manifest = JSON.parse(readFileSync(manifestOf(command), 'utf8'));
     const now = fingerprint(Object.keys(manifest.inputs));
     for (const [f, fp] of Object.entries(manifest.inputs)) if (now[f] !== fp) return undefined;
-    return join(cacheDir, manifest.bundle);
+    return join(cacheDirOf(command), manifest.bundle);
   } catch {
     return undefined;
   }
 }
 
-async function build() {
+async function build(command) {
+  const cacheDir = cacheDirOf(command);
+  const manifestFile = manifestOf(command);
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [entry],
@@ -48,10 +55,11 @@ async function build() {
     outfile: join(cacheDir, 'wfctl.mjs'),
     plugins: [
       {
-        name: 'wfctl-run',
+        name: `wfctl-${command}`,
         setup(b) {
-          // only `run` uses the bundle; every other command loads through tsx as usual
-          b.onResolve({ filter: /\/commands\/index\.ts$/ }, (args) => ({ path: args.path, external: true }));
+          // the bundle holds this command only; main.ts never imports the others when it runs
+          b.onResolve({ filter: /\/commands\/[^/]+\.ts$/ }, (args) =>
+            args.path.endsWith(`/${command}.ts`) ? undefined : { path: args.path, external: true });
           // each module keeps its own location, so `new URL('..', import.meta.url)` still works
           b.onLoad({ filter: /\.ts$/ }, (args) => ({
             contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
@@ -74,13 +82,13 @@ async function build() {
   return join(cacheDir, name);
 }
 
-/** Runs `wfctl run` from the bundle; false when the caller should use the tsx path instead. */
-export async function runFromBundle() {
-  if (process.env.WFCTL_NO_BUNDLE) return false;
-  let bundle = freshBundle();
+/** Runs `wfctl <command>` from its bundle; false when the caller should use the tsx path instead. */
+export async function runFromBundle(command) {
+  if (process.env.WFCTL_NO_BUNDLE || !bundledCommands.has(command)) return false;
+  let bundle = freshBundle(command);
   if (!bundle) {
     try {
-      bundle = await build();
+      bundle = await build(command);
     } catch {
       return false;
     }

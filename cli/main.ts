@@ -7,8 +7,9 @@ import { engineVersion as version } from '../engine/index.ts';
 
 /**
  * The commands argv needs. The engine commands (`run` is the engine container's entry point, where
- * cold start matters; `validate` runs in editors and hooks) load only their own module instead of
- * every command group; anything else loads them all.
+ * cold start matters; `validate` runs in editors and hooks) and `operator` (long-running, memory
+ * matters) load only their own module instead of every command group; anything else loads them all.
+ * cli/fast-start.mjs relies on this: its bundle of a command holds that command's module only.
  */
 async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
   switch (argv[2]) {
@@ -20,6 +21,8 @@ async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
       return [(await import('./commands/inspect.ts')).register];
     case 'schema':
       return [(await import('./commands/schema.ts')).register];
+    case 'operator':
+      return [(await import('./commands/operator.ts')).register];
     default:
       return (await import('./commands/index.ts')).commands;
   }
