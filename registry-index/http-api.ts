@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { RegistryCatalog, type VersionInfo } from './catalog.ts';
 import { selectDownload } from './download-selection.ts';
 import { GitCommitTree } from './git-tree.ts';
-import { ResponseCache, immutableCache, jsonResponse, noCache, sendCached, type CachedResponse } from './http-cache.ts';
+import { ResponseCache, immutableCache, jsonResponse, noCache, sendCached, serializedJsonResponse, type CachedResponse } from './http-cache.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -171,14 +171,14 @@ function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()
     const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
     cached(req, res, (c) => {
       const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
-      const items = hits.page((page - 1) * perPage, page * perPage).map((h) => ({ ...c.summary(h.id), score: h.score }));
+      const body = c.searchPageJson(hits.page((page - 1) * perPage, page * perPage));
       const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
       if (page * perPage < hits.total) {
         const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));
         next.searchParams.set('page', String(page + 1));
         headers.Link = `<${next.href}>; rel="next"`;
       }
-      return jsonResponse(items, { headers });
+      return serializedJsonResponse(body, { headers });
     });
   });
 

@@ -1,6 +1,6 @@
 // Pre-serialised JSON responses: each document is serialised, hashed (ETag) and gzipped once per
 // served revision, then answered from memory. Revalidation (If-None-Match) costs no serialisation.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 
@@ -24,13 +24,20 @@ export const noCache = 'no-store';
 
 const gzipThreshold = 1024;
 
-export function jsonResponse(value: unknown, opts: { status?: number; cacheControl?: string; headers?: Record<string, string> } = {}): CachedResponse {
-  const body = Buffer.from(JSON.stringify(value));
+type ResponseOptions = { status?: number; cacheControl?: string; headers?: Record<string, string> };
+
+export function jsonResponse(value: unknown, opts: ResponseOptions = {}): CachedResponse {
+  return serializedJsonResponse(JSON.stringify(value), opts);
+}
+
+/** A response whose JSON body is already serialised. */
+export function serializedJsonResponse(json: string, opts: ResponseOptions = {}): CachedResponse {
+  const body = Buffer.from(json);
   return {
     status: opts.status ?? 200,
     body,
     // An ETag only has to tell versions apart; sha1 is plenty and cheaper.
-    etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+    etag: `"${hash('sha1', body, 'base64url')}"`,
     cacheControl: opts.cacheControl ?? shortCache,
     ...(opts.headers ? { headers: opts.headers } : {}),
   };

@@ -1,8 +1,10 @@
 // Ranked plugin search over name, keywords and description. An inverted index of word tokens (built
 // once per served revision) answers prefix queries with a binary search over the sorted vocabulary;
-// scores accumulate in typed arrays and results sort as packed numbers, so even a query matching
-// every plugin of a 10,000-plugin registry costs a few milliseconds. Upstream clients match by
-// substring; when tokens find nothing, a substring scan keeps that behaviour.
+// a query intersects its terms as bitsets (each term's matches are built once and cached), and
+// results sort as packed numbers, only as far as the requested page needs, so even a query matching
+// every plugin of a 10,000-plugin registry costs well under a millisecond. Upstream clients match by substring; when tokens find nothing, a substring match
+// (narrowed by a trigram index, see substring-index.ts) keeps that behaviour.
+import { SubstringIndex } from './substring-index.ts';
 
 export interface SearchDocument {
   id: string;
@@ -42,14 +44,41 @@ const stopwords = new Set(['a', 'an', 'and', 'as', 'at', 'by', 'for', 'from', 'i
 // orders by score (descending) and then id.
 const docSpan = 2 ** 21;
 
+/** Documents (ascending) with the score of one token in each. */
+interface Posting {
+  docs: Int32Array;
+  scores: Uint16Array;
+}
+
+/**
+ * Everything one query term matches: a bitset of documents (intersecting two terms is then a few
+ * hundred word ANDs) and each document's best score for the term.
+ */
+interface TermMatches {
+  bits: Uint32Array;
+  scores: Uint16Array;
+}
+
+// Terms are kept between queries: the words people type recur (and two-letter prefixes recur in
+// almost every query mix). Bounded in bytes, so a larger registry keeps fewer terms.
+const termCacheBytes = 32 * 1024 * 1024;
+
 export class SearchIndex {
   private readonly docs: SearchDocument[];
   /** Lower-cased name per document (exact-name bonus) and name+description (substring matching). */
   private readonly lowerName: string[];
   private readonly haystack: string[];
+  private substrings: SubstringIndex | undefined;
   private readonly vocabulary: string[];
-  private readonly postingDocs = new Map<string, Int32Array>();
-  private readonly postingScores = new Map<string, Uint16Array>();
+  private readonly postings = new Map<string, Posting>();
+  /** Ids and lower-cased names, sorted, and their documents: the name bonus of a query. */
+  private readonly names: string[];
+  private readonly nameDocs: Int32Array;
+  private readonly termCache = new Map<string, TermMatches>();
+  private readonly termCacheLimit: number;
+  /** Scratch space for intersections and result keys; a search runs synchronously. */
+  private readonly scratchBits: Uint32Array;
+  private readonly scratchKeys: Float64Array;
 
   constructor(documents: Iterable<SearchDocument>) {
     this.docs = [...documents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -76,12 +105,19 @@ export class SearchIndex {
         docs[k] = list[2 * k]!;
         scores[k] = list[2 * k + 1]!;
       }
-      this.postingDocs.set(token, docs);
-      this.postingScores.set(token, scores);
+      this.postings.set(token, { docs, scores });
     }
     this.vocabulary = [...lists.keys()].sort();
     this.lowerName = this.docs.map((d) => d.name.toLowerCase());
     this.haystack = this.docs.map((d, i) => `${d.id}\n${this.lowerName[i]}\n${d.description.toLowerCase()}`);
+    const names = this.docs.flatMap((d, doc) => (d.id === this.lowerName[doc] ? [{ key: d.id, doc }] : [{ key: d.id, doc }, { key: this.lowerName[doc]!, doc }]));
+    names.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.names = names.map((e) => e.key);
+    this.nameDocs = Int32Array.from(names, (e) => e.doc);
+    const n = this.docs.length;
+    this.scratchBits = new Uint32Array((n + 31) >>> 5);
+    this.scratchKeys = new Float64Array(n);
+    this.termCacheLimit = Math.max(16, Math.floor(termCacheBytes / (2 * n + this.scratchBits.byteLength + 64)));
   }
 
   get size(): number {
@@ -92,86 +128,146 @@ export class SearchIndex {
   search(query: SearchQuery): SearchResults {
     const q = (query.q ?? '').trim().toLowerCase();
     const terms = tokenize(q).filter((t) => !stopwords.has(t));
-    const n = this.docs.length;
+    const filtered = !!(query.tier || query.type || query.category);
     const accept = (d: SearchDocument) =>
       (!query.tier || d.tier === query.tier) && (!query.type || d.type === query.type) && (!query.category || d.category === query.category);
-
-    const matched: number[] = [];
-    const total = new Float64Array(n);
-    if (!q) {
-      for (let i = 0; i < n; i++) matched.push(i);
-    } else if (terms.length > 0) {
-      // count[doc] = how many terms matched so far; a document survives only if every term does.
-      const count = new Uint8Array(n);
-      const best = new Float64Array(n);
-      for (const [k, term] of terms.entries()) {
-        const touched = this.termScores(term, best);
-        for (const doc of touched) {
-          if (count[doc] === k) {
-            count[doc] = k + 1;
-            total[doc]! += best[doc]!;
-          }
-          best[doc] = 0;
-        }
-      }
-      for (let doc = 0; doc < n; doc++) if (count[doc] === terms.length) matched.push(doc);
-    }
-    if (matched.length === 0 && q) {
-      for (let doc = 0; doc < n; doc++) {
-        if (!this.haystack[doc]!.includes(q)) continue;
-        matched.push(doc);
-        total[doc] = weight.substring;
-      }
-    }
-    const keys: number[] = [];
-    for (const doc of matched) {
-      const d = this.docs[doc]!;
-      if (!accept(d)) continue;
-      const name = this.lowerName[doc]!;
-      const bonus = !q ? 0 : d.id === q || name === q ? weight.exactName : d.id.startsWith(q) || name.startsWith(q) ? weight.namePrefix : 0;
-      keys.push((total[doc]! + bonus) * docSpan + (docSpan - 1 - doc));
-    }
-    const sorted = Float64Array.from(keys).sort().reverse();
-    const docs = this.docs;
-    return {
-      total: sorted.length,
-      page(from, to) {
-        const out: SearchHit[] = [];
-        for (let i = Math.max(0, from); i < Math.min(to, sorted.length); i++) {
-          const key = sorted[i]!;
-          const score = Math.floor(key / docSpan);
-          out.push({ id: docs[docSpan - 1 - (key - score * docSpan)]!.id, score });
-        }
-        return out;
-      },
+    const bonus = q ? this.nameBonus(q) : undefined;
+    const keys = this.scratchKeys;
+    let kept = 0;
+    let matched = 0;
+    // A result sorts as (score + name bonus) * docSpan - doc: by score, then by id.
+    const add = (doc: number, score: number) => {
+      matched++;
+      if (filtered && !accept(this.docs[doc]!)) return;
+      keys[kept++] = (score + (bonus?.get(doc) ?? 0)) * docSpan + (docSpan - 1 - doc);
     };
+    if (!q) {
+      for (let doc = 0; doc < this.docs.length; doc++) add(doc, 0);
+    } else if (terms.length > 0) {
+      this.forEachMatch(terms, add);
+    }
+    if (matched === 0 && q) {
+      this.substrings ??= new SubstringIndex(this.haystack);
+      for (const doc of this.substrings.find(q)) add(doc, weight.substring);
+    }
+    return new RankedResults(this.docs, keys.slice(0, kept));
+  }
+
+  /** Calls `add` with every document all terms match and the sum of its per-term scores. */
+  private forEachMatch(terms: string[], add: (doc: number, score: number) => void): void {
+    const matches = terms.map((t) => this.termMatches(t));
+    const bits = this.scratchBits;
+    bits.set(matches[0]!.bits);
+    for (let t = 1; t < matches.length; t++) {
+      const other = matches[t]!.bits;
+      for (let w = 0; w < bits.length; w++) bits[w]! &= other[w]!;
+    }
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w]!;
+      while (word !== 0) {
+        const lowest = word & -word;
+        word ^= lowest;
+        const doc = (w << 5) + 31 - Math.clz32(lowest);
+        let score = 0;
+        for (const m of matches) score += m.scores[doc]!;
+        add(doc, score);
+      }
+    }
   }
 
   /**
-   * Best score per document for one term into `best` (exact token matches, and tokens the term is a
-   * prefix of); returns the documents touched. One-letter terms match whole tokens only: expanding
-   * them would touch most of the vocabulary.
+   * Best score per document for one term: exact token matches, and tokens the term is a prefix of.
+   * One-letter terms match whole tokens only: expanding them would touch most of the vocabulary.
    */
-  private termScores(term: string, best: Float64Array): number[] {
-    const touched: number[] = [];
-    const merge = (token: string, exact: boolean) => {
-      const docs = this.postingDocs.get(token)!;
-      const scores = this.postingScores.get(token)!;
+  private termMatches(term: string): TermMatches {
+    const cached = this.termCache.get(term);
+    if (cached) return cached;
+    const matches: TermMatches = { bits: new Uint32Array(this.scratchBits.length), scores: new Uint16Array(this.docs.length) };
+    const vocabulary = this.vocabulary;
+    let from = lowerBound(vocabulary, term);
+    let to = from;
+    if (term.length === 1) to = vocabulary[from] === term ? from + 1 : from;
+    else while (to < vocabulary.length && vocabulary[to]!.startsWith(term)) to++;
+    for (; from < to; from++) {
+      const { docs, scores } = this.postings.get(vocabulary[from]!)!;
+      const exact = vocabulary[from] === term;
       for (let k = 0; k < docs.length; k++) {
         const doc = docs[k]!;
         const s = exact ? scores[k]! : prefixScore(scores[k]!);
-        if (best[doc] === 0) touched.push(doc);
-        if (s > best[doc]!) best[doc] = s;
+        if (s > matches.scores[doc]!) matches.scores[doc] = s;
+        matches.bits[doc >>> 5]! |= 1 << (doc & 31);
       }
-    };
-    if (term.length === 1) {
-      if (this.postingDocs.has(term)) merge(term, true);
-      return touched;
     }
-    for (let i = lowerBound(this.vocabulary, term); i < this.vocabulary.length && this.vocabulary[i]!.startsWith(term); i++) {
-      merge(this.vocabulary[i]!, this.vocabulary[i] === term);
+    if (this.termCache.size >= this.termCacheLimit) this.termCache.clear();
+    this.termCache.set(term, matches);
+    return matches;
+  }
+
+  /** Documents whose id or name equals the query (exact-name bonus) or starts with it (prefix bonus). */
+  private nameBonus(q: string): Map<number, number> | undefined {
+    let bonus: Map<number, number> | undefined;
+    for (let i = lowerBound(this.names, q); i < this.names.length && this.names[i]!.startsWith(q); i++) {
+      const doc = this.nameDocs[i]!;
+      const b = this.names[i] === q ? weight.exactName : weight.namePrefix;
+      bonus ??= new Map();
+      if (b > (bonus.get(doc) ?? 0)) bonus.set(doc, b);
     }
-    return touched;
+    return bonus;
+  }
+}
+
+/**
+ * Results as packed sort keys, ordered lazily: a page needs only the keys above its end in order,
+ * and most requests read the first page of a long list.
+ */
+class RankedResults implements SearchResults {
+  /** keys[0..ordered) are the largest keys, descending. */
+  private ordered = 0;
+
+  constructor(private readonly docs: readonly SearchDocument[], private readonly keys: Float64Array) {}
+
+  get total(): number {
+    return this.keys.length;
+  }
+
+  page(from: number, to: number): SearchHit[] {
+    const end = Math.min(to, this.keys.length);
+    if (end > this.ordered) {
+      // Bring the next largest keys forward, then sort only them.
+      const want = end - this.ordered < 64 && this.keys.length - this.ordered > 256 ? Math.max(end, this.ordered + 64) : end;
+      selectLargest(this.keys, this.ordered, this.keys.length, want);
+      this.keys.subarray(this.ordered, want).sort().reverse();
+      this.ordered = want;
+    }
+    const out: SearchHit[] = [];
+    for (let i = Math.max(0, from); i < end; i++) {
+      const key = this.keys[i]!;
+      const score = Math.floor(key / docSpan);
+      out.push({ id: this.docs[docSpan - 1 - (key - score * docSpan)]!.id, score });
+    }
+    return out;
+  }
+}
+
+/** Reorders keys[lo..hi) so that keys[lo..k) are its k - lo largest values (quickselect). */
+function selectLargest(keys: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi - lo > 1 && k > lo && k < hi) {
+    const pivot = keys[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      while (keys[i]! > pivot) i++;
+      while (keys[j]! < pivot) j--;
+      if (i <= j) {
+        const t = keys[i]!;
+        keys[i++] = keys[j]!;
+        keys[j--] = t;
+      }
+    }
+    // Now keys[lo..j] >= pivot >= keys[i..hi), and anything between equals the pivot.
+    if (k <= j) hi = j + 1;
+    else if (k > i) lo = i;
+    else return;
   }
 }
 
