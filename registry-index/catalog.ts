@@ -5,7 +5,7 @@ import semver from 'semver';
 import type { Manifest } from './manifest.ts';
 import { servedEntry } from './published.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
-import { SearchIndex, type SearchHit, type SearchQuery, type SearchResults } from './search.ts';
+import { SearchIndex, type SearchQuery, type SearchResults } from './search.ts';
 import type { IndexSummary } from './summary.ts';
 import type { RegistrySnapshot } from './sync.ts';
 import { compareVersionsDescending } from './version-order.ts';
@@ -32,7 +32,6 @@ export class RegistryCatalog {
   /** Recent result lists by query, so paging through one query searches once. */
   private readonly searchCache = new Map<string, SearchResults>();
   private publicIndex: IndexSummary[] | undefined;
-  private readonly summaryJson = new Map<string, string>();
 
   constructor(private readonly snapshot: RegistrySnapshot) {
     this.generation = snapshot.generation;
@@ -134,20 +133,6 @@ export class RegistryCatalog {
 
   summary(id: string): IndexSummary {
     return this.snapshot.index.plugins.get(id)!.summary;
-  }
-
-  /**
-   * A search page as JSON: each hit's summary with its score as the last key, byte for byte what
-   * JSON.stringify gives for `{...summary, score}`. Summaries are serialised once per revision and
-   * concatenated: a page of 20 hits then costs a string join instead of 20 object serialisations.
-   */
-  searchPageJson(hits: readonly SearchHit[]): string {
-    const items = hits.map((h) => {
-      let json = this.summaryJson.get(h.id);
-      if (json === undefined) this.summaryJson.set(h.id, (json = JSON.stringify(this.summary(h.id)).slice(0, -1)));
-      return `${json}${json.length > 1 ? ',' : ''}"score":${JSON.stringify(h.score)}}`;
-    });
-    return `[${items.join(',')}]`;
   }
 
   /** Upstream `index.json`: public plugins' summaries sorted by name. */

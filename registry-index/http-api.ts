@@ -21,6 +21,7 @@ import type { RegistryMetrics } from './metrics.ts';
 import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
+import { searchPageBody } from './search-page.ts';
 import type { RegistrySync } from './sync.ts';
 import { pushedBranch, verifyWebhook } from './webhook.ts';
 
@@ -171,7 +172,7 @@ function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()
     const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
     cached(req, res, (c) => {
       const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
-      const body = c.searchPageJson(hits.page((page - 1) * perPage, page * perPage));
+      const body = searchPageBody(hits.page((page - 1) * perPage, page * perPage), (id) => c.summary(id));
       const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
       if (page * perPage < hits.total) {
         const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));

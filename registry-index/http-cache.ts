@@ -31,8 +31,8 @@ export function jsonResponse(value: unknown, opts: ResponseOptions = {}): Cached
 }
 
 /** A response whose JSON body is already serialised. */
-export function serializedJsonResponse(json: string, opts: ResponseOptions = {}): CachedResponse {
-  const body = Buffer.from(json);
+export function serializedJsonResponse(json: string | Buffer, opts: ResponseOptions = {}): CachedResponse {
+  const body = typeof json === 'string' ? Buffer.from(json) : json;
   return {
     status: opts.status ?? 200,
     body,
@@ -66,9 +66,15 @@ export function sendCached(req: IncomingMessage, res: ServerResponse, r: CachedR
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** A size-bounded response map; reset whenever the served revision changes. */
+/**
+ * A size-bounded response map; reset whenever the served revision changes. A response is kept from
+ * its second request on: one-off URLs (most distinct searches) would otherwise fill the cache, push
+ * out the answers that are asked for again, and keep megabytes alive for nothing.
+ */
 export class ResponseCache {
   private readonly entries = new Map<string, CachedResponse & { route: string }>();
+  /** Hashes of keys requested once, direct-mapped: a collision only delays or advances admission. */
+  private readonly requestedOnce = new Int32Array(16_384);
   /** The snapshot generation the entries belong to. */
   generation = -1;
   constructor(private readonly limit = 10_000) {}
@@ -81,15 +87,32 @@ export class ResponseCache {
     let r = this.entries.get(key);
     if (!r) {
       r = make();
-      // Dropping everything when full is O(1) amortised; evicting one by one from a Map is not.
-      if (this.entries.size >= this.limit) this.entries.clear();
-      this.entries.set(key, r);
+      if (this.requestedBefore(key)) {
+        // Dropping everything when full is O(1) amortised; evicting one by one from a Map is not.
+        if (this.entries.size >= this.limit) this.entries.clear();
+        this.entries.set(key, r);
+      }
     }
     return r;
   }
 
   reset(generation: number): void {
     this.entries.clear();
+    this.requestedOnce.fill(0);
     this.generation = generation;
   }
+
+  private requestedBefore(key: string): boolean {
+    const h = fnv1a(key);
+    const slot = h & (this.requestedOnce.length - 1);
+    if (this.requestedOnce[slot] === h) return true;
+    this.requestedOnce[slot] = h;
+    return false;
+  }
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
