@@ -119,7 +119,10 @@ function inspectArchive(bytes: Uint8Array): ArchiveFacts {
   return facts;
 }
 
-/** Whole-registry rules over the assembled plugins: unique names, template references. */
+/**
+ * Whole-registry rules over the assembled plugins: unique names, template references. Runs on every
+ * sync over every plugin, so it allocates per plugin only for names that differ from the directory.
+ */
 export async function checkRegistry(
   plugins: ReadonlyMap<string, PluginEntry>,
   files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>,
@@ -127,29 +130,46 @@ export async function checkRegistry(
   tree: RegistryTree,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const owner = new Map<string, string>();
+  // A plugin claims its id and its name; the first claimant in id order (plugins are sorted by id)
+  // owns a key, later ones get "duplicate-name". Ids are unique, so a key can only be contested
+  // through a name that differs from its plugin's id.
+  const firstByName = new Map<string, string>();
   for (const entry of plugins.values()) {
-    for (const key of new Set([entry.id, entry.current.manifest.name])) {
-      const first = owner.get(key);
-      if (first === undefined) {
-        owner.set(key, entry.id);
-        continue;
-      }
-      const record = files.get(entry.id)!.get(entry.current.file) as ManifestFileRecord;
-      problems.push(at(record.path, ...(await locateInFile(tree, record, '/name')), '/name', 'duplicate-name', `plugin name "${key}" is already taken by plugins/${first}/`, 'every plugin needs a name of its own; rename this one (directory and "name")'));
+    const name = entry.current.manifest.name;
+    if (name !== entry.id && !firstByName.has(name)) firstByName.set(name, entry.id);
+  }
+  const taken = async (entry: PluginEntry, key: string, owner: string) => {
+    const record = files.get(entry.id)!.get(entry.current.file) as ManifestFileRecord;
+    problems.push(at(record.path, ...(await locateInFile(tree, record, '/name')), '/name', 'duplicate-name', `plugin name "${key}" is already taken by plugins/${owner}/`, 'every plugin needs a name of its own; rename this one (directory and "name")'));
+  };
+  if (firstByName.size > 0) {
+    for (const entry of plugins.values()) {
+      const byName = firstByName.get(entry.id);
+      if (byName !== undefined && byName < entry.id) await taken(entry, entry.id, byName);
+      const name = entry.current.manifest.name;
+      if (name === entry.id) continue;
+      const owner = plugins.has(name) && name < firstByName.get(name)! ? name : firstByName.get(name)!;
+      if (owner !== entry.id) await taken(entry, name, owner);
     }
   }
   // A directory whose manifest is broken still "exists" for templates: its own error is the one to fix.
-  const known = [...new Set([...owner.keys(), ...files.keys()])];
-  const knownSet = new Set(known);
+  const known = (ref: string) => plugins.has(ref) || firstByName.has(ref) || files.has(ref);
   for (const t of templates.values()) {
     for (const ref of t.references) {
-      if (knownSet.has(ref.name)) continue;
-      const guess = closestMatch(ref.name, known);
+      if (known(ref.name)) continue;
+      const guess = closestMatch(ref.name, knownNames(plugins, files));
       problems.push(at(t.path, ref.line, ref.column, ref.jsonPointer, 'template-plugin-reference', `template requires plugin "${ref.name}", which is not in the registry`, guess ? `did you mean "${guess}"?` : 'use a plugin directory name or manifest name from plugins/'));
     }
   }
   return problems;
+}
+
+/** Every id and name a template may reference, in claim order (the order suggestions are tried in). */
+function knownNames(plugins: ReadonlyMap<string, PluginEntry>, files: ReadonlyMap<string, unknown>): string[] {
+  const names = new Set<string>();
+  for (const entry of plugins.values()) names.add(entry.id).add(entry.current.manifest.name);
+  for (const id of files.keys()) names.add(id);
+  return [...names];
 }
 
 const positionCache = new Map<string, [number, number]>();
