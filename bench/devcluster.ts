@@ -1,9 +1,24 @@
 // devcluster: creates/s, watch event latency with many watchers, and listing 10,000 ConfigMaps with
 // and without a label selector — each beside a peer measured in the same run (a bare HTTPS round
-// trip, raw better-sqlite3 inserts and reads). The cluster runs in a child process, as it would for
-// a real client, so client work does not steal its event loop.
+// trip, a bare HTTPS fan-out server, raw better-sqlite3 inserts and reads). The cluster runs in a
+// child process, as it would for a real client, so client work does not steal its event loop.
+//
+// Watch latency is measured the same way for devcluster and its peer:
+// - The watchers are held by CLIENTS child processes (bench/_devcluster-watch-client.ts), not by
+//   this one: decrypting 1,000 TLS streams is as much work as encrypting them, and an arrival
+//   stamped by an event loop that is busy with other streams (or with posting) is stamped late.
+//   Each client stamps arrivals with a clock shared by all processes (timeOrigin + now).
+// - Events are paced: one POST every INTERVAL ms, sent whether or not the previous one has arrived
+//   (open loop), so a stall shows up in every event behind it. The old bench posted as fast as the
+//   server answered, which measured a queue growing behind an overloaded client, not latency.
+//   `--interval 0` posts each event once the previous one reached every watcher.
+// - The first WARMUP events are not counted: they pay for each connection's first TLS write and
+//   for cold JIT, once per process, which the p99 of 100 events would otherwise mostly be.
 //
 //   npm run bench -- devcluster [--creates 2000] [--watchers 1000] [--events 100] [--list 10000]
+//                               [--clients 2] [--interval 50] [--warmup 10] [--profile DIR]
+//
+// --profile DIR writes a CPU profile of the devcluster process (node --cpu-prof) into DIR.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
@@ -13,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createCertificateAuthority, issueCertificate } from '../devcluster/index.ts';
+import { clock, type WatchClientJob, type WatchClientMessage } from './_devcluster-watch-client.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -23,6 +39,10 @@ const CREATES = option('creates', 2000);
 const WATCHERS = option('watchers', 1000);
 const EVENTS = option('events', 100);
 const LIST_SIZE = option('list', 10_000);
+const CLIENTS = option('clients', 2);
+const INTERVAL = option('interval', 50);
+const WARMUP = option('warmup', 10);
+const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
 const CONCURRENCY = 16;
 
 interface Target {
@@ -72,7 +92,8 @@ async function startCluster(): Promise<{ child: ChildProcess; target: Target }> 
     process.stdout.write(JSON.stringify({ url: c.url, token: c.token, ca: c.caCert }) + '\\n');
     process.on('SIGTERM', () => c.stop().then(() => process.exit(0)));
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
   const target = await new Promise<Target>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
@@ -152,46 +173,87 @@ interface Latency {
   samples: number;
 }
 
-/** Opens WATCHERS streams on `watchPath`, posts EVENTS objects one by one, times each arrival at every watcher. */
-async function watchLatency(target: Target, watchPath: string, postPath: string): Promise<Latency> {
-  const watchAgent = new Agent({ keepAlive: true, maxSockets: WATCHERS + 10 });
-  const sentAt: number[] = [];
-  const latencies: number[] = [];
-  const marker = Buffer.from('"name":"ev-');
-  let received = 0;
-  const requests: Array<ReturnType<typeof request>> = [];
-  let allDelivered: () => void = () => {};
-  const done = new Promise<void>((r) => (allDelivered = r));
-  await inParallel(WATCHERS, 50, async () => {
-    await new Promise<void>((resolve, reject) => {
-      const req = request(new URL(watchPath, target.url), {
-        agent: watchAgent, ca: target.ca, headers: { Authorization: `Bearer ${target.token}` },
-      }, (res) => {
-        res.on('data', (chunk: Buffer) => {
-          const now = performance.now();
-          for (let at = chunk.indexOf(marker); at >= 0; at = chunk.indexOf(marker, at + 1)) {
-            const start = at + marker.length;
-            const end = chunk.indexOf(0x22, start);
-            const sent = sentAt[Number(chunk.toString('latin1', start, end))];
-            if (sent === undefined) continue;
-            latencies.push(now - sent);
-            if (++received === WATCHERS * EVENTS) allDelivered();
-          }
-        });
-        resolve();
-      });
-      req.on('error', reject);
-      req.end();
-      requests.push(req);
-    });
+/** Starts CLIENTS watch clients sharing WATCHERS streams on `path`, resolved once every stream is open. */
+async function startWatchClients(target: Target, path: string) {
+  const script = fileURLToPath(new URL('_devcluster-watch-client.ts', import.meta.url));
+  const clients = Array.from({ length: CLIENTS }, (_, i) => {
+    const watchers = Math.floor(WATCHERS / CLIENTS) + (i < WATCHERS % CLIENTS ? 1 : 0);
+    const job: WatchClientJob = { ...target, path, watchers };
+    return spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
   });
-  for (let i = 0; i < EVENTS; i++) {
-    sentAt[i] = performance.now();
-    await call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } });
+  const delivered = new Map<number, number>();
+  const waiters = new Map<number, () => void>();
+  for (const child of clients) {
+    child.on('message', (m: WatchClientMessage) => {
+      if (!('delivered' in m)) return;
+      const n = (delivered.get(m.delivered) ?? 0) + 1;
+      delivered.set(m.delivered, n);
+      if (n === CLIENTS) waiters.get(m.delivered)?.();
+    });
   }
-  await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
-  for (const req of requests) req.destroy();
-  watchAgent.destroy();
+  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => {
+    c.on('message', (m: WatchClientMessage) => 'ready' in m && resolve());
+    c.once('exit', (code) => reject(new Error(`watch client exited with ${code}`)));
+  })));
+  return {
+    /** Resolves when event `index` reached every stream. */
+    deliveredEverywhere: (index: number) => new Promise<void>((resolve) => {
+      if (delivered.get(index) === CLIENTS) resolve();
+      else waiters.set(index, resolve);
+    }),
+    /** Stops the clients and returns every arrival as [event index, time] pairs. */
+    stop: () => Promise.all(clients.map((c) => new Promise<number[]>((resolve) => {
+      c.on('message', (m: WatchClientMessage) => 'arrivals' in m && resolve(m.arrivals));
+      c.send('stop');
+    }))),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A lost event must fail the run, not hang it. */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Opens WATCHERS streams on `watchPath` (spread over CLIENTS processes), then posts WARMUP + EVENTS
+ * objects, one every INTERVAL ms whether or not the previous one has arrived (an open loop: a stall
+ * delays every event behind it and is measured), or with INTERVAL 0 each after the previous one
+ * reached every stream. A delivery's latency is its arrival time minus the time just before its
+ * POST was sent; the WARMUP events (first writes on each connection, cold JIT) are not counted.
+ */
+async function watchLatency(target: Target, watchPath: string, postPath: string): Promise<Latency> {
+  const clients = await startWatchClients(target, watchPath);
+  const total = WARMUP + EVENTS;
+  const sentAt: number[] = [];
+  const posts: Array<Promise<void>> = [];
+  const began = clock();
+  for (let i = 0; i < total; i++) {
+    if (INTERVAL > 0) await sleep(began + i * INTERVAL - clock());
+    sentAt[i] = clock();
+    const post = call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } }).then((r) => {
+      if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
+    });
+    if (INTERVAL > 0) posts.push(post);
+    else await within(60_000, `event ev-${i}`, post.then(() => clients.deliveredEverywhere(i)));
+  }
+  await Promise.all(posts);
+  await within(60_000, 'delivering every event', Promise.all(sentAt.map((_, i) => clients.deliveredEverywhere(i))));
+  const latencies: number[] = [];
+  for (const arrivals of await clients.stop()) {
+    for (let k = 0; k < arrivals.length; k += 2) {
+      if (arrivals[k]! >= WARMUP) latencies.push(arrivals[k + 1]! - sentAt[arrivals[k]!]!);
+    }
+  }
   const sorted = latencies.sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: sorted.length };
 }
@@ -249,28 +311,39 @@ async function listTimes(target: Target): Promise<{ allMs: number; selectedMs: n
   return { allMs: all.ms, selectedMs: selected.ms, items: all.count, selected: selected.count };
 }
 
-const { child, target } = await startCluster();
-try {
-  const peerHttps = await bareHttpsRoundTrips(CREATES);
-  const peerSqlite = rawSqlite(CREATES, LIST_SIZE);
-  const creates = await createsPerSecond(target);
-  await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
-  const watch = await watchLatency(target, '/api/v1/namespaces/bench-watch/configmaps?watch=true', '/api/v1/namespaces/bench-watch/configmaps');
-  const peerWatch = await bareFanOut();
-  const list = await listTimes(target);
-  console.log(`devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}, ${WATCHERS} watchers x ${EVENTS} events, ${LIST_SIZE} ConfigMaps listed)`);
-  console.log('');
-  console.log(`creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ${creates >= 1000 ? 'met' : 'MISSED'}`);
-  console.log(`  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`);
-  console.log(`  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`);
-  console.log(`watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`);
-  console.log(`  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`);
-  console.log(`list ${fmt(list.items, 0)} ConfigMaps           ${fmt(list.allMs, 1).padStart(8)} ms (median of 5)`);
-  console.log(`list with labelSelector (${fmt(list.selected, 0)})  ${fmt(list.selectedMs, 1).padStart(8)} ms`);
-  console.log(`  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`);
-} finally {
-  agent.destroy();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(root, { recursive: true, force: true });
+const progress = (phase: string) => process.stderr.write(`devcluster bench: ${phase}\n`);
+
+async function main(): Promise<void> {
+  const { child, target } = await startCluster();
+  try {
+    progress('creates');
+    const peerHttps = await bareHttpsRoundTrips(CREATES);
+    const peerSqlite = rawSqlite(CREATES, LIST_SIZE);
+    const creates = await createsPerSecond(target);
+    progress('watch latency');
+    await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
+    const watch = await watchLatency(target, '/api/v1/namespaces/bench-watch/configmaps?watch=true', '/api/v1/namespaces/bench-watch/configmaps');
+    progress('watch latency: peer');
+    const peerWatch = await bareFanOut();
+    progress('lists');
+    const list = await listTimes(target);
+    const pacing = INTERVAL > 0 ? `one every ${INTERVAL} ms` : 'each after the previous one arrived';
+    console.log(`devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}; ${WATCHERS} watchers in ${CLIENTS} client processes x ${EVENTS} events, ${pacing}, after ${WARMUP} warm-up events; ${LIST_SIZE} ConfigMaps listed)`);
+    console.log('');
+    console.log(`creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ${creates >= 1000 ? 'met' : 'MISSED'}`);
+    console.log(`  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`);
+    console.log(`  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`);
+    console.log(`watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`);
+    console.log(`  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`);
+    console.log(`list ${fmt(list.items, 0)} ConfigMaps           ${fmt(list.allMs, 1).padStart(8)} ms (median of 5)`);
+    console.log(`list with labelSelector (${fmt(list.selected, 0)})  ${fmt(list.selectedMs, 1).padStart(8)} ms`);
+    console.log(`  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`);
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(root, { recursive: true, force: true });
+  }
 }
+
+await main();
