@@ -34,11 +34,24 @@ export interface WatchRequest {
   onClose?: () => void;
 }
 
-/** JSON lines shared by every watcher of the same version: a change is serialised once per version. */
-const serialised = new WeakMap<Change, Map<string, string>>();
+/** A change's event as sent: serialised once per version and event type, shared by its watchers. */
+interface SharedEvent {
+  line: string;
+  /** The line framed as one HTTP/1.1 chunk (size in hex, CRLF, line, CRLF). */
+  chunk: Buffer;
+}
+
+const serialised = new WeakMap<Change, Map<string, SharedEvent>>();
 
 function line(type: string, object: unknown): string {
   return `{"type":${JSON.stringify(type)},"object":${JSON.stringify(object)}}\n`;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+function sharedEvent(text: string): SharedEvent {
+  const body = Buffer.from(text);
+  return { line: text, chunk: Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, CRLF]) };
 }
 
 export function streamWatch(res: ServerResponse, w: WatchRequest): void {
@@ -77,9 +90,13 @@ export function streamWatch(res: ServerResponse, w: WatchRequest): void {
       let cache = serialised.get(event.change);
       if (!cache) serialised.set(event.change, (cache = new Map()));
       const key = `${w.type.group}/${w.type.version}/${event.type}`;
-      let text = cache.get(key);
-      if (text === undefined) cache.set(key, (text = line(event.type, withTypeMeta(w.type, event.object))));
-      res.write(text);
+      let shared = cache.get(key);
+      if (shared === undefined) cache.set(key, (shared = sharedEvent(line(event.type, withTypeMeta(w.type, event.object)))));
+      // The chunk, framed once for all watchers, goes straight to the socket: res.write would encode
+      // and frame the line again for each watcher and cork the socket until the next tick (about a
+      // sixth of a 1,000-watcher fan-out). Safe once the headers are out on this response's socket.
+      if (res.socket && res.headersSent && res.chunkedEncoding) res.socket.write(shared.chunk);
+      else res.write(shared.line);
       return;
     }
     res.write(line(event.type, withTypeMeta(w.type, event.object)));
