@@ -206,6 +206,8 @@ async function startWatchClients(target: Target, path: string) {
       c.on('message', (m: WatchClientMessage) => 'arrivals' in m && resolve(m.arrivals));
       c.send('stop');
     }))),
+    /** Ends the clients at once (after a failure; harmless once they have stopped). */
+    kill: () => clients.forEach((c) => c.kill()),
   };
 }
 
@@ -233,26 +235,34 @@ async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T>
  */
 async function watchLatency(target: Target, watchPath: string, postPath: string): Promise<Latency> {
   const clients = await startWatchClients(target, watchPath);
-  const total = WARMUP + EVENTS;
-  const sentAt: number[] = [];
-  const posts: Array<Promise<void>> = [];
-  const began = clock();
-  for (let i = 0; i < total; i++) {
-    if (INTERVAL > 0) await sleep(began + i * INTERVAL - clock());
-    sentAt[i] = clock();
-    const post = call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } }).then((r) => {
-      if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
-    });
-    if (INTERVAL > 0) posts.push(post);
-    else await within(60_000, `event ev-${i}`, post.then(() => clients.deliveredEverywhere(i)));
-  }
-  await Promise.all(posts);
-  await within(60_000, 'delivering every event', Promise.all(sentAt.map((_, i) => clients.deliveredEverywhere(i))));
   const latencies: number[] = [];
-  for (const arrivals of await clients.stop()) {
-    for (let k = 0; k < arrivals.length; k += 2) {
-      if (arrivals[k]! >= WARMUP) latencies.push(arrivals[k + 1]! - sentAt[arrivals[k]!]!);
+  try {
+    const total = WARMUP + EVENTS;
+    const sentAt: number[] = [];
+    const posts: Array<Promise<void>> = [];
+    const began = clock();
+    for (let i = 0; i < total; i++) {
+      if (INTERVAL > 0) await sleep(began + i * INTERVAL - clock());
+      sentAt[i] = clock();
+      const post = call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } }).then((r) => {
+        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
+      });
+      if (INTERVAL > 0) {
+        post.catch(() => {}); // handled: a failed POST fails the run at Promise.all below, not mid-loop
+        posts.push(post);
+      } else {
+        await within(60_000, `event ev-${i}`, post.then(() => clients.deliveredEverywhere(i)));
+      }
     }
+    await Promise.all(posts);
+    await within(60_000, 'delivering every event', Promise.all(sentAt.map((_, i) => clients.deliveredEverywhere(i))));
+    for (const arrivals of await clients.stop()) {
+      for (let k = 0; k < arrivals.length; k += 2) {
+        if (arrivals[k]! >= WARMUP) latencies.push(arrivals[k + 1]! - sentAt[arrivals[k]!]!);
+      }
+    }
+  } finally {
+    clients.kill();
   }
   const sorted = latencies.sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: sorted.length };
