@@ -35,8 +35,6 @@ export interface ControllerOptions {
   clock?: Clock;
 }
 
-const managedSelector = `${api.labels.managedBy}=${api.managedByValue}`;
-
 export class WorkflowAppController {
   readonly queue: WorkQueue<AppKey>;
   readonly memory: WriteMemory;
@@ -72,23 +70,17 @@ export class WorkflowAppController {
       ...common,
       name: 'deployments',
       path: `/apis/apps/v1${ns}/deployments`,
-      labelSelector: managedSelector,
-      list: () =>
-        namespace
-          ? client.apps.listNamespacedDeployment({ namespace, labelSelector: managedSelector })
-          : client.apps.listDeploymentForAllNamespaces({ labelSelector: managedSelector }),
+      list: () => (namespace ? client.apps.listNamespacedDeployment({ namespace }) : client.apps.listDeploymentForAllNamespaces({})),
     });
     this.services = new ResilientInformer(kc, {
       ...common,
       name: 'services',
       path: `/api/v1${ns}/services`,
-      labelSelector: managedSelector,
-      list: () =>
-        namespace
-          ? client.core.listNamespacedService({ namespace, labelSelector: managedSelector })
-          : client.core.listServiceForAllNamespaces({ labelSelector: managedSelector }),
+      list: () => (namespace ? client.core.listNamespacedService({ namespace }) : client.core.listServiceForAllNamespaces({})),
     });
-    // All ConfigMaps, not only ours: spec.configMapRef points at the user's own.
+    // All ConfigMaps, Deployments and Services, not only ours: spec.configMapRef points at the user's
+    // own ConfigMaps, and before taking a name the operator checks that nobody else has it (from the
+    // cache: a read per object would cost the API server a third more requests per new app).
     this.configMaps = new ResilientInformer(kc, {
       ...common,
       name: 'configmaps',
@@ -119,9 +111,10 @@ export class WorkflowAppController {
       app: (namespace, name) => this.apps.get(name, namespace),
       owned: (app) => this.owned(app),
       configMap: (namespace, name) => this.configMaps.get(name, namespace),
+      existing: (kind, namespace, name) =>
+        (kind === 'Deployment' ? this.deployments : kind === 'Service' ? this.services : this.configMaps).get(name, namespace),
     };
     const applyClient: ApplyClient = {
-      read: (obj) => client.read({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),
       apply: (obj) => client.apply(obj),
       scaleDeployment: (namespace, name, replicas) => client.scaleDeployment(namespace, name, replicas),
       delete: (obj) => client.delete({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),

@@ -20,13 +20,10 @@ export class NameConflictError extends Error {
 /**
  * Before creating an object, make sure the name is free: server-side apply would otherwise take over
  * (and, through the ownerReference, later garbage-collect) a user's ConfigMap, Deployment or Service
- * that happens to have the name the operator derives. ConfigMaps come from the cache (it holds them
- * all); Deployments and Services (cached only when labelled as ours) are read.
+ * that happens to have the name the operator derives. The caches hold every object of these kinds.
  */
-async function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, deps: ReconcileDeps): Promise<void> {
-  const found = await Promise.all(
-    creating.map((o) => (o.kind === 'ConfigMap' ? deps.cache.configMap(app.metadata.namespace, o.metadata?.name ?? '') : deps.client.read(o))),
-  );
+function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, deps: ReconcileDeps): void {
+  const found = creating.map((o) => deps.cache.existing(o.kind as 'ConfigMap' | 'Deployment' | 'Service', app.metadata.namespace, o.metadata?.name ?? ''));
   for (const [i, existing] of found.entries()) {
     if (!existing) continue;
     const controller = existing.metadata?.ownerReferences?.find((r) => r.controller);
@@ -44,7 +41,7 @@ export async function executePlan(plan: Plan, app: WorkflowApp, live: LiveObject
     const n = o.metadata?.name ?? '';
     return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
   };
-  await refuseForeignObjects(plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))), app, deps);
+  refuseForeignObjects(plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))), app, deps);
   const done: string[] = new Array(plan.apply.length);
   const applyOne = async (desired: KubernetesObject, i: number) => {
     const current = liveOf(desired);

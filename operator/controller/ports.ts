@@ -14,12 +14,12 @@ export interface AppCache {
   app(namespace: string, name: string): WorkflowApp | undefined;
   owned(app: WorkflowApp): LiveObjects;
   configMap(namespace: string, name: string): V1ConfigMap | undefined;
+  /** Any object of a kind the operator creates, ours or not: a name must be free before it is taken. */
+  existing(kind: 'ConfigMap' | 'Deployment' | 'Service', namespace: string, name: string): KubernetesObject | undefined;
 }
 
 /** What reconcile writes with. */
 export interface ApplyClient {
-  /** A live object by kind and name (undefined when there is none): read before creating one. */
-  read(obj: KubernetesObject): Promise<KubernetesObject | undefined>;
   apply<T extends KubernetesObject>(obj: T): Promise<T>;
   scaleDeployment(namespace: string, name: string, replicas: number): Promise<void>;
   delete(obj: KubernetesObject): Promise<void>;
