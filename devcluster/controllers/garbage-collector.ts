@@ -69,10 +69,14 @@ export class GarbageCollector extends Controller {
       for (const dependent of this.dependents.get(uid) ?? []) this.queue.add(dependent);
       return;
     }
+    const before = this.nodes.get(uid)?.ownerUids;
     this.index(change.storageKey, obj);
     const finalizers = obj.metadata.finalizers ?? [];
     if (obj.metadata.deletionTimestamp && (finalizers.includes('foregroundDeletion') || finalizers.includes('orphan'))) this.queue.add(uid);
-    if ((obj.metadata.ownerReferences ?? []).length) this.queue.add(uid);
+    // A dependent is checked when its owners change (or it is new); later updates with the same
+    // owners (status writes, mostly) need no check: an owner's deletion enqueues its dependents.
+    const after = this.nodes.get(uid)!.ownerUids;
+    if (after.length && (!before || before.length !== after.length || before.some((o, i) => o !== after[i]))) this.queue.add(uid);
   }
 
   private typeOf(node: Node): ResourceType | undefined {
