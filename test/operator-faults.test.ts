@@ -46,6 +46,9 @@ test('the API server restarts under the operator: watches resume (410 Gone, reli
   try {
     await h.apply(app('before-restart'));
     await eventually('before-restart reconciled', () => h.json('get', 'deployment', 'before-restart').catch(() => undefined));
+    // A watch resuming from the server's newest resourceVersion stays valid across a restart (as on
+    // kube-apiserver); a write no informer sees puts every watch behind it, so each one gets 410.
+    await h.kubectl('create', 'secret', 'generic', 'restart-marker', '--from-literal=k=v');
     await h.restartCluster();
     await h.apply(app('after-restart'));
     await eventually('after-restart reconciled', () => h.json('get', 'deployment', 'after-restart').catch(() => undefined), 60_000, 250);
