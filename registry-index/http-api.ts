@@ -10,6 +10,7 @@
 //   GET  /v1/index.json, /v1/plugins/{name}/{manifest,versions,latest}.json (and the same at /)  upstream static layout
 //   GET  /healthz /readyz /metrics
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import semver from 'semver';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
 import { searchPageBody } from './search-page.ts';
+import type { SearchQuery } from './search.ts';
 import type { RegistrySync } from './sync.ts';
 import { pushedBranch, verifyWebhook } from './webhook.ts';
 
@@ -44,26 +46,47 @@ class HttpError extends Error {
   }
 }
 
+const searchPath = '/api/v1/plugins';
+
 /**
- * The request handler: a fast path answers GETs whose response is already cached for the served
- * revision straight from memory (the common case for search, plugin and version documents); every
- * other request goes through the express app, which fills that cache.
+ * The request handler. Two fast paths skip express: GETs whose response is already cached for the
+ * served revision are answered from memory (the common case for search, plugin and version
+ * documents), and a search that is not is computed directly (search URLs are open-ended, and
+ * express's routing and request wrapping cost more than the search itself). Everything else, and any
+ * search the fast path cannot answer (a bad parameter, no index yet), goes through the express app.
  */
 export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const cache = new ResponseCache();
-  const app = createRegistryApp(opts, cache);
+  const { app, catalog } = createRegistryApp(opts, cache);
+  /** Rate limit, then the response `make` gives; with metrics, as the express app keeps them. */
+  const answer = (req: IncomingMessage, res: ServerResponse, route: string, make: () => CachedResponse): void => {
+    const started = process.hrtime.bigint();
+    const allow = !opts.rateLimiter || allowed(opts.rateLimiter, req, res);
+    if (allow) sendCached(req, res, make());
+    opts.metrics.observeRequest(route, req.method ?? 'GET', allow ? res.statusCode : 429, Number(process.hrtime.bigint() - started) / 1e9);
+  };
   return (req, res) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && cache.generation === opts.sync.current()?.generation) {
-      const hit = cache.peek(cacheKey(req));
-      if (hit) {
-        const started = process.hrtime.bigint();
-        if (opts.rateLimiter && !allowed(opts.rateLimiter, req, res)) {
-          opts.metrics.observeRequest(hit.route, req.method, 429, Number(process.hrtime.bigint() - started) / 1e9);
-          return;
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (cache.generation === opts.sync.current()?.generation) {
+        const hit = cache.peek(cacheKey(req));
+        if (hit) return answer(req, res, hit.route, () => hit);
+      }
+      const url = req.url ?? '';
+      const c = url === searchPath || url.startsWith(`${searchPath}?`) ? catalog() : undefined;
+      let params: SearchParams | undefined;
+      try {
+        params = c && searchParams(parseQuery(url.slice(searchPath.length + 1)));
+      } catch {
+        // a bad parameter: express answers with the error document (as it does when no index is loaded)
+      }
+      if (c && params) {
+        try {
+          return answer(req, res, searchPath, () =>
+            cache.get(cacheKey(req), () => ({ ...searchResponse(c, params, url, () => baseUrl(req, opts.publicUrl)), route: searchPath })));
+        } catch {
+          if (res.headersSent) return void res.destroy();
+          // a failure here is retried by express, whose error handler logs it and answers 500
         }
-        sendCached(req, res, hit);
-        opts.metrics.observeRequest(hit.route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-        return;
       }
     }
     app(req, res);
@@ -86,17 +109,23 @@ function allowed(limiter: RateLimiter, req: IncomingMessage, res: ServerResponse
   return false;
 }
 
-function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()): express.Express {
+function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { app: express.Express; catalog: () => RegistryCatalog | undefined } {
   const { sync, metrics } = opts;
   let catalog: RegistryCatalog | undefined;
-  const currentCatalog = (): RegistryCatalog => {
+  /** The catalog of the served snapshot (undefined before the first sync); a new one resets the cache. */
+  const servedCatalog = (): RegistryCatalog | undefined => {
     const snapshot = sync.current();
-    if (!snapshot) throw new HttpError(503, 'the registry index is not loaded yet', 'retry in a few seconds; GET /api/v1/sync shows the sync state');
+    if (!snapshot) return undefined;
     if (catalog?.generation !== snapshot.generation) {
       catalog = new RegistryCatalog(snapshot);
       cache.reset(snapshot.generation);
     }
     return catalog;
+  };
+  const currentCatalog = (): RegistryCatalog => {
+    const c = servedCatalog();
+    if (!c) throw new HttpError(503, 'the registry index is not loaded yet', 'retry in a few seconds; GET /api/v1/sync shows the sync state');
+    return c;
   };
   const cached = (req: Request, res: Response, make: (c: RegistryCatalog) => CachedResponse) => {
     const c = currentCatalog();
@@ -167,20 +196,9 @@ function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()
     res.json(await checking);
   });
 
-  app.get('/api/v1/plugins', (req, res) => {
-    const page = positiveInt(req.query.page, 1, 'page');
-    const perPage = Math.min(positiveInt(req.query.perPage ?? req.query.per_page, 20, 'perPage'), 100);
-    cached(req, res, (c) => {
-      const hits = c.search({ q: str(req.query.q), tier: str(req.query.tier), type: str(req.query.type), category: str(req.query.category) });
-      const body = searchPageBody(hits.page((page - 1) * perPage, page * perPage), (id) => c.summary(id));
-      const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
-      if (page * perPage < hits.total) {
-        const next = new URL(req.originalUrl, baseUrl(req, opts.publicUrl));
-        next.searchParams.set('page', String(page + 1));
-        headers.Link = `<${next.href}>; rel="next"`;
-      }
-      return serializedJsonResponse(body, { headers });
-    });
+  app.get(searchPath, (req, res) => {
+    const params = searchParams(req.query);
+    cached(req, res, (c) => searchResponse(c, params, req.originalUrl, () => baseUrl(req, opts.publicUrl)));
   });
 
   app.get('/api/v1/plugins/:name', (req, res) => {
@@ -290,7 +308,35 @@ function createRegistryApp(opts: RegistryApiOptions, cache = new ResponseCache()
     opts.logger.error({ err }, 'request failed');
     sendError(res, new HttpError(500, 'internal error', 'the server log has details'));
   });
-  return app;
+  return { app, catalog: servedCatalog };
+}
+
+interface SearchParams {
+  query: SearchQuery;
+  page: number;
+  perPage: number;
+}
+
+/** The search parameters of a parsed query string; a bad one is an HttpError 400. */
+function searchParams(query: Record<string, unknown>): SearchParams {
+  return {
+    query: { q: str(query.q), tier: str(query.tier), type: str(query.type), category: str(query.category) },
+    page: positiveInt(query.page, 1, 'page'),
+    perPage: Math.min(positiveInt(query.perPage ?? query.per_page, 20, 'perPage'), 100),
+  };
+}
+
+/** GET /api/v1/plugins: one page of ranked search results (X-Total-Count, and a Link to the next page). */
+function searchResponse(c: RegistryCatalog, { query, page, perPage }: SearchParams, url: string, base: () => string): CachedResponse {
+  const hits = c.search(query);
+  const body = searchPageBody(hits.page((page - 1) * perPage, page * perPage), (id) => c.summary(id));
+  const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
+  if (page * perPage < hits.total) {
+    const next = new URL(url, base());
+    next.searchParams.set('page', String(page + 1));
+    headers.Link = `<${next.href}>; rel="next"`;
+  }
+  return serializedJsonResponse(body, { headers });
 }
 
 function sendError(res: Response, err: HttpError): void {
@@ -345,8 +391,9 @@ function absolute(req: Request, publicUrl: string | undefined, id: string, versi
   return `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}/download?os=${a.os}&arch=${a.arch}`;
 }
 
-function baseUrl(req: Request, publicUrl: string | undefined): string {
-  return (publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`).replace(/\/$/, '');
+function baseUrl(req: IncomingMessage, publicUrl: string | undefined): string {
+  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return (publicUrl ?? `${protocol}://${req.headers.host ?? 'localhost'}`).replace(/\/$/, '');
 }
 
 function satisfies(v: string, range: string): boolean {
