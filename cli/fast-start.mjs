@@ -73,10 +73,14 @@ async function build(command) {
   const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/') && !f.includes('(disabled)'));
   const name = `wfctl-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(join(cacheDir, name), code);
-  const tmp = `${manifestFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ bundle: name, inputs: fingerprint(inputs) }));
-  renameSync(tmp, manifestFile);
+  // write-then-rename: a process starting at the same moment never imports a half-written file
+  const publish = (file, text) => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  };
+  publish(join(cacheDir, name), code);
+  publish(manifestFile, JSON.stringify({ bundle: name, inputs: fingerprint(inputs) }));
   // older bundles are stale now (a process still running one has it loaded already)
   for (const f of readdirSync(cacheDir)) if (f.startsWith('wfctl-') && f.endsWith('.mjs') && f !== name) rmSync(join(cacheDir, f), { force: true });
   return join(cacheDir, name);
