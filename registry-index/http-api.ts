@@ -67,8 +67,9 @@ export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingM
   };
   return (req, res) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
+      const key = cacheKey(req);
       if (cache.generation === opts.sync.current()?.generation) {
-        const hit = cache.peek(cacheKey(req));
+        const hit = cache.peek(key);
         if (hit) return answer(req, res, hit.route, () => hit);
       }
       const url = req.url ?? '';
@@ -82,7 +83,7 @@ export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingM
       if (c && params) {
         try {
           return answer(req, res, searchPath, () =>
-            cache.get(cacheKey(req), () => ({ ...searchResponse(c, params, url, () => baseUrl(req, opts.publicUrl)), route: searchPath })));
+            cache.get(key, () => ({ ...searchResponse(c, params, url, () => baseUrl(req, opts.publicUrl)), route: searchPath })));
         } catch {
           if (res.headersSent) return void res.destroy();
           // a failure here is retried by express, whose error handler logs it and answers 500

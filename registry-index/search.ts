@@ -2,8 +2,9 @@
 // once per served revision) answers prefix queries with a binary search over the sorted vocabulary;
 // a query intersects its terms as bitsets (each term's matches are built once and cached), and
 // results sort as packed numbers, only as far as the requested page needs, so even a query matching
-// every plugin of a 10,000-plugin registry costs well under a millisecond. Upstream clients match by substring; when tokens find nothing, a substring match
-// (narrowed by a trigram index, see substring-index.ts) keeps that behaviour.
+// every plugin of a 10,000-plugin registry costs well under a millisecond. Upstream clients match by
+// substring; when tokens find nothing, a substring match (narrowed by a trigram index, see
+// substring-index.ts) keeps that behaviour.
 import { SubstringIndex } from './substring-index.ts';
 
 export interface SearchDocument {
