@@ -19,10 +19,7 @@ export interface WatchClientJob {
   watchers: number;
 }
 
-export type WatchClientMessage =
-  | { ready: true }
-  | { delivered: number }
-  | { arrivals: number[] };
+export type WatchClientMessage = { ready: true } | { delivered: number } | { arrivals: number[] };
 
 /**
  * One watch client: a child process holding `watchers` streams. It stamps each event's arrival
@@ -38,27 +35,33 @@ async function runWatchClient(): Promise<void> {
   const requests: Array<ReturnType<typeof request>> = [];
   await inParallel(job.watchers, 50, async () => {
     await new Promise<void>((resolve, reject) => {
-      const req = request(new URL(job.path, job.url), {
-        agent, ca: job.ca, headers: { Authorization: `Bearer ${job.token}` },
-      }, (res) => {
-        // an event can straddle two chunks: only complete lines count, the rest waits for the next chunk
-        let partial = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const now = clock();
-          const text = partial + chunk;
-          const complete = text.lastIndexOf('\n') + 1;
-          partial = text.slice(complete);
-          for (let at = text.indexOf(MARKER); at >= 0 && at < complete; at = text.indexOf(MARKER, at + 1)) {
-            const start = at + MARKER.length;
-            const index = Number(text.slice(start, text.indexOf('"', start)));
-            arrivals.push(index, now);
-            counts[index] = (counts[index] ?? 0) + 1;
-            if (counts[index] === job.watchers) send({ delivered: index });
-          }
-        });
-        resolve();
-      });
+      const req = request(
+        new URL(job.path, job.url),
+        {
+          agent,
+          ca: job.ca,
+          headers: { Authorization: `Bearer ${job.token}` },
+        },
+        (res) => {
+          // an event can straddle two chunks: only complete lines count, the rest waits for the next chunk
+          let partial = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            const now = clock();
+            const text = partial + chunk;
+            const complete = text.lastIndexOf('\n') + 1;
+            partial = text.slice(complete);
+            for (let at = text.indexOf(MARKER); at >= 0 && at < complete; at = text.indexOf(MARKER, at + 1)) {
+              const start = at + MARKER.length;
+              const index = Number(text.slice(start, text.indexOf('"', start)));
+              arrivals.push(index, now);
+              counts[index] = (counts[index] ?? 0) + 1;
+              if (counts[index] === job.watchers) send({ delivered: index });
+            }
+          });
+          resolve();
+        },
+      );
       req.on('error', reject);
       req.end();
       requests.push(req);
@@ -74,9 +77,11 @@ async function runWatchClient(): Promise<void> {
 
 async function inParallel(count: number, concurrency: number, task: () => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < count) await task();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) await task();
+    }),
+  );
 }
 
 if (process.send) await runWatchClient();

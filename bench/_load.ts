@@ -29,39 +29,54 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
-  const one = () => new Promise<void>((resolve) => {
-    const path = opts.paths[next++ % opts.paths.length]!;
-    const started = performance.now();
-    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) latencies.push(performance.now() - started);
-        else errors++;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const path = opts.paths[next++ % opts.paths.length]!;
+      const started = performance.now();
+      const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) latencies.push(performance.now() - started);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
         resolve();
       });
+      req.end();
     });
-    req.on('error', () => {
-      errors++;
-      resolve();
-    });
-    req.end();
-  });
   const deadline = performance.now() + opts.seconds * 1000;
   const began = performance.now();
-  await Promise.all(Array.from({ length: opts.connections }, async () => {
-    while (performance.now() < deadline) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: opts.connections }, async () => {
+      while (performance.now() < deadline) await one();
+    }),
+  );
   const elapsed = (performance.now() - began) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? 0 };
+  return {
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / elapsed,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: latencies.at(-1) ?? 0,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [baseUrl, pathsFile, seconds, connections] = process.argv.slice(2);
   const paths = readFileSync(pathsFile!, 'utf8').split('\n').filter(Boolean);
-  const result = await runLoad({ baseUrl: baseUrl!, paths, seconds: Number(seconds), connections: Number(connections) });
+  const result = await runLoad({
+    baseUrl: baseUrl!,
+    paths,
+    seconds: Number(seconds),
+    connections: Number(connections),
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

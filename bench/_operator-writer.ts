@@ -4,7 +4,14 @@
 import { createInterface } from 'node:readline';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { engineImage } from '../engine/index.ts';
-import { effectiveSpec, enableConnectionReuse, prepareEngineConfig, renderSteadyState, workflowAppApi, type WorkflowApp } from '../operator/index.ts';
+import {
+  effectiveSpec,
+  enableConnectionReuse,
+  prepareEngineConfig,
+  renderSteadyState,
+  workflowAppApi,
+  type WorkflowApp,
+} from '../operator/index.ts';
 
 const [kubeconfig, mode, namespace, n, concurrency] = process.argv.slice(2);
 const N = Number(n);
@@ -29,7 +36,12 @@ pipelines:
 }
 
 function app(i: number): WorkflowApp {
-  return { apiVersion: workflowAppApi.apiVersion, kind: workflowAppApi.kind, metadata: { name: `app-${i}`, namespace: namespace! }, spec: { config: benchConfig(i) } };
+  return {
+    apiVersion: workflowAppApi.apiVersion,
+    kind: workflowAppApi.kind,
+    metadata: { name: `app-${i}`, namespace: namespace! },
+    spec: { config: benchConfig(i) },
+  };
 }
 
 /** The end state the operator converges to, without an owner (nothing owns them in this run). */
@@ -50,14 +62,18 @@ function ownedObjects(i: number): KubernetesObject[] {
     const once = () => objects.patch(o, undefined, undefined, 'bench', true, PatchStrategy.ServerSideApply);
     await once().catch((e: { code?: string }) => (e?.code === 'ECONNRESET' ? once() : Promise.reject(e)));
   };
-  const work: KubernetesObject[][] = Array.from({ length: N }, (_, i) => (mode === 'apps' ? [app(i) as unknown as KubernetesObject] : ownedObjects(i)));
+  const work: KubernetesObject[][] = Array.from({ length: N }, (_, i) =>
+    mode === 'apps' ? [app(i) as unknown as KubernetesObject] : ownedObjects(i),
+  );
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
-    while (next < work.length) for (const o of work[next++]!) await apply(o);
-  }));
+  await Promise.all(
+    Array.from({ length: Number(concurrency) }, async () => {
+      while (next < work.length) for (const o of work[next++]!) await apply(o);
+    }),
+  );
   process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0 })}\n`);
   process.exit(0);
 }

@@ -15,11 +15,18 @@ if (mode === 'static') {
     res.end(body);
   });
   server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  server.listen(0, '127.0.0.1', () =>
+    console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+  );
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else {
   const started = performance.now();
-  const server = await startRegistryServer({ repo: arg1!, dataDir: arg2!, schedule: null, logger: pino({ level: 'warn' }) });
+  const server = await startRegistryServer({
+    repo: arg1!,
+    dataDir: arg2!,
+    schedule: null,
+    logger: pino({ level: 'warn' }),
+  });
   const restoredMs = performance.now() - started;
   await server.initialSync;
   console.log(`restored in ${restoredMs.toFixed(0)} ms`);

@@ -54,17 +54,33 @@ interface Target {
 const root = mkdtempSync(join(tmpdir(), 'bench-devcluster-'));
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function call(target: Target, method: string, path: string, body?: unknown, a: Agent = agent): Promise<{ status: number; body: string }> {
+function call(
+  target: Target,
+  method: string,
+  path: string,
+  body?: unknown,
+  a: Agent = agent,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(new URL(path, target.url), {
-      method, agent: a, ca: target.ca,
-      headers: { Authorization: `Bearer ${target.token}`, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      new URL(path, target.url),
+      {
+        method,
+        agent: a,
+        ca: target.ca,
+        headers: {
+          Authorization: `Bearer ${target.token}`,
+          Accept: 'application/json',
+          ...(payload ? { 'Content-Type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -72,16 +88,19 @@ function call(target: Target, method: string, path: string, body?: unknown, a: A
 
 async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Starts devcluster in a child process and waits for its URL and token. */
 async function startCluster(): Promise<{ child: ChildProcess; target: Target }> {
@@ -93,7 +112,10 @@ async function startCluster(): Promise<{ child: ChildProcess; target: Target }> 
     process.on('SIGTERM', () => c.stop().then(() => process.exit(0)));
   `;
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  });
   const target = await new Promise<Target>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
@@ -136,7 +158,13 @@ function rawSqlite(count: number, listSize: number): { insertsPerSecond: number;
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE objects (k TEXT PRIMARY KEY, rv INTEGER, data TEXT) WITHOUT ROWID');
   const insert = db.prepare('INSERT INTO objects (k, rv, data) VALUES (?, ?, ?)');
-  const obj = (i: number) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'default', labels: { tier: i % 2 ? 'a' : 'b' } }, data: { key: 'value' } });
+  const obj = (i: number) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}`, namespace: 'default', labels: { tier: i % 2 ? 'a' : 'b' } },
+      data: { key: 'value' },
+    });
   const started = performance.now();
   for (let i = 0; i < count; i++) db.transaction(() => insert.run(`cm-${i}`, i, obj(i)))();
   const insertsPerSecond = count / ((performance.now() - started) / 1000);
@@ -160,7 +188,10 @@ async function createsPerSecond(target: Target): Promise<number> {
   await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-creates' } });
   const started = performance.now();
   await inParallel(CREATES, CONCURRENCY, async (i) => {
-    const r = await call(target, 'POST', '/api/v1/namespaces/bench-creates/configmaps', { metadata: { name: `cm-${i}`, labels: { bench: 'creates' } }, data: { key: 'value' } });
+    const r = await call(target, 'POST', '/api/v1/namespaces/bench-creates/configmaps', {
+      metadata: { name: `cm-${i}`, labels: { bench: 'creates' } },
+      data: { key: 'value' },
+    });
     if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
   });
   return CREATES / ((performance.now() - started) / 1000);
@@ -179,7 +210,10 @@ async function startWatchClients(target: Target, path: string) {
   const clients = Array.from({ length: CLIENTS }, (_, i) => {
     const watchers = Math.floor(WATCHERS / CLIENTS) + (i < WATCHERS % CLIENTS ? 1 : 0);
     const job: WatchClientJob = { ...target, path, watchers };
-    return spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    return spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
   });
   const delivered = new Map<number, number>();
   const waiters = new Map<number, () => void>();
@@ -191,21 +225,33 @@ async function startWatchClients(target: Target, path: string) {
       if (n === CLIENTS) waiters.get(m.delivered)?.();
     });
   }
-  await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => {
-    c.on('message', (m: WatchClientMessage) => 'ready' in m && resolve());
-    c.once('exit', (code) => reject(new Error(`watch client exited with ${code}`)));
-  })));
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise<void>((resolve, reject) => {
+          c.on('message', (m: WatchClientMessage) => 'ready' in m && resolve());
+          c.once('exit', (code) => reject(new Error(`watch client exited with ${code}`)));
+        }),
+    ),
+  );
   return {
     /** Resolves when event `index` reached every stream. */
-    deliveredEverywhere: (index: number) => new Promise<void>((resolve) => {
-      if (delivered.get(index) === CLIENTS) resolve();
-      else waiters.set(index, resolve);
-    }),
+    deliveredEverywhere: (index: number) =>
+      new Promise<void>((resolve) => {
+        if (delivered.get(index) === CLIENTS) resolve();
+        else waiters.set(index, resolve);
+      }),
     /** Stops the clients and returns every arrival as [event index, time] pairs. */
-    stop: () => Promise.all(clients.map((c) => new Promise<number[]>((resolve) => {
-      c.on('message', (m: WatchClientMessage) => 'arrivals' in m && resolve(m.arrivals));
-      c.send('stop');
-    }))),
+    stop: () =>
+      Promise.all(
+        clients.map(
+          (c) =>
+            new Promise<number[]>((resolve) => {
+              c.on('message', (m: WatchClientMessage) => 'arrivals' in m && resolve(m.arrivals));
+              c.send('stop');
+            }),
+        ),
+      ),
     /** Ends the clients at once (after a failure; harmless once they have stopped). */
     kill: () => clients.forEach((c) => c.kill()),
   };
@@ -244,14 +290,20 @@ async function watchLatency(target: Target, watchPath: string, postPath: string)
     for (let i = 0; i < total; i++) {
       if (INTERVAL > 0) await sleep(began + i * INTERVAL - clock());
       sentAt[i] = clock();
-      const post = call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } }).then((r) => {
-        if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
-      });
+      const post = call(target, 'POST', postPath, { metadata: { name: `ev-${i}` }, data: { i: String(i) } }).then(
+        (r) => {
+          if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.body}`);
+        },
+      );
       if (INTERVAL > 0) {
         post.catch(() => {}); // handled: a failed POST fails the run at Promise.all below, not mid-loop
         posts.push(post);
       } else {
-        await within(60_000, `event ev-${i}`, post.then(() => clients.deliveredEverywhere(i)));
+        await within(
+          60_000,
+          `event ev-${i}`,
+          post.then(() => clients.deliveredEverywhere(i)),
+        );
       }
     }
     await Promise.all(posts);
@@ -265,7 +317,12 @@ async function watchLatency(target: Target, watchPath: string, postPath: string)
     clients.kill();
   }
   const sorted = latencies.sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN, samples: sorted.length };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    samples: sorted.length,
+  };
 }
 
 /** Peer: a bare HTTPS server that writes each posted body, as one line, to every open stream. */
@@ -300,10 +357,15 @@ async function bareFanOut(): Promise<Latency> {
   }
 }
 
-async function listTimes(target: Target): Promise<{ allMs: number; selectedMs: number; items: number; selected: number }> {
+async function listTimes(
+  target: Target,
+): Promise<{ allMs: number; selectedMs: number; items: number; selected: number }> {
   await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-list' } });
   await inParallel(LIST_SIZE, CONCURRENCY, async (i) => {
-    await call(target, 'POST', '/api/v1/namespaces/bench-list/configmaps', { metadata: { name: `cm-${i}`, labels: { tier: i % 10 === 0 ? 'gold' : 'plain' } }, data: { key: 'value' } });
+    await call(target, 'POST', '/api/v1/namespaces/bench-list/configmaps', {
+      metadata: { name: `cm-${i}`, labels: { tier: i % 10 === 0 ? 'gold' : 'plain' } },
+      data: { key: 'value' },
+    });
   });
   const time = async (path: string) => {
     const times: number[] = [];
@@ -332,22 +394,40 @@ async function main(): Promise<void> {
     const creates = await createsPerSecond(target);
     progress('watch latency');
     await call(target, 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
-    const watch = await watchLatency(target, '/api/v1/namespaces/bench-watch/configmaps?watch=true', '/api/v1/namespaces/bench-watch/configmaps');
+    const watch = await watchLatency(
+      target,
+      '/api/v1/namespaces/bench-watch/configmaps?watch=true',
+      '/api/v1/namespaces/bench-watch/configmaps',
+    );
     progress('watch latency: peer');
     const peerWatch = await bareFanOut();
     progress('lists');
     const list = await listTimes(target);
     const pacing = INTERVAL > 0 ? `one every ${INTERVAL} ms` : 'each after the previous one arrived';
-    console.log(`devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}; ${WATCHERS} watchers in ${CLIENTS} client processes x ${EVENTS} events, ${pacing}, after ${WARMUP} warm-up events; ${LIST_SIZE} ConfigMaps listed)`);
+    console.log(
+      `devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}; ${WATCHERS} watchers in ${CLIENTS} client processes x ${EVENTS} events, ${pacing}, after ${WARMUP} warm-up events; ${LIST_SIZE} ConfigMaps listed)`,
+    );
     console.log('');
-    console.log(`creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ${creates >= 1000 ? 'met' : 'MISSED'}`);
-    console.log(`  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`);
-    console.log(`  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`);
-    console.log(`watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`);
-    console.log(`  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`);
+    console.log(
+      `creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ${creates >= 1000 ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`,
+    );
+    console.log(
+      `  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`,
+    );
+    console.log(
+      `watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`,
+    );
     console.log(`list ${fmt(list.items, 0)} ConfigMaps           ${fmt(list.allMs, 1).padStart(8)} ms (median of 5)`);
     console.log(`list with labelSelector (${fmt(list.selected, 0)})  ${fmt(list.selectedMs, 1).padStart(8)} ms`);
-    console.log(`  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`);
+    console.log(
+      `  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`,
+    );
   } finally {
     agent.destroy();
     child.kill('SIGTERM');

@@ -134,7 +134,11 @@ async function stop(child: ChildProcess): Promise<void> {
 
 async function coldStart(config: string): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     const url = await waitForUrl(child);
     for (;;) {
@@ -161,18 +165,27 @@ const cleanup = () => {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-const fmt = (r: LoadResult) => `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   max ${r.max.toFixed(1).padStart(6)} ms   (${r.requests} ok, ${r.errors} errors)`;
+const fmt = (r: LoadResult) =>
+  `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   max ${r.max.toFixed(1).padStart(6)} ms   (${r.requests} ok, ${r.errors} errors)`;
 
-console.log(`engine-http: ${CONNECTIONS} keep-alive connections, ${DURATION_S}s per target in ${ROUNDS} alternating rounds after ${WARMUP_S}s warm-up, loopback`);
+console.log(
+  `engine-http: ${CONNECTIONS} keep-alive connections, ${DURATION_S}s per target in ${ROUNDS} alternating rounds after ${WARMUP_S}s warm-up, loopback`,
+);
 const colds: number[] = [];
 for (let i = 0; i < 3; i++) colds.push(await coldStart(config));
 const cold = colds.sort((a, b) => a - b)[1]!;
-console.log(`cold start (spawn wfctl run -> first 200): median ${cold.toFixed(0)} ms of ${colds.map((c) => c.toFixed(0)).join(', ')}  (target < 500 ms)`);
+console.log(
+  `cold start (spawn wfctl run -> first 200): median ${cold.toFixed(0)} ms of ${colds.map((c) => c.toFixed(0)).join(', ')}  (target < 500 ms)`,
+);
 
 // both servers up at once; rounds alternate raw/engine so load from elsewhere on the machine
 // affects both alike
 const raw = spawn(process.execPath, ['-e', RAW_SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
-const engine = spawn(process.execPath, [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const engine = spawn(
+  process.execPath,
+  [join(root, 'bin/wfctl.js'), 'run', config, '--addr', '127.0.0.1:0', '--log-level', 'warn'],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
 children.push(raw, engine);
 const rawUrl = await ready('raw node:http', raw);
 const engineUrl = await ready('engine', engine);
@@ -199,8 +212,12 @@ console.log(`engine 3-step pipeline route  ${fmt(engineResult)}`);
 const rawCpu = (cpu.raw * 1000) / rawResult.requests;
 const engineCpu = (cpu.engine * 1000) / engineResult.requests;
 if (rawCpu > 0 && engineCpu > 0) {
-  console.log(`server CPU per request: raw ${rawCpu.toFixed(0)} us, engine ${engineCpu.toFixed(0)} us  -> engine can serve ${((rawCpu / engineCpu) * 100).toFixed(1)}% of raw's rate when CPU-bound`);
+  console.log(
+    `server CPU per request: raw ${rawCpu.toFixed(0)} us, engine ${engineCpu.toFixed(0)} us  -> engine can serve ${((rawCpu / engineCpu) * 100).toFixed(1)}% of raw's rate when CPU-bound`,
+  );
 }
 const ratio = engineResult.rps / rawResult.rps;
-console.log(`ratio engine/raw throughput: ${(ratio * 100).toFixed(1)}%  (target >= 50%)   p99 ${engineResult.p99.toFixed(2)} vs ${rawResult.p99.toFixed(2)} ms`);
+console.log(
+  `ratio engine/raw throughput: ${(ratio * 100).toFixed(1)}%  (target >= 50%)   p99 ${engineResult.p99.toFixed(2)} vs ${rawResult.p99.toFixed(2)} ms`,
+);
 process.exit(0);

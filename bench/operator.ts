@@ -13,9 +13,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { startDevCluster } from '../devcluster/index.ts';
-import { enableConnectionReuse, engineStandinBinary, workflowAppApi, workflowAppCrd, type WorkflowApp } from '../operator/index.ts';
+import {
+  enableConnectionReuse,
+  engineStandinBinary,
+  workflowAppApi,
+  workflowAppCrd,
+  type WorkflowApp,
+} from '../operator/index.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,15 +71,29 @@ async function scrape(url: string): Promise<{ writes: number; byKind: Record<str
 
 /** The writer child, loaded and waiting; go() starts it and resolves with its write time. */
 function writer(kubeconfig: string, mode: 'objects' | 'apps', namespace: string): Promise<{ go(): Promise<number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_operator-writer.ts'), kubeconfig, mode, namespace, String(N), String(concurrency)], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'bench/_operator-writer.ts'),
+      kubeconfig,
+      mode,
+      namespace,
+      String(N),
+      String(concurrency),
+    ],
+    {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
-  const next = () => new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench writer exited with ${code}`)));
-  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`bench writer exited with ${code}`)));
+    });
   return next().then(() => ({
     async go() {
       const done = next();
@@ -77,12 +103,32 @@ function writer(kubeconfig: string, mode: 'objects' | 'apps', namespace: string)
   }));
 }
 
-function startOperator(kubeconfig: string, namespace: string, entry: string): Promise<{ child: ChildProcess; url: string }> {
+function startOperator(
+  kubeconfig: string,
+  namespace: string,
+  entry: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     // BENCH_OPERATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the operator process.
-    [...(process.env.BENCH_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean) ?? []), entry, 'operator', '--kubeconfig', kubeconfig, '--namespace', namespace, '--workers', String(workers),
-      '--no-leader-elect', '--metrics-addr', '127.0.0.1:0', '--resync', `${resyncSeconds}s`, '--log-level', 'info'],
+    [
+      ...(process.env.BENCH_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      entry,
+      'operator',
+      '--kubeconfig',
+      kubeconfig,
+      '--namespace',
+      namespace,
+      '--workers',
+      String(workers),
+      '--no-leader-elect',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--resync',
+      `${resyncSeconds}s`,
+      '--log-level',
+      'info',
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -113,13 +159,23 @@ try {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
   // One retry on a reset connection, as the operator's client does.
-  const retry = async <T>(fn: () => Promise<T>): Promise<T> => fn().catch((e: { code?: string }) => (e?.code === 'ECONNRESET' ? fn() : Promise.reject(e)));
-  const apply = (o: KubernetesObject) => retry(() => objects.patch(o, undefined, undefined, 'bench', true, PatchStrategy.ServerSideApply));
+  const retry = async <T>(fn: () => Promise<T>): Promise<T> =>
+    fn().catch((e: { code?: string }) => (e?.code === 'ECONNRESET' ? fn() : Promise.reject(e)));
+  const apply = (o: KubernetesObject) =>
+    retry(() => objects.patch(o, undefined, undefined, 'bench', true, PatchStrategy.ServerSideApply));
   await apply(workflowAppCrd() as KubernetesObject);
-  await until('the CRD', async () => {
-    const crd = (await objects.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: workflowAppApi.crdName } })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
-    return !!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, 30_000);
+  await until(
+    'the CRD',
+    async () => {
+      const crd = (await objects.read({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: workflowAppApi.crdName },
+      })) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+      return !!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    },
+    30_000,
+  );
   for (const ns of ['bench-direct', 'bench-operator']) await core.createNamespace({ body: { metadata: { name: ns } } });
 
   // Peer: the end state written directly, by a child process (as the operator is one).
@@ -127,17 +183,25 @@ try {
   const direct = await writer(cluster.kubeconfigPath, 'objects', 'bench-direct');
   const t0 = performance.now();
   const directWritesMs = await direct.go();
-  await until(`${N} direct Deployments available`, async () => {
-    const list = (await retry(() => objects.list('apps/v1', 'Deployment', 'bench-direct'))) as unknown as Listed;
-    return list.items.length === N && list.items.every((d) => (d.status?.availableReplicas ?? 0) >= 1);
-  }, 900_000);
+  await until(
+    `${N} direct Deployments available`,
+    async () => {
+      const list = (await retry(() => objects.list('apps/v1', 'Deployment', 'bench-direct'))) as unknown as Listed;
+      return list.items.length === N && list.items.every((d) => (d.status?.availableReplicas ?? 0) >= 1);
+    },
+    900_000,
+  );
   const directMs = performance.now() - t0;
   // Free the direct run's pods before the operator's run, so both see the same node.
   await core.deleteNamespace({ name: 'bench-direct' });
-  await until('the direct run cleaned up', async () => {
-    const pods = (await retry(() => objects.list('v1', 'Pod', 'bench-direct'))) as unknown as Listed;
-    return pods.items.length === 0;
-  }, 900_000);
+  await until(
+    'the direct run cleaned up',
+    async () => {
+      const pods = (await retry(() => objects.list('v1', 'Pod', 'bench-direct'))) as unknown as Listed;
+      return pods.items.length === 0;
+    },
+    900_000,
+  );
 
   // The operator: started idle, then the apps are created; done when every app's status is current.
   // Inside the repository, so its external packages resolve from node_modules.
@@ -147,12 +211,21 @@ try {
   const apps = await writer(cluster.kubeconfigPath, 'apps', 'bench-operator');
   const t1 = performance.now();
   const createdMs = await apps.go();
-  await until(`${N} apps Ready`, async () => {
-    peakRss = Math.max(peakRss, (await scrape(op.url)).rssMb);
-    const list = (await retry(() => objects.list(workflowAppApi.apiVersion, workflowAppApi.kind, 'bench-operator'))) as unknown as { items: WorkflowApp[] };
-    const ready = (a: WorkflowApp) => a.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === a.metadata.generation);
-    return list.items.length === N && list.items.every(ready);
-  }, 900_000);
+  await until(
+    `${N} apps Ready`,
+    async () => {
+      peakRss = Math.max(peakRss, (await scrape(op.url)).rssMb);
+      const list = (await retry(() =>
+        objects.list(workflowAppApi.apiVersion, workflowAppApi.kind, 'bench-operator'),
+      )) as unknown as { items: WorkflowApp[] };
+      const ready = (a: WorkflowApp) =>
+        a.status?.conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === a.metadata.generation,
+        );
+      return list.items.length === N && list.items.every(ready);
+    },
+    900_000,
+  );
   const operatorMs = performance.now() - t1;
   const converged = await scrape(op.url);
 
@@ -167,8 +240,17 @@ try {
     `  direct (peer): ${(directMs / 1000).toFixed(1)} s to all ${N} Deployments available (writing the ${3 * N} objects took ${(directWritesMs / 1000).toFixed(1)} s)`,
     `  operator:      ${(operatorMs / 1000).toFixed(1)} s from the first create to all ${N} apps Ready (creating the apps took ${(createdMs / 1000).toFixed(1)} s)`,
     `  ratio operator/direct: ${ratio.toFixed(2)}x (target <= 1.5x)`,
-    `  API writes per app to converge: ${(converged.writes / N).toFixed(2)} (${Object.entries(converged.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`,
-    `  API writes per app per resync at steady state: ${((steady.writes - converged.writes) / N / 3).toFixed(3)} (target 0; ${steady.writes - converged.writes} writes over 3 resyncs${steady.writes > converged.writes ? `: ${Object.entries(steady.byKind).map(([k, v]) => `${k} +${v - (converged.byKind[k] ?? 0)}`).filter((s) => !s.endsWith('+0')).join(', ')}` : ''})`,
+    `  API writes per app to converge: ${(converged.writes / N).toFixed(2)} (${Object.entries(converged.byKind)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+    `  API writes per app per resync at steady state: ${((steady.writes - converged.writes) / N / 3).toFixed(3)} (target 0; ${steady.writes - converged.writes} writes over 3 resyncs${
+      steady.writes > converged.writes
+        ? `: ${Object.entries(steady.byKind)
+            .map(([k, v]) => `${k} +${v - (converged.byKind[k] ?? 0)}`)
+            .filter((s) => !s.endsWith('+0'))
+            .join(', ')}`
+        : ''
+    })`,
     `  operator RSS: peak ${peakRss.toFixed(0)} MB (target < 250 MB)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

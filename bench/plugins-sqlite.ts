@@ -29,7 +29,12 @@ pipelines:
 `;
 
 async function viaPlugins(): Promise<number> {
-  const engine = await Engine.fromText(CONFIG, { plugins: corePlugins, logger: silentLogger(), dataDir: join(dir, 'plugins'), baseDir: dir });
+  const engine = await Engine.fromText(CONFIG, {
+    plugins: corePlugins,
+    logger: silentLogger(),
+    dataDir: join(dir, 'plugins'),
+    baseDir: dir,
+  });
   await engine.start();
   await engine.executePipeline('setup');
   const start = performance.now();
@@ -64,7 +69,9 @@ try {
   console.log(`operations: ${OPS} inserts + ${OPS} point reads, file-backed SQLite (WAL), autocommit`);
   console.log(`raw better-sqlite3:        ${rate(rawMs).toLocaleString('en-US')} ops/s (${rawMs.toFixed(0)} ms)`);
   console.log(`pipeline steps (plugins):  ${rate(pluginMs).toLocaleString('en-US')} ops/s (${pluginMs.toFixed(0)} ms)`);
-  console.log(`ratio plugins/raw: ${(rawMs / pluginMs).toFixed(2)} (per-op overhead ${(((pluginMs - rawMs) / (2 * OPS)) * 1000).toFixed(1)} µs)`);
+  console.log(
+    `ratio plugins/raw: ${(rawMs / pluginMs).toFixed(2)} (per-op overhead ${(((pluginMs - rawMs) / (2 * OPS)) * 1000).toFixed(1)} µs)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -13,7 +13,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DirectoryTree, GitCommitTree, IndexStore, buildIndex, emptyPublishedState, publishIndex, updateIndex,
+  DirectoryTree,
+  GitCommitTree,
+  IndexStore,
+  buildIndex,
+  emptyPublishedState,
+  publishIndex,
+  updateIndex,
 } from '../registry-index/index.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -27,10 +33,12 @@ const CONNECTIONS = arg('connections', 16);
 const root = new URL('..', import.meta.url).pathname;
 const corpus = process.env.WORKFLOW_CORPUS ?? join(root, '../shared/corpus');
 
-const words = ('http cache queue stream auth token oauth saml ldap kafka nats redis postgres mysql sqlite mongo s3 gcs blob ' +
+const words = (
+  'http cache queue stream auth token oauth saml ldap kafka nats redis postgres mysql sqlite mongo s3 gcs blob ' +
   'metrics tracing logging alert slack teams email sms webhook cron schedule workflow state machine graph search index ' +
   'vector embed llm agent tool proxy gateway router balance retry circuit limit quota billing invoice payment ledger ' +
-  'audit policy secret vault kms crypto sign verify image video audio pdf csv json yaml xml grpc rest graphql socket').split(' ');
+  'audit policy secret vault kms crypto sign verify image video audio pdf csv json yaml xml grpc rest graphql socket'
+).split(' ');
 const pick = (i: number, k: number) => words[(i * 7919 + k * 104729) % words.length]!;
 
 function header(title: string): void {
@@ -47,21 +55,34 @@ const ms = (t: number) => `${t.toFixed(0)} ms`;
 
 function manifestFor(i: number, version: string): string {
   const id = `p${String(i).padStart(5, '0')}-${pick(i, 1)}-${pick(i, 2)}`;
-  const sha = (n: number) => (String(i) + version + n).padEnd(64, 'a').replace(/[^a-f0-9]/g, 'b').slice(0, 64);
-  return JSON.stringify({
-    name: id,
-    version,
-    author: `Author ${i % 97}`,
-    description: `${pick(i, 3)} ${pick(i, 4)} plugin for ${pick(i, 5)} and ${pick(i, 6)} workflows`,
-    type: 'external',
-    tier: i % 10 === 0 ? 'core' : 'community',
-    license: 'MIT',
-    category: 'integrations',
-    repository: `https://github.com/example/${id}`,
-    keywords: [pick(i, 1), pick(i, 7), pick(i, 8)],
-    capabilities: { moduleTypes: [`${pick(i, 1)}.${pick(i, 2)}`], stepTypes: [`step.${pick(i, 9)}`] },
-    downloads: ['linux', 'darwin'].map((os, n) => ({ os, arch: 'amd64', url: `https://github.com/example/${id}/releases/download/v${version}/${id}-${os}-amd64.tar.gz`, sha256: sha(n) })),
-  }, null, 2);
+  const sha = (n: number) =>
+    (String(i) + version + n)
+      .padEnd(64, 'a')
+      .replace(/[^a-f0-9]/g, 'b')
+      .slice(0, 64);
+  return JSON.stringify(
+    {
+      name: id,
+      version,
+      author: `Author ${i % 97}`,
+      description: `${pick(i, 3)} ${pick(i, 4)} plugin for ${pick(i, 5)} and ${pick(i, 6)} workflows`,
+      type: 'external',
+      tier: i % 10 === 0 ? 'core' : 'community',
+      license: 'MIT',
+      category: 'integrations',
+      repository: `https://github.com/example/${id}`,
+      keywords: [pick(i, 1), pick(i, 7), pick(i, 8)],
+      capabilities: { moduleTypes: [`${pick(i, 1)}.${pick(i, 2)}`], stepTypes: [`step.${pick(i, 9)}`] },
+      downloads: ['linux', 'darwin'].map((os, n) => ({
+        os,
+        arch: 'amd64',
+        url: `https://github.com/example/${id}/releases/download/v${version}/${id}-${os}-amd64.tar.gz`,
+        sha256: sha(n),
+      })),
+    },
+    null,
+    2,
+  );
 }
 
 function generate(dir: string): { files: number; ids: string[] } {
@@ -74,7 +95,8 @@ function generate(dir: string): { files: number; ids: string[] } {
     mkdirSync(join(pdir, 'versions'), { recursive: true });
     writeFileSync(join(pdir, 'manifest.json'), manifestFor(i, `1.${VERSIONS - 1}.0`));
     files++;
-    for (let v = 0; v < VERSIONS - 1; v++, files++) writeFileSync(join(pdir, 'versions', `1.${v}.0.json`), manifestFor(i, `1.${v}.0`));
+    for (let v = 0; v < VERSIONS - 1; v++, files++)
+      writeFileSync(join(pdir, 'versions', `1.${v}.0.json`), manifestFor(i, `1.${v}.0`));
   }
   return { files, ids };
 }
@@ -109,16 +131,25 @@ async function load(baseUrl: string, paths: string[], seconds: number): Promise<
   const file = join(work, `paths-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, paths.join('\n'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_load.ts'), baseUrl, file, String(seconds), String(CONNECTIONS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/_load.ts'), baseUrl, file, String(seconds), String(CONNECTIONS)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout!.on('data', (c) => (out += c));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`)),
+    );
   });
 }
 
 function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; log: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_registry-target.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/_registry-target.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (c) => {
@@ -143,13 +174,18 @@ function stop(child: ChildProcess): Promise<void> {
 
 const work = mkdtempSync(join(tmpdir(), 'registry-bench-'));
 try {
-  header(`full index: upstream corpus (${existsSync(join(corpus, 'workflow-registry')) ? 'found' : 'missing, skipped'})`);
+  header(
+    `full index: upstream corpus (${existsSync(join(corpus, 'workflow-registry')) ? 'found' : 'missing, skipped'})`,
+  );
   if (existsSync(join(corpus, 'workflow-registry'))) {
     const dir = join(corpus, 'workflow-registry');
     const peer = await timeBest(5, () => readAndParse(dir));
     const full = await timeBest(5, () => buildIndex(new DirectoryTree(dir)));
     row('read + JSON.parse (peer)', `${peer.ms.toFixed(1)} ms for ${peer.value} files`);
-    row('full index (validate, assemble, cross-file rules)', `${full.ms.toFixed(1)} ms, ${full.value.plugins.size} plugins`);
+    row(
+      'full index (validate, assemble, cross-file rules)',
+      `${full.ms.toFixed(1)} ms, ${full.value.plugins.size} plugins`,
+    );
     row('ratio index / peer', `${(full.ms / peer.ms).toFixed(2)}x`);
   }
 
@@ -164,17 +200,30 @@ try {
     const index = await buildIndex(new DirectoryTree(gen));
     const errors = index.problems.filter((p) => p.severity === 'error');
     if (errors.length) throw new Error(`generated registry has errors: ${errors[0]!.message}`);
-    return { plugins: index.plugins.size, versions: [...index.plugins.values()].reduce((n, p) => n + p.versions.length, 0) };
+    return {
+      plugins: index.plugins.size,
+      versions: [...index.plugins.values()].reduce((n, p) => n + p.versions.length, 0),
+    };
   });
   row('read + JSON.parse (peer)', ms(peer.ms));
-  row('full index', `${ms(full.ms)} (${full.value.plugins.toLocaleString()} plugins, ${full.value.versions.toLocaleString()} versions)`);
+  row(
+    'full index',
+    `${ms(full.ms)} (${full.value.plugins.toLocaleString()} plugins, ${full.value.versions.toLocaleString()} versions)`,
+  );
   row('ratio index / peer (target <= 3x)', `${(full.ms / peer.ms).toFixed(2)}x`);
   row('target full index < 5 s', full.ms < 5000 ? 'met' : 'MISSED');
 
   header('incremental re-index after a one-manifest commit');
   t = performance.now();
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@localhost' };
-  const gitc = (...a: string[]) => execFileSync('git', ['-C', gen, ...a], { env: gitEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
+  const gitEnv = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'bench',
+    GIT_AUTHOR_EMAIL: 'b@localhost',
+    GIT_COMMITTER_NAME: 'bench',
+    GIT_COMMITTER_EMAIL: 'b@localhost',
+  };
+  const gitc = (...a: string[]) =>
+    execFileSync('git', ['-C', gen, ...a], { env: gitEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
   gitc('init', '-q', '-b', 'main');
   gitc('config', 'gc.auto', '0'); // no background gc racing the cleanup
   gitc('add', 'plugins');
@@ -184,7 +233,11 @@ try {
   // The index of commit 1 equals the working tree's (same blob ids), so it is built from disk.
   const base = await buildIndex(new DirectoryTree(gen, first));
   const cache = {};
-  const baseState = await publishIndex(emptyPublishedState, base, new GitCommitTree({ gitdir: join(gen, '.git'), cache }, first));
+  const baseState = await publishIndex(
+    emptyPublishedState,
+    base,
+    new GitCommitTree({ gitdir: join(gen, '.git'), cache }, first),
+  );
   const samples: number[] = [];
   const phases = { diff: [] as number[], update: [] as number[], ledger: [] as number[] };
   let prev = base;
@@ -206,7 +259,8 @@ try {
     phases.diff.push(t1 - t0);
     phases.update.push(t2 - t1);
     phases.ledger.push(t3 - t2);
-    if (changes.length !== 1 || next.plugins.get(ids[i]!)!.current.version !== `1.${VERSIONS + round}.0`) throw new Error('incremental update went wrong');
+    if (changes.length !== 1 || next.plugins.get(ids[i]!)!.current.version !== `1.${VERSIONS + round}.0`)
+      throw new Error('incremental update went wrong');
     prev = next;
   }
   const each = (list: number[]) => list.map((x) => x.toFixed(1)).join(' / ');
@@ -226,7 +280,11 @@ try {
   store.save({ index: prev, published: state, syncedAt: new Date().toISOString(), archiveFacts: new Map() });
   store.close();
   row('persist index to SQLite (setup)', ms(performance.now() - t));
-  const queries = Array.from({ length: 200 }, (_, k) => `/api/v1/plugins?q=${encodeURIComponent(k % 3 === 0 ? `${pick(k, 1)} ${pick(k, 5)}` : pick(k, k % 5).slice(0, 3 + (k % 3)))}${k % 4 === 0 ? '&tier=community' : ''}`);
+  const queries = Array.from(
+    { length: 200 },
+    (_, k) =>
+      `/api/v1/plugins?q=${encodeURIComponent(k % 3 === 0 ? `${pick(k, 1)} ${pick(k, 5)}` : pick(k, k % 5).slice(0, 3 + (k % 3)))}${k % 4 === 0 ? '&tier=community' : ''}`,
+  );
   // Two-word queries with varying prefixes from a seeded generator, 100,000 different URLs: every
   // request of a run is a new URL (a miss in the response cache; pages 1-5 of a query share a search).
   // (32-bit arithmetic: with floating-point products this generator cycled after 11,031 URLs.)
@@ -236,7 +294,10 @@ try {
     return (seed >>> 8) % n; // the low bits of this generator repeat quickly
   };
   const distinct = new Set<string>();
-  while (distinct.size < 100_000) distinct.add(`/api/v1/plugins?q=${encodeURIComponent(`${words[rand(words.length)]!.slice(0, 2 + rand(4))} ${words[rand(words.length)]!.slice(0, 2 + rand(4))}`)}&page=${1 + rand(5)}`);
+  while (distinct.size < 100_000)
+    distinct.add(
+      `/api/v1/plugins?q=${encodeURIComponent(`${words[rand(words.length)]!.slice(0, 2 + rand(4))} ${words[rand(words.length)]!.slice(0, 2 + rand(4))}`)}&page=${1 + rand(5)}`,
+    );
   const unique = [...distinct];
 
   const registry = await startChild(['registry', gen, data]);
@@ -261,11 +322,18 @@ try {
   await stop(peerServer.child);
   if (!api || !stat) throw new Error('no load results');
 
-  const fmt = (r: LoadResult) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
+  const fmt = (r: LoadResult) =>
+    `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
   row(`static JSON, node:http (peer; ${sample.byteLength} B body)`, fmt(stat));
   row('search, 200-query mix (response cache warm)', fmt(api));
-  row(`search, ${new Set(unique).size.toLocaleString()} distinct URLs (${new Set(unique.map((u) => u.split('&')[0])).size.toLocaleString()} queries)`, fmt(apiUnique));
-  row('ratio search / static (target >= 50%)', `${((api.rps / stat.rps) * 100).toFixed(0)}% (mix), ${((apiUnique.rps / stat.rps) * 100).toFixed(0)}% (distinct)`);
+  row(
+    `search, ${new Set(unique).size.toLocaleString()} distinct URLs (${new Set(unique.map((u) => u.split('&')[0])).size.toLocaleString()} queries)`,
+    fmt(apiUnique),
+  );
+  row(
+    'ratio search / static (target >= 50%)',
+    `${((api.rps / stat.rps) * 100).toFixed(0)}% (mix), ${((apiUnique.rps / stat.rps) * 100).toFixed(0)}% (distinct)`,
+  );
   row('target p99 < 10 ms', api.p99 < 10 && apiUnique.p99 < 10 ? 'met' : 'MISSED');
   process.stdout.write(`\n(${CONNECTIONS} keep-alive connections, ${DURATION_S} s per run, loopback, one machine)\n`);
 } finally {

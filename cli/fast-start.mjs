@@ -59,10 +59,14 @@ async function build(command) {
         setup(b) {
           // the bundle holds this command only; main.ts never imports the others when it runs
           b.onResolve({ filter: /\/commands\/[^/]+\.ts$/ }, (args) =>
-            args.path.endsWith(`/${command}.ts`) ? undefined : { path: args.path, external: true });
+            args.path.endsWith(`/${command}.ts`) ? undefined : { path: args.path, external: true },
+          );
           // each module keeps its own location, so `new URL('..', import.meta.url)` still works
           b.onLoad({ filter: /\.ts$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+            contents: readFileSync(args.path, 'utf8').replaceAll(
+              'import.meta.url',
+              JSON.stringify(pathToFileURL(args.path).href),
+            ),
             loader: 'ts',
           }));
         },
@@ -70,7 +74,9 @@ async function build(command) {
     ],
   });
   const code = result.outputFiles[0].text;
-  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/') && !f.includes('(disabled)'));
+  const inputs = Object.keys(result.metafile.inputs).filter(
+    (f) => !f.startsWith('node_modules/') && !f.includes('(disabled)'),
+  );
   const name = `wfctl-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
   mkdirSync(cacheDir, { recursive: true });
   // write-then-rename: a process starting at the same moment never imports a half-written file
@@ -82,7 +88,8 @@ async function build(command) {
   publish(join(cacheDir, name), code);
   publish(manifestFile, JSON.stringify({ bundle: name, inputs: fingerprint(inputs) }));
   // older bundles are stale now (a process still running one has it loaded already)
-  for (const f of readdirSync(cacheDir)) if (f.startsWith('wfctl-') && f.endsWith('.mjs') && f !== name) rmSync(join(cacheDir, f), { force: true });
+  for (const f of readdirSync(cacheDir))
+    if (f.startsWith('wfctl-') && f.endsWith('.mjs') && f !== name) rmSync(join(cacheDir, f), { force: true });
   return join(cacheDir, name);
 }
 

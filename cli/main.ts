@@ -30,7 +30,9 @@ async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
 
 export function buildProgram(commands: RegisterCommand[]): Command {
   const program = new Command('wfctl')
-    .description('Workflow platform CLI: run and validate workflow apps, the plugin registry, the operator and the dev cluster')
+    .description(
+      'Workflow platform CLI: run and validate workflow apps, the plugin registry, the operator and the dev cluster',
+    )
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -23,7 +23,11 @@ export class CliError extends Error {
 }
 
 /** Print machine output for json/yaml; returns false when the caller should print its human form. */
-export function printStructured(format: OutputFormat, value: unknown, out: NodeJS.WritableStream = process.stdout): boolean {
+export function printStructured(
+  format: OutputFormat,
+  value: unknown,
+  out: NodeJS.WritableStream = process.stdout,
+): boolean {
   if (format === 'json') {
     out.write(JSON.stringify(value, null, 2) + '\n');
     return true;
@@ -36,12 +40,25 @@ export function printStructured(format: OutputFormat, value: unknown, out: NodeJ
 }
 
 /** Left-aligned columns like kubectl: upper-case headers, two spaces between columns. */
-export function formatTable(headers: string[], rows: Array<Array<string | number | boolean | null | undefined>>): string {
-  const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+export function formatTable(
+  headers: string[],
+  rows: Array<Array<string | number | boolean | null | undefined>>,
+): string {
+  const cells = [
+    headers.map((h) => h.toUpperCase()),
+    ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(widths[i]!))).join('   ').trimEnd())
-    .join('\n') + '\n';
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(widths[i]!)))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function printTable(headers: string[], rows: Array<Array<string | number | boolean | null | undefined>>): void {

@@ -61,12 +61,18 @@ export interface DevCluster {
 
 const SEED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const KUBERNETES_SERVICE_IP = '10.43.0.1';
-const ADMIN: UserInfo = { username: 'devcluster-admin', uid: 'devcluster-admin', groups: ['system:masters', 'system:authenticated'] };
+const ADMIN: UserInfo = {
+  username: 'devcluster-admin',
+  uid: 'devcluster-admin',
+  groups: ['system:masters', 'system:authenticated'],
+};
 
 export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const logger = (options.logger ?? pino({ level: process.env.DEVCLUSTER_LOG_LEVEL ?? 'warn' }, destination(2))).child({ component: 'devcluster' });
+  const logger = (options.logger ?? pino({ level: process.env.DEVCLUSTER_LOG_LEVEL ?? 'warn' }, destination(2))).child({
+    component: 'devcluster',
+  });
   const releaseLock = acquireLock(dataDir);
   try {
     return await start(dataDir, options, logger, releaseLock);
@@ -76,17 +82,31 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
   }
 }
 
-async function start(dataDir: string, options: DevClusterOptions, logger: Logger, releaseLock: () => void): Promise<DevCluster> {
+async function start(
+  dataDir: string,
+  options: DevClusterOptions,
+  logger: Logger,
+  releaseLock: () => void,
+): Promise<DevCluster> {
   const credentials = loadOrCreateCredentials(dataDir);
   const store = new SqliteStore(join(dataDir, 'state.db'));
   const catalog = new ResourceCatalog(builtinTypes());
   const cache = new WatchCache(store.currentRv(), options.watchHistory);
-  const admission = new WebhookAdmission(() => api, catalog, cache, logger.child({ component: 'devcluster-admission' }));
+  const admission = new WebhookAdmission(
+    () => api,
+    catalog,
+    cache,
+    logger.child({ component: 'devcluster-admission' }),
+  );
   const api: ObjectApi = new ObjectApi(store, cache, catalog, admission);
 
   const stored = [...store.scan()];
   const crds = new CrdController(api, catalog, cache, logger);
-  crds.load(stored.filter((s) => s.storageKey === 'apiextensions.k8s.io/customresourcedefinitions').map((s) => s.object as unknown as KubeObject));
+  crds.load(
+    stored
+      .filter((s) => s.storageKey === 'apiextensions.k8s.io/customresourcedefinitions')
+      .map((s) => s.object as unknown as KubeObject),
+  );
   const gc = new GarbageCollector(api, catalog, cache, logger);
   gc.load(stored);
   const namespaces = new NamespaceController(api, catalog, cache, logger, credentials.ca.certPem);
@@ -103,13 +123,19 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
     return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes) ? ADMIN : undefined;
   };
   let port = 0;
-  const agent = options.nodeAgent === false ? undefined : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
-    ...options.nodeAgent,
-    dataDir: join(dataDir, 'pods'),
-    apiServer: () => ({ host: '127.0.0.1', port }),
-  });
+  const agent =
+    options.nodeAgent === false
+      ? undefined
+      : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
+          ...options.nodeAgent,
+          dataDir: join(dataDir, 'pods'),
+          apiServer: () => ({ host: '127.0.0.1', port }),
+        });
   const handler = createApiHandler({
-    api, catalog, authenticate, logger,
+    api,
+    catalog,
+    authenticate,
+    logger,
     serverAddress: () => `127.0.0.1:${port}`,
     watchTiming: { ...DEFAULT_WATCH_TIMING, ...options.watchTiming },
     metrics: createApiMetrics(),
@@ -144,7 +170,12 @@ async function start(dataDir: string, options: DevClusterOptions, logger: Logger
 
   let stopping: Promise<void> | undefined;
   return {
-    url, port, kubeconfigPath, kubeconfig, token: credentials.token, caCert: credentials.ca.certPem,
+    url,
+    port,
+    kubeconfigPath,
+    kubeconfig,
+    token: credentials.token,
+    caCert: credentials.ca.certPem,
     stop() {
       stopping ??= (async () => {
         await agent?.stop();
@@ -175,16 +206,32 @@ async function seedKubernetesService(api: ObjectApi, catalog: ResourceCatalog, p
   const ctx = systemContext('devcluster');
   const services = catalog.lookup('', 'v1', 'services')!;
   if (!api.tryGet(services, 'default', 'kubernetes')) {
-    await api.create(services, 'default', {
-      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
-    }, ctx);
+    await api.create(
+      services,
+      'default',
+      {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: {
+          type: 'ClusterIP',
+          clusterIP: KUBERNETES_SERVICE_IP,
+          ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+        },
+      },
+      ctx,
+    );
   }
   const endpoints = catalog.lookup('', 'v1', 'endpoints')!;
   const subsets = [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
   const current = api.tryGet(endpoints, 'default', 'kubernetes');
-  if (!current) await api.create(endpoints, 'default', { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, ctx);
-  else if (JSON.stringify(current.subsets) !== JSON.stringify(subsets)) await api.update(endpoints, 'default', 'kubernetes', { ...current, subsets }, ctx);
+  if (!current)
+    await api.create(
+      endpoints,
+      'default',
+      { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets },
+      ctx,
+    );
+  else if (JSON.stringify(current.subsets) !== JSON.stringify(subsets))
+    await api.update(endpoints, 'default', 'kubernetes', { ...current, subsets }, ctx);
 }
 
 function previousPort(dataDir: string): number {
@@ -205,7 +252,13 @@ function listen(server: Server, port: number, required: boolean): Promise<number
         return;
       }
       server.off('listening', onListening);
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is already in use; pick another with --port or leave it out for a free one`) : err);
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${port} on 127.0.0.1 is already in use; pick another with --port or leave it out for a free one`,
+            )
+          : err,
+      );
     };
     const onListening = () => {
       server.off('error', onError);
@@ -228,7 +281,9 @@ function acquireLock(dataDir: string): () => void {
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-      throw new Error(`the data dir ${dataDir} is in use by devcluster process ${pid}; stop that process or choose another --data dir`);
+      throw new Error(
+        `the data dir ${dataDir} is in use by devcluster process ${pid}; stop that process or choose another --data dir`,
+      );
     }
   }
   writeFileSync(lock, `${process.pid}\n`);

@@ -14,7 +14,15 @@ export function renderKubeconfig(input: KubeconfigInput): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: input.server, 'certificate-authority-data': Buffer.from(input.caCertPem).toString('base64') } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: input.server,
+          'certificate-authority-data': Buffer.from(input.caCertPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `${name}-admin`, user: { token: input.token } }],
     contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
     'current-context': name,

@@ -46,7 +46,12 @@ export function formatJsonPath(path: ConfigPath): string {
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[], summary?: string) {
-    super(summary ?? (issues.length === 1 ? formatIssue(issues[0]!) : `${issues.length} config errors:\n${issues.map((i) => formatIssue(i)).join('\n')}`));
+    super(
+      summary ??
+        (issues.length === 1
+          ? formatIssue(issues[0]!)
+          : `${issues.length} config errors:\n${issues.map((i) => formatIssue(i)).join('\n')}`),
+    );
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -58,7 +58,14 @@ class Reader {
       return empty;
     }
     if (!isMap(parsed.value)) {
-      this.issues.push({ file, line: 1, column: 1, where: 'config', jsonPath: '', message: 'a workflow config must be a YAML map of top-level keys (modules, pipelines, workflows, ...)' });
+      this.issues.push({
+        file,
+        line: 1,
+        column: 1,
+        where: 'config',
+        jsonPath: '',
+        message: 'a workflow config must be a YAML map of top-level keys (modules, pipelines, workflows, ...)',
+      });
       return undefined;
     }
     return parsed.value as WorkflowConfig;
@@ -73,9 +80,25 @@ class Reader {
       text = readFileSync(abs, 'utf8');
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const what = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory, not a file' : (err as Error).message;
-      if (from) this.issue(from.file, from.node, from.path, `cannot read ${file}: ${what}`, 'paths are resolved relative to the file that references them');
-      else this.issues.push({ file, line: 0, column: 0, where: 'config', jsonPath: '', message: `cannot read config file: ${what}` });
+      const what =
+        code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory, not a file' : (err as Error).message;
+      if (from)
+        this.issue(
+          from.file,
+          from.node,
+          from.path,
+          `cannot read ${file}: ${what}`,
+          'paths are resolved relative to the file that references them',
+        );
+      else
+        this.issues.push({
+          file,
+          line: 0,
+          column: 0,
+          where: 'config',
+          jsonPath: '',
+          message: `cannot read config file: ${what}`,
+        });
       return undefined;
     }
     return this.parseText(text, file, dirname(abs));
@@ -86,7 +109,13 @@ class Reader {
     const imports = config.imports;
     if (imports === undefined) return config;
     if (!Array.isArray(imports)) {
-      this.issue(file, config, ['imports'], 'imports must be a list of file paths', 'e.g. imports: [shared/modules.yaml]');
+      this.issue(
+        file,
+        config,
+        ['imports'],
+        'imports must be a list of file paths',
+        'e.g. imports: [shared/modules.yaml]',
+      );
       return config;
     }
     let merged: WorkflowConfig = { ...config };
@@ -100,7 +129,13 @@ class Reader {
       const abs = resolve(absDir, entry);
       if (stack.includes(abs)) {
         const cycle = [...stack.slice(stack.indexOf(abs)), abs].map(displayPath).join(' -> ');
-        this.issue(file, config, ['imports', i], `circular import: ${cycle}`, 'remove one of the imports that form the cycle');
+        this.issue(
+          file,
+          config,
+          ['imports', i],
+          `circular import: ${cycle}`,
+          'remove one of the imports that form the cycle',
+        );
         return;
       }
       const imported = this.readFile(abs, { file, node: config, path: ['imports', i] });
@@ -118,11 +153,19 @@ class Reader {
     const parts: ApplicationPart[] = [];
     const own: WorkflowConfig = { ...config };
     delete own.application;
-    if (['modules', 'pipelines', 'workflows', 'triggers'].some((k) => own[k] !== undefined)) parts.push({ file, config: own });
+    if (['modules', 'pipelines', 'workflows', 'triggers'].some((k) => own[k] !== undefined))
+      parts.push({ file, config: own });
     app.workflows.forEach((wf, i) => {
       const ref = isMap(wf) ? wf.file : undefined;
       if (typeof ref !== 'string' || ref === '') {
-        this.issue(file, config, ['application', 'workflows', i], 'each application workflow needs a `file`', 'e.g. - file: orders.yaml', 'application');
+        this.issue(
+          file,
+          config,
+          ['application', 'workflows', i],
+          'each application workflow needs a `file`',
+          'e.g. - file: orders.yaml',
+          'application',
+        );
         return;
       }
       const abs = resolve(absDir, ref);
@@ -131,7 +174,9 @@ class Reader {
       const resolved = this.resolveImports(loaded, displayPath(abs), dirname(abs), [absFile, abs]);
       parts.push({ file: displayPath(abs), config: resolved });
     });
-    const { config: merged, issues } = mergeApplication(parts, this.sourceMap, (node, path, f) => this.sourceMap.locate(node, path, f));
+    const { config: merged, issues } = mergeApplication(parts, this.sourceMap, (node, path, f) =>
+      this.sourceMap.locate(node, path, f),
+    );
     this.issues.push(...issues);
     merged.application = app as WorkflowConfig['application'];
     if (typeof app.name === 'string' && merged.name === undefined) merged.name = app.name;

@@ -11,13 +11,16 @@ const nameOf = (v: unknown): string | undefined => (isMap(v) && typeof v.name ==
 
 function dedupByName(first: unknown[], second: unknown[]): unknown[] {
   const seen = new Set(first.map(nameOf).filter((n): n is string => n !== undefined));
-  return [...first, ...second.filter((x) => {
-    const n = nameOf(x);
-    if (n === undefined) return true;
-    if (seen.has(n)) return false;
-    seen.add(n);
-    return true;
-  })];
+  return [
+    ...first,
+    ...second.filter((x) => {
+      const n = nameOf(x);
+      if (n === undefined) return true;
+      if (seen.has(n)) return false;
+      seen.add(n);
+      return true;
+    }),
+  ];
 }
 
 function mergeRequires(a: unknown, b: unknown): unknown {
@@ -26,7 +29,8 @@ function mergeRequires(a: unknown, b: unknown): unknown {
   const caps = [...new Set([...asArray(a.capabilities), ...asArray(b.capabilities)])];
   const out: ConfigMap = { ...b, ...a };
   if (a.capabilities !== undefined || b.capabilities !== undefined) out.capabilities = caps;
-  if (a.plugins !== undefined || b.plugins !== undefined) out.plugins = dedupByName(asArray(a.plugins), asArray(b.plugins));
+  if (a.plugins !== undefined || b.plugins !== undefined)
+    out.plugins = dedupByName(asArray(a.plugins), asArray(b.plugins));
   return out;
 }
 
@@ -118,11 +122,15 @@ export function mergeApplication(
     const cfg = part.config;
     asArray(cfg.modules).forEach((m, i) => {
       const name = nameOf(m);
-      if (name !== undefined && moduleOwner.has(name)) return conflict(part, ['modules', i, 'name'], 'module', name, moduleOwner.get(name)!);
+      if (name !== undefined && moduleOwner.has(name))
+        return conflict(part, ['modules', i, 'name'], 'module', name, moduleOwner.get(name)!);
       if (name !== undefined) moduleOwner.set(name, part.file);
       ((merged.modules ??= []) as unknown[]).push(m);
     });
-    for (const [section, owners, kind] of [['triggers', triggerOwner, 'trigger'], ['pipelines', pipelineOwner, 'pipeline']] as const) {
+    for (const [section, owners, kind] of [
+      ['triggers', triggerOwner, 'trigger'],
+      ['pipelines', pipelineOwner, 'pipeline'],
+    ] as const) {
       const src = cfg[section];
       if (!isMap(src)) continue;
       const target = ((merged as ConfigMap)[section] ??= {}) as ConfigMap;
@@ -154,10 +162,15 @@ export function mergeApplication(
         target[type] = combined;
       }
     }
-    if (cfg.plugins !== undefined) merged.plugins = mergePlugins(merged.plugins, cfg.plugins) as WorkflowConfig['plugins'];
-    if (cfg.requires !== undefined) merged.requires = mergeRequires(merged.requires, cfg.requires) as WorkflowConfig['requires'];
+    if (cfg.plugins !== undefined)
+      merged.plugins = mergePlugins(merged.plugins, cfg.plugins) as WorkflowConfig['plugins'];
+    if (cfg.requires !== undefined)
+      merged.requires = mergeRequires(merged.requires, cfg.requires) as WorkflowConfig['requires'];
     for (const [k, v] of Object.entries(cfg)) {
-      if (['modules', 'triggers', 'pipelines', 'workflows', 'plugins', 'requires', 'imports', 'application'].includes(k)) continue;
+      if (
+        ['modules', 'triggers', 'pipelines', 'workflows', 'plugins', 'requires', 'imports', 'application'].includes(k)
+      )
+        continue;
       if (merged[k] === undefined) merged[k] = v;
     }
   }

@@ -37,7 +37,11 @@ function configSchema(schema: TypeSchema): Record<string, unknown> {
 function typeRules(types: string[], schemas: Map<string, TypeSchema>): unknown[] {
   return types
     .filter((t) => schemas.has(t))
-    .map((t) => ({ if: { properties: { type: { const: t } }, required: ['type'] }, then: { properties: { config: configSchema(schemas.get(t)!) } } }));
+    .map((t) => ({
+      if: { properties: { type: { const: t } }, required: ['type'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+      then: { properties: { config: configSchema(schemas.get(t)!) } },
+    }));
 }
 
 export function buildConfigSchema(catalog: PluginCatalog): Record<string, unknown> {
@@ -55,7 +59,11 @@ export function buildConfigSchema(catalog: PluginCatalog): Record<string, unknow
     triggerTypes: [...catalog.triggers.keys()].sort(),
     workflowTypes: [...catalog.workflowHandlers.keys()].sort(),
     templateFunctions: TEMPLATE_FUNCTION_NAMES,
-    plugins: catalog.plugins.map((p) => ({ name: p.manifest.name, version: p.manifest.version, tier: p.manifest.tier })),
+    plugins: catalog.plugins.map((p) => ({
+      name: p.manifest.name,
+      version: p.manifest.version,
+      tier: p.manifest.tier,
+    })),
   };
   return schema;
 }

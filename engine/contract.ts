@@ -145,7 +145,11 @@ export interface WorkflowRunner {
    * Build and register a pipeline from config at configure time (route-level `pipeline.steps` of a
    * workflow handler). Throws ConfigError with located issues; `configPath` is where the steps live.
    */
-  definePipeline?(name: string, config: PipelineConfig, opts?: { routePattern?: string; configPath?: ConfigPath }): void;
+  definePipeline?(
+    name: string,
+    config: PipelineConfig,
+    opts?: { routePattern?: string; configPath?: ConfigPath },
+  ): void;
 }
 
 export interface AppContext {
@@ -263,7 +267,13 @@ export interface WorkflowHandler {
   canHandle(workflowType: string): boolean;
   /** Configure the `workflows.<type>` section. */
   configure(app: AppContext, workflowType: string, config: unknown): void | Promise<void>;
-  execute(app: AppContext, workflowType: string, action: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap>;
+  execute(
+    app: AppContext,
+    workflowType: string,
+    action: string,
+    data: ConfigMap,
+    opts?: TriggerOptions,
+  ): Promise<ConfigMap>;
 }
 
 export type WorkflowHandlerFactory = () => WorkflowHandler;
@@ -272,7 +282,10 @@ export type WorkflowHandlerFactory = () => WorkflowHandler;
  * Converts an inline pipeline trigger (`pipelines.<name>.trigger: {type, config}`) into the config of
  * a top-level trigger, e.g. http {path, method} -> {routes: [{path, method, workflow: 'pipeline:<name>', action: 'execute'}]}.
  */
-export type PipelineTriggerWrapper = (pipelineName: string, config: ConfigMap) => { triggerType: string; config: ConfigMap };
+export type PipelineTriggerWrapper = (
+  pipelineName: string,
+  config: ConfigMap,
+) => { triggerType: string; config: ConfigMap };
 
 export interface WiringHook {
   name: string;
@@ -286,7 +299,17 @@ export interface WiringHook {
 // ---------------------------------------------------------------------------------------------
 
 export type ConfigFieldType =
-  | 'string' | 'number' | 'boolean' | 'array' | 'map' | 'duration' | 'select' | 'json' | 'filepath' | 'sql' | 'any';
+  | 'string'
+  | 'number'
+  | 'boolean'
+  | 'array'
+  | 'map'
+  | 'duration'
+  | 'select'
+  | 'json'
+  | 'filepath'
+  | 'sql'
+  | 'any';
 
 export interface ConfigField {
   key: string;
@@ -308,7 +331,10 @@ export interface TypeSchema {
    * Extra per-type validation beyond required keys; return problems with paths relative to config.
    * For step types, `context.pipelineStepNames` lists the steps of the enclosing pipeline (goto targets).
    */
-  validate?(config: ConfigMap, context?: { pipelineStepNames?: string[] }): Array<{ message: string; path?: ConfigPath; hint?: string }>;
+  validate?(
+    config: ConfigMap,
+    context?: { pipelineStepNames?: string[] },
+  ): Array<{ message: string; path?: ConfigPath; hint?: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,7 +421,11 @@ export interface WorkflowConfig {
 // Well-known capabilities shared by several plugins
 // ---------------------------------------------------------------------------------------------
 
-export type HttpHandlerFn = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => void | Promise<void>;
+export type HttpHandlerFn = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+) => void | Promise<void>;
 
 /** Anything that can answer an HTTP request (http.handler, api.handler, auth.jwt, static.fileserver...). */
 export interface HttpHandler {
@@ -438,7 +468,10 @@ export const MessageSubscriberCap = defineCapability<MessageSubscriber>('Message
 
 export interface MessageBroker {
   publish(topic: string, payload: Buffer | string | ConfigMap, meta?: ConfigMap): Promise<void>;
-  subscribe(topic: string, subscriber: MessageSubscriber | ((topic: string, payload: Buffer, meta?: ConfigMap) => void | Promise<void>)): () => void;
+  subscribe(
+    topic: string,
+    subscriber: MessageSubscriber | ((topic: string, payload: Buffer, meta?: ConfigMap) => void | Promise<void>),
+  ): () => void;
 }
 export const MessageBrokerCap = defineCapability<MessageBroker>('MessageBroker', 'publish', 'subscribe');
 
@@ -473,7 +506,10 @@ export const HealthCheckableCap = defineCapability<HealthCheckable>('HealthCheck
 // ---------------------------------------------------------------------------------------------
 
 /** A value carried on a request object under a global symbol (shared by every plugin copy). */
-function requestSlot<T>(name: string): { set(req: IncomingMessage, value: T): void; get(req: IncomingMessage): T | undefined } {
+function requestSlot<T>(name: string): {
+  set(req: IncomingMessage, value: T): void;
+  get(req: IncomingMessage): T | undefined;
+} {
   const key = Symbol.for(name);
   return {
     set: (req, value) => {

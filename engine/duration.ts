@@ -1,6 +1,6 @@
 // Go duration strings ("300ms", "30s", "1h30m", "72h") as used throughout upstream configs.
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Milliseconds of a Go duration string; a bare number is taken as seconds. Throws on bad input. */
 export function parseDuration(value: unknown): number {
@@ -25,7 +25,9 @@ export function parseDuration(value: unknown): number {
     matched += m[0].length;
   }
   if (matched !== rest.length || rest.length === 0) {
-    throw new Error(`invalid duration ${JSON.stringify(value)}: use a number with a unit, e.g. "300ms", "30s", "5m", "1h30m"`);
+    throw new Error(
+      `invalid duration ${JSON.stringify(value)}: use a number with a unit, e.g. "300ms", "30s", "5m", "1h30m"`,
+    );
   }
   return sign * total;
 }

@@ -10,7 +10,10 @@ import { createLogger } from './logger.ts';
 /** Upstream ModuleNamespace name rule, used for app ids. */
 const APP_ID = /^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/;
 
-export type AppSource = { file: string } | { text: string; file?: string; baseDir?: string } | { config: WorkflowConfig; configDir?: string };
+export type AppSource =
+  | { file: string }
+  | { text: string; file?: string; baseDir?: string }
+  | { config: WorkflowConfig; configDir?: string };
 
 export interface DeployOptions {
   /** Listen address for the app's first http.server (e.g. "127.0.0.1:0"). */
@@ -67,7 +70,12 @@ export class EngineManager {
 
   /** Build and start an app. Fails if an app with this id is running. */
   deploy(id: string, source: AppSource, options: DeployOptions = {}): Promise<ManagedAppStatus> {
-    if (!APP_ID.test(id)) return Promise.reject(new Error(`invalid app id "${id}": use letters, digits, '-', '_' and '.', starting and ending with a letter or digit`));
+    if (!APP_ID.test(id))
+      return Promise.reject(
+        new Error(
+          `invalid app id "${id}": use letters, digits, '-', '_' and '.', starting and ending with a letter or digit`,
+        ),
+      );
     let app = this.apps.get(id);
     if (!app) {
       app = { id, source, options, status: 'stopped', queue: Promise.resolve() };
@@ -85,7 +93,14 @@ export class EngineManager {
 
   private async startApp(app: Managed): Promise<void> {
     const logger = this.logger.child({ tenant: app.id });
-    const common = { plugins: this.opts.plugins, logger, appName: app.id, dataDir: join(this.dataDir, app.id), httpAddress: app.options.httpAddress, env: app.options.env };
+    const common = {
+      plugins: this.opts.plugins,
+      logger,
+      appName: app.id,
+      dataDir: join(this.dataDir, app.id),
+      httpAddress: app.options.httpAddress,
+      env: app.options.env,
+    };
     let engine: Engine | undefined;
     try {
       const s = app.source;
@@ -154,7 +169,13 @@ export class EngineManager {
     await Promise.all([...this.apps.keys()].map((id) => this.stop(id, opts).catch(() => undefined)));
   }
 
-  triggerWorkflow(id: string, workflowType: string, action: string, data: ConfigMap = {}, opts?: TriggerOptions): Promise<ConfigMap> {
+  triggerWorkflow(
+    id: string,
+    workflowType: string,
+    action: string,
+    data: ConfigMap = {},
+    opts?: TriggerOptions,
+  ): Promise<ConfigMap> {
     return this.running(id).triggerWorkflow(workflowType, action, data, opts);
   }
 
@@ -179,7 +200,9 @@ export class EngineManager {
     return {
       id: app.id,
       status: app.status,
-      ...(app.startedAt && app.status === 'running' ? { startedAt: app.startedAt.toISOString(), uptimeMs: Date.now() - app.startedAt.getTime() } : {}),
+      ...(app.startedAt && app.status === 'running'
+        ? { startedAt: app.startedAt.toISOString(), uptimeMs: Date.now() - app.startedAt.getTime() }
+        : {}),
       ...(app.error ? { error: app.error } : {}),
       modules: e ? e.moduleInfo().map((m) => `${app.id}/${m.name}`) : [],
       addresses: e ? e.addresses() : [],

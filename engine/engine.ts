@@ -141,14 +141,20 @@ export class Engine {
     return Engine.fromLoaded(loadConfigText(text, { file: opts.file, baseDir: opts.baseDir }), opts);
   }
 
-  static async fromConfig(config: WorkflowConfig, opts: EngineOptions & { configDir?: string; file?: string }): Promise<Engine> {
+  static async fromConfig(
+    config: WorkflowConfig,
+    opts: EngineOptions & { configDir?: string; file?: string },
+  ): Promise<Engine> {
     const configDir = resolve(opts.configDir ?? process.cwd());
     return Engine.fromLoaded(loadedFromObject(config, opts.file ?? '<config>', configDir), opts);
   }
 
   /** Build (validate, create, init and wire) an app from a loaded config. Throws ConfigError. */
   static async fromLoaded(loadedIn: LoadedConfig, opts: EngineOptions): Promise<Engine> {
-    const loaded: LoadedConfig = opts.httpAddress !== undefined ? { ...loadedIn, config: overrideHttpAddress(loadedIn.config, opts.httpAddress) } : loadedIn;
+    const loaded: LoadedConfig =
+      opts.httpAddress !== undefined
+        ? { ...loadedIn, config: overrideHttpAddress(loadedIn.config, opts.httpAddress) }
+        : loadedIn;
     const config = loaded.config;
     const name =
       opts.appName ??
@@ -163,11 +169,19 @@ export class Engine {
     const catalog = new PluginCatalog(opts.plugins);
     for (const note of catalog.notes) logger.info({ component: 'plugins' }, note);
     const services = new AppServiceRegistry();
-    const events = new AppEvents((event, err) => logger.error({ component: 'events', event, err: (err as Error)?.message }, 'event listener failed'));
+    const events = new AppEvents((event, err) =>
+      logger.error({ component: 'events', event, err: (err as Error)?.message }, 'event listener failed'),
+    );
     const templates = new TemplateEngine();
     const issues: ConfigIssue[] = [];
     const issueAt = (path: ConfigPath, where: string, message: string, hint?: string) =>
-      issues.push({ ...loaded.locate(path), where, jsonPath: formatJsonPath(path), message, ...(hint ? { hint } : {}) });
+      issues.push({
+        ...loaded.locate(path),
+        where,
+        jsonPath: formatJsonPath(path),
+        message,
+        ...(hint ? { hint } : {}),
+      });
 
     const appRef: { current?: AppContext } = {};
     const builder = new StepBuilder({
@@ -199,7 +213,15 @@ export class Engine {
     const moduleConfigs = Array.isArray(config.modules) ? config.modules : [];
     const declared = new Set(moduleConfigs.map((m) => m.name));
     const order = orderModules(moduleConfigs.map((m) => ({ name: m.name, dependsOn: m.dependsOn ?? [] })));
-    if (!order.ok) throw new ConfigError([{ ...loaded.locate(['modules']), where: 'modules', jsonPath: 'modules', message: `module dependsOn cycle: ${order.cycle.join(' -> ')}` }]);
+    if (!order.ok)
+      throw new ConfigError([
+        {
+          ...loaded.locate(['modules']),
+          where: 'modules',
+          jsonPath: 'modules',
+          message: `module dependsOn cycle: ${order.cycle.join(' -> ')}`,
+        },
+      ]);
     const env = opts.env ?? process.env;
     const built: BuiltModule[] = [];
     for (const index of order.order) {
@@ -209,24 +231,42 @@ export class Engine {
       const cfg = expandConfig({ ...(mc.config ?? {}) }, { env, secretProviders: opts.secretProviders });
       cfg._config_dir = loaded.dirOf(mc);
       try {
-        const module = factory({ name: mc.name, type: mc.type, config: cfg, dependsOn: (mc.dependsOn ?? []).filter((d) => declared.has(d)) }, app);
+        const module = factory(
+          { name: mc.name, type: mc.type, config: cfg, dependsOn: (mc.dependsOn ?? []).filter((d) => declared.has(d)) },
+          app,
+        );
         services.register(mc.name, module);
         built.push({ module, index });
       } catch (err) {
-        if (err instanceof ConfigValueError) issueAt(['modules', index, 'config', ...err.path], where, err.message, err.hint);
+        if (err instanceof ConfigValueError)
+          issueAt(['modules', index, 'config', ...err.path], where, err.message, err.hint);
         else issueAt(['modules', index], where, `cannot create module: ${(err as Error).message}`);
       }
     }
     if (issues.length > 0) throw new ConfigError(issues);
 
     const triggers = new Map<string, Trigger>();
-    const engine = new Engine({ app, name, configHash: hashConfig(config), warnings: validation.warnings, modules: built, triggers, runner, events, logger });
+    const engine = new Engine({
+      app,
+      name,
+      configHash: hashConfig(config),
+      warnings: validation.warnings,
+      modules: built,
+      triggers,
+      runner,
+      events,
+      logger,
+    });
     try {
       for (const b of built) {
         try {
           await b.module.init?.(app);
         } catch (err) {
-          throw located(err, ['modules', b.index], `module ${b.module.name}`, 'init failed', loaded, ['modules', b.index, 'config']);
+          throw located(err, ['modules', b.index], `module ${b.module.name}`, 'init failed', loaded, [
+            'modules',
+            b.index,
+            'config',
+          ]);
         }
       }
       services.register('workflowEngine', runner);
@@ -234,8 +274,17 @@ export class Engine {
       // --- workflow handlers
       runner.handlers = catalog.createWorkflowHandlers();
       for (const [type, section] of Object.entries(config.workflows ?? {})) {
-        const entry = runner.handlers.find((h) => h.type === type) ?? runner.handlers.find((h) => h.handler.canHandle(type));
-        if (!entry) throw new ConfigError([{ ...loaded.locate(['workflows', type]), where: `workflows.${type}`, jsonPath: `workflows.${type}`, message: `no handler found for workflow type "${type}"` }]);
+        const entry =
+          runner.handlers.find((h) => h.type === type) ?? runner.handlers.find((h) => h.handler.canHandle(type));
+        if (!entry)
+          throw new ConfigError([
+            {
+              ...loaded.locate(['workflows', type]),
+              where: `workflows.${type}`,
+              jsonPath: `workflows.${type}`,
+              message: `no handler found for workflow type "${type}"`,
+            },
+          ]);
         try {
           await entry.handler.configure(app, type, section);
         } catch (err) {
@@ -269,12 +318,16 @@ export class Engine {
         if (!trig || typeof trig.type !== 'string') continue;
         const wrapper = catalog.triggerWrappers.get(trig.type);
         if (!wrapper) {
-          logger.warn({ component: 'pipelines', pipeline: pname }, `no trigger of type "${trig.type}"; pipeline ${pname} is callable by name only`);
+          logger.warn(
+            { component: 'pipelines', pipeline: pname },
+            `no trigger of type "${trig.type}"; pipeline ${pname} is callable by name only`,
+          );
           continue;
         }
         try {
           const wrapped = wrapper(pname, (trig.config ?? {}) as ConfigMap);
-          if (!catalog.triggers.has(wrapped.triggerType)) throw new Error(`trigger type "${wrapped.triggerType}" (from "${trig.type}") is not loaded`);
+          if (!catalog.triggers.has(wrapped.triggerType))
+            throw new Error(`trigger type "${wrapped.triggerType}" (from "${trig.type}") is not loaded`);
           if (typeof wrapped.config.path === 'string') def.routePattern = wrapped.config.path;
           await triggerOf(wrapped.triggerType).configure(app, wrapped.config);
         } catch (err) {
@@ -310,7 +363,9 @@ export class Engine {
         try {
           await b.module.start?.(this.app);
         } catch (err) {
-          throw new Error(`module ${b.module.name} (${b.module.type}) failed to start: ${(err as Error).message}`, { cause: err });
+          throw new Error(`module ${b.module.name} (${b.module.type}) failed to start: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       }
       for (const [type, trigger] of this.triggers) {
@@ -321,7 +376,10 @@ export class Engine {
         }
       }
       this._state = 'running';
-      this.logger.info({ component: 'engine', modules: this.modules.length, pipelines: this.runner.pipelineNames().length }, 'app started');
+      this.logger.info(
+        { component: 'engine', modules: this.modules.length, pipelines: this.runner.pipelineNames().length },
+        'app started',
+      );
     } catch (err) {
       this._state = 'failed';
       await this.shutdown(1000);
@@ -364,7 +422,10 @@ export class Engine {
       try {
         await b.module.stop?.(this.app);
       } catch (err) {
-        this.logger.warn({ component: 'engine', module: b.module.name, err: (err as Error).message }, 'module stop failed');
+        this.logger.warn(
+          { component: 'engine', module: b.module.name, err: (err as Error).message },
+          'module stop failed',
+        );
       }
     }
   }
@@ -388,7 +449,12 @@ export class Engine {
     return this.runner.executePipeline(name, data, opts);
   }
 
-  triggerWorkflow(workflowType: string, action: string, data: ConfigMap = {}, opts?: TriggerOptions): Promise<ConfigMap> {
+  triggerWorkflow(
+    workflowType: string,
+    action: string,
+    data: ConfigMap = {},
+    opts?: TriggerOptions,
+  ): Promise<ConfigMap> {
     return this.runner.triggerWorkflow(workflowType, action, data, opts);
   }
 
@@ -398,7 +464,11 @@ export class Engine {
 
   moduleInfo(): ModuleInfo[] {
     const cfgs = this.app.config.modules ?? [];
-    return this.modules.map((b) => ({ name: b.module.name, type: b.module.type, dependsOn: cfgs[b.index]?.dependsOn ?? [] }));
+    return this.modules.map((b) => ({
+      name: b.module.name,
+      type: b.module.type,
+      dependsOn: cfgs[b.index]?.dependsOn ?? [],
+    }));
   }
 }
 
@@ -414,10 +484,19 @@ function hashConfig(config: WorkflowConfig): string {
  * Turn a failure during build into a located ConfigError. A ConfigValueError's path is relative to
  * `configPath` (a module's `config` map), else to `path`.
  */
-function located(err: unknown, path: ConfigPath, where: string, what: string, loaded: LoadedConfig, configPath: ConfigPath = path): Error {
+function located(
+  err: unknown,
+  path: ConfigPath,
+  where: string,
+  what: string,
+  loaded: LoadedConfig,
+  configPath: ConfigPath = path,
+): Error {
   if (err instanceof ConfigError) return err;
   const full = err instanceof ConfigValueError ? [...configPath, ...err.path] : path;
   const message = err instanceof ConfigValueError ? err.message : `${what}: ${(err as Error)?.message ?? String(err)}`;
   const hint = err instanceof ConfigValueError ? err.hint : undefined;
-  return new ConfigError([{ ...loaded.locate(full), where, jsonPath: formatJsonPath(full), message, ...(hint ? { hint } : {}) }]);
+  return new ConfigError([
+    { ...loaded.locate(full), where, jsonPath: formatJsonPath(full), message, ...(hint ? { hint } : {}) },
+  ]);
 }

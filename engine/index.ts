@@ -19,5 +19,15 @@ export { expandConfig, expandString } from './env-expansion.ts';
 export { createLogger, silentLogger } from './logger.ts';
 export { NoHandlerError, UnknownPipelineError } from './workflow-runner.ts';
 export { StepFailedError, MAX_STEP_EXECUTIONS } from './pipeline.ts';
-export { TemplateEngine, lookupPath, guardTruthy, TEMPLATE_FUNCTION_NAMES, formatGoTime, formatValue, isPlainMap, isTrue, hasTemplateSyntax } from './template/index.ts';
+export {
+  TemplateEngine,
+  lookupPath,
+  guardTruthy,
+  TEMPLATE_FUNCTION_NAMES,
+  formatGoTime,
+  formatValue,
+  isPlainMap,
+  isTrue,
+  hasTemplateSyntax,
+} from './template/index.ts';
 export { checkConstraint } from './version-constraint.ts';

@@ -10,7 +10,11 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const level = opts.level ?? process.env.WORKFLOW_LOG_LEVEL ?? process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info');
+  const level =
+    opts.level ??
+    process.env.WORKFLOW_LOG_LEVEL ??
+    process.env.LOG_LEVEL ??
+    (process.env.NODE_ENV === 'test' ? 'warn' : 'info');
   const dest = opts.destination ?? 2;
   const stream = typeof dest === 'number' ? pino.destination({ fd: dest, sync: true }) : dest;
   return pino({ level, name: opts.name, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stream);

@@ -53,7 +53,9 @@ function findCycle(modules: readonly OrderInput[], index: Map<string, number>, d
   while (!seen.has(cur)) {
     seen.set(cur, path.length);
     path.push(cur);
-    const next = modules[cur]!.dependsOn.map((d) => index.get(d)).find((j) => j !== undefined && !done.has(j) && j !== cur);
+    const next = modules[cur]!.dependsOn.map((d) => index.get(d)).find(
+      (j) => j !== undefined && !done.has(j) && j !== cur,
+    );
     if (next === undefined) break;
     cur = next;
   }

@@ -1,7 +1,15 @@
 // The pipeline executor (UPSTREAM.md 1.10): steps run by index; each output is stored under
 // `steps.<name>` and merged into the flat `Current`; `stop` ends successfully; `nextStep` is a goto
 // after which execution continues linearly; on error: stop | skip | compensate.
-import { ValidationError, type ConfigMap, type HttpExchange, type Logger, type PipelineContext, type Step, type StepResult } from './contract.ts';
+import {
+  ValidationError,
+  type ConfigMap,
+  type HttpExchange,
+  type Logger,
+  type PipelineContext,
+  type Step,
+  type StepResult,
+} from './contract.ts';
 import type { CompiledTemplate } from './template/index.ts';
 import { guardTruthy } from './template/index.ts';
 
@@ -136,7 +144,11 @@ function combineSignals(a: AbortSignal | undefined, timeoutMs: number | undefine
 
 const NEVER_ABORTED = new AbortController().signal;
 
-export async function executePipeline(def: PipelineDefinition, data: ConfigMap, opts: ExecuteOptions = {}): Promise<PipelineContext> {
+export async function executePipeline(
+  def: PipelineDefinition,
+  data: ConfigMap,
+  opts: ExecuteOptions = {},
+): Promise<PipelineContext> {
   const signal = combineSignals(opts.signal, def.timeoutMs);
   // steps are raced against the deadline only when there is one (a caller's signal alone is
   // observed between steps and by the steps themselves, without a wrapper promise per step)
@@ -150,7 +162,9 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
   while (i < steps.length) {
     if (signal?.aborted) throw abortError(signal, def.name);
     if (++executions > MAX_STEP_EXECUTIONS) {
-      throw new Error(`pipeline "${def.name}" ran more than ${MAX_STEP_EXECUTIONS} steps; a step.conditional probably jumps back in a loop`);
+      throw new Error(
+        `pipeline "${def.name}" ran more than ${MAX_STEP_EXECUTIONS} steps; a step.conditional probably jumps back in a loop`,
+      );
     }
     const prepared = steps[i]!;
     const step = prepared.step;
@@ -168,7 +182,8 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
       result = await runStep(step, pc, stepDeadline);
     } catch (rawErr) {
       let err = rawErr;
-      if (prepared.errorStatus) err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
+      if (prepared.errorStatus)
+        err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
       const strategy = prepared.onError ?? def.onError;
       def.logger.warn({ pipeline: def.name, step: step.name, err: (err as Error).message }, 'step failed');
       if (strategy === 'skip') {
@@ -178,7 +193,12 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
       }
       if (strategy === 'compensate') {
         const compErr = await runCompensation(def, pc);
-        throw wrapStepError(def.name, step.name, err, compErr ? ` (compensation also failed: ${compErr.message})` : ' (compensation executed)');
+        throw wrapStepError(
+          def.name,
+          step.name,
+          err,
+          compErr ? ` (compensation also failed: ${compErr.message})` : ' (compensation executed)',
+        );
       }
       throw wrapStepError(def.name, step.name, err);
     }
@@ -187,7 +207,8 @@ export async function executePipeline(def: PipelineDefinition, data: ConfigMap, 
     if (result?.stop) break;
     if (result?.nextStep) {
       const target = steps.findIndex((s) => s.step.name === result.nextStep);
-      if (target === -1) throw new Error(`step "${step.name}" routed to unknown step "${result.nextStep}" in pipeline "${def.name}"`);
+      if (target === -1)
+        throw new Error(`step "${step.name}" routed to unknown step "${result.nextStep}" in pipeline "${def.name}"`);
       i = target;
       continue;
     }
@@ -207,7 +228,10 @@ async function runCompensation(def: PipelineDefinition, pc: PipelineRun): Promis
       const result = await prepared.step.execute(pc);
       pc.merge(prepared.step.name, result?.output ?? {});
     } catch (err) {
-      def.logger.error({ pipeline: def.name, step: prepared.step.name, err: (err as Error).message }, 'compensation step failed');
+      def.logger.error(
+        { pipeline: def.name, step: prepared.step.name, err: (err as Error).message },
+        'compensation step failed',
+      );
       first ??= err instanceof Error ? err : new Error(String(err));
     }
   }

@@ -36,14 +36,22 @@ export class PluginCatalog {
     const names = new Map<string, number>();
     for (const p of plugins) {
       const name = p.manifest.name;
-      if (names.has(name)) throw new Error(`plugin "${name}" is loaded twice; each plugin may appear once in the plugin list`);
+      if (names.has(name))
+        throw new Error(`plugin "${name}" is loaded twice; each plugin may appear once in the plugin list`);
       names.set(name, 1);
-      const add = <T>(map: Map<string, T & { plugin: string }>, kind: string, entries: Record<string, unknown> | undefined, wrap: (v: never) => T) => {
+      const add = <T>(
+        map: Map<string, T & { plugin: string }>,
+        kind: string,
+        entries: Record<string, unknown> | undefined,
+        wrap: (v: never) => T,
+      ) => {
         for (const [type, value] of Object.entries(entries ?? {})) {
           const existing = map.get(type);
           if (existing) {
             if (!overridable.has(type)) {
-              throw new Error(`${kind} type "${type}" is registered by both plugin "${existing.plugin}" and plugin "${name}"; list it in overridableTypes to allow replacing it`);
+              throw new Error(
+                `${kind} type "${type}" is registered by both plugin "${existing.plugin}" and plugin "${name}"; list it in overridableTypes to allow replacing it`,
+              );
             }
             this.notes.push(`${kind} type "${type}" from plugin "${existing.plugin}" overridden by plugin "${name}"`);
           }
@@ -53,7 +61,9 @@ export class PluginCatalog {
       add(this.modules, 'module', p.modules, (factory: ModuleFactory) => ({ factory }));
       add(this.steps, 'step', p.steps, (factory: StepFactory) => ({ factory }));
       add(this.triggers, 'trigger', p.triggers, (factory: TriggerFactory) => ({ factory }));
-      add(this.workflowHandlers, 'workflow handler', p.workflowHandlers, (factory: WorkflowHandlerFactory) => ({ factory }));
+      add(this.workflowHandlers, 'workflow handler', p.workflowHandlers, (factory: WorkflowHandlerFactory) => ({
+        factory,
+      }));
       for (const [t, s] of Object.entries(p.moduleSchemas ?? {})) this.moduleSchemas.set(t, s);
       for (const [t, s] of Object.entries(p.stepSchemas ?? {})) this.stepSchemas.set(t, s);
       for (const [t, w] of Object.entries(p.pipelineTriggerWrappers ?? {})) this.triggerWrappers.set(t, w);

@@ -35,7 +35,8 @@ export class SourceMap {
   /** Give a merged node the location of one of its sources. */
   copy(from: object, to: object): void {
     const loc = this.nodes.get(from);
-    if (loc && !this.nodes.has(to)) this.nodes.set(to, { file: loc.file, pos: loc.pos, children: new Map(loc.children) });
+    if (loc && !this.nodes.has(to))
+      this.nodes.set(to, { file: loc.file, pos: loc.pos, children: new Map(loc.children) });
   }
 
   fileOf(node: unknown): string | undefined {
@@ -69,7 +70,8 @@ export class SourceMap {
     if (path.length === 0) return this.locate(root, path, fallbackFile);
     const parentPath = path.slice(0, -1);
     let parent: unknown = root;
-    for (const seg of parentPath) parent = parent && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[seg] : undefined;
+    for (const seg of parentPath)
+      parent = parent && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[seg] : undefined;
     const loc = parent && typeof parent === 'object' ? this.nodes.get(parent) : undefined;
     const child = loc?.children.get(path[path.length - 1]!);
     if (loc && child) return { file: loc.file, ...child.key };

@@ -38,15 +38,31 @@ export class StepBuilder {
   constructor(private readonly deps: StepBuilderDeps) {}
 
   private issue(path: ConfigPath, where: string, message: string, hint?: string): void {
-    this.issues.push({ ...this.deps.locate(path), where, jsonPath: formatJsonPath(path), message, ...(hint ? { hint } : {}) });
+    this.issues.push({
+      ...this.deps.locate(path),
+      where,
+      jsonPath: formatJsonPath(path),
+      message,
+      ...(hint ? { hint } : {}),
+    });
   }
 
   /** Build a pipeline; returns undefined (with issues recorded) when any step cannot be built. */
-  buildPipeline(name: string, config: PipelineConfig, path: ConfigPath, routePattern?: string): PipelineDefinition | undefined {
+  buildPipeline(
+    name: string,
+    config: PipelineConfig,
+    path: ConfigPath,
+    routePattern?: string,
+  ): PipelineDefinition | undefined {
     const before = this.issues.length;
     const where = `pipeline ${name}`;
     const steps = this.prepareSteps(config.steps ?? [], [...path, 'steps'], name, where);
-    const compensation = this.prepareSteps(config.compensation ?? [], [...path, 'compensation'], name, `${where} compensation`);
+    const compensation = this.prepareSteps(
+      config.compensation ?? [],
+      [...path, 'compensation'],
+      name,
+      `${where} compensation`,
+    );
     let timeoutMs: number | undefined;
     if (config.timeout !== undefined) {
       try {
@@ -56,7 +72,8 @@ export class StepBuilder {
       }
     }
     const onError = (config.on_error ?? 'stop') as ErrorStrategy;
-    if (!['stop', 'skip', 'compensate'].includes(onError)) this.issue([...path, 'on_error'], where, `on_error must be stop, skip or compensate (got "${String(onError)}")`);
+    if (!['stop', 'skip', 'compensate'].includes(onError))
+      this.issue([...path, 'on_error'], where, `on_error must be stop, skip or compensate (got "${String(onError)}")`);
     if (this.issues.length > before) return undefined;
     return {
       name,
@@ -98,7 +115,12 @@ export class StepBuilder {
     }
     const entry = this.deps.catalog.steps.get(type);
     if (!entry) {
-      this.issue([...path, 'type'], where, `unknown step type "${type}"`, 'ensure the plugin that provides it is loaded');
+      this.issue(
+        [...path, 'type'],
+        where,
+        `unknown step type "${type}"`,
+        'ensure the plugin that provides it is loaded',
+      );
       return undefined;
     }
     const usesInline = raw.config === undefined;
@@ -123,7 +145,8 @@ export class StepBuilder {
     if (this.issues.length > before) return undefined;
     const prepared: PreparedStep = { step };
     try {
-      if (typeof raw.skip_if === 'string') prepared.skipIf = this.deps.templates.compileString(raw.skip_if, [...path, 'skip_if']);
+      if (typeof raw.skip_if === 'string')
+        prepared.skipIf = this.deps.templates.compileString(raw.skip_if, [...path, 'skip_if']);
       if (typeof raw.if === 'string') prepared.if = this.deps.templates.compileString(raw.if, [...path, 'if']);
     } catch (err) {
       const e = err as ConfigValueError;
@@ -131,7 +154,8 @@ export class StepBuilder {
       return undefined;
     }
     if (typeof raw.error_status === 'number') prepared.errorStatus = raw.error_status;
-    if (raw.on_error === 'stop' || raw.on_error === 'skip' || raw.on_error === 'compensate') prepared.onError = raw.on_error;
+    if (raw.on_error === 'stop' || raw.on_error === 'skip' || raw.on_error === 'compensate')
+      prepared.onError = raw.on_error;
     if (raw.timeout !== undefined) {
       try {
         prepared.timeoutMs = parseDuration(raw.timeout);

@@ -7,7 +7,10 @@ import type { EnginePlugin } from './contract.ts';
 // a small plugin set, so these tests do not depend on the real plugins
 const plugin: EnginePlugin = {
   manifest: { name: 'test-plugin', version: '1.2.0', description: 'test', tier: 'core' },
-  modules: { 'http.server': () => ({ name: 's', type: 'http.server' }), 'store.db': () => ({ name: 'd', type: 'store.db' }) },
+  modules: {
+    'http.server': () => ({ name: 's', type: 'http.server' }),
+    'store.db': () => ({ name: 'd', type: 'store.db' }),
+  },
   moduleSchemas: {
     'store.db': {
       description: 'db',
@@ -18,23 +21,33 @@ const plugin: EnginePlugin = {
       ],
     },
   },
-  steps: { 'step.set': () => ({ name: 'x', type: 'step.set', execute: async () => ({}) }), 'step.goto': () => ({ name: 'g', type: 'step.goto', execute: async () => ({}) }) },
+  steps: {
+    'step.set': () => ({ name: 'x', type: 'step.set', execute: async () => ({}) }),
+    'step.goto': () => ({ name: 'g', type: 'step.goto', execute: async () => ({}) }),
+  },
   stepSchemas: {
     'step.goto': {
       description: 'jump',
       configFields: [{ key: 'to', type: 'string', required: true }],
-      validate: (cfg, ctx) => (ctx?.pipelineStepNames?.includes(String(cfg.to)) ? [] : [{ message: `no step "${String(cfg.to)}"`, path: ['to'] }]),
+      validate: (cfg, ctx) =>
+        ctx?.pipelineStepNames?.includes(String(cfg.to))
+          ? []
+          : [{ message: `no step "${String(cfg.to)}"`, path: ['to'] }],
     },
   },
   triggers: { http: () => ({ type: 'http', configure() {} }) },
-  workflowHandlers: { http: () => ({ canHandle: (t: string) => t === 'http', configure() {}, execute: async () => ({}) }) },
+  workflowHandlers: {
+    http: () => ({ canHandle: (t: string) => t === 'http', configure() {}, execute: async () => ({}) }),
+  },
   pipelineTriggerWrappers: { http: (n) => ({ triggerType: 'http', config: { name: n } }) },
 };
 const v = (yaml: string) => validateConfigText(yaml, { plugins: [plugin], file: 'app.yaml' });
 const lines = (r: ReturnType<typeof v>, kind: 'errors' | 'warnings' = 'errors') => r[kind].map((i) => formatIssue(i));
 
 test('a clean config passes', () => {
-  const r = v('modules:\n  - { name: server, type: http.server }\n  - { name: db, type: store.db, config: { dsn: "x" } }\n');
+  const r = v(
+    'modules:\n  - { name: server, type: http.server }\n  - { name: db, type: store.db, config: { dsn: "x" } }\n',
+  );
   assert.deepEqual(lines(r), []);
   assert.equal(r.ok, true);
 });
@@ -49,21 +62,35 @@ test('module rules: unknown types (with suggestions), duplicates, dependsOn targ
   - { name: s, type: step.set }
 `);
   const out = lines(r).join('\n');
-  assert.match(out, /app\.yaml:2:27: unknown module type "http\.sever" \(module server\)\n {2}hint: did you mean "http\.server"\?/);
+  assert.match(
+    out,
+    /app\.yaml:2:27: unknown module type "http\.sever" \(module server\)\n {2}hint: did you mean "http\.server"\?/,
+  );
   assert.match(out, /app\.yaml:3:\d+: required config key "dsn" must be a non-empty string \(module db\)/);
   assert.match(out, /app\.yaml:4:\d+: duplicate module name "db" \(first defined at app\.yaml:3:5\)/);
   assert.match(out, /app\.yaml:4:\d+: "mode" must be one of: ro, rw \(got "wr"\)/);
   assert.match(out, /app\.yaml:5:\d+: depends on undefined module "ghost" \(module a\)/);
-  assert.match(out, /app\.yaml:6:\d+: required config key "dsn" is missing \(module b\)\n {2}hint: dsn: connection string/);
+  assert.match(
+    out,
+    /app\.yaml:6:\d+: required config key "dsn" is missing \(module b\)\n {2}hint: dsn: connection string/,
+  );
   assert.match(out, /module dependsOn cycle: a -> b -> a/);
-  assert.match(out, /app\.yaml:7:\d+: unknown module type "step\.set" \(module s\)\n {2}hint: step\.set is a pipeline step type/);
+  assert.match(
+    out,
+    /app\.yaml:7:\d+: unknown module type "step\.set" \(module s\)\n {2}hint: step\.set is a pipeline step type/,
+  );
 });
 
 test('snake_case keys and misspelled module keys are warnings', () => {
-  const r = v('modules:\n  - name: db\n    type: store.db\n    depends_on: [x]\n    config: { dsn: x, max_conns: 3 }\n');
+  const r = v(
+    'modules:\n  - name: db\n    type: store.db\n    depends_on: [x]\n    config: { dsn: x, max_conns: 3 }\n',
+  );
   assert.equal(r.ok, true);
   const out = lines(r, 'warnings').join('\n');
-  assert.match(out, /app\.yaml:4:5: unknown module key "depends_on" is ignored \(module db\)\n {2}hint: did you mean "dependsOn"\?/);
+  assert.match(
+    out,
+    /app\.yaml:4:5: unknown module key "depends_on" is ignored \(module db\)\n {2}hint: did you mean "dependsOn"\?/,
+  );
   assert.match(out, /config key "max_conns" is snake_case; this type reads "maxConns"/);
 });
 
@@ -93,7 +120,9 @@ pipelines:
   assert.match(warns, /template refers to step "zzz", which is not defined in this pipeline/);
   assert.doesNotMatch(warns, /step "j"/);
   assert.match(warns, /no trigger of type "carrier-pigeon" can start this pipeline/);
-  const strict = v(`engine: { validation: { templateRefs: error } }\npipelines:\n  p:\n    steps:\n      - { name: a, type: step.set, config: { v: "{{ .steps.nope.x }}" } }\n`);
+  const strict = v(
+    `engine: { validation: { templateRefs: error } }\npipelines:\n  p:\n    steps:\n      - { name: a, type: step.set, config: { v: "{{ .steps.nope.x }}" } }\n`,
+  );
   assert.match(lines(strict).join('\n'), /template refers to step "nope"/);
 });
 
@@ -109,14 +138,23 @@ requires:
     - { name: messaging }
 `);
   const out = lines(r).join('\n');
-  assert.match(out, /app\.yaml:3:3: unknown workflow type "htp": no workflow handler is loaded for it \(workflows\.htp\)\n {2}hint: did you mean "http"\?/);
+  assert.match(
+    out,
+    /app\.yaml:3:3: unknown workflow type "htp": no workflow handler is loaded for it \(workflows\.htp\)\n {2}hint: did you mean "http"\?/,
+  );
   assert.match(out, /app\.yaml:5:3: unknown trigger type "cron"/);
   assert.match(out, /plugin "test-plugin" version 1\.2\.0 does not satisfy ">=2\.0\.0"/);
   assert.match(out, /requires plugin "messaging", which is not loaded/);
   const noEntry = v('modules: [{ name: db, type: store.db, config: { dsn: x } }]\n');
   assert.equal(noEntry.ok, true);
   assert.match(lines(noEntry, 'warnings').join('\n'), /no entry points/);
-  assert.deepEqual(validateConfigText('modules: [{ name: db, type: store.db, config: { dsn: x } }]\n', { plugins: [plugin], allowNoEntryPoints: true }).warnings, []);
+  assert.deepEqual(
+    validateConfigText('modules: [{ name: db, type: store.db, config: { dsn: x } }]\n', {
+      plugins: [plugin],
+      allowNoEntryPoints: true,
+    }).warnings,
+    [],
+  );
 });
 
 test('schema problems are located at the offending value', () => {
@@ -128,9 +166,25 @@ test('schema problems are located at the offending value', () => {
 });
 
 test('module config is checked with ${VAR} expanded; unresolvable references only need presence', () => {
-  const plugins = [{ ...plugin, moduleSchemas: { ...plugin.moduleSchemas, 'store.db': { ...plugin.moduleSchemas!['store.db']!, validate: (cfg: Record<string, unknown>) => (String(cfg.dsn).startsWith('db://') ? [] : [{ message: 'dsn must start with db://', path: ['dsn'] }]) } } }];
-  const yaml = 'modules:\n  - { name: server, type: http.server }\n  - { name: db, type: store.db, config: { dsn: "${DSN}" } }\n';
+  const plugins = [
+    {
+      ...plugin,
+      moduleSchemas: {
+        ...plugin.moduleSchemas,
+        'store.db': {
+          ...plugin.moduleSchemas!['store.db']!,
+          validate: (cfg: Record<string, unknown>) =>
+            String(cfg.dsn).startsWith('db://') ? [] : [{ message: 'dsn must start with db://', path: ['dsn'] }],
+        },
+      },
+    },
+  ];
+  const yaml =
+    'modules:\n  - { name: server, type: http.server }\n  - { name: db, type: store.db, config: { dsn: "${DSN}" } }\n';
   assert.equal(validateConfigText(yaml, { plugins, env: { DSN: 'db://x' } }).ok, true);
-  assert.match(validateConfigText(yaml, { plugins, env: { DSN: 'mysql://x' } }).errors[0]!.message, /dsn must start with db:\/\//);
+  assert.match(
+    validateConfigText(yaml, { plugins, env: { DSN: 'mysql://x' } }).errors[0]!.message,
+    /dsn must start with db:\/\//,
+  );
   assert.equal(validateConfigText(yaml, { plugins, env: {} }).ok, true, 'set where the app runs');
 });

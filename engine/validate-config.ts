@@ -25,9 +25,25 @@ type Map_ = Record<string, unknown>;
 const isMap = (v: unknown): v is Map_ => v !== null && typeof v === 'object' && !Array.isArray(v);
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-const MODULE_KEYS = new Set(['name', 'type', 'config', 'dependsOn', 'satisfies', 'protected', 'branches', 'environments']);
+const MODULE_KEYS = new Set([
+  'name',
+  'type',
+  'config',
+  'dependsOn',
+  'satisfies',
+  'protected',
+  'branches',
+  'environments',
+]);
 const STEP_KEYS = new Set(['name', 'type', 'config', 'skip_if', 'if', 'error_status', 'on_error', 'timeout']);
-const KEY_SPELLINGS: Record<string, string> = { depends_on: 'dependsOn', dependson: 'dependsOn', depends: 'dependsOn', skipIf: 'skip_if', onError: 'on_error', errorStatus: 'error_status' };
+const KEY_SPELLINGS: Record<string, string> = {
+  depends_on: 'dependsOn',
+  dependson: 'dependsOn',
+  depends: 'dependsOn',
+  skipIf: 'skip_if',
+  onError: 'on_error',
+  errorStatus: 'error_status',
+};
 
 function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -65,7 +81,13 @@ class Collector {
   readonly warnings: ConfigIssue[] = [];
   constructor(private readonly loaded: LoadedConfig) {}
 
-  private make(path: ConfigPath, where: string, message: string, hint: string | undefined, atKey: boolean): ConfigIssue {
+  private make(
+    path: ConfigPath,
+    where: string,
+    message: string,
+    hint: string | undefined,
+    atKey: boolean,
+  ): ConfigIssue {
     const loc = atKey
       ? this.loaded.sourceMap.locateKey(this.loaded.config, path, this.loaded.file)
       : this.loaded.locate(path);
@@ -82,7 +104,15 @@ class Collector {
 }
 
 /** Required keys, aliases and camelCase hints of a type schema; then the type's own checks. */
-function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: unknown, path: ConfigPath, where: string, extra?: { pipelineStepNames?: string[] }, presenceOnly = false): void {
+function checkTypeConfig(
+  c: Collector,
+  schema: TypeSchema | undefined,
+  config: unknown,
+  path: ConfigPath,
+  where: string,
+  extra?: { pipelineStepNames?: string[] },
+  presenceOnly = false,
+): void {
   if (!schema) return;
   const cfg = isMap(config) ? config : {};
   const known = new Set<string>();
@@ -99,11 +129,19 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
       continue;
     }
     if (present === undefined) {
-      c.error([...path, field.key], where, `required config key "${field.key}" is missing`, field.description ? `${field.key}: ${field.description}` : undefined);
+      c.error(
+        [...path, field.key],
+        where,
+        `required config key "${field.key}" is missing`,
+        field.description ? `${field.key}: ${field.description}` : undefined,
+      );
       continue;
     }
     const v = cfg[present];
-    if ((field.type === 'string' || field.type === 'duration' || field.type === 'select' || field.type === 'filepath') && v === '') {
+    if (
+      (field.type === 'string' || field.type === 'duration' || field.type === 'select' || field.type === 'filepath') &&
+      v === ''
+    ) {
       c.error([...path, present], where, `required config key "${field.key}" must be a non-empty string`);
     }
     if (field.type === 'select' && field.options && typeof v === 'string' && !field.options.includes(v)) {
@@ -113,7 +151,13 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
   for (const key of Object.keys(cfg)) {
     if (known.has(key) || key.startsWith('_')) continue;
     if (key.includes('_') && known.has(camelOf(key))) {
-      c.warn([...path, key], where, `config key "${key}" is snake_case; this type reads "${camelOf(key)}"`, `use camelCase: ${camelOf(key)}`, true);
+      c.warn(
+        [...path, key],
+        where,
+        `config key "${key}" is snake_case; this type reads "${camelOf(key)}"`,
+        `use camelCase: ${camelOf(key)}`,
+        true,
+      );
     }
   }
   if (schema.validate && !presenceOnly) {
@@ -128,15 +172,28 @@ function checkTypeConfig(c: Collector, schema: TypeSchema | undefined, config: u
 }
 
 /** Every string in a step config (and guards) must be a valid template. */
-function checkTemplates(c: Collector, templates: TemplateEngine, value: unknown, path: ConfigPath, where: string): void {
+function checkTemplates(
+  c: Collector,
+  templates: TemplateEngine,
+  value: unknown,
+  path: ConfigPath,
+  where: string,
+): void {
   if (typeof value === 'string') {
     const d = templates.check(value);
-    if (d.error) c.error(path, where, `template syntax error: ${d.error.message}`, `in ${JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value)}`);
+    if (d.error)
+      c.error(
+        path,
+        where,
+        `template syntax error: ${d.error.message}`,
+        `in ${JSON.stringify(value.length > 80 ? value.slice(0, 77) + '...' : value)}`,
+      );
     for (const w of d.warnings) c.warn(path, where, `template: ${w.message}`, w.hint);
     return;
   }
   if (Array.isArray(value)) value.forEach((v, i) => checkTemplates(c, templates, v, [...path, i], where));
-  else if (isMap(value)) for (const [k, v] of Object.entries(value)) checkTemplates(c, templates, v, [...path, k], where);
+  else if (isMap(value))
+    for (const [k, v] of Object.entries(value)) checkTemplates(c, templates, v, [...path, k], where);
 }
 
 const STEP_REF = /\.steps\.([A-Za-z_][A-Za-z0-9_-]*)|\bstep\s+"([^"]+)"/g;
@@ -168,7 +225,13 @@ interface StepListContext {
   refsMode: 'off' | 'warn' | 'error';
 }
 
-function checkStepList(ctx: StepListContext, steps: unknown, path: ConfigPath, whereBase: string, allNamesInScope: Set<string>): void {
+function checkStepList(
+  ctx: StepListContext,
+  steps: unknown,
+  path: ConfigPath,
+  whereBase: string,
+  allNamesInScope: Set<string>,
+): void {
   if (!Array.isArray(steps)) return;
   const { c, catalog, templates } = ctx;
   const seen = new Map<string, number>();
@@ -179,7 +242,13 @@ function checkStepList(ctx: StepListContext, steps: unknown, path: ConfigPath, w
     const name = typeof raw.name === 'string' ? raw.name : `#${i}`;
     const where = `${whereBase} step ${name}`;
     if (typeof raw.name === 'string') {
-      if (seen.has(raw.name)) c.error([...stepPath, 'name'], where, `duplicate step name "${raw.name}" (first defined as step #${seen.get(raw.name)! + 1})`, 'step names must be unique within a pipeline; outputs are read as .steps.<name>');
+      if (seen.has(raw.name))
+        c.error(
+          [...stepPath, 'name'],
+          where,
+          `duplicate step name "${raw.name}" (first defined as step #${seen.get(raw.name)! + 1})`,
+          'step names must be unique within a pipeline; outputs are read as .steps.<name>',
+        );
       else seen.set(raw.name, i);
     }
     const type = raw.type;
@@ -193,14 +262,22 @@ function checkStepList(ctx: StepListContext, steps: unknown, path: ConfigPath, w
             : 'ensure the plugin that provides it is loaded (`wfctl schema` lists the known types)';
         c.error([...stepPath, 'type'], where, `unknown step type "${type}"`, hint);
       } else {
-        checkTypeConfig(c, catalog.stepSchemas.get(type), raw.config ?? inlineConfig(raw), [...stepPath, 'config'], where, {
-          pipelineStepNames: names.filter((n): n is string => n !== undefined),
-        });
+        checkTypeConfig(
+          c,
+          catalog.stepSchemas.get(type),
+          raw.config ?? inlineConfig(raw),
+          [...stepPath, 'config'],
+          where,
+          {
+            pipelineStepNames: names.filter((n): n is string => n !== undefined),
+          },
+        );
       }
     }
     for (const key of Object.keys(raw)) {
       if (STEP_KEYS.has(key)) continue;
-      if (KEY_SPELLINGS[key]) c.warn([...stepPath, key], where, `unknown step key "${key}"`, `did you mean "${KEY_SPELLINGS[key]}"?`, true);
+      if (KEY_SPELLINGS[key])
+        c.warn([...stepPath, key], where, `unknown step key "${key}"`, `did you mean "${KEY_SPELLINGS[key]}"?`, true);
     }
     if (raw.timeout !== undefined) {
       try {
@@ -210,7 +287,8 @@ function checkStepList(ctx: StepListContext, steps: unknown, path: ConfigPath, w
       }
     }
     checkTemplates(c, templates, raw.config, [...stepPath, 'config'], where);
-    for (const guard of ['skip_if', 'if'] as const) if (typeof raw[guard] === 'string') checkTemplates(c, templates, raw[guard], [...stepPath, guard], where);
+    for (const guard of ['skip_if', 'if'] as const)
+      if (typeof raw[guard] === 'string') checkTemplates(c, templates, raw[guard], [...stepPath, guard], where);
     if (ctx.refsMode !== 'off') {
       const refs = new Set<string>();
       collectStepRefs(raw.config, refs);
@@ -218,8 +296,12 @@ function checkStepList(ctx: StepListContext, steps: unknown, path: ConfigPath, w
         const idx = names.indexOf(ref);
         if (idx === -1 && !allNamesInScope.has(ref)) {
           const msg = `template refers to step "${ref}", which is not defined in this pipeline`;
-          const near = suggest(ref, names.filter((n): n is string => n !== undefined));
-          if (ctx.refsMode === 'error') c.error([...stepPath, 'config'], where, msg, near ? `did you mean "${near}"?` : undefined);
+          const near = suggest(
+            ref,
+            names.filter((n): n is string => n !== undefined),
+          );
+          if (ctx.refsMode === 'error')
+            c.error([...stepPath, 'config'], where, msg, near ? `did you mean "${near}"?` : undefined);
           else c.warn([...stepPath, 'config'], where, msg, near ? `did you mean "${near}"?` : undefined);
         }
       }
@@ -246,13 +328,28 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
   try {
     catalog = new PluginCatalog(opts.plugins);
   } catch (err) {
-    c.errors.push({ file: loaded.file, line: 1, column: 1, where: 'plugins', jsonPath: '', message: (err as Error).message });
+    c.errors.push({
+      file: loaded.file,
+      line: 1,
+      column: 1,
+      where: 'plugins',
+      jsonPath: '',
+      message: (err as Error).message,
+    });
     return { ok: false, errors: c.errors, warnings: c.warnings };
   }
   const cfg = loaded.config as Map_;
-  for (const p of checkWorkflowConfigShape(cfg)) c.error(p.path, describeWhere(cfg, p.path), p.message, p.keyword === 'enum' && p.path.includes('on_error') ? 'use stop (default), skip or compensate' : undefined, p.keyword === 'additionalProperties');
+  for (const p of checkWorkflowConfigShape(cfg))
+    c.error(
+      p.path,
+      describeWhere(cfg, p.path),
+      p.message,
+      p.keyword === 'enum' && p.path.includes('on_error') ? 'use stop (default), skip or compensate' : undefined,
+      p.keyword === 'additionalProperties',
+    );
   const templates = new TemplateEngine();
-  const refsModeRaw = isMap(cfg.engine) && isMap(cfg.engine.validation) ? cfg.engine.validation.templateRefs : undefined;
+  const refsModeRaw =
+    isMap(cfg.engine) && isMap(cfg.engine.validation) ? cfg.engine.validation.templateRefs : undefined;
   const refsMode = refsModeRaw === 'off' || refsModeRaw === 'error' ? refsModeRaw : 'warn';
 
   // --- modules
@@ -266,30 +363,52 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     if (name !== undefined && !(type ?? '').startsWith('step.')) {
       if (firstByName.has(name)) {
         const first = loaded.locate(['modules', firstByName.get(name)!]);
-        c.error(['modules', i, 'name'], where, `duplicate module name "${name}" (first defined at ${first.file}:${first.line}:${first.column})`, 'module names must be unique; rename one of them');
+        c.error(
+          ['modules', i, 'name'],
+          where,
+          `duplicate module name "${name}" (first defined at ${first.file}:${first.line}:${first.column})`,
+          'module names must be unique; rename one of them',
+        );
       } else firstByName.set(name, i);
     }
     if (type !== undefined && !catalog.modules.has(type)) {
       let hint: string;
-      if (type.startsWith('step.') && catalog.steps.has(type)) hint = `${type} is a pipeline step type, not a module type; use it inside pipelines.<name>.steps`;
+      if (type.startsWith('step.') && catalog.steps.has(type))
+        hint = `${type} is a pipeline step type, not a module type; use it inside pipelines.<name>.steps`;
       else if (type.startsWith('step.')) hint = 'step types belong in pipelines.<name>.steps, not in modules';
       else {
         const near = suggest(type, catalog.modules.keys());
-        hint = near ? `did you mean "${near}"?` : 'ensure the plugin that provides it is loaded (`wfctl schema` lists the known module types)';
+        hint = near
+          ? `did you mean "${near}"?`
+          : 'ensure the plugin that provides it is loaded (`wfctl schema` lists the known module types)';
       }
       c.error(['modules', i, 'type'], where, `unknown module type "${type}"`, hint);
     }
     for (const key of Object.keys(m)) {
       if (MODULE_KEYS.has(key)) continue;
       const near = KEY_SPELLINGS[key] ?? suggest(key, MODULE_KEYS);
-      c.warn(['modules', i, key], where, `unknown module key "${key}" is ignored`, near ? `did you mean "${near}"?` : 'module entries have name, type, config and dependsOn', true);
+      c.warn(
+        ['modules', i, key],
+        where,
+        `unknown module key "${key}" is ignored`,
+        near ? `did you mean "${near}"?` : 'module entries have name, type, config and dependsOn',
+        true,
+      );
     }
     if (type !== undefined && catalog.modules.has(type)) {
       // module config is checked as the engine will see it: ${VAR} expanded from the environment;
       // a reference that cannot be resolved here (set where the app runs) skips the value checks
       const expanded = isMap(m.config) ? expandConfig(m.config, { env: opts.env ?? process.env }) : m.config;
       const unresolved = expanded !== undefined && JSON.stringify(expanded).includes('${');
-      checkTypeConfig(c, catalog.moduleSchemas.get(type), expanded, ['modules', i, 'config'], where, undefined, unresolved);
+      checkTypeConfig(
+        c,
+        catalog.moduleSchemas.get(type),
+        expanded,
+        ['modules', i, 'config'],
+        where,
+        undefined,
+        unresolved,
+      );
     }
   });
   const names = new Set(firstByName.keys());
@@ -298,14 +417,29 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     asArray(m.dependsOn).forEach((dep, j) => {
       if (typeof dep === 'string' && dep !== '' && !names.has(dep)) {
         const near = suggest(dep, names);
-        c.error(['modules', i, 'dependsOn', j], `module ${String(m.name)}`, `depends on undefined module "${dep}"`, near ? `did you mean "${near}"?` : 'dependsOn lists names of other modules in this config');
+        c.error(
+          ['modules', i, 'dependsOn', j],
+          `module ${String(m.name)}`,
+          `depends on undefined module "${dep}"`,
+          near ? `did you mean "${near}"?` : 'dependsOn lists names of other modules in this config',
+        );
       }
     });
   });
-  const order = orderModules(modules.filter(isMap).map((m) => ({ name: String(m.name), dependsOn: asArray(m.dependsOn).filter((d): d is string => typeof d === 'string') })));
+  const order = orderModules(
+    modules.filter(isMap).map((m) => ({
+      name: String(m.name),
+      dependsOn: asArray(m.dependsOn).filter((d): d is string => typeof d === 'string'),
+    })),
+  );
   if (!order.ok) {
     const i = modules.findIndex((m) => isMap(m) && m.name === order.cycle[0]);
-    c.error(['modules', Math.max(0, i), 'dependsOn'], `module ${order.cycle[0]}`, `module dependsOn cycle: ${order.cycle.join(' -> ')}`, 'remove one dependsOn entry in the cycle');
+    c.error(
+      ['modules', Math.max(0, i), 'dependsOn'],
+      `module ${order.cycle[0]}`,
+      `module dependsOn cycle: ${order.cycle.join(' -> ')}`,
+      'remove one dependsOn entry in the cycle',
+    );
   }
 
   // --- workflows and triggers
@@ -314,7 +448,15 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     for (const type of Object.keys(cfg.workflows)) {
       if (!catalog.handlesWorkflowType(type, handlers)) {
         const near = suggest(type, catalog.workflowHandlers.keys());
-        c.error(['workflows', type], `workflows.${type}`, `unknown workflow type "${type}": no workflow handler is loaded for it`, near ? `did you mean "${near}"?` : `known workflow types: ${[...catalog.workflowHandlers.keys()].join(', ') || '(none)'}`, true);
+        c.error(
+          ['workflows', type],
+          `workflows.${type}`,
+          `unknown workflow type "${type}": no workflow handler is loaded for it`,
+          near
+            ? `did you mean "${near}"?`
+            : `known workflow types: ${[...catalog.workflowHandlers.keys()].join(', ') || '(none)'}`,
+          true,
+        );
       }
     }
     for (const [type, section] of Object.entries(cfg.workflows)) {
@@ -324,8 +466,17 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
         const stepsKey = isMap(route.pipeline) ? 'pipeline' : Array.isArray(route.steps) ? 'steps' : undefined;
         if (!stepsKey) return;
         const steps = stepsKey === 'pipeline' ? (route.pipeline as Map_).steps : route.steps;
-        const path: ConfigPath = stepsKey === 'pipeline' ? ['workflows', type, 'routes', i, 'pipeline', 'steps'] : ['workflows', type, 'routes', i, 'steps'];
-        checkStepList({ c, catalog, templates, refsMode }, steps, path, `workflows.${type} route ${String(route.method ?? '')} ${String(route.path ?? '')}`.trim(), new Set());
+        const path: ConfigPath =
+          stepsKey === 'pipeline'
+            ? ['workflows', type, 'routes', i, 'pipeline', 'steps']
+            : ['workflows', type, 'routes', i, 'steps'];
+        checkStepList(
+          { c, catalog, templates, refsMode },
+          steps,
+          path,
+          `workflows.${type} route ${String(route.method ?? '')} ${String(route.path ?? '')}`.trim(),
+          new Set(),
+        );
       });
     }
   }
@@ -333,7 +484,15 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     for (const type of Object.keys(cfg.triggers)) {
       if (!catalog.triggers.has(type)) {
         const near = suggest(type, catalog.triggers.keys());
-        c.error(['triggers', type], `triggers.${type}`, `unknown trigger type "${type}"`, near ? `did you mean "${near}"?` : `known trigger types: ${[...catalog.triggers.keys()].join(', ') || '(none)'}`, true);
+        c.error(
+          ['triggers', type],
+          `triggers.${type}`,
+          `unknown trigger type "${type}"`,
+          near
+            ? `did you mean "${near}"?`
+            : `known trigger types: ${[...catalog.triggers.keys()].join(', ') || '(none)'}`,
+          true,
+        );
       }
     }
   }
@@ -343,9 +502,17 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     for (const [name, p] of Object.entries(cfg.pipelines)) {
       if (!isMap(p)) continue;
       const where = `pipeline ${name}`;
-      const allNames = new Set<string>([...asArray(p.steps), ...asArray(p.compensation)].filter(isMap).map((s) => String(s.name)));
+      const allNames = new Set<string>(
+        [...asArray(p.steps), ...asArray(p.compensation)].filter(isMap).map((s) => String(s.name)),
+      );
       checkStepList({ c, catalog, templates, refsMode }, p.steps, ['pipelines', name, 'steps'], where, allNames);
-      checkStepList({ c, catalog, templates, refsMode }, p.compensation, ['pipelines', name, 'compensation'], `${where} compensation`, allNames);
+      checkStepList(
+        { c, catalog, templates, refsMode },
+        p.compensation,
+        ['pipelines', name, 'compensation'],
+        `${where} compensation`,
+        allNames,
+      );
       if (p.timeout !== undefined) {
         try {
           parseDuration(p.timeout);
@@ -354,12 +521,21 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
         }
       }
       if (p.on_error === 'compensate' && asArray(p.compensation).length === 0) {
-        c.warn(['pipelines', name, 'on_error'], where, 'on_error is compensate but the pipeline has no compensation steps');
+        c.warn(
+          ['pipelines', name, 'on_error'],
+          where,
+          'on_error is compensate but the pipeline has no compensation steps',
+        );
       }
       if (isMap(p.trigger) && typeof p.trigger.type === 'string') {
         const t = p.trigger.type;
         if (!catalog.triggerWrappers.has(t)) {
-          c.warn(['pipelines', name, 'trigger', 'type'], where, `no trigger of type "${t}" can start this pipeline; it is registered but only callable by name`, `known inline trigger types: ${[...catalog.triggerWrappers.keys()].join(', ') || '(none)'}`);
+          c.warn(
+            ['pipelines', name, 'trigger', 'type'],
+            where,
+            `no trigger of type "${t}" can start this pipeline; it is registered but only callable by name`,
+            `known inline trigger types: ${[...catalog.triggerWrappers.keys()].join(', ') || '(none)'}`,
+          );
         }
       }
     }
@@ -374,7 +550,12 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
       if (!plugin) {
         const loadedNames = catalog.plugins.map((p) => p.manifest.name);
         const near = suggest(req.name, loadedNames);
-        c.error(['requires', 'plugins', i, 'name'], where, `requires plugin "${req.name}", which is not loaded`, near ? `did you mean "${near}"?` : `loaded plugins: ${loadedNames.join(', ') || '(none)'}`);
+        c.error(
+          ['requires', 'plugins', i, 'name'],
+          where,
+          `requires plugin "${req.name}", which is not loaded`,
+          near ? `did you mean "${near}"?` : `loaded plugins: ${loadedNames.join(', ') || '(none)'}`,
+        );
       } else if (typeof req.version === 'string') {
         const why = checkConstraint(plugin.manifest.version, req.version);
         if (why) c.error(['requires', 'plugins', i, 'version'], where, `plugin "${req.name}" ${why}`);
@@ -384,7 +565,12 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
 
   // --- entry points
   if (!opts.allowNoEntryPoints && !hasEntryPoint(cfg, catalog)) {
-    c.warn([], 'config', 'config has no entry points (no triggers, HTTP routes, messaging subscriptions, scheduler jobs, pipelines or listening modules)', 'add an entry point, or pass --allow-no-entry-points for an embeddable sub-workflow');
+    c.warn(
+      [],
+      'config',
+      'config has no entry points (no triggers, HTTP routes, messaging subscriptions, scheduler jobs, pipelines or listening modules)',
+      'add an entry point, or pass --allow-no-entry-points for an embeddable sub-workflow',
+    );
   }
   return { ok: c.errors.length === 0, errors: c.errors, warnings: c.warnings };
 }
@@ -392,7 +578,12 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
 function hasEntryPoint(cfg: Map_, catalog: PluginCatalog): boolean {
   if (isMap(cfg.triggers) && Object.keys(cfg.triggers).length > 0) return true;
   if (isMap(cfg.pipelines) && Object.keys(cfg.pipelines).length > 0) return true;
-  if (asArray(cfg.modules).some((m) => isMap(m) && typeof m.type === 'string' && catalog.entryPointModuleTypes.has(m.type))) return true;
+  if (
+    asArray(cfg.modules).some(
+      (m) => isMap(m) && typeof m.type === 'string' && catalog.entryPointModuleTypes.has(m.type),
+    )
+  )
+    return true;
   const wf = isMap(cfg.workflows) ? cfg.workflows : {};
   const nonEmpty = (section: unknown, key: string) => isMap(section) && asArray(section[key]).length > 0;
   return nonEmpty(wf.http, 'routes') || nonEmpty(wf.messaging, 'subscriptions') || nonEmpty(wf.scheduler, 'jobs');
@@ -421,6 +612,9 @@ export function validateConfigFile(path: string, opts: ValidateOptions): Validat
   return validateLoaded(readConfigFile(path), opts);
 }
 
-export function validateConfigText(text: string, opts: ValidateOptions & { file?: string; baseDir?: string }): ValidationResult {
+export function validateConfigText(
+  text: string,
+  opts: ValidateOptions & { file?: string; baseDir?: string },
+): ValidationResult {
   return validateLoaded(readConfigText(text, { file: opts.file, baseDir: opts.baseDir }), opts);
 }

@@ -27,7 +27,8 @@ export function checkConstraint(version: string, constraint: string): string | n
   const m = /^(>=|<=|!=|>|<|=|\^|~)?\s*v?(\S+)$/.exec(c);
   const want = m ? parseVersion(m[2]!) : null;
   const have = parseVersion(version);
-  if (!m || !want) return `cannot parse version constraint "${constraint}" (use e.g. ">=1.2.0", "^1.0.0", "~1.4.0" or "1.2.3")`;
+  if (!m || !want)
+    return `cannot parse version constraint "${constraint}" (use e.g. ">=1.2.0", "^1.0.0", "~1.4.0" or "1.2.3")`;
   if (!have) return `plugin version "${version}" is not a semantic version`;
   const cmp = compare(have, want);
   const ok = (() => {

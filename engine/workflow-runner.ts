@@ -1,7 +1,16 @@
 // TriggerWorkflow for one app: `pipeline:<name>` runs a registered pipeline; any other workflow
 // type goes to the first workflow handler whose canHandle matches (UPSTREAM.md 1.7).
 import { ConfigError } from './config-issue.ts';
-import type { AppContext, ConfigMap, ConfigPath, PipelineConfig, PipelineContext, TriggerOptions, WorkflowHandler, WorkflowRunner } from './contract.ts';
+import type {
+  AppContext,
+  ConfigMap,
+  ConfigPath,
+  PipelineConfig,
+  PipelineContext,
+  TriggerOptions,
+  WorkflowHandler,
+  WorkflowRunner,
+} from './contract.ts';
 import type { AppEvents } from './engine-events.ts';
 import { executePipeline, type PipelineDefinition } from './pipeline.ts';
 import type { StepBuilder } from './step-builder.ts';
@@ -15,7 +24,9 @@ export class NoHandlerError extends Error {
 
 export class UnknownPipelineError extends Error {
   constructor(name: string, known: string[]) {
-    super(`no pipeline named "${name}"${known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''}`);
+    super(
+      `no pipeline named "${name}"${known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''}`,
+    );
     this.name = 'UnknownPipelineError';
   }
 }
@@ -50,7 +61,11 @@ export class AppWorkflowRunner implements WorkflowRunner {
     return this.pipelines.has(name);
   }
 
-  definePipeline(name: string, config: PipelineConfig, opts: { routePattern?: string; configPath?: ConfigPath } = {}): void {
+  definePipeline(
+    name: string,
+    config: PipelineConfig,
+    opts: { routePattern?: string; configPath?: ConfigPath } = {},
+  ): void {
     const before = this.builder.issues.length;
     const def = this.builder.buildPipeline(name, config, opts.configPath ?? ['pipelines', name], opts.routePattern);
     if (!def) throw new ConfigError(this.builder.issues.splice(before));
@@ -71,7 +86,12 @@ export class AppWorkflowRunner implements WorkflowRunner {
     return out !== undefined && out !== null && typeof out === 'object' ? (out as ConfigMap) : pc.current;
   }
 
-  async triggerWorkflow(workflowType: string, action: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap> {
+  async triggerWorkflow(
+    workflowType: string,
+    action: string,
+    data: ConfigMap,
+    opts?: TriggerOptions,
+  ): Promise<ConfigMap> {
     if (workflowType.startsWith(PIPELINE_PREFIX)) {
       const name = workflowType.slice(PIPELINE_PREFIX.length);
       const pc = await this.tracked(workflowType, action, () => this.run(name, data, opts));
@@ -87,7 +107,8 @@ export class AppWorkflowRunner implements WorkflowRunner {
   /** Emits workflow.started/completed/failed (metrics listen) only when someone listens. */
   private async tracked<T>(workflowType: string, action: string, fn: () => Promise<T>): Promise<T> {
     const events = this.events;
-    const listening = events.has('workflow.completed') || events.has('workflow.failed') || events.has('workflow.started');
+    const listening =
+      events.has('workflow.completed') || events.has('workflow.failed') || events.has('workflow.started');
     if (!listening) return fn();
     const started = performance.now();
     events.emit('workflow.started', { workflowType, action });
@@ -96,7 +117,12 @@ export class AppWorkflowRunner implements WorkflowRunner {
       events.emit('workflow.completed', { workflowType, action, durationMs: performance.now() - started });
       return result;
     } catch (err) {
-      events.emit('workflow.failed', { workflowType, action, durationMs: performance.now() - started, error: (err as Error).message });
+      events.emit('workflow.failed', {
+        workflowType,
+        action,
+        durationMs: performance.now() - started,
+        error: (err as Error).message,
+      });
       throw err;
     }
   }

@@ -31,7 +31,10 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
       where: 'YAML syntax',
       jsonPath: '',
       message: `invalid YAML: ${firstLine(err.message)}`,
-      hint: err.code === 'DUPLICATE_KEY' ? 'each key may appear once in a map; remove or rename the duplicate' : 'check indentation and quoting around this line',
+      hint:
+        err.code === 'DUPLICATE_KEY'
+          ? 'each key may appear once in a map; remove or rename the duplicate'
+          : 'check indentation and quoting around this line',
     });
   }
   if (issues.length > 0) return { value: undefined, issues };
@@ -41,7 +44,10 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
       if (depth > MAX_ALIAS_DEPTH) throw new Error('YAML alias nesting too deep');
-      if (++expansions > MAX_ALIAS_EXPANSIONS) throw new Error(`YAML aliases expand to more than ${MAX_ALIAS_EXPANSIONS} copies; a config does not need that many`);
+      if (++expansions > MAX_ALIAS_EXPANSIONS)
+        throw new Error(
+          `YAML aliases expand to more than ${MAX_ALIAS_EXPANSIONS} copies; a config does not need that many`,
+        );
       return toJs(node.resolve(doc as Document) as Node | undefined, depth + 1);
     }
     if (isScalar(node)) return node.value;
@@ -88,7 +94,10 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
   try {
     return { value: toJs(doc.contents as Node | null, 0), issues };
   } catch (err) {
-    return { value: undefined, issues: [{ file, line: 1, column: 1, where: 'YAML', jsonPath: '', message: (err as Error).message }] };
+    return {
+      value: undefined,
+      issues: [{ file, line: 1, column: 1, where: 'YAML', jsonPath: '', message: (err as Error).message }],
+    };
   }
 }
 

@@ -2,8 +2,20 @@
 
 // The WorkflowApp resource: names, types, schema checks, the generated CRD.
 export * as workflowAppApi from './api/constants.ts';
-export type { WorkflowApp, WorkflowAppSpec, WorkflowAppStatus, Condition, ResolvedPlugin, PluginRequest } from './api/types.ts';
-export { validateWorkflowAppObject, pointerToFieldPath, workflowAppSchemaPath, type SchemaProblem } from './api/schema.ts';
+export type {
+  WorkflowApp,
+  WorkflowAppSpec,
+  WorkflowAppStatus,
+  Condition,
+  ResolvedPlugin,
+  PluginRequest,
+} from './api/types.ts';
+export {
+  validateWorkflowAppObject,
+  pointerToFieldPath,
+  workflowAppSchemaPath,
+  type SchemaProblem,
+} from './api/schema.ts';
 export { workflowAppCrd, workflowAppCrdYaml, crdFileName } from './api/crd.ts';
 export { effectiveSpec } from './api/defaults.ts';
 export { workflowAppFromFile, appNameFrom, type DeployOptions } from './api/from-config.ts';

@@ -5,17 +5,38 @@ import type { QueueMetrics } from './queue/work-queue.ts';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
-  readonly reconcileTotal = new Counter({ name: 'workflow_operator_reconcile_total', help: 'Reconciles by result', labelNames: ['result'], registers: [this.registry] });
-  readonly reconcileErrors = new Counter({ name: 'workflow_operator_reconcile_errors_total', help: 'Reconciles that failed and were requeued with backoff', registers: [this.registry] });
+  readonly reconcileTotal = new Counter({
+    name: 'workflow_operator_reconcile_total',
+    help: 'Reconciles by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly reconcileErrors = new Counter({
+    name: 'workflow_operator_reconcile_errors_total',
+    help: 'Reconciles that failed and were requeued with backoff',
+    registers: [this.registry],
+  });
   readonly reconcileDuration = new Histogram({
     name: 'workflow_operator_reconcile_duration_seconds',
     help: 'Time per reconcile',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly queueDepth = new Gauge({ name: 'workflow_operator_workqueue_depth', help: 'Keys waiting in the work queue', registers: [this.registry] });
-  readonly queueAdds = new Counter({ name: 'workflow_operator_workqueue_adds_total', help: 'Keys added to the work queue', registers: [this.registry] });
-  readonly queueRetries = new Counter({ name: 'workflow_operator_workqueue_retries_total', help: 'Keys re-added with backoff', registers: [this.registry] });
+  readonly queueDepth = new Gauge({
+    name: 'workflow_operator_workqueue_depth',
+    help: 'Keys waiting in the work queue',
+    registers: [this.registry],
+  });
+  readonly queueAdds = new Counter({
+    name: 'workflow_operator_workqueue_adds_total',
+    help: 'Keys added to the work queue',
+    registers: [this.registry],
+  });
+  readonly queueRetries = new Counter({
+    name: 'workflow_operator_workqueue_retries_total',
+    help: 'Keys re-added with backoff',
+    registers: [this.registry],
+  });
   readonly queueLatency = new Histogram({
     name: 'workflow_operator_workqueue_queue_duration_seconds',
     help: 'Time a key waits in the queue before a worker takes it',
@@ -28,11 +49,34 @@ export class OperatorMetrics {
     buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 10],
     registers: [this.registry],
   });
-  readonly apiWrites = new Counter({ name: 'workflow_operator_api_writes_total', help: 'Writes to the Kubernetes API by verb and kind', labelNames: ['verb', 'kind'], registers: [this.registry] });
-  readonly leader = new Gauge({ name: 'workflow_operator_leader', help: '1 while this replica holds the leader lease', registers: [this.registry] });
-  readonly apps = new Gauge({ name: 'workflow_operator_managed_apps', help: 'WorkflowApps in the cache', registers: [this.registry] });
-  readonly informerRestarts = new Gauge({ name: 'workflow_operator_informer_restarts', help: 'Watch restarts after errors, per informer', labelNames: ['informer'], registers: [this.registry] });
-  readonly informerRelists = new Gauge({ name: 'workflow_operator_informer_relists', help: 'Full relists after the first list (410 Gone), per informer', labelNames: ['informer'], registers: [this.registry] });
+  readonly apiWrites = new Counter({
+    name: 'workflow_operator_api_writes_total',
+    help: 'Writes to the Kubernetes API by verb and kind',
+    labelNames: ['verb', 'kind'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'workflow_operator_leader',
+    help: '1 while this replica holds the leader lease',
+    registers: [this.registry],
+  });
+  readonly apps = new Gauge({
+    name: 'workflow_operator_managed_apps',
+    help: 'WorkflowApps in the cache',
+    registers: [this.registry],
+  });
+  readonly informerRestarts = new Gauge({
+    name: 'workflow_operator_informer_restarts',
+    help: 'Watch restarts after errors, per informer',
+    labelNames: ['informer'],
+    registers: [this.registry],
+  });
+  readonly informerRelists = new Gauge({
+    name: 'workflow_operator_informer_relists',
+    help: 'Full relists after the first list (410 Gone), per informer',
+    labelNames: ['informer'],
+    registers: [this.registry],
+  });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'workflow_operator_' });

@@ -21,9 +21,17 @@ async function unreachableCluster(): Promise<KubeConfig> {
   return kc;
 }
 
-test('stop() returns promptly while the API server is unreachable (SIGTERM must not hang)', { timeout: 20_000 }, async () => {
+test('stop() returns promptly while the API server is unreachable (SIGTERM must not hang)', {
+  timeout: 20_000,
+}, async () => {
   for (const leaderElection of [false, undefined] as const) {
-    const op = await startOperator({ kubeConfig: await unreachableCluster(), defaultImage: 'workflow-engine:test', leaderElection, metricsPort: 0, logger: pino({ level: 'silent' }) });
+    const op = await startOperator({
+      kubeConfig: await unreachableCluster(),
+      defaultImage: 'workflow-engine:test',
+      leaderElection,
+      metricsPort: 0,
+      logger: pino({ level: 'silent' }),
+    });
     const health = await fetch(`${op.metricsUrl}/healthz`);
     assert.equal(health.status, 200);
     await new Promise((r) => setTimeout(r, 1_500));

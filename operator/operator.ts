@@ -52,7 +52,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const logger = opts.logger ?? pino({ name: 'workflow-operator', base: { component: 'operator' } });
   const kc = opts.kubeConfig ?? loadKubeConfig(opts.kubeconfigPath);
   const metrics = new OperatorMetrics({ processMetrics: true });
-  const client = new KubeClient(kc, { fieldManager: api.fieldManager, onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }) });
+  const client = new KubeClient(kc, {
+    fieldManager: api.fieldManager,
+    onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }),
+  });
   const identity = (opts.leaderElection && opts.leaderElection.identity) || `${hostname()}_${randomUUID().slice(0, 8)}`;
   const events = new KubeEventRecorder(client, api.fieldManager, identity, logger);
   const validateConfig = memoizeValidator(opts.validateConfig ?? yamlConfigValidator);

@@ -11,7 +11,9 @@ import { corePlugins } from './index.ts';
 
 const pluginsDir = new URL('.', import.meta.url).pathname;
 const corpus = process.env.WORKFLOW_CORPUS ?? new URL('../test/fixtures/corpus', import.meta.url).pathname;
-const registrySchema = JSON.parse(readFileSync(join(corpus, 'workflow-registry', 'schema', 'registry-schema.json'), 'utf8')) as object;
+const registrySchema = JSON.parse(
+  readFileSync(join(corpus, 'workflow-registry', 'schema', 'registry-schema.json'), 'utf8'),
+) as object;
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(registrySchema);
 
 interface Manifest {
@@ -45,12 +47,19 @@ for (const folder of folders) {
     assert.deepEqual(sorted(caps.moduleTypes), sorted(Object.keys(plugin.modules ?? {})), 'moduleTypes');
     assert.deepEqual(sorted(caps.stepTypes), sorted(Object.keys(plugin.steps ?? {})), 'stepTypes');
     assert.deepEqual(sorted(caps.triggerTypes), sorted(Object.keys(plugin.triggers ?? {})), 'triggerTypes');
-    assert.deepEqual(sorted(caps.workflowHandlers), sorted(Object.keys(plugin.workflowHandlers ?? {})), 'workflowHandlers');
+    assert.deepEqual(
+      sorted(caps.workflowHandlers),
+      sorted(Object.keys(plugin.workflowHandlers ?? {})),
+      'workflowHandlers',
+    );
   });
 }
 
 test('every core plugin has a manifest folder, and names are unique', () => {
-  const names = folders.map((f) => (JSON.parse(readFileSync(join(pluginsDir, f, 'manifest.json'), 'utf8')) as Manifest).name);
+  const names = folders.map(
+    (f) => (JSON.parse(readFileSync(join(pluginsDir, f, 'manifest.json'), 'utf8')) as Manifest).name,
+  );
   assert.equal(new Set(names).size, names.length);
-  for (const p of corePlugins) assert.ok(names.includes(p.manifest.name), `${p.manifest.name} has plugins/<dir>/manifest.json`);
+  for (const p of corePlugins)
+    assert.ok(names.includes(p.manifest.name), `${p.manifest.name} has plugins/<dir>/manifest.json`);
 });

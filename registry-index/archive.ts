@@ -59,18 +59,26 @@ function readTar(tar: Buffer): TarEntry[] {
       continue;
     }
     if (typeflag === 'g') continue;
-    const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar') ? cString(header.subarray(345, 500)) : '';
+    const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
+      ? cString(header.subarray(345, 500))
+      : '';
     const name = cString(header.subarray(0, 100));
     const path = paxPath ?? longName ?? (prefix ? `${prefix}/${name}` : name);
     longName = paxPath = undefined;
-    entries.push({ path, type: entryType(typeflag), mode: parseInt(cString(header.subarray(100, 108)) || '0', 8) || 0, data });
+    entries.push({
+      path,
+      type: entryType(typeflag),
+      mode: parseInt(cString(header.subarray(100, 108)) || '0', 8) || 0,
+      data,
+    });
   }
   return entries;
 }
 
 /** Why an entry must not be extracted, or undefined when it is an ordinary file or directory inside the root. */
 export function unsafeEntryReason(entry: Pick<TarEntry, 'path' | 'type'>): string | undefined {
-  if (entry.type !== 'file' && entry.type !== 'directory') return `is a ${entry.type}; plugin archives may contain only files and directories`;
+  if (entry.type !== 'file' && entry.type !== 'directory')
+    return `is a ${entry.type}; plugin archives may contain only files and directories`;
   const p = entry.path;
   if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('\\')) return 'has an absolute or non-portable path';
   if (p.split('/').some((s) => s === '..')) return 'climbs out of the archive with ".."';
@@ -129,7 +137,15 @@ function parsePax(data: Buffer): Record<string, string> {
 }
 
 /** Build a .tar.gz from files in memory (tests, plugin packaging). Deterministic: mtime 0, uid/gid 0. */
-export function writeTarGz(files: Array<{ path: string; data: string | Buffer; mode?: number; type?: 'file' | 'symlink' | 'directory'; linkTarget?: string }>): Buffer {
+export function writeTarGz(
+  files: Array<{
+    path: string;
+    data: string | Buffer;
+    mode?: number;
+    type?: 'file' | 'symlink' | 'directory';
+    linkTarget?: string;
+  }>,
+): Buffer {
   const blocks: Buffer[] = [];
   for (const f of files) {
     const data = f.type === 'file' || f.type === undefined ? Buffer.from(f.data) : Buffer.alloc(0);

@@ -48,7 +48,10 @@ export class RegistryCatalog {
 
   /** A plugin by directory id, manifest name, or name without the `workflow-plugin-` prefix. */
   lookup(name: string): PluginEntry | undefined {
-    const id = this.byName.get(name) ?? this.byName.get(name.replace(/^workflow-plugin-/, '')) ?? this.byName.get(`workflow-plugin-${name}`);
+    const id =
+      this.byName.get(name) ??
+      this.byName.get(name.replace(/^workflow-plugin-/, '')) ??
+      this.byName.get(`workflow-plugin-${name}`);
     const entry = id === undefined ? undefined : this.snapshot.index.plugins.get(id);
     return entry && servedEntry(entry, this.snapshot.published);
   }
@@ -62,8 +65,13 @@ export class RegistryCatalog {
     list = entry.versions.map((v) => {
       const published = ledger?.get(v.version);
       return {
-        version: v.version, manifest: v.manifest, artifacts: v.artifacts, ...(v.yanked ? { yanked: v.yanked } : {}),
-        inTree: true, prerelease: semver.prerelease(v.version) !== null, publishedAt: published?.publishedAt ?? null,
+        version: v.version,
+        manifest: v.manifest,
+        artifacts: v.artifacts,
+        ...(v.yanked ? { yanked: v.yanked } : {}),
+        inTree: true,
+        prerelease: semver.prerelease(v.version) !== null,
+        publishedAt: published?.publishedAt ?? null,
         refused: refusals?.has(v.version) ?? false,
       };
     });
@@ -71,9 +79,17 @@ export class RegistryCatalog {
     for (const p of ledger?.values() ?? []) {
       if (inTree.has(p.version)) continue;
       list.push({
-        version: p.version, manifest: { ...p.manifest, downloads: p.artifacts.map(({ stored: _stored, ...d }) => d) as Manifest['downloads'] },
-        artifacts: p.artifacts, ...(p.manifest.yanked ? { yanked: p.manifest.yanked } : {}),
-        inTree: false, prerelease: semver.prerelease(p.version) !== null, publishedAt: p.publishedAt, refused: false,
+        version: p.version,
+        manifest: {
+          ...p.manifest,
+          downloads: p.artifacts.map(({ stored: _stored, ...d }) => d) as Manifest['downloads'],
+        },
+        artifacts: p.artifacts,
+        ...(p.manifest.yanked ? { yanked: p.manifest.yanked } : {}),
+        inTree: false,
+        prerelease: semver.prerelease(p.version) !== null,
+        publishedAt: p.publishedAt,
+        refused: false,
       });
     }
     list.sort((a, b) => compareVersionsDescending(a.version, b.version));
@@ -120,10 +136,17 @@ export class RegistryCatalog {
     let hits = this.searchCache.get(key);
     if (hits) return hits;
     this.searchIndex ??= new SearchIndex(
-      [...this.snapshot.index.plugins.values()].filter((e) => !e.summary.private).map((e) => ({
-        id: e.id, name: e.current.manifest.name, keywords: e.summary.keywords, description: e.summary.description,
-        tier: e.summary.tier, type: e.summary.type, category: e.summary.category,
-      })),
+      [...this.snapshot.index.plugins.values()]
+        .filter((e) => !e.summary.private)
+        .map((e) => ({
+          id: e.id,
+          name: e.current.manifest.name,
+          keywords: e.summary.keywords,
+          description: e.summary.description,
+          tier: e.summary.tier,
+          type: e.summary.type,
+          category: e.summary.category,
+        })),
     );
     hits = this.searchIndex.search(query);
     if (this.searchCache.size >= 1000) this.searchCache.clear();
@@ -137,7 +160,9 @@ export class RegistryCatalog {
 
   /** Upstream `index.json`: public plugins' summaries sorted by name. */
   staticIndex(): IndexSummary[] {
-    this.publicIndex ??= [...this.snapshot.index.plugins.values()].filter((e) => !e.summary.private).map((e) => e.summary);
+    this.publicIndex ??= [...this.snapshot.index.plugins.values()]
+      .filter((e) => !e.summary.private)
+      .map((e) => e.summary);
     return this.publicIndex;
   }
 
@@ -145,13 +170,15 @@ export class RegistryCatalog {
   staticVersions(entry: PluginEntry): { name: string; versions: Array<Record<string, unknown>> } {
     return {
       name: entry.id,
-      versions: this.versions(entry).filter((v) => !v.yanked).map((v) => ({
-        version: v.version,
-        released: v.publishedAt,
-        prerelease: v.prerelease,
-        minEngineVersion: v.manifest.minEngineVersion ?? null,
-        downloads: v.artifacts.map((a) => ({ os: a.os, arch: a.arch, url: a.url, sha256: a.sha256 ?? null })),
-      })),
+      versions: this.versions(entry)
+        .filter((v) => !v.yanked)
+        .map((v) => ({
+          version: v.version,
+          released: v.publishedAt,
+          prerelease: v.prerelease,
+          minEngineVersion: v.manifest.minEngineVersion ?? null,
+          downloads: v.artifacts.map((a) => ({ os: a.os, arch: a.arch, url: a.url, sha256: a.sha256 ?? null })),
+        })),
     };
   }
 }

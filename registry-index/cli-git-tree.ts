@@ -10,10 +10,17 @@ const run = promisify(execFile);
 export class CliGitTree implements RegistryTree {
   private batch: BatchReader | undefined;
 
-  constructor(private readonly gitdir: string, readonly revision: string) {}
+  constructor(
+    private readonly gitdir: string,
+    readonly revision: string,
+  ) {}
 
   async list(): Promise<TreeEntry[]> {
-    const { stdout } = await run('git', ['--git-dir', this.gitdir, 'ls-tree', '-r', '-z', '--full-tree', this.revision, '--', ...indexedRoots], { maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
+    const { stdout } = await run(
+      'git',
+      ['--git-dir', this.gitdir, 'ls-tree', '-r', '-z', '--full-tree', this.revision, '--', ...indexedRoots],
+      { maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' },
+    );
     const out: TreeEntry[] = [];
     for (const record of stdout.toString('utf8').split('\0')) {
       if (!record) continue;

@@ -88,7 +88,11 @@ export interface DownloadResult {
 
 /** The registry answered with an error (carries its message and hint). */
 export class RegistryError extends Error {
-  constructor(message: string, readonly status: number, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'RegistryError';
   }
@@ -96,7 +100,11 @@ export class RegistryError extends Error {
 
 /** Downloaded bytes do not match the published sha256, or no checksum is published. Never install these. */
 export class IntegrityError extends Error {
-  constructor(message: string, readonly expected: string | null, readonly actual: string) {
+  constructor(
+    message: string,
+    readonly expected: string | null,
+    readonly actual: string,
+  ) {
     super(message);
     this.name = 'IntegrityError';
   }
@@ -115,7 +123,8 @@ export class RegistryClient {
   async search(query = '', opts: SearchOptions = {}): Promise<{ total: number; items: SearchResult[] }> {
     const params = new URLSearchParams();
     if (query) params.set('q', query);
-    for (const key of ['tier', 'type', 'category', 'page', 'perPage'] as const) if (opts[key] !== undefined) params.set(key, String(opts[key]));
+    for (const key of ['tier', 'type', 'category', 'page', 'perPage'] as const)
+      if (opts[key] !== undefined) params.set(key, String(opts[key]));
     const res = await this.request(`/api/v1/plugins?${params}`);
     const items = (await res.json()) as SearchResult[];
     return { total: Number(res.headers.get('x-total-count') ?? items.length), items };
@@ -149,10 +158,20 @@ export class RegistryClient {
    * registry published for that version. Throws IntegrityError on mismatch, or when nothing is
    * published to verify against (unless `allowUnverified`).
    */
-  async download(name: string, version: string, platform: { os: string; arch: string }, opts: { allowUnverified?: boolean } = {}): Promise<DownloadResult> {
+  async download(
+    name: string,
+    version: string,
+    platform: { os: string; arch: string },
+    opts: { allowUnverified?: boolean } = {},
+  ): Promise<DownloadResult> {
     const doc = await this.plugin(name);
     const v = doc.versions.find((x) => x.version === version.replace(/^v/, ''));
-    if (!v) throw new RegistryError(`${doc.name} has no version ${version}`, 404, `available: ${doc.versions.map((x) => x.version).join(', ')}`);
+    if (!v)
+      throw new RegistryError(
+        `${doc.name} has no version ${version}`,
+        404,
+        `available: ${doc.versions.map((x) => x.version).join(', ')}`,
+      );
     const params = new URLSearchParams(platform);
     const res = await this.request(`/api/v1/plugins/${enc(doc.name)}/versions/${enc(v.version)}/download?${params}`);
     const bytes = Buffer.from(await res.arrayBuffer());
@@ -161,12 +180,25 @@ export class RegistryClient {
     const header = res.headers.get('x-checksum-sha256');
     const expected = published.find((s) => s === actual) ?? published.find((s) => s !== null) ?? null;
     if (expected === null) {
-      if (!opts.allowUnverified) throw new IntegrityError(`${doc.name}@${v.version} publishes no sha256 for ${platform.os}/${platform.arch}; refusing to use an unverified archive`, null, actual);
+      if (!opts.allowUnverified)
+        throw new IntegrityError(
+          `${doc.name}@${v.version} publishes no sha256 for ${platform.os}/${platform.arch}; refusing to use an unverified archive`,
+          null,
+          actual,
+        );
     } else if (expected !== actual) {
-      throw new IntegrityError(`sha256 mismatch for ${doc.name}@${v.version} ${platform.os}/${platform.arch}: expected ${expected}, got ${actual}`, expected, actual);
+      throw new IntegrityError(
+        `sha256 mismatch for ${doc.name}@${v.version} ${platform.os}/${platform.arch}: expected ${expected}, got ${actual}`,
+        expected,
+        actual,
+      );
     }
     if (header && expected !== null && header !== expected) {
-      throw new IntegrityError(`the registry's X-Checksum-Sha256 (${header}) disagrees with the published sha256 (${expected})`, expected, actual);
+      throw new IntegrityError(
+        `the registry's X-Checksum-Sha256 (${header}) disagrees with the published sha256 (${expected})`,
+        expected,
+        actual,
+      );
     }
     return { name: doc.name, version: v.version, os: platform.os, arch: platform.arch, sha256: actual, bytes };
   }
@@ -180,12 +212,19 @@ export class RegistryClient {
     let res: Response;
     try {
       res = await this.fetchImpl(url, {
-        headers: { accept: 'application/json', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+        },
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
       const e = err as Error;
-      throw new RegistryError(`cannot reach the registry at ${this.base}: ${e.name === 'TimeoutError' ? 'timed out' : (e.cause as Error | undefined)?.message ?? e.message}`, 0, 'check the registry URL (--registry or WFCTL_REGISTRY_URL) and that the server runs');
+      throw new RegistryError(
+        `cannot reach the registry at ${this.base}: ${e.name === 'TimeoutError' ? 'timed out' : ((e.cause as Error | undefined)?.message ?? e.message)}`,
+        0,
+        'check the registry URL (--registry or WFCTL_REGISTRY_URL) and that the server runs',
+      );
     }
     if (res.ok) return res;
     let message = `${res.status} ${res.statusText}`;

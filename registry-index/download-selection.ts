@@ -8,9 +8,16 @@ export type DownloadChoice =
   | { ok: true; download: Download; index: number }
   | { ok: false; reason: 'none' | 'ambiguous'; candidates: Download[] };
 
-export function selectDownload(manifest: Pick<Manifest, 'name' | 'downloads'>, pluginId: string, os: string, arch: string): DownloadChoice {
+export function selectDownload(
+  manifest: Pick<Manifest, 'name' | 'downloads'>,
+  pluginId: string,
+  os: string,
+  arch: string,
+): DownloadChoice {
   const all = manifest.downloads ?? [];
-  const indexed = all.map((download, index) => ({ download, index })).filter((c) => c.download.os === os && c.download.arch === arch);
+  const indexed = all
+    .map((download, index) => ({ download, index }))
+    .filter((c) => c.download.os === os && c.download.arch === arch);
   if (indexed.length === 0) return { ok: false, reason: 'none', candidates: [] };
   if (indexed.length === 1) return { ok: true, ...indexed[0]! };
   const prefixes = [`${manifest.name}-`, `${manifest.name}_`, `${pluginId}-`, `${pluginId}_`];

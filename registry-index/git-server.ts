@@ -64,14 +64,21 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://git.local');
     const m = /^\/([^/]+?)(?:\.git)?(\/.*)$/.exec(url.pathname);
-    if (!m || !repoNamePattern.test(m[1]!) || m[1]!.includes('..')) return plain(res, 404, 'not a repository path; clone URLs look like /<name>.git\n');
+    if (!m || !repoNamePattern.test(m[1]!) || m[1]!.includes('..'))
+      return plain(res, 404, 'not a repository path; clone URLs look like /<name>.git\n');
     const name = m[1]!;
     const rest = m[2]!;
     const push = rest === '/git-receive-pack' || url.searchParams.get('service') === 'git-receive-pack';
     const user = authenticate(req);
     if ((push || opts.anonymousRead === false) && !user) {
       res.setHeader('WWW-Authenticate', 'Basic realm="wfctl git", charset="UTF-8"');
-      return plain(res, 401, opts.token ? 'authentication required: use the server token as the password\n' : 'pushes are disabled: start the server with --token\n');
+      return plain(
+        res,
+        401,
+        opts.token
+          ? 'authentication required: use the server token as the password\n'
+          : 'pushes are disabled: start the server with --token\n',
+      );
     }
     const gitdir = join(opts.dataDir, `${name}.git`);
     if (!existsSync(gitdir)) {
@@ -119,7 +126,13 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     installHooks(gitdir, isRegistry);
   }
 
-  function cgi(req: IncomingMessage, res: ServerResponse, url: URL, pathInfo: string, user: string | undefined): Promise<void> {
+  function cgi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    pathInfo: string,
+    user: string | undefined,
+  ): Promise<void> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -146,7 +159,12 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       child.stdout.on('data', (chunk: Buffer) => {
         if (headersDone) return void res.write(chunk);
         head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n') !== -1 ? head.indexOf('\r\n\r\n') + 4 : head.indexOf('\n\n') !== -1 ? head.indexOf('\n\n') + 2 : -1;
+        const end =
+          head.indexOf('\r\n\r\n') !== -1
+            ? head.indexOf('\r\n\r\n') + 4
+            : head.indexOf('\n\n') !== -1
+              ? head.indexOf('\n\n') + 2
+              : -1;
         if (end === -1) return;
         headersDone = true;
         for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
@@ -168,15 +186,29 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     });
   }
 
-  async function notifyPush(repo: string, ref: string, before: string | undefined, after: string | undefined): Promise<void> {
+  async function notifyPush(
+    repo: string,
+    ref: string,
+    before: string | undefined,
+    after: string | undefined,
+  ): Promise<void> {
     const zero = '0'.repeat(40);
-    const body = JSON.stringify({ ref, before: before ?? zero, after: after ?? zero, repository: { name: repo, full_name: repo, clone_url: `${baseUrl()}/${repo}.git` } });
+    const body = JSON.stringify({
+      ref,
+      before: before ?? zero,
+      after: after ?? zero,
+      repository: { name: repo, full_name: repo, clone_url: `${baseUrl()}/${repo}.git` },
+    });
     for (const target of opts.notify ?? []) {
       try {
         const r = await fetch(target, {
           method: 'POST',
           body,
-          headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...(opts.notifySecret ? { 'x-hub-signature-256': signBody(opts.notifySecret, body) } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            ...(opts.notifySecret ? { 'x-hub-signature-256': signBody(opts.notifySecret, body) } : {}),
+          },
           signal: AbortSignal.timeout(10_000),
         });
         if (!r.ok) logger.warn({ target, status: r.status }, 'push notification refused');
@@ -197,10 +229,11 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     url: baseUrl(),
     port,
     repoUrl: (name) => `${baseUrl()}/${name}.git`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -210,13 +243,21 @@ function installHooks(gitdir: string, isRegistry: boolean): void {
   if (!isRegistry) return;
   mkdirSync(join(gitdir, 'hooks'), { recursive: true });
   const tsx = import.meta.resolve('tsx');
-  writeFileSync(hook, `#!/bin/sh\n# Installed by wfctl git serve: validates registry manifests before any ref moves.\nexec ${shellQuote(process.execPath)} --import ${shellQuote(tsx)} ${shellQuote(hookScript)}\n`);
+  writeFileSync(
+    hook,
+    `#!/bin/sh\n# Installed by wfctl git serve: validates registry manifests before any ref moves.\nexec ${shellQuote(process.execPath)} --import ${shellQuote(tsx)} ${shellQuote(hookScript)}\n`,
+  );
   chmodSync(hook, 0o755);
 }
 
 async function refs(gitdir: string): Promise<Map<string, string>> {
   const { stdout } = await run('git', ['--git-dir', gitdir, 'for-each-ref', '--format=%(refname) %(objectname)']);
-  return new Map(stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  return new Map(
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {

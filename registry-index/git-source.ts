@@ -23,7 +23,10 @@ export interface RegistrySource extends GitLocation {
 }
 
 export class SourceError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'SourceError';
   }
@@ -44,7 +47,10 @@ class LocalSource implements RegistrySource {
   readonly cache = {};
   readonly description: string;
 
-  constructor(path: string, readonly branch: string) {
+  constructor(
+    path: string,
+    readonly branch: string,
+  ) {
     const dir = resolve(path);
     this.gitdir = existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
     this.description = dir;
@@ -52,12 +58,18 @@ class LocalSource implements RegistrySource {
 
   async update(): Promise<string> {
     if (!existsSync(join(this.gitdir, 'HEAD'))) {
-      throw new SourceError(`${this.description} is not a git repository`, 'pass --repo a clone of the registry, a bare repository, or an http(s) URL');
+      throw new SourceError(
+        `${this.description} is not a git repository`,
+        'pass --repo a clone of the registry, a bare repository, or an http(s) URL',
+      );
     }
     try {
       return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` });
     } catch {
-      throw new SourceError(`branch "${this.branch}" not found in ${this.description}`, 'pass --branch with an existing branch');
+      throw new SourceError(
+        `branch "${this.branch}" not found in ${this.description}`,
+        'pass --branch with an existing branch',
+      );
     }
   }
 
@@ -71,14 +83,24 @@ class RemoteSource implements RegistrySource {
   readonly cache = {};
   readonly description: string;
 
-  constructor(private readonly url: string, readonly branch: string, cacheDir: string, private readonly token?: string) {
+  constructor(
+    private readonly url: string,
+    readonly branch: string,
+    cacheDir: string,
+    private readonly token?: string,
+  ) {
     this.gitdir = join(cacheDir, 'registry.git');
     this.description = url.replace(/\/\/[^@/]*@/, '//');
   }
 
   async update(): Promise<string> {
     const common = {
-      fs, http, gitdir: this.gitdir, url: this.url, singleBranch: true, cache: this.cache,
+      fs,
+      http,
+      gitdir: this.gitdir,
+      url: this.url,
+      singleBranch: true,
+      cache: this.cache,
       ...(this.token ? { onAuth: () => ({ username: 'token', password: this.token! }) } : {}),
     };
     try {
@@ -100,9 +122,17 @@ class RemoteSource implements RegistrySource {
       if (err instanceof SourceError) throw err;
       const e = err as Error & { code?: string; data?: { statusCode?: number } };
       const status = e.data?.statusCode;
-      if (status === 401 || status === 403) throw new SourceError(`${this.description}: access denied (HTTP ${status})`, 'pass a token with read access');
-      if (e.code === 'NotFoundError') throw new SourceError(`${this.description}: branch "${this.branch}" not found`, 'pass --branch with an existing branch');
-      throw new SourceError(`${this.description}: fetch failed: ${e.message}`, 'check the URL and that the server is reachable');
+      if (status === 401 || status === 403)
+        throw new SourceError(`${this.description}: access denied (HTTP ${status})`, 'pass a token with read access');
+      if (e.code === 'NotFoundError')
+        throw new SourceError(
+          `${this.description}: branch "${this.branch}" not found`,
+          'pass --branch with an existing branch',
+        );
+      throw new SourceError(
+        `${this.description}: fetch failed: ${e.message}`,
+        'check the URL and that the server is reachable',
+      );
     }
   }
 

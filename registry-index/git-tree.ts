@@ -130,7 +130,8 @@ export class GitCommitTree implements RegistryTree {
       // Loose objects come back deflated; packed ones (and the built-in empty tree) already inflated.
       const read = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.cache });
       const bytes = read.object as Uint8Array;
-      const buf = read.format === 'deflated' ? inflateSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const buf =
+        read.format === 'deflated' ? inflateSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       raw = read.format === 'content' ? buf : buf.subarray(buf.indexOf(0) + 1); // drop the "tree <size>\0" header
       if (trees.size >= 256) trees.clear();
       trees.set(oid, raw);
@@ -146,11 +147,17 @@ export class GitCommitTree implements RegistryTree {
     }
   }
 
-  private async diff(path: string, before: string | undefined, after: string | undefined, out: TreeChange[]): Promise<void> {
+  private async diff(
+    path: string,
+    before: string | undefined,
+    after: string | undefined,
+    out: TreeChange[],
+  ): Promise<void> {
     if (before === after) return;
-    const { old, now } = before && after
-      ? differingEntries(await this.readRawTree(before), await this.readRawTree(after))
-      : { old: before ? await this.readTree(before) : [], now: after ? await this.readTree(after) : [] };
+    const { old, now } =
+      before && after
+        ? differingEntries(await this.readRawTree(before), await this.readRawTree(after))
+        : { old: before ? await this.readTree(before) : [], now: after ? await this.readTree(after) : [] };
     const oldByName = new Map(old.map((e) => [e.path, e]));
     for (const e of now) {
       const was = oldByName.get(e.path);
@@ -161,7 +168,8 @@ export class GitCommitTree implements RegistryTree {
         // A file replaced by a directory (or the reverse) is a delete plus adds.
         if (was && was.type === 'blob') out.push({ path: child, before: was.oid });
         await this.diff(child, was?.type === 'tree' ? was.oid : undefined, e.type === 'tree' ? e.oid : undefined, out);
-        if (e.type === 'blob') out.push({ path: child, ...(was?.type === 'blob' ? { before: was.oid } : {}), after: e.oid });
+        if (e.type === 'blob')
+          out.push({ path: child, ...(was?.type === 'blob' ? { before: was.oid } : {}), after: e.oid });
       } else if (e.type === 'blob') {
         out.push(was ? { path: child, before: was.oid, after: e.oid } : { path: child, after: e.oid });
       }

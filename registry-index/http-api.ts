@@ -17,7 +17,15 @@ import type { Logger } from 'pino';
 import { RegistryCatalog, type VersionInfo } from './catalog.ts';
 import { selectDownload } from './download-selection.ts';
 import { GitCommitTree } from './git-tree.ts';
-import { ResponseCache, immutableCache, jsonResponse, noCache, sendCached, serializedJsonResponse, type CachedResponse } from './http-cache.ts';
+import {
+  ResponseCache,
+  immutableCache,
+  jsonResponse,
+  noCache,
+  sendCached,
+  serializedJsonResponse,
+  type CachedResponse,
+} from './http-cache.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -41,7 +49,11 @@ export interface RegistryApiOptions {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly hint?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -63,7 +75,12 @@ export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingM
     const started = process.hrtime.bigint();
     const allow = !opts.rateLimiter || allowed(opts.rateLimiter, req, res);
     if (allow) sendCached(req, res, make());
-    opts.metrics.observeRequest(route, req.method ?? 'GET', allow ? res.statusCode : 429, Number(process.hrtime.bigint() - started) / 1e9);
+    opts.metrics.observeRequest(
+      route,
+      req.method ?? 'GET',
+      allow ? res.statusCode : 429,
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
   };
   return (req, res) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
@@ -83,7 +100,11 @@ export function createRegistryHandler(opts: RegistryApiOptions): (req: IncomingM
       if (c && params) {
         try {
           return answer(req, res, searchPath, () =>
-            cache.get(key, () => ({ ...searchResponse(c, params, url, () => baseUrl(req, opts.publicUrl)), route: searchPath })));
+            cache.get(key, () => ({
+              ...searchResponse(c, params, url, () => baseUrl(req, opts.publicUrl)),
+              route: searchPath,
+            })),
+          );
         } catch {
           if (res.headersSent) return void res.destroy();
           // a failure here is retried by express, whose error handler logs it and answers 500
@@ -110,7 +131,10 @@ function allowed(limiter: RateLimiter, req: IncomingMessage, res: ServerResponse
   return false;
 }
 
-function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { app: express.Express; catalog: () => RegistryCatalog | undefined } {
+function createRegistryApp(
+  opts: RegistryApiOptions,
+  cache: ResponseCache,
+): { app: express.Express; catalog: () => RegistryCatalog | undefined } {
   const { sync, metrics } = opts;
   let catalog: RegistryCatalog | undefined;
   /** The catalog of the served snapshot (undefined before the first sync); a new one resets the cache. */
@@ -125,12 +149,21 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
   };
   const currentCatalog = (): RegistryCatalog => {
     const c = servedCatalog();
-    if (!c) throw new HttpError(503, 'the registry index is not loaded yet', 'retry in a few seconds; GET /api/v1/sync shows the sync state');
+    if (!c)
+      throw new HttpError(
+        503,
+        'the registry index is not loaded yet',
+        'retry in a few seconds; GET /api/v1/sync shows the sync state',
+      );
     return c;
   };
   const cached = (req: Request, res: Response, make: (c: RegistryCatalog) => CachedResponse) => {
     const c = currentCatalog();
-    sendCached(req, res, cache.get(cacheKey(req), () => ({ ...make(c), route: req.route?.path ?? req.path })));
+    sendCached(
+      req,
+      res,
+      cache.get(cacheKey(req), () => ({ ...make(c), route: req.route?.path ?? req.path })),
+    );
   };
 
   const app = express();
@@ -140,7 +173,14 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => metrics.observeRequest(req.route?.path ?? 'unmatched', req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    res.on('finish', () =>
+      metrics.observeRequest(
+        req.route?.path ?? 'unmatched',
+        req.method,
+        res.statusCode,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      ),
+    );
     next();
   });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
@@ -166,32 +206,48 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
     if (!verdict.ok) throw new HttpError(verdict.status, verdict.error, verdict.hint);
     const event = req.get('x-github-event') ?? req.get('x-gitea-event') ?? req.get('x-forgejo-event') ?? 'push';
     if (event === 'ping') return void res.json({ ok: true, event: 'ping' });
-    if (event !== 'push') return void res.status(202).json({ accepted: false, reason: `event "${event}" does not trigger a sync` });
+    if (event !== 'push')
+      return void res.status(202).json({ accepted: false, reason: `event "${event}" does not trigger a sync` });
     const branch = pushedBranch(body);
-    if (branch && branch !== sync.status().branch) return void res.status(202).json({ accepted: false, reason: `push to ${branch}, the registry follows ${sync.status().branch}` });
+    if (branch && branch !== sync.status().branch)
+      return void res
+        .status(202)
+        .json({ accepted: false, reason: `push to ${branch}, the registry follows ${sync.status().branch}` });
     const running = sync.trigger('push hook');
     if (req.query.wait === undefined) return void res.status(202).json({ accepted: true });
     res.json({ accepted: true, result: await running });
   });
 
   app.post('/api/v1/github/webhook', express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
-    if (!opts.github) throw new HttpError(404, 'pull-request checks are not configured', 'start the server with --github-token and --github-webhook-secret');
+    if (!opts.github)
+      throw new HttpError(
+        404,
+        'pull-request checks are not configured',
+        'start the server with --github-token and --github-webhook-secret',
+      );
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const verdict = verifyWebhook(opts.github.webhookSecret, req.headers, body);
     if (!verdict.ok) throw new HttpError(verdict.status, verdict.error, verdict.hint);
     const event = req.get('x-github-event');
     if (event === 'ping') return void res.json({ ok: true, event: 'ping' });
-    if (event !== 'pull_request') return void res.status(202).json({ accepted: false, reason: `event "${event ?? '(none)'}" is not handled here` });
+    if (event !== 'pull_request')
+      return void res.status(202).json({ accepted: false, reason: `event "${event ?? '(none)'}" is not handled here` });
     let payload: PullRequestEvent;
     try {
       payload = JSON.parse(body.toString('utf8')) as PullRequestEvent;
     } catch {
-      throw new HttpError(400, 'the webhook body is not JSON', 'configure the webhook with content type application/json');
+      throw new HttpError(
+        400,
+        'the webhook body is not JSON',
+        'configure the webhook with content type application/json',
+      );
     }
     const checking = opts.github.checker.handle(payload);
     if (req.query.wait === undefined) {
       // GitHub gives up on deliveries after ~10 s: answer now, check in the background.
-      checking.catch((err) => opts.logger.error({ err: (err as Error).message, pr: payload.number }, 'pull request check failed'));
+      checking.catch((err) =>
+        opts.logger.error({ err: (err as Error).message, pr: payload.number }, 'pull request check failed'),
+      );
       return void res.status(202).json({ accepted: true });
     }
     res.json(await checking);
@@ -232,15 +288,30 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
       const entry = plugin(c, req.params.name as string);
       const range = str(req.query.range) ?? '';
       const v = c.resolve(entry, range);
-      if (!v) throw new HttpError(404, `no version of ${entry.id} satisfies "${range}"`, `available: ${c.versions(entry).filter((x) => !x.yanked).map((x) => x.version).join(', ') || 'none'}`);
+      if (!v)
+        throw new HttpError(
+          404,
+          `no version of ${entry.id} satisfies "${range}"`,
+          `available: ${
+            c
+              .versions(entry)
+              .filter((x) => !x.yanked)
+              .map((x) => x.version)
+              .join(', ') || 'none'
+          }`,
+        );
       const downloads = v.artifacts.map((a) => artifactDoc(req, opts.publicUrl, entry, v.version, a));
       const os = str(req.query.os);
       const arch = str(req.query.arch);
       const picked = os && arch ? pick(entry, v, os, arch) : undefined;
       return jsonResponse({
-        name: entry.id, range, version: v.version, ...(v.yanked ? { yanked: v.yanked } : {}),
+        name: entry.id,
+        range,
+        version: v.version,
+        ...(v.yanked ? { yanked: v.yanked } : {}),
         ...(picked ? { artifact: artifactDoc(req, opts.publicUrl, entry, v.version, picked) } : {}),
-        downloads, manifest: c.version(entry, v.version)!.manifest,
+        downloads,
+        manifest: c.version(entry, v.version)!.manifest,
       });
     });
   });
@@ -249,7 +320,10 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
     cached(req, res, (c) => {
       const entry = plugin(c, req.params.name as string);
       const v = version(c, entry, req.params.version as string);
-      return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, v), { cacheControl: immutableCache, headers: v.yanked ? { 'X-Yanked': v.yanked.reason } : {} });
+      return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, v), {
+        cacheControl: immutableCache,
+        headers: v.yanked ? { 'X-Yanked': v.yanked.reason } : {},
+      });
     });
   });
 
@@ -262,8 +336,14 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
     let artifact: Artifact | undefined;
     if (os && arch) artifact = pick(entry, v, os, arch);
     else if (v.artifacts.length === 1) artifact = v.artifacts[0];
-    else throw new HttpError(400, `${entry.id}@${v.version} has ${v.artifacts.length} archives; say which with ?os=&arch=`, `platforms: ${platforms(v) || 'none'}`);
-    if (!artifact) throw new HttpError(404, `${entry.id}@${v.version} has no archive`, 'this plugin publishes no downloads');
+    else
+      throw new HttpError(
+        400,
+        `${entry.id}@${v.version} has ${v.artifacts.length} archives; say which with ?os=&arch=`,
+        `platforms: ${platforms(v) || 'none'}`,
+      );
+    if (!artifact)
+      throw new HttpError(404, `${entry.id}@${v.version} has no archive`, 'this plugin publishes no downloads');
     if (artifact.sha256) {
       res.setHeader('X-Checksum-Sha256', artifact.sha256);
       res.setHeader('Digest', `sha-256=${Buffer.from(artifact.sha256, 'hex').toString('base64')}`);
@@ -273,9 +353,15 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
       res.redirect(302, artifact.url);
       return;
     }
-    const bytes = await new GitCommitTree(sync.source, c.revision).read({ path: artifact.stored.path, oid: artifact.stored.oid });
+    const bytes = await new GitCommitTree(sync.source, c.revision).read({
+      path: artifact.stored.path,
+      oid: artifact.stored.oid,
+    });
     res.setHeader('Content-Type', 'application/gzip');
-    res.setHeader('Content-Disposition', `attachment; filename="${entry.id}-${v.version}-${artifact.os}-${artifact.arch}.tar.gz"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${entry.id}-${v.version}-${artifact.os}-${artifact.arch}.tar.gz"`,
+    );
     res.setHeader('ETag', `"${artifact.sha256 ?? artifact.stored.oid}"`);
     res.end(Buffer.from(bytes));
   });
@@ -283,29 +369,41 @@ function createRegistryApp(opts: RegistryApiOptions, cache: ResponseCache): { ap
   // Upstream static layout, at / and /v1/.
   for (const prefix of ['', '/v1']) {
     app.get(`${prefix}/index.json`, (req, res) => cached(req, res, (c) => jsonResponse(c.staticIndex())));
-    app.get(`${prefix}/plugins/:name/manifest.json`, (req, res) => cached(req, res, (c) => {
-      const entry = plugin(c, req.params.name as string);
-      return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, c.version(entry, entry.current.version)!));
-    }));
-    app.get(`${prefix}/plugins/:name/versions.json`, (req, res) => cached(req, res, (c) => {
-      const entry = plugin(c, req.params.name as string);
-      const doc = c.staticVersions(entry);
-      for (const v of doc.versions) (v as { downloads: Array<{ url: string }> }).downloads.forEach((d) => (d.url = absolute(req, opts.publicUrl, entry.id, String(v.version), d as never)));
-      return jsonResponse(doc);
-    }));
-    app.get(`${prefix}/plugins/:name/latest.json`, (req, res) => cached(req, res, (c) => {
-      const entry = plugin(c, req.params.name as string);
-      const latest = c.staticVersions(entry).versions.find((v) => !v.prerelease);
-      if (!latest) throw new HttpError(404, `${entry.id} has no stable version`, 'see versions.json');
-      return jsonResponse(latest);
-    }));
+    app.get(`${prefix}/plugins/:name/manifest.json`, (req, res) =>
+      cached(req, res, (c) => {
+        const entry = plugin(c, req.params.name as string);
+        return jsonResponse(withAbsoluteUrls(req, opts.publicUrl, entry, c.version(entry, entry.current.version)!));
+      }),
+    );
+    app.get(`${prefix}/plugins/:name/versions.json`, (req, res) =>
+      cached(req, res, (c) => {
+        const entry = plugin(c, req.params.name as string);
+        const doc = c.staticVersions(entry);
+        for (const v of doc.versions)
+          (v as { downloads: Array<{ url: string }> }).downloads.forEach(
+            (d) => (d.url = absolute(req, opts.publicUrl, entry.id, String(v.version), d as never)),
+          );
+        return jsonResponse(doc);
+      }),
+    );
+    app.get(`${prefix}/plugins/:name/latest.json`, (req, res) =>
+      cached(req, res, (c) => {
+        const entry = plugin(c, req.params.name as string);
+        const latest = c.staticVersions(entry).versions.find((v) => !v.prerelease);
+        if (!latest) throw new HttpError(404, `${entry.id} has no stable version`, 'see versions.json');
+        return jsonResponse(latest);
+      }),
+    );
   }
 
-  app.use((req, _res, next) => next(new HttpError(404, `no such endpoint: ${req.method} ${req.path}`, 'see docs/registry.md for the API')));
+  app.use((req, _res, next) =>
+    next(new HttpError(404, `no such endpoint: ${req.method} ${req.path}`, 'see docs/registry.md for the API')),
+  );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) return sendError(res, err);
     const e = err as { status?: number; type?: string; message?: string };
-    if (e.status && e.status >= 400 && e.status < 500) return sendError(res, new HttpError(e.status, e.message ?? 'bad request'));
+    if (e.status && e.status >= 400 && e.status < 500)
+      return sendError(res, new HttpError(e.status, e.message ?? 'bad request'));
     opts.logger.error({ err }, 'request failed');
     sendError(res, new HttpError(500, 'internal error', 'the server log has details'));
   });
@@ -328,7 +426,12 @@ function searchParams(query: Record<string, unknown>): SearchParams {
 }
 
 /** GET /api/v1/plugins: one page of ranked search results (X-Total-Count, and a Link to the next page). */
-function searchResponse(c: RegistryCatalog, { query, page, perPage }: SearchParams, url: string, base: () => string): CachedResponse {
+function searchResponse(
+  c: RegistryCatalog,
+  { query, page, perPage }: SearchParams,
+  url: string,
+  base: () => string,
+): CachedResponse {
   const hits = c.search(query);
   const body = searchPageBody(hits.page((page - 1) * perPage, page * perPage), (id) => c.summary(id));
   const headers: Record<string, string> = { 'X-Total-Count': String(hits.total) };
@@ -342,7 +445,10 @@ function searchResponse(c: RegistryCatalog, { query, page, perPage }: SearchPara
 
 function sendError(res: Response, err: HttpError): void {
   if (res.headersSent) return void res.end();
-  res.status(err.status).setHeader('Cache-Control', noCache).json({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+  res
+    .status(err.status)
+    .setHeader('Cache-Control', noCache)
+    .json({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
 }
 
 function plugin(c: RegistryCatalog, name: string): PluginEntry {
@@ -353,14 +459,28 @@ function plugin(c: RegistryCatalog, name: string): PluginEntry {
 
 function version(c: RegistryCatalog, entry: PluginEntry, v: string): VersionInfo {
   const found = c.version(entry, v);
-  if (!found) throw new HttpError(404, `${entry.id} has no version ${v}`, `available: ${c.versions(entry).map((x) => x.version).join(', ')}`);
+  if (!found)
+    throw new HttpError(
+      404,
+      `${entry.id} has no version ${v}`,
+      `available: ${c
+        .versions(entry)
+        .map((x) => x.version)
+        .join(', ')}`,
+    );
   return found;
 }
 
 function pick(entry: PluginEntry, v: VersionInfo, os: string, arch: string): Artifact {
   const choice = selectDownload(v.manifest, entry.id, os, arch);
   if (!choice.ok) {
-    throw new HttpError(404, choice.reason === 'none' ? `${entry.id}@${v.version} has no archive for ${os}/${arch}` : `${entry.id}@${v.version} has several archives for ${os}/${arch}`, `platforms: ${platforms(v) || 'none'}`);
+    throw new HttpError(
+      404,
+      choice.reason === 'none'
+        ? `${entry.id}@${v.version} has no archive for ${os}/${arch}`
+        : `${entry.id}@${v.version} has several archives for ${os}/${arch}`,
+      `platforms: ${platforms(v) || 'none'}`,
+    );
   }
   return v.artifacts.find((a) => a.os === os && a.arch === arch && a.url === choice.download.url)!;
 }
@@ -371,23 +491,47 @@ function platforms(v: VersionInfo): string {
 
 function versionSummary(req: Request, publicUrl: string | undefined, entry: PluginEntry, v: VersionInfo) {
   return {
-    version: v.version, prerelease: v.prerelease, inTree: v.inTree, publishedAt: v.publishedAt,
-    ...(v.yanked ? { yanked: v.yanked } : {}), ...(v.refused ? { refusedChange: true } : {}),
+    version: v.version,
+    prerelease: v.prerelease,
+    inTree: v.inTree,
+    publishedAt: v.publishedAt,
+    ...(v.yanked ? { yanked: v.yanked } : {}),
+    ...(v.refused ? { refusedChange: true } : {}),
     downloads: v.artifacts.map((a) => artifactDoc(req, publicUrl, entry, v.version, a)),
   };
 }
 
 function artifactDoc(req: Request, publicUrl: string | undefined, entry: PluginEntry, version: string, a: Artifact) {
-  return { os: a.os, arch: a.arch, url: absolute(req, publicUrl, entry.id, version, a), sha256: a.sha256 ?? null, ...(a.stored ? { size: a.stored.size } : {}) };
+  return {
+    os: a.os,
+    arch: a.arch,
+    url: absolute(req, publicUrl, entry.id, version, a),
+    sha256: a.sha256 ?? null,
+    ...(a.stored ? { size: a.stored.size } : {}),
+  };
 }
 
 function withAbsoluteUrls(req: Request, publicUrl: string | undefined, entry: PluginEntry, v: VersionInfo) {
   if (!v.artifacts.some((a) => a.stored)) return v.manifest;
-  return { ...v.manifest, downloads: v.artifacts.map((a) => ({ os: a.os, arch: a.arch, url: absolute(req, publicUrl, entry.id, v.version, a), ...(a.sha256 ? { sha256: a.sha256 } : {}) })) };
+  return {
+    ...v.manifest,
+    downloads: v.artifacts.map((a) => ({
+      os: a.os,
+      arch: a.arch,
+      url: absolute(req, publicUrl, entry.id, v.version, a),
+      ...(a.sha256 ? { sha256: a.sha256 } : {}),
+    })),
+  };
 }
 
 /** Archives stored in the repository are served by this API; their manifest URL is relative. */
-function absolute(req: Request, publicUrl: string | undefined, id: string, version: string, a: Pick<Artifact, 'os' | 'arch' | 'url'> & { stored?: unknown }): string {
+function absolute(
+  req: Request,
+  publicUrl: string | undefined,
+  id: string,
+  version: string,
+  a: Pick<Artifact, 'os' | 'arch' | 'url'> & { stored?: unknown },
+): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(a.url)) return a.url;
   return `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}/download?os=${a.os}&arch=${a.arch}`;
 }
@@ -398,7 +542,8 @@ function baseUrl(req: IncomingMessage, publicUrl: string | undefined): string {
 }
 
 function satisfies(v: string, range: string): boolean {
-  if (semver.validRange(range) === null) throw new HttpError(400, `"${range}" is not a valid semver range`, 'use e.g. ^1.2, ~1.4.0, >=2.0.0 <3');
+  if (semver.validRange(range) === null)
+    throw new HttpError(400, `"${range}" is not a valid semver range`, 'use e.g. ^1.2, ~1.4.0, >=2.0.0 <3');
   return semver.satisfies(v, range);
 }
 
@@ -412,4 +557,3 @@ function positiveInt(v: unknown, fallback: number, name: string): number {
   if (!Number.isInteger(n) || n < 1) throw new HttpError(400, `${name} must be a positive integer, got "${String(v)}"`);
   return n;
 }
-

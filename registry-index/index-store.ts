@@ -43,7 +43,9 @@ export class IndexStore {
     `);
     const version = this.meta('schemaVersion');
     if (version !== undefined && version !== schemaVersion) {
-      throw new Error(`index store ${path} has format ${version}, this build reads ${schemaVersion}; delete the file to rebuild it from git`);
+      throw new Error(
+        `index store ${path} has format ${version}, this build reads ${schemaVersion}; delete the file to rebuild it from git`,
+      );
     }
     this.setMeta('schemaVersion', schemaVersion);
   }
@@ -56,13 +58,20 @@ export class IndexStore {
     const revision = this.meta('revision');
     if (!revision) return undefined;
     const files = new Map<string, Map<string, PluginFileRecord>>();
-    for (const row of this.db.prepare('SELECT path, plugin, record FROM files').iterate() as Iterable<{ path: string; plugin: string; record: string }>) {
+    for (const row of this.db.prepare('SELECT path, plugin, record FROM files').iterate() as Iterable<{
+      path: string;
+      plugin: string;
+      record: string;
+    }>) {
       let group = files.get(row.plugin);
       if (!group) files.set(row.plugin, (group = new Map()));
       group.set(row.path, JSON.parse(row.record) as PluginFileRecord);
     }
     const templates = new Map<string, TemplateRecord>();
-    for (const row of this.db.prepare('SELECT path, record FROM templates').iterate() as Iterable<{ path: string; record: string }>) {
+    for (const row of this.db.prepare('SELECT path, record FROM templates').iterate() as Iterable<{
+      path: string;
+      record: string;
+    }>) {
       templates.set(row.path, JSON.parse(row.record) as TemplateRecord);
     }
     return {
@@ -80,7 +89,15 @@ export class IndexStore {
   }
 
   /** Write the new state, given the previously saved one (rows that did not change are not written). */
-  save(next: { index: RegistryIndex; published: PublishedState; syncedAt: string; archiveFacts: Map<string, ArchiveFacts> }, prev?: { index: RegistryIndex; published: PublishedState }): void {
+  save(
+    next: {
+      index: RegistryIndex;
+      published: PublishedState;
+      syncedAt: string;
+      archiveFacts: Map<string, ArchiveFacts>;
+    },
+    prev?: { index: RegistryIndex; published: PublishedState },
+  ): void {
     const putFile = this.db.prepare('INSERT OR REPLACE INTO files (path, plugin, record) VALUES (?, ?, ?)');
     const delFile = this.db.prepare('DELETE FROM files WHERE path = ?');
     const putTemplate = this.db.prepare('INSERT OR REPLACE INTO templates (path, record) VALUES (?, ?)');
@@ -94,14 +111,18 @@ export class IndexStore {
       for (const [id, group] of next.index.files) {
         const old = prev?.index.files.get(id);
         if (old === group) continue;
-        for (const [path, record] of group) if (old?.get(path) !== record) putFile.run(path, id, JSON.stringify(record));
+        for (const [path, record] of group)
+          if (old?.get(path) !== record) putFile.run(path, id, JSON.stringify(record));
         if (old) for (const path of old.keys()) if (!group.has(path)) delFile.run(path);
       }
       if (prev) {
-        for (const [id, group] of prev.index.files) if (!next.index.files.has(id)) for (const path of group.keys()) delFile.run(path);
+        for (const [id, group] of prev.index.files)
+          if (!next.index.files.has(id)) for (const path of group.keys()) delFile.run(path);
       }
-      for (const [path, t] of next.index.templates) if (prev?.index.templates.get(path) !== t) putTemplate.run(path, JSON.stringify(t));
-      if (prev) for (const path of prev.index.templates.keys()) if (!next.index.templates.has(path)) delTemplate.run(path);
+      for (const [path, t] of next.index.templates)
+        if (prev?.index.templates.get(path) !== t) putTemplate.run(path, JSON.stringify(t));
+      if (prev)
+        for (const path of prev.index.templates.keys()) if (!next.index.templates.has(path)) delTemplate.run(path);
       this.saveDocs('ledger', next.published.ledger, prev?.published.ledger);
       this.saveDocs('refusals', next.published.refusals, prev?.published.refusals);
       for (const [oid, facts] of next.archiveFacts) putArchive.run(oid, JSON.stringify(facts));
@@ -124,7 +145,11 @@ export class IndexStore {
 
   private docs<T>(table: 'ledger' | 'refusals' | 'archives', keyColumn = 'key'): Map<string, T> {
     const out = new Map<string, T>();
-    for (const row of this.db.prepare(`SELECT ${keyColumn} AS k, doc FROM ${table}`).iterate() as Iterable<{ k: string; doc: string }>) out.set(row.k, JSON.parse(row.doc) as T);
+    for (const row of this.db.prepare(`SELECT ${keyColumn} AS k, doc FROM ${table}`).iterate() as Iterable<{
+      k: string;
+      doc: string;
+    }>)
+      out.set(row.k, JSON.parse(row.doc) as T);
     return out;
   }
 

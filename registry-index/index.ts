@@ -11,10 +11,35 @@ export { policyRules, legacyNameAliases, type ManifestContext } from './rules.ts
 export { selectDownload, type DownloadChoice } from './download-selection.ts';
 export { summarize, type IndexSummary } from './summary.ts';
 export { readTarGz, unsafeEntryReason, writeTarGz, ArchiveError, type TarEntry } from './archive.ts';
-export { DirectoryTree, MemoryTree, diffListings, gitBlobOid, type RegistryTree, type TreeEntry, type TreeChange } from './tree.ts';
+export {
+  DirectoryTree,
+  MemoryTree,
+  diffListings,
+  gitBlobOid,
+  type RegistryTree,
+  type TreeEntry,
+  type TreeChange,
+} from './tree.ts';
 export { GitCommitTree, resolveCommit } from './git-tree.ts';
-export { buildIndex, updateIndex, type RegistryIndex, type PluginEntry, type VersionEntry, type Artifact } from './registry-index.ts';
-export { publishIndex, servedEntry, allRefusals, emptyPublishedState, versionKey, type ByPlugin, type PublishedState, type PublishedVersion, type Refusal } from './published.ts';
+export {
+  buildIndex,
+  updateIndex,
+  type RegistryIndex,
+  type PluginEntry,
+  type VersionEntry,
+  type Artifact,
+} from './registry-index.ts';
+export {
+  publishIndex,
+  servedEntry,
+  allRefusals,
+  emptyPublishedState,
+  versionKey,
+  type ByPlugin,
+  type PublishedState,
+  type PublishedVersion,
+  type Refusal,
+} from './published.ts';
 export { RegistrySync, type RegistrySnapshot, type SyncResult, type SyncStatus } from './sync.ts';
 export { openSource, type RegistrySource } from './git-source.ts';
 export { IndexStore } from './index-store.ts';
@@ -24,8 +49,16 @@ export { startGitServer, type GitServer, type GitServerOptions } from './git-ser
 export { checkPush, type PushVerdict } from './push-check.ts';
 export { signBody, verifyWebhook } from './webhook.ts';
 export {
-  RegistryClient, RegistryError, IntegrityError,
-  type RegistryClientOptions, type Resolution, type PluginDocument, type PluginVersionSummary, type ArtifactRef, type DownloadResult, type SearchResult,
+  RegistryClient,
+  RegistryError,
+  IntegrityError,
+  type RegistryClientOptions,
+  type Resolution,
+  type PluginDocument,
+  type PluginVersionSummary,
+  type ArtifactRef,
+  type DownloadResult,
+  type SearchResult,
 } from './client.ts';
 export { writeStaticLayout } from './static-layout.ts';
 export { PullRequestChecker, type PullRequestEvent, type PrCheckResult } from './pr-checker.ts';

@@ -16,7 +16,13 @@ test('parses like JSON.parse and locates values, keys and missing members', () =
 
 test('reports duplicate keys with their position', () => {
   const doc = parseJson('{"a": 1,\n "b": {"c": 1, "c": 2},\n "a": 3}');
-  assert.deepEqual(doc.duplicateKeys.map((d) => [d.pointer, d.position.line, d.position.column]), [['/b/c', 2, 16], ['/a', 3, 2]]);
+  assert.deepEqual(
+    doc.duplicateKeys.map((d) => [d.pointer, d.position.line, d.position.column]),
+    [
+      ['/b/c', 2, 16],
+      ['/a', 3, 2],
+    ],
+  );
   assert.deepEqual(doc.value, { a: 3, b: { c: 2 } });
 });
 
@@ -37,12 +43,15 @@ test('syntax errors say what and where', () => {
     ['{"a": 1} x', /after the end/, 1, 10],
   ];
   for (const [text, message, line, column] of cases) {
-    assert.throws(() => parseJson(text), (err: unknown) => {
-      assert.ok(err instanceof JsonSyntaxError, text);
-      assert.match(err.message, message, text);
-      assert.deepEqual(err.position, { line, column }, text);
-      return true;
-    });
+    assert.throws(
+      () => parseJson(text),
+      (err: unknown) => {
+        assert.ok(err instanceof JsonSyntaxError, text);
+        assert.match(err.message, message, text);
+        assert.deepEqual(err.position, { line, column }, text);
+        return true;
+      },
+    );
   }
 });
 

@@ -94,10 +94,26 @@ function countKeys(value: unknown): number {
   return n;
 }
 
-const enum Ch {
-  Tab = 9, Newline = 10, Return = 13, Space = 32, Quote = 34, Plus = 43, Comma = 44, Minus = 45, Dot = 46,
-  Zero = 48, Nine = 57, Colon = 58, UpperE = 69, Backslash = 92, OpenBracket = 91, CloseBracket = 93,
-  LowerE = 101, OpenBrace = 123, CloseBrace = 125,
+enum Ch {
+  Tab = 9,
+  Newline = 10,
+  Return = 13,
+  Space = 32,
+  Quote = 34,
+  Plus = 43,
+  Comma = 44,
+  Minus = 45,
+  Dot = 46,
+  Zero = 48,
+  Nine = 57,
+  Colon = 58,
+  UpperE = 69,
+  Backslash = 92,
+  OpenBracket = 91,
+  CloseBracket = 93,
+  LowerE = 101,
+  OpenBrace = 123,
+  CloseBrace = 125,
 }
 
 class Parser {
@@ -129,7 +145,8 @@ class Parser {
   private offsetOf(pointer: string, key: boolean): number {
     let p = pointer;
     for (;;) {
-      const hit = key && p === pointer ? this.keyOffsets.get(p) ?? this.valueOffsets.get(p) : this.valueOffsets.get(p);
+      const hit =
+        key && p === pointer ? (this.keyOffsets.get(p) ?? this.valueOffsets.get(p)) : this.valueOffsets.get(p);
       if (hit !== undefined) return hit;
       if (p === '') return 0;
       p = p.slice(0, p.lastIndexOf('/'));
@@ -178,21 +195,31 @@ class Parser {
     this.valueOffsets.set(pointer, this.pos);
     const c = this.text.charCodeAt(this.pos);
     switch (c) {
-      case Ch.OpenBrace: return this.parseObject(pointer);
-      case Ch.OpenBracket: return this.parseArray(pointer);
-      case Ch.Quote: return this.parseString();
-      case 116: return this.parseLiteral('true', true);
-      case 102: return this.parseLiteral('false', false);
-      case 110: return this.parseLiteral('null', null);
+      case Ch.OpenBrace:
+        return this.parseObject(pointer);
+      case Ch.OpenBracket:
+        return this.parseArray(pointer);
+      case Ch.Quote:
+        return this.parseString();
+      case 116:
+        return this.parseLiteral('true', true);
+      case 102:
+        return this.parseLiteral('false', false);
+      case 110:
+        return this.parseLiteral('null', null);
       default:
         if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) return this.parseNumber();
         if (c === 39) this.fail('strings must use double quotes (") in JSON, not single quotes');
         if (Number.isNaN(c)) this.fail('unexpected end of file; expected a value');
         if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
           const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos, this.pos + 32))![0];
-          this.fail(`unexpected word "${word}"; strings need double quotes, and the only JSON literals are true, false and null`);
+          this.fail(
+            `unexpected word "${word}"; strings need double quotes, and the only JSON literals are true, false and null`,
+          );
         }
-        return this.fail(`unexpected ${this.describeHere()}; expected a value (object, array, string, number, true, false or null)`);
+        return this.fail(
+          `unexpected ${this.describeHere()}; expected a value (object, array, string, number, true, false or null)`,
+        );
     }
   }
 
@@ -207,7 +234,8 @@ class Parser {
     }
     for (;;) {
       if (this.text.charCodeAt(this.pos) !== Ch.Quote) {
-        if (this.text.charCodeAt(this.pos) === Ch.CloseBrace) this.fail('trailing comma before "}" is not allowed in JSON');
+        if (this.text.charCodeAt(this.pos) === Ch.CloseBrace)
+          this.fail('trailing comma before "}" is not allowed in JSON');
         this.fail(`expected a property name in double quotes, found ${this.describeHere()}`);
       }
       const keyOffset = this.pos;
@@ -217,12 +245,14 @@ class Parser {
       seen.add(key);
       this.keyOffsets.set(child, keyOffset);
       this.skipWhitespace();
-      if (this.text.charCodeAt(this.pos) !== Ch.Colon) this.fail(`expected ":" after property name "${key}", found ${this.describeHere()}`);
+      if (this.text.charCodeAt(this.pos) !== Ch.Colon)
+        this.fail(`expected ":" after property name "${key}", found ${this.describeHere()}`);
       this.pos++;
       this.skipWhitespace();
       const value = this.parseValue(child);
       // defineProperty keeps "__proto__" an ordinary key, as JSON.parse does
-      if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
       else obj[key] = value;
       this.skipWhitespace();
       const c = this.text.charCodeAt(this.pos);
@@ -236,7 +266,11 @@ class Parser {
         return obj;
       }
       if (c === Ch.Quote) this.fail('missing "," between object members');
-      this.fail(Number.isNaN(c) ? 'unexpected end of file; an object is not closed with "}"' : `expected "," or "}" after a property value, found ${this.describeHere()}`);
+      this.fail(
+        Number.isNaN(c)
+          ? 'unexpected end of file; an object is not closed with "}"'
+          : `expected "," or "}" after a property value, found ${this.describeHere()}`,
+      );
     }
   }
 
@@ -249,7 +283,8 @@ class Parser {
       return arr;
     }
     for (;;) {
-      if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) this.fail('trailing comma before "]" is not allowed in JSON');
+      if (this.text.charCodeAt(this.pos) === Ch.CloseBracket)
+        this.fail('trailing comma before "]" is not allowed in JSON');
       arr.push(this.parseValue(`${pointer}/${arr.length}`));
       this.skipWhitespace();
       const c = this.text.charCodeAt(this.pos);
@@ -262,7 +297,11 @@ class Parser {
         this.pos++;
         return arr;
       }
-      this.fail(Number.isNaN(c) ? 'unexpected end of file; an array is not closed with "]"' : `expected "," or "]" after an array element, found ${this.describeHere()}`);
+      this.fail(
+        Number.isNaN(c)
+          ? 'unexpected end of file; an array is not closed with "]"'
+          : `expected "," or "]" after an array element, found ${this.describeHere()}`,
+      );
     }
   }
 
@@ -279,7 +318,8 @@ class Parser {
       }
       if (c === Ch.Backslash) break;
       if (c < 0x20 || Number.isNaN(c)) {
-        if (Number.isNaN(c) || c === Ch.Newline) this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
+        if (Number.isNaN(c) || c === Ch.Newline)
+          this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
         this.fail('control characters must be escaped inside JSON strings', i);
       }
       i++;
@@ -291,7 +331,8 @@ class Parser {
         this.pos = i + 1;
         return out;
       }
-      if (Number.isNaN(c) || c === Ch.Newline) this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
+      if (Number.isNaN(c) || c === Ch.Newline)
+        this.fail('unterminated string; add the closing double quote', Number.isNaN(c) ? start - 1 : i);
       if (c < 0x20) this.fail('control characters must be escaped inside JSON strings', i);
       if (c !== Ch.Backslash) {
         out += t[i];
@@ -300,14 +341,30 @@ class Parser {
       }
       const e = t[i + 1];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const hex = t.slice(i + 2, i + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape; expected four hex digits', i);
@@ -330,7 +387,8 @@ class Parser {
     const digitsStart = i;
     while (t.charCodeAt(i) >= Ch.Zero && t.charCodeAt(i) <= Ch.Nine) i++;
     if (i === digitsStart) this.fail('invalid number: expected a digit', i);
-    if (t.charCodeAt(digitsStart) === Ch.Zero && i - digitsStart > 1) this.fail('invalid number: leading zeros are not allowed', start);
+    if (t.charCodeAt(digitsStart) === Ch.Zero && i - digitsStart > 1)
+      this.fail('invalid number: leading zeros are not allowed', start);
     if (t.charCodeAt(i) === Ch.Dot) {
       i++;
       const f = i;

@@ -39,7 +39,10 @@ export function schemaProblems(file: string, doc: JsonDocument): Problem[] {
 // `flags_passthrough` gets its own rule with a precise hint (rules.ts), so the generic
 // "unknown property" for it would only repeat the message.
 function isNoise(e: ErrorObject): boolean {
-  return e.keyword === 'additionalProperties' && (e.params as { additionalProperty: string }).additionalProperty === 'flags_passthrough';
+  return (
+    e.keyword === 'additionalProperties' &&
+    (e.params as { additionalProperty: string }).additionalProperty === 'flags_passthrough'
+  );
 }
 
 function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: SchemaNode): Problem {
@@ -51,11 +54,18 @@ function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: Sche
     case 'required': {
       const prop = (e.params as { missingProperty: string }).missingProperty;
       const desc = describe(schema, `${e.schemaPath.replace(/\/required$/, '')}/properties/${prop}`);
-      return { ...base, ...where(at), message: `${field} is missing required property "${prop}"`, hint: `add "${prop}"${desc ? ` (${desc})` : ''}` };
+      return {
+        ...base,
+        ...where(at),
+        message: `${field} is missing required property "${prop}"`,
+        hint: `add "${prop}"${desc ? ` (${desc})` : ''}`,
+      };
     }
     case 'additionalProperties': {
       const prop = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys(nodeAt(schema, e.schemaPath.replace(/\/additionalProperties$/, ''))?.properties ?? {});
+      const allowed = Object.keys(
+        nodeAt(schema, e.schemaPath.replace(/\/additionalProperties$/, ''))?.properties ?? {},
+      );
       const guess = closestMatch(prop, allowed);
       return {
         ...base,
@@ -69,23 +79,53 @@ function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: Sche
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const value = String(valueAt(doc.value, at));
       const guess = closestMatch(value, allowed);
-      return { ...base, ...where(at), message: `${field} is "${value}", which is not one of: ${allowed.join(', ')}`, hint: guess ? `did you mean "${guess}"?` : `use one of: ${allowed.join(', ')}` };
+      return {
+        ...base,
+        ...where(at),
+        message: `${field} is "${value}", which is not one of: ${allowed.join(', ')}`,
+        hint: guess ? `did you mean "${guess}"?` : `use one of: ${allowed.join(', ')}`,
+      };
     }
     case 'type': {
       const want = (e.params as { type: string }).type;
-      return { ...base, ...where(at), message: `${field} must be ${article(want)} ${want}, not ${jsonTypeOf(valueAt(doc.value, at))}`, hint: want === 'string' ? 'wrap the value in double quotes' : `change it to ${article(want)} ${want}` };
+      return {
+        ...base,
+        ...where(at),
+        message: `${field} must be ${article(want)} ${want}, not ${jsonTypeOf(valueAt(doc.value, at))}`,
+        hint: want === 'string' ? 'wrap the value in double quotes' : `change it to ${article(want)} ${want}`,
+      };
     }
     case 'pattern': {
       const value = String(valueAt(doc.value, at));
       const isVersion = (e.params as { pattern: string }).pattern.includes('\\d+\\.\\d+\\.\\d+');
       return isVersion
-        ? { ...base, ...where(at), message: `${field} is "${value}", not a MAJOR.MINOR.PATCH version`, hint: 'write the version like 1.4.0' }
-        : { ...base, ...where(at), message: `${field} is "${value}", which does not match ${(e.params as { pattern: string }).pattern}`, hint: 'fix the value to match the pattern' };
+        ? {
+            ...base,
+            ...where(at),
+            message: `${field} is "${value}", not a MAJOR.MINOR.PATCH version`,
+            hint: 'write the version like 1.4.0',
+          }
+        : {
+            ...base,
+            ...where(at),
+            message: `${field} is "${value}", which does not match ${(e.params as { pattern: string }).pattern}`,
+            hint: 'fix the value to match the pattern',
+          };
     }
     case 'minLength':
-      return { ...base, ...where(at), message: `${field} must not be empty`, hint: 'fill in a value or remove the property if it is optional' };
+      return {
+        ...base,
+        ...where(at),
+        message: `${field} must not be empty`,
+        hint: 'fill in a value or remove the property if it is optional',
+      };
     default:
-      return { ...base, ...where(at), message: `${field} ${e.message ?? 'is invalid'}`, hint: 'see schema/plugin-manifest.schema.json' };
+      return {
+        ...base,
+        ...where(at),
+        message: `${field} ${e.message ?? 'is invalid'}`,
+        hint: 'see schema/plugin-manifest.schema.json',
+      };
   }
 }
 

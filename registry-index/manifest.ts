@@ -33,9 +33,19 @@ export interface Capabilities {
   iacStateBackends?: string[];
   resourceTypes?: string[];
   migrationDrivers?: string[];
-  iacProvider?: { name: string; resourceTypes?: string[]; supportedCanonicalKeys?: string[]; configSchema?: Record<string, unknown> };
+  iacProvider?: {
+    name: string;
+    resourceTypes?: string[];
+    supportedCanonicalKeys?: string[];
+    configSchema?: Record<string, unknown>;
+  };
   cliCommands?: CliCommand[];
-  buildHooks?: Array<{ event: string; priority: number; on_hook_failure?: 'fail' | 'warn' | 'skip'; description?: string }>;
+  buildHooks?: Array<{
+    event: string;
+    priority: number;
+    on_hook_failure?: 'fail' | 'warn' | 'skip';
+    description?: string;
+  }>;
 }
 
 export interface Target {

@@ -54,7 +54,14 @@ export class PullRequestChecker {
   }
 
   async handle(event: PullRequestEvent): Promise<PrCheckResult> {
-    if (!handledActions.has(event.action)) return { conclusion: 'skipped', title: `action "${event.action}" is not checked`, problems: [], versionBumps: [], reportedWith: 'none' };
+    if (!handledActions.has(event.action))
+      return {
+        conclusion: 'skipped',
+        title: `action "${event.action}" is not checked`,
+        problems: [],
+        versionBumps: [],
+        reportedWith: 'none',
+      };
     const { octokit } = this.opts;
     const owner = event.repository.owner.login;
     const repo = event.repository.name;
@@ -63,7 +70,12 @@ export class PullRequestChecker {
 
     const base = this.opts.base();
     if (!base) throw new Error('the registry has no index yet; the pull request cannot be checked');
-    const files = await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: event.pull_request.number, per_page: 100 });
+    const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner,
+      repo,
+      pull_number: event.pull_request.number,
+      per_page: 100,
+    });
     const headRepo = event.pull_request.head.repo ?? event.repository;
     const overlay = new Map<string, Uint8Array>();
     const changes: TreeChange[] = [];
@@ -93,7 +105,9 @@ export class PullRequestChecker {
     const changedPaths = new Set(changes.map((c) => c.path));
     const problems = [
       ...index.problems.filter((p) => isError(p) || changedPaths.has(p.file)),
-      ...allRefusals(published).filter((r) => touched.has(r.id)).map((r) => r.problem),
+      ...allRefusals(published)
+        .filter((r) => touched.has(r.id))
+        .map((r) => r.problem),
     ];
     const versionBumps = this.versionBumps(base, index, changes);
     const failed = problems.some(isError);
@@ -103,8 +117,12 @@ export class PullRequestChecker {
         ? `Version bump: ${versionBumps.join(', ')}`
         : `Registry validation passed${problems.length ? ` (${summarizeProblems(problems)})` : ''}`;
     const summary = [
-      failed ? 'The registry rules found errors; they are annotated on the changed lines.' : 'All changed manifests pass the registry rules.',
-      versionBumps.length ? `\nVersion-only bumps (only version, download URLs and checksums changed): ${versionBumps.map((b) => `\`${b}\``).join(', ')}` : '',
+      failed
+        ? 'The registry rules found errors; they are annotated on the changed lines.'
+        : 'All changed manifests pass the registry rules.',
+      versionBumps.length
+        ? `\nVersion-only bumps (only version, download URLs and checksums changed): ${versionBumps.map((b) => `\`${b}\``).join(', ')}`
+        : '',
       problems.length ? `\n\`\`\`\n${problems.map(formatProblem).join('\n')}\n\`\`\`` : '',
     ].join('\n');
     const conclusion = failed ? 'failure' : 'success';
@@ -113,17 +131,35 @@ export class PullRequestChecker {
       await this.finishCheckRun(owner, repo, checkRunId, conclusion, title, summary, problems);
       reportedWith = 'check-run';
     } else {
-      await this.reportWithStatus(owner, repo, event.pull_request.number, headSha, conclusion, title, summary, problems);
+      await this.reportWithStatus(
+        owner,
+        repo,
+        event.pull_request.number,
+        headSha,
+        conclusion,
+        title,
+        summary,
+        problems,
+      );
       reportedWith = 'status';
     }
-    this.opts.logger.info({ pr: event.pull_request.number, conclusion, problems: problems.length, reportedWith }, 'pull request checked');
+    this.opts.logger.info(
+      { pr: event.pull_request.number, conclusion, problems: problems.length, reportedWith },
+      'pull request checked',
+    );
     return { conclusion, title, problems, versionBumps, reportedWith };
   }
 
   /** A check run, or undefined when the token may not create one (only GitHub Apps can). */
   private async startCheckRun(owner: string, repo: string, headSha: string): Promise<number | undefined> {
     try {
-      const { data } = await this.opts.octokit.rest.checks.create({ owner, repo, name: this.checkName, head_sha: headSha, status: 'in_progress' });
+      const { data } = await this.opts.octokit.rest.checks.create({
+        owner,
+        repo,
+        name: this.checkName,
+        head_sha: headSha,
+        status: 'in_progress',
+      });
       return data.id;
     } catch (err) {
       const status = (err as { status?: number }).status;
@@ -132,7 +168,15 @@ export class PullRequestChecker {
     }
   }
 
-  private async finishCheckRun(owner: string, repo: string, id: number, conclusion: 'success' | 'failure', title: string, summary: string, problems: Problem[]): Promise<void> {
+  private async finishCheckRun(
+    owner: string,
+    repo: string,
+    id: number,
+    conclusion: 'success' | 'failure',
+    title: string,
+    summary: string,
+    problems: Problem[],
+  ): Promise<void> {
     const annotations = problems.map((p) => ({
       path: p.file,
       start_line: p.line,
@@ -146,30 +190,65 @@ export class PullRequestChecker {
     for (let i = 0; i === 0 || i < annotations.length; i += annotationBatch) {
       const last = i + annotationBatch >= annotations.length;
       await this.opts.octokit.rest.checks.update({
-        owner, repo, check_run_id: id,
+        owner,
+        repo,
+        check_run_id: id,
         ...(last ? { status: 'completed' as const, conclusion } : {}),
         output: { title, summary: summary.slice(0, 65_000), annotations: annotations.slice(i, i + annotationBatch) },
       });
     }
   }
 
-  private async reportWithStatus(owner: string, repo: string, pr: number, sha: string, conclusion: 'success' | 'failure', title: string, summary: string, problems: Problem[]): Promise<void> {
-    await this.opts.octokit.rest.repos.createCommitStatus({ owner, repo, sha, state: conclusion, context: this.checkName, description: title.slice(0, 140) });
+  private async reportWithStatus(
+    owner: string,
+    repo: string,
+    pr: number,
+    sha: string,
+    conclusion: 'success' | 'failure',
+    title: string,
+    summary: string,
+    problems: Problem[],
+  ): Promise<void> {
+    await this.opts.octokit.rest.repos.createCommitStatus({
+      owner,
+      repo,
+      sha,
+      state: conclusion,
+      context: this.checkName,
+      description: title.slice(0, 140),
+    });
     if (conclusion === 'success') return;
     await this.opts.octokit.rest.pulls.createReview({
-      owner, repo, pull_number: pr, commit_id: sha, event: 'REQUEST_CHANGES', body: summary.slice(0, 65_000),
-      comments: problems.filter(isError).slice(0, 50).map((p) => ({ path: p.file, line: Math.max(1, p.line), body: `**${p.rule}**: ${p.message}\n\nhint: ${p.hint}` })),
+      owner,
+      repo,
+      pull_number: pr,
+      commit_id: sha,
+      event: 'REQUEST_CHANGES',
+      body: summary.slice(0, 65_000),
+      comments: problems
+        .filter(isError)
+        .slice(0, 50)
+        .map((p) => ({
+          path: p.file,
+          line: Math.max(1, p.line),
+          body: `**${p.rule}**: ${p.message}\n\nhint: ${p.hint}`,
+        })),
     });
   }
 
   private async readAt(owner: string, repo: string, path: string, ref: string): Promise<Uint8Array> {
     const { data } = await this.opts.octokit.rest.repos.getContent({ owner, repo, path, ref });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) throw new Error(`${path} at ${ref} is not a file`);
+    if (Array.isArray(data) || data.type !== 'file' || !('content' in data))
+      throw new Error(`${path} at ${ref} is not a file`);
     return Buffer.from(data.content, (data.encoding as BufferEncoding | undefined) ?? 'base64');
   }
 
   /** `id a -> b` for manifests where only version, download URLs and checksums changed, upwards. */
-  private versionBumps(base: RegistrySnapshot, index: Awaited<ReturnType<typeof updateIndex>>, changes: TreeChange[]): string[] {
+  private versionBumps(
+    base: RegistrySnapshot,
+    index: Awaited<ReturnType<typeof updateIndex>>,
+    changes: TreeChange[],
+  ): string[] {
     const bumps: string[] = [];
     for (const c of changes) {
       const place = classify(c.path);
@@ -177,7 +256,8 @@ export class PullRequestChecker {
       const before = base.index.plugins.get(place.pluginId)?.current;
       const after = index.plugins.get(place.pluginId)?.current;
       if (!before || !after || compareVersionsDescending(after.version, before.version) >= 0) continue;
-      if (JSON.stringify(descriptive(before.manifest)) === JSON.stringify(descriptive(after.manifest))) bumps.push(`${place.pluginId} ${before.version} -> ${after.version}`);
+      if (JSON.stringify(descriptive(before.manifest)) === JSON.stringify(descriptive(after.manifest)))
+        bumps.push(`${place.pluginId} ${before.version} -> ${after.version}`);
     }
     return bumps;
   }
@@ -190,7 +270,11 @@ function descriptive(m: Manifest): unknown {
 
 /** The base tree with the pull request's files laid over it. */
 class OverlayTree implements RegistryTree {
-  constructor(private readonly base: RegistryTree, private readonly files: Map<string, Uint8Array>, readonly revision: string) {}
+  constructor(
+    private readonly base: RegistryTree,
+    private readonly files: Map<string, Uint8Array>,
+    readonly revision: string,
+  ) {}
   async list(): Promise<TreeEntry[]> {
     throw new Error('OverlayTree supports incremental indexing only');
   }

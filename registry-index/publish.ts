@@ -43,7 +43,11 @@ export interface PublishResult {
 }
 
 export class PublishError extends Error {
-  constructor(message: string, readonly hint: string, readonly problems: Problem[] = []) {
+  constructor(
+    message: string,
+    readonly hint: string,
+    readonly problems: Problem[] = [],
+  ) {
     super(message);
     this.name = 'PublishError';
   }
@@ -56,16 +60,25 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
   try {
     const branch = opts.branch ?? 'main';
     const remote = withToken(opts.registryUrl, opts.token);
-    await git(work, 'clone', '--quiet', '--depth', '1', '--branch', branch, remote, 'registry').catch(async (err: Error) => {
-      // An empty repository (push-to-create) has no branch to clone yet.
-      if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message)) throw new PublishError(`cannot clone ${opts.registryUrl}: ${firstLine(err.message)}`, 'check the URL, the branch (--branch) and the token');
-      mkdirSync(join(work, 'registry'));
-      await git(join(work, 'registry'), 'init', '--quiet', '-b', branch);
-      await git(join(work, 'registry'), 'remote', 'add', 'origin', remote);
-    });
+    await git(work, 'clone', '--quiet', '--depth', '1', '--branch', branch, remote, 'registry').catch(
+      async (err: Error) => {
+        // An empty repository (push-to-create) has no branch to clone yet.
+        if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message))
+          throw new PublishError(
+            `cannot clone ${opts.registryUrl}: ${firstLine(err.message)}`,
+            'check the URL, the branch (--branch) and the token',
+          );
+        mkdirSync(join(work, 'registry'));
+        await git(join(work, 'registry'), 'init', '--quiet', '-b', branch);
+        await git(join(work, 'registry'), 'remote', 'add', 'origin', remote);
+      },
+    );
     const repo = join(work, 'registry');
     const name = String(draft.name ?? '');
-    const id = [name, name.replace(/^workflow-plugin-/, '')].find((d) => d && existsSync(join(repo, 'plugins', d, 'manifest.json'))) ?? name.replace(/^workflow-plugin-/, '');
+    const id =
+      [name, name.replace(/^workflow-plugin-/, '')].find(
+        (d) => d && existsSync(join(repo, 'plugins', d, 'manifest.json')),
+      ) ?? name.replace(/^workflow-plugin-/, '');
     const dir = join(repo, 'plugins', id);
     const file = `plugins/${id}/manifest.json`;
     const manifest: Partial<Manifest> = { ...draft };
@@ -74,16 +87,35 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
       const rel = `dist/${id}-${draft.version}-${opts.archive.os}-${opts.archive.arch}.tar.gz`;
       mkdirSync(join(dir, 'dist'), { recursive: true });
       writeFileSync(join(dir, rel), archive);
-      const others = (draft.downloads ?? []).filter((d) => !(d.os === opts.archive!.os && d.arch === opts.archive!.arch));
-      manifest.downloads = [...others, { os: opts.archive.os as never, arch: opts.archive.arch as never, url: rel, sha256: createHash('sha256').update(archive).digest('hex') }];
+      const others = (draft.downloads ?? []).filter(
+        (d) => !(d.os === opts.archive!.os && d.arch === opts.archive!.arch),
+      );
+      manifest.downloads = [
+        ...others,
+        {
+          os: opts.archive.os as never,
+          arch: opts.archive.arch as never,
+          url: rel,
+          sha256: createHash('sha256').update(archive).digest('hex'),
+        },
+      ];
     }
     const own = validateManifestBytes({ file, pluginId: id }, Buffer.from(JSON.stringify(manifest))).problems;
-    if (own.some(isError)) throw new PublishError(`${opts.manifestPath} is not publishable`, 'fix the errors above (wfctl registry validate shows them with line numbers)', own);
+    if (own.some(isError))
+      throw new PublishError(
+        `${opts.manifestPath} is not publishable`,
+        'fix the errors above (wfctl registry validate shows them with line numbers)',
+        own,
+      );
 
     let previous: string | undefined;
     if (existsSync(join(dir, 'manifest.json'))) {
       previous = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest).version;
-      if (previous === draft.version) throw new PublishError(`${id}@${previous} is already published`, 'published versions are immutable: bump "version"');
+      if (previous === draft.version)
+        throw new PublishError(
+          `${id}@${previous} is already published`,
+          'published versions are immutable: bump "version"',
+        );
       mkdirSync(join(dir, 'versions'), { recursive: true });
       renameSync(join(dir, 'manifest.json'), join(dir, 'versions', `${previous}.json`));
     }
@@ -92,14 +124,36 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
 
     const index = await buildIndex(new DirectoryTree(repo));
     const problems = index.problems.filter((p) => isError(p) || p.file.startsWith(`plugins/${id}/`));
-    if (problems.some(isError)) throw new PublishError(`the registry would not accept ${id}@${draft.version}`, 'fix the errors above and publish again', problems);
+    if (problems.some(isError))
+      throw new PublishError(
+        `the registry would not accept ${id}@${draft.version}`,
+        'fix the errors above and publish again',
+        problems,
+      );
     const result = { id, version: String(draft.version), ...(previous ? { previous } : {}), problems };
-    if (opts.dryRun) return { ok: true, ...result, output: `dry run: would push ${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}` };
+    if (opts.dryRun)
+      return {
+        ok: true,
+        ...result,
+        output: `dry run: would push ${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}`,
+      };
 
     await git(repo, 'add', '--all', 'plugins');
-    await git(repo, '-c', 'user.name=wfctl publish', '-c', 'user.email=wfctl@localhost', 'commit', '--quiet', '-m', `publish ${id} ${draft.version}`);
+    await git(
+      repo,
+      '-c',
+      'user.name=wfctl publish',
+      '-c',
+      'user.email=wfctl@localhost',
+      'commit',
+      '--quiet',
+      '-m',
+      `publish ${id} ${draft.version}`,
+    );
     try {
-      const pushed = await run('git', ['-C', repo, 'push', 'origin', `HEAD:refs/heads/${branch}`], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+      const pushed = await run('git', ['-C', repo, 'push', 'origin', `HEAD:refs/heads/${branch}`], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
       return { ok: true, ...result, output: pushed.stdout + pushed.stderr };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };

@@ -56,7 +56,13 @@ export function allRefusals(state: PublishedState): Refusal[] {
  * Record the versions of `index` in the ledger. `ids` limits the work to plugins that changed
  * (incremental sync); without it every plugin is checked.
  */
-export async function publishIndex(state: PublishedState, index: RegistryIndex, tree: RegistryTree, ids?: Iterable<string>, now = new Date()): Promise<PublishedState> {
+export async function publishIndex(
+  state: PublishedState,
+  index: RegistryIndex,
+  tree: RegistryTree,
+  ids?: Iterable<string>,
+  now = new Date(),
+): Promise<PublishedState> {
   const ledger = new Map(state.ledger);
   const refusals = new Map(state.refusals);
   for (const id of ids ?? index.plugins.keys()) {
@@ -69,12 +75,20 @@ export async function publishIndex(state: PublishedState, index: RegistryIndex, 
     for (const v of entry.versions) {
       const published = versions.get(v.version);
       if (!published) {
-        versions.set(v.version, { id, version: v.version, artifacts: v.artifacts, manifest: v.manifest, firstRevision: index.revision, publishedAt: now.toISOString() });
+        versions.set(v.version, {
+          id,
+          version: v.version,
+          artifacts: v.artifacts,
+          manifest: v.manifest,
+          firstRevision: index.revision,
+          publishedAt: now.toISOString(),
+        });
         continue;
       }
       const verdict = compareArtifacts(published.artifacts, v.artifacts);
       if (verdict.changed.length === 0) {
-        if (published.manifest !== v.manifest || verdict.merged.some((a, i) => a !== published.artifacts[i])) versions.set(v.version, { ...published, artifacts: verdict.merged, manifest: v.manifest });
+        if (published.manifest !== v.manifest || verdict.merged.some((a, i) => a !== published.artifacts[i]))
+          versions.set(v.version, { ...published, artifacts: verdict.merged, manifest: v.manifest });
         continue;
       }
       const previous = state.refusals.get(id)?.get(v.version);
@@ -134,17 +148,33 @@ function artifactKeyer(published: Artifact[]): (a: Artifact) => string {
   };
 }
 
-async function immutabilityProblem(tree: RegistryTree, index: RegistryIndex, v: VersionEntry, changed: ArtifactVerdict['changed']): Promise<Problem> {
+async function immutabilityProblem(
+  tree: RegistryTree,
+  index: RegistryIndex,
+  v: VersionEntry,
+  changed: ArtifactVerdict['changed'],
+): Promise<Problem> {
   const first = changed[0]!;
-  const i = (v.manifest.downloads ?? []).findIndex((d) => first.platform.startsWith(`${d.os}/${d.arch}`) && (first.now === undefined || d.url === first.now.url));
+  const i = (v.manifest.downloads ?? []).findIndex(
+    (d) => first.platform.startsWith(`${d.os}/${d.arch}`) && (first.now === undefined || d.url === first.now.url),
+  );
   const pointer = i >= 0 ? `/downloads/${i}` : '/downloads';
-  const what = changed.map((c) => (c.now ? `${c.platform} ${c.now.url !== c.was.url ? 'URL' : 'sha256'} changed` : `${c.platform} removed`)).join(', ');
+  const what = changed
+    .map((c) =>
+      c.now ? `${c.platform} ${c.now.url !== c.was.url ? 'URL' : 'sha256'} changed` : `${c.platform} removed`,
+    )
+    .join(', ');
   let line = 1;
   let column = 1;
   const record = index.files.get(v.file.split('/')[1]!)?.get(v.file);
   if (record) ({ line, column } = parseJson(Buffer.from(await tree.read(record)).toString('utf8')).locate(pointer));
   return {
-    file: v.file, line, column, jsonPointer: pointer, rule: 'immutable-version', severity: 'error',
+    file: v.file,
+    line,
+    column,
+    jsonPointer: pointer,
+    rule: 'immutable-version',
+    severity: 'error',
     message: `version ${v.version} is already published and its artifacts cannot change (${what}); the published artifact is still served`,
     hint: `publish the new archive as a new version (e.g. bump to the next patch), or restore the published ${first.was.url}${first.was.sha256 ? ` (sha256 ${first.was.sha256})` : ''}`,
   };
@@ -160,7 +190,12 @@ export function servedEntry(entry: PluginEntry, state: PublishedState): PluginEn
   const restore = (v: VersionEntry): VersionEntry => {
     if (!refused.has(v.version)) return v;
     const artifacts = state.ledger.get(entry.id)!.get(v.version)!.artifacts;
-    const downloads = artifacts.map((a) => ({ os: a.os, arch: a.arch, url: a.url, ...(a.sha256 ? { sha256: a.sha256 } : {}) })) as Manifest['downloads'];
+    const downloads = artifacts.map((a) => ({
+      os: a.os,
+      arch: a.arch,
+      url: a.url,
+      ...(a.sha256 ? { sha256: a.sha256 } : {}),
+    })) as Manifest['downloads'];
     // Platforms added by the refused change stay out too: the version is served exactly as published.
     return { ...v, artifacts, manifest: { ...v.manifest, downloads } };
   };

@@ -23,10 +23,13 @@ const zero = /^0+$/;
 const maxWarningsShown = 10;
 
 export function parseRefUpdates(stdin: string): RefUpdate[] {
-  return stdin.split('\n').filter(Boolean).map((line) => {
-    const [oldOid, newOid, ref] = line.trim().split(/\s+/);
-    return { oldOid: oldOid!, newOid: newOid!, ref: ref! };
-  });
+  return stdin
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [oldOid, newOid, ref] = line.trim().split(/\s+/);
+      return { oldOid: oldOid!, newOid: newOid!, ref: ref! };
+    });
 }
 
 export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<PushVerdict> {
@@ -46,8 +49,12 @@ export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<P
       lines.push(`registry: ${u.ref} validated${shown.length > 0 ? ` with ${summarizeProblems(shown)}` : ''}`);
     }
     for (const p of shown) lines.push(...formatProblem(p).split('\n'));
-    if (hidden > 0) lines.push(`registry: ${hidden} more warning${hidden === 1 ? '' : 's'} not shown (\`wfctl registry validate .\` lists them all)`);
-    if (errors.length > 0) lines.push('registry: fix these and push again; `wfctl registry validate .` shows the same messages locally');
+    if (hidden > 0)
+      lines.push(
+        `registry: ${hidden} more warning${hidden === 1 ? '' : 's'} not shown (\`wfctl registry validate .\` lists them all)`,
+      );
+    if (errors.length > 0)
+      lines.push('registry: fix these and push again; `wfctl registry validate .` shows the same messages locally');
   }
   return { ok, lines };
 }
@@ -58,7 +65,9 @@ async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems:
   try {
     const index = await buildIndex(next);
     const problems = [...index.problems];
-    const changed = new Set((prev ? diffListings(await prev.list(), await next.list()) : await next.list()).map((c) => c.path));
+    const changed = new Set(
+      (prev ? diffListings(await prev.list(), await next.list()) : await next.list()).map((c) => c.path),
+    );
     if (prev) {
       // Versions the branch already had are published: replaying old -> new through the ledger
       // finds changed artifacts exactly as the sync would.

@@ -13,7 +13,10 @@ export class RateLimiter {
   private readonly burst: number;
   private lastSweep = 0;
 
-  constructor(private readonly opts: RateLimitOptions, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly opts: RateLimitOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!(opts.perSecond > 0)) throw new Error('rate limit must be a positive number of requests per second');
     this.burst = opts.burst ?? Math.max(1, Math.ceil(opts.perSecond * 2));
   }

@@ -107,13 +107,26 @@ export async function buildIndex(tree: RegistryTree, ctx: Omit<BuildContext, 'tr
     }
     let group = files.get(place.pluginId);
     if (!group) files.set(place.pluginId, (group = new Map()));
-    group.set(entry.path, place.kind === 'asset' ? { kind: 'asset', path: entry.path, oid: entry.oid } : await readManifest(tree, entry, place));
+    group.set(
+      entry.path,
+      place.kind === 'asset'
+        ? { kind: 'asset', path: entry.path, oid: entry.oid }
+        : await readManifest(tree, entry, place),
+    );
   });
-  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), { tree, ...ctx });
+  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), {
+    tree,
+    ...ctx,
+  });
 }
 
 /** The index of the revision `tree`, given the index of an earlier revision and the paths that changed. */
-export async function updateIndex(prev: RegistryIndex, tree: RegistryTree, changes: readonly TreeChange[], ctx: Omit<BuildContext, 'tree'> = {}): Promise<RegistryIndex> {
+export async function updateIndex(
+  prev: RegistryIndex,
+  tree: RegistryTree,
+  changes: readonly TreeChange[],
+  ctx: Omit<BuildContext, 'tree'> = {},
+): Promise<RegistryIndex> {
   const files = new Map(prev.files);
   const templates = new Map(prev.templates);
   const touched = new Set<string>();
@@ -131,11 +144,12 @@ export async function updateIndex(prev: RegistryIndex, tree: RegistryTree, chang
       copied.add(place.pluginId);
       files.set(place.pluginId, new Map(files.get(place.pluginId) ?? []));
     }
-    const record = change.after === undefined
-      ? undefined
-      : place.kind === 'asset'
-        ? ({ kind: 'asset', path: change.path, oid: change.after } as const)
-        : await readManifest(tree, { path: change.path, oid: change.after }, place);
+    const record =
+      change.after === undefined
+        ? undefined
+        : place.kind === 'asset'
+          ? ({ kind: 'asset', path: change.path, oid: change.after } as const)
+          : await readManifest(tree, { path: change.path, oid: change.after }, place);
     const group = files.get(place.pluginId) as Map<string, PluginFileRecord>;
     if (record) group.set(change.path, record);
     else group.delete(change.path);
@@ -145,7 +159,10 @@ export async function updateIndex(prev: RegistryIndex, tree: RegistryTree, chang
     if (group.size === 0) files.delete(id);
     else files.set(id, new Map([...group].sort(([a], [b]) => (a < b ? -1 : 1))));
   }
-  return assemble(tree.revision, files, templates, new Map(prev.plugins), new Map(prev.pluginProblems), touched, { tree, ...ctx });
+  return assemble(tree.revision, files, templates, new Map(prev.plugins), new Map(prev.pluginProblems), touched, {
+    tree,
+    ...ctx,
+  });
 }
 
 /**
@@ -158,7 +175,10 @@ export async function restoreIndex(
   templates: Map<string, TemplateRecord>,
   ctx: Omit<BuildContext, 'tree'> = {},
 ): Promise<RegistryIndex> {
-  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), { tree, ...ctx });
+  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), {
+    tree,
+    ...ctx,
+  });
 }
 
 type Place =
@@ -171,28 +191,50 @@ type Place =
 /** Where a repository path belongs in the index. */
 export function classify(path: string): Place {
   const parts = path.split('/');
-  if (parts[0] === 'templates') return parts.length === 2 && /\.ya?ml$/.test(parts[1]!) ? { kind: 'template' } : { kind: 'ignored' };
+  if (parts[0] === 'templates')
+    return parts.length === 2 && /\.ya?ml$/.test(parts[1]!) ? { kind: 'template' } : { kind: 'ignored' };
   if (parts[0] !== 'plugins' || parts.length < 3) return { kind: 'ignored' };
   const pluginId = parts[1]!;
   if (parts.length === 3 && parts[2] === 'manifest.json') return { kind: 'manifest', pluginId };
-  if (parts.length === 4 && parts[2] === 'versions' && parts[3]!.endsWith('.json')) return { kind: 'version', pluginId, fileVersion: parts[3]!.slice(0, -5) };
+  if (parts.length === 4 && parts[2] === 'versions' && parts[3]!.endsWith('.json'))
+    return { kind: 'version', pluginId, fileVersion: parts[3]!.slice(0, -5) };
   return { kind: 'asset', pluginId };
 }
 
-async function readManifest(tree: RegistryTree, entry: TreeEntry, place: { kind: 'manifest' | 'version'; pluginId: string; fileVersion?: string }): Promise<ManifestFileRecord> {
+async function readManifest(
+  tree: RegistryTree,
+  entry: TreeEntry,
+  place: { kind: 'manifest' | 'version'; pluginId: string; fileVersion?: string },
+): Promise<ManifestFileRecord> {
   if (!pluginIdPattern.test(place.pluginId)) {
     return {
-      kind: place.kind, path: entry.path, oid: entry.oid,
-      problems: [{
-        file: entry.path, line: 1, column: 1, jsonPointer: '', rule: 'plugin-id', severity: 'error',
-        message: `directory name "${place.pluginId}" is not a valid plugin id (it becomes part of URLs and install paths)`,
-        hint: 'use lower-case letters, digits and dashes, at most 64 characters, e.g. plugins/my-plugin/',
-      }],
+      kind: place.kind,
+      path: entry.path,
+      oid: entry.oid,
+      problems: [
+        {
+          file: entry.path,
+          line: 1,
+          column: 1,
+          jsonPointer: '',
+          rule: 'plugin-id',
+          severity: 'error',
+          message: `directory name "${place.pluginId}" is not a valid plugin id (it becomes part of URLs and install paths)`,
+          hint: 'use lower-case letters, digits and dashes, at most 64 characters, e.g. plugins/my-plugin/',
+        },
+      ],
     };
   }
   const bytes = await tree.read(entry);
   const oid = entry.oid || gitBlobOid(bytes);
-  const result = validateManifestBytes({ file: entry.path, pluginId: place.pluginId, fileVersion: place.kind === 'version' ? place.fileVersion : undefined }, bytes);
+  const result = validateManifestBytes(
+    {
+      file: entry.path,
+      pluginId: place.pluginId,
+      fileVersion: place.kind === 'version' ? place.fileVersion : undefined,
+    },
+    bytes,
+  );
   return { kind: place.kind, path: entry.path, oid, manifest: result.manifest, problems: result.problems };
 }
 
@@ -237,9 +279,12 @@ async function assemble(
   return { revision, files, templates: sortedTemplates, plugins: sortedPlugins, pluginProblems, problems };
 }
 
-function sortGroups(files: Map<string, Map<string, PluginFileRecord>>): Map<string, ReadonlyMap<string, PluginFileRecord>> {
+function sortGroups(
+  files: Map<string, Map<string, PluginFileRecord>>,
+): Map<string, ReadonlyMap<string, PluginFileRecord>> {
   const out = new Map<string, ReadonlyMap<string, PluginFileRecord>>();
-  for (const id of [...files.keys()].sort()) out.set(id, new Map([...files.get(id)!].sort(([a], [b]) => (a < b ? -1 : 1))));
+  for (const id of [...files.keys()].sort())
+    out.set(id, new Map([...files.get(id)!].sort(([a], [b]) => (a < b ? -1 : 1))));
   return out;
 }
 

@@ -7,7 +7,16 @@ import { ArchiveError, readTarGz, unsafeEntryReason } from './archive.ts';
 import { parseJson } from './json-source.ts';
 import type { Manifest } from './manifest.ts';
 import type { Problem } from './problem.ts';
-import type { ArchiveFacts, Artifact, BuildContext, ManifestFileRecord, PluginEntry, PluginFileRecord, TemplateRecord, VersionEntry } from './registry-index.ts';
+import type {
+  ArchiveFacts,
+  Artifact,
+  BuildContext,
+  ManifestFileRecord,
+  PluginEntry,
+  PluginFileRecord,
+  TemplateRecord,
+  VersionEntry,
+} from './registry-index.ts';
 import { sortByVersionDescending } from './version-order.ts';
 import { closestMatch } from './suggest.ts';
 import { summarize } from './summary.ts';
@@ -18,14 +27,28 @@ export interface PluginCheck {
   problems: Problem[];
 }
 
-export async function checkPlugin(id: string, group: ReadonlyMap<string, PluginFileRecord>, ctx: Required<BuildContext>): Promise<PluginCheck> {
+export async function checkPlugin(
+  id: string,
+  group: ReadonlyMap<string, PluginFileRecord>,
+  ctx: Required<BuildContext>,
+): Promise<PluginCheck> {
   const problems: Problem[] = [];
   const manifestPath = `plugins/${id}/manifest.json`;
   const main = group.get(manifestPath);
   const versionFiles = [...group.values()].filter((r): r is ManifestFileRecord => r.kind === 'version');
   if (!main || main.kind !== 'manifest') {
     const first = versionFiles[0] ?? [...group.values()][0]!;
-    problems.push(at(first.path, 1, 1, '', 'missing-manifest', `plugins/${id}/ has no manifest.json`, `add plugins/${id}/manifest.json describing the current version, or remove the directory`));
+    problems.push(
+      at(
+        first.path,
+        1,
+        1,
+        '',
+        'missing-manifest',
+        `plugins/${id}/ has no manifest.json`,
+        `add plugins/${id}/manifest.json describing the current version, or remove the directory`,
+      ),
+    );
     return { problems };
   }
   if (!main.manifest) return { problems }; // its own problems are reported with the file
@@ -37,16 +60,42 @@ export async function checkPlugin(id: string, group: ReadonlyMap<string, PluginF
     const m = record.manifest;
     if (!m) continue;
     if (m.name !== main.manifest.name) {
-      problems.push(at(record.path, ...(await locate(record, '/name')), '/name', 'version-name-mismatch', `name "${m.name}" differs from "${main.manifest.name}" in ${manifestPath}`, 'every version of a plugin carries the same name'));
+      problems.push(
+        at(
+          record.path,
+          ...(await locate(record, '/name')),
+          '/name',
+          'version-name-mismatch',
+          `name "${m.name}" differs from "${main.manifest.name}" in ${manifestPath}`,
+          'every version of a plugin carries the same name',
+        ),
+      );
       continue;
     }
     if (m.version === main.manifest.version) {
-      problems.push(at(record.path, ...(await locate(record, '/version')), '/version', 'duplicate-version', `version ${m.version} is also the current version in ${manifestPath}`, `delete ${record.path}, or bump "version" in manifest.json`));
+      problems.push(
+        at(
+          record.path,
+          ...(await locate(record, '/version')),
+          '/version',
+          'duplicate-version',
+          `version ${m.version} is also the current version in ${manifestPath}`,
+          `delete ${record.path}, or bump "version" in manifest.json`,
+        ),
+      );
       continue;
     }
     versions.push(await versionEntry(id, record, m, group, ctx, problems));
   }
-  return { entry: { id, current, versions: versions.length > 1 ? sortByVersionDescending(versions, (v) => v.version) : versions, summary: summarize(id, main.manifest) }, problems };
+  return {
+    entry: {
+      id,
+      current,
+      versions: versions.length > 1 ? sortByVersionDescending(versions, (v) => v.version) : versions,
+      summary: summarize(id, main.manifest),
+    },
+    problems,
+  };
 }
 
 async function versionEntry(
@@ -66,7 +115,13 @@ async function versionEntry(
     }
     artifacts.push(artifact);
   }
-  return { version: manifest.version, file: record.path, manifest, artifacts, ...(manifest.yanked ? { yanked: manifest.yanked } : {}) };
+  return {
+    version: manifest.version,
+    file: record.path,
+    manifest,
+    artifacts,
+    ...(manifest.yanked ? { yanked: manifest.yanked } : {}),
+  };
 }
 
 /** Check an archive kept in the registry repo (relative download URL): present, pinned, matching, safe. */
@@ -86,7 +141,12 @@ async function storedArchive(
     problems.push(at(record.path, ...(await locateInFile(ctx.tree, record, ptr)), ptr, rule, message, hint));
   const asset = group.get(path);
   if (!asset || asset.kind !== 'asset') {
-    await report(`${pointer}/url`, 'download-archive-missing', `downloads[${index}] names ${path}, which is not in the repository`, `commit the archive at ${path}, or use an https URL`);
+    await report(
+      `${pointer}/url`,
+      'download-archive-missing',
+      `downloads[${index}] names ${path}, which is not in the repository`,
+      `commit the archive at ${path}, or use an https URL`,
+    );
     return undefined;
   }
   let facts = ctx.archiveFacts.get(asset.oid);
@@ -95,12 +155,27 @@ async function storedArchive(
     ctx.archiveFacts.set(asset.oid, facts);
   }
   if (!sha256) {
-    await report(pointer, 'download-sha256-required', `downloads[${index}] is stored in the repository but has no sha256`, `add "sha256": "${facts.sha256}"`);
+    await report(
+      pointer,
+      'download-sha256-required',
+      `downloads[${index}] is stored in the repository but has no sha256`,
+      `add "sha256": "${facts.sha256}"`,
+    );
   } else if (sha256 !== facts.sha256) {
-    await report(`${pointer}/sha256`, 'download-sha256-mismatch', `sha256 of downloads[${index}] does not match ${path} (the file hashes to ${facts.sha256})`, 'commit the archive the manifest describes, or correct the sha256 in a new version');
+    await report(
+      `${pointer}/sha256`,
+      'download-sha256-mismatch',
+      `sha256 of downloads[${index}] does not match ${path} (the file hashes to ${facts.sha256})`,
+      'commit the archive the manifest describes, or correct the sha256 in a new version',
+    );
   }
   if (facts.unsafe) {
-    await report(`${pointer}/url`, 'archive-entry-unsafe', `archive ${path} ${facts.unsafe}`, 'rebuild the archive with relative paths and only regular files and directories (e.g. `tar -czf x.tar.gz -C build .`)');
+    await report(
+      `${pointer}/url`,
+      'archive-entry-unsafe',
+      `archive ${path} ${facts.unsafe}`,
+      'rebuild the archive with relative paths and only regular files and directories (e.g. `tar -czf x.tar.gz -C build .`)',
+    );
   }
   return { path, oid: asset.oid, size: facts.size };
 }
@@ -140,7 +215,16 @@ export async function checkRegistry(
   }
   const taken = async (entry: PluginEntry, key: string, owner: string) => {
     const record = files.get(entry.id)!.get(entry.current.file) as ManifestFileRecord;
-    problems.push(at(record.path, ...(await locateInFile(tree, record, '/name')), '/name', 'duplicate-name', `plugin name "${key}" is already taken by plugins/${owner}/`, 'every plugin needs a name of its own; rename this one (directory and "name")'));
+    problems.push(
+      at(
+        record.path,
+        ...(await locateInFile(tree, record, '/name')),
+        '/name',
+        'duplicate-name',
+        `plugin name "${key}" is already taken by plugins/${owner}/`,
+        'every plugin needs a name of its own; rename this one (directory and "name")',
+      ),
+    );
   };
   if (firstByName.size > 0) {
     for (const entry of plugins.values()) {
@@ -158,7 +242,17 @@ export async function checkRegistry(
     for (const ref of t.references) {
       if (known(ref.name)) continue;
       const guess = closestMatch(ref.name, knownNames(plugins, files));
-      problems.push(at(t.path, ref.line, ref.column, ref.jsonPointer, 'template-plugin-reference', `template requires plugin "${ref.name}", which is not in the registry`, guess ? `did you mean "${guess}"?` : 'use a plugin directory name or manifest name from plugins/'));
+      problems.push(
+        at(
+          t.path,
+          ref.line,
+          ref.column,
+          ref.jsonPointer,
+          'template-plugin-reference',
+          `template requires plugin "${ref.name}", which is not in the registry`,
+          guess ? `did you mean "${guess}"?` : 'use a plugin directory name or manifest name from plugins/',
+        ),
+      );
     }
   }
   return problems;
@@ -175,7 +269,11 @@ function knownNames(plugins: ReadonlyMap<string, PluginEntry>, files: ReadonlyMa
 const positionCache = new Map<string, [number, number]>();
 
 /** Line/column of a pointer in a file that validated earlier; re-reads it (rare: only for problems). */
-async function locateInFile(tree: RegistryTree, record: ManifestFileRecord, pointer: string): Promise<[number, number]> {
+async function locateInFile(
+  tree: RegistryTree,
+  record: ManifestFileRecord,
+  pointer: string,
+): Promise<[number, number]> {
   const key = `${record.oid}\0${pointer}`;
   let pos = positionCache.get(key);
   if (!pos) {
@@ -187,6 +285,14 @@ async function locateInFile(tree: RegistryTree, record: ManifestFileRecord, poin
   return pos;
 }
 
-function at(file: string, line: number, column: number, jsonPointer: string, rule: string, message: string, hint: string): Problem {
+function at(
+  file: string,
+  line: number,
+  column: number,
+  jsonPointer: string,
+  rule: string,
+  message: string,
+  hint: string,
+): Problem {
   return { file, line, column, jsonPointer, rule, message, hint, severity: 'error' };
 }

@@ -53,12 +53,22 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const store = opts.dataDir ? new IndexStore(join(opts.dataDir, 'index.db')) : undefined;
   const metrics = new RegistryMetrics();
   const source = openSource(opts.repo, { branch: opts.branch, cacheDir, token: opts.token });
-  const sync = new RegistrySync({ source, store, logger, onSwap: (s) => metrics.observeSnapshot(s), onResult: (r) => metrics.observeSync(r) });
+  const sync = new RegistrySync({
+    source,
+    store,
+    logger,
+    onSwap: (s) => metrics.observeSnapshot(s),
+    onResult: (r) => metrics.observeSync(r),
+  });
   await sync.restore();
   const github = opts.github && {
     webhookSecret: opts.github.webhookSecret,
     checker: new PullRequestChecker({
-      octokit: new Octokit({ auth: opts.github.token, ...(opts.github.apiUrl ? { baseUrl: opts.github.apiUrl } : {}), log: { debug() {}, info() {}, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) } }),
+      octokit: new Octokit({
+        auth: opts.github.token,
+        ...(opts.github.apiUrl ? { baseUrl: opts.github.apiUrl } : {}),
+        log: { debug() {}, info() {}, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
+      }),
       base: () => sync.current(),
       baseTree: gitTreeReader(source),
       logger,
@@ -66,7 +76,12 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     }),
   };
   const handler = createRegistryHandler({
-    sync, logger, metrics, webhookSecret: opts.webhookSecret, publicUrl: opts.publicUrl, ...(github ? { github } : {}),
+    sync,
+    logger,
+    metrics,
+    webhookSecret: opts.webhookSecret,
+    publicUrl: opts.publicUrl,
+    ...(github ? { github } : {}),
     ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
   });
   const server: Server = createServer(handler);

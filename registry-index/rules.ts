@@ -34,7 +34,13 @@ const scaffold = {
 };
 
 const placeholderPattern = /^TEMPLATE\.|\.TEMPLATE\.|\.placeholder$|^placeholder\./;
-const capabilityListsCheckedForPlaceholders = ['moduleTypes', 'stepTypes', 'triggerTypes', 'workflowHandlers', 'resourceTypes'] as const;
+const capabilityListsCheckedForPlaceholders = [
+  'moduleTypes',
+  'stepTypes',
+  'triggerTypes',
+  'workflowHandlers',
+  'resourceTypes',
+] as const;
 
 /**
  * Rules that block a commit (CLI, pre-receive, PR check and sync all refuse errors from them) but do
@@ -66,7 +72,14 @@ export interface ManifestContext {
 /** Every per-manifest rule. `doc` locates values; `m` is the same value, typed. */
 export function manifestRuleProblems(ctx: ManifestContext, doc: JsonDocument, m: Manifest): Problem[] {
   const out: Problem[] = [];
-  const report = (pointer: string, rule: string, message: string, hint: string, severity: Severity = 'error', key = false) =>
+  const report = (
+    pointer: string,
+    rule: string,
+    message: string,
+    hint: string,
+    severity: Severity = 'error',
+    key = false,
+  ) =>
     out.push({ file: ctx.file, ...doc.locate(pointer, { key }), jsonPointer: pointer, rule, message, hint, severity });
 
   checkName(ctx, m, report);
@@ -75,66 +88,156 @@ export function manifestRuleProblems(ctx: ManifestContext, doc: JsonDocument, m:
 
   if (m.name === scaffold.name || m.source === scaffold.source || m.repository === scaffold.repository) {
     const pointer = m.name === scaffold.name ? '/name' : m.source === scaffold.source ? '/source' : '/repository';
-    report(pointer, 'no-scaffold', 'this is the unmodified plugin scaffold, which must not be published', 'set your own name, source and repository');
+    report(
+      pointer,
+      'no-scaffold',
+      'this is the unmodified plugin scaffold, which must not be published',
+      'set your own name, source and repository',
+    );
   }
   // The walk is only worth doing when the key occurs in the text at all.
   for (const pointer of doc.text.includes('"flags_passthrough"') ? findKeys(doc.value, 'flags_passthrough') : []) {
-    report(pointer, 'no-legacy-flags-passthrough', 'the legacy key "flags_passthrough" is not accepted', 'use capabilities.cliCommands[].flagsPassthrough instead', 'error', true);
+    report(
+      pointer,
+      'no-legacy-flags-passthrough',
+      'the legacy key "flags_passthrough" is not accepted',
+      'use capabilities.cliCommands[].flagsPassthrough instead',
+      'error',
+      true,
+    );
   }
   for (const list of capabilityListsCheckedForPlaceholders) {
     (m.capabilities?.[list] ?? []).forEach((name, i) => {
       if (placeholderPattern.test(name)) {
-        report(`/capabilities/${list}/${i}`, 'no-placeholder-capability', `"${name}" is a placeholder capability name left from the template`, 'replace it with the real type name the plugin registers, or remove it');
+        report(
+          `/capabilities/${list}/${i}`,
+          'no-placeholder-capability',
+          `"${name}" is a placeholder capability name left from the template`,
+          'replace it with the real type name the plugin registers, or remove it',
+        );
       }
     });
   }
   if (!m.category) {
-    report('', 'category-required', 'the manifest has no "category"', 'add "category", e.g. "integrations"; see schema/plugin-manifest.schema.json for the list');
+    report(
+      '',
+      'category-required',
+      'the manifest has no "category"',
+      'add "category", e.g. "integrations"; see schema/plugin-manifest.schema.json for the list',
+    );
   }
   (m.required_config ?? []).forEach((c, i) => {
     if (c.sensitive === true) {
-      report(`/required_config/${i}/sensitive`, 'required-config-not-sensitive', `required_config "${c.name}" is marked sensitive`, 'move it to required_secrets; required_config is for non-secret values', 'warning');
+      report(
+        `/required_config/${i}/sensitive`,
+        'required-config-not-sensitive',
+        `required_config "${c.name}" is marked sensitive`,
+        'move it to required_secrets; required_config is for non-secret values',
+        'warning',
+      );
     }
   });
   for (const [version, sum] of Object.entries(m.checksums ?? {})) {
     if (!sha256Pattern.test(sum)) {
-      report(`/checksums/${escapePointerToken(version)}`, 'sha256-format', `checksum for ${version} is "${abbreviate(sum)}", not a SHA-256`, 'use the 64 lower-case hex digits printed by `sha256sum`');
+      report(
+        `/checksums/${escapePointerToken(version)}`,
+        'sha256-format',
+        `checksum for ${version} is "${abbreviate(sum)}", not a SHA-256`,
+        'use the 64 lower-case hex digits printed by `sha256sum`',
+      );
     }
   }
   return out;
 }
 
-type Report = (pointer: string, rule: string, message: string, hint: string, severity?: Severity, key?: boolean) => void;
+type Report = (
+  pointer: string,
+  rule: string,
+  message: string,
+  hint: string,
+  severity?: Severity,
+  key?: boolean,
+) => void;
 
 function checkName(ctx: ManifestContext, m: Manifest, report: Report): void {
   if (!pluginNamePattern.test(m.name)) {
-    report('/name', 'name-format', `name "${m.name}" must be lower-case letters, digits and dashes, starting with a letter`, `try "${m.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+|-+$/g, '')}"`);
+    report(
+      '/name',
+      'name-format',
+      `name "${m.name}" must be lower-case letters, digits and dashes, starting with a letter`,
+      `try "${m.name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^[^a-z]+|-+$/g, '')}"`,
+    );
     return;
   }
   const id = ctx.pluginId;
   if (m.name === id || m.name === `workflow-plugin-${id}` || legacyNameAliases[id] === m.name) return;
-  report('/name', 'name-matches-directory', `name "${m.name}" does not match its directory plugins/${id}/`, `set "name" to "${id}" (or "workflow-plugin-${id}"), or move the file to plugins/${m.name.replace(/^workflow-plugin-/, '')}/`);
+  report(
+    '/name',
+    'name-matches-directory',
+    `name "${m.name}" does not match its directory plugins/${id}/`,
+    `set "name" to "${id}" (or "workflow-plugin-${id}"), or move the file to plugins/${m.name.replace(/^workflow-plugin-/, '')}/`,
+  );
 }
 
 function checkVersions(ctx: ManifestContext, m: Manifest, report: Report): void {
   if (!semver.valid(m.version)) {
-    report('/version', 'semver', `version "${m.version}" is not a valid semantic version`, 'use MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 2.0.0-rc.1');
+    report(
+      '/version',
+      'semver',
+      `version "${m.version}" is not a valid semantic version`,
+      'use MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 2.0.0-rc.1',
+    );
   } else if (m.version.startsWith('v')) {
-    report('/version', 'semver', `version "${m.version}" has a leading "v"`, `write "${m.version.slice(1)}"; the "v" belongs to the git tag only`);
+    report(
+      '/version',
+      'semver',
+      `version "${m.version}" has a leading "v"`,
+      `write "${m.version.slice(1)}"; the "v" belongs to the git tag only`,
+    );
   }
   if (ctx.fileVersion !== undefined && ctx.fileVersion !== m.version) {
-    report('/version', 'version-file-name', `${ctx.file} declares version "${m.version}" but its file name says ${ctx.fileVersion}`, `rename the file to versions/${m.version}.json or fix "version"`);
+    report(
+      '/version',
+      'version-file-name',
+      `${ctx.file} declares version "${m.version}" but its file name says ${ctx.fileVersion}`,
+      `rename the file to versions/${m.version}.json or fix "version"`,
+    );
   }
   if (m.minEngineVersion !== undefined && !semver.valid(m.minEngineVersion.replace(/^v/, ''))) {
-    report('/minEngineVersion', 'semver', `minEngineVersion "${m.minEngineVersion}" is not a valid semantic version`, 'use MAJOR.MINOR.PATCH, e.g. 0.2.0');
+    report(
+      '/minEngineVersion',
+      'semver',
+      `minEngineVersion "${m.minEngineVersion}" is not a valid semantic version`,
+      'use MAJOR.MINOR.PATCH, e.g. 0.2.0',
+    );
   }
   (m.dependencies ?? []).forEach((d, i) => {
     for (const bound of ['minVersion', 'maxVersion'] as const) {
       const v = d[bound];
-      if (v !== undefined && !semver.valid(v)) report(`/dependencies/${i}/${bound}`, 'semver', `${bound} "${v}" of dependency "${d.name}" is not a valid semantic version`, 'use MAJOR.MINOR.PATCH');
+      if (v !== undefined && !semver.valid(v))
+        report(
+          `/dependencies/${i}/${bound}`,
+          'semver',
+          `${bound} "${v}" of dependency "${d.name}" is not a valid semantic version`,
+          'use MAJOR.MINOR.PATCH',
+        );
     }
-    if (d.minVersion && d.maxVersion && semver.valid(d.minVersion) && semver.valid(d.maxVersion) && semver.gt(d.minVersion, d.maxVersion)) {
-      report(`/dependencies/${i}`, 'dependency-range', `dependency "${d.name}" has minVersion ${d.minVersion} above maxVersion ${d.maxVersion}`, 'swap or fix the bounds');
+    if (
+      d.minVersion &&
+      d.maxVersion &&
+      semver.valid(d.minVersion) &&
+      semver.valid(d.maxVersion) &&
+      semver.gt(d.minVersion, d.maxVersion)
+    ) {
+      report(
+        `/dependencies/${i}`,
+        'dependency-range',
+        `dependency "${d.name}" has minVersion ${d.minVersion} above maxVersion ${d.maxVersion}`,
+        'swap or fix the bounds',
+      );
     }
   });
 }
@@ -144,23 +247,42 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
   // several per platform, and nothing installs them as a plugin.
   if (m.type !== 'builtin') {
     const perPlatform = new Map<string, number>();
-    for (const d of m.downloads ?? []) perPlatform.set(`${d.os}/${d.arch}`, (perPlatform.get(`${d.os}/${d.arch}`) ?? 0) + 1);
+    for (const d of m.downloads ?? [])
+      perPlatform.set(`${d.os}/${d.arch}`, (perPlatform.get(`${d.os}/${d.arch}`) ?? 0) + 1);
     for (const [platform, count] of perPlatform) {
       if (count === 1) continue;
       const [os, arch] = platform.split('/') as [string, string];
       const choice = selectDownload(m, ctx.pluginId, os, arch);
       if (choice.ok) continue;
       const indexes = (m.downloads ?? []).flatMap((d, i) => (d.os === os && d.arch === arch ? [i] : []));
-      report(`/downloads/${indexes[1]}`, 'download-platform-unique', `downloads ${indexes.map((i) => `[${i}]`).join(', ')} are all for ${platform}, so a client cannot tell which one to install`, `keep one archive per os/arch, or name the plugin's own archive "${m.name}-${os}-${arch}.tar.gz"`);
+      report(
+        `/downloads/${indexes[1]}`,
+        'download-platform-unique',
+        `downloads ${indexes.map((i) => `[${i}]`).join(', ')} are all for ${platform}, so a client cannot tell which one to install`,
+        `keep one archive per os/arch, or name the plugin's own archive "${m.name}-${os}-${arch}.tar.gz"`,
+      );
     }
   }
   (m.downloads ?? []).forEach((d, i) => {
     const at = `/downloads/${i}`;
     if (d.sha256 === undefined) {
-      report(at, 'sha256-missing', `downloads[${i}] (${d.os}/${d.arch}) has no sha256`, 'add "sha256" (hex SHA-256 of the archive) so clients can verify what they install', 'warning');
+      report(
+        at,
+        'sha256-missing',
+        `downloads[${i}] (${d.os}/${d.arch}) has no sha256`,
+        'add "sha256" (hex SHA-256 of the archive) so clients can verify what they install',
+        'warning',
+      );
     } else if (!sha256Pattern.test(d.sha256)) {
-      const fix = /^[0-9A-F]{64}$/.test(d.sha256) ? 'write it in lower case' : 'use the 64 lower-case hex digits printed by `sha256sum <archive>`';
-      report(`${at}/sha256`, 'sha256-format', `sha256 "${abbreviate(d.sha256)}" of downloads[${i}] is not 64 lower-case hex digits`, fix);
+      const fix = /^[0-9A-F]{64}$/.test(d.sha256)
+        ? 'write it in lower case'
+        : 'use the 64 lower-case hex digits printed by `sha256sum <archive>`';
+      report(
+        `${at}/sha256`,
+        'sha256-format',
+        `sha256 "${abbreviate(d.sha256)}" of downloads[${i}] is not 64 lower-case hex digits`,
+        fix,
+      );
     }
     checkDownloadUrl(ctx, m, d.url, `${at}/url`, report);
   });
@@ -170,7 +292,13 @@ function checkDownloadUrl(ctx: ManifestContext, m: Manifest, url: string, pointe
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     const problem = storedArchivePathProblem(url);
-    if (problem) report(pointer, 'download-path-traversal', `download path "${url}" ${problem}`, `use a path inside plugins/${ctx.pluginId}/, e.g. "dist/${ctx.pluginId}-linux-amd64.tar.gz"`);
+    if (problem)
+      report(
+        pointer,
+        'download-path-traversal',
+        `download path "${url}" ${problem}`,
+        `use a path inside plugins/${ctx.pluginId}/, e.g. "dist/${ctx.pluginId}-linux-amd64.tar.gz"`,
+      );
     return;
   }
   // The common, well-formed case without the cost of a full URL parse.
@@ -192,7 +320,12 @@ function checkDownloadUrl(ctx: ManifestContext, m: Manifest, url: string, pointe
   }
   const release = /\/releases\/download\/([^/]+)\//.exec(parsed.pathname);
   if (release && release[1] !== `v${m.version}`) {
-    report(pointer, 'download-url-version', `download URL is for release ${decodeURIComponent(release[1]!)} but the manifest version is ${m.version}`, `point it at /releases/download/v${m.version}/ or fix "version"`);
+    report(
+      pointer,
+      'download-url-version',
+      `download URL is for release ${decodeURIComponent(release[1]!)} but the manifest version is ${m.version}`,
+      `point it at /releases/download/v${m.version}/ or fix "version"`,
+    );
   }
 }
 

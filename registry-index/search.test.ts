@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SearchIndex, type SearchDocument } from './search.ts';
 
-const doc = (id: string, description: string, keywords: string[] = [], tier = 'community'): SearchDocument => ({ id, name: id, keywords, description, tier, type: 'external', category: null });
+const doc = (id: string, description: string, keywords: string[] = [], tier = 'community'): SearchDocument => ({
+  id,
+  name: id,
+  keywords,
+  description,
+  tier,
+  type: 'external',
+  category: null,
+});
 const index = new SearchIndex([
   doc('http', 'HTTP server and router', ['server']),
   doc('http-cache', 'Caching for HTTP routes'),
@@ -10,7 +18,11 @@ const index = new SearchIndex([
   doc('b-queue', 'Queue workers', [], 'core'),
   doc('a-queue', 'Queue workers', [], 'core'),
 ]);
-const ids = (q: string, extra: object = {}) => index.search({ q, ...extra }).page(0, 100).map((h) => h.id);
+const ids = (q: string, extra: object = {}) =>
+  index
+    .search({ q, ...extra })
+    .page(0, 100)
+    .map((h) => h.id);
 
 test('name beats keyword beats description; exact name first; ties by id', () => {
   assert.deepEqual(ids('http'), ['http', 'http-cache', 'kafka']);
@@ -31,5 +43,11 @@ test('substring fallback, filters, empty query, paging', () => {
   assert.deepEqual(ids('ttp-cac'), ['http-cache']);
   assert.deepEqual(ids('queue', { tier: 'core' }), ['a-queue', 'b-queue']);
   assert.equal(index.search({}).total, 5);
-  assert.deepEqual(index.search({ q: 'http' }).page(1, 2).map((h) => h.id), ['http-cache']);
+  assert.deepEqual(
+    index
+      .search({ q: 'http' })
+      .page(1, 2)
+      .map((h) => h.id),
+    ['http-cache'],
+  );
 });

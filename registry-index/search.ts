@@ -36,10 +36,40 @@ export interface SearchResults {
 }
 
 // Field weights: a hit in the name beats a keyword, which beats the description.
-const weight = { exactName: 1000, namePrefix: 400, nameToken: 120, nameTokenPrefix: 60, keyword: 40, keywordPrefix: 20, description: 10, descriptionPrefix: 4, substring: 1 };
+const weight = {
+  exactName: 1000,
+  namePrefix: 400,
+  nameToken: 120,
+  nameTokenPrefix: 60,
+  keyword: 40,
+  keywordPrefix: 20,
+  description: 10,
+  descriptionPrefix: 4,
+  substring: 1,
+};
 
 // Words that say nothing about a plugin; indexing them would make most queries match everything.
-const stopwords = new Set(['a', 'an', 'and', 'as', 'at', 'by', 'for', 'from', 'in', 'into', 'is', 'it', 'of', 'on', 'or', 'the', 'to', 'via', 'with']);
+const stopwords = new Set([
+  'a',
+  'an',
+  'and',
+  'as',
+  'at',
+  'by',
+  'for',
+  'from',
+  'in',
+  'into',
+  'is',
+  'it',
+  'of',
+  'on',
+  'or',
+  'the',
+  'to',
+  'via',
+  'with',
+]);
 
 // Documents are numbered in id order; a result sorts as score * docSpan - doc, so one numeric sort
 // orders by score (descending) and then id.
@@ -111,7 +141,14 @@ export class SearchIndex {
     this.vocabulary = [...lists.keys()].sort();
     this.lowerName = this.docs.map((d) => d.name.toLowerCase());
     this.haystack = this.docs.map((d, i) => `${d.id}\n${this.lowerName[i]}\n${d.description.toLowerCase()}`);
-    const names = this.docs.flatMap((d, doc) => (d.id === this.lowerName[doc] ? [{ key: d.id, doc }] : [{ key: d.id, doc }, { key: this.lowerName[doc]!, doc }]));
+    const names = this.docs.flatMap((d, doc) =>
+      d.id === this.lowerName[doc]
+        ? [{ key: d.id, doc }]
+        : [
+            { key: d.id, doc },
+            { key: this.lowerName[doc]!, doc },
+          ],
+    );
     names.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.names = names.map((e) => e.key);
     this.nameDocs = Int32Array.from(names, (e) => e.doc);
@@ -131,7 +168,9 @@ export class SearchIndex {
     const terms = tokenize(q).filter((t) => !stopwords.has(t));
     const filtered = !!(query.tier || query.type || query.category);
     const accept = (d: SearchDocument) =>
-      (!query.tier || d.tier === query.tier) && (!query.type || d.type === query.type) && (!query.category || d.category === query.category);
+      (!query.tier || d.tier === query.tier) &&
+      (!query.type || d.type === query.type) &&
+      (!query.category || d.category === query.category);
     const bonus = q ? this.nameBonus(q) : undefined;
     const keys = this.scratchKeys;
     let kept = 0;
@@ -183,7 +222,10 @@ export class SearchIndex {
   private termMatches(term: string): TermMatches {
     const cached = this.termCache.get(term);
     if (cached) return cached;
-    const matches: TermMatches = { bits: new Uint32Array(this.scratchBits.length), scores: new Uint16Array(this.docs.length) };
+    const matches: TermMatches = {
+      bits: new Uint32Array(this.scratchBits.length),
+      scores: new Uint16Array(this.docs.length),
+    };
     const vocabulary = this.vocabulary;
     let from = lowerBound(vocabulary, term);
     let to = from;
@@ -225,7 +267,10 @@ class RankedResults implements SearchResults {
   /** keys[0..ordered) are the largest keys, descending. */
   private ordered = 0;
 
-  constructor(private readonly docs: readonly SearchDocument[], private readonly keys: Float64Array) {}
+  constructor(
+    private readonly docs: readonly SearchDocument[],
+    private readonly keys: Float64Array,
+  ) {}
 
   get total(): number {
     return this.keys.length;
@@ -235,7 +280,8 @@ class RankedResults implements SearchResults {
     const end = Math.min(to, this.keys.length);
     if (end > this.ordered) {
       // Bring the next largest keys forward, then sort only them.
-      const want = end - this.ordered < 64 && this.keys.length - this.ordered > 256 ? Math.max(end, this.ordered + 64) : end;
+      const want =
+        end - this.ordered < 64 && this.keys.length - this.ordered > 256 ? Math.max(end, this.ordered + 64) : end;
       selectLargest(this.keys, this.ordered, this.keys.length, want);
       this.keys.subarray(this.ordered, want).sort().reverse();
       this.ordered = want;
@@ -280,7 +326,10 @@ function prefixScore(exactScore: number): number {
 
 /** Lower-case word tokens; dots, dashes and underscores split words (http.server -> http, server). */
 function tokenize(text: string): string[] {
-  return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  return text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 function lowerBound(sorted: readonly string[], key: string): number {

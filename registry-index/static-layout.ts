@@ -8,7 +8,11 @@ import { RegistryCatalog } from './catalog.ts';
 import type { RegistrySnapshot } from './sync.ts';
 import type { RegistryTree } from './tree.ts';
 
-export async function writeStaticLayout(snapshot: RegistrySnapshot, tree: RegistryTree, outDir: string): Promise<{ files: number }> {
+export async function writeStaticLayout(
+  snapshot: RegistrySnapshot,
+  tree: RegistryTree,
+  outDir: string,
+): Promise<{ files: number }> {
   const catalog = new RegistryCatalog(snapshot);
   const files = new Map<string, Uint8Array | string>();
   files.set('index.json', `${JSON.stringify(catalog.staticIndex(), null, 2)}\n`);
@@ -20,7 +24,8 @@ export async function writeStaticLayout(snapshot: RegistrySnapshot, tree: Regist
     const latest = versions.versions.find((v) => !v.prerelease);
     if (latest) files.set(`plugins/${id}/latest.json`, `${JSON.stringify(latest, null, 2)}\n`);
     for (const v of entry.versions) {
-      for (const a of v.artifacts) if (a.stored) files.set(`plugins/${id}/${a.url}`, await tree.read({ path: a.stored.path, oid: a.stored.oid }));
+      for (const a of v.artifacts)
+        if (a.stored) files.set(`plugins/${id}/${a.url}`, await tree.read({ path: a.stored.path, oid: a.stored.oid }));
     }
   }
   const staging = `${outDir.replace(/\/+$/, '')}.tmp-${process.pid}`;

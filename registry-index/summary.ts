@@ -33,11 +33,27 @@ export interface IndexSummary {
     iacStateBackends: string[];
     resourceTypes: string[];
     iacProvider: { name: string | null; resourceTypes: string[]; supportedCanonicalKeys: string[] } | null;
-    cliCommands: Array<{ name: string | null; description: string | null; flagsPassthrough: boolean; subcommands: Array<{ name: string | null; description: string | null }> }>;
+    cliCommands: Array<{
+      name: string | null;
+      description: string | null;
+      flagsPassthrough: boolean;
+      subcommands: Array<{ name: string | null; description: string | null }>;
+    }>;
   };
   iacProvider: { name: string | null; resourceTypes: string[]; computePlanVersion: string | null } | null;
-  required_secrets?: Array<{ name: string | null; sensitive: boolean; description: string | null; prompt: string | null }>;
-  required_config?: Array<{ name: string | null; key: string | null; sensitive: boolean; description: string | null; prompt: string | null }>;
+  required_secrets?: Array<{
+    name: string | null;
+    sensitive: boolean;
+    description: string | null;
+    prompt: string | null;
+  }>;
+  required_config?: Array<{
+    name: string | null;
+    key: string | null;
+    sensitive: boolean;
+    description: string | null;
+    prompt: string | null;
+  }>;
   secret_targets?: Array<{ provider: string | null; scopes: string[]; description: string | null }>;
   config_targets?: Array<{ provider: string | null; scopes: string[]; description: string | null }>;
 }
@@ -67,7 +83,11 @@ export function summarize(pluginId: string, manifest: Manifest): IndexSummary {
     repository: m.repository ?? null,
     minEngineVersion: m.minEngineVersion ?? null,
     assets: m.assets == null ? null : { ui: m.assets.ui ?? false, config: m.assets.config ?? false },
-    dependencies: (m.dependencies ?? []).map((d) => ({ name: d.name ?? null, minVersion: d.minVersion ?? null, maxVersion: d.maxVersion ?? null })),
+    dependencies: (m.dependencies ?? []).map((d) => ({
+      name: d.name ?? null,
+      minVersion: d.minVersion ?? null,
+      maxVersion: d.maxVersion ?? null,
+    })),
     capabilities: {
       configProvider: caps.configProvider ?? false,
       moduleTypes: caps.moduleTypes ?? [],
@@ -78,11 +98,14 @@ export function summarize(pluginId: string, manifest: Manifest): IndexSummary {
       migrationDrivers: caps.migrationDrivers ?? [],
       iacStateBackends: caps.iacStateBackends ?? [],
       resourceTypes: caps.resourceTypes ?? [],
-      iacProvider: caps.iacProvider == null ? null : {
-        name: caps.iacProvider.name ?? null,
-        resourceTypes: caps.iacProvider.resourceTypes ?? [],
-        supportedCanonicalKeys: caps.iacProvider.supportedCanonicalKeys ?? [],
-      },
+      iacProvider:
+        caps.iacProvider == null
+          ? null
+          : {
+              name: caps.iacProvider.name ?? null,
+              resourceTypes: caps.iacProvider.resourceTypes ?? [],
+              supportedCanonicalKeys: caps.iacProvider.supportedCanonicalKeys ?? [],
+            },
       cliCommands: (caps.cliCommands ?? []).map((c) => ({
         name: c.name ?? null,
         description: c.description ?? null,
@@ -90,17 +113,31 @@ export function summarize(pluginId: string, manifest: Manifest): IndexSummary {
         subcommands: (c.subcommands ?? []).map((s) => ({ name: s.name ?? null, description: s.description ?? null })),
       })),
     },
-    iacProvider: m.iacProvider == null ? null : {
-      name: m.iacProvider.name ?? null,
-      resourceTypes: m.iacProvider.resourceTypes ?? [],
-      computePlanVersion: m.iacProvider.computePlanVersion ?? null,
-    },
+    iacProvider:
+      m.iacProvider == null
+        ? null
+        : {
+            name: m.iacProvider.name ?? null,
+            resourceTypes: m.iacProvider.resourceTypes ?? [],
+            computePlanVersion: m.iacProvider.computePlanVersion ?? null,
+          },
   };
   if (m.required_secrets != null) {
-    summary.required_secrets = m.required_secrets.map((s) => ({ name: s.name ?? null, sensitive: s.sensitive ?? false, description: s.description ?? null, prompt: s.prompt ?? null }));
+    summary.required_secrets = m.required_secrets.map((s) => ({
+      name: s.name ?? null,
+      sensitive: s.sensitive ?? false,
+      description: s.description ?? null,
+      prompt: s.prompt ?? null,
+    }));
   }
   if (m.required_config != null) {
-    summary.required_config = m.required_config.map((c) => ({ name: c.name ?? null, key: c.key ?? null, sensitive: c.sensitive ?? false, description: c.description ?? null, prompt: c.prompt ?? null }));
+    summary.required_config = m.required_config.map((c) => ({
+      name: c.name ?? null,
+      key: c.key ?? null,
+      sensitive: c.sensitive ?? false,
+      description: c.description ?? null,
+      prompt: c.prompt ?? null,
+    }));
   }
   if (m.secret_targets != null) summary.secret_targets = m.secret_targets.map(projectTarget);
   if (m.config_targets != null) summary.config_targets = m.config_targets.map(projectTarget);

@@ -21,7 +21,10 @@ test('triggers during a run are coalesced into one follow-up run; never two at o
   try {
     git(dir.path, 'init', '-q', '-b', 'main');
     repoWith(dir.path, ['alpha']);
-    const sync = new RegistrySync({ source: openSource(dir.path, { cacheDir: dir.path }), logger: pino({ level: 'silent' }) });
+    const sync = new RegistrySync({
+      source: openSource(dir.path, { cacheDir: dir.path }),
+      logger: pino({ level: 'silent' }),
+    });
     const first = sync.trigger('test');
     repoWith(dir.path, ['beta']);
     const joined = [sync.trigger('a'), sync.trigger('b'), sync.trigger('c')];
@@ -42,7 +45,10 @@ test('a schedule must be a valid cron expression; a missing branch is a clear fa
   try {
     git(dir.path, 'init', '-q', '-b', 'main');
     repoWith(dir.path, ['alpha']);
-    const sync = new RegistrySync({ source: openSource(dir.path, { branch: 'nope', cacheDir: dir.path }), logger: pino({ level: 'silent' }) });
+    const sync = new RegistrySync({
+      source: openSource(dir.path, { branch: 'nope', cacheDir: dir.path }),
+      logger: pino({ level: 'silent' }),
+    });
     assert.throws(() => sync.start('every minute'), /invalid cron schedule "every minute"/);
     sync.start('*/5 * * * *');
     assert.equal(sync.status().schedule, '*/5 * * * *');

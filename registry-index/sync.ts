@@ -8,7 +8,14 @@ import { GitCommitTree } from './git-tree.ts';
 import type { RegistrySource } from './git-source.ts';
 import type { IndexStore, RefusedCommit } from './index-store.ts';
 import { isError, type Problem } from './problem.ts';
-import { allRefusals, emptyPublishedState, publishIndex, versionKey, type PublishedState, type Refusal } from './published.ts';
+import {
+  allRefusals,
+  emptyPublishedState,
+  publishIndex,
+  versionKey,
+  type PublishedState,
+  type Refusal,
+} from './published.ts';
 import { buildIndex, restoreIndex, updateIndex, type ArchiveFacts, type RegistryIndex } from './registry-index.ts';
 import type { TreeChange } from './tree.ts';
 
@@ -23,7 +30,15 @@ export interface RegistrySnapshot {
 
 export type SyncResult =
   | { outcome: 'unchanged'; revision: string }
-  | { outcome: 'updated'; revision: string; previous?: string; changedPaths: number; durationMs: number; refusedVersions: string[]; historyRewritten?: boolean }
+  | {
+      outcome: 'updated';
+      revision: string;
+      previous?: string;
+      changedPaths: number;
+      durationMs: number;
+      refusedVersions: string[];
+      historyRewritten?: boolean;
+    }
   | { outcome: 'refused'; revision: string; errors: Problem[] }
   | { outcome: 'failed'; error: string; hint?: string };
 
@@ -88,7 +103,10 @@ export class RegistrySync {
       const tree = new GitCommitTree(this.opts.source, stored.revision);
       const index = await restoreIndex(tree, stored.files, stored.templates, { archiveFacts: this.archiveFacts });
       this.swap({ index, published: stored.published, generation: 1, syncedAt: new Date(stored.syncedAt) });
-      this.opts.logger.info({ revision: stored.revision, plugins: index.plugins.size }, 'restored registry index from store');
+      this.opts.logger.info(
+        { revision: stored.revision, plugins: index.plugins.size },
+        'restored registry index from store',
+      );
       return true;
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'stored index could not be restored; rebuilding from git');
@@ -114,10 +132,14 @@ export class RegistrySync {
 
   /** node-cron expression, e.g. every minute: `* * * * *`. */
   start(schedule: string): void {
-    if (!cron.validate(schedule)) throw new Error(`invalid cron schedule "${schedule}"; e.g. "*/5 * * * *" for every five minutes`);
+    if (!cron.validate(schedule))
+      throw new Error(`invalid cron schedule "${schedule}"; e.g. "*/5 * * * *" for every five minutes`);
     this.stop();
     this.schedule = schedule;
-    this.task = cron.schedule(schedule, () => void this.trigger('schedule'), { noOverlap: true, name: 'registry-sync' });
+    this.task = cron.schedule(schedule, () => void this.trigger('schedule'), {
+      noOverlap: true,
+      name: 'registry-sync',
+    });
   }
 
   stop(): void {
@@ -146,7 +168,14 @@ export class RegistrySync {
       schedule: this.schedule,
       plugins: s?.index.plugins.size ?? 0,
       refusedCommits: this.refusedCommits,
-      refusedVersions: allRefusals(published).map((r) => ({ id: r.id, version: r.version, file: r.file, revision: r.revision, message: r.problem.message, hint: r.problem.hint })),
+      refusedVersions: allRefusals(published).map((r) => ({
+        id: r.id,
+        version: r.version,
+        file: r.file,
+        revision: r.revision,
+        message: r.problem.message,
+        hint: r.problem.hint,
+      })),
       warnings: [...this.warnings],
     };
   }
@@ -165,8 +194,13 @@ export class RegistrySync {
     this.lastResult = result;
     this.opts.onResult?.(result);
     if (result.outcome === 'failed') log.error({ reason, error: result.error }, 'registry sync failed');
-    else if (result.outcome === 'refused') log.warn({ reason, revision: result.revision, errors: result.errors.length }, 'registry commit refused');
-    else if (result.outcome === 'updated') log.info({ reason, revision: result.revision, changedPaths: result.changedPaths, ms: result.durationMs }, 'registry index updated');
+    else if (result.outcome === 'refused')
+      log.warn({ reason, revision: result.revision, errors: result.errors.length }, 'registry commit refused');
+    else if (result.outcome === 'updated')
+      log.info(
+        { reason, revision: result.revision, changedPaths: result.changedPaths, ms: result.durationMs },
+        'registry index updated',
+      );
     return result;
   }
 
@@ -177,7 +211,11 @@ export class RegistrySync {
     if (prev && prev.index.revision === head) return { outcome: 'unchanged', revision: head };
     if (this.refusedCommits.some((c) => c.revision === head)) {
       // Already refused; nothing new to say until the branch moves.
-      return { outcome: 'refused', revision: head, errors: this.refusedCommits.find((c) => c.revision === head)!.problems };
+      return {
+        outcome: 'refused',
+        revision: head,
+        errors: this.refusedCommits.find((c) => c.revision === head)!.problems,
+      };
     }
 
     const tree = new GitCommitTree(source, head);
@@ -186,7 +224,9 @@ export class RegistrySync {
     if (prev) {
       if ((await source.isAncestor(prev.index.revision, head)) === false) {
         historyRewritten = true;
-        this.warn(`history rewritten: ${prev.index.revision.slice(0, 12)} is not an ancestor of ${head.slice(0, 12)} (force-push); published versions stay immutable`);
+        this.warn(
+          `history rewritten: ${prev.index.revision.slice(0, 12)} is not an ancestor of ${head.slice(0, 12)} (force-push); published versions stay immutable`,
+        );
       }
       changes = await tree.changesSince(prev.index.revision).catch(() => undefined);
     }
@@ -195,17 +235,27 @@ export class RegistrySync {
 
     const errors = index.problems.filter(isError);
     if (errors.length > 0) {
-      this.refusedCommits = [{ revision: head, at: new Date().toISOString(), problems: errors.slice(0, 100), errorCount: errors.length }, ...this.refusedCommits].slice(0, this.opts.keepRefused ?? 20);
+      this.refusedCommits = [
+        { revision: head, at: new Date().toISOString(), problems: errors.slice(0, 100), errorCount: errors.length },
+        ...this.refusedCommits,
+      ].slice(0, this.opts.keepRefused ?? 20);
       this.opts.store?.saveRefusedCommits(this.refusedCommits);
       return { outcome: 'refused', revision: head, errors };
     }
 
-    const touched = changes ? new Set(changes.filter((c) => c.path.startsWith('plugins/')).map((c) => c.path.split('/')[1]!)) : undefined;
+    const touched = changes
+      ? new Set(changes.filter((c) => c.path.startsWith('plugins/')).map((c) => c.path.split('/')[1]!))
+      : undefined;
     const published = await publishIndex(prev?.published ?? emptyPublishedState, index, tree, touched);
     const next: RegistrySnapshot = { index, published, generation: (prev?.generation ?? 0) + 1, syncedAt: new Date() };
-    this.opts.store?.save({ index, published, syncedAt: next.syncedAt.toISOString(), archiveFacts: this.archiveFacts }, prev && changes ? prev : undefined);
+    this.opts.store?.save(
+      { index, published, syncedAt: next.syncedAt.toISOString(), archiveFacts: this.archiveFacts },
+      prev && changes ? prev : undefined,
+    );
     this.swap(next);
-    const newRefusals = allRefusals(published).filter((r) => !prev?.published.refusals.get(r.id)?.has(r.version)).map((r) => versionKey(r.id, r.version));
+    const newRefusals = allRefusals(published)
+      .filter((r) => !prev?.published.refusals.get(r.id)?.has(r.version))
+      .map((r) => versionKey(r.id, r.version));
     return {
       outcome: 'updated',
       revision: head,

@@ -25,23 +25,65 @@ export function parseTemplate(file: string, bytes: Uint8Array): ParsedTemplate {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    return { references: [], problems: [problem(e.pos[0], '', 'yaml-syntax', `invalid YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at this position')] };
+    return {
+      references: [],
+      problems: [
+        problem(
+          e.pos[0],
+          '',
+          'yaml-syntax',
+          `invalid YAML: ${e.message.split('\n')[0]}`,
+          'fix the YAML syntax at this position',
+        ),
+      ],
+    };
   }
   if (!isMap(doc.contents)) {
-    return { references: [], problems: [problem(0, '', 'template-shape', 'a template must be a YAML mapping', 'start with `name:`, `description:` and `plugins_required:`')] };
+    return {
+      references: [],
+      problems: [
+        problem(
+          0,
+          '',
+          'template-shape',
+          'a template must be a YAML mapping',
+          'start with `name:`, `description:` and `plugins_required:`',
+        ),
+      ],
+    };
   }
   const list = doc.contents.get('plugins_required', true);
-  if (list === undefined || list === null || (isScalar(list) && list.value === null)) return { references: [], problems: [] };
+  if (list === undefined || list === null || (isScalar(list) && list.value === null))
+    return { references: [], problems: [] };
   if (!isSeq(list)) {
     const offset = (list as { range?: [number, number, number] }).range?.[0] ?? 0;
-    return { references: [], problems: [problem(offset, '/plugins_required', 'template-shape', '"plugins_required" must be a list of plugin names', 'write it as a YAML list: `plugins_required: [http, messaging]`')] };
+    return {
+      references: [],
+      problems: [
+        problem(
+          offset,
+          '/plugins_required',
+          'template-shape',
+          '"plugins_required" must be a list of plugin names',
+          'write it as a YAML list: `plugins_required: [http, messaging]`',
+        ),
+      ],
+    };
   }
   const references: TemplatePluginReference[] = [];
   const problems: Problem[] = [];
   list.items.forEach((item, i) => {
     const offset = (item as { range?: [number, number, number] }).range?.[0] ?? 0;
     if (!isScalar(item) || typeof item.value !== 'string') {
-      problems.push(problem(offset, `/plugins_required/${i}`, 'template-shape', `plugins_required[${i}] must be a plugin name`, 'use the plugin directory name or manifest name as a string'));
+      problems.push(
+        problem(
+          offset,
+          `/plugins_required/${i}`,
+          'template-shape',
+          `plugins_required[${i}] must be a plugin name`,
+          'use the plugin directory name or manifest name as a string',
+        ),
+      );
       return;
     }
     const { line, col } = lineCounter.linePos(offset);

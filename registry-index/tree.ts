@@ -45,7 +45,8 @@ export function diffListings(before: readonly TreeEntry[], after: readonly TreeE
   const changes: TreeChange[] = [];
   for (const e of after) {
     const was = old.get(e.path);
-    if (was !== e.oid) changes.push(was === undefined ? { path: e.path, after: e.oid } : { path: e.path, before: was, after: e.oid });
+    if (was !== e.oid)
+      changes.push(was === undefined ? { path: e.path, after: e.oid } : { path: e.path, before: was, after: e.oid });
     old.delete(e.path);
   }
   for (const [path, oid] of old) changes.push({ path, before: oid });
@@ -60,7 +61,10 @@ export function diffListings(before: readonly TreeEntry[], after: readonly TreeE
 export class DirectoryTree implements RegistryTree {
   readonly revision: string;
 
-  constructor(private readonly root: string, revision = 'working tree') {
+  constructor(
+    private readonly root: string,
+    revision = 'working tree',
+  ) {
     this.revision = revision;
   }
 
@@ -77,7 +81,10 @@ export class DirectoryTree implements RegistryTree {
       }
       for (const e of entries) {
         if (!e.isFile()) continue;
-        const rel = `${top}/${join(e.parentPath, e.name).slice(base.length + 1).split('\\').join('/')}`;
+        const rel = `${top}/${join(e.parentPath, e.name)
+          .slice(base.length + 1)
+          .split('\\')
+          .join('/')}`;
         if (rel.split('/').some((s) => s.startsWith('.'))) continue; // editor swap files, .DS_Store
         const readLater = rel.endsWith('.json') || rel.endsWith('.yaml') || rel.endsWith('.yml');
         out.push({ path: rel, oid: readLater ? '' : gitBlobOid(readFileSync(join(this.root, rel))) });
@@ -95,8 +102,14 @@ export class DirectoryTree implements RegistryTree {
 /** Files held in memory: tests, and the PR checker's "base index plus the files of a pull request". */
 export class MemoryTree implements RegistryTree {
   private readonly files: Map<string, Uint8Array>;
-  constructor(files: Record<string, string | Uint8Array> | Map<string, Uint8Array>, readonly revision = 'memory') {
-    this.files = files instanceof Map ? files : new Map(Object.entries(files).map(([p, c]) => [p, typeof c === 'string' ? Buffer.from(c) : c]));
+  constructor(
+    files: Record<string, string | Uint8Array> | Map<string, Uint8Array>,
+    readonly revision = 'memory',
+  ) {
+    this.files =
+      files instanceof Map
+        ? files
+        : new Map(Object.entries(files).map(([p, c]) => [p, typeof c === 'string' ? Buffer.from(c) : c]));
   }
   async list(): Promise<TreeEntry[]> {
     return [...this.files]

@@ -14,7 +14,9 @@ function validate(value: unknown, opts: { id?: string; file?: string; fileVersio
 }
 
 function rules(value: unknown, opts?: Parameters<typeof validate>[1]): string[] {
-  return validate(value, opts).problems.filter((p) => p.severity === 'error').map((p) => p.rule);
+  return validate(value, opts)
+    .problems.filter((p) => p.severity === 'error')
+    .map((p) => p.rule);
 }
 
 test('every upstream corpus manifest passes the validator', { skip: skipWithoutCorpus }, () => {
@@ -36,13 +38,23 @@ test('a good manifest has no problems', () => {
 });
 
 test('schema failures carry file, line, column, pointer, rule and a fix', () => {
-  const text = '{\n  "name": "foo",\n  "version": "1.0.0",\n  "author": "a",\n  "descripton": "x",\n  "type": "extrenal",\n  "tier": "community",\n  "license": "MIT",\n  "category": "other"\n}\n';
+  const text =
+    '{\n  "name": "foo",\n  "version": "1.0.0",\n  "author": "a",\n  "descripton": "x",\n  "type": "extrenal",\n  "tier": "community",\n  "license": "MIT",\n  "category": "other"\n}\n';
   const problems = validate(text).problems;
   const unknown = problems.find((p) => p.rule === 'schema/additionalProperties')!;
-  assert.deepEqual({ ...unknown }, {
-    file: 'plugins/foo/manifest.json', line: 5, column: 3, jsonPointer: '/descripton', rule: 'schema/additionalProperties',
-    message: 'unknown property "descripton" in the manifest', hint: 'did you mean "description"?', severity: 'error',
-  });
+  assert.deepEqual(
+    { ...unknown },
+    {
+      file: 'plugins/foo/manifest.json',
+      line: 5,
+      column: 3,
+      jsonPointer: '/descripton',
+      rule: 'schema/additionalProperties',
+      message: 'unknown property "descripton" in the manifest',
+      hint: 'did you mean "description"?',
+      severity: 'error',
+    },
+  );
   const required = problems.find((p) => p.rule === 'schema/required')!;
   assert.match(required.message, /missing required property "description"/);
   const badEnum = problems.find((p) => p.rule === 'schema/enum')!;
@@ -58,7 +70,11 @@ test('invalid JSON is one located problem, not a crash', () => {
   assert.equal(r.problems[0]!.rule, 'json-syntax');
   assert.equal(r.problems[0]!.line, 3);
   assert.equal(validate('[1, 2]').problems[0]!.message, 'a manifest must be a JSON object');
-  assert.equal(validateManifestBytes({ file: 'plugins/foo/manifest.json', pluginId: 'foo' }, Buffer.from([0x7b, 0xff, 0x7d])).problems[0]!.rule, 'encoding');
+  assert.equal(
+    validateManifestBytes({ file: 'plugins/foo/manifest.json', pluginId: 'foo' }, Buffer.from([0x7b, 0xff, 0x7d]))
+      .problems[0]!.rule,
+    'encoding',
+  );
 });
 
 test('a 50 MB manifest is refused by size before parsing', () => {
@@ -66,7 +82,10 @@ test('a 50 MB manifest is refused by size before parsing', () => {
   const started = performance.now();
   const r = validateManifestBytes({ file: 'plugins/foo/manifest.json', pluginId: 'foo' }, big);
   assert.ok(performance.now() - started < 100);
-  assert.deepEqual(r.problems.map((p) => p.rule), ['manifest-size']);
+  assert.deepEqual(
+    r.problems.map((p) => p.rule),
+    ['manifest-size'],
+  );
   assert.match(r.problems[0]!.message, /50\.0 MiB, over the 1\.0 MiB limit/);
 });
 
@@ -79,30 +98,72 @@ test('registry rules: name and directory, semver, sha256, platforms, release URL
   assert.deepEqual(rules(manifest('bar')), ['name-matches-directory']);
   assert.deepEqual(rules(manifest('Foo')), ['name-format']);
   assert.deepEqual(rules(manifest('foo', { version: '1.2.3.4' })), ['semver']);
-  assert.deepEqual(rules(manifest('foo', { version: '1.0.0' }), { file: 'plugins/foo/versions/1.0.1.json', fileVersion: '1.0.1' }), ['version-file-name']);
-  const url = (v: string, platform: string) => `https://github.com/example/foo/releases/download/v${v}/foo-${platform}.tar.gz`;
+  assert.deepEqual(
+    rules(manifest('foo', { version: '1.0.0' }), { file: 'plugins/foo/versions/1.0.1.json', fileVersion: '1.0.1' }),
+    ['version-file-name'],
+  );
+  const url = (v: string, platform: string) =>
+    `https://github.com/example/foo/releases/download/v${v}/foo-${platform}.tar.gz`;
   const sha = 'a'.repeat(64);
-  assert.deepEqual(rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64'), sha256: 'abc' }] })), ['sha256-format']);
-  assert.deepEqual(rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('0.9.0', 'linux-amd64'), sha256: sha }] })), ['download-url-version']);
-  assert.deepEqual(rules(manifest('foo', { downloads: [
-    { os: 'linux', arch: 'amd64', url: url('1.0.0', 'a'), sha256: sha },
-    { os: 'linux', arch: 'amd64', url: url('1.0.0', 'b'), sha256: sha },
-  ] })), ['download-platform-unique']);
+  assert.deepEqual(
+    rules(
+      manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64'), sha256: 'abc' }] }),
+    ),
+    ['sha256-format'],
+  );
+  assert.deepEqual(
+    rules(
+      manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('0.9.0', 'linux-amd64'), sha256: sha }] }),
+    ),
+    ['download-url-version'],
+  );
+  assert.deepEqual(
+    rules(
+      manifest('foo', {
+        downloads: [
+          { os: 'linux', arch: 'amd64', url: url('1.0.0', 'a'), sha256: sha },
+          { os: 'linux', arch: 'amd64', url: url('1.0.0', 'b'), sha256: sha },
+        ],
+      }),
+    ),
+    ['download-platform-unique'],
+  );
   // several binaries per platform are fine when one is clearly the plugin's own archive
-  assert.deepEqual(rules(manifest('foo', { downloads: [
-    { os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64').replace('/foo-', '/tool-'), sha256: sha },
-    { os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64'), sha256: sha },
-  ] })), []);
-  const missing = validate(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64') }] })).problems;
-  assert.deepEqual(missing.map((p) => [p.rule, p.severity]), [['sha256-missing', 'warning']]);
+  assert.deepEqual(
+    rules(
+      manifest('foo', {
+        downloads: [
+          { os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64').replace('/foo-', '/tool-'), sha256: sha },
+          { os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64'), sha256: sha },
+        ],
+      }),
+    ),
+    [],
+  );
+  const missing = validate(
+    manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: url('1.0.0', 'linux-amd64') }] }),
+  ).problems;
+  assert.deepEqual(
+    missing.map((p) => [p.rule, p.severity]),
+    [['sha256-missing', 'warning']],
+  );
 });
 
 test('upstream CI rules: scaffold, legacy flags_passthrough, placeholders, category', () => {
-  assert.deepEqual(rules(manifest('foo', { repository: 'https://github.com/GoCodeAlone/scaffold-workflow-plugin' })), ['no-scaffold']);
-  const legacy = validate(manifest('foo', { capabilities: { cliCommands: [{ name: 'x', flags_passthrough: true }] } })).problems;
-  assert.deepEqual(legacy.map((p) => [p.rule, p.jsonPointer]), [['no-legacy-flags-passthrough', '/capabilities/cliCommands/0/flags_passthrough']]);
+  assert.deepEqual(rules(manifest('foo', { repository: 'https://github.com/GoCodeAlone/scaffold-workflow-plugin' })), [
+    'no-scaffold',
+  ]);
+  const legacy = validate(
+    manifest('foo', { capabilities: { cliCommands: [{ name: 'x', flags_passthrough: true }] } }),
+  ).problems;
+  assert.deepEqual(
+    legacy.map((p) => [p.rule, p.jsonPointer]),
+    [['no-legacy-flags-passthrough', '/capabilities/cliCommands/0/flags_passthrough']],
+  );
   assert.match(legacy[0]!.hint, /flagsPassthrough/);
-  assert.deepEqual(rules(manifest('foo', { capabilities: { moduleTypes: ['TEMPLATE.module', 'ok.type'] } })), ['no-placeholder-capability']);
+  assert.deepEqual(rules(manifest('foo', { capabilities: { moduleTypes: ['TEMPLATE.module', 'ok.type'] } })), [
+    'no-placeholder-capability',
+  ]);
   const noCategory = manifest('foo');
   delete noCategory.category;
   assert.deepEqual(rules(noCategory), ['category-required']);
@@ -110,9 +171,16 @@ test('upstream CI rules: scaffold, legacy flags_passthrough, placeholders, categ
 
 test('path traversal: in download paths, and unsafe plugin ids are refused', () => {
   for (const url of ['../other/x.tar.gz', '/etc/passwd', 'dist/../../x.tar.gz', 'a\\b.tar.gz', '.git/config']) {
-    assert.deepEqual(rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url, sha256: 'a'.repeat(64) }] })), ['download-path-traversal'], url);
+    assert.deepEqual(
+      rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url, sha256: 'a'.repeat(64) }] })),
+      ['download-path-traversal'],
+      url,
+    );
   }
-  assert.deepEqual(rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: 'ftp://x/y', sha256: 'a'.repeat(64) }] })), ['download-url']);
+  assert.deepEqual(
+    rules(manifest('foo', { downloads: [{ os: 'linux', arch: 'amd64', url: 'ftp://x/y', sha256: 'a'.repeat(64) }] })),
+    ['download-url'],
+  );
 });
 
 test('policy errors still leave the manifest indexable; structural errors do not', () => {

@@ -16,13 +16,16 @@ export interface ManifestValidation {
   problems: Problem[];
 }
 
-
 export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): ManifestValidation {
   const at = (rule: string, message: string, hint: string, line = 1, column = 1): ManifestValidation => ({
     problems: [{ file: ctx.file, line, column, jsonPointer: '', rule, message, hint, severity: 'error' }],
   });
   if (bytes.byteLength > maxManifestBytes) {
-    return at('manifest-size', `manifest is ${formatBytes(bytes.byteLength)}, over the ${formatBytes(maxManifestBytes)} limit`, 'a manifest describes a plugin; keep archives and large data out of it');
+    return at(
+      'manifest-size',
+      `manifest is ${formatBytes(bytes.byteLength)}, over the ${formatBytes(maxManifestBytes)} limit`,
+      'a manifest describes a plugin; keep archives and large data out of it',
+    );
   }
   if (!isUtf8(bytes)) return at('encoding', 'manifest is not valid UTF-8', 'save the file as UTF-8');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
@@ -31,7 +34,13 @@ export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): 
     doc = parseJson(text);
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
-    return at('json-syntax', `invalid JSON: ${err.message}`, 'fix the syntax at this position (a JSON linter or `node -e "JSON.parse(require(\'fs\').readFileSync(0))" < file` shows the same spot)', err.position.line, err.position.column);
+    return at(
+      'json-syntax',
+      `invalid JSON: ${err.message}`,
+      'fix the syntax at this position (a JSON linter or `node -e "JSON.parse(require(\'fs\').readFileSync(0))" < file` shows the same spot)',
+      err.position.line,
+      err.position.column,
+    );
   }
   return validateManifestDocument(ctx, doc);
 }
@@ -48,7 +57,16 @@ function validateManifestDocument(ctx: ManifestContext, doc: JsonDocument): Mani
   }));
   const value = doc.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.push({ file: ctx.file, line: 1, column: 1, jsonPointer: '', rule: 'schema/type', message: 'a manifest must be a JSON object', hint: 'start the file with { and put the fields inside', severity: 'error' });
+    problems.push({
+      file: ctx.file,
+      line: 1,
+      column: 1,
+      jsonPointer: '',
+      rule: 'schema/type',
+      message: 'a manifest must be a JSON object',
+      hint: 'start the file with { and put the fields inside',
+      severity: 'error',
+    });
     return { problems };
   }
   const schema = schemaProblems(ctx.file, doc);
@@ -63,5 +81,9 @@ function blocksIndexing(p: Problem): boolean {
 }
 
 function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+  return n >= 1024 * 1024
+    ? `${(n / 1024 / 1024).toFixed(1)} MiB`
+    : n >= 1024
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${n} B`;
 }

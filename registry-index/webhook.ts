@@ -15,11 +15,22 @@ export function verifyWebhook(secret: string | undefined, headers: IncomingHttpH
   const github = header(headers, 'x-hub-signature-256');
   const gitea = header(headers, 'x-gitea-signature') ?? header(headers, 'x-forgejo-signature');
   const given = github?.replace(/^sha256=/, '') ?? gitea;
-  if (!given) return { ok: false, status: 401, error: 'missing webhook signature', hint: 'configure the webhook with the shared secret (X-Hub-Signature-256)' };
+  if (!given)
+    return {
+      ok: false,
+      status: 401,
+      error: 'missing webhook signature',
+      hint: 'configure the webhook with the shared secret (X-Hub-Signature-256)',
+    };
   const expected = createHmac('sha256', secret).update(body).digest();
   const actual = Buffer.from(given, 'hex');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    return { ok: false, status: 401, error: 'webhook signature does not match', hint: 'the secret configured on the sender differs from --webhook-secret' };
+    return {
+      ok: false,
+      status: 401,
+      error: 'webhook signature does not match',
+      hint: 'the secret configured on the sender differs from --webhook-secret',
+    };
   }
   return { ok: true };
 }

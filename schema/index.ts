@@ -29,7 +29,11 @@ let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
   if (compiled) return compiled;
   const ajvVersion = (require('ajv/package.json') as { version: string }).version;
-  const key = createHash('sha256').update(ajvVersion).update(JSON.stringify(workflowConfigSchema)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(ajvVersion)
+    .update(JSON.stringify(workflowConfigSchema))
+    .digest('hex')
+    .slice(0, 16);
   const cacheDir = join(new URL('..', import.meta.url).pathname, 'node_modules', '.cache', 'workflow-schema');
   const cacheFile = join(cacheDir, `workflow-config-${key}.cjs`);
   try {
@@ -39,7 +43,8 @@ function validator(): ValidateFunction {
     // not cached yet (or unreadable): compile below
   }
   const Ajv = require('ajv') as typeof import('ajv').default;
-  const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string }).default;
+  const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: ValidateFunction) => string })
+    .default;
   const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
   compiled = ajv.compile(workflowConfigSchema);
   try {
@@ -86,11 +91,17 @@ function describe(err: ErrorObject): { path: Array<string | number>; message: st
     case 'type':
       return { path, message: `must be ${String(p.type).split(',').map(typeNoun).join(' or ')}` };
     case 'enum':
-      return { path, message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'minLength':
       return { path, message: 'must not be empty' };
     case 'additionalProperties':
-      return { path: [...path, String(p.additionalProperty)], message: `unknown key "${String(p.additionalProperty)}"` };
+      return {
+        path: [...path, String(p.additionalProperty)],
+        message: `unknown key "${String(p.additionalProperty)}"`,
+      };
     default:
       return { path, message: err.message ?? err.keyword };
   }

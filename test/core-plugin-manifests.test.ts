@@ -10,14 +10,24 @@ import { MemoryTree, buildIndex, formatProblem } from '../registry-index/index.t
 const root = new URL('..', import.meta.url).pathname;
 const pluginsDir = join(root, 'plugins');
 const withManifest = existsSync(pluginsDir)
-  ? readdirSync(pluginsDir).filter((d) => statSync(join(pluginsDir, d)).isDirectory() && existsSync(join(pluginsDir, d, 'manifest.json')))
+  ? readdirSync(pluginsDir).filter(
+      (d) => statSync(join(pluginsDir, d)).isDirectory() && existsSync(join(pluginsDir, d, 'manifest.json')),
+    )
   : [];
 
-test('core plugin manifests pass the registry validator', { skip: withManifest.length === 0 ? 'no plugins/*/manifest.json yet' : false }, async () => {
+test('core plugin manifests pass the registry validator', {
+  skip: withManifest.length === 0 ? 'no plugins/*/manifest.json yet' : false,
+}, async () => {
   // Index only the manifests: the plugins folder also holds their TypeScript sources.
-  const files = new Map(withManifest.map((d) => [`plugins/${d}/manifest.json`, readFileSync(join(pluginsDir, d, 'manifest.json'))]));
+  const files = new Map(
+    withManifest.map((d) => [`plugins/${d}/manifest.json`, readFileSync(join(pluginsDir, d, 'manifest.json'))]),
+  );
   const index = await buildIndex(new MemoryTree(files, 'working tree'));
   const errors = index.problems.filter((p) => p.severity === 'error');
-  assert.deepEqual(errors.map(formatProblem), [], 'fix these manifests (wfctl registry validate plugins/<name>/manifest.json)');
+  assert.deepEqual(
+    errors.map(formatProblem),
+    [],
+    'fix these manifests (wfctl registry validate plugins/<name>/manifest.json)',
+  );
   assert.equal(index.plugins.size, withManifest.length);
 });

@@ -8,7 +8,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Engine, PluginCatalog, readConfigFile, silentLogger, validateConfigFile, type ConfigMap } from '../engine/index.ts';
+import {
+  Engine,
+  PluginCatalog,
+  readConfigFile,
+  silentLogger,
+  validateConfigFile,
+  type ConfigMap,
+} from '../engine/index.ts';
 import { corePlugins } from '../plugins/index.ts';
 
 export const CORE_CONFIGS = [
@@ -61,7 +68,8 @@ const isMap = (v: unknown): v is ConfigMap => v !== null && typeof v === 'object
 function missingCapabilities(file: string): string[] {
   const cfg = readConfigFile(join(work, file)).config as ConfigMap;
   const missing = new Set<string>();
-  for (const m of Array.isArray(cfg.modules) ? cfg.modules : []) if (isMap(m) && typeof m.type === 'string' && !catalog.modules.has(m.type)) missing.add(`module ${m.type}`);
+  for (const m of Array.isArray(cfg.modules) ? cfg.modules : [])
+    if (isMap(m) && typeof m.type === 'string' && !catalog.modules.has(m.type)) missing.add(`module ${m.type}`);
   const visitSteps = (steps: unknown) => {
     for (const s of Array.isArray(steps) ? steps : []) {
       if (!isMap(s)) continue;
@@ -72,12 +80,18 @@ function missingCapabilities(file: string): string[] {
     }
   };
   for (const p of Object.values(isMap(cfg.pipelines) ? cfg.pipelines : {})) if (isMap(p)) visitSteps(p.steps);
-  for (const w of Object.values(isMap(cfg.workflows) ? cfg.workflows : {})) if (isMap(w)) for (const r of Array.isArray(w.routes) ? w.routes : []) if (isMap(r)) visitSteps(isMap(r.pipeline) ? r.pipeline.steps : r.steps);
+  for (const w of Object.values(isMap(cfg.workflows) ? cfg.workflows : {}))
+    if (isMap(w))
+      for (const r of Array.isArray(w.routes) ? w.routes : [])
+        if (isMap(r)) visitSteps(isMap(r.pipeline) ? r.pipeline.steps : r.steps);
   const handlers = catalog.createWorkflowHandlers();
-  for (const type of Object.keys(isMap(cfg.workflows) ? cfg.workflows : {})) if (!catalog.handlesWorkflowType(type, handlers)) missing.add(`workflow handler ${type}`);
-  for (const type of Object.keys(isMap(cfg.triggers) ? cfg.triggers : {})) if (!catalog.triggers.has(type)) missing.add(`trigger ${type}`);
+  for (const type of Object.keys(isMap(cfg.workflows) ? cfg.workflows : {}))
+    if (!catalog.handlesWorkflowType(type, handlers)) missing.add(`workflow handler ${type}`);
+  for (const type of Object.keys(isMap(cfg.triggers) ? cfg.triggers : {}))
+    if (!catalog.triggers.has(type)) missing.add(`trigger ${type}`);
   const req = isMap(cfg.requires) && Array.isArray(cfg.requires.plugins) ? cfg.requires.plugins : [];
-  for (const p of req) if (isMap(p) && typeof p.name === 'string' && !catalog.hasPlugin(p.name)) missing.add(`plugin ${p.name}`);
+  for (const p of req)
+    if (isMap(p) && typeof p.name === 'string' && !catalog.hasPlugin(p.name)) missing.add(`plugin ${p.name}`);
   return [...missing];
 }
 
@@ -86,14 +100,23 @@ for (const file of CORE_CONFIGS) {
   const todo = missing.length > 0 ? `waiting for ${missing.join(', ')}` : false;
   test(`corpus: ${file} passes validation`, { todo }, () => {
     const r = validateConfigFile(join(work, file), { plugins: corePlugins });
-    assert.deepEqual(r.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`), []);
+    assert.deepEqual(
+      r.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`),
+      [],
+    );
     assert.equal(r.ok, true);
   });
   test(`corpus: ${file} builds, starts and answers on every server`, { todo }, async () => {
     // every http.server on a free loopback port, so the apps can start side by side
     const loaded = readConfigFile(join(work, file));
-    for (const m of loaded.config.modules ?? []) if (m.type === 'http.server') m.config = { ...(m.config ?? {}), address: '127.0.0.1:0' };
-    const engine = await Engine.fromLoaded(loaded, { plugins: corePlugins, logger: silentLogger(), dataDir: join(work, '.data', file.replace(/[/.]/g, '_')), env: { JWT_SECRET: 'corpus-test-secret' } });
+    for (const m of loaded.config.modules ?? [])
+      if (m.type === 'http.server') m.config = { ...(m.config ?? {}), address: '127.0.0.1:0' };
+    const engine = await Engine.fromLoaded(loaded, {
+      plugins: corePlugins,
+      logger: silentLogger(),
+      dataDir: join(work, '.data', file.replace(/[/.]/g, '_')),
+      env: { JWT_SECRET: 'corpus-test-secret' },
+    });
     try {
       await engine.start();
       for (const a of engine.addresses()) {
@@ -129,7 +152,10 @@ test('wfctl validate prints compiler-style errors and exits 1 for an invalid cor
   } catch (err) {
     const e = err as { status: number; stdout: string };
     assert.equal(e.status, 1);
-    assert.match(e.stdout, /workflow-a-orders-with-branching\.yaml:\d+:\d+: error: unknown module type "step\.conditional" \(module validate-body\)/);
+    assert.match(
+      e.stdout,
+      /workflow-a-orders-with-branching\.yaml:\d+:\d+: error: unknown module type "step\.conditional" \(module validate-body\)/,
+    );
     assert.match(e.stdout, /FAIL .*workflow-a-orders-with-branching\.yaml: \d+ errors?/);
   }
 });

@@ -18,7 +18,11 @@ const home = join(root, 'home');
 let cluster: ChildProcess | undefined;
 
 function startCli(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(repo, 'bin/wfctl.js'), 'devcluster', '--data', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bin/wfctl.js'), 'devcluster', '--data', dataDir, '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
@@ -31,10 +35,15 @@ function startCli(): Promise<ChildProcess> {
 
 function kubectl(args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = execFile('kubectl', ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(home, 'cache'), ...args], { env: { ...process.env, HOME: home }, timeout: 90_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr}${stdout}`));
-      else resolve(stdout);
-    });
+    const p = execFile(
+      'kubectl',
+      ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(home, 'cache'), ...args],
+      { env: { ...process.env, HOME: home }, timeout: 90_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr}${stdout}`));
+        else resolve(stdout);
+      },
+    );
     if (input !== undefined) p.stdin!.end(input);
   });
 }
@@ -51,7 +60,11 @@ const alive = (pid: number) => {
 function enginePids(): number[] {
   const pods = join(dataDir, 'pods');
   if (!existsSync(pods)) return [];
-  return readdirSync(pods).flatMap((d) => readdirSync(join(pods, d)).filter((f) => f.endsWith('.pid')).map((f) => Number(readFileSync(join(pods, d, f), 'utf8'))));
+  return readdirSync(pods).flatMap((d) =>
+    readdirSync(join(pods, d))
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => Number(readFileSync(join(pods, d, f), 'utf8'))),
+  );
 }
 
 const LB_PORT = 20000 + Math.floor(Math.random() * 20000);
@@ -101,7 +114,12 @@ after(async () => {
 });
 
 test('the real engine serves examples/hello through a LoadBalancer Service', async () => {
-  await kubectl(['create', 'configmap', 'hello', `--from-file=workflow.yaml=${join(repo, 'examples/hello/workflow.yaml')}`]);
+  await kubectl([
+    'create',
+    'configmap',
+    'hello',
+    `--from-file=workflow.yaml=${join(repo, 'examples/hello/workflow.yaml')}`,
+  ]);
   await kubectl(['apply', '-f', '-'], manifests);
   await kubectl(['rollout', 'status', 'deployment/hello', '--timeout=60s']);
   assert.equal((await hello()).message, 'Hello, world!');

@@ -35,9 +35,17 @@ export async function startTestCluster(options: Partial<DevClusterOptions> = {})
       const child = execFile(
         'kubectl',
         ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args],
-        { env: { ...process.env, HOME: home, KUBECONFIG: '' }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
+        {
+          env: { ...process.env, HOME: home, KUBECONFIG: '' },
+          timeout: opts.timeoutMs ?? 30_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+          const code = err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : 1
+            : 0;
           resolve({ code, stdout, stderr });
         },
       );
@@ -78,7 +86,8 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -151,7 +160,12 @@ export interface RawResponse {
 }
 
 /** A plain HTTPS request to the cluster (verifying its CA), for what kubectl cannot send. */
-export async function rawRequest(cluster: DevCluster, method: string, path: string, opts: { body?: string | Buffer; headers?: Record<string, string>; token?: string | null } = {}): Promise<RawResponse> {
+export async function rawRequest(
+  cluster: DevCluster,
+  method: string,
+  path: string,
+  opts: { body?: string | Buffer; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<RawResponse> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
     const url = new URL(path, cluster.url);

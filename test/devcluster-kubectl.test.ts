@@ -15,7 +15,11 @@ before(async () => {
 });
 after(async () => tc?.stop());
 
-const columns = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+const columns = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s{2,}/));
 
 describe('discovery and authentication', () => {
   test('reports minor 32 so the dispatcher runs kubectl 1.32, and lists built-ins and CRDs', async () => {
@@ -23,7 +27,14 @@ describe('discovery and authentication', () => {
     assert.equal(v.serverVersion.minor, '32');
     assert.match(v.clientVersion.gitVersion, /^v1\.32\./);
     const resources = await tc.ok(['api-resources', '--no-headers']);
-    for (const r of ['configmaps', 'deployments', 'leases', 'customresourcedefinitions', 'validatingwebhookconfigurations', 'workflowapps']) {
+    for (const r of [
+      'configmaps',
+      'deployments',
+      'leases',
+      'customresourcedefinitions',
+      'validatingwebhookconfigurations',
+      'workflowapps',
+    ]) {
       assert.match(resources, new RegExp(`^${r}\\s`, 'm'));
     }
   });
@@ -42,14 +53,18 @@ describe('discovery and authentication', () => {
 
 describe('built-in kinds', () => {
   test('ConfigMap: apply create / unchanged / configure (strategic merge), label selectors, patch, delete', async () => {
-    const cm = (value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: demo}\ndata:\n  level: "${value}"\n`;
+    const cm = (value: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: demo}\ndata:\n  level: "${value}"\n`;
     assert.match(await tc.ok(['apply', '-f', '-'], cm('1')), /configmap\/settings created/);
     assert.match(await tc.ok(['apply', '-f', '-'], cm('1')), /configmap\/settings unchanged/);
     assert.match(await tc.ok(['apply', '-f', '-'], cm('2')), /configmap\/settings configured/);
     assert.equal(await tc.ok(['get', 'cm', 'settings', '-o', 'jsonpath={.data.level}']), '2');
     const listed = columns(await tc.ok(['get', 'cm', '-l', 'app=demo']));
     assert.deepEqual(listed[0], ['NAME', 'DATA', 'AGE']);
-    assert.deepEqual(listed.slice(1).map((r) => r[0]), ['settings']);
+    assert.deepEqual(
+      listed.slice(1).map((r) => r[0]),
+      ['settings'],
+    );
     assert.equal((await tc.ok(['get', 'cm', '-l', 'app!=demo', '-o', 'name'])).includes('settings'), false);
     await tc.ok(['patch', 'cm', 'settings', '--type=json', '-p', '[{"op":"add","path":"/data/extra","value":"x"}]']);
     await tc.ok(['patch', 'cm', 'settings', '--type=merge', '-p', '{"data":{"level":null}}']);
@@ -66,7 +81,13 @@ describe('built-in kinds', () => {
     assert.equal(d.spec.strategy.rollingUpdate.maxSurge, '25%');
     assert.equal(d.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
     assert.equal(d.metadata.generation, 1);
-    assert.deepEqual(columns(await tc.ok(['get', 'deploy', 'web']))[0], ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
+    assert.deepEqual(columns(await tc.ok(['get', 'deploy', 'web']))[0], [
+      'NAME',
+      'READY',
+      'UP-TO-DATE',
+      'AVAILABLE',
+      'AGE',
+    ]);
     await tc.ok(['set', 'image', 'deployment/web', 'nginx=nginx:1.26']);
     await tc.ok(['scale', 'deployment/web', '--replicas=3']);
     const after = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
@@ -85,13 +106,22 @@ describe('built-in kinds', () => {
     const svc = JSON.parse(await tc.ok(['-n', 'team-a', 'get', 'svc', 'api', '-o', 'json']));
     assert.match(svc.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
     assert.equal(svc.spec.ports[0].targetPort, 8080);
-    await eventually(async () => (await tc.kubectl(['-n', 'team-a', 'get', 'sa', 'default'])).code === 0, 5000, 'default service account');
-    await eventually(async () => (await tc.kubectl(['-n', 'team-a', 'get', 'cm', 'kube-root-ca.crt'])).code === 0, 5000, 'kube-root-ca.crt');
+    await eventually(
+      async () => (await tc.kubectl(['-n', 'team-a', 'get', 'sa', 'default'])).code === 0,
+      5000,
+      'default service account',
+    );
+    await eventually(
+      async () => (await tc.kubectl(['-n', 'team-a', 'get', 'cm', 'kube-root-ca.crt'])).code === 0,
+      5000,
+      'kube-root-ca.crt',
+    );
   });
 });
 
 describe('custom resources', () => {
-  const app = (image: string, extra = '') => `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: shop\nspec:\n  image: ${image}\n${extra}`;
+  const app = (image: string, extra = '') =>
+    `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: shop\nspec:\n  image: ${image}\n${extra}`;
 
   test('apply, printer columns with server-humanised age, defaults, -A listing', async () => {
     assert.match(await tc.ok(['apply', '-f', '-'], app('workflow-engine:1')), /workflowapp.example.com\/shop created/);
@@ -113,7 +143,15 @@ describe('custom resources', () => {
     let obj = JSON.parse(await tc.ok(['get', 'wfa', 'shop', '-o', 'json']));
     assert.equal(obj.status, undefined, 'status is ignored on the main resource');
     const gen = obj.metadata.generation;
-    await tc.ok(['patch', 'wfa', 'shop', '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1},"spec":{"image":"ignored"}}']);
+    await tc.ok([
+      'patch',
+      'wfa',
+      'shop',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"observedGeneration":1},"spec":{"image":"ignored"}}',
+    ]);
     obj = JSON.parse(await tc.ok(['get', 'wfa', 'shop', '-o', 'json']));
     assert.equal(obj.status.observedGeneration, 1);
     assert.equal(obj.spec.image, 'workflow-engine:2');
@@ -123,7 +161,20 @@ describe('custom resources', () => {
   test('kubectl wait --for=condition=Ready honours the condition observedGeneration', async () => {
     const gen = JSON.parse(await tc.ok(['get', 'wfa', 'shop', '-o', 'json'])).metadata.generation as number;
     const waiting = tc.kubectl(['wait', '--for=condition=Ready', 'wfa/shop', '--timeout=20s']);
-    const stale = { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: 'ok', observedGeneration: gen - 1, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } };
+    const stale = {
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Up',
+            message: 'ok',
+            observedGeneration: gen - 1,
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          },
+        ],
+      },
+    };
     await tc.ok(['patch', 'wfa', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(stale)]);
     await new Promise((r) => setTimeout(r, 500));
     stale.status.conditions[0]!.observedGeneration = gen;
@@ -138,7 +189,10 @@ describe('custom resources', () => {
     const bad = await tc.kubectl(['apply', '-f', '-'], { input: app('""', '  replicas: -1\n  tier: gold\n') });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /The WorkflowApp "shop" is invalid/);
-    assert.match(bad.stderr, /spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0/);
+    assert.match(
+      bad.stderr,
+      /spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0/,
+    );
     assert.match(bad.stderr, /spec.tier: Unsupported value: "gold": supported values: "free", "pro"/);
     const unknown = await tc.kubectl(['apply', '-f', '-'], { input: app('x:1', '  colour: blue\n') });
     assert.notEqual(unknown.code, 0);
@@ -146,32 +200,59 @@ describe('custom resources', () => {
   });
 
   test('server-side apply: conflicts between managers, --force-conflicts, fields dropped by their manager are removed', async () => {
-    const doc = (image: string, plugins: string) => `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  image: ${image}\n  plugins:\n${plugins}`;
-    await tc.ok(['apply', '--server-side', '--field-manager=team-a', '-f', '-'], doc('a:1', '  - {name: auth, version: "1"}\n  - {name: cache}\n'));
-    const clash = await tc.kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', '-'], { input: doc('b:1', '  - {name: auth, version: "2"}\n') });
+    const doc = (image: string, plugins: string) =>
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  image: ${image}\n  plugins:\n${plugins}`;
+    await tc.ok(
+      ['apply', '--server-side', '--field-manager=team-a', '-f', '-'],
+      doc('a:1', '  - {name: auth, version: "1"}\n  - {name: cache}\n'),
+    );
+    const clash = await tc.kubectl(['apply', '--server-side', '--field-manager=team-b', '-f', '-'], {
+      input: doc('b:1', '  - {name: auth, version: "2"}\n'),
+    });
     assert.notEqual(clash.code, 0);
     assert.match(clash.stderr, /Apply failed with 2 conflicts: conflicts with "team-a"/);
     assert.match(clash.stderr, /\.spec\.plugins\[name="auth"\]\.version/);
     assert.match(clash.stderr, /\.spec\.image/);
-    await tc.ok(['apply', '--server-side', '--field-manager=team-b', '--force-conflicts', '-f', '-'], doc('b:1', '  - {name: auth, version: "2"}\n'));
+    await tc.ok(
+      ['apply', '--server-side', '--field-manager=team-b', '--force-conflicts', '-f', '-'],
+      doc('b:1', '  - {name: auth, version: "2"}\n'),
+    );
     let obj = JSON.parse(await tc.ok(['get', 'wfa', 'ssa', '-o', 'json', '--show-managed-fields']));
     assert.equal(obj.spec.image, 'b:1');
     assert.deepEqual(obj.spec.plugins, [{ name: 'auth', version: '2' }, { name: 'cache' }]);
-    assert.deepEqual(obj.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`).sort(), ['team-a/Apply', 'team-b/Apply']);
+    assert.deepEqual(
+      obj.metadata.managedFields
+        .map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)
+        .sort(),
+      ['team-a/Apply', 'team-b/Apply'],
+    );
     // team-a stops declaring the cache plugin: it owned it alone, so it goes
-    await tc.ok(['apply', '--server-side', '--field-manager=team-a', '-f', '-'], `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  plugins:\n  - {name: auth}\n`);
+    await tc.ok(
+      ['apply', '--server-side', '--field-manager=team-a', '-f', '-'],
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  plugins:\n  - {name: auth}\n`,
+    );
     obj = JSON.parse(await tc.ok(['get', 'wfa', 'ssa', '-o', 'json']));
     assert.deepEqual(obj.spec.plugins, [{ name: 'auth', version: '2' }]);
     assert.equal(obj.spec.image, 'b:1');
   });
 
   test('finalizers: delete marks deletionTimestamp, new finalizers are refused, kubectl wait --for=delete returns once released', async () => {
-    await tc.ok(['apply', '-f', '-'], `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: guarded\n  finalizers: [example.com/cleanup]\nspec:\n  image: x:1\n`);
+    await tc.ok(
+      ['apply', '-f', '-'],
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: guarded\n  finalizers: [example.com/cleanup]\nspec:\n  image: x:1\n`,
+    );
     await tc.ok(['delete', 'wfa', 'guarded', '--wait=false']);
     const obj = JSON.parse(await tc.ok(['get', 'wfa', 'guarded', '-o', 'json']));
     assert.ok(obj.metadata.deletionTimestamp);
     assert.equal(obj.metadata.generation, 2);
-    const refused = await tc.kubectl(['patch', 'wfa', 'guarded', '--type=json', '-p', '[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]']);
+    const refused = await tc.kubectl([
+      'patch',
+      'wfa',
+      'guarded',
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]',
+    ]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /no new finalizers can be added if the object is being deleted/);
     const waiting = tc.kubectl(['wait', '--for=delete', 'wfa/guarded', '--timeout=20s']);
@@ -197,7 +278,10 @@ describe('garbage collection and namespaces', () => {
     `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  ownerReferences:\n  - {apiVersion: example.com/v1, kind: WorkflowApp, name: owner, uid: ${ownerUid}, controller: true${block ? ', blockOwnerDeletion: true' : ''}}\ndata: {k: v}\n`;
 
   async function makeOwner(): Promise<string> {
-    await tc.ok(['apply', '-f', '-'], `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: owner\nspec:\n  image: x:1\n`);
+    await tc.ok(
+      ['apply', '-f', '-'],
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: owner\nspec:\n  image: x:1\n`,
+    );
     return (await tc.ok(['get', 'wfa', 'owner', '-o', 'jsonpath={.metadata.uid}'])).trim();
   }
 
@@ -210,11 +294,20 @@ describe('garbage collection and namespaces', () => {
 
   test('foreground: the owner stays until blocking dependents are gone', async () => {
     const uid = await makeOwner();
-    await tc.ok(['apply', '-f', '-'], `${owned('child-fg', uid, true)}`.replace('data: {k: v}', 'data: {k: v}\n').replace('metadata:\n', 'metadata:\n  finalizers: [example.com/hold]\n'));
+    await tc.ok(
+      ['apply', '-f', '-'],
+      `${owned('child-fg', uid, true)}`
+        .replace('data: {k: v}', 'data: {k: v}\n')
+        .replace('metadata:\n', 'metadata:\n  finalizers: [example.com/hold]\n'),
+    );
     await tc.ok(['delete', 'wfa', 'owner', '--cascade=foreground', '--wait=false']);
     const owner = JSON.parse(await tc.ok(['get', 'wfa', 'owner', '-o', 'json']));
     assert.ok(owner.metadata.finalizers.includes('foregroundDeletion'));
-    await eventually(async () => JSON.parse(await tc.ok(['get', 'cm', 'child-fg', '-o', 'json'])).metadata.deletionTimestamp, 5000, 'dependent marked for deletion');
+    await eventually(
+      async () => JSON.parse(await tc.ok(['get', 'cm', 'child-fg', '-o', 'json'])).metadata.deletionTimestamp,
+      5000,
+      'dependent marked for deletion',
+    );
     assert.equal((await tc.kubectl(['get', 'wfa', 'owner'])).code, 0, 'owner waits for the blocking dependent');
     await tc.ok(['patch', 'cm', 'child-fg', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await tc.ok(['wait', '--for=delete', 'wfa/owner', '--timeout=10s']);
@@ -232,7 +325,10 @@ describe('garbage collection and namespaces', () => {
   test('deleting a namespace deletes its content, then the namespace', async () => {
     await tc.ok(['create', 'namespace', 'doomed']);
     await tc.ok(['-n', 'doomed', 'create', 'configmap', 'c1', '--from-literal=a=b']);
-    await tc.ok(['-n', 'doomed', 'apply', '-f', '-'], `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: app\nspec:\n  image: x:1\n`);
+    await tc.ok(
+      ['-n', 'doomed', 'apply', '-f', '-'],
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: app\nspec:\n  image: x:1\n`,
+    );
     await tc.ok(['delete', 'namespace', 'doomed', '--wait=false']);
     const refused = await tc.kubectl(['-n', 'doomed', 'create', 'configmap', 'late']);
     if (refused.code !== 0) assert.match(refused.stderr, /being terminated|not found/);

@@ -38,7 +38,9 @@ before(async () => {
   writeFileSync(script, TINY_ENGINE);
   tc = await startTestCluster({
     nodeAgent: {
-      images: { 'tiny-engine': { command: [process.execPath, script], defaultArgs: ['run', '/etc/workflow/workflow.yaml'] } },
+      images: {
+        'tiny-engine': { command: [process.execPath, script], defaultArgs: ['run', '/etc/workflow/workflow.yaml'] },
+      },
       restartBackoff: { initialMs: 200, maxMs: 1000 },
       maxGraceMs: 2000,
     },
@@ -135,17 +137,29 @@ test('a Deployment of the engine image runs as ready local processes behind a Lo
     assert.equal(body.namespace, 'default');
     assert.equal(body.config, 'modules: []\n');
   }
-  assert.deepEqual([...seen].sort(), pods.map((p: { metadata: { name: string } }) => p.metadata.name).sort(), 'round-robin over both pods');
+  assert.deepEqual(
+    [...seen].sort(),
+    pods.map((p: { metadata: { name: string } }) => p.metadata.name).sort(),
+    'round-robin over both pods',
+  );
   const endpoints = JSON.parse(await tc.ok(['get', 'endpoints', 'app', '-o', 'json']));
   assert.equal(endpoints.subsets.length, 2);
-  assert.equal((await tc.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=app', '-o', 'name'])).trim().split('\n').length, 2);
+  assert.equal(
+    (await tc.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=app', '-o', 'name'])).trim().split('\n')
+      .length,
+    2,
+  );
 });
 
 test('the controllers and the kubelet record Events, as kubectl describe shows them', async () => {
   const events = await tc.ok(['get', 'events', '--sort-by=.lastTimestamp']);
-  for (const reason of ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled', 'Started']) assert.match(events, new RegExp(`\\s${reason}\\s`));
+  for (const reason of ['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled', 'Started'])
+    assert.match(events, new RegExp(`\\s${reason}\\s`));
   assert.match(await tc.ok(['describe', 'deployment', 'app']), /Scaled up replica set app-\w+ from 0 to 2/);
-  assert.match(await tc.ok(['describe', 'pods', '-l', 'app=app']), /Successfully assigned default\/app-\w+-\w+ to devcluster/);
+  assert.match(
+    await tc.ok(['describe', 'pods', '-l', 'app=app']),
+    /Successfully assigned default\/app-\w+-\w+ to devcluster/,
+  );
 });
 
 test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailable, without a failed request', async () => {
@@ -168,18 +182,26 @@ test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailabl
   serving = false;
   await traffic;
   assert.equal(rollout.code, 0, rollout.stderr);
-  assert.equal(failures, 0, `${failures} of ${served + failures} requests failed during the rollout (maxUnavailable: 0)`);
+  assert.equal(
+    failures,
+    0,
+    `${failures} of ${served + failures} requests failed during the rollout (maxUnavailable: 0)`,
+  );
   const d = JSON.parse(await tc.ok(['get', 'deploy', 'app', '-o', 'json']));
   assert.equal(d.status.observedGeneration, d.metadata.generation);
   assert.equal(d.status.updatedReplicas, 2);
   assert.equal(d.metadata.annotations['deployment.kubernetes.io/revision'], '2');
   const rss = JSON.parse(await tc.ok(['get', 'rs', '-l', 'app=app', '-o', 'json'])).items;
   assert.deepEqual(rss.map((rs: { spec: { replicas: number } }) => rs.spec.replicas).sort(), [0, 2]);
-  await eventually(async () => (await get(await loadBalancerUrl())).greeting === 'bonjour', 10_000, 'new pods behind the load balancer');
+  await eventually(
+    async () => (await get(await loadBalancerUrl())).greeting === 'bonjour',
+    10_000,
+    'new pods behind the load balancer',
+  );
   assert.match(await tc.ok(['rollout', 'history', 'deployment/app']), /^1\s/m);
 });
 
-test('kubectl logs shows a pod process\'s output', async () => {
+test("kubectl logs shows a pod process's output", async () => {
   const logs = await tc.ok(['logs', 'deployment/app', '--tail=5']);
   assert.match(logs, /tiny engine listening on 127\.0\.0\.1:\d+/);
   const wrong = await tc.kubectl(['logs', 'deployment/app', '-c', 'nope']);
@@ -191,16 +213,22 @@ test('a crashed process restarts with back-off and becomes ready again', async (
   const pod = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'json'])).items[0];
   const port = pod.metadata.annotations['devcluster.io/port'];
   await fetch(`http://127.0.0.1:${port}/crash`);
-  await eventually(async () => {
-    const p = JSON.parse(await tc.ok(['get', 'pod', pod.metadata.name, '-o', 'json']));
-    const status = p.status.containerStatuses[0];
-    return status.restartCount >= 1 && status.ready && status.lastState.terminated?.exitCode === 3;
-  }, 15_000, 'restart after the crash');
+  await eventually(
+    async () => {
+      const p = JSON.parse(await tc.ok(['get', 'pod', pod.metadata.name, '-o', 'json']));
+      const status = p.status.containerStatuses[0];
+      return status.restartCount >= 1 && status.ready && status.lastState.terminated?.exitCode === 3;
+    },
+    15_000,
+    'restart after the crash',
+  );
   assert.equal((await get(`http://127.0.0.1:${port}/`)).pod, pod.metadata.name, 'same pod, same port');
 });
 
 test('a failing liveness probe restarts the process', async () => {
-  await tc.ok(['apply', '-f', '-'], `
+  await tc.ok(
+    ['apply', '-f', '-'],
+    `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: sick}
@@ -217,20 +245,31 @@ spec:
         livenessProbe: {httpGet: {path: /sick, port: 8080}, periodSeconds: 1, failureThreshold: 2}
         volumeMounts: [{name: config, mountPath: /etc/workflow}]
       volumes: [{name: config, configMap: {name: app-config}}]
-`);
-  await eventually(async () => {
-    const pods = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=sick', '-o', 'json'])).items;
-    return pods[0]?.status?.containerStatuses?.[0]?.restartCount >= 1;
-  }, 20_000, 'a liveness restart');
+`,
+  );
+  await eventually(
+    async () => {
+      const pods = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=sick', '-o', 'json'])).items;
+      return pods[0]?.status?.containerStatuses?.[0]?.restartCount >= 1;
+    },
+    20_000,
+    'a liveness restart',
+  );
   await tc.ok(['delete', 'deployment', 'sick']);
 });
 
 test('an image the node cannot run leaves the Deployment unavailable with a clear condition', async () => {
   await tc.ok(['create', 'deployment', 'web', '--image=nginx:1.27']);
-  const message = await eventually(async () => {
-    const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
-    return d.status?.conditions?.find((c: { type: string }) => c.type === 'ReplicaFailure')?.message as string | undefined;
-  }, 10_000, 'ReplicaFailure condition');
+  const message = await eventually(
+    async () => {
+      const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
+      return d.status?.conditions?.find((c: { type: string }) => c.type === 'ReplicaFailure')?.message as
+        | string
+        | undefined;
+    },
+    10_000,
+    'ReplicaFailure condition',
+  );
   assert.match(message!, /runs only tiny-engine:\* images as local processes; "nginx:1.27" cannot run on this node/);
   const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
   assert.equal(d.status.conditions.find((c: { type: string }) => c.type === 'Available').status, 'False');
@@ -239,10 +278,20 @@ test('an image the node cannot run leaves the Deployment unavailable with a clea
 });
 
 test('scaling to zero and deleting stop the processes; the Deployment cascade removes ReplicaSets and pods', async () => {
-  const ports = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'json'])).items.map((p: { metadata: { annotations: Record<string, string> } }) => p.metadata.annotations['devcluster.io/port']);
+  const ports = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'json'])).items.map(
+    (p: { metadata: { annotations: Record<string, string> } }) => p.metadata.annotations['devcluster.io/port'],
+  );
   await tc.ok(['scale', 'deployment/app', '--replicas=0']);
-  await eventually(async () => (await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'name'])).trim() === '', 15_000, 'pods gone');
+  await eventually(
+    async () => (await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'name'])).trim() === '',
+    15_000,
+    'pods gone',
+  );
   for (const port of ports) await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
   await tc.ok(['delete', 'deployment', 'app']);
-  await eventually(async () => (await tc.ok(['get', 'rs', '-l', 'app=app', '-o', 'name'])).trim() === '', 10_000, 'ReplicaSets collected');
+  await eventually(
+    async () => (await tc.ok(['get', 'rs', '-l', 'app=app', '-o', 'name'])).trim() === '',
+    10_000,
+    'ReplicaSets collected',
+  );
 });

@@ -15,8 +15,15 @@ const ca = createCertificateAuthority('webhook-test-ca');
 const otherCa = createCertificateAuthority('someone-else');
 const calls: string[] = [];
 
-function review(body: { request: { uid: string; object: { spec?: { image?: string }; metadata: { labels?: object } } } }, response: object) {
-  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, ...response } });
+function review(
+  body: { request: { uid: string; object: { spec?: { image?: string }; metadata: { labels?: object } } } },
+  response: object,
+) {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: { uid: body.request.uid, ...response },
+  });
 }
 
 before(async () => {
@@ -34,14 +41,31 @@ before(async () => {
       if (req.url === '/validate') {
         const image = body.request.object?.spec?.image ?? '';
         if (image.includes('premium')) {
-          return send(review(body, { allowed: false, status: { code: 403, reason: 'Forbidden', message: 'plugin "premium" needs the pro tier; tenant "acme" has free' } }));
+          return send(
+            review(body, {
+              allowed: false,
+              status: {
+                code: 403,
+                reason: 'Forbidden',
+                message: 'plugin "premium" needs the pro tier; tenant "acme" has free',
+              },
+            }),
+          );
         }
         return send(review(body, { allowed: true, warnings: ['license for tenant "acme" expires in 3 days'] }));
       }
       if (req.url === '/mutate') {
         const labels = body.request.object.metadata.labels;
-        const patch = labels ? [{ op: 'add', path: '/metadata/labels/mutated', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { mutated: 'yes' } }];
-        return send(review(body, { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
+        const patch = labels
+          ? [{ op: 'add', path: '/metadata/labels/mutated', value: 'yes' }]
+          : [{ op: 'add', path: '/metadata/labels', value: { mutated: 'yes' } }];
+        return send(
+          review(body, {
+            allowed: true,
+            patchType: 'JSONPatch',
+            patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+          }),
+        );
       }
       if (req.url === '/slow') return void setTimeout(() => send(review(body, { allowed: true })), 2500);
       res.writeHead(404).end();
@@ -60,25 +84,41 @@ after(async () => {
   await new Promise((r) => webhook.close(r));
 });
 
-function configuration(kind: 'Validating' | 'Mutating', name: string, path: string, extra: Record<string, unknown> = {}, caPem = ca.certPem): string {
+function configuration(
+  kind: 'Validating' | 'Mutating',
+  name: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+  caPem = ca.certPem,
+): string {
   return JSON.stringify({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: `${kind}WebhookConfiguration`,
     metadata: { name },
-    webhooks: [{
-      name: `${name}.example.com`,
-      clientConfig: { url: `${webhookUrl}${path}`, caBundle: Buffer.from(caPem).toString('base64') },
-      rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['example.com'], apiVersions: ['v1'], resources: ['workflowapps'] }],
-      sideEffects: 'None',
-      admissionReviewVersions: ['v1'],
-      timeoutSeconds: 5,
-      namespaceSelector: { matchLabels: { policy: 'enforced' } },
-      ...extra,
-    }],
+    webhooks: [
+      {
+        name: `${name}.example.com`,
+        clientConfig: { url: `${webhookUrl}${path}`, caBundle: Buffer.from(caPem).toString('base64') },
+        rules: [
+          {
+            operations: ['CREATE', 'UPDATE'],
+            apiGroups: ['example.com'],
+            apiVersions: ['v1'],
+            resources: ['workflowapps'],
+          },
+        ],
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        timeoutSeconds: 5,
+        namespaceSelector: { matchLabels: { policy: 'enforced' } },
+        ...extra,
+      },
+    ],
   });
 }
 
-const app = (name: string, image: string) => `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ${name}\n  namespace: enforced\nspec:\n  image: ${image}\n`;
+const app = (name: string, image: string) =>
+  `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ${name}\n  namespace: enforced\nspec:\n  image: ${image}\n`;
 
 test('a validating webhook allows with warnings and denies with its own message', async () => {
   await tc.ok(['apply', '-f', '-'], configuration('Validating', 'license', '/validate'));
@@ -87,21 +127,31 @@ test('a validating webhook allows with warnings and denies with its own message'
   assert.match(allowed.stderr, /Warning: license for tenant "acme" expires in 3 days/);
   const denied = await tc.kubectl(['apply', '-f', '-'], { input: app('fancy', 'engine:premium') });
   assert.notEqual(denied.code, 0);
-  assert.match(denied.stderr, /admission webhook "license.example.com" denied the request: plugin "premium" needs the pro tier; tenant "acme" has free/);
+  assert.match(
+    denied.stderr,
+    /admission webhook "license.example.com" denied the request: plugin "premium" needs the pro tier; tenant "acme" has free/,
+  );
   assert.equal((await tc.kubectl(['-n', 'enforced', 'get', 'wfa', 'fancy'])).code, 1, 'nothing was stored');
   assert.ok(calls.includes('/validate:CREATE:basic'));
 });
 
 test('namespaceSelector: namespaces without the label are not sent to the webhook', async () => {
-  const r = await tc.kubectl(['apply', '-f', '-'], { input: app('elsewhere', 'engine:premium').replace('namespace: enforced', 'namespace: default') });
+  const r = await tc.kubectl(['apply', '-f', '-'], {
+    input: app('elsewhere', 'engine:premium').replace('namespace: enforced', 'namespace: default'),
+  });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(calls.some((c) => c.endsWith(':elsewhere')), false);
+  assert.equal(
+    calls.some((c) => c.endsWith(':elsewhere')),
+    false,
+  );
 });
 
 test('a mutating webhook patches the object before it is stored', async () => {
   await tc.ok(['apply', '-f', '-'], configuration('Mutating', 'labeller', '/mutate'));
   await tc.ok(['apply', '-f', '-'], app('patched', 'engine:1'));
-  const labels = JSON.parse(await tc.ok(['-n', 'enforced', 'get', 'wfa', 'patched', '-o', 'jsonpath={.metadata.labels}']));
+  const labels = JSON.parse(
+    await tc.ok(['-n', 'enforced', 'get', 'wfa', 'patched', '-o', 'jsonpath={.metadata.labels}']),
+  );
   assert.equal(labels.mutated, 'yes');
   await tc.ok(['delete', 'mutatingwebhookconfiguration', 'labeller']);
 });
@@ -111,13 +161,22 @@ test('failurePolicy: Fail refuses when the webhook cannot be trusted or answers 
   await tc.ok(['apply', '-f', '-'], configuration('Validating', 'untrusted', '/validate', {}, otherCa.certPem));
   const untrusted = await tc.kubectl(['apply', '-f', '-'], { input: app('u1', 'engine:1') });
   assert.notEqual(untrusted.code, 0);
-  assert.match(untrusted.stderr, /Internal error occurred: failed calling webhook "untrusted.example.com": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate"/);
+  assert.match(
+    untrusted.stderr,
+    /Internal error occurred: failed calling webhook "untrusted.example.com": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate"/,
+  );
   await tc.ok(['delete', 'validatingwebhookconfiguration', 'untrusted']);
 
-  await tc.ok(['apply', '-f', '-'], configuration('Validating', 'slow', '/slow', { timeoutSeconds: 1, failurePolicy: 'Ignore' }));
+  await tc.ok(
+    ['apply', '-f', '-'],
+    configuration('Validating', 'slow', '/slow', { timeoutSeconds: 1, failurePolicy: 'Ignore' }),
+  );
   const ignored = await tc.kubectl(['apply', '-f', '-'], { input: app('s1', 'engine:1') });
   assert.equal(ignored.code, 0, ignored.stderr);
-  await tc.ok(['apply', '-f', '-'], configuration('Validating', 'slow', '/slow', { timeoutSeconds: 1, failurePolicy: 'Fail' }));
+  await tc.ok(
+    ['apply', '-f', '-'],
+    configuration('Validating', 'slow', '/slow', { timeoutSeconds: 1, failurePolicy: 'Fail' }),
+  );
   const failed = await tc.kubectl(['apply', '-f', '-'], { input: app('s2', 'engine:1') });
   assert.notEqual(failed.code, 0);
   assert.match(failed.stderr, /failed calling webhook "slow.example.com".*context deadline exceeded/);

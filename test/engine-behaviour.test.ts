@@ -15,13 +15,21 @@ const dir = mkdtempSync(join(tmpdir(), 'wf-behaviour-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startApp(yaml: string): Promise<{ engine: Engine; url: string }> {
-  const engine = await Engine.fromText(yaml, { plugins: corePlugins, logger: silentLogger(), baseDir: dir, dataDir: join(dir, 'data'), httpAddress: '127.0.0.1:0' });
+  const engine = await Engine.fromText(yaml, {
+    plugins: corePlugins,
+    logger: silentLogger(),
+    baseDir: dir,
+    dataDir: join(dir, 'data'),
+    httpAddress: '127.0.0.1:0',
+  });
   await engine.start();
   return { engine, url: `http://127.0.0.1:${engine.address()!.port}` };
 }
 
 /** A local HTTP server that records calls (stands in for an external service). */
-async function recorder(handler: (path: string, body: string) => { status: number; body?: unknown; delayMs?: number }): Promise<{ url: string; calls: Array<{ method: string; path: string; body: string }>; close: () => Promise<void> }> {
+async function recorder(
+  handler: (path: string, body: string) => { status: number; body?: unknown; delayMs?: number },
+): Promise<{ url: string; calls: Array<{ method: string; path: string; body: string }>; close: () => Promise<void> }> {
   const calls: Array<{ method: string; path: string; body: string }> = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -49,10 +57,12 @@ modules:
   - { name: router, type: http.router, dependsOn: [server] }
 ${extra}`;
 
-const postJson = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const postJson = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 test('step.conditional jumps by value, then continues linearly from the target', async () => {
-  const { engine, url } = await startApp(base(`
+  const { engine, url } = await startApp(
+    base(`
 pipelines:
   route:
     trigger: { type: http, config: { method: POST, path: /route } }
@@ -67,22 +77,38 @@ pipelines:
         type: step.json_response
         config:
           body: { path: '{{ .path }}', fast_seen: '{{ .fast_seen | default "no" }}', matched: '{{ .steps.branch.matched_value }}' }
-`));
+`),
+  );
   try {
     // fast jumps over mark-slow; path stays the request path from the trigger data
-    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'fast' })).json(), { path: '/route', fast_seen: 'yes', matched: 'fast' });
+    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'fast' })).json(), {
+      path: '/route',
+      fast_seen: 'yes',
+      matched: 'fast',
+    });
     // slow runs mark-slow and then (goto semantics) mark-fast too
-    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'slow' })).json(), { path: 'slow', fast_seen: 'yes', matched: 'slow' });
+    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'slow' })).json(), {
+      path: 'slow',
+      fast_seen: 'yes',
+      matched: 'slow',
+    });
     // default jumps straight to respond
-    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'other' })).json(), { path: '/route', fast_seen: 'no', matched: 'other' });
+    assert.deepEqual(await (await postJson(`${url}/route`, { kind: 'other' })).json(), {
+      path: '/route',
+      fast_seen: 'no',
+      matched: 'other',
+    });
   } finally {
     await engine.stop();
   }
 });
 
 test('on_error compensate runs compensation steps in reverse, then answers with the error', async () => {
-  const svc = await recorder((path) => (path === '/charge' ? { status: 502, body: { error: 'card declined' } } : { status: 200, body: { ok: true } }));
-  const { engine, url } = await startApp(base(`
+  const svc = await recorder((path) =>
+    path === '/charge' ? { status: 502, body: { error: 'card declined' } } : { status: 200, body: { ok: true } },
+  );
+  const { engine, url } = await startApp(
+    base(`
 pipelines:
   order:
     trigger: { type: http, config: { method: POST, path: /orders } }
@@ -95,13 +121,17 @@ pipelines:
       - { name: notify, type: step.http_call, config: { url: "${svc.url}/notify", method: POST } }
       # Current is a flat merge: reserve's output replaced "body", so read the request from trigger
       - { name: release, type: step.http_call, config: { url: "${svc.url}/release", method: POST, body: { sku: '{{ .trigger.body.sku }}' } } }
-`));
+`),
+  );
   try {
     const res = await postJson(`${url}/orders`, { sku: 'A-1' });
     assert.equal(res.status, 500);
     const body = (await res.json()) as { error: string };
     assert.match(body.error, /step "charge" failed: .*returned 502: card declined \(compensation executed\)/);
-    assert.deepEqual(svc.calls.map((c) => c.path), ['/reserve', '/charge', '/release', '/notify']);
+    assert.deepEqual(
+      svc.calls.map((c) => c.path),
+      ['/reserve', '/charge', '/release', '/notify'],
+    );
     assert.deepEqual(JSON.parse(svc.calls[2]!.body), { sku: 'A-1' });
   } finally {
     await engine.stop();
@@ -110,7 +140,8 @@ pipelines:
 });
 
 test('http.middleware.ratelimit answers 429 with Retry-After once the burst is used', async () => {
-  const { engine, url } = await startApp(base(`
+  const { engine, url } = await startApp(
+    base(`
   - { name: limiter, type: http.middleware.ratelimit, config: { requestsPerMinute: 1, burstSize: 2 } }
 pipelines:
   ping:
@@ -121,7 +152,8 @@ pipelines:
     trigger: { type: http, config: { method: GET, path: /free } }
     steps:
       - { name: respond, type: step.json_response, config: { body: { free: true } } }
-`));
+`),
+  );
   try {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/ping`)).status);
@@ -142,14 +174,16 @@ test('static.fileserver serves files, falls back to index.html for SPA routes, r
   writeFileSync(join(site, 'index.html'), '<!doctype html><title>spa</title>');
   writeFileSync(join(site, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(dir, 'secret.txt'), 'top secret');
-  const { engine, url } = await startApp(base(`
+  const { engine, url } = await startApp(
+    base(`
   - { name: ui, type: static.fileserver, dependsOn: [router], config: { root: ./site, prefix: /, spaFallback: true, cacheMaxAge: 60 } }
 pipelines:
   api:
     trigger: { type: http, config: { method: GET, path: /api/status } }
     steps:
       - { name: respond, type: step.json_response, config: { body: { ok: true } } }
-`));
+`),
+  );
   try {
     const js = await fetch(`${url}/assets/app.js`);
     assert.equal(js.status, 200);
@@ -161,8 +195,16 @@ pipelines:
     const deep = await fetch(`${url}/dashboard/settings`, { headers: { accept: 'text/html' } });
     assert.equal(deep.status, 200);
     assert.match(await deep.text(), /<title>spa<\/title>/);
-    assert.equal((await fetch(`${url}/assets/missing.js`)).status, 404, 'missing assets are not masked by the SPA shell');
-    assert.deepEqual(await (await fetch(`${url}/api/status`)).json(), { ok: true }, 'API routes win over the file server');
+    assert.equal(
+      (await fetch(`${url}/assets/missing.js`)).status,
+      404,
+      'missing assets are not masked by the SPA shell',
+    );
+    assert.deepEqual(
+      await (await fetch(`${url}/api/status`)).json(),
+      { ok: true },
+      'API routes win over the file server',
+    );
     const port = engine.address()!.port;
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt']) {
       const status = await new Promise<number>((resolve, reject) => {
@@ -181,7 +223,8 @@ pipelines:
 });
 
 test('a failing step yields a JSON error; validation errors keep their status; the server keeps serving', async () => {
-  const { engine, url } = await startApp(base(`
+  const { engine, url } = await startApp(
+    base(`
 pipelines:
   broken:
     trigger: { type: http, config: { method: GET, path: /broken } }
@@ -213,13 +256,17 @@ pipelines:
     trigger: { type: http, config: { method: GET, path: /custom } }
     steps:
       - { name: set, type: step.set, config: { values: { response_status: 418, response_body: teapot, response_headers: { X-Kind: tea } } } }
-`));
+`),
+  );
   const slow = await recorder(() => ({ status: 200, delayMs: 2000 }));
   try {
     const broken = await fetch(`${url}/broken`);
     assert.equal(broken.status, 500);
     assert.match(broken.headers.get('content-type')!, /application\/json/);
-    assert.match(((await broken.json()) as { error: string }).error, /step "call" failed: http_call GET http:\/\/127\.0\.0\.1:9\/never failed/);
+    assert.match(
+      ((await broken.json()) as { error: string }).error,
+      /step "call" failed: http_call GET http:\/\/127\.0\.0\.1:9\/never failed/,
+    );
     const bad = await postJson(`${url}/checked`, { other: 1 });
     assert.equal(bad.status, 400);
     assert.deepEqual(await bad.json(), { error: 'step "check" failed: missing required fields: name' });
@@ -246,7 +293,8 @@ pipelines:
 });
 
 test('workflows.http routes: handler modules behind middleware, and inline route pipelines', async () => {
-  const { engine, url } = await startApp(base(`
+  const { engine, url } = await startApp(
+    base(`
   - { name: users, type: http.handler, config: { contentType: application/json } }
   - { name: ids, type: http.middleware.requestid }
   - { name: cors, type: http.middleware.cors, config: { allowedOrigins: ["https://app.example"] } }
@@ -263,13 +311,19 @@ workflows:
           steps:
             - { name: parse, type: step.request_parse, config: { path_params: [id] } }
             - { name: respond, type: step.json_response, config: { body: { id: '{{ .steps.parse.path_params.id }}', rest: '{{ .q }}' } } }
-`));
+`),
+  );
   try {
-    const res = await fetch(`${url}/api/users`, { headers: { 'x-request-id': 'req-1', origin: 'https://app.example' } });
+    const res = await fetch(`${url}/api/users`, {
+      headers: { 'x-request-id': 'req-1', origin: 'https://app.example' },
+    });
     assert.deepEqual(await res.json(), { handler: 'users', status: 'success', message: 'Default handler response' });
     assert.equal(res.headers.get('x-request-id'), 'req-1');
     assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example');
-    const preflight = await fetch(`${url}/api/users`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    const preflight = await fetch(`${url}/api/users`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(preflight.status, 204, 'CORS is global, so preflights are answered');
     assert.deepEqual(await (await fetch(`${url}/items/abc?q=1`)).json(), { id: 'abc', rest: '1' });
     assert.ok(engine.pipelineNames().includes('users:{id}'));
@@ -303,7 +357,8 @@ pipelines:
 });
 
 test('EngineManager runs isolated apps that start and stop independently', async () => {
-  const app = (greeting: string) => base(`
+  const app = (greeting: string) =>
+    base(`
 pipelines:
   hello:
     trigger: { type: http, config: { method: GET, path: /hello } }
@@ -326,14 +381,31 @@ pipelines:
     assert.equal(manager.status('tenant-a').status, 'stopped');
     await assert.rejects(fetch(urlA), 'stopped app no longer listens');
     assert.equal((await fetch(urlB)).status, 200, 'the other app keeps serving');
-    const reloaded = await manager.reload('tenant-a', { text: app('hi-again'), baseDir: dir }, { httpAddress: '127.0.0.1:0' });
+    const reloaded = await manager.reload(
+      'tenant-a',
+      { text: app('hi-again'), baseDir: dir },
+      { httpAddress: '127.0.0.1:0' },
+    );
     assert.equal(reloaded.status, 'running');
-    assert.equal(((await (await fetch(`http://127.0.0.1:${reloaded.addresses[0]!.port}/hello`)).json()) as { greeting: string }).greeting, 'hi-again');
+    assert.equal(
+      ((await (await fetch(`http://127.0.0.1:${reloaded.addresses[0]!.port}/hello`)).json()) as { greeting: string })
+        .greeting,
+      'hi-again',
+    );
     const broken = manager.deploy('tenant-c', { text: 'modules: [{ name: x, type: no.such }]' });
     await assert.rejects(broken, /unknown module type "no\.such"/);
     assert.equal(manager.status('tenant-c').status, 'error');
-    assert.deepEqual(manager.list().map((s) => `${s.id}:${s.status}`).sort(), ['tenant-a:running', 'tenant-b:running', 'tenant-c:error']);
-    assert.deepEqual(await manager.executePipeline('tenant-b', 'hello'), { status: 200, body: { greeting: 'hi-b', app: 'hello' } });
+    assert.deepEqual(
+      manager
+        .list()
+        .map((s) => `${s.id}:${s.status}`)
+        .sort(),
+      ['tenant-a:running', 'tenant-b:running', 'tenant-c:error'],
+    );
+    assert.deepEqual(await manager.executePipeline('tenant-b', 'hello'), {
+      status: 200,
+      body: { greeting: 'hi-b', app: 'hello' },
+    });
   } finally {
     await manager.stopAll();
   }

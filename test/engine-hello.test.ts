@@ -7,7 +7,11 @@ import { corePlugins } from '../plugins/index.ts';
 const config = new URL('../examples/hello/workflow.yaml', import.meta.url).pathname;
 
 test('examples/hello serves JSON at / and /healthz', async () => {
-  const engine = await Engine.fromFile(config, { plugins: corePlugins, logger: silentLogger(), httpAddress: '127.0.0.1:0' });
+  const engine = await Engine.fromFile(config, {
+    plugins: corePlugins,
+    logger: silentLogger(),
+    httpAddress: '127.0.0.1:0',
+  });
   await engine.start();
   try {
     const { port } = engine.address()!;

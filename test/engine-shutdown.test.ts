@@ -43,7 +43,12 @@ pipelines:
 `,
   );
   const child = spawn(process.execPath, [wfctl, 'run', '--log-level', 'warn'], {
-    env: { ...process.env, WORKFLOW_CONFIG: config, WORKFLOW_ADDR: '127.0.0.1:0', WORKFLOW_DATA_DIR: join(dir, 'data') },
+    env: {
+      ...process.env,
+      WORKFLOW_CONFIG: config,
+      WORKFLOW_ADDR: '127.0.0.1:0',
+      WORKFLOW_DATA_DIR: join(dir, 'data'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -83,6 +88,9 @@ test('wfctl run reports config errors with locations and exits 1 without startin
   child.stderr.on('data', (c) => (stderr += c));
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 1);
-  assert.match(stderr, /broken\.yaml:3:11: unknown module type "http\.sever" \(module server\)\n {2}hint: did you mean "http\.server"\?/);
+  assert.match(
+    stderr,
+    /broken\.yaml:3:11: unknown module type "http\.sever" \(module server\)\n {2}hint: did you mean "http\.server"\?/,
+  );
   assert.match(stderr, /the app was not started/);
 });

@@ -22,7 +22,10 @@ after(async () => {
 
 async function wfctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(repoRoot, 'bin/wfctl.js'), ...args], { cwd: repoRoot, timeout: 120_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(repoRoot, 'bin/wfctl.js'), ...args], {
+      cwd: repoRoot,
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -44,7 +47,11 @@ test('--dry-run prints the WorkflowApp for an engine config (yaml and json)', { 
   assert.equal(JSON.parse(json.stdout).metadata.name, 'greet');
   const manifest = await wfctl('deploy', 'examples/greeter.workflowapp.yaml', '--dry-run', '--replicas', '5');
   const app = parse(manifest.stdout);
-  assert.deepEqual([app.metadata.name, app.spec.replicas, app.spec.service.type], ['greeter', 5, 'LoadBalancer'], 'a WorkflowApp manifest keeps its spec; flags override');
+  assert.deepEqual(
+    [app.metadata.name, app.spec.replicas, app.spec.service.type],
+    ['greeter', 5, 'LoadBalancer'],
+    'a WorkflowApp manifest keeps its spec; flags override',
+  );
 });
 
 test('a broken config is refused with file:line:column and nothing is applied', { timeout: 60_000 }, async () => {
@@ -59,8 +66,20 @@ test('a broken config is refused with file:line:column and nothing is applied', 
   assert.match(flags.stderr, /--replicas must be a whole number/);
 });
 
-test('deploy --wait applies it, follows it to Ready and prints the endpoint; a second deploy configures it', { timeout: 120_000 }, async () => {
-  const r = await wfctl('deploy', hello, '--kubeconfig', h.kubeconfig, '--service-type', 'LoadBalancer', '--wait', '--timeout', '90s');
+test('deploy --wait applies it, follows it to Ready and prints the endpoint; a second deploy configures it', {
+  timeout: 120_000,
+}, async () => {
+  const r = await wfctl(
+    'deploy',
+    hello,
+    '--kubeconfig',
+    h.kubeconfig,
+    '--service-type',
+    'LoadBalancer',
+    '--wait',
+    '--timeout',
+    '90s',
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /workflowapp\.workflow\.gocodealone\.com\/hello created in namespace default/);
   assert.match(r.stdout, /hello is Ready/);

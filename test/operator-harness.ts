@@ -10,8 +10,13 @@ import { pino } from 'pino';
 import { startDevCluster, type DevCluster, type DevClusterOptions } from '../devcluster/index.ts';
 import { engineImage } from '../engine/index.ts';
 import { corePlugins } from '../plugins/index.ts';
-import { engineConfigValidator, engineStandinBinary, startOperator, type OperatorOptions, type RunningOperator } from '../operator/index.ts';
-
+import {
+  engineConfigValidator,
+  engineStandinBinary,
+  startOperator,
+  type OperatorOptions,
+  type RunningOperator,
+} from '../operator/index.ts';
 
 const exec = promisify(execFile);
 export const repoRoot = new URL('../', import.meta.url).pathname;
@@ -41,7 +46,8 @@ export interface HarnessOptions {
 
 function nodeAgentOption(pods: HarnessOptions['pods']): Pick<DevClusterOptions, 'nodeAgent'> {
   if (pods === 'none') return { nodeAgent: false };
-  if (pods === 'standin') return { nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } } };
+  if (pods === 'standin')
+    return { nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } } };
   return {};
 }
 
@@ -53,7 +59,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let files = 0;
   const kubectl = async (...args: string[]) => {
     try {
-      const { stdout } = await exec('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], { cwd: repoRoot, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
+      const { stdout } = await exec('kubectl', ['--kubeconfig', cluster.kubeconfigPath, ...args], {
+        cwd: repoRoot,
+        timeout: 120_000,
+        maxBuffer: 256 * 1024 * 1024,
+      });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
@@ -130,7 +140,12 @@ ${(opts.spec ?? []).map((l) => `  ${l}\n`).join('')}  config: |
 export const condition = (app: any, type: string) => app?.status?.conditions?.find((c: any) => c.type === type);
 
 /** Polls `probe` until it returns a truthy value; fails with the last value seen after `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs = 30_000, intervalMs = 100): Promise<Exclude<T, false | undefined | null | '' | 0>> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<Exclude<T, false | undefined | null | '' | 0>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -141,15 +156,22 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, timeo
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
 /** `wfctl operator` as a child process (for SIGKILL): resolves once it logs that it leads or runs. */
 export function spawnOperator(kubeconfig: string, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [join(repoRoot, 'bin/wfctl.js'), 'operator', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/wfctl.js'), 'operator', '--kubeconfig', kubeconfig, '--metrics-addr', '127.0.0.1:0', ...args],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }

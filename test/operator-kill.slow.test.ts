@@ -21,7 +21,18 @@ after(async () => {
 
 const apps = () => Array.from({ length: N }, (_, i) => appManifest(`app-${i}`)).join('---\n');
 
-const leaseFlags = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms', '--workers', '4', '--log-level', 'warn'];
+const leaseFlags = [
+  '--lease-duration',
+  '3s',
+  '--renew-deadline',
+  '2s',
+  '--retry-period',
+  '500ms',
+  '--workers',
+  '4',
+  '--log-level',
+  'warn',
+];
 
 function start(): ChildProcess {
   const child = spawnOperator(h.kubeconfig, leaseFlags);
@@ -36,22 +47,37 @@ async function count(kind: string): Promise<number> {
   return out.split('\n').filter(Boolean).length;
 }
 
-test(`SIGKILL while reconciling ${N} apps, restart, converge with no duplicate or orphaned objects`, { timeout: 600_000 }, async () => {
+test(`SIGKILL while reconciling ${N} apps, restart, converge with no duplicate or orphaned objects`, {
+  timeout: 600_000,
+}, async () => {
   await h.apply(apps());
   const first = start();
-  const atKill = await eventually('the first operator mid-way', async () => {
-    const n = await count('deployments');
-    return n >= 20 && n < N - 20 && n;
-  }, 240_000, 200);
+  const atKill = await eventually(
+    'the first operator mid-way',
+    async () => {
+      const n = await count('deployments');
+      return n >= 20 && n < N - 20 && n;
+    },
+    240_000,
+    200,
+  );
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
   start();
-  await eventually(`all ${N} apps Ready`, async () => {
-    const list = await h.json('get', 'wfa');
-    const ready = (a: any) => a.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === a.metadata.generation);
-    return list.items.length === N && list.items.every(ready) && list;
-  }, 300_000, 1_000);
+  await eventually(
+    `all ${N} apps Ready`,
+    async () => {
+      const list = await h.json('get', 'wfa');
+      const ready = (a: any) =>
+        a.status?.conditions?.some(
+          (c: any) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === a.metadata.generation,
+        );
+      return list.items.length === N && list.items.every(ready) && list;
+    },
+    300_000,
+    1_000,
+  );
 
   const uids = new Set((await h.json('get', 'wfa')).items.map((a: any) => a.metadata.uid));
   for (const kind of ['deployments', 'services', 'configmaps']) {

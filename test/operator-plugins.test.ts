@@ -32,7 +32,10 @@ after(async () => {
 
 const app = (name: string, plugins: string) => appManifest(name, { spec: [`plugins: ${plugins}`] });
 
-test('plugins resolve to exact versions with the linux/amd64 sha256, in status and in the plugin lock', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('plugins resolve to exact versions with the linux/amd64 sha256, in status and in the plugin lock', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   await h.apply(app('with-plugins', '[{ name: authz, version: "^0.6.0" }, { name: actors, version: "1.x" }]'));
   const a = await eventually('PluginsResolved', async () => {
     const x = await h.json('get', 'wfa', 'with-plugins');
@@ -44,13 +47,21 @@ test('plugins resolve to exact versions with the linux/amd64 sha256, in status a
   assert.match(byName.authz.sha256, /^[0-9a-f]{64}$/);
   assert.match(byName.authz.url, /linux-amd64/);
   assert.equal(byName.actors.version, '1.0.0');
-  const cm = await eventually('ConfigMap', () => h.json('get', 'configmap', 'with-plugins-config').catch(() => undefined));
+  const cm = await eventually('ConfigMap', () =>
+    h.json('get', 'configmap', 'with-plugins-config').catch(() => undefined),
+  );
   const lock = JSON.parse(cm.data['plugins.lock.json']);
-  assert.deepEqual(lock.plugins.map((p: any) => `${p.name}@${p.version}`), ['actors@1.0.0', 'authz@0.6.0']);
+  assert.deepEqual(
+    lock.plugins.map((p: any) => `${p.name}@${p.version}`),
+    ['actors@1.0.0', 'authz@0.6.0'],
+  );
   assert.equal(lock.plugins[1].sha256, byName.authz.sha256);
 });
 
-test('an unsatisfiable range is a PluginsResolved=False with the registry\'s answer, and nothing is applied', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test("an unsatisfiable range is a PluginsResolved=False with the registry's answer, and nothing is applied", {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   await h.apply(app('bad-range', '[{ name: authz, version: "^9.0.0" }]'));
   const a = await eventually('PluginsResolved=False', async () => {
     const x = await h.json('get', 'wfa', 'bad-range');
@@ -62,7 +73,10 @@ test('an unsatisfiable range is a PluginsResolved=False with the registry\'s ans
   await assert.rejects(h.kubectl('get', 'deployment', 'bad-range'), /NotFound|not found/);
 });
 
-test('an unreachable registry is RegistryUnavailable (retried), not a spec error', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('an unreachable registry is RegistryUnavailable (retried), not a spec error', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   await registry.close();
   await h.apply(app('registry-down', '[{ name: bento, version: "*" }]'));
   const a = await eventually('RegistryUnavailable', async () => {

@@ -19,8 +19,9 @@ after(async () => {
   await h?.stop();
 });
 
-
-test('kubectl apply of an example creates its ConfigMap, Deployment and Service, owned and labelled', { timeout: 60_000 }, async () => {
+test('kubectl apply of an example creates its ConfigMap, Deployment and Service, owned and labelled', {
+  timeout: 60_000,
+}, async () => {
   await h.apply(example);
   const dep = await eventually('Deployment greeter', () => h.json('get', 'deployment', 'greeter'));
   const app = await h.json('get', 'wfa', 'greeter');
@@ -43,19 +44,29 @@ test('kubectl apply of an example creates its ConfigMap, Deployment and Service,
   assert.match(condition({ status }, 'ConfigValid').message, /health\.checker .* added/);
   const table = await h.kubectl('get', 'wfa');
   assert.match(table.split('\n')[0]!, /NAME\s+READY\s+REPLICAS\s+AVAILABLE\s+PHASE\s+AGE/);
-  const events = await h.kubectl('get', 'events', '--field-selector', 'involvedObject.name=greeter,involvedObject.kind=WorkflowApp');
+  const events = await h.kubectl(
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=greeter,involvedObject.kind=WorkflowApp',
+  );
   assert.match(events, /Synced.*created ConfigMap greeter-config, created Deployment greeter, created Service greeter/);
 });
 
 test('no writes at steady state: resyncs of an unchanged app change nothing', { timeout: 60_000 }, async () => {
   // Let the creation settle, then count writes across several resyncs (every 300 ms here).
   let before = -1;
-  await eventually('a quiet period', async () => {
-    const now = await op.metrics.writes();
-    const quiet = now === before && op.controller()!.idle();
-    before = now;
-    return quiet;
-  }, 30_000, 1_000);
+  await eventually(
+    'a quiet period',
+    async () => {
+      const now = await op.metrics.writes();
+      const quiet = now === before && op.controller()!.idle();
+      before = now;
+      return quiet;
+    },
+    30_000,
+    1_000,
+  );
   const reconciles = async () => (await op.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
   const r0 = await reconciles();
   await new Promise((r) => setTimeout(r, 1_500));
@@ -63,22 +74,41 @@ test('no writes at steady state: resyncs of an unchanged app change nothing', { 
   assert.equal(await op.metrics.writes(), before, 'no API writes');
 });
 
-test('an invalid config sets ConfigValid=False with file:line and leaves the Deployment alone', { timeout: 60_000 }, async () => {
-  const revision = (await h.json('get', 'deployment', 'greeter')).metadata.annotations['workflow.gocodealone.com/revision'];
+test('an invalid config sets ConfigValid=False with file:line and leaves the Deployment alone', {
+  timeout: 60_000,
+}, async () => {
+  const revision = (await h.json('get', 'deployment', 'greeter')).metadata.annotations[
+    'workflow.gocodealone.com/revision'
+  ];
   await h.apply(example.replace('type: http.router', 'type: http.routr'));
   const app = await eventually('ConfigValid=False', async () => {
     const a = await h.json('get', 'wfa', 'greeter');
-    return condition(a, 'ConfigValid')?.status === 'False' && condition(a, 'ConfigValid').observedGeneration === a.metadata.generation && a;
+    return (
+      condition(a, 'ConfigValid')?.status === 'False' &&
+      condition(a, 'ConfigValid').observedGeneration === a.metadata.generation &&
+      a
+    );
   });
-  assert.match(condition(app, 'ConfigValid').message, /^spec\.config:\d+:\d+: error: unknown module type "http\.routr"/);
+  assert.match(
+    condition(app, 'ConfigValid').message,
+    /^spec\.config:\d+:\d+: error: unknown module type "http\.routr"/,
+  );
   assert.equal(condition(app, 'Ready').status, 'False');
   assert.equal(app.status.phase, 'Failed');
   const dep = await h.json('get', 'deployment', 'greeter');
   assert.equal(dep.metadata.annotations['workflow.gocodealone.com/revision'], revision, 'running version untouched');
-  const events = await h.kubectl('get', 'events', '--field-selector', 'involvedObject.name=greeter,reason=InvalidConfig');
+  const events = await h.kubectl(
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=greeter,reason=InvalidConfig',
+  );
   assert.match(events, /unknown module type/);
   await h.apply(example);
-  await eventually('ConfigValid=True again', async () => condition(await h.json('get', 'wfa', 'greeter'), 'ConfigValid')?.status === 'True');
+  await eventually(
+    'ConfigValid=True again',
+    async () => condition(await h.json('get', 'wfa', 'greeter'), 'ConfigValid')?.status === 'True',
+  );
 });
 
 test('a deleted owned Deployment is recreated', { timeout: 60_000 }, async () => {
@@ -98,12 +128,18 @@ test('kubectl scale on the WorkflowApp scales the Deployment', { timeout: 60_000
 
 test('spec.suspend stops reconciling until it is lifted', { timeout: 60_000 }, async () => {
   await h.kubectl('patch', 'wfa', 'greeter', '--type', 'merge', '-p', '{"spec":{"suspend":true}}');
-  await eventually('phase Suspended', async () => (await h.json('get', 'wfa', 'greeter')).status?.phase === 'Suspended');
+  await eventually(
+    'phase Suspended',
+    async () => (await h.json('get', 'wfa', 'greeter')).status?.phase === 'Suspended',
+  );
   await h.kubectl('scale', 'wfa/greeter', '--replicas=1');
   await new Promise((r) => setTimeout(r, 1_000));
   assert.equal((await h.json('get', 'deployment', 'greeter')).spec.replicas, 3, 'left alone while suspended');
   await h.kubectl('patch', 'wfa', 'greeter', '--type', 'merge', '-p', '{"spec":{"suspend":false}}');
-  await eventually('scaled once resumed', async () => (await h.json('get', 'deployment', 'greeter')).spec.replicas === 1);
+  await eventually(
+    'scaled once resumed',
+    async () => (await h.json('get', 'deployment', 'greeter')).spec.replicas === 1,
+  );
 });
 
 test('deleting the WorkflowApp garbage-collects everything it owns', { timeout: 60_000 }, async () => {
@@ -114,7 +150,9 @@ test('deleting the WorkflowApp garbage-collects everything it owns', { timeout: 
   });
 });
 
-test('configMapRef: the referenced ConfigMap is watched; an edit rolls the app, a broken edit is refused', { timeout: 120_000 }, async () => {
+test('configMapRef: the referenced ConfigMap is watched; an edit rolls the app, a broken edit is refused', {
+  timeout: 120_000,
+}, async () => {
   const file = readFileSync(`${repoRoot}examples/workflowapp-configmap/app.yaml`, 'utf8');
   await h.apply(file);
   await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/inventory');
@@ -122,25 +160,48 @@ test('configMapRef: the referenced ConfigMap is watched; an edit rolls the app, 
   await h.apply(file.replace('items: 3', 'items: 4'));
   const rolled = await eventually('a new revision from the edited ConfigMap', async () => {
     const d = await h.json('get', 'deployment', 'inventory');
-    return d.metadata.annotations['workflow.gocodealone.com/revision'] !== before.metadata.annotations['workflow.gocodealone.com/revision'] && d;
+    return (
+      d.metadata.annotations['workflow.gocodealone.com/revision'] !==
+        before.metadata.annotations['workflow.gocodealone.com/revision'] && d
+    );
   });
-  assert.match((await h.json('get', 'configmap', 'inventory-config')).data['workflow.yaml'], /items: 4/, 'the operator ships the edited config');
+  assert.match(
+    (await h.json('get', 'configmap', 'inventory-config')).data['workflow.yaml'],
+    /items: 4/,
+    'the operator ships the edited config',
+  );
   await h.apply(file.replace('type: http.router', 'type: http.routr'));
   const app = await eventually('ConfigValid=False', async () => {
     const a = await h.json('get', 'wfa', 'inventory');
     return condition(a, 'ConfigValid')?.status === 'False' && a;
   });
-  assert.match(condition(app, 'ConfigValid').message, /^configmap\/inventory-workflow\/workflow\.yaml:\d+:\d+: error: unknown module type/);
+  assert.match(
+    condition(app, 'ConfigValid').message,
+    /^configmap\/inventory-workflow\/workflow\.yaml:\d+:\d+: error: unknown module type/,
+  );
   const after = await h.json('get', 'deployment', 'inventory');
-  assert.equal(after.metadata.annotations['workflow.gocodealone.com/revision'], rolled.metadata.annotations['workflow.gocodealone.com/revision']);
+  assert.equal(
+    after.metadata.annotations['workflow.gocodealone.com/revision'],
+    rolled.metadata.annotations['workflow.gocodealone.com/revision'],
+  );
   await h.kubectl('delete', 'configmap', 'inventory-workflow');
-  await eventually('ConfigMapNotFound', async () => condition(await h.json('get', 'wfa', 'inventory'), 'ConfigValid')?.reason === 'ConfigMapNotFound');
+  await eventually(
+    'ConfigMapNotFound',
+    async () => condition(await h.json('get', 'wfa', 'inventory'), 'ConfigValid')?.reason === 'ConfigMapNotFound',
+  );
   await h.kubectl('delete', 'wfa', 'inventory');
 });
 
-test('an object of someone else under a name the operator derives is never taken over', { timeout: 60_000 }, async () => {
+test('an object of someone else under a name the operator derives is never taken over', {
+  timeout: 60_000,
+}, async () => {
   await h.kubectl('create', 'configmap', 'clash-config', '--from-literal=owner=me');
-  await h.apply(readFileSync(`${repoRoot}examples/greeter.workflowapp.yaml`, 'utf8').replace('name: greeter\n  namespace', 'name: clash\n  namespace'));
+  await h.apply(
+    readFileSync(`${repoRoot}examples/greeter.workflowapp.yaml`, 'utf8').replace(
+      'name: greeter\n  namespace',
+      'name: clash\n  namespace',
+    ),
+  );
   const app = await eventually('NameConflict', async () => {
     const a = await h.json('get', 'wfa', 'clash');
     return condition(a, 'Ready')?.reason === 'NameConflict' && a;

@@ -30,12 +30,26 @@ workflows:
 test('register, log in, and reach a protected route only with a valid token', async (t) => {
   const app = await startApp(t, config, { env: { JWT_SECRET: 'behavioural-test-secret' } });
   const api = `${app.url}/api`;
-  const registered = await requestJson(`${api}/auth/register`, { method: 'POST', body: { email: 'ann@example.com', password: 'correct horse', name: 'Ann' } });
+  const registered = await requestJson(`${api}/auth/register`, {
+    method: 'POST',
+    body: { email: 'ann@example.com', password: 'correct horse', name: 'Ann' },
+  });
   assert.equal(registered.status, 201);
-  const login = await requestJson(`${api}/auth/login`, { method: 'POST', body: { email: 'ann@example.com', password: 'correct horse' } });
+  const login = await requestJson(`${api}/auth/login`, {
+    method: 'POST',
+    body: { email: 'ann@example.com', password: 'correct horse' },
+  });
   assert.equal(login.status, 200);
   const token = login.json.token as string;
-  assert.equal((await requestJson(`${api}/auth/login`, { method: 'POST', body: { email: 'ann@example.com', password: 'wrong horse' } })).status, 401);
+  assert.equal(
+    (
+      await requestJson(`${api}/auth/login`, {
+        method: 'POST',
+        body: { email: 'ann@example.com', password: 'wrong horse' },
+      })
+    ).status,
+    401,
+  );
 
   const anonymous = await requestJson(`${api}/notes`);
   assert.equal(anonymous.status, 401);
@@ -45,7 +59,10 @@ test('register, log in, and reach a protected route only with a valid token', as
   assert.equal((await requestJson(`${api}/notes`, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
 
   const auth = { authorization: `Bearer ${token}` };
-  assert.equal((await requestJson(`${api}/notes`, { method: 'POST', body: { text: 'hello' }, headers: auth })).status, 201);
+  assert.equal(
+    (await requestJson(`${api}/notes`, { method: 'POST', body: { text: 'hello' }, headers: auth })).status,
+    201,
+  );
   const notes = await requestJson(`${api}/notes`, { headers: auth });
   assert.deepEqual([notes.status, notes.json.length, notes.json[0].data.text], [200, 1, 'hello']);
   const me = await requestJson(`${api}/auth/me`, { headers: auth });

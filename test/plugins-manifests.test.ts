@@ -6,8 +6,18 @@ import { readFileSync } from 'node:fs';
 import type { EnginePlugin } from '../engine/index.ts';
 import { validateManifestBytes } from '../registry-index/index.ts';
 import {
-  apiPlugin, authPlugin, datastoresPlugin, featureFlagsPlugin, licensePlugin, messagingPlugin, modularCompatPlugin, openApiPlugin,
-  platformPlugin, schedulerPlugin, statemachinePlugin, storagePlugin,
+  apiPlugin,
+  authPlugin,
+  datastoresPlugin,
+  featureFlagsPlugin,
+  licensePlugin,
+  messagingPlugin,
+  modularCompatPlugin,
+  openApiPlugin,
+  platformPlugin,
+  schedulerPlugin,
+  statemachinePlugin,
+  storagePlugin,
 } from '../plugins/index.ts';
 
 const PLUGINS: Record<string, EnginePlugin> = {
@@ -32,7 +42,10 @@ for (const [dir, plugin] of Object.entries(PLUGINS)) {
     const file = `plugins/${dir}/manifest.json`;
     const bytes = readFileSync(new URL(`../${file}`, import.meta.url));
     const { problems } = validateManifestBytes({ file, pluginId: dir }, bytes);
-    assert.deepEqual(problems.filter((p) => p.severity === 'error').map((p) => `${p.line}:${p.column} ${p.message}`), []);
+    assert.deepEqual(
+      problems.filter((p) => p.severity === 'error').map((p) => `${p.line}:${p.column} ${p.message}`),
+      [],
+    );
     const manifest = JSON.parse(bytes.toString('utf8'));
     assert.deepEqual([manifest.name, manifest.type, manifest.tier], [plugin.manifest.name, 'builtin', 'core']);
     const caps = manifest.capabilities;
@@ -41,7 +54,9 @@ for (const [dir, plugin] of Object.entries(PLUGINS)) {
     assert.deepEqual(sorted(caps.triggerTypes), sorted(Object.keys(plugin.triggers ?? {})));
     assert.deepEqual(sorted(caps.workflowHandlers), sorted(Object.keys(plugin.workflowHandlers ?? {})));
     assert.deepEqual(sorted(caps.wiringHooks), sorted(plugin.wiringHooks?.map((h) => h.name)));
-    for (const type of Object.keys(plugin.modules ?? {})) assert.ok(plugin.moduleSchemas?.[type], `schema for module ${type}`);
-    for (const type of Object.keys(plugin.steps ?? {})) assert.ok(plugin.stepSchemas?.[type], `schema for step ${type}`);
+    for (const type of Object.keys(plugin.modules ?? {}))
+      assert.ok(plugin.moduleSchemas?.[type], `schema for module ${type}`);
+    for (const type of Object.keys(plugin.steps ?? {}))
+      assert.ok(plugin.stepSchemas?.[type], `schema for step ${type}`);
   });
 }

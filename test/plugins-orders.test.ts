@@ -84,23 +84,35 @@ test('orders move through their state machine over HTTP and survive an engine re
   const id = created.json.id as string;
   const other = await requestJson(`${app.url}/api/orders`, { method: 'POST', body: { item: 'pen' } });
 
-  const paid = await requestJson(`${app.url}/api/orders/${id}/transition`, { method: 'POST', body: { transition: 'pay', data: { paidWith: 'card' } } });
+  const paid = await requestJson(`${app.url}/api/orders/${id}/transition`, {
+    method: 'POST',
+    body: { transition: 'pay', data: { paidWith: 'card' } },
+  });
   assert.deepEqual([paid.status, paid.json.state], [200, 'paid']);
   const shipped = await requestJson(`${app.url}/api/orders/${id}/ship`, { method: 'POST' });
   assert.equal(shipped.status, 200);
   assert.deepEqual([shipped.json.id, shipped.json.state, shipped.json.audit_id], [id, 'shipped', '1']);
-  await requestJson(`${app.url}/api/orders/${other.json.id}/transition`, { method: 'POST', body: { transition: 'cancel' } });
+  await requestJson(`${app.url}/api/orders/${other.json.id}/transition`, {
+    method: 'POST',
+    body: { transition: 'cancel' },
+  });
 
   app = await app.restart();
 
   const again = await requestJson(`${app.url}/api/orders/${id}`);
   assert.equal(again.status, 200);
-  assert.deepEqual([again.json.state, again.json.data.item, again.json.data.qty, again.json.data.paidWith], ['shipped', 'book', 2, 'card']);
+  assert.deepEqual(
+    [again.json.state, again.json.data.item, again.json.data.qty, again.json.data.paidWith],
+    ['shipped', 'book', 2, 'card'],
+  );
   const list = await requestJson(`${app.url}/api/orders`);
   assert.deepEqual(list.json.map((o: { state: string }) => o.state).sort(), ['cancelled', 'shipped']);
   assert.deepEqual((await requestJson(`${app.url}/api/audit`)).json, [{ order_id: id, event: 'shipped' }]);
 
-  const late = await requestJson(`${app.url}/api/orders/${id}/transition`, { method: 'POST', body: { transition: 'pay' } });
+  const late = await requestJson(`${app.url}/api/orders/${id}/transition`, {
+    method: 'POST',
+    body: { transition: 'pay' },
+  });
   assert.equal(late.status, 409);
   assert.match(late.json.error, /from state "shipped", expected "new"/);
   const failedShip = await requestJson(`${app.url}/api/orders/${other.json.id}/ship`, { method: 'POST' });

@@ -34,9 +34,13 @@ pipelines:
 
 test('a pipeline with a seconds cron fires on schedule', async (t) => {
   const app = await startApp(t, config);
-  const count = await waitFor(async () => {
-    const n = Number((await requestJson(`${app.url}/ticks`)).json.count);
-    return n >= 2 ? n : undefined;
-  }, 5000, 'two scheduled runs');
+  const count = await waitFor(
+    async () => {
+      const n = Number((await requestJson(`${app.url}/ticks`)).json.count);
+      return n >= 2 ? n : undefined;
+    },
+    5000,
+    'two scheduled runs',
+  );
   assert.ok(count >= 2);
 });

@@ -10,7 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
-import { IntegrityError, RegistryClient, signBody, startRegistryServer, writeTarGz, type RegistryServer } from '../registry-index/index.ts';
+import {
+  IntegrityError,
+  RegistryClient,
+  signBody,
+  startRegistryServer,
+  writeTarGz,
+  type RegistryServer,
+} from '../registry-index/index.ts';
 import { git, json, manifest, tempDir } from './registry-support.ts';
 
 const logger = pino({ level: 'silent' });
@@ -38,12 +45,17 @@ function commit(message: string): string {
 
 async function syncNow(): Promise<Record<string, unknown>> {
   const body = JSON.stringify({ ref: 'refs/heads/main' });
-  const r = await fetch(`${server.url}/api/v1/sync?wait=1`, { method: 'POST', body, headers: { 'x-github-event': 'push', 'x-hub-signature-256': signBody(secret, body) } });
+  const r = await fetch(`${server.url}/api/v1/sync?wait=1`, {
+    method: 'POST',
+    body,
+    headers: { 'x-github-event': 'push', 'x-hub-signature-256': signBody(secret, body) },
+  });
   assert.equal(r.status, 200);
   return ((await r.json()) as { result: Record<string, unknown> }).result;
 }
 
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
 const getJson = async <T = unknown>(path: string): Promise<T> => {
   const r = await get(path);
   assert.equal(r.status, 200, `${path}: ${r.status}`);
@@ -59,22 +71,66 @@ before(async () => {
   await new Promise<void>((r) => artifacts.listen(0, '127.0.0.1', r));
   artifactsUrl = `http://127.0.0.1:${(artifacts.address() as AddressInfo).port}`;
 
-  write('plugins/http/manifest.json', json(manifest('workflow-plugin-http', { description: 'HTTP server, router and middleware', keywords: ['http', 'server', 'router'], tier: 'core', type: 'builtin', category: 'core' })));
-  write('plugins/http-cache/manifest.json', json(manifest('http-cache', { description: 'Response caching for HTTP routes', keywords: ['cache'] })));
-  write('plugins/router-extras/manifest.json', json(manifest('router-extras', { description: 'More routes for the HTTP router' })));
-  write('plugins/secret-thing/manifest.json', json(manifest('secret-thing', { private: true, description: 'internal http helper' })));
-  write('plugins/stash/manifest.json', json(manifest('stash', { version: '1.3.0', downloads: [{ os: 'linux', arch: 'amd64', url: 'dist/stash-linux-amd64.tar.gz', sha256: sha(archive) }] })));
+  write(
+    'plugins/http/manifest.json',
+    json(
+      manifest('workflow-plugin-http', {
+        description: 'HTTP server, router and middleware',
+        keywords: ['http', 'server', 'router'],
+        tier: 'core',
+        type: 'builtin',
+        category: 'core',
+      }),
+    ),
+  );
+  write(
+    'plugins/http-cache/manifest.json',
+    json(manifest('http-cache', { description: 'Response caching for HTTP routes', keywords: ['cache'] })),
+  );
+  write(
+    'plugins/router-extras/manifest.json',
+    json(manifest('router-extras', { description: 'More routes for the HTTP router' })),
+  );
+  write(
+    'plugins/secret-thing/manifest.json',
+    json(manifest('secret-thing', { private: true, description: 'internal http helper' })),
+  );
+  write(
+    'plugins/stash/manifest.json',
+    json(
+      manifest('stash', {
+        version: '1.3.0',
+        downloads: [{ os: 'linux', arch: 'amd64', url: 'dist/stash-linux-amd64.tar.gz', sha256: sha(archive) }],
+      }),
+    ),
+  );
   write('plugins/stash/dist/stash-linux-amd64.tar.gz', archive);
   write('plugins/stash/versions/1.0.0.json', json(manifest('stash', { version: '1.0.0' })));
-  write('plugins/stash/versions/1.2.0.json', json(manifest('stash', { version: '1.2.0', yanked: { reason: 'corrupts data' } })));
+  write(
+    'plugins/stash/versions/1.2.0.json',
+    json(manifest('stash', { version: '1.2.0', yanked: { reason: 'corrupts data' } })),
+  );
   write('plugins/stash/versions/2.0.0-rc.1.json', json(manifest('stash', { version: '2.0.0-rc.1' })));
-  write('plugins/remote/manifest.json', json(manifest('remote', { downloads: [
-    { os: 'linux', arch: 'amd64', url: `${artifactsUrl}/good.tar.gz`, sha256: sha(artifactBytes) },
-    { os: 'linux', arch: 'arm64', url: `${artifactsUrl}/bad.tar.gz`, sha256: sha(artifactBytes) },
-    { os: 'darwin', arch: 'arm64', url: `${artifactsUrl}/good.tar.gz` },
-  ] })));
+  write(
+    'plugins/remote/manifest.json',
+    json(
+      manifest('remote', {
+        downloads: [
+          { os: 'linux', arch: 'amd64', url: `${artifactsUrl}/good.tar.gz`, sha256: sha(artifactBytes) },
+          { os: 'linux', arch: 'arm64', url: `${artifactsUrl}/bad.tar.gz`, sha256: sha(artifactBytes) },
+          { os: 'darwin', arch: 'arm64', url: `${artifactsUrl}/good.tar.gz` },
+        ],
+      }),
+    ),
+  );
   commit('initial registry');
-  server = await startRegistryServer({ repo, dataDir: join(dirs.path, 'data'), schedule: null, webhookSecret: secret, logger });
+  server = await startRegistryServer({
+    repo,
+    dataDir: join(dirs.path, 'data'),
+    schedule: null,
+    webhookSecret: secret,
+    logger,
+  });
   assert.equal((await server.initialSync).outcome, 'updated');
 });
 
@@ -89,24 +145,40 @@ test('search ranks name over keyword over description, filters, pages, hides pri
   assert.equal(r.headers.get('x-total-count'), '3');
   const names = ((await r.json()) as Array<{ name: string; score: number }>).map((p) => p.name);
   assert.deepEqual(names, ['http', 'http-cache', 'router-extras']);
-  assert.deepEqual((await getJson<Array<{ name: string }>>('/api/v1/plugins?q=http&tier=core')).map((p) => p.name), ['http']);
-  assert.deepEqual((await getJson<Array<{ name: string }>>('/api/v1/plugins?q=rout')).map((p) => p.name), ['router-extras', 'http', 'http-cache']);
+  assert.deepEqual(
+    (await getJson<Array<{ name: string }>>('/api/v1/plugins?q=http&tier=core')).map((p) => p.name),
+    ['http'],
+  );
+  assert.deepEqual(
+    (await getJson<Array<{ name: string }>>('/api/v1/plugins?q=rout')).map((p) => p.name),
+    ['router-extras', 'http', 'http-cache'],
+  );
   const page = await get('/api/v1/plugins?perPage=2');
   assert.equal(page.headers.get('x-total-count'), '5');
   assert.match(page.headers.get('link') ?? '', /page=2>; rel="next"/);
   // substring fallback, as upstream clients match
-  assert.deepEqual((await getJson<Array<{ name: string }>>('/api/v1/plugins?q=ttp-cach')).map((p) => p.name), ['http-cache']);
+  assert.deepEqual(
+    (await getJson<Array<{ name: string }>>('/api/v1/plugins?q=ttp-cach')).map((p) => p.name),
+    ['http-cache'],
+  );
   assert.equal((await get('/api/v1/plugins?page=0')).status, 400);
 });
 
 test('plugin document, versions, and npm-style range resolution (yanked and prerelease aware)', async () => {
-  const doc = await getJson<{ name: string; distTags: { latest: string }; versions: Array<{ version: string; yanked?: unknown }> }>('/api/v1/plugins/stash');
+  const doc = await getJson<{
+    name: string;
+    distTags: { latest: string };
+    versions: Array<{ version: string; yanked?: unknown }>;
+  }>('/api/v1/plugins/stash');
   assert.equal(doc.distTags.latest, '1.3.0');
-  assert.deepEqual(doc.versions.map((v) => v.version), ['2.0.0-rc.1', '1.3.0', '1.2.0', '1.0.0']);
+  assert.deepEqual(
+    doc.versions.map((v) => v.version),
+    ['2.0.0-rc.1', '1.3.0', '1.2.0', '1.0.0'],
+  );
   assert.deepEqual(await getJson('/api/v1/plugins/stash/versions?range=^1'), ['1.3.0', '1.0.0']);
   const client = new RegistryClient({ baseUrl: server.url });
   assert.equal((await client.resolve('stash', '^1.0')).version, '1.3.0');
-  assert.equal((await client.resolve('stash', '~1.2.0').catch((e) => e.status)), 404); // only 1.2.0 matches, and it is yanked
+  assert.equal(await client.resolve('stash', '~1.2.0').catch((e) => e.status), 404); // only 1.2.0 matches, and it is yanked
   assert.equal((await client.resolve('stash', '1.2.0')).version, '1.2.0'); // exact versions resolve even when yanked
   assert.equal((await client.resolve('stash', '^2.0.0-rc.0')).version, '2.0.0-rc.1');
   assert.equal((await client.resolve('stash', 'latest')).version, '1.3.0');
@@ -132,10 +204,12 @@ test('version documents are immutable, ETag-validated and gzip-compressed', asyn
   assert.equal((await get('/api/v1/plugins/stash/versions/9.9.9')).status, 404);
   // raw node:http client: fetch would transparently decompress
   const raw = await new Promise<Buffer>((resolve) => {
-    import('node:http').then(({ get: httpGet }) => httpGet(`${server.url}/v1/index.json`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
-    }));
+    import('node:http').then(({ get: httpGet }) =>
+      httpGet(`${server.url}/v1/index.json`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+      }),
+    );
   });
   assert.equal((JSON.parse(gunzipSync(raw).toString()) as unknown[]).length, 5);
 });
@@ -154,31 +228,65 @@ test('downloads: stored archives are served with their sha256; the client verifi
   assert.equal(redirect.headers.get('x-checksum-sha256'), sha(artifactBytes));
   const good = await client.download('remote', '1.0.0', { os: 'linux', arch: 'amd64' });
   assert.equal(good.sha256, sha(artifactBytes));
-  await assert.rejects(client.download('remote', '1.0.0', { os: 'linux', arch: 'arm64' }), (e: unknown) => e instanceof IntegrityError && /sha256 mismatch/.test(e.message));
-  await assert.rejects(client.download('remote', '1.0.0', { os: 'darwin', arch: 'arm64' }), (e: unknown) => e instanceof IntegrityError && /publishes no sha256/.test(e.message));
-  assert.equal((await client.download('remote', '1.0.0', { os: 'darwin', arch: 'arm64' }, { allowUnverified: true })).bytes.length, artifactBytes.length);
+  await assert.rejects(
+    client.download('remote', '1.0.0', { os: 'linux', arch: 'arm64' }),
+    (e: unknown) => e instanceof IntegrityError && /sha256 mismatch/.test(e.message),
+  );
+  await assert.rejects(
+    client.download('remote', '1.0.0', { os: 'darwin', arch: 'arm64' }),
+    (e: unknown) => e instanceof IntegrityError && /publishes no sha256/.test(e.message),
+  );
+  assert.equal(
+    (await client.download('remote', '1.0.0', { os: 'darwin', arch: 'arm64' }, { allowUnverified: true })).bytes.length,
+    artifactBytes.length,
+  );
   assert.equal((await get('/api/v1/plugins/remote/versions/1.0.0/download')).status, 400);
   assert.equal((await get('/api/v1/plugins/remote/versions/1.0.0/download?os=windows&arch=amd64')).status, 404);
 });
 
 test('upstream static layout: index.json without private plugins; manifests, versions.json, latest.json', async () => {
   const index = await getJson<Array<{ name: string; private: boolean }>>('/v1/index.json');
-  assert.deepEqual(index.map((p) => p.name), ['http', 'http-cache', 'remote', 'router-extras', 'stash']);
+  assert.deepEqual(
+    index.map((p) => p.name),
+    ['http', 'http-cache', 'remote', 'router-extras', 'stash'],
+  );
   assert.deepEqual(await getJson('/index.json'), index);
   assert.equal((await getJson<{ name: string }>('/v1/plugins/secret-thing/manifest.json')).name, 'secret-thing');
-  const versions = await getJson<{ name: string; versions: Array<{ version: string; prerelease: boolean }> }>('/v1/plugins/stash/versions.json');
-  assert.deepEqual(versions.versions.map((v) => v.version), ['2.0.0-rc.1', '1.3.0', '1.0.0']);
+  const versions = await getJson<{ name: string; versions: Array<{ version: string; prerelease: boolean }> }>(
+    '/v1/plugins/stash/versions.json',
+  );
+  assert.deepEqual(
+    versions.versions.map((v) => v.version),
+    ['2.0.0-rc.1', '1.3.0', '1.0.0'],
+  );
   assert.equal((await getJson<{ version: string }>('/v1/plugins/stash/latest.json')).version, '1.3.0');
 });
 
 test('push hook: signature verified (GitHub and Gitea styles); other branches and events ignored', async () => {
   const body = JSON.stringify({ ref: 'refs/heads/main' });
   assert.equal((await fetch(`${server.url}/api/v1/sync`, { method: 'POST', body })).status, 401);
-  assert.equal((await fetch(`${server.url}/api/v1/sync`, { method: 'POST', body, headers: { 'x-hub-signature-256': signBody('wrong', body) } })).status, 401);
-  const gitea = await fetch(`${server.url}/api/v1/sync`, { method: 'POST', body, headers: { 'x-gitea-event': 'push', 'x-gitea-signature': signBody(secret, body).slice(7) } });
+  assert.equal(
+    (
+      await fetch(`${server.url}/api/v1/sync`, {
+        method: 'POST',
+        body,
+        headers: { 'x-hub-signature-256': signBody('wrong', body) },
+      })
+    ).status,
+    401,
+  );
+  const gitea = await fetch(`${server.url}/api/v1/sync`, {
+    method: 'POST',
+    body,
+    headers: { 'x-gitea-event': 'push', 'x-gitea-signature': signBody(secret, body).slice(7) },
+  });
   assert.equal(gitea.status, 202);
   const other = JSON.stringify({ ref: 'refs/heads/feature' });
-  const ignored = await fetch(`${server.url}/api/v1/sync`, { method: 'POST', body: other, headers: { 'x-hub-signature-256': signBody(secret, other) } });
+  const ignored = await fetch(`${server.url}/api/v1/sync`, {
+    method: 'POST',
+    body: other,
+    headers: { 'x-hub-signature-256': signBody(secret, other) },
+  });
   assert.match(((await ignored.json()) as { reason: string }).reason, /push to feature/);
   await server.sync.idle();
 });
@@ -190,29 +298,52 @@ test('a bad commit is refused and reported; the good index keeps being served', 
   const bad = commit('broken');
   const result = await syncNow();
   assert.equal(result.outcome, 'refused');
-  const status = await getJson<{ revision: string; refusedCommits: Array<{ revision: string; problems: Array<{ file: string; rule: string; line: number }> }> }>('/api/v1/sync');
+  const status = await getJson<{
+    revision: string;
+    refusedCommits: Array<{ revision: string; problems: Array<{ file: string; rule: string; line: number }> }>;
+  }>('/api/v1/sync');
   assert.equal(status.revision, good);
   assert.equal(status.refusedCommits[0]!.revision, bad);
-  assert.deepEqual(status.refusedCommits[0]!.problems.map((p) => `${p.file} ${p.rule}`), ['plugins/http-cache/manifest.json json-syntax', 'plugins/huge/manifest.json manifest-size']);
-  assert.deepEqual((await getJson<Array<{ name: string }>>('/api/v1/plugins?q=cache')).map((p) => p.name), ['http-cache']);
+  assert.deepEqual(
+    status.refusedCommits[0]!.problems.map((p) => `${p.file} ${p.rule}`),
+    ['plugins/http-cache/manifest.json json-syntax', 'plugins/huge/manifest.json manifest-size'],
+  );
+  assert.deepEqual(
+    (await getJson<Array<{ name: string }>>('/api/v1/plugins?q=cache')).map((p) => p.name),
+    ['http-cache'],
+  );
   git(repo, 'revert', '--no-edit', 'HEAD');
   assert.equal((await syncNow()).outcome, 'updated');
 });
 
 test('a commit that re-points a published archive is refused for that version only', async () => {
-  write('plugins/remote/manifest.json', json(manifest('remote', { description: 'now with a better description', downloads: [
-    { os: 'linux', arch: 'amd64', url: `${artifactsUrl}/other.tar.gz`, sha256: 'e'.repeat(64) },
-  ] })));
-  write('plugins/router-extras/manifest.json', json(manifest('router-extras', { version: '1.1.0', description: 'More routes' })));
+  write(
+    'plugins/remote/manifest.json',
+    json(
+      manifest('remote', {
+        description: 'now with a better description',
+        downloads: [{ os: 'linux', arch: 'amd64', url: `${artifactsUrl}/other.tar.gz`, sha256: 'e'.repeat(64) }],
+      }),
+    ),
+  );
+  write(
+    'plugins/router-extras/manifest.json',
+    json(manifest('router-extras', { version: '1.1.0', description: 'More routes' })),
+  );
   commit('re-point remote 1.0.0, bump router-extras');
   const result = await syncNow();
   assert.equal(result.outcome, 'updated');
   assert.deepEqual(result.refusedVersions, ['remote@1.0.0']);
-  const doc = await getJson<{ summary: { description: string }; versions: Array<{ version: string; refusedChange?: boolean; downloads: Array<{ url: string }> }> }>('/api/v1/plugins/remote');
+  const doc = await getJson<{
+    summary: { description: string };
+    versions: Array<{ version: string; refusedChange?: boolean; downloads: Array<{ url: string }> }>;
+  }>('/api/v1/plugins/remote');
   assert.equal(doc.summary.description, 'now with a better description'); // descriptive fields may change
   assert.equal(doc.versions[0]!.refusedChange, true);
   assert.equal(doc.versions[0]!.downloads[0]!.url, `${artifactsUrl}/good.tar.gz`); // the published artifact is still served
-  const status = await getJson<{ refusedVersions: Array<{ id: string; version: string; message: string }> }>('/api/v1/sync');
+  const status = await getJson<{ refusedVersions: Array<{ id: string; version: string; message: string }> }>(
+    '/api/v1/sync',
+  );
   assert.match(status.refusedVersions[0]!.message, /version 1\.0\.0 is already published/);
   assert.equal((await new RegistryClient({ baseUrl: server.url }).resolve('router-extras', '^1')).version, '1.1.0');
 });
@@ -220,34 +351,69 @@ test('a commit that re-points a published archive is refused for that version on
 test('a rewritten branch (force-push upstream) is reported; published versions stay immutable', async () => {
   const served = git(repo, 'rev-parse', 'HEAD');
   // amend the served commit: the new head no longer contains it
-  write('plugins/stash/manifest.json', json(manifest('stash', { version: '1.3.0', description: 'rewritten', downloads: [{ os: 'linux', arch: 'amd64', url: 'dist/stash-linux-amd64.tar.gz', sha256: sha(archive) }] })));
+  write(
+    'plugins/stash/manifest.json',
+    json(
+      manifest('stash', {
+        version: '1.3.0',
+        description: 'rewritten',
+        downloads: [{ os: 'linux', arch: 'amd64', url: 'dist/stash-linux-amd64.tar.gz', sha256: sha(archive) }],
+      }),
+    ),
+  );
   git(repo, 'commit', '-q', '-a', '--amend', '-m', 'rewritten history');
   const rewritten = git(repo, 'rev-parse', 'HEAD');
   const result = await syncNow();
   assert.equal(result.outcome, 'updated');
   assert.equal(result.historyRewritten, true);
   assert.equal(result.previous, served);
-  const status = await getJson<{ revision: string; warnings: string[]; refusedVersions: Array<{ id: string }> }>('/api/v1/sync');
+  const status = await getJson<{ revision: string; warnings: string[]; refusedVersions: Array<{ id: string }> }>(
+    '/api/v1/sync',
+  );
   assert.equal(status.revision, rewritten);
   assert.match(status.warnings[0]!, /history rewritten: .* is not an ancestor/);
   // remote@1.0.0 was re-pointed on the old branch and refused; it is still refused on the new one
-  assert.deepEqual(status.refusedVersions.map((r) => r.id), ['remote']);
-  assert.equal((await getJson<{ summary: { description: string } }>('/api/v1/plugins/stash')).summary.description, 'rewritten');
+  assert.deepEqual(
+    status.refusedVersions.map((r) => r.id),
+    ['remote'],
+  );
+  assert.equal(
+    (await getJson<{ summary: { description: string } }>('/api/v1/plugins/stash')).summary.description,
+    'rewritten',
+  );
 });
 
 test('restart serves the persisted index at once, with versions that left the tree', async () => {
   await server.close();
-  server = await startRegistryServer({ repo, dataDir: join(dirs.path, 'data'), schedule: null, webhookSecret: secret, logger });
+  server = await startRegistryServer({
+    repo,
+    dataDir: join(dirs.path, 'data'),
+    schedule: null,
+    webhookSecret: secret,
+    logger,
+  });
   // restored before listening, so the very first request is answered from the store
   const versions = await getJson<string[]>('/api/v1/plugins/router-extras/versions');
   assert.deepEqual(versions, ['1.1.0', '1.0.0']);
   const doc = await getJson<{ versions: Array<{ version: string; inTree: boolean }> }>('/api/v1/plugins/router-extras');
-  assert.deepEqual(doc.versions.map((v) => [v.version, v.inTree]), [['1.1.0', true], ['1.0.0', false]]);
+  assert.deepEqual(
+    doc.versions.map((v) => [v.version, v.inTree]),
+    [
+      ['1.1.0', true],
+      ['1.0.0', false],
+    ],
+  );
   assert.equal((await server.initialSync).outcome, 'unchanged');
 });
 
 test('rate limit answers 429 with Retry-After; health and metrics', async () => {
-  const limited = await startRegistryServer({ repo, schedule: null, rateLimit: 1, logger, dataDir: join(dirs.path, 'data-limited') });
+  const limited = await startRegistryServer({
+    repo,
+    schedule: null,
+    rateLimit: 1,
+    logger,
+    dataDir: join(dirs.path, 'data-limited'),
+  });
   try {
     await limited.initialSync;
     const statuses: number[] = [];

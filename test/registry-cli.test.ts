@@ -27,11 +27,17 @@ type Result = { code: number; stdout: string; stderr: string };
 /** Several wfctl command lines in one child process (see registry-cli-batch.ts). */
 async function runAll(...runs: string[][]): Promise<Result[]> {
   const batch = new URL('./registry-cli-batch.ts', import.meta.url).pathname;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', batch, JSON.stringify(runs)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', batch, JSON.stringify(runs)], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as Result[];
 }
 
-test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on a broken manifest, -o json', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on a broken manifest, -o json', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   const dir = tempDir();
   try {
     cpSync(corpusRegistry, dir.path, { recursive: true });
@@ -40,16 +46,29 @@ test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on
     assert.match(ok.stdout, /^PASS .*: 0 errors, 62 warnings in 9 files$/m);
     const file = join(dir.path, 'plugins/slack/manifest.json');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"license"', '"licence"'));
-    const [bad, single, missing] = await runAll(['registry', 'validate', dir.path, '-q'], ['registry', 'validate', file, '-o', 'json'], ['registry', 'validate', join(dir.path, 'nope')]);
+    const [bad, single, missing] = await runAll(
+      ['registry', 'validate', dir.path, '-q'],
+      ['registry', 'validate', file, '-o', 'json'],
+      ['registry', 'validate', join(dir.path, 'nope')],
+    );
     assert.equal(bad!.code, 1);
-    assert.match(bad!.stdout, /^plugins\/slack\/manifest\.json:\d+:3: error schema\/additionalProperties: unknown property "licence" in the manifest \(at \/licence\)\n  hint: did you mean "license"\?$/m);
+    assert.match(
+      bad!.stdout,
+      /^plugins\/slack\/manifest\.json:\d+:3: error schema\/additionalProperties: unknown property "licence" in the manifest \(at \/licence\)\n {2}hint: did you mean "license"\?$/m,
+    );
     assert.match(bad!.stdout, /^FAIL /m);
     assert.equal(single!.code, 1);
     const parsed = JSON.parse(single!.stdout) as { ok: boolean; problems: Array<{ file: string; rule: string }> };
     assert.equal(parsed.ok, false);
-    assert.deepEqual(parsed.problems.map((p) => [p.file, p.rule]), [['plugins/slack/manifest.json', 'schema/required'], ['plugins/slack/manifest.json', 'schema/additionalProperties']]);
+    assert.deepEqual(
+      parsed.problems.map((p) => [p.file, p.rule]),
+      [
+        ['plugins/slack/manifest.json', 'schema/required'],
+        ['plugins/slack/manifest.json', 'schema/additionalProperties'],
+      ],
+    );
     assert.equal(missing!.code, 1);
-    assert.match(missing!.stderr, /no such file or directory\n  hint:/);
+    assert.match(missing!.stderr, /no such file or directory\n {2}hint:/);
   } finally {
     dir.cleanup();
   }
@@ -67,9 +86,15 @@ test('registry index writes the upstream static layout', { skip: skipWithoutCorp
     assert.deepEqual([summary.plugins, summary.public], [104, 96]);
     const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as Array<{ name: string }>;
     assert.equal(index.length, 96);
-    assert.deepEqual(index.map((p) => p.name), [...index.map((p) => p.name)].sort());
+    assert.deepEqual(
+      index.map((p) => p.name),
+      [...index.map((p) => p.name)].sort(),
+    );
     assert.ok(existsSync(join(out, 'plugins/http/manifest.json')));
-    assert.equal(JSON.parse(readFileSync(join(out, 'plugins/workflow-plugin-aws/latest.json'), 'utf8')).version, '2.3.7');
+    assert.equal(
+      JSON.parse(readFileSync(join(out, 'plugins/workflow-plugin-aws/latest.json'), 'utf8')).version,
+      '2.3.7',
+    );
   } finally {
     dir.cleanup();
   }
@@ -93,7 +118,10 @@ test('plugin search and info against a registry server', { skip: skipWithoutCorp
     assert.match(info.stdout, /^resolves \^2:\s+2\.3\.7$/m);
     assert.equal((JSON.parse(json.stdout) as { name: string }).name, 'workflow-plugin-aws');
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /plugin "no-such-plugin" not found\n  hint: find the name with: wfctl plugin search/);
+    assert.match(
+      missing.stderr,
+      /plugin "no-such-plugin" not found\n {2}hint: find the name with: wfctl plugin search/,
+    );
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the registry/);
   } finally {

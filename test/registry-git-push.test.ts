@@ -8,7 +8,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { PublishError, RegistryClient, publishToGitRegistry, startGitServer, startRegistryServer, writeTarGz, type GitServer, type RegistryServer } from '../registry-index/index.ts';
+import {
+  PublishError,
+  RegistryClient,
+  publishToGitRegistry,
+  startGitServer,
+  startRegistryServer,
+  writeTarGz,
+  type GitServer,
+  type RegistryServer,
+} from '../registry-index/index.ts';
 import { corpusRepo, git, json, manifest, skipWithoutCorpus, tempDir } from './registry-support.ts';
 
 const execFileAsync = promisify(execFile);
@@ -22,7 +31,10 @@ let pushUrl: string;
 /** git push without blocking the event loop (the servers live in this process). */
 async function push(...args: string[]): Promise<{ ok: boolean; output: string }> {
   try {
-    const r = await execFileAsync('git', ['push', ...args], { cwd: work, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const r = await execFileAsync('git', ['push', ...args], {
+      cwd: work,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
     return { ok: true, output: r.stdout + r.stderr };
   } catch (err) {
     const e = err as { stdout: string; stderr: string };
@@ -49,7 +61,12 @@ before(async () => {
   const logger = pino({ level: 'silent' });
   const notify: string[] = [];
   gitServer = await startGitServer({ dataDir: join(dirs.path, 'git'), token, notify, logger });
-  registry = await startRegistryServer({ repo: gitServer.repoUrl('registry'), dataDir: join(dirs.path, 'registry'), schedule: null, logger });
+  registry = await startRegistryServer({
+    repo: gitServer.repoUrl('registry'),
+    dataDir: join(dirs.path, 'registry'),
+    schedule: null,
+    logger,
+  });
   notify.push(`${registry.url}/api/v1/sync`);
   work = join(dirs.path, 'work');
   mkdirSync(work);
@@ -63,7 +80,10 @@ after(async () => {
   dirs?.cleanup();
 });
 
-test('push-to-create, then the registry syncs from the push notification', { skip: skipWithoutCorpus, timeout: 120_000 }, async () => {
+test('push-to-create, then the registry syncs from the push notification', {
+  skip: skipWithoutCorpus,
+  timeout: 120_000,
+}, async () => {
   const first = await push(pushUrl, 'main');
   assert.ok(first.ok, first.output);
   assert.match(first.output, /remote: registry: refs\/heads\/main validated/);
@@ -73,13 +93,16 @@ test('push-to-create, then the registry syncs from the push notification', { ski
     assert.ok(Date.now() < deadline, 'registry never synced the first push');
     await new Promise((r) => setTimeout(r, 50));
   }
-  const status = await (await fetch(`${registry.url}/api/v1/sync`)).json() as { revision: string };
+  const status = (await (await fetch(`${registry.url}/api/v1/sync`)).json()) as { revision: string };
   assert.equal(status.revision, git(work, 'rev-parse', 'HEAD'));
 });
 
 test('a good push is searchable through the API within 1 s', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
   mkdirSync(join(work, 'plugins/quokka-notifier'));
-  writeFileSync(join(work, 'plugins/quokka-notifier/manifest.json'), json(manifest('quokka-notifier', { description: 'Sends quokka notifications', keywords: ['quokka'] })));
+  writeFileSync(
+    join(work, 'plugins/quokka-notifier/manifest.json'),
+    json(manifest('quokka-notifier', { description: 'Sends quokka notifications', keywords: ['quokka'] })),
+  );
   commit('add quokka-notifier');
   const r = await push(pushUrl, 'main');
   assert.ok(r.ok, r.output);
@@ -93,14 +116,20 @@ test('a good push is searchable through the API within 1 s', { skip: skipWithout
   assert.equal(resolved.version, '1.0.0');
 });
 
-test('a broken manifest is refused with file, line and rule in the git push output', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('a broken manifest is refused with file, line and rule in the git push output', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   const head = git(work, 'rev-parse', 'HEAD');
   const file = join(work, 'plugins/quokka-notifier/manifest.json');
   writeFileSync(file, readFileSync(file, 'utf8').replace('"type": "external"', '"type": "extrenal"'));
   commit('typo');
   const r = await push(pushUrl, 'main');
   assert.equal(r.ok, false);
-  assert.match(r.output, /remote: plugins\/quokka-notifier\/manifest\.json:6:11: error schema\/enum: "type" is "extrenal"/);
+  assert.match(
+    r.output,
+    /remote: plugins\/quokka-notifier\/manifest\.json:6:11: error schema\/enum: "type" is "extrenal"/,
+  );
   assert.match(r.output, /did you mean "external"\?/);
   assert.match(r.output, /pre-receive hook declined/);
 
@@ -114,7 +143,10 @@ test('a broken manifest is refused with file, line and rule in the git push outp
   assert.deepEqual(await searchNames('quokka'), ['quokka-notifier']);
 });
 
-test('changing a published version\'s artifact is refused; a force-push is refused', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test("changing a published version's artifact is refused; a force-push is refused", {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   const head = git(work, 'rev-parse', 'HEAD');
   const file = join(work, 'plugins/workflow-plugin-aws/manifest.json');
   const m = JSON.parse(readFileSync(file, 'utf8'));
@@ -123,7 +155,10 @@ test('changing a published version\'s artifact is refused; a force-push is refus
   commit('re-point a published archive');
   const r = await push(pushUrl, 'main');
   assert.equal(r.ok, false);
-  assert.match(r.output, /plugins\/workflow-plugin-aws\/manifest\.json:\d+:\d+: error immutable-version: version 2\.3\.7 is already published/);
+  assert.match(
+    r.output,
+    /plugins\/workflow-plugin-aws\/manifest\.json:\d+:\d+: error immutable-version: version 2\.3\.7 is already published/,
+  );
   assert.match(r.output, /bump to the next patch/);
   git(work, 'reset', '-q', '--hard', head);
 
@@ -133,17 +168,37 @@ test('changing a published version\'s artifact is refused; a force-push is refus
   assert.equal(forced.ok, false);
   assert.match(forced.output, /non-fast-forward|denying non-fast-forward/);
   git(work, 'reset', '-q', '--hard', head);
-  const status = await (await fetch(`${registry.url}/api/v1/sync`)).json() as { revision: string };
+  const status = (await (await fetch(`${registry.url}/api/v1/sync`)).json()) as { revision: string };
   assert.equal(status.revision, head);
 });
 
-test('wfctl publish: new version with a stored archive; the old one stays resolvable; republishing is refused', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('wfctl publish: new version with a stored archive; the old one stays resolvable; republishing is refused', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   const pluginDir = join(dirs.path, 'quokka-src');
   mkdirSync(pluginDir);
-  writeFileSync(join(pluginDir, 'manifest.json'), json(manifest('quokka-notifier', { version: '1.1.0', description: 'Sends quokka notifications, now with retries', keywords: ['quokka'] })));
+  writeFileSync(
+    join(pluginDir, 'manifest.json'),
+    json(
+      manifest('quokka-notifier', {
+        version: '1.1.0',
+        description: 'Sends quokka notifications, now with retries',
+        keywords: ['quokka'],
+      }),
+    ),
+  );
   const archivePath = join(dirs.path, 'quokka.tar.gz');
-  writeFileSync(archivePath, writeTarGz([{ path: 'quokka-notifier/quokka-notifier', data: '#!/bin/sh\necho quokka\n', mode: 0o755 }]));
-  const result = await publishToGitRegistry({ manifestPath: join(pluginDir, 'manifest.json'), registryUrl: gitServer.repoUrl('registry'), token, archive: { path: archivePath, os: 'linux', arch: 'amd64' } });
+  writeFileSync(
+    archivePath,
+    writeTarGz([{ path: 'quokka-notifier/quokka-notifier', data: '#!/bin/sh\necho quokka\n', mode: 0o755 }]),
+  );
+  const result = await publishToGitRegistry({
+    manifestPath: join(pluginDir, 'manifest.json'),
+    registryUrl: gitServer.repoUrl('registry'),
+    token,
+    archive: { path: archivePath, os: 'linux', arch: 'amd64' },
+  });
   assert.ok(result.ok, result.output);
   assert.equal(result.previous, '1.0.0');
   assert.match(result.output, /remote: registry: refs\/heads\/main validated/);
@@ -157,14 +212,25 @@ test('wfctl publish: new version with a stored archive; the old one stays resolv
   const download = await client.download('quokka-notifier', '1.1.0', { os: 'linux', arch: 'amd64' });
   assert.deepEqual(download.bytes, readFileSync(archivePath));
   await assert.rejects(
-    publishToGitRegistry({ manifestPath: join(pluginDir, 'manifest.json'), registryUrl: gitServer.repoUrl('registry'), token }),
+    publishToGitRegistry({
+      manifestPath: join(pluginDir, 'manifest.json'),
+      registryUrl: gitServer.repoUrl('registry'),
+      token,
+    }),
     (err: unknown) => err instanceof PublishError && /quokka-notifier@1\.1\.0 is already published/.test(err.message),
   );
   // the work repo follows (async: the git server lives in this process)
-  await execFileAsync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'pull', '-q', '--ff-only', pushUrl, 'main'], { cwd: work });
+  await execFileAsync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'pull', '-q', '--ff-only', pushUrl, 'main'],
+    { cwd: work },
+  );
 });
 
-test('pushing without the token is refused; anonymous clone works', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('pushing without the token is refused; anonymous clone works', {
+  skip: skipWithoutCorpus,
+  timeout: 60_000,
+}, async () => {
   const r = await push(gitServer.repoUrl('registry'), 'main');
   assert.equal(r.ok, false);
   assert.match(r.output, /Authentication failed|could not read Username|401/);

@@ -3,8 +3,17 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  GitCommitTree, allRefusals, buildIndex, emptyPublishedState, publishIndex, servedEntry, updateIndex, versionKey,
-  type PublishedState, type RegistryIndex, type Refusal,
+  GitCommitTree,
+  allRefusals,
+  buildIndex,
+  emptyPublishedState,
+  publishIndex,
+  servedEntry,
+  updateIndex,
+  versionKey,
+  type PublishedState,
+  type RegistryIndex,
+  type Refusal,
 } from '../registry-index/index.ts';
 
 export interface ReplayResult {
@@ -32,7 +41,8 @@ export async function replay(repoDir: string, commits: string[], compareEvery: n
       index = await buildIndex(tree);
     }
     published = await publishIndex(published, index, tree, touched);
-    for (const r of allRefusals(published)) if (!refused.has(versionKey(r.id, r.version))) refused.set(versionKey(r.id, r.version), r);
+    for (const r of allRefusals(published))
+      if (!refused.has(versionKey(r.id, r.version))) refused.set(versionKey(r.id, r.version), r);
     if (i % compareEvery === 0 || i === commits.length - 1) {
       assertSameAsFullBuild(index, published, await buildIndex(tree), commit);
       compared++;
@@ -42,23 +52,42 @@ export async function replay(repoDir: string, commits: string[], compareEvery: n
 }
 
 /** The served index equals a full build of the same commit, except versions refused by immutability. */
-function assertSameAsFullBuild(incremental: RegistryIndex, published: PublishedState, full: RegistryIndex, commit: string): void {
+function assertSameAsFullBuild(
+  incremental: RegistryIndex,
+  published: PublishedState,
+  full: RegistryIndex,
+  commit: string,
+): void {
   assert.deepEqual([...incremental.plugins.keys()], [...full.plugins.keys()], `plugin set differs at ${commit}`);
   assert.deepEqual(incremental.problems, full.problems, `problems differ at ${commit}`);
   for (const [id, fullEntry] of full.plugins) {
     const served = servedEntry(incremental.plugins.get(id)!, published);
     assert.deepEqual(served.summary, fullEntry.summary, `summary of ${id} differs at ${commit}`);
-    assert.deepEqual(served.versions.map((v) => v.version), fullEntry.versions.map((v) => v.version), `versions of ${id} differ at ${commit}`);
+    assert.deepEqual(
+      served.versions.map((v) => v.version),
+      fullEntry.versions.map((v) => v.version),
+      `versions of ${id} differ at ${commit}`,
+    );
     for (const [n, v] of fullEntry.versions.entries()) {
       const key = versionKey(id, v.version);
       const same = JSON.stringify(served.versions[n]) === JSON.stringify(v);
-      assert.equal(same, !published.refusals.get(id)?.has(v.version), `${key} at ${commit}: ${same ? 'refused but identical' : 'differs but not refused'}`);
+      assert.equal(
+        same,
+        !published.refusals.get(id)?.has(v.version),
+        `${key} at ${commit}: ${same ? 'refused but identical' : 'differs but not refused'}`,
+      );
     }
   }
 }
 
 /** The 8 name@version entries whose artifacts upstream changed after first publishing them. */
 export const expectedRefusals = [
-  'authz@0.5.3', 'ci-generator@0.1.3', 'digitalocean@1.0.12', 'digitalocean@2.0.0',
-  'github@1.0.3', 'gitlab@1.0.0', 'salesforce@0.2.2', 'twilio@0.2.0',
+  'authz@0.5.3',
+  'ci-generator@0.1.3',
+  'digitalocean@1.0.12',
+  'digitalocean@2.0.0',
+  'github@1.0.3',
+  'gitlab@1.0.0',
+  'salesforce@0.2.2',
+  'twilio@0.2.0',
 ];

@@ -5,14 +5,18 @@ import assert from 'node:assert/strict';
 import { cloneHistory, skipWithoutCorpus, tempDir } from './registry-support.ts';
 import { expectedRefusals, replay } from './registry-replay-support.ts';
 
-test('every commit of the upstream history: incremental equals full build', { skip: skipWithoutCorpus, timeout: 600_000 }, async (t) => {
+test('every commit of the upstream history: incremental equals full build', {
+  skip: skipWithoutCorpus,
+  timeout: 600_000,
+}, async (t) => {
   const dir = tempDir();
   try {
     const commits = cloneHistory(dir.path);
     const result = await replay(dir.path, commits, 1);
     assert.equal(result.compared, 290);
     assert.deepEqual([...result.refused.keys()].sort(), expectedRefusals);
-    for (const r of result.refused.values()) t.diagnostic(`refused ${r.id}@${r.version} at ${r.revision.slice(0, 12)}: ${r.problem.message}`);
+    for (const r of result.refused.values())
+      t.diagnostic(`refused ${r.id}@${r.version} at ${r.revision.slice(0, 12)}: ${r.problem.message}`);
   } finally {
     dir.cleanup();
   }

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { cloneHistory, skipWithoutCorpus, tempDir } from './registry-support.ts';
 import { expectedRefusals, replay } from './registry-replay-support.ts';
 
-test('upstream history replays incrementally, equal to full builds apart from immutability refusals', { skip: skipWithoutCorpus, timeout: 120_000 }, async () => {
+test('upstream history replays incrementally, equal to full builds apart from immutability refusals', {
+  skip: skipWithoutCorpus,
+  timeout: 120_000,
+}, async () => {
   const dir = tempDir();
   try {
     const commits = cloneHistory(dir.path);

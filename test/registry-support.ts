@@ -9,17 +9,32 @@ export const corpusRoot = process.env.WORKFLOW_CORPUS ?? new URL('../../shared/c
 export const corpusRegistry = join(corpusRoot, 'workflow-registry');
 export const corpusHistoryBundle = join(corpusRoot, 'workflow-registry-history.bundle');
 export const haveCorpus = existsSync(corpusRegistry) && existsSync(corpusHistoryBundle);
-export const skipWithoutCorpus = haveCorpus ? false : `upstream corpus not found at ${corpusRoot} (set WORKFLOW_CORPUS)`;
+export const skipWithoutCorpus = haveCorpus
+  ? false
+  : `upstream corpus not found at ${corpusRoot} (set WORKFLOW_CORPUS)`;
 
 export function tempDir(prefix = 'registry-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-const gitIdentity = ['-c', 'user.name=Registry Test', '-c', 'user.email=registry-test@localhost', '-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main'];
+const gitIdentity = [
+  '-c',
+  'user.name=Registry Test',
+  '-c',
+  'user.email=registry-test@localhost',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'init.defaultBranch=main',
+];
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', [...gitIdentity, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('git', [...gitIdentity, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 /** A fresh repository in `dir` holding a copy of the corpus registry (plugins, schema, templates), committed. */

@@ -34,7 +34,8 @@ const strategies = ['RollingUpdate', 'Recreate', 'BlueGreen', 'Canary'] as const
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new CliError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
 }
 
@@ -56,10 +57,10 @@ export function register(program: Command): void {
     .argument('<file>', 'engine config YAML, or a WorkflowApp manifest')
     .option('--dry-run', 'print the WorkflowApp instead of applying it')
     .option('-o, --output <format>', 'with --dry-run: yaml (default) or json')
-    .option('--name <name>', 'app name (default: the config\'s name, else the file name)')
-    .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context\'s, else default)')
+    .option('--name <name>', "app name (default: the config's name, else the file name)")
+    .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's, else default)")
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--image <image>', 'engine image (default: the operator\'s)')
+    .option('--image <image>', "engine image (default: the operator's)")
     .option('--replicas <n>', 'number of engine pods')
     .option('--service-type <type>', serviceTypes.join(', '))
     .option('--strategy <type>', strategies.join(', '))
@@ -72,12 +73,15 @@ export function register(program: Command): void {
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+        throw new CliError(
+          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+        );
       }
       let replicas: number | undefined;
       if (flags.replicas !== undefined) {
         replicas = Number(flags.replicas);
-        if (!Number.isInteger(replicas) || replicas < 0) throw new CliError(`--replicas must be a whole number >= 0 (got "${flags.replicas}")`);
+        if (!Number.isInteger(replicas) || replicas < 0)
+          throw new CliError(`--replicas must be a whole number >= 0 (got "${flags.replicas}")`);
       }
       const op = await loadOperator();
       const namespace = flags.namespace ?? currentNamespace(op, flags.kubeconfig) ?? 'default';
@@ -109,7 +113,9 @@ export function register(program: Command): void {
 
 /** Schema and engine validation; prints every problem, then fails with a count. */
 async function checkApp(op: OperatorModule, app: WorkflowApp, file: string, text: string): Promise<void> {
-  const problems = op.validateWorkflowAppObject(app).map((p) => `${file}: ${op.pointerToFieldPath(p.pointer)}: ${p.message}`);
+  const problems = op
+    .validateWorkflowAppObject(app)
+    .map((p) => `${file}: ${op.pointerToFieldPath(p.pointer)}: ${p.message}`);
   if (problems.length === 0 && app.spec.config !== undefined) {
     const { corePlugins } = await import('../../plugins/index.ts');
     const inline = app.spec.config === text ? file : `${file}#spec.config`;
@@ -129,7 +135,11 @@ async function apply(op: OperatorModule, app: WorkflowApp, flags: DeployFlags): 
   } catch (err) {
     throw new CliError((err as Error).message, { hint: 'use --dry-run to print the WorkflowApp without a cluster' });
   }
-  const ref = { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace } };
+  const ref = {
+    apiVersion: app.apiVersion,
+    kind: app.kind,
+    metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+  };
   const what = `workflowapp.${op.workflowAppApi.group}/${app.metadata.name}`;
   try {
     const existed = await client.read(ref);
@@ -139,7 +149,9 @@ async function apply(op: OperatorModule, app: WorkflowApp, flags: DeployFlags): 
     throw explain(op, err, app);
   }
   if (!flags.wait) {
-    process.stdout.write(`  follow it: kubectl wait --for=condition=Ready -n ${app.metadata.namespace} wfa/${app.metadata.name}\n`);
+    process.stdout.write(
+      `  follow it: kubectl wait --for=condition=Ready -n ${app.metadata.namespace} wfa/${app.metadata.name}\n`,
+    );
     return;
   }
   await waitReady(client, app, parseDurationFlag('--timeout', flags.timeout));
@@ -149,10 +161,14 @@ function explain(op: OperatorModule, err: unknown, app: WorkflowApp): CliError {
   const e = err as Error;
   const { KubeApiError } = op;
   if (err instanceof KubeApiError && err.code === 404) {
-    return new CliError(`the cluster does not know WorkflowApps (${e.message})`, { hint: 'install the CRD: kubectl apply -k crds (or kubectl apply -k operator/deploy)' });
+    return new CliError(`the cluster does not know WorkflowApps (${e.message})`, {
+      hint: 'install the CRD: kubectl apply -k crds (or kubectl apply -k operator/deploy)',
+    });
   }
   if (err instanceof KubeApiError && err.code === 409) {
-    return new CliError(e.message, { hint: `another field manager owns fields of ${app.metadata.name}; rerun with --force-conflicts to take them over` });
+    return new CliError(e.message, {
+      hint: `another field manager owns fields of ${app.metadata.name}; rerun with --force-conflicts to take them over`,
+    });
   }
   if (err instanceof KubeApiError && err.code === 422) {
     return new CliError(e.message + err.causes.map((c) => `\n  ${c.field}: ${c.message}`).join(''));
@@ -162,7 +178,11 @@ function explain(op: OperatorModule, err: unknown, app: WorkflowApp): CliError {
 
 async function waitReady(client: KubeClient, app: WorkflowApp, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const ref = { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace } };
+  const ref = {
+    apiVersion: app.apiVersion,
+    kind: app.kind,
+    metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+  };
   let last = '';
   while (Date.now() < deadline) {
     const live = await client.read<WorkflowApp & { kind: string }>(ref).catch(() => undefined);
@@ -184,5 +204,7 @@ async function waitReady(client: KubeClient, app: WorkflowApp, timeoutMs: number
     last = line;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new CliError(`${app.metadata.name} was not Ready within ${Math.round(timeoutMs / 1000)}s`, { hint: `kubectl describe wfa -n ${app.metadata.namespace} ${app.metadata.name}` });
+  throw new CliError(`${app.metadata.name} was not Ready within ${Math.round(timeoutMs / 1000)}s`, {
+    hint: `kubectl describe wfa -n ${app.metadata.namespace} ${app.metadata.name}`,
+  });
 }

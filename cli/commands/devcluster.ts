@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .command('devcluster')
     .description('run devcluster, an embedded Kubernetes-compatible API server, in the foreground')
     .requiredOption('--data <dir>', 'data directory: state.db, pki/, token and the kubeconfig it writes')
-    .option('--port <port>', 'HTTPS port on 127.0.0.1 (default: the previous run\'s port, else a free one)')
+    .option('--port <port>', "HTTPS port on 127.0.0.1 (default: the previous run's port, else a free one)")
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--no-node-agent', 'serve the API only: do not run engine Deployments as local processes')
     .option('--engine-image <name>', 'image name (no registry, no tag) whose pods run as the engine', 'workflow-engine')
@@ -27,7 +27,8 @@ export function register(program: Command): void {
       let port: number | undefined;
       if (opts.port !== undefined) {
         port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a number from 0 to 65535 (got "${opts.port}")`);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new CliError(`--port must be a number from 0 to 65535 (got "${opts.port}")`);
       }
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) {
         throw new CliError(`--log-level must be debug, info, warn or error (got "${opts.logLevel}")`);
@@ -45,9 +46,9 @@ export function register(program: Command): void {
       }
       process.stdout.write(
         `devcluster is serving at ${cluster.url}\n` +
-        `  kubeconfig: ${cluster.kubeconfigPath}\n` +
-        `  try:        kubectl --kubeconfig ${cluster.kubeconfigPath} get namespaces\n` +
-        `Press Ctrl+C to stop.\n`,
+          `  kubeconfig: ${cluster.kubeconfigPath}\n` +
+          `  try:        kubectl --kubeconfig ${cluster.kubeconfigPath} get namespaces\n` +
+          `Press Ctrl+C to stop.\n`,
       );
       await new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {

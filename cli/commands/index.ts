@@ -13,4 +13,15 @@ import { register as validate } from './validate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [deploy, devcluster, git, inspect, operator, plugin, registry, run, schema, validate];
+export const commands: RegisterCommand[] = [
+  deploy,
+  devcluster,
+  git,
+  inspect,
+  operator,
+  plugin,
+  registry,
+  run,
+  schema,
+  validate,
+];

@@ -40,13 +40,23 @@ function startOrder(modules: Inspection['modules']): string[] {
 }
 
 export function inspectConfig(config: WorkflowConfig, name: string, files: string[]): Inspection {
-  const modules = asArray(config.modules).filter(isMap).map((m) => ({ name: String(m.name), type: String(m.type), dependsOn: asArray(m.dependsOn).map(String) }));
+  const modules = asArray(config.modules)
+    .filter(isMap)
+    .map((m) => ({ name: String(m.name), type: String(m.type), dependsOn: asArray(m.dependsOn).map(String) }));
   const pipelines = Object.entries(isMap(config.pipelines) ? config.pipelines : {}).map(([pname, p]) => {
     const pc = isMap(p) ? p : {};
     const trig = isMap(pc.trigger) ? pc.trigger : undefined;
     const tcfg = trig && isMap(trig.config) ? trig.config : {};
-    const trigger = trig ? `${String(trig.type)}${tcfg.path ? ` ${String(tcfg.method ?? 'GET').toUpperCase()} ${String(tcfg.path)}` : tcfg.topic ? ` ${String(tcfg.topic)}` : tcfg.cron ? ` ${String(tcfg.cron)}` : ''}` : undefined;
-    return { name: pname, trigger, steps: asArray(pc.steps).filter(isMap).map((s) => ({ name: String(s.name), type: String(s.type) })) };
+    const trigger = trig
+      ? `${String(trig.type)}${tcfg.path ? ` ${String(tcfg.method ?? 'GET').toUpperCase()} ${String(tcfg.path)}` : tcfg.topic ? ` ${String(tcfg.topic)}` : tcfg.cron ? ` ${String(tcfg.cron)}` : ''}`
+      : undefined;
+    return {
+      name: pname,
+      trigger,
+      steps: asArray(pc.steps)
+        .filter(isMap)
+        .map((s) => ({ name: String(s.name), type: String(s.type) })),
+    };
   });
   const triggers = Object.entries(isMap(config.triggers) ? config.triggers : {}).map(([type, t]) => ({
     type,
@@ -66,7 +76,9 @@ export function inspectConfig(config: WorkflowConfig, name: string, files: strin
 }
 
 function summaryText(s: Record<string, number | string>): string {
-  return Object.entries(s).map(([k, v]) => `${k}=${v}`).join(' ');
+  return Object.entries(s)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }
 
 export function register(program: Command): void {
@@ -84,24 +96,58 @@ export function register(program: Command): void {
         throw new CliError(`cannot load ${file}`, { hint: `run \`wfctl validate ${file}\`` });
       }
       const cfg = loaded.config;
-      const name = typeof cfg.name === 'string' ? cfg.name : typeof cfg.application?.name === 'string' ? cfg.application.name : file;
+      const name =
+        typeof cfg.name === 'string'
+          ? cfg.name
+          : typeof cfg.application?.name === 'string'
+            ? cfg.application.name
+            : file;
       const info = inspectConfig(cfg, name, loaded.files);
       if (printStructured(format, info)) return;
       const out = process.stdout;
       out.write(`app: ${info.name}\nfiles: ${info.files.join(', ')}\n\n`);
       out.write(`MODULES (${info.modules.length})\n`);
-      if (info.modules.length) out.write(formatTable(['name', 'type', 'depends on'], info.modules.map((m) => [m.name, m.type, m.dependsOn.join(', ')])));
+      if (info.modules.length)
+        out.write(
+          formatTable(
+            ['name', 'type', 'depends on'],
+            info.modules.map((m) => [m.name, m.type, m.dependsOn.join(', ')]),
+          ),
+        );
       out.write(`start order: ${info.startOrder.join(' -> ') || '(none)'}\n\n`);
       if (opts.deps) {
         out.write('DEPENDENCY GRAPH\n');
-        for (const m of info.modules) out.write(`${m.name}${m.dependsOn.length ? ` <- ${m.dependsOn.join(', ')}` : ''}\n`);
+        for (const m of info.modules)
+          out.write(`${m.name}${m.dependsOn.length ? ` <- ${m.dependsOn.join(', ')}` : ''}\n`);
         out.write('\n');
       }
       out.write(`PIPELINES (${info.pipelines.length})\n`);
-      if (info.pipelines.length) out.write(formatTable(['name', 'trigger', 'steps'], info.pipelines.map((p) => [p.name, p.trigger ?? '-', p.steps.map((s) => `${s.name}(${s.type.replace(/^step\./, '')})`).join(' > ')])));
+      if (info.pipelines.length)
+        out.write(
+          formatTable(
+            ['name', 'trigger', 'steps'],
+            info.pipelines.map((p) => [
+              p.name,
+              p.trigger ?? '-',
+              p.steps.map((s) => `${s.name}(${s.type.replace(/^step\./, '')})`).join(' > '),
+            ]),
+          ),
+        );
       out.write(`\nTRIGGERS (${info.triggers.length})\n`);
-      if (info.triggers.length) out.write(formatTable(['type', 'entries'], info.triggers.map((t) => [t.type, t.entries])));
+      if (info.triggers.length)
+        out.write(
+          formatTable(
+            ['type', 'entries'],
+            info.triggers.map((t) => [t.type, t.entries]),
+          ),
+        );
       out.write(`\nWORKFLOWS (${info.workflows.length})\n`);
-      if (info.workflows.length) out.write(formatTable(['type', 'summary'], info.workflows.map((w) => [w.type, summaryText(w.summary)])));
+      if (info.workflows.length)
+        out.write(
+          formatTable(
+            ['type', 'summary'],
+            info.workflows.map((w) => [w.type, summaryText(w.summary)]),
+          ),
+        );
     });
 }

@@ -39,7 +39,9 @@ function parseAddr(value: string): { host: string; port: number } | null {
   const m = /^(.*):(\d+)$/.exec(value);
   const port = Number(m?.[2]);
   if (!m || !Number.isInteger(port) || port > 65535) {
-    throw new CliError(`--metrics-addr must be HOST:PORT or :PORT (got "${value}")`, { hint: 'use 0 to serve no metrics' });
+    throw new CliError(`--metrics-addr must be HOST:PORT or :PORT (got "${value}")`, {
+      hint: 'use 0 to serve no metrics',
+    });
   }
   return { host: m[1] || '0.0.0.0', port };
 }
@@ -47,7 +49,9 @@ function parseAddr(value: string): { host: string; port: number } | null {
 export function register(program: Command): void {
   const cmd = program
     .command('operator')
-    .description('run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps')
+    .description(
+      'run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps',
+    )
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
     .option('--workers <n>', 'concurrent reconciles', '4')
@@ -59,18 +63,25 @@ export function register(program: Command): void {
     .option('--retry-period <d>', 'lease acquire/renew interval', '2s')
     .option('--resync <d>', 're-reconcile every app this often', '10m')
     .option('--default-image <image>', 'engine image for apps that name none', engineImage)
-    .option('--registry <url>', 'plugin registry that resolves spec.plugins (default: $WFCTL_REGISTRY_URL; token from $WFCTL_REGISTRY_TOKEN)')
+    .option(
+      '--registry <url>',
+      'plugin registry that resolves spec.plugins (default: $WFCTL_REGISTRY_URL; token from $WFCTL_REGISTRY_TOKEN)',
+    )
     .option('--plugin-platform <os/arch>', 'platform of the engine pods, for plugin archive checksums', 'linux/amd64')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: OperatorFlags) => {
       const workers = Number(flags.workers);
-      if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers must be a positive integer (got "${flags.workers}")`);
-      if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) throw new CliError(`--log-level must be debug, info, warn or error (got "${flags.logLevel}")`);
+      if (!Number.isInteger(workers) || workers < 1)
+        throw new CliError(`--workers must be a positive integer (got "${flags.workers}")`);
+      if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel))
+        throw new CliError(`--log-level must be debug, info, warn or error (got "${flags.logLevel}")`);
       const metrics = parseAddr(flags.metricsAddr);
       const [os, arch, extra] = flags.pluginPlatform.split('/');
-      if (!os || !arch || extra !== undefined) throw new CliError(`--plugin-platform must be OS/ARCH, e.g. linux/amd64 (got "${flags.pluginPlatform}")`);
+      if (!os || !arch || extra !== undefined)
+        throw new CliError(`--plugin-platform must be OS/ARCH, e.g. linux/amd64 (got "${flags.pluginPlatform}")`);
       const registry = flags.registry ?? process.env.WFCTL_REGISTRY_URL;
-      if (registry && !/^https?:\/\//.test(registry)) throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
+      if (registry && !/^https?:\/\//.test(registry))
+        throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
       const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
       const { engineConfigValidator, registryPluginResolver, startOperator } = await loadOperator();
       const { corePlugins } = await import('../../plugins/index.ts');
@@ -83,7 +94,9 @@ export function register(program: Command): void {
           resyncMs: parseDurationFlag('--resync', flags.resync),
           defaultImage: flags.defaultImage,
           validateConfig: engineConfigValidator(corePlugins),
-          plugins: registry ? registryPluginResolver({ url: registry, token: process.env.WFCTL_REGISTRY_TOKEN, platform: { os, arch } }) : undefined,
+          plugins: registry
+            ? registryPluginResolver({ url: registry, token: process.env.WFCTL_REGISTRY_TOKEN, platform: { os, arch } })
+            : undefined,
           leaderElection: flags.leaderElect
             ? {
                 namespace: flags.leaseNamespace,

@@ -7,17 +7,32 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import {
-  DirectoryTree, GitCommitTree, buildIndex, resolveCommit, emptyPublishedState, formatProblem, publishIndex, startRegistryServer,
-  summarizeProblems, validateManifestBytes, writeStaticLayout, type Problem, type RegistryTree,
+  DirectoryTree,
+  GitCommitTree,
+  buildIndex,
+  resolveCommit,
+  emptyPublishedState,
+  formatProblem,
+  publishIndex,
+  startRegistryServer,
+  summarizeProblems,
+  validateManifestBytes,
+  writeStaticLayout,
+  type Problem,
+  type RegistryTree,
 } from '../../registry-index/index.ts';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
 
 export function register(program: Command): void {
-  const registry = program.command('registry').description('the git-native plugin registry: validate, index and serve a registry repository');
+  const registry = program
+    .command('registry')
+    .description('the git-native plugin registry: validate, index and serve a registry repository');
 
   registry
     .command('validate')
-    .description('validate a registry checkout (plugins/*/manifest.json, versions, archives, templates) or one manifest file')
+    .description(
+      'validate a registry checkout (plugins/*/manifest.json, versions, archives, templates) or one manifest file',
+    )
     .argument('[path]', 'registry directory or a manifest.json', '.')
     .option('-o, --output <format>', 'json or yaml (default: compiler-style lines)')
     .option('-q, --quiet', 'print errors only')
@@ -26,15 +41,22 @@ export function register(program: Command): void {
       const problems = await validatePath(path);
       const errors = problems.filter((p) => p.severity === 'error');
       if (!printStructured(format, format === 'table' ? undefined : { ok: errors.length === 0, problems })) {
-        for (const p of problems) if (!opts.quiet || p.severity === 'error') process.stdout.write(`${formatProblem(p)}\n`);
-        process.stdout.write(errors.length === 0 ? `PASS ${path}: ${summarizeProblems(problems)}\n` : `FAIL ${path}: ${summarizeProblems(problems)}\n`);
+        for (const p of problems)
+          if (!opts.quiet || p.severity === 'error') process.stdout.write(`${formatProblem(p)}\n`);
+        process.stdout.write(
+          errors.length === 0
+            ? `PASS ${path}: ${summarizeProblems(problems)}\n`
+            : `FAIL ${path}: ${summarizeProblems(problems)}\n`,
+        );
       }
       if (errors.length > 0) process.exitCode = 1;
     });
 
   registry
     .command('index')
-    .description('build the index of a registry checkout and write the static API (index.json, plugins/<id>/{manifest,versions,latest}.json)')
+    .description(
+      'build the index of a registry checkout and write the static API (index.json, plugins/<id>/{manifest,versions,latest}.json)',
+    )
     .argument('[dir]', 'registry directory', '.')
     .option('--out <dir>', 'where to write the static layout (default: DIR/v1)')
     .option('--rev <ref>', 'index a git revision of DIR instead of the working tree')
@@ -47,7 +69,9 @@ export function register(program: Command): void {
       const errors = index.problems.filter((p) => p.severity === 'error');
       if (errors.length > 0) {
         for (const p of errors) process.stderr.write(`${formatProblem(p)}\n`);
-        throw new CliError(`the registry has ${summarizeProblems(index.problems)}; no index written`, { hint: `wfctl registry validate ${dir} lists every problem` });
+        throw new CliError(`the registry has ${summarizeProblems(index.problems)}; no index written`, {
+          hint: `wfctl registry validate ${dir} lists every problem`,
+        });
       }
       const published = await publishIndex(emptyPublishedState, index, tree);
       const out = resolve(opts.out ?? join(dir, 'v1'));
@@ -65,7 +89,21 @@ export function register(program: Command): void {
         ms: Math.round(performance.now() - started),
       };
       if (!printStructured(format, format === 'table' ? undefined : summary)) {
-        printTable(['revision', 'plugins', 'public', 'versions', 'templates', 'warnings', 'files', 'ms'], [[summary.revision.slice(0, 12), summary.plugins, summary.public, summary.versions, summary.templates, summary.warnings, summary.files, summary.ms]]);
+        printTable(
+          ['revision', 'plugins', 'public', 'versions', 'templates', 'warnings', 'files', 'ms'],
+          [
+            [
+              summary.revision.slice(0, 12),
+              summary.plugins,
+              summary.public,
+              summary.versions,
+              summary.templates,
+              summary.warnings,
+              summary.files,
+              summary.ms,
+            ],
+          ],
+        );
         process.stdout.write(`wrote ${out}\n`);
       }
     });
@@ -84,36 +122,73 @@ export function register(program: Command): void {
     .option('--token <token>', 'token for reading a private remote repository (or WFCTL_REGISTRY_TOKEN)')
     .option('--public-url <url>', 'base URL clients use to reach this server (for archive links)')
     .option('--github-token <token>', 'check pull requests: GitHub App installation token or PAT (or GITHUB_TOKEN)')
-    .option('--github-webhook-secret <secret>', 'secret of the pull_request webhook at POST /api/v1/github/webhook (or WFCTL_GITHUB_WEBHOOK_SECRET)')
+    .option(
+      '--github-webhook-secret <secret>',
+      'secret of the pull_request webhook at POST /api/v1/github/webhook (or WFCTL_GITHUB_WEBHOOK_SECRET)',
+    )
     .option('--github-api-url <url>', 'GitHub API base URL (GitHub Enterprise)', 'https://api.github.com')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (opts: { repo: string; port: string; host: string; branch: string; interval: string; data: string; webhookSecret?: string; rateLimit: string; token?: string; publicUrl?: string; githubToken?: string; githubWebhookSecret?: string; githubApiUrl: string; logLevel: string }) => {
-      const rateLimit = Number(opts.rateLimit);
-      if (!Number.isFinite(rateLimit) || rateLimit < 0) throw new CliError(`--rate-limit must be a number of requests per second, 0 for none (got "${opts.rateLimit}")`);
-      const githubToken = opts.githubToken ?? process.env.GITHUB_TOKEN;
-      const githubSecret = opts.githubWebhookSecret ?? process.env.WFCTL_GITHUB_WEBHOOK_SECRET;
-      if (opts.githubToken && !githubSecret) throw new CliError('--github-token needs --github-webhook-secret', { hint: 'pull_request webhooks must be signed; set the same secret on the GitHub webhook' });
-      let server;
-      try {
-        server = await startRegistryServer({
-          ...(githubToken && githubSecret ? { github: { token: githubToken, webhookSecret: githubSecret, apiUrl: opts.githubApiUrl } } : {}),
-          repo: opts.repo, branch: opts.branch, dataDir: resolve(opts.data), port: parsePort(opts.port), host: opts.host,
-          schedule: opts.interval, webhookSecret: opts.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
-          rateLimit, token: opts.token ?? process.env.WFCTL_REGISTRY_TOKEN, publicUrl: opts.publicUrl,
-          logger: pino({ level: opts.logLevel }),
-        });
-      } catch (err) {
-        throw new CliError(`the registry server did not start: ${(err as Error).message}`, { hint: 'is the port free? (--port)' });
-      }
-      const first = await server.initialSync;
-      process.stdout.write(
-        `registry serving ${opts.repo} (${opts.branch}) at ${server.url}\n` +
-        `  first sync: ${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
-        `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ${server.url}/api/v1/sync\n` +
-        `Press Ctrl+C to stop.\n`,
-      );
-      await waitForShutdown('registry server', () => server!.close());
-    });
+    .action(
+      async (opts: {
+        repo: string;
+        port: string;
+        host: string;
+        branch: string;
+        interval: string;
+        data: string;
+        webhookSecret?: string;
+        rateLimit: string;
+        token?: string;
+        publicUrl?: string;
+        githubToken?: string;
+        githubWebhookSecret?: string;
+        githubApiUrl: string;
+        logLevel: string;
+      }) => {
+        const rateLimit = Number(opts.rateLimit);
+        if (!Number.isFinite(rateLimit) || rateLimit < 0)
+          throw new CliError(
+            `--rate-limit must be a number of requests per second, 0 for none (got "${opts.rateLimit}")`,
+          );
+        const githubToken = opts.githubToken ?? process.env.GITHUB_TOKEN;
+        const githubSecret = opts.githubWebhookSecret ?? process.env.WFCTL_GITHUB_WEBHOOK_SECRET;
+        if (opts.githubToken && !githubSecret)
+          throw new CliError('--github-token needs --github-webhook-secret', {
+            hint: 'pull_request webhooks must be signed; set the same secret on the GitHub webhook',
+          });
+        let server;
+        try {
+          server = await startRegistryServer({
+            ...(githubToken && githubSecret
+              ? { github: { token: githubToken, webhookSecret: githubSecret, apiUrl: opts.githubApiUrl } }
+              : {}),
+            repo: opts.repo,
+            branch: opts.branch,
+            dataDir: resolve(opts.data),
+            port: parsePort(opts.port),
+            host: opts.host,
+            schedule: opts.interval,
+            webhookSecret: opts.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
+            rateLimit,
+            token: opts.token ?? process.env.WFCTL_REGISTRY_TOKEN,
+            publicUrl: opts.publicUrl,
+            logger: pino({ level: opts.logLevel }),
+          });
+        } catch (err) {
+          throw new CliError(`the registry server did not start: ${(err as Error).message}`, {
+            hint: 'is the port free? (--port)',
+          });
+        }
+        const first = await server.initialSync;
+        process.stdout.write(
+          `registry serving ${opts.repo} (${opts.branch}) at ${server.url}\n` +
+            `  first sync: ${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
+            `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ${server.url}/api/v1/sync\n` +
+            `Press Ctrl+C to stop.\n`,
+        );
+        await waitForShutdown('registry server', () => server!.close());
+      },
+    );
 }
 
 /** Problems of a registry directory, or of a single manifest file. */
@@ -122,7 +197,9 @@ async function validatePath(path: string): Promise<Problem[]> {
   try {
     stat = statSync(path);
   } catch {
-    throw new CliError(`${path}: no such file or directory`, { hint: 'pass a registry checkout (with plugins/) or a manifest.json' });
+    throw new CliError(`${path}: no such file or directory`, {
+      hint: 'pass a registry checkout (with plugins/) or a manifest.json',
+    });
   }
   if (stat.isFile()) {
     const abs = resolve(path);
@@ -130,11 +207,16 @@ async function validatePath(path: string): Promise<Problem[]> {
     const pluginDir = inVersions ? dirname(dirname(abs)) : dirname(abs);
     const id = basename(pluginDir);
     const file = inVersions ? `plugins/${id}/versions/${basename(abs)}` : `plugins/${id}/${basename(abs)}`;
-    return validateManifestBytes({ file, pluginId: id, ...(inVersions ? { fileVersion: basename(abs, '.json') } : {}) }, readFileSync(abs)).problems;
+    return validateManifestBytes(
+      { file, pluginId: id, ...(inVersions ? { fileVersion: basename(abs, '.json') } : {}) },
+      readFileSync(abs),
+    ).problems;
   }
   const index = await buildIndex(new DirectoryTree(path));
   if (index.files.size === 0 && index.templates.size === 0) {
-    throw new CliError(`${path} has no plugins/<name>/manifest.json`, { hint: 'run it in a registry checkout, or pass the path of one' });
+    throw new CliError(`${path} has no plugins/<name>/manifest.json`, {
+      hint: 'run it in a registry checkout, or pass the path of one',
+    });
   }
   return index.problems;
 }
@@ -143,14 +225,18 @@ async function openTree(dir: string, rev: string | undefined): Promise<RegistryT
   if (!rev) return new DirectoryTree(dir);
   const gitdir = join(dir, '.git');
   const oid = await resolveCommit(gitdir, rev);
-  if (!oid) throw new CliError(`${rev}: no such revision in ${dir}`, { hint: 'use a branch, tag or commit id of that repository' });
+  if (!oid)
+    throw new CliError(`${rev}: no such revision in ${dir}`, {
+      hint: 'use a branch, tag or commit id of that repository',
+    });
   return new GitCommitTree({ gitdir }, oid);
 }
 
 /** A TCP port from a flag value (0 = any free port). Shared by the serve commands. */
 export function parsePort(value: string, flag = '--port'): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${flag} must be a number from 0 to 65535 (got "${value}")`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`${flag} must be a number from 0 to 65535 (got "${value}")`);
   return port;
 }
 

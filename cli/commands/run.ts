@@ -2,7 +2,15 @@
 // gracefully (stop accepting, drain in-flight requests within --shutdown-timeout, stop modules).
 // Honors the engine container contract: WORKFLOW_CONFIG, WORKFLOW_ADDR, WORKFLOW_DATA_DIR.
 import type { Command } from 'commander';
-import { ConfigError, createLogger, Engine, formatIssue, normalizeAddress, parseDuration, readConfigFile } from '../../engine/index.ts';
+import {
+  ConfigError,
+  createLogger,
+  Engine,
+  formatIssue,
+  normalizeAddress,
+  parseDuration,
+  readConfigFile,
+} from '../../engine/index.ts';
 import { corePlugins } from '../../plugins/index.ts';
 import { CliError } from '../output.ts';
 
@@ -15,11 +23,15 @@ interface RunOptions {
 }
 
 /** The listen address: WORKFLOW_ADDR / --addr replaces the config's; --port replaces just the port. */
-export function listenOverride(configAddress: string | undefined, opts: { port?: string; addr?: string }): string | undefined {
+export function listenOverride(
+  configAddress: string | undefined,
+  opts: { port?: string; addr?: string },
+): string | undefined {
   let address = opts.addr !== undefined && opts.addr !== '' ? normalizeAddress(opts.addr) : undefined;
   if (opts.port !== undefined) {
     const port = Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0..65535 (got "${opts.port}")`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new CliError(`--port must be 0..65535 (got "${opts.port}")`);
     const base = address ?? configAddress ?? ':8080';
     const host = /^(.*):\d+$/.exec(base)?.[1] ?? '';
     address = `${host}:${port}`;
@@ -48,27 +60,44 @@ export function register(program: Command): void {
     .option('--shutdown-timeout <duration>', 'how long to drain in-flight requests on shutdown', '10s')
     .action(async (configArg: string | undefined, opts: RunOptions) => {
       const config = configArg ?? process.env.WORKFLOW_CONFIG;
-      if (!config) throw new CliError('no config file given', { hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)' });
+      if (!config)
+        throw new CliError('no config file given', {
+          hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)',
+        });
       let drainMs: number;
       try {
         drainMs = parseDuration(opts.shutdownTimeout);
       } catch (err) {
         throw new CliError(`--shutdown-timeout: ${(err as Error).message}`);
       }
-      const address = listenOverride(firstServerAddress(config), { port: opts.port, addr: opts.addr ?? process.env.WORKFLOW_ADDR });
+      const address = listenOverride(firstServerAddress(config), {
+        port: opts.port,
+        addr: opts.addr ?? process.env.WORKFLOW_ADDR,
+      });
       const logger = createLogger({ level: opts.logLevel });
       let engine: Engine;
       try {
-        engine = await Engine.fromFile(config, { plugins: corePlugins, logger, httpAddress: address, dataDir: opts.dataDir });
+        engine = await Engine.fromFile(config, {
+          plugins: corePlugins,
+          logger,
+          httpAddress: address,
+          dataDir: opts.dataDir,
+        });
         await engine.start();
       } catch (err) {
         if (err instanceof ConfigError) {
           for (const issue of err.issues) process.stderr.write(formatIssue(issue) + '\n');
-          throw new CliError(`${config}: ${err.issues.length} config error${err.issues.length === 1 ? '' : 's'}; the app was not started`, { hint: `run \`wfctl validate ${config}\` for details` });
+          throw new CliError(
+            `${config}: ${err.issues.length} config error${err.issues.length === 1 ? '' : 's'}; the app was not started`,
+            { hint: `run \`wfctl validate ${config}\` for details` },
+          );
         }
         throw new CliError(`cannot start ${config}: ${(err as Error).message}`);
       }
-      for (const a of engine.addresses()) process.stdout.write(`${engine.name}: ${a.module} listening on http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`);
+      for (const a of engine.addresses())
+        process.stdout.write(
+          `${engine.name}: ${a.module} listening on http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`,
+        );
       if (engine.addresses().length === 0) process.stdout.write(`${engine.name}: running (no HTTP server)\n`);
       const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => {

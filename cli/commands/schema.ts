@@ -15,7 +15,8 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to a file instead of stdout')
     .action((opts: { outputFormat: string; output?: string }) => {
       const format = opts.outputFormat;
-      if (format !== 'json' && format !== 'yaml') throw new CliError(`unknown output format "${format}"`, { hint: 'use -o json or -o yaml' });
+      if (format !== 'json' && format !== 'yaml')
+        throw new CliError(`unknown output format "${format}"`, { hint: 'use -o json or -o yaml' });
       const schema = buildConfigSchema(new PluginCatalog(corePlugins));
       const text = format === 'yaml' ? toYaml(schema) : JSON.stringify(schema, null, 2) + '\n';
       if (opts.output) {

@@ -25,7 +25,8 @@ export function register(program: Command): void {
       const format = parseOutputFormat(opts.output);
       const results: Array<{ file: string } & ValidationResult> = files.map((file) => {
         const r = validateConfigFile(file, { plugins: corePlugins, allowNoEntryPoints: opts.allowNoEntryPoints });
-        if (opts.strict && r.warnings.length > 0) return { file, ok: false, errors: [...r.errors, ...r.warnings], warnings: [] };
+        if (opts.strict && r.warnings.length > 0)
+          return { file, ok: false, errors: [...r.errors, ...r.warnings], warnings: [] };
         return { file, ...r };
       });
       const failed = results.filter((r) => !r.ok);
@@ -34,9 +35,17 @@ export function register(program: Command): void {
           for (const e of r.errors) process.stdout.write(formatIssue(e, 'error') + '\n');
           if (!opts.quiet) for (const w of r.warnings) process.stdout.write(formatIssue(w, 'warning') + '\n');
           const w = r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '';
-          process.stdout.write(r.ok ? `PASS ${r.file}${w}\n` : `FAIL ${r.file}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}${w}\n`);
+          process.stdout.write(
+            r.ok
+              ? `PASS ${r.file}${w}\n`
+              : `FAIL ${r.file}: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}${w}\n`,
+          );
         }
       }
-      if (failed.length > 0) throw new CliError(`${failed.length} of ${results.length} config${results.length === 1 ? '' : 's'} failed validation`, { exitCode: 1 });
+      if (failed.length > 0)
+        throw new CliError(
+          `${failed.length} of ${results.length} config${results.length === 1 ? '' : 's'} failed validation`,
+          { exitCode: 1 },
+        );
     });
 }

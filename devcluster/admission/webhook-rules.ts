@@ -18,7 +18,11 @@ export interface WebhookRule {
 
 export interface Webhook {
   name: string;
-  clientConfig: { url?: string; service?: { namespace: string; name: string; path?: string; port?: number }; caBundle?: string };
+  clientConfig: {
+    url?: string;
+    service?: { namespace: string; name: string; path?: string; port?: number };
+    caBundle?: string;
+  };
   rules?: WebhookRule[];
   failurePolicy?: 'Fail' | 'Ignore';
   matchPolicy?: 'Exact' | 'Equivalent';
@@ -58,13 +62,23 @@ function ruleMatches(rule: WebhookRule, attrs: AdmissionAttributes, matchPolicy:
 }
 
 /** Whether `webhook` applies to the request; `namespaceLabels` are the request namespace's labels. */
-export function webhookMatches(webhook: Webhook, attrs: AdmissionAttributes, namespaceLabels: Record<string, string> | undefined): boolean {
+export function webhookMatches(
+  webhook: Webhook,
+  attrs: AdmissionAttributes,
+  namespaceLabels: Record<string, string> | undefined,
+): boolean {
   if (!(webhook.rules ?? []).some((r) => ruleMatches(r, attrs, webhook.matchPolicy ?? 'Equivalent'))) return false;
   const nsSelector = fromLabelSelectorObject(webhook.namespaceSelector);
   if (nsSelector.length) {
     // a Namespace is matched by its own labels; other cluster-scoped objects are never filtered out
-    const labels = attrs.type.storageKey === '/namespaces' ? (attrs.object ?? attrs.oldObject)?.metadata.labels : attrs.type.namespaced ? namespaceLabels : undefined;
-    if ((attrs.type.namespaced || attrs.type.storageKey === '/namespaces') && !matchesLabels(nsSelector, labels ?? {})) return false;
+    const labels =
+      attrs.type.storageKey === '/namespaces'
+        ? (attrs.object ?? attrs.oldObject)?.metadata.labels
+        : attrs.type.namespaced
+          ? namespaceLabels
+          : undefined;
+    if ((attrs.type.namespaced || attrs.type.storageKey === '/namespaces') && !matchesLabels(nsSelector, labels ?? {}))
+      return false;
   }
   const objSelector = fromLabelSelectorObject(webhook.objectSelector);
   if (objSelector.length) {
@@ -85,7 +99,11 @@ export function admissionReview(attrs: AdmissionAttributes): { uid: string; revi
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
       request: {
-        uid, kind, resource, requestKind: kind, requestResource: resource,
+        uid,
+        kind,
+        resource,
+        requestKind: kind,
+        requestResource: resource,
         ...(attrs.subresource ? { subResource: attrs.subresource, requestSubResource: attrs.subresource } : {}),
         name: attrs.name,
         ...(t.namespaced ? { namespace: attrs.namespace } : {}),
@@ -119,7 +137,8 @@ export function interpretResponse(body: unknown, uid: string): WebhookAnswer {
   const warnings = Array.isArray(response.warnings) ? response.warnings.map(String) : [];
   let patch: unknown[] | undefined;
   if (response.patch !== undefined && response.patch !== null) {
-    if (response.patchType !== 'JSONPatch') throw new Error(`unsupported patchType "${String(response.patchType)}": only JSONPatch`);
+    if (response.patchType !== 'JSONPatch')
+      throw new Error(`unsupported patchType "${String(response.patchType)}": only JSONPatch`);
     try {
       patch = JSON.parse(Buffer.from(String(response.patch), 'base64').toString('utf8'));
     } catch {
@@ -127,17 +146,36 @@ export function interpretResponse(body: unknown, uid: string): WebhookAnswer {
     }
     if (!Array.isArray(patch)) throw new Error('response.patch must be a JSON Patch array');
   }
-  return { allowed: response.allowed, patch, warnings, status: isObject(response.status) ? response.status as WebhookAnswer['status'] : undefined };
+  return {
+    allowed: response.allowed,
+    patch,
+    warnings,
+    status: isObject(response.status) ? (response.status as WebhookAnswer['status']) : undefined,
+  };
 }
 
-const REASONS: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 422: 'Invalid', 429: 'BadRequest', 500: 'InternalError' };
+const REASONS: Record<number, StatusReason> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  410: 'Gone',
+  422: 'Invalid',
+  429: 'BadRequest',
+  500: 'InternalError',
+};
 
 /** kube-apiserver's ToStatusErr: the denial as the client sees it. */
 export function denial(webhookName: string, status: WebhookAnswer['status']): ApiError {
   const deniedBy = `admission webhook "${webhookName}" denied the request`;
   let code = status?.code ?? 400;
   if (code < 400) code = 400;
-  const message = status?.message ? `${deniedBy}: ${status.message}` : status?.reason ? `${deniedBy}: ${status.reason}` : `${deniedBy} without explanation`;
+  const message = status?.message
+    ? `${deniedBy}: ${status.message}`
+    : status?.reason
+      ? `${deniedBy}: ${status.reason}`
+      : `${deniedBy} without explanation`;
   const reason = (status?.reason as StatusReason | undefined) || REASONS[code] || 'BadRequest';
   const e = new ApiError(code, reason, message);
   if (!status?.reason) delete e.status.reason;
@@ -145,5 +183,9 @@ export function denial(webhookName: string, status: WebhookAnswer['status']): Ap
 }
 
 export function callFailure(webhookName: string, url: string, err: Error): ApiError {
-  return new ApiError(500, 'InternalError', `Internal error occurred: failed calling webhook "${webhookName}": failed to call webhook: Post "${url}": ${err.message}`);
+  return new ApiError(
+    500,
+    'InternalError',
+    `Internal error occurred: failed calling webhook "${webhookName}": failed to call webhook: Post "${url}": ${err.message}`,
+  );
 }

@@ -28,7 +28,10 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 }
 
 function mediaType(req: IncomingMessage): string {
-  return String(req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  return String(req.headers['content-type'] ?? 'application/json')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {
@@ -58,7 +61,11 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
     }
   }
   if (type === 'application/cbor') {
-    throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+    );
   }
   const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
@@ -66,7 +73,9 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with Content-Type: application/yaml)`);
+    throw badRequest(
+      `the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with Content-Type: application/yaml)`,
+    );
   }
 }
 

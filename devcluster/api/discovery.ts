@@ -7,7 +7,11 @@ export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io
 const SUBRESOURCE_VERBS = ['get', 'patch', 'update'];
 
 export function legacyVersions(serverAddress: string): object {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function groupEntry(catalog: ResourceCatalog, group: string) {
@@ -21,7 +25,10 @@ function groupEntry(catalog: ResourceCatalog, group: string) {
 }
 
 export function groupList(catalog: ResourceCatalog): object {
-  const groups = catalog.groups().filter((g) => g.group !== '').map((g) => groupEntry(catalog, g.group));
+  const groups = catalog
+    .groups()
+    .filter((g) => g.group !== '')
+    .map((g) => groupEntry(catalog, g.group));
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
@@ -51,13 +58,20 @@ export function resourceList(catalog: ResourceCatalog, group: string, version: s
   const resources: object[] = [];
   for (const t of types) {
     resources.push({
-      name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs,
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length ? { categories: t.categories } : {}),
     });
     for (const s of subresources(t)) {
       resources.push({
-        name: `${t.plural}/${s.name}`, singularName: '', namespaced: t.namespaced, kind: s.kind,
+        name: `${t.plural}/${s.name}`,
+        singularName: '',
+        namespaced: t.namespaced,
+        kind: s.kind,
         ...(s.group ? { group: s.group, version: s.version } : {}),
         verbs: subresourceVerbs(s.name),
       });
@@ -68,7 +82,8 @@ export function resourceList(catalog: ResourceCatalog, group: string, version: s
 
 /** Aggregated discovery for /api (`legacy`) or /apis. */
 export function aggregatedDiscovery(catalog: ResourceCatalog, legacy: boolean): object {
-  const items = catalog.groups()
+  const items = catalog
+    .groups()
     .filter((g) => (g.group === '') === legacy)
     .map((g) => ({
       metadata: { ...(g.group ? { name: g.group } : {}), creationTimestamp: null },

@@ -7,9 +7,25 @@ import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import { apiVersionOf, type ResourceType } from '../resources/resource-type.ts';
 import { decodeBody, patchTypeOf, readBody } from './body.ts';
-import { aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, apiGroup, groupList, legacyVersions, resourceList } from './discovery.ts';
 import {
-  ApiError, badRequest, internalError, invalid, methodNotAllowed, noSuchPath, notAcceptable, notFound, unauthorized, type Status,
+  aggregatedDiscovery,
+  AGGREGATED_DISCOVERY_TYPE,
+  apiGroup,
+  groupList,
+  legacyVersions,
+  resourceList,
+} from './discovery.ts';
+import {
+  ApiError,
+  badRequest,
+  internalError,
+  invalid,
+  methodNotAllowed,
+  noSuchPath,
+  notAcceptable,
+  notFound,
+  unauthorized,
+  type Status,
 } from './errors.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { chooseRepresentation, parseAccept, type Representation } from './negotiation.ts';
@@ -65,7 +81,12 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     return entry;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, verb: { value: string; resource: string }): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    verb: { value: string; resource: string },
+  ): Promise<void> {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = req.method ?? 'GET';
     if (method === 'GET' && PUBLIC_PATHS.has(path)) {
@@ -81,7 +102,10 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       res.end(await opts.metrics.render());
       return;
     }
-    if (path === '/' && method === 'GET') return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'] });
+    if (path === '/' && method === 'GET')
+      return sendJson(res, 200, {
+        paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'],
+      });
     if (path.startsWith('/openapi/')) return serveOpenApi(res, path, method);
 
     const parsed = parseApiPath(path);
@@ -100,10 +124,14 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     const ns = parsed.namespace;
     const q = url.searchParams;
     const representation = chooseRepresentation(accept, ['table', 'partial-metadata']);
-    if (!representation) throw notAcceptable(`only the following media types are accepted: application/json, application/yaml (asked for ${req.headers.accept})`);
+    if (!representation)
+      throw notAcceptable(
+        `only the following media types are accepted: application/json, application/yaml (asked for ${req.headers.accept})`,
+      );
     const includeObject = parseIncludeObject(q.get('includeObject'));
 
-    if (type.ephemeral && method !== 'POST') throw methodNotAllowed(`${type.plural} can only be created (POST): they are answered, not stored`);
+    if (type.ephemeral && method !== 'POST')
+      throw methodNotAllowed(`${type.plural} can only be created (POST): they are answered, not stored`);
     if (parsed.name === undefined) {
       if (method === 'GET') {
         const watching = parsed.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -111,7 +139,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         if (watching) {
           opts.metrics.watchers.inc();
           streamWatch(res, {
-            api: opts.api, type, namespace: ns,
+            api: opts.api,
+            type,
+            namespace: ns,
             options: {
               resourceVersion: q.get('resourceVersion') ?? undefined,
               labelSelector: q.get('labelSelector') ?? undefined,
@@ -121,7 +151,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
             table: representation === 'table',
             includeObject,
             allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-            timeoutSeconds: q.has('timeoutSeconds') ? parseNonNegative(q.get('timeoutSeconds')!, 'timeoutSeconds') : undefined,
+            timeoutSeconds: q.has('timeoutSeconds')
+              ? parseNonNegative(q.get('timeoutSeconds')!, 'timeoutSeconds')
+              : undefined,
             timing: opts.watchTiming,
             now,
             onClose: () => opts.metrics.watchers.dec(),
@@ -136,12 +168,23 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
           limit,
           continue: q.get('continue') ?? undefined,
         });
-        const meta = { resourceVersion: result.resourceVersion, continue: result.continue, remainingItemCount: result.remainingItemCount };
-        if (representation === 'table') return sendJson(res, 200, toTable(type, result.items, meta, includeObject, now()));
+        const meta = {
+          resourceVersion: result.resourceVersion,
+          continue: result.continue,
+          remainingItemCount: result.remainingItemCount,
+        };
+        if (representation === 'table')
+          return sendJson(res, 200, toTable(type, result.items, meta, includeObject, now()));
         if (representation === 'partial-metadata') {
           return sendJson(res, 200, {
-            kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: compact(meta),
-            items: result.items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+            kind: 'PartialObjectMetadataList',
+            apiVersion: 'meta.k8s.io/v1',
+            metadata: compact(meta),
+            items: result.items.map((o) => ({
+              kind: 'PartialObjectMetadata',
+              apiVersion: 'meta.k8s.io/v1',
+              metadata: o.metadata,
+            })),
           });
         }
         // assembled from each item's stored JSON: a 10,000-item list is not re-serialised
@@ -150,12 +193,19 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       }
       if (method === 'POST') {
         verb.value = 'create';
-        if (type.namespaced && ns === undefined) throw methodNotAllowed(`create ${type.plural} through /…/namespaces/{namespace}/${type.plural}`);
+        if (type.namespaced && ns === undefined)
+          throw methodNotAllowed(`create ${type.plural} through /…/namespaces/{namespace}/${type.plural}`);
         const ctx = writeContext(req, q, user);
         const body = decodeBody(req, await readBody(req));
         if (type.ephemeral) {
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the request body must be a ${type.kind} object`);
-          const review = { ...(body as KubeObject), apiVersion: apiVersionOf(type), kind: type.kind, metadata: { ...(body as KubeObject).metadata } };
+          if (typeof body !== 'object' || body === null || Array.isArray(body))
+            throw badRequest(`the request body must be a ${type.kind} object`);
+          const review = {
+            ...(body as KubeObject),
+            apiVersion: apiVersionOf(type),
+            kind: type.kind,
+            metadata: { ...(body as KubeObject).metadata },
+          };
           return sendJson(res, 201, type.ephemeral(review, user));
         }
         const created = await opts.api.create(type, ns ?? '', body, ctx);
@@ -164,7 +214,13 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       if (method === 'DELETE') {
         verb.value = 'deletecollection';
         const ctx = writeContext(req, q, user);
-        const status = await opts.api.deleteCollection(type, ns, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, await deleteOptions(req, q), ctx);
+        const status = await opts.api.deleteCollection(
+          type,
+          ns,
+          { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined },
+          await deleteOptions(req, q),
+          ctx,
+        );
         return sendJson(res, 200, status, ctx.warnings);
       }
       throw methodNotAllowed(`${method} is not supported on a collection of ${type.plural}`);
@@ -173,7 +229,8 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     if (type.namespaced && ns === undefined) throw noSuchPath();
     const name = parsed.name;
     const sub = parsed.subresource ?? '';
-    if (sub && !supportsSubresource(type, sub)) throw notFound({ group: type.group, resource: `${type.plural}/${sub}`, name: undefined });
+    if (sub && !supportsSubresource(type, sub))
+      throw notFound({ group: type.group, resource: `${type.plural}/${sub}`, name: undefined });
     const namespace = ns ?? '';
 
     if (sub === 'scale') return handleScale(req, res, type, namespace, name, q, user, method, verb);
@@ -199,9 +256,18 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       if (patch === undefined) throw badRequest('the patch body is empty; send a patch document');
       const existed = patchType === 'apply' ? opts.api.tryGet(type, namespace, name) !== undefined : true;
       const force = parseBool(q.get('force'), 'force');
-      if (force && patchType !== 'apply') throw badRequest('force may only be specified with apply patches (Content-Type: application/apply-patch+yaml)');
+      if (force && patchType !== 'apply')
+        throw badRequest('force may only be specified with apply patches (Content-Type: application/apply-patch+yaml)');
       const patched = await opts.api.patch(type, namespace, name, patchType, patch, ctx, { subresource: sub, force });
-      return sendObject(res, existed || ctx.dryRun ? 200 : 201, type, patched, representation, includeObject, ctx.warnings);
+      return sendObject(
+        res,
+        existed || ctx.dryRun ? 200 : 201,
+        type,
+        patched,
+        representation,
+        includeObject,
+        ctx.warnings,
+      );
     }
     if (method === 'DELETE') {
       verb.value = 'delete';
@@ -211,17 +277,36 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       if (options.dryRun?.includes('All')) ctx.dryRun = true;
       const { object } = await opts.api.delete(type, namespace, name, options, ctx);
       if ((object as Status).kind === 'Status') return sendJson(res, 200, object, ctx.warnings);
-      return sendObject(res, 200, type, object as KubeObject, representation === 'table' ? 'object' : representation, includeObject, ctx.warnings);
+      return sendObject(
+        res,
+        200,
+        type,
+        object as KubeObject,
+        representation === 'table' ? 'object' : representation,
+        includeObject,
+        ctx.warnings,
+      );
     }
     throw methodNotAllowed(`${method} is not supported on ${type.plural}`);
   }
 
-  async function handleScale(req: IncomingMessage, res: ServerResponse, type: ResourceType, namespace: string, name: string, q: URLSearchParams, user: UserInfo, method: string, verb: { value: string }) {
+  async function handleScale(
+    req: IncomingMessage,
+    res: ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    q: URLSearchParams,
+    user: UserInfo,
+    method: string,
+    verb: { value: string },
+  ) {
     if (method === 'GET') {
       verb.value = 'get';
       return sendJson(res, 200, readScale(type, opts.api.get(type, namespace, name)));
     }
-    if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed(`${method} is not supported on ${type.plural}/scale`);
+    if (method !== 'PUT' && method !== 'PATCH')
+      throw methodNotAllowed(`${method} is not supported on ${type.plural}/scale`);
     verb.value = method === 'PUT' ? 'update' : 'patch';
     const ctx = writeContext(req, q, user);
     const current = opts.api.get(type, namespace, name);
@@ -231,16 +316,31 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     return sendJson(res, 200, readScale(type, updated), ctx.warnings);
   }
 
-  function servePodLog(res: ServerResponse, type: ResourceType, namespace: string, name: string, q: URLSearchParams, method: string, verb: { value: string }) {
+  function servePodLog(
+    res: ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    q: URLSearchParams,
+    method: string,
+    verb: { value: string },
+  ) {
     if (method !== 'GET') throw methodNotAllowed('pods/log supports GET only');
     verb.value = 'get';
     const pod = opts.api.get(type, namespace, name);
     const container = resolveContainer(pod, q.get('container') ?? undefined);
     const file = opts.podLogs?.(pod, container);
     if (!file) {
-      const waiting = ((pod.status as { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string } } }> } | undefined)?.containerStatuses ?? [])
-        .find((s) => s.name === container)?.state?.waiting?.reason;
-      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waiting ?? (opts.podLogs ? 'ContainerCreating' : 'devcluster runs without a node agent, so no container ever ran')}`);
+      const waiting = (
+        (
+          pod.status as
+            | { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string } } }> }
+            | undefined
+        )?.containerStatuses ?? []
+      ).find((s) => s.name === container)?.state?.waiting?.reason;
+      throw badRequest(
+        `container "${container}" in pod "${name}" is waiting to start: ${waiting ?? (opts.podLogs ? 'ContainerCreating' : 'devcluster runs without a node agent, so no container ever ran')}`,
+      );
     }
     const tail = q.get('tailLines');
     const limit = q.get('limitBytes');
@@ -252,14 +352,28 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     });
   }
 
-  function serveDiscovery(res: ServerResponse, parsed: Exclude<ReturnType<typeof parseApiPath>, undefined>, accept: ReturnType<typeof parseAccept>) {
+  function serveDiscovery(
+    res: ServerResponse,
+    parsed: Exclude<ReturnType<typeof parseApiPath>, undefined>,
+    accept: ReturnType<typeof parseAccept>,
+  ) {
     const rep: Representation | undefined = chooseRepresentation(accept, ['aggregated-discovery']);
     if (!rep) throw notAcceptable('only application/json discovery documents are served');
     if (parsed.kind === 'legacy-versions' || parsed.kind === 'group-list') {
       if (rep === 'aggregated-discovery') {
-        return sendJson(res, 200, aggregatedDiscovery(opts.catalog, parsed.kind === 'legacy-versions'), [], AGGREGATED_DISCOVERY_TYPE);
+        return sendJson(
+          res,
+          200,
+          aggregatedDiscovery(opts.catalog, parsed.kind === 'legacy-versions'),
+          [],
+          AGGREGATED_DISCOVERY_TYPE,
+        );
       }
-      return sendJson(res, 200, parsed.kind === 'legacy-versions' ? legacyVersions(opts.serverAddress()) : groupList(opts.catalog));
+      return sendJson(
+        res,
+        200,
+        parsed.kind === 'legacy-versions' ? legacyVersions(opts.serverAddress()) : groupList(opts.catalog),
+      );
     }
     if (parsed.kind === 'group') {
       const doc = apiGroup(opts.catalog, parsed.group);
@@ -276,7 +390,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
   function serveOpenApi(res: ServerResponse, path: string, method: string) {
     if (method !== 'GET') throw methodNotAllowed('the OpenAPI documents are read-only');
     if (path === '/openapi/v3') {
-      return sendJson(res, 200, openApiRoot(opts.catalog, (g, v) => openApiDocument(g, v)!.hash));
+      return sendJson(
+        res,
+        200,
+        openApiRoot(opts.catalog, (g, v) => openApiDocument(g, v)!.hash),
+      );
     }
     const m = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (!m) throw noSuchPath();
@@ -290,21 +408,58 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
   function writeContext(req: IncomingMessage, q: URLSearchParams, user: UserInfo, apply = false): WriteContext {
     const dryRun = q.getAll('dryRun');
     if (dryRun.some((d) => d !== 'All')) {
-      throw new ApiError(400, 'BadRequest', `dryRun: Unsupported value: ${JSON.stringify(dryRun.find((d) => d !== 'All'))}: supported values: "All"`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `dryRun: Unsupported value: ${JSON.stringify(dryRun.find((d) => d !== 'All'))}: supported values: "All"`,
+      );
     }
     const validation = q.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore'].includes(validation)) {
-      throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`);
+      throw badRequest(
+        `fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`,
+      );
     }
     let manager = q.get('fieldManager') ?? undefined;
-    if (manager !== undefined && manager.length > 128) throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
-    if (manager === undefined && !apply) manager = String(req.headers['user-agent'] ?? 'unknown').split('/')[0]!.slice(0, 128) || 'unknown';
-    return { user, dryRun: dryRun.length > 0, fieldManager: manager, fieldValidation: validation as FieldValidation, warnings: [] };
+    if (manager !== undefined && manager.length > 128)
+      throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+    if (manager === undefined && !apply)
+      manager =
+        String(req.headers['user-agent'] ?? 'unknown')
+          .split('/')[0]!
+          .slice(0, 128) || 'unknown';
+    return {
+      user,
+      dryRun: dryRun.length > 0,
+      fieldManager: manager,
+      fieldValidation: validation as FieldValidation,
+      warnings: [],
+    };
   }
 
-  function sendObject(res: ServerResponse, code: number, type: ResourceType, obj: KubeObject, rep: Representation, include: IncludeObject, warnings: string[]) {
-    if (rep === 'table') return sendJson(res, code, toTable(type, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, include, now()), warnings);
-    if (rep === 'partial-metadata') return sendJson(res, code, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata }, warnings);
+  function sendObject(
+    res: ServerResponse,
+    code: number,
+    type: ResourceType,
+    obj: KubeObject,
+    rep: Representation,
+    include: IncludeObject,
+    warnings: string[],
+  ) {
+    if (rep === 'table')
+      return sendJson(
+        res,
+        code,
+        toTable(type, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, include, now()),
+        warnings,
+      );
+    if (rep === 'partial-metadata')
+      return sendJson(
+        res,
+        code,
+        { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata },
+        warnings,
+      );
     return sendJson(res, code, obj, warnings);
   }
 
@@ -318,7 +473,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     handle(req, res, url, verb).catch((err: unknown) => {
       const apiError = err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err));
       if (!(err instanceof ApiError)) opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
-      else opts.logger.debug({ method: req.method, url: req.url, code: apiError.code, message: apiError.message }, 'request refused');
+      else
+        opts.logger.debug(
+          { method: req.method, url: req.url, code: apiError.code, message: apiError.message },
+          'request refused',
+        );
       if (res.headersSent) {
         res.end();
         return;
@@ -336,12 +495,28 @@ function supportsSubresource(type: ResourceType, sub: string): boolean {
   return false;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = [], contentType = 'application/json'): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: string[] = [],
+  contentType = 'application/json',
+): void {
   sendText(res, code, JSON.stringify(body), warnings, contentType);
 }
 
-function sendText(res: ServerResponse, code: number, text: string, warnings: string[] = [], contentType = 'application/json'): void {
-  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-cache, private' };
+function sendText(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  warnings: string[] = [],
+  contentType = 'application/json',
+): void {
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': contentType,
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-cache, private',
+  };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w.replace(/[\r\n]+/g, ' '))}`);
   if (!res.hasHeader('Cache-Control') || code !== 200) res.writeHead(code, headers);
   else res.writeHead(code, { ...headers, 'Cache-Control': String(res.getHeader('Cache-Control')) });
@@ -361,24 +536,44 @@ function checkListResourceVersion(q: URLSearchParams, current: string): void {
   const match = q.get('resourceVersionMatch');
   if (match !== null) {
     if (match !== 'NotOlderThan' && match !== 'Exact') {
-      throw invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', detail: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""` }]);
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        {
+          type: 'FieldValueNotSupported',
+          field: 'resourceVersionMatch',
+          detail: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""`,
+        },
+      ]);
     }
-    if (!rv) throw invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
+    if (!rv)
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        {
+          type: 'FieldValueForbidden',
+          field: 'resourceVersionMatch',
+          detail: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+        },
+      ]);
   }
   if (!rv || rv === '0') return;
   if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-  if (Number(rv) > Number(current)) throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, { retryAfterSeconds: 1 });
-  if (match === 'Exact' && rv !== current) throw new ApiError(410, 'Expired', `too old resource version: ${rv} (${current})`);
+  if (Number(rv) > Number(current))
+    throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, {
+      retryAfterSeconds: 1,
+    });
+  if (match === 'Exact' && rv !== current)
+    throw new ApiError(410, 'Expired', `too old resource version: ${rv} (${current})`);
 }
 
 function parseIncludeObject(value: string | null): IncludeObject {
   if (value === null) return 'Metadata';
   if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
-  throw badRequest(`includeObject: Unsupported value: ${JSON.stringify(value)}: supported values: "None", "Metadata", "Object"`);
+  throw badRequest(
+    `includeObject: Unsupported value: ${JSON.stringify(value)}: supported values: "None", "Metadata", "Object"`,
+  );
 }
 
 function parseNonNegative(value: string, name: string): number {
-  if (!/^\d+$/.test(value)) throw badRequest(`${name}: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
+  if (!/^\d+$/.test(value))
+    throw badRequest(`${name}: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
   return Number(value);
 }
 
@@ -392,13 +587,15 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   const body = decodeBody(req, await readBody(req));
   const options: DeleteOptions = {};
   if (body !== undefined) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the DELETE body must be a DeleteOptions object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw badRequest('the DELETE body must be a DeleteOptions object');
     Object.assign(options, body);
   }
   const policy = q.get('propagationPolicy');
   if (policy) options.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
   const grace = q.get('gracePeriodSeconds');
   if (grace !== null) options.gracePeriodSeconds = parseNonNegative(grace, 'gracePeriodSeconds');
-  if (q.get('orphanDependents') !== null) options.orphanDependents = parseBool(q.get('orphanDependents'), 'orphanDependents');
+  if (q.get('orphanDependents') !== null)
+    options.orphanDependents = parseBool(q.get('orphanDependents'), 'orphanDependents');
   return options;
 }

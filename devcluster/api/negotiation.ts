@@ -13,17 +13,25 @@ export function parseAccept(header: string | undefined): MediaRange[] {
     const [type, ...params] = part.split(';').map((s) => s.trim());
     return {
       type: (type ?? '').toLowerCase(),
-      params: Object.fromEntries(params.map((p) => {
-        const [k, v = ''] = p.split('=');
-        return [k!.trim(), v.trim()];
-      })),
+      params: Object.fromEntries(
+        params.map((p) => {
+          const [k, v = ''] = p.split('=');
+          return [k!.trim(), v.trim()];
+        }),
+      ),
     };
   });
 }
 
 export type Representation = 'object' | 'table' | 'partial-metadata' | 'aggregated-discovery';
 
-const JSONISH = new Set(['application/json', '*/*', 'application/*', 'application/yaml', 'application/json;stream=watch']);
+const JSONISH = new Set([
+  'application/json',
+  '*/*',
+  'application/*',
+  'application/yaml',
+  'application/json;stream=watch',
+]);
 
 /** The first acceptable representation in the client's order of preference, or undefined (406). */
 export function chooseRepresentation(ranges: MediaRange[], allowed: Representation[]): Representation | undefined {
@@ -32,8 +40,19 @@ export function chooseRepresentation(ranges: MediaRange[], allowed: Representati
     const as = r.params.as;
     if (as === undefined) return 'object';
     if (as === 'Table' && r.params.g === 'meta.k8s.io' && allowed.includes('table')) return 'table';
-    if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && r.params.g === 'meta.k8s.io' && allowed.includes('partial-metadata')) return 'partial-metadata';
-    if (as === 'APIGroupDiscoveryList' && r.params.g === 'apidiscovery.k8s.io' && r.params.v === 'v2' && allowed.includes('aggregated-discovery')) return 'aggregated-discovery';
+    if (
+      (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') &&
+      r.params.g === 'meta.k8s.io' &&
+      allowed.includes('partial-metadata')
+    )
+      return 'partial-metadata';
+    if (
+      as === 'APIGroupDiscoveryList' &&
+      r.params.g === 'apidiscovery.k8s.io' &&
+      r.params.v === 'v2' &&
+      allowed.includes('aggregated-discovery')
+    )
+      return 'aggregated-discovery';
   }
   return undefined;
 }

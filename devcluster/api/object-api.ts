@@ -3,7 +3,13 @@
 // every write gets the same decoding, defaulting, validation, admission, resourceVersion checks,
 // managedFields and watch events.
 import { randomUUID } from 'node:crypto';
-import { allowAll, type Admission, type AdmissionAttributes, type Operation, type UserInfo } from '../admission/admission.ts';
+import {
+  allowAll,
+  type Admission,
+  type AdmissionAttributes,
+  type Operation,
+  type UserInfo,
+} from '../admission/admission.ts';
 import { describeConflicts, recordUpdate, serverSideApply, type OwnershipContext } from '../logic/managed-fields.ts';
 import { generateNameFrom, isNoOp, normaliseMeta, specChanged, validateObjectMeta } from '../logic/object-rules.ts';
 import { applyJsonPatch, PatchError } from '../logic/patch/json-patch.ts';
@@ -11,8 +17,13 @@ import { applyMergePatch } from '../logic/patch/merge-patch.ts';
 import { applyStrategicMergePatch } from '../logic/patch/strategic-merge.ts';
 import { applyDefaults, isObject, prune, validateValue, type JsonObject } from '../logic/schema.ts';
 import {
-  matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, pinnedName,
-  type FieldSelector, type LabelSelector,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  pinnedName,
+  type FieldSelector,
+  type LabelSelector,
 } from '../logic/selectors.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject, type ManagedFieldsEntry } from '../resources/object-meta.ts';
@@ -20,8 +31,18 @@ import { apiVersionOf, type ResourceType, type StrategyContext } from '../resour
 import type { SqliteStore, StoreEntry, StoreKey, StoredObject } from '../storage/sqlite-store.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import {
-  ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, successStatus,
-  unsupportedMediaType, STALE_OBJECT, type FieldError, type Status,
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  forbidden,
+  invalid,
+  notFound,
+  successStatus,
+  unsupportedMediaType,
+  STALE_OBJECT,
+  type FieldError,
+  type Status,
 } from './errors.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -36,7 +57,14 @@ export interface WriteContext {
 }
 
 export function systemContext(component: string): WriteContext {
-  return { user: { username: `system:serviceaccount:kube-system:${component}`, groups: ['system:serviceaccounts', 'system:authenticated'] }, fieldManager: component, warnings: [] };
+  return {
+    user: {
+      username: `system:serviceaccount:kube-system:${component}`,
+      groups: ['system:serviceaccounts', 'system:authenticated'],
+    },
+    fieldManager: component,
+    warnings: [],
+  };
 }
 
 export interface ListOptions {
@@ -172,7 +200,12 @@ export class ObjectApi {
    * Streams changes to `sink` until the returned function is called. Without a resourceVersion (or
    * "0") the current matching objects come first as ADDED events. Throws 410 for a too-old one.
    */
-  watch(type: ResourceType, namespace: string | undefined, opts: WatchOptions, sink: (event: WatchEvent) => void): () => void {
+  watch(
+    type: ResourceType,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    sink: (event: WatchEvent) => void,
+  ): () => void {
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = this.parseFields(type, opts.fieldSelector);
     const ns = type.namespaced ? namespace : undefined;
@@ -221,13 +254,29 @@ export class ObjectApi {
   // ------------------------------------------------------------------------------------------
   // writes
 
-  async create(type: ResourceType, namespace: string, body: unknown, ctx: WriteContext, presetManagedFields?: ManagedFieldsEntry[]): Promise<KubeObject> {
+  async create(
+    type: ResourceType,
+    namespace: string,
+    body: unknown,
+    ctx: WriteContext,
+    presetManagedFields?: ManagedFieldsEntry[],
+  ): Promise<KubeObject> {
     const obj = this.decodeBody(type, body, 'create');
     const ns = this.resolveNamespace(type, namespace, obj);
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generateNameFrom(obj.metadata.generateName);
+    if (!obj.metadata.name && obj.metadata.generateName)
+      obj.metadata.name = generateNameFrom(obj.metadata.generateName);
     const name = obj.metadata.name ?? '';
     this.decode(type, obj, ctx);
-    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) delete obj.metadata[k];
+    for (const k of [
+      'uid',
+      'resourceVersion',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'selfLink',
+    ] as const)
+      delete obj.metadata[k];
     if (type.statusSubresource) delete obj.status;
     const now = this.clock();
     type.strategy.prepareForCreate?.(obj, this.strategyContext(now));
@@ -236,7 +285,8 @@ export class ObjectApi {
     if (type.tracksGeneration) obj.metadata.generation = 1;
     if (type.namespaced) obj.metadata.namespace = ns;
     normaliseMeta(obj);
-    obj.metadata.managedFields = presetManagedFields ?? recordUpdate([], undefined, obj, this.ownership(type, ctx, '', now));
+    obj.metadata.managedFields =
+      presetManagedFields ?? recordUpdate([], undefined, obj, this.ownership(type, ctx, '', now));
     if (obj.metadata.managedFields.length === 0) delete obj.metadata.managedFields;
     if (type.namespaced) this.checkNamespaceOpen(type, ns, name);
 
@@ -250,15 +300,29 @@ export class ObjectApi {
   }
 
   /** PUT of the main resource or of the status subresource. */
-  async update(type: ResourceType, namespace: string, name: string, body: unknown, ctx: WriteContext, subresource = ''): Promise<KubeObject> {
+  async update(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    ctx: WriteContext,
+    subresource = '',
+  ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       const current = this.get(type, namespace, name);
       const obj = this.decodeBody(type, body, 'update');
       this.checkIdentity(type, namespace, name, obj);
       const precondition = obj.metadata.resourceVersion;
-      if (precondition && precondition !== current.metadata.resourceVersion) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
+      if (precondition && precondition !== current.metadata.resourceVersion)
+        throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
       if (!precondition && !type.builtin && subresource === '') {
-        throw invalid(type.kind, type.group, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', detail: 'Invalid value: 0x0: must be specified for an update' }]);
+        throw invalid(type.kind, type.group, name, [
+          {
+            type: 'FieldValueInvalid',
+            field: 'metadata.resourceVersion',
+            detail: 'Invalid value: 0x0: must be specified for an update',
+          },
+        ]);
       }
       try {
         return await this.replace(type, current, obj, ctx, subresource, undefined, Boolean(precondition));
@@ -268,15 +332,34 @@ export class ObjectApi {
     }
   }
 
-  async patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, patch: unknown, ctx: WriteContext, opts: PatchOptions = {}): Promise<KubeObject> {
+  async patch(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    patchType: PatchType,
+    patch: unknown,
+    ctx: WriteContext,
+    opts: PatchOptions = {},
+  ): Promise<KubeObject> {
     const subresource = opts.subresource ?? '';
     if (patchType === 'strategic' && !type.builtin) {
-      throw unsupportedMediaType('application/strategic-merge-patch+json (custom resources take json-patch, merge-patch or apply-patch)');
+      throw unsupportedMediaType(
+        'application/strategic-merge-patch+json (custom resources take json-patch, merge-patch or apply-patch)',
+      );
     }
     for (let attempt = 0; ; attempt++) {
       const current = this.read(type, namespace, name);
       if (patchType === 'apply') {
-        const result = await this.applyPatch(type, namespace, name, current, patch, ctx, subresource, opts.force === true);
+        const result = await this.applyPatch(
+          type,
+          namespace,
+          name,
+          current,
+          patch,
+          ctx,
+          subresource,
+          opts.force === true,
+        );
         if (result !== RETRY) return result;
       } else {
         if (!current) throw notFound({ group: type.group, resource: type.plural, name });
@@ -284,7 +367,15 @@ export class ObjectApi {
         const precondition = patched.metadata?.resourceVersion !== current.metadata.resourceVersion;
         if (precondition) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
         try {
-          return await this.replace(type, current, this.decodeBody(type, patched, 'update'), ctx, subresource, undefined, false);
+          return await this.replace(
+            type,
+            current,
+            this.decodeBody(type, patched, 'update'),
+            ctx,
+            subresource,
+            undefined,
+            false,
+          );
         } catch (e) {
           if (!(e instanceof RetryableConflict)) throw e;
         }
@@ -293,25 +384,54 @@ export class ObjectApi {
     }
   }
 
-  async delete(type: ResourceType, namespace: string, name: string, options: DeleteOptions, ctx: WriteContext): Promise<{ object: KubeObject | Status; pending: boolean }> {
+  async delete(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    options: DeleteOptions,
+    ctx: WriteContext,
+  ): Promise<{ object: KubeObject | Status; pending: boolean }> {
     for (let attempt = 0; ; attempt++) {
       const current = this.get(type, namespace, name);
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== current.metadata.uid) {
-        throw conflict({ group: type.group, resource: type.plural, name }, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+        throw conflict(
+          { group: type.group, resource: type.plural, name },
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+        );
       }
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw conflict({ group: type.group, resource: type.plural, name }, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+        throw conflict(
+          { group: type.group, resource: type.plural, name },
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        );
       }
       const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
       if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-        throw invalid('DeleteOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', detail: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+        throw invalid('DeleteOptions', 'meta.k8s.io', '', [
+          {
+            type: 'FieldValueNotSupported',
+            field: 'propagationPolicy',
+            detail: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`,
+          },
+        ]);
       }
-      await this.admission.validate(this.attributes('DELETE', type, '', namespace, name, null, current, ctx, { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', ...options }), ctx.warnings);
-      const extraFinalizer = policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined;
+      await this.admission.validate(
+        this.attributes('DELETE', type, '', namespace, name, null, current, ctx, {
+          kind: 'DeleteOptions',
+          apiVersion: 'meta.k8s.io/v1',
+          ...options,
+        }),
+        ctx.warnings,
+      );
+      const extraFinalizer =
+        policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined;
       const finalizers = [...(current.metadata.finalizers ?? [])];
-      if (extraFinalizer && !finalizers.includes(extraFinalizer) && !current.metadata.deletionTimestamp) finalizers.push(extraFinalizer);
-      const blockedBySpec = type.storageKey === NAMESPACES_KEY && ((current.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
+      if (extraFinalizer && !finalizers.includes(extraFinalizer) && !current.metadata.deletionTimestamp)
+        finalizers.push(extraFinalizer);
+      const blockedBySpec =
+        type.storageKey === NAMESPACES_KEY &&
+        ((current.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length;
       if (ctx.dryRun) return { object: current, pending: finalizers.length > 0 };
       const key = this.key(type, namespace, name);
       const grace = type.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds) ?? 0;
@@ -326,7 +446,10 @@ export class ObjectApi {
       };
       if (current.metadata.deletionTimestamp) {
         // a graceful deletion is finished by a delete with gracePeriodSeconds=0 (the kubelet's)
-        if (options.gracePeriodSeconds !== 0 || ((current.metadata.finalizers ?? []).length > 0 && !current.metadata.deletionGracePeriodSeconds)) {
+        if (
+          options.gracePeriodSeconds !== 0 ||
+          ((current.metadata.finalizers ?? []).length > 0 && !current.metadata.deletionGracePeriodSeconds)
+        ) {
           return { object: current, pending: true };
         }
         if ((current.metadata.finalizers ?? []).length > 0) {
@@ -357,12 +480,24 @@ export class ObjectApi {
       }
       const removed = this.remove(type, key);
       if (type.deleteReturnsObject) return { object: removed, pending: false };
-      return { object: successStatus({ name, group: type.group, kind: type.plural, uid: current.metadata.uid }), pending: false };
+      return {
+        object: successStatus({ name, group: type.group, kind: type.plural, uid: current.metadata.uid }),
+        pending: false,
+      };
     }
   }
 
-  async deleteCollection(type: ResourceType, namespace: string | undefined, listOpts: ListOptions, options: DeleteOptions, ctx: WriteContext): Promise<Status> {
-    const { items } = this.list(type, namespace, { labelSelector: listOpts.labelSelector, fieldSelector: listOpts.fieldSelector });
+  async deleteCollection(
+    type: ResourceType,
+    namespace: string | undefined,
+    listOpts: ListOptions,
+    options: DeleteOptions,
+    ctx: WriteContext,
+  ): Promise<Status> {
+    const { items } = this.list(type, namespace, {
+      labelSelector: listOpts.labelSelector,
+      fieldSelector: listOpts.fieldSelector,
+    });
     for (const item of items) {
       try {
         await this.delete(type, item.metadata.namespace ?? '', item.metadata.name!, options, ctx);
@@ -377,7 +512,15 @@ export class ObjectApi {
   // write pipeline
 
   /** Replace `current` by `body` (main resource or status), run admission and commit. */
-  private async replace(type: ResourceType, current: KubeObject, body: KubeObject, ctx: WriteContext, subresource: string, presetManagedFields: ManagedFieldsEntry[] | undefined, hasPrecondition: boolean): Promise<KubeObject> {
+  private async replace(
+    type: ResourceType,
+    current: KubeObject,
+    body: KubeObject,
+    ctx: WriteContext,
+    subresource: string,
+    presetManagedFields: ManagedFieldsEntry[] | undefined,
+    hasPrecondition: boolean,
+  ): Promise<KubeObject> {
     const ns = current.metadata.namespace ?? '';
     const name = current.metadata.name!;
     const now = this.clock();
@@ -391,13 +534,24 @@ export class ObjectApi {
       // namespaces/finalize: only spec.finalizers changes
       this.decode(type, body, ctx);
       next = structuredClone(current);
-      next.spec = { ...(current.spec as JsonObject), finalizers: ((body.spec as JsonObject | undefined)?.finalizers ?? []) as string[] };
+      next.spec = {
+        ...(current.spec as JsonObject),
+        finalizers: ((body.spec as JsonObject | undefined)?.finalizers ?? []) as string[],
+      };
     } else {
       this.decode(type, body, ctx);
       next = body;
       next.apiVersion = apiVersionOf(type);
       next.kind = type.kind;
-      const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'name', 'namespace'] as const;
+      const keep = [
+        'uid',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generation',
+        'name',
+        'namespace',
+      ] as const;
       for (const k of keep) {
         if (current.metadata[k] === undefined) delete next.metadata[k];
         else (next.metadata as Record<string, unknown>)[k] = current.metadata[k];
@@ -407,16 +561,22 @@ export class ObjectApi {
         else next.status = current.status;
       }
       type.strategy.prepareForUpdate?.(next, current, this.strategyContext(now));
-      if (type.tracksGeneration && specChanged(next, current, type)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
+      if (type.tracksGeneration && specChanged(next, current, type))
+        next.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     normaliseMeta(next);
-    next.metadata.managedFields = presetManagedFields ?? recordUpdate(current.metadata.managedFields ?? [], current, next, this.ownership(type, ctx, subresource, now));
+    next.metadata.managedFields =
+      presetManagedFields ??
+      recordUpdate(current.metadata.managedFields ?? [], current, next, this.ownership(type, ctx, subresource, now));
     if (next.metadata.managedFields.length === 0) delete next.metadata.managedFields;
 
     const admitted = await this.admit('UPDATE', type, subresource, ns, name, next, current, ctx);
     this.validate(type, admitted, current);
-    await this.admission.validate(this.attributes('UPDATE', type, subresource, ns, name, admitted, current, ctx), ctx.warnings);
+    await this.admission.validate(
+      this.attributes('UPDATE', type, subresource, ns, name, admitted, current, ctx),
+      ctx.warnings,
+    );
     if (isNoOp(admitted, current)) return current;
     if (ctx.dryRun) return admitted;
     const key = this.key(type, ns, name);
@@ -424,27 +584,47 @@ export class ObjectApi {
       const committed = this.commit(type, key, admitted, current.metadata.resourceVersion);
       return this.finishDeletionIfReleased(type, key, committed);
     } catch (e) {
-      if (e instanceof RetryableConflict && hasPrecondition) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
+      if (e instanceof RetryableConflict && hasPrecondition)
+        throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
       throw e;
     }
   }
 
-  private async applyPatch(type: ResourceType, namespace: string, name: string, current: KubeObject | undefined, patch: unknown, ctx: WriteContext, subresource: string, force: boolean): Promise<KubeObject | typeof RETRY> {
+  private async applyPatch(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    current: KubeObject | undefined,
+    patch: unknown,
+    ctx: WriteContext,
+    subresource: string,
+    force: boolean,
+  ): Promise<KubeObject | typeof RETRY> {
     if (!ctx.fieldManager) {
-      throw invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'Required value: is required for apply patch' }]);
+      throw invalid('PatchOptions', 'meta.k8s.io', '', [
+        { type: 'FieldValueRequired', field: 'fieldManager', detail: 'Required value: is required for apply patch' },
+      ]);
     }
     if (!isObject(patch)) throw badRequest('the applied configuration must be a YAML or JSON object');
     const applied = patch as KubeObject;
-    if (!applied.apiVersion || !applied.kind) throw badRequest(`invalid object type: ${applied.apiVersion ?? ''}, Kind=${applied.kind ?? ''}: apiVersion and kind must be set in an applied configuration`);
+    if (!applied.apiVersion || !applied.kind)
+      throw badRequest(
+        `invalid object type: ${applied.apiVersion ?? ''}, Kind=${applied.kind ?? ''}: apiVersion and kind must be set in an applied configuration`,
+      );
     if (applied.apiVersion !== apiVersionOf(type) || applied.kind !== type.kind) {
-      throw badRequest(`the applied configuration is a ${applied.kind} of ${applied.apiVersion}, but this endpoint serves ${type.kind} of ${apiVersionOf(type)}`);
+      throw badRequest(
+        `the applied configuration is a ${applied.kind} of ${applied.apiVersion}, but this endpoint serves ${type.kind} of ${apiVersionOf(type)}`,
+      );
     }
     if (!isObject(applied.metadata)) applied.metadata = {};
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
-      throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     const precondition = applied.metadata.resourceVersion;
-    if (current && precondition && precondition !== current.metadata.resourceVersion) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
+    if (current && precondition && precondition !== current.metadata.resourceVersion)
+      throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
     const now = this.clock();
     const ownership = this.ownership(type, ctx, subresource, now);
     // prune against the schema first, so unknown fields never become owned; defaults are filled in
@@ -476,7 +656,12 @@ export class ObjectApi {
     }
   }
 
-  private applyPatchDocument(type: ResourceType, current: KubeObject, patchType: PatchType, patch: unknown): KubeObject {
+  private applyPatchDocument(
+    type: ResourceType,
+    current: KubeObject,
+    patchType: PatchType,
+    patch: unknown,
+  ): KubeObject {
     try {
       let out: unknown;
       if (patchType === 'json') out = applyJsonPatch(current, patch);
@@ -485,25 +670,65 @@ export class ObjectApi {
       if (!isObject(out)) throw new PatchError('the patch must leave an object');
       return out as unknown as KubeObject;
     } catch (e) {
-      if (e instanceof PatchError) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${e.message}`);
+      if (e instanceof PatchError)
+        throw new ApiError(
+          422,
+          'Invalid',
+          `the server rejected our request due to an error in our request: ${e.message}`,
+        );
       throw e;
     }
   }
 
   /** Mutating admission; when a webhook changed the object, decode it again (prune + defaults). */
-  private async admit(op: Operation, type: ResourceType, subresource: string, ns: string, name: string, obj: KubeObject, old: KubeObject | null, ctx: WriteContext): Promise<KubeObject> {
-    const mutated = await this.admission.mutate(this.attributes(op, type, subresource, ns, name, obj, old, ctx), ctx.warnings);
+  private async admit(
+    op: Operation,
+    type: ResourceType,
+    subresource: string,
+    ns: string,
+    name: string,
+    obj: KubeObject,
+    old: KubeObject | null,
+    ctx: WriteContext,
+  ): Promise<KubeObject> {
+    const mutated = await this.admission.mutate(
+      this.attributes(op, type, subresource, ns, name, obj, old, ctx),
+      ctx.warnings,
+    );
     if (!mutated || mutated === obj) return obj;
     this.decode(type, mutated, { ...ctx, fieldValidation: 'Ignore' });
     normaliseMeta(mutated);
     return mutated;
   }
 
-  private attributes(operation: Operation, type: ResourceType, subresource: string, namespace: string, name: string, object: KubeObject | null, oldObject: KubeObject | null, ctx: WriteContext, options?: Record<string, unknown>): AdmissionAttributes {
-    const optionKind = operation === 'CREATE' ? 'CreateOptions' : operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
+  private attributes(
+    operation: Operation,
+    type: ResourceType,
+    subresource: string,
+    namespace: string,
+    name: string,
+    object: KubeObject | null,
+    oldObject: KubeObject | null,
+    ctx: WriteContext,
+    options?: Record<string, unknown>,
+  ): AdmissionAttributes {
+    const optionKind =
+      operation === 'CREATE' ? 'CreateOptions' : operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
     return {
-      operation, type, subresource, namespace, name, object, oldObject, dryRun: ctx.dryRun === true, user: ctx.user,
-      options: options ?? { kind: optionKind, apiVersion: 'meta.k8s.io/v1', ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}) },
+      operation,
+      type,
+      subresource,
+      namespace,
+      name,
+      object,
+      oldObject,
+      dryRun: ctx.dryRun === true,
+      user: ctx.user,
+      options: options ?? {
+        kind: optionKind,
+        apiVersion: 'meta.k8s.io/v1',
+        ...(ctx.fieldManager ? { fieldManager: ctx.fieldManager } : {}),
+      },
     };
   }
 
@@ -513,17 +738,30 @@ export class ObjectApi {
     const obj = structuredClone(body) as unknown as KubeObject;
     const expected = apiVersionOf(type);
     if (obj.apiVersion !== undefined && obj.apiVersion !== expected) {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+      );
     }
     if (obj.kind !== undefined && obj.kind !== type.kind) {
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind}); send ${type.kind} objects to this URL`);
+      throw badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind}); send ${type.kind} objects to this URL`,
+      );
     }
-    if (obj.metadata !== undefined && !isObject(obj.metadata)) throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: metadata must be an object`);
+    if (obj.metadata !== undefined && !isObject(obj.metadata))
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: metadata must be an object`,
+      );
     obj.apiVersion = expected;
     obj.kind = type.kind;
     obj.metadata ??= {};
     if (verb === 'create' && !obj.metadata.name && !obj.metadata.generateName) {
-      throw invalid(type.kind, type.group, '', [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'Required value: name or generateName is required' }]);
+      throw invalid(type.kind, type.group, '', [
+        {
+          type: 'FieldValueRequired',
+          field: 'metadata.name',
+          detail: 'Required value: name or generateName is required',
+        },
+      ]);
     }
     return obj;
   }
@@ -533,12 +771,19 @@ export class ObjectApi {
    * fieldValidation=Strict, a warning with Warn), type mismatches in built-ins are a 400, and
    * schema defaults are filled in.
    */
-  private decode(type: ResourceType, obj: KubeObject, ctx: Pick<WriteContext, 'fieldValidation' | 'warnings'>, withDefaults = true): void {
+  private decode(
+    type: ResourceType,
+    obj: KubeObject,
+    ctx: Pick<WriteContext, 'fieldValidation' | 'warnings'>,
+    withDefaults = true,
+  ): void {
     const unknown = prune(obj, type.schema, '');
     if (unknown.length) {
       const messages = unknown.map((p) => `unknown field ${JSON.stringify(p)}`);
       if (ctx.fieldValidation === 'Strict') {
-        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${messages.join(', ')}`);
+        throw badRequest(
+          `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${messages.join(', ')}`,
+        );
       }
       if (ctx.fieldValidation === 'Warn') ctx.warnings.push(...messages);
     }
@@ -546,7 +791,9 @@ export class ObjectApi {
       const typeErrors: FieldError[] = [];
       validateValue(obj, type.schema, '', { collectTypeErrors: typeErrors });
       if (typeErrors.length) {
-        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${typeErrors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`);
+        throw badRequest(
+          `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${typeErrors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`,
+        );
       }
     }
     if (withDefaults) applyDefaults(obj, type.schema);
@@ -559,7 +806,8 @@ export class ObjectApi {
       ...(type.strategy.validate?.(obj, old) ?? []),
     ];
     if (old) {
-      if (obj.metadata.name !== old.metadata.name) errors.push({ type: 'FieldValueInvalid', field: 'metadata.name', detail: 'Invalid value: field is immutable' });
+      if (obj.metadata.name !== old.metadata.name)
+        errors.push({ type: 'FieldValueInvalid', field: 'metadata.name', detail: 'Invalid value: field is immutable' });
     }
     if (errors.length) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
   }
@@ -589,8 +837,17 @@ export class ObjectApi {
     const ns = this.store.get({ storageKey: NAMESPACES_KEY, namespace: '', name: namespace });
     if (!ns) throw notFound({ group: '', resource: 'namespaces', name: namespace });
     if (ns.object.metadata.deletionTimestamp) {
-      const e = forbidden({ group: type.group, resource: type.plural, name }, `unable to create new content in namespace ${namespace} because it is being terminated`);
-      e.status.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }];
+      const e = forbidden(
+        { group: type.group, resource: type.plural, name },
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+      e.status.details!.causes = [
+        {
+          reason: 'NamespaceTerminating',
+          message: `namespace ${namespace} is being terminated`,
+          field: 'metadata.namespace',
+        },
+      ];
       throw e;
     }
   }
@@ -603,8 +860,13 @@ export class ObjectApi {
     const stored = this.toStorage(type, obj);
     this.store.put(key, stored);
     this.cache.publish({
-      type: existing ? 'MODIFIED' : 'ADDED', rv: this.store.currentRv(), storageKey: key.storageKey, namespace: key.namespace, name: key.name,
-      object: stored, oldObject: existing?.object,
+      type: existing ? 'MODIFIED' : 'ADDED',
+      rv: this.store.currentRv(),
+      storageKey: key.storageKey,
+      namespace: key.namespace,
+      name: key.name,
+      object: stored,
+      oldObject: existing?.object,
     });
     return this.fromStorage(type, stored);
   }
@@ -614,7 +876,15 @@ export class ObjectApi {
     const rv = this.store.remove(key);
     const last = structuredClone(existing.object);
     last.metadata.resourceVersion = String(rv);
-    this.cache.publish({ type: 'DELETED', rv, storageKey: key.storageKey, namespace: key.namespace, name: key.name, object: last, oldObject: existing.object });
+    this.cache.publish({
+      type: 'DELETED',
+      rv,
+      storageKey: key.storageKey,
+      namespace: key.namespace,
+      name: key.name,
+      object: last,
+      oldObject: existing.object,
+    });
     return this.fromStorage(type, last);
   }
 
@@ -622,7 +892,11 @@ export class ObjectApi {
   private finishDeletionIfReleased(type: ResourceType, key: StoreKey, obj: KubeObject): KubeObject {
     if (!obj.metadata.deletionTimestamp || (obj.metadata.finalizers ?? []).length > 0) return obj;
     if ((obj.metadata.deletionGracePeriodSeconds ?? 0) > 0) return obj; // a graceful deletion still running
-    if (type.storageKey === NAMESPACES_KEY && ((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length) return obj;
+    if (
+      type.storageKey === NAMESPACES_KEY &&
+      ((obj.spec as JsonObject | undefined)?.finalizers as unknown[] | undefined)?.length
+    )
+      return obj;
     return this.remove(type, key);
   }
 
@@ -648,7 +922,11 @@ export class ObjectApi {
   }
 
   private parseFields(type: ResourceType, text: string | undefined): FieldSelector {
-    const supported = ['metadata.name', ...(type.namespaced ? ['metadata.namespace'] : []), ...Object.keys(type.fieldSelectors)];
+    const supported = [
+      'metadata.name',
+      ...(type.namespaced ? ['metadata.namespace'] : []),
+      ...Object.keys(type.fieldSelectors),
+    ];
     return parseFieldSelector(text, supported);
   }
 
@@ -703,7 +981,9 @@ const listItemJson = new WeakMap<StoreEntry, string>();
 const RETRY = Symbol('retry');
 
 function unwrapConflict(e: unknown, type: ResourceType, name: string): unknown {
-  return e instanceof RetryableConflict ? conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT) : e;
+  return e instanceof RetryableConflict
+    ? conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT)
+    : e;
 }
 
 function withoutMetadata(obj: KubeObject): Record<string, unknown> {
@@ -727,10 +1007,12 @@ function encodeContinue(token: ContinueToken): string {
 function decodeContinue(text: string): ContinueToken {
   try {
     const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, after: parsed.start };
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string')
+      return { rv: parsed.rv, after: parsed.start };
   } catch {
     // fall through
   }
-  throw badRequest(`invalid continue token ${JSON.stringify(text)}: pass the metadata.continue value of the previous page unchanged`);
+  throw badRequest(
+    `invalid continue token ${JSON.stringify(text)}: pass the metadata.continue value of the previous page unchanged`,
+  );
 }
-

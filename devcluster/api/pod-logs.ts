@@ -20,10 +20,14 @@ export interface LogOptions {
 export function resolveContainer(pod: KubeObject, requested: string | undefined): string {
   const names = ((pod.spec as { containers?: Array<{ name: string }> }).containers ?? []).map((c) => c.name);
   if (requested) {
-    if (!names.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
+    if (!names.includes(requested))
+      throw badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
     return requested;
   }
-  if (names.length !== 1) throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`);
+  if (names.length !== 1)
+    throw badRequest(
+      `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]`,
+    );
   return names[0]!;
 }
 

@@ -20,7 +20,10 @@ export type ApiPath =
     };
 
 export function parseApiPath(pathname: string): ApiPath | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   if (parts[0] === 'api') {
     if (parts.length === 1) return { kind: 'legacy-versions' };
     if (parts.length === 2) return { kind: 'resource-list', group: '', version: parts[1]! };

@@ -7,7 +7,13 @@ import { apiVersionOf } from '../resources/resource-type.ts';
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 function columnDefinitions(type: ResourceType): object[] {
-  return type.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority }));
+  return type.columns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    format: c.format ?? '',
+    description: c.description ?? '',
+    priority: c.priority,
+  }));
 }
 
 function tableRow(type: ResourceType, obj: KubeObject, include: IncludeObject, now: number): object {
@@ -24,7 +30,14 @@ function rowObject(type: ResourceType, obj: KubeObject, include: IncludeObject):
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-export function toTable(type: ResourceType, objects: KubeObject[], meta: { resourceVersion: string; continue?: string; remainingItemCount?: number }, include: IncludeObject, now: number, withColumns = true): object {
+export function toTable(
+  type: ResourceType,
+  objects: KubeObject[],
+  meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
+  include: IncludeObject,
+  now: number,
+  withColumns = true,
+): object {
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -15,7 +15,12 @@ export class CrdController extends Controller {
   /** storage key of a terminating CRD's resources -> CRD name */
   private readonly terminating = new Map<string, string>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, private readonly logger: Logger) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    private readonly logger: Logger,
+  ) {
     super(cache, logger);
   }
 
@@ -65,12 +70,22 @@ export class CrdController extends Controller {
     if (type) {
       const { items } = this.api.list(type, undefined);
       for (const item of items) {
-        if (!item.metadata.deletionTimestamp) await this.api.delete(type, item.metadata.namespace ?? '', item.metadata.name!, {}, ctx).catch(tolerating(404, 409));
+        if (!item.metadata.deletionTimestamp)
+          await this.api
+            .delete(type, item.metadata.namespace ?? '', item.metadata.name!, {}, ctx)
+            .catch(tolerating(404, 409));
       }
       if (this.api.list(type, undefined).items.length > 0) return; // custom resources with finalizers: wait for their DELETED events
     }
     this.terminating.delete(key);
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
-    await this.api.patch(crdType, '', name, 'merge', { metadata: { finalizers, resourceVersion: crd.metadata.resourceVersion } }, ctx);
+    await this.api.patch(
+      crdType,
+      '',
+      name,
+      'merge',
+      { metadata: { finalizers, resourceVersion: crd.metadata.resourceVersion } },
+      ctx,
+    );
   }
 }

@@ -8,7 +8,12 @@ import { tolerating } from './controller.ts';
 export class EventTtl {
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, private readonly logger: Logger, private readonly ttlMs = 3_600_000) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    private readonly logger: Logger,
+    private readonly ttlMs = 3_600_000,
+  ) {
     this.timer = setInterval(() => void this.sweep(), Math.min(ttlMs, 600_000));
     this.timer.unref();
   }
@@ -19,7 +24,9 @@ export class EventTtl {
     for (const e of this.api.list(events, undefined).items) {
       const last = Date.parse(String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp));
       if (now - last < this.ttlMs) continue;
-      await this.api.delete(events, e.metadata.namespace!, e.metadata.name!, {}, systemContext('event-ttl')).catch(tolerating(404, 409));
+      await this.api
+        .delete(events, e.metadata.namespace!, e.metadata.name!, {}, systemContext('event-ttl'))
+        .catch(tolerating(404, 409));
       removed++;
     }
     if (removed) this.logger.debug({ removed }, 'expired events removed');

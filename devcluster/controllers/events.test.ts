@@ -29,7 +29,10 @@ test('repeated events about one object count up instead of piling up; expired ev
   recorder.record(cm, 'Normal', 'Started', 'Started container engine');
   await settle();
   const events = api.list(t('events'), 'default').items;
-  assert.deepEqual(events.map((e) => [e.reason, e.count]).sort(), [['BackOff', 2], ['Started', 1]]);
+  assert.deepEqual(events.map((e) => [e.reason, e.count]).sort(), [
+    ['BackOff', 2],
+    ['Started', 1],
+  ]);
   assert.equal((events[0]!.involvedObject as { uid: string }).uid, cm.metadata.uid);
   const ttl = new EventTtl(api, catalog, pino({ level: 'silent' }), 3_600_000);
   assert.equal(await ttl.sweep(Date.now()), 0);

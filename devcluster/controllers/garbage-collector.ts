@@ -26,7 +26,12 @@ export class GarbageCollector extends Controller {
   /** Owners being deleted in the foreground: their dependents go the same way. */
   private readonly foregroundOwners = new Set<string>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+  ) {
     super(cache, logger);
   }
 
@@ -42,7 +47,9 @@ export class GarbageCollector extends Controller {
     for (const owner of previous?.ownerUids ?? []) this.dependents.get(owner)?.delete(uid);
     const refs = obj.metadata.ownerReferences ?? [];
     const node: Node = {
-      storageKey, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name!,
+      storageKey,
+      namespace: obj.metadata.namespace ?? '',
+      name: obj.metadata.name!,
       ownerUids: refs.map((r) => r.uid),
       blocksOwner: new Set(refs.filter((r) => r.blockOwnerDeletion).map((r) => r.uid)),
     };
@@ -72,11 +79,13 @@ export class GarbageCollector extends Controller {
     const before = this.nodes.get(uid)?.ownerUids;
     this.index(change.storageKey, obj);
     const finalizers = obj.metadata.finalizers ?? [];
-    if (obj.metadata.deletionTimestamp && (finalizers.includes('foregroundDeletion') || finalizers.includes('orphan'))) this.queue.add(uid);
+    if (obj.metadata.deletionTimestamp && (finalizers.includes('foregroundDeletion') || finalizers.includes('orphan')))
+      this.queue.add(uid);
     // A dependent is checked when its owners change (or it is new); later updates with the same
     // owners (status writes, mostly) need no check: an owner's deletion enqueues its dependents.
     const after = this.nodes.get(uid)!.ownerUids;
-    if (after.length && (!before || before.length !== after.length || before.some((o, i) => o !== after[i]))) this.queue.add(uid);
+    if (after.length && (!before || before.length !== after.length || before.some((o, i) => o !== after[i])))
+      this.queue.add(uid);
   }
 
   private typeOf(node: Node): ResourceType | undefined {
@@ -92,7 +101,8 @@ export class GarbageCollector extends Controller {
     if (!obj || obj.metadata.uid !== uid) return;
     const finalizers = obj.metadata.finalizers ?? [];
     if (obj.metadata.deletionTimestamp && finalizers.includes('orphan')) await this.orphanDependents(uid, type, obj);
-    else if (obj.metadata.deletionTimestamp && finalizers.includes('foregroundDeletion')) await this.deleteForeground(uid, type, obj);
+    else if (obj.metadata.deletionTimestamp && finalizers.includes('foregroundDeletion'))
+      await this.deleteForeground(uid, type, obj);
     await this.collectIfOwnersGone(type, obj);
   }
 
@@ -110,9 +120,18 @@ export class GarbageCollector extends Controller {
       await this.deleteQuietly(type, obj, ownerDeleting ? 'Foreground' : 'Background');
       return;
     }
-    await this.api.patch(type, obj.metadata.namespace ?? '', obj.metadata.name!, 'merge', {
-      metadata: { ownerReferences: present, resourceVersion: obj.metadata.resourceVersion },
-    }, ctx()).catch(tolerating(404, 409));
+    await this.api
+      .patch(
+        type,
+        obj.metadata.namespace ?? '',
+        obj.metadata.name!,
+        'merge',
+        {
+          metadata: { ownerReferences: present, resourceVersion: obj.metadata.resourceVersion },
+        },
+        ctx(),
+      )
+      .catch(tolerating(404, 409));
   }
 
   private async deleteForeground(uid: string, type: ResourceType, owner: KubeObject): Promise<void> {
@@ -141,20 +160,48 @@ export class GarbageCollector extends Controller {
       const depObj = this.api.tryGet(depType, dep.namespace, dep.name);
       if (!depObj) continue;
       const remaining = (depObj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-      await this.api.patch(depType, dep.namespace, dep.name, 'merge', { metadata: { ownerReferences: remaining.length ? remaining : null } }, ctx()).catch(tolerating(404, 409));
+      await this.api
+        .patch(
+          depType,
+          dep.namespace,
+          dep.name,
+          'merge',
+          { metadata: { ownerReferences: remaining.length ? remaining : null } },
+          ctx(),
+        )
+        .catch(tolerating(404, 409));
     }
     await this.removeFinalizer(type, owner, 'orphan');
   }
 
   private async removeFinalizer(type: ResourceType, obj: KubeObject, finalizer: string): Promise<void> {
     const finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    await this.api.patch(type, obj.metadata.namespace ?? '', obj.metadata.name!, 'merge', {
-      metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: obj.metadata.resourceVersion },
-    }, ctx()).catch(tolerating(404, 409));
+    await this.api
+      .patch(
+        type,
+        obj.metadata.namespace ?? '',
+        obj.metadata.name!,
+        'merge',
+        {
+          metadata: {
+            finalizers: finalizers.length ? finalizers : null,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
+        },
+        ctx(),
+      )
+      .catch(tolerating(404, 409));
   }
 
   private async deleteQuietly(type: ResourceType, obj: KubeObject, policy: 'Background' | 'Foreground'): Promise<void> {
-    await this.api.delete(type, obj.metadata.namespace ?? '', obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } }, ctx()).catch(tolerating(404, 409));
+    await this.api
+      .delete(
+        type,
+        obj.metadata.namespace ?? '',
+        obj.metadata.name!,
+        { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } },
+        ctx(),
+      )
+      .catch(tolerating(404, 409));
   }
 }
-

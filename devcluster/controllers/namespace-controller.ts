@@ -14,7 +14,13 @@ const NAMESPACES = '/namespaces';
 export class NamespaceController extends Controller {
   private readonly terminating = new Set<string>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly caCertPem: string) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+    private readonly caCertPem: string,
+  ) {
     super(cache, logger);
   }
 
@@ -55,10 +61,23 @@ export class NamespaceController extends Controller {
       await this.api.create(sa, namespace, { metadata: { name: 'default' } }, ctx).catch(tolerating(409, 404, 403));
     }
     if (!this.api.tryGet(cm, namespace, 'kube-root-ca.crt')) {
-      await this.api.create(cm, namespace, {
-        metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
-        data: { 'ca.crt': this.caCertPem },
-      }, ctx).catch(tolerating(409, 404, 403));
+      await this.api
+        .create(
+          cm,
+          namespace,
+          {
+            metadata: {
+              name: 'kube-root-ca.crt',
+              annotations: {
+                'kubernetes.io/description':
+                  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+              },
+            },
+            data: { 'ca.crt': this.caCertPem },
+          },
+          ctx,
+        )
+        .catch(tolerating(409, 404, 403));
     }
   }
 
@@ -73,7 +92,9 @@ export class NamespaceController extends Controller {
       for (const item of this.api.list(type, name).items) {
         remaining++;
         if (!item.metadata.deletionTimestamp) {
-          await this.api.delete(type, name, item.metadata.name!, { propagationPolicy: 'Background' }, ctx).catch(tolerating(404));
+          await this.api
+            .delete(type, name, item.metadata.name!, { propagationPolicy: 'Background' }, ctx)
+            .catch(tolerating(404));
         }
       }
     }
@@ -82,6 +103,8 @@ export class NamespaceController extends Controller {
       const left = [...seen].some((key) => this.api.list(this.catalog.versionsOf(key)[0]!, name).items.length > 0);
       if (left) return;
     }
-    await this.api.update(this.nsType, '', name, { ...ns, spec: { finalizers: [] } }, ctx, 'finalize').catch(tolerating(404));
+    await this.api
+      .update(this.nsType, '', name, { ...ns, spec: { finalizers: [] } }, ctx, 'finalize')
+      .catch(tolerating(404));
   }
 }

@@ -136,10 +136,26 @@ export class FieldSet {
 }
 
 /** Metadata the server owns: never part of anyone's field set. */
-const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
+const SERVER_METADATA = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+  'generateName',
+]);
 
 /** The fields an object sets, by the schema's list and map semantics. `scope` limits it to spec-side or status. */
-export function fieldSetOf(object: Record<string, unknown>, schema: Schema, scope: 'all' | 'main' | 'status' = 'all'): FieldSet {
+export function fieldSetOf(
+  object: Record<string, unknown>,
+  schema: Schema,
+  scope: 'all' | 'main' | 'status' = 'all',
+): FieldSet {
   const set = new FieldSet();
   for (const [key, value] of Object.entries(object)) {
     if (key === 'apiVersion' || key === 'kind' || value === null || value === undefined) continue;
@@ -246,7 +262,10 @@ export function formatFieldPath(path: FieldPath): string {
     .map((e) => {
       const rest = e.slice(2);
       if (e.startsWith('f:')) return `.${rest}`;
-      if (e.startsWith('k:')) return `[${Object.entries(JSON.parse(rest) as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+      if (e.startsWith('k:'))
+        return `[${Object.entries(JSON.parse(rest) as Record<string, unknown>)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
       if (e.startsWith('v:')) return `[=${rest}]`;
       return `[${rest}]`;
     })

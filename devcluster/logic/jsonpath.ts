@@ -1,7 +1,11 @@
 // The JSONPath subset CRD additionalPrinterColumns use: `.a.b`, `[0]`, `[*]`, `['k.x']` and filters
 // `[?(@.type=="Ready")]`. Returns every match; a printer column shows the first.
 
-type Step = { kind: 'field'; name: string } | { kind: 'index'; index: number } | { kind: 'all' } | { kind: 'filter'; path: Step[]; op: '==' | '!=' | 'exists'; value?: unknown };
+type Step =
+  | { kind: 'field'; name: string }
+  | { kind: 'index'; index: number }
+  | { kind: 'all' }
+  | { kind: 'filter'; path: Step[]; op: '==' | '!=' | 'exists'; value?: unknown };
 
 export class JsonPathError extends Error {}
 
@@ -56,7 +60,7 @@ function findClose(src: string, open: number): number {
 }
 
 function compileFilter(text: string, expression: string): Step {
-  const m = /^@((?:\.[A-Za-z0-9_\-]+)+)\s*(?:(==|!=)\s*(.+))?$/.exec(text.trim());
+  const m = /^@((?:\.[A-Za-z0-9_-]+)+)\s*(?:(==|!=)\s*(.+))?$/.exec(text.trim());
   if (!m) throw new JsonPathError(`unsupported filter ?(${text}) in JSONPath ${expression}`);
   const path = compileJsonPath(m[1]!);
   if (!m[2]) return { kind: 'filter', path, op: 'exists' };
@@ -76,7 +80,8 @@ export function evaluateJsonPath(steps: Step[], root: unknown): unknown[] {
     for (const v of current) {
       if (v === null || v === undefined) continue;
       if (step.kind === 'field') {
-        if (typeof v === 'object' && !Array.isArray(v) && step.name in (v as object)) next.push((v as Record<string, unknown>)[step.name]);
+        if (typeof v === 'object' && !Array.isArray(v) && step.name in (v as object))
+          next.push((v as Record<string, unknown>)[step.name]);
       } else if (step.kind === 'index') {
         if (Array.isArray(v)) {
           const item = v[step.index < 0 ? v.length + step.index : step.index];
@@ -89,7 +94,12 @@ export function evaluateJsonPath(steps: Step[], root: unknown): unknown[] {
         const items = Array.isArray(v) ? v : [v];
         for (const item of items) {
           const found = evaluateJsonPath(step.path, item);
-          const ok = step.op === 'exists' ? found.length > 0 : step.op === '==' ? found.some((f) => f === step.value) : !found.some((f) => f === step.value);
+          const ok =
+            step.op === 'exists'
+              ? found.length > 0
+              : step.op === '=='
+                ? found.some((f) => f === step.value)
+                : !found.some((f) => f === step.value);
           if (ok) next.push(item);
         }
       }

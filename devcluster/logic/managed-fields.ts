@@ -27,12 +27,21 @@ function scopeOf(ctx: OwnershipContext): 'all' | 'main' | 'status' {
   return ctx.statusSubresource ? 'main' : 'all';
 }
 
-function sameEntry(e: ManagedFieldsEntry, manager: string, operation: 'Apply' | 'Update', subresource?: string): boolean {
+function sameEntry(
+  e: ManagedFieldsEntry,
+  manager: string,
+  operation: 'Apply' | 'Update',
+  subresource?: string,
+): boolean {
   return e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
 }
 
 /** Drops owned paths that no longer exist in `object`, and entries left with nothing. */
-function reconcileEntries(entries: Array<{ entry: ManagedFieldsEntry; set: FieldSet }>, object: Obj, schema: Schema): ManagedFieldsEntry[] {
+function reconcileEntries(
+  entries: Array<{ entry: ManagedFieldsEntry; set: FieldSet }>,
+  object: Obj,
+  schema: Schema,
+): ManagedFieldsEntry[] {
   const present = fieldSetOf(object, schema);
   const out: ManagedFieldsEntry[] = [];
   for (const { entry, set } of entries) {
@@ -62,14 +71,23 @@ function dropHollowMembers(owned: FieldSet, present: FieldSet): void {
  * After a create, update or non-apply patch: the writer takes ownership of every field it added or
  * changed (taking it away from other managers); fields that disappeared are owned by no one.
  */
-export function recordUpdate(entries: ManagedFieldsEntry[], oldObject: Obj | undefined, newObject: Obj, ctx: OwnershipContext): ManagedFieldsEntry[] {
+export function recordUpdate(
+  entries: ManagedFieldsEntry[],
+  oldObject: Obj | undefined,
+  newObject: Obj,
+  ctx: OwnershipContext,
+): ManagedFieldsEntry[] {
   const scope = scopeOf(ctx);
   const oldSet = oldObject ? fieldSetOf(oldObject, ctx.schema, scope) : new FieldSet();
   const newSet = fieldSetOf(newObject, ctx.schema, scope);
   const changed = new FieldSet();
   for (const path of newSet.paths()) {
     if (!oldSet.has(path)) changed.add(path);
-    else if (newSet.find(path)!.children.size === 0 && !deepEqual(valueAt(oldObject, path).value, valueAt(newObject, path).value)) changed.add(path);
+    else if (
+      newSet.find(path)!.children.size === 0 &&
+      !deepEqual(valueAt(oldObject, path).value, valueAt(newObject, path).value)
+    )
+      changed.add(path);
   }
   const working = entries.map((entry) => ({ entry, set: FieldSet.fromFieldsV1(entry.fieldsV1).difference(changed) }));
   const mine = working.find((w) => sameEntry(w.entry, ctx.manager, 'Update', ctx.subresource));
@@ -79,7 +97,12 @@ export function recordUpdate(entries: ManagedFieldsEntry[], oldObject: Obj | und
   } else if (!changed.isEmpty()) {
     working.push({
       entry: {
-        manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, time: ctx.time, fieldsType: 'FieldsV1', fieldsV1: {},
+        manager: ctx.manager,
+        operation: 'Update',
+        apiVersion: ctx.apiVersion,
+        time: ctx.time,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
         ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
       },
       set: changed,
@@ -97,28 +120,40 @@ export interface ApplyResult {
  * Server-side apply of `applied` onto `live` (undefined: the object does not exist yet). With
  * conflicts and no `force`, `conflicts` is non-empty and `object` must not be written.
  */
-export function serverSideApply(live: Obj | undefined, applied: Obj, force: boolean, ctx: OwnershipContext): ApplyResult {
+export function serverSideApply(
+  live: Obj | undefined,
+  applied: Obj,
+  force: boolean,
+  ctx: OwnershipContext,
+): ApplyResult {
   const scope = scopeOf(ctx);
   const appliedSet = fieldSetOf(applied, ctx.schema, scope);
   const liveMeta = (live?.metadata ?? {}) as Obj;
-  const entries = ((liveMeta.managedFields ?? []) as ManagedFieldsEntry[]).map((entry) => ({ entry, set: FieldSet.fromFieldsV1(entry.fieldsV1) }));
+  const entries = ((liveMeta.managedFields ?? []) as ManagedFieldsEntry[]).map((entry) => ({
+    entry,
+    set: FieldSet.fromFieldsV1(entry.fieldsV1),
+  }));
   const conflicts: FieldConflict[] = [];
   for (const other of entries) {
     if (sameEntry(other.entry, ctx.manager, 'Apply', ctx.subresource)) continue;
     for (const path of appliedSet.leaves()) {
       if (!other.set.has(path)) continue;
       const current = valueAt(live, path);
-      if (current.found && !deepEqual(current.value, valueAt(applied, path).value)) conflicts.push({ manager: other.entry.manager, path });
+      if (current.found && !deepEqual(current.value, valueAt(applied, path).value))
+        conflicts.push({ manager: other.entry.manager, path });
     }
   }
   if (conflicts.length && !force) return { object: live ?? {}, conflicts };
-  for (const c of conflicts) entries.find((e) => e.entry.manager === c.manager && e.set.has(c.path))?.set.remove(c.path);
+  for (const c of conflicts)
+    entries.find((e) => e.entry.manager === c.manager && e.set.has(c.path))?.set.remove(c.path);
 
   const merged = mergeApplied(live ?? {}, stripForApply(applied), ctx.schema) as Obj;
   const mine = entries.find((e) => sameEntry(e.entry, ctx.manager, 'Apply', ctx.subresource));
   if (mine) {
     const dropped = mine.set.difference(appliedSet).paths();
-    const removable = dropped.filter((path) => !entries.some((e) => e !== mine && e.set.touches(path)) && !appliedSet.touches(path));
+    const removable = dropped.filter(
+      (path) => !entries.some((e) => e !== mine && e.set.touches(path)) && !appliedSet.touches(path),
+    );
     const key = (p: FieldPath) => JSON.stringify(p);
     const removableKeys = new Set(removable.map(key));
     // remove the top-most paths only: a removed list element takes its fields (and its key) with it
@@ -130,7 +165,12 @@ export function serverSideApply(live: Obj | undefined, applied: Obj, force: bool
   } else {
     entries.push({
       entry: {
-        manager: ctx.manager, operation: 'Apply', apiVersion: ctx.apiVersion, time: ctx.time, fieldsType: 'FieldsV1', fieldsV1: {},
+        manager: ctx.manager,
+        operation: 'Apply',
+        apiVersion: ctx.apiVersion,
+        time: ctx.time,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {},
         ...(ctx.subresource ? { subresource: ctx.subresource } : {}),
       },
       set: appliedSet,
@@ -147,7 +187,17 @@ function stripForApply(applied: Obj): Obj {
   const out = { ...applied };
   if (isObject(out.metadata)) {
     const meta = { ...out.metadata };
-    for (const k of ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete meta[k];
+    for (const k of [
+      'managedFields',
+      'resourceVersion',
+      'uid',
+      'creationTimestamp',
+      'generation',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'selfLink',
+    ])
+      delete meta[k];
     out.metadata = meta;
   }
   return out;
@@ -168,7 +218,9 @@ function mergeApplied(live: unknown, applied: unknown, schema: Schema | undefine
     if (sem.type === 'map') {
       const out = [...live];
       for (const item of applied) {
-        const at = isObject(item) ? out.findIndex((l) => isObject(l) && sem.keys.every((k) => deepEqual(l[k], item[k]))) : -1;
+        const at = isObject(item)
+          ? out.findIndex((l) => isObject(l) && sem.keys.every((k) => deepEqual(l[k], item[k])))
+          : -1;
         if (at >= 0) out[at] = mergeApplied(out[at], item, schema?.items);
         else out.push(structuredClone(item));
       }
@@ -179,12 +231,21 @@ function mergeApplied(live: unknown, applied: unknown, schema: Schema | undefine
   return structuredClone(applied);
 }
 
-export function describeConflicts(conflicts: FieldConflict[]): { message: string; causes: Array<{ reason: string; message: string; field: string }> } {
+export function describeConflicts(conflicts: FieldConflict[]): {
+  message: string;
+  causes: Array<{ reason: string; message: string; field: string }>;
+} {
   const byManager = new Map<string, string[]>();
   for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), formatFieldPath(c.path)]);
-  const parts = [...byManager].map(([m, fields]) => `conflict${fields.length > 1 ? 's' : ''} with "${m}":\n- ${fields.join('\n- ')}`);
+  const parts = [...byManager].map(
+    ([m, fields]) => `conflict${fields.length > 1 ? 's' : ''} with "${m}":\n- ${fields.join('\n- ')}`,
+  );
   return {
     message: `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${parts.join('\n')}`,
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: formatFieldPath(c.path) })),
+    causes: conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}"`,
+      field: formatFieldPath(c.path),
+    })),
   };
 }

@@ -30,33 +30,60 @@ export function validateObjectMeta(obj: KubeObject, type: ResourceType, old: Kub
   errors.push(...validateLabels('metadata.labels', meta.labels));
   errors.push(...validateAnnotations('metadata.annotations', meta.annotations));
   const finalizers = meta.finalizers ?? [];
-  if (!Array.isArray(finalizers)) errors.push(fieldInvalid('metadata.finalizers', finalizers, 'must be a list of strings'));
+  if (!Array.isArray(finalizers))
+    errors.push(fieldInvalid('metadata.finalizers', finalizers, 'must be a list of strings'));
   else {
     finalizers.forEach((f, i) => {
-      if (typeof f !== 'string' || (!f.includes('/') && !['kubernetes', 'orphan', 'foregroundDeletion'].includes(f) && nameProblems(f, 'subdomain').length)) {
-        errors.push(fieldInvalid(`metadata.finalizers[${i}]`, f, 'name is neither a standard finalizer name nor is it fully qualified'));
+      if (
+        typeof f !== 'string' ||
+        (!f.includes('/') &&
+          !['kubernetes', 'orphan', 'foregroundDeletion'].includes(f) &&
+          nameProblems(f, 'subdomain').length)
+      ) {
+        errors.push(
+          fieldInvalid(
+            `metadata.finalizers[${i}]`,
+            f,
+            'name is neither a standard finalizer name nor is it fully qualified',
+          ),
+        );
       }
     });
     if (finalizers.includes('orphan') && finalizers.includes('foregroundDeletion')) {
-      errors.push(fieldInvalid('metadata.finalizers', finalizers, 'finalizer orphan and foregroundDeletion cannot be both set'));
+      errors.push(
+        fieldInvalid('metadata.finalizers', finalizers, 'finalizer orphan and foregroundDeletion cannot be both set'),
+      );
     }
   }
   (meta.ownerReferences ?? []).forEach((ref, i) => {
     const at = `metadata.ownerReferences[${i}]`;
     if (!ref || typeof ref !== 'object') return;
-    if (!ref.apiVersion) errors.push(fieldInvalid(`${at}.apiVersion`, ref.apiVersion ?? '', 'version must not be empty'));
+    if (!ref.apiVersion)
+      errors.push(fieldInvalid(`${at}.apiVersion`, ref.apiVersion ?? '', 'version must not be empty'));
     if (!ref.kind) errors.push(fieldInvalid(`${at}.kind`, ref.kind ?? '', 'kind must not be empty'));
     if (!ref.name) errors.push(fieldInvalid(`${at}.name`, ref.name ?? '', 'name must not be empty'));
     if (!ref.uid) errors.push(fieldInvalid(`${at}.uid`, ref.uid ?? '', 'uid must not be empty'));
     if (ref.uid && ref.uid === meta.uid) errors.push(fieldInvalid(`${at}.uid`, ref.uid, 'an object cannot own itself'));
   });
   if ((meta.ownerReferences ?? []).filter((r) => r?.controller === true).length > 1) {
-    errors.push(fieldInvalid('metadata.ownerReferences', 'v1.OwnerReference', 'Only one reference can have Controller set to true'));
+    errors.push(
+      fieldInvalid(
+        'metadata.ownerReferences',
+        'v1.OwnerReference',
+        'Only one reference can have Controller set to true',
+      ),
+    );
   }
   if (old) {
     if (meta.deletionTimestamp && old.metadata.deletionTimestamp) {
       const added = finalizers.filter((f) => !(old.metadata.finalizers ?? []).includes(f));
-      if (added.length) errors.push(fieldForbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+      if (added.length)
+        errors.push(
+          fieldForbidden(
+            'metadata.finalizers',
+            `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          ),
+        );
     }
   }
   return errors;
@@ -92,6 +119,7 @@ export function isNoOp(next: KubeObject, prev: KubeObject): boolean {
 export function normaliseMeta(obj: KubeObject): void {
   for (const k of ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'] as const) {
     const v = obj.metadata[k];
-    if (v === null || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0)) delete obj.metadata[k];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0))
+      delete obj.metadata[k];
   }
 }

@@ -3,8 +3,15 @@
 // unknown fields (with the pruned paths reported for fieldValidation=Strict/Warn), and lookups of list
 // and patch semantics for strategic merge and server-side apply.
 import {
-  fieldInvalid, fieldNotSupported, fieldRequired, fieldTooLong, fieldTooMany, fieldDuplicate, fieldTypeInvalid,
-  formatValue, type FieldError,
+  fieldInvalid,
+  fieldNotSupported,
+  fieldRequired,
+  fieldTooLong,
+  fieldTooMany,
+  fieldDuplicate,
+  fieldTypeInvalid,
+  formatValue,
+  type FieldError,
 } from '../api/errors.ts';
 
 export interface Schema {
@@ -75,15 +82,23 @@ function typeName(value: unknown): string {
 }
 
 function typeMatches(schema: Schema, value: unknown): boolean {
-  if (schema['x-kubernetes-int-or-string']) return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+  if (schema['x-kubernetes-int-or-string'])
+    return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
   switch (schema.type) {
-    case undefined: return true;
-    case 'object': return isObject(value);
-    case 'array': return Array.isArray(value);
-    case 'string': return typeof value === 'string';
-    case 'boolean': return typeof value === 'boolean';
-    case 'integer': return typeof value === 'number' && Number.isInteger(value);
-    case 'number': return typeof value === 'number';
+    case undefined:
+      return true;
+    case 'object':
+      return isObject(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
   }
 }
 
@@ -116,17 +131,34 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
   }
   if (!typeMatches(schema, value)) {
     const expected = schema['x-kubernetes-int-or-string'] ? 'integer or string' : schema.type!;
-    const error = fieldTypeInvalid(path, value, `${path} in body must be of type ${expected}: ${JSON.stringify(typeName(value))}`);
+    const error = fieldTypeInvalid(
+      path,
+      value,
+      `${path} in body must be of type ${expected}: ${JSON.stringify(typeName(value))}`,
+    );
     (opts.collectTypeErrors ?? errors).push(error);
     return;
   }
-  if (schema.enum && !schema.enum.some((e) => deepEqual(e, value))) errors.push(fieldNotSupported(path, value, schema.enum));
+  if (schema.enum && !schema.enum.some((e) => deepEqual(e, value)))
+    errors.push(fieldNotSupported(path, value, schema.enum));
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && (schema.exclusiveMinimum ? value <= schema.minimum : value < schema.minimum)) {
-      errors.push(fieldInvalid(path, value, `${path} in body should be greater than ${schema.exclusiveMinimum ? '' : 'or equal to '}${schema.minimum}`));
+      errors.push(
+        fieldInvalid(
+          path,
+          value,
+          `${path} in body should be greater than ${schema.exclusiveMinimum ? '' : 'or equal to '}${schema.minimum}`,
+        ),
+      );
     }
     if (schema.maximum !== undefined && (schema.exclusiveMaximum ? value >= schema.maximum : value > schema.maximum)) {
-      errors.push(fieldInvalid(path, value, `${path} in body should be less than ${schema.exclusiveMaximum ? '' : 'or equal to '}${schema.maximum}`));
+      errors.push(
+        fieldInvalid(
+          path,
+          value,
+          `${path} in body should be less than ${schema.exclusiveMaximum ? '' : 'or equal to '}${schema.maximum}`,
+        ),
+      );
     }
     if (schema.multipleOf !== undefined && !Number.isInteger(value / schema.multipleOf)) {
       errors.push(fieldInvalid(path, value, `${path} in body should be a multiple of ${schema.multipleOf}`));
@@ -134,20 +166,27 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
   }
   if (typeof value === 'string') {
     const length = [...value].length;
-    if (schema.minLength !== undefined && length < schema.minLength) errors.push(fieldInvalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
+    if (schema.minLength !== undefined && length < schema.minLength)
+      errors.push(fieldInvalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     if (schema.maxLength !== undefined && length > schema.maxLength) errors.push(fieldTooLong(path, schema.maxLength));
-    if (schema.pattern !== undefined && !safeRegExp(schema.pattern).test(value)) errors.push(fieldInvalid(path, value, `${path} in body should match '${schema.pattern}'`));
+    if (schema.pattern !== undefined && !safeRegExp(schema.pattern).test(value))
+      errors.push(fieldInvalid(path, value, `${path} in body should match '${schema.pattern}'`));
     if (schema.format && FORMATS[schema.format] && !FORMATS[schema.format]!.test(value)) {
-      errors.push(fieldInvalid(path, value, `${path} in body must be of type ${schema.format}: ${JSON.stringify(value)}`));
+      errors.push(
+        fieldInvalid(path, value, `${path} in body must be of type ${schema.format}: ${JSON.stringify(value)}`),
+      );
     }
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(fieldInvalid(path, value.length, `${path} in body should have at least ${schema.minItems} items`));
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(fieldTooMany(path, value.length, schema.maxItems));
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      errors.push(fieldInvalid(path, value.length, `${path} in body should have at least ${schema.minItems} items`));
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      errors.push(fieldTooMany(path, value.length, schema.maxItems));
     const listType = schema['x-kubernetes-list-type'];
     if (listType === 'set' || schema.uniqueItems) {
       value.forEach((item, i) => {
-        if (value.findIndex((other) => deepEqual(other, item)) !== i) errors.push(fieldDuplicate(joinPath(path, i), item));
+        if (value.findIndex((other) => deepEqual(other, item)) !== i)
+          errors.push(fieldDuplicate(joinPath(path, i), item));
       });
     }
     if (listType === 'map') {
@@ -156,7 +195,8 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
       value.forEach((item, i) => {
         if (!isObject(item)) return;
         const id = JSON.stringify(keys.map((k) => item[k] ?? null));
-        if (seen.has(id)) errors.push(fieldDuplicate(joinPath(path, i), Object.fromEntries(keys.map((k) => [k, item[k]]))));
+        if (seen.has(id))
+          errors.push(fieldDuplicate(joinPath(path, i), Object.fromEntries(keys.map((k) => [k, item[k]]))));
         seen.add(id);
       });
     }
@@ -164,13 +204,16 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
   }
   if (isObject(value)) {
     const count = Object.keys(value).length;
-    if (schema.minProperties !== undefined && count < schema.minProperties) errors.push(fieldInvalid(path, count, `${path} in body should have at least ${schema.minProperties} properties`));
-    if (schema.maxProperties !== undefined && count > schema.maxProperties) errors.push(fieldTooMany(path, count, schema.maxProperties));
+    if (schema.minProperties !== undefined && count < schema.minProperties)
+      errors.push(fieldInvalid(path, count, `${path} in body should have at least ${schema.minProperties} properties`));
+    if (schema.maxProperties !== undefined && count > schema.maxProperties)
+      errors.push(fieldTooMany(path, count, schema.maxProperties));
     for (const key of schema.required ?? []) {
       if (value[key] === undefined || value[key] === null) errors.push(fieldRequired(joinPath(path, key)));
     }
     for (const [key, child] of Object.entries(value)) {
-      const childSchema = schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
+      const childSchema =
+        schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
       if (childSchema) walkValidate(child, childSchema, joinPath(path, key), errors, opts);
     }
   }
@@ -218,7 +261,8 @@ function walkPrune(value: unknown, schema: Schema, path: string, unknown: string
   if (!isObject(value)) return;
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const key of Object.keys(value)) {
-    const child = schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
+    const child =
+      schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
     // apiVersion, kind and metadata are implicitly declared on embedded resources
     const implicit = schema['x-kubernetes-embedded-resource'] && ['apiVersion', 'kind', 'metadata'].includes(key);
     if (!child) {
@@ -248,7 +292,8 @@ export function applyDefaults(value: unknown, schema: Schema): void {
     if (value[key] !== undefined) applyDefaults(value[key], child);
   }
   if (isObject(schema.additionalProperties)) {
-    for (const key of Object.keys(value)) if (!schema.properties?.[key]) applyDefaults(value[key], schema.additionalProperties);
+    for (const key of Object.keys(value))
+      if (!schema.properties?.[key]) applyDefaults(value[key], schema.additionalProperties);
   }
 }
 
@@ -280,7 +325,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b as object, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 export { formatValue };

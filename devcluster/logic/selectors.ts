@@ -44,12 +44,16 @@ function parseRequirement(req: string, whole: string): LabelRequirement {
   }
   m = /^([^\s=!<>(),]+)$/.exec(req);
   if (m) return { key: checkKey(m[1]!, fail), op: 'exists', values: [] };
-  throw fail(`"${req}" is not a valid requirement; expected key, !key, key=value, key!=value, key in (a,b) or key notin (a,b)`);
+  throw fail(
+    `"${req}" is not a valid requirement; expected key, !key, key=value, key!=value, key in (a,b) or key notin (a,b)`,
+  );
 }
 
 function checkKey(key: string, fail: (why: string) => Error): string {
-  if (key.length > 316 || !/^([a-z0-9A-Z.\-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)) {
-    throw fail(`invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+  if (key.length > 316 || !/^([a-z0-9A-Z.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)) {
+    throw fail(
+      `invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
   return key;
 }
@@ -73,15 +77,27 @@ function splitTopLevel(text: string): string[] {
 
 export function matchesLabels(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
   for (const req of selector) {
-    const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, req.key);
+    const has = labels !== undefined && Object.hasOwn(labels, req.key);
     const value = has ? labels![req.key]! : undefined;
     switch (req.op) {
-      case 'exists': if (!has) return false; break;
-      case '!': if (has) return false; break;
-      case 'in': if (!has || !req.values.includes(value!)) return false; break;
-      case 'notin': if (has && req.values.includes(value!)) return false; break;
-      case 'gt': if (!has || !(Number(value) > Number(req.values[0]))) return false; break;
-      case 'lt': if (!has || !(Number(value) < Number(req.values[0]))) return false; break;
+      case 'exists':
+        if (!has) return false;
+        break;
+      case '!':
+        if (has) return false;
+        break;
+      case 'in':
+        if (!has || !req.values.includes(value!)) return false;
+        break;
+      case 'notin':
+        if (has && req.values.includes(value!)) return false;
+        break;
+      case 'gt':
+        if (!has || !(Number(value) > Number(req.values[0]))) return false;
+        break;
+      case 'lt':
+        if (!has || !(Number(value) < Number(req.values[0]))) return false;
+        break;
     }
   }
   return true;
@@ -133,7 +149,7 @@ export function parseFieldSelector(text: string | undefined, supported: readonly
     if (!m) throw badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
     const field = m[1]!.trim();
     if (!supported.includes(field)) throw badRequest(`field label not supported: ${field}`);
-    out.push({ field, op: m[2] === '!=' ? '!=' : '=', value: unescape(m[3]!) });
+    out.push({ field, op: m[2] === '!=' ? '!=' : '=', value: unescapeSelectorValue(m[3]!) });
   }
   return out;
 }
@@ -154,7 +170,7 @@ function splitUnescaped(text: string, sep: string): string[] {
   return out;
 }
 
-function unescape(value: string): string {
+function unescapeSelectorValue(value: string): string {
   return value.replace(/\\(.)/g, '$1');
 }
 

@@ -22,7 +22,11 @@ export interface Container {
   workingDir?: string;
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   env?: Array<{ name: string; value?: string; valueFrom?: EnvSource }>;
-  envFrom?: Array<{ prefix?: string; configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }>;
+  envFrom?: Array<{
+    prefix?: string;
+    configMapRef?: { name: string; optional?: boolean };
+    secretRef?: { name: string; optional?: boolean };
+  }>;
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -79,7 +83,10 @@ export interface ResolvedProbe {
 
 /** A container that cannot start: reason as the kubelet reports it (waiting.reason) and why. */
 export class PlanError extends Error {
-  constructor(readonly reason: 'ErrImageNeverPull' | 'CreateContainerConfigError' | 'CreateContainerError', message: string) {
+  constructor(
+    readonly reason: 'ErrImageNeverPull' | 'CreateContainerConfigError' | 'CreateContainerError',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -111,7 +118,10 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const { pod, container, podDir } = input;
   const image = container.image ?? '';
   if (!input.runtime) {
-    throw new PlanError('ErrImageNeverPull', `devcluster's node agent runs only ${input.runnableImages.map((n) => `${n}:*`).join(', ')} images as local processes; "${image}" cannot run on this node`);
+    throw new PlanError(
+      'ErrImageNeverPull',
+      `devcluster's node agent runs only ${input.runnableImages.map((n) => `${n}:*`).join(', ')} images as local processes; "${image}" cannot run on this node`,
+    );
   }
   const mounts = mountTable(pod, container, podDir);
   const files: VolumeFile[] = [];
@@ -122,7 +132,10 @@ export function planContainer(input: PlanInput): ContainerPlan {
   if (container.command?.length) {
     const entry = posix.basename(container.command[0]!);
     if (entry !== input.runtime.entrypointName) {
-      throw new PlanError('CreateContainerError', `container "${container.name}": devcluster runs the image's own entrypoint${input.runtime.entrypointName ? ` ("${input.runtime.entrypointName}")` : ''}; command ${JSON.stringify(container.command)} cannot run here (put the arguments in args)`);
+      throw new PlanError(
+        'CreateContainerError',
+        `container "${container.name}": devcluster runs the image's own entrypoint${input.runtime.entrypointName ? ` ("${input.runtime.entrypointName}")` : ''}; command ${JSON.stringify(container.command)} cannot run here (put the arguments in args)`,
+      );
     }
     command = [...input.runtime.command, ...container.command.slice(1)];
   }
@@ -132,7 +145,9 @@ export function planContainer(input: PlanInput): ContainerPlan {
   env.WORKFLOW_ADDR = `127.0.0.1:${input.hostPort}`;
   env.PORT = String(input.hostPort);
   // as with an image's CMD: the default arguments apply only when the container sets neither command nor args
-  const args = (container.args ?? (container.command?.length ? [] : input.runtime.defaultArgs ?? [])).map((a) => rewrite(expandVars(a, env)));
+  const args = (container.args ?? (container.command?.length ? [] : (input.runtime.defaultArgs ?? []))).map((a) =>
+    rewrite(expandVars(a, env)),
+  );
   return {
     command: command[0]!,
     args: [...command.slice(1), ...args],
@@ -154,15 +169,17 @@ interface Mount {
 
 function mountTable(pod: KubeObject, container: Container, podDir: string): Mount[] {
   const volumes = new Set(((pod.spec as { volumes?: Array<{ name: string }> }).volumes ?? []).map((v) => v.name));
-  return (container.volumeMounts ?? [])
-    .filter((m) => volumes.has(m.name))
-    .map((m) => ({
-      mountPath: posix.normalize(m.mountPath).replace(/\/$/, '') || '/',
-      hostPath: join(podDir, 'volumes', m.name, m.subPath ?? ''),
-      volume: m.name,
-    }))
-    // longest mount path first, so nested mounts win
-    .sort((a, b) => b.mountPath.length - a.mountPath.length);
+  return (
+    (container.volumeMounts ?? [])
+      .filter((m) => volumes.has(m.name))
+      .map((m) => ({
+        mountPath: posix.normalize(m.mountPath).replace(/\/$/, '') || '/',
+        hostPath: join(podDir, 'volumes', m.name, m.subPath ?? ''),
+        volume: m.name,
+      }))
+      // longest mount path first, so nested mounts win
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)
+  );
 }
 
 /** Container paths (whole values, or the value part of `--flag=/path`) under a mount go to the pod dir. */
@@ -171,19 +188,23 @@ export function rewritePaths(value: string, mounts: Mount[]): string {
     if (!path.startsWith('/')) return path;
     for (const m of mounts) {
       if (path === m.mountPath) return m.hostPath;
-      if (path.startsWith(m.mountPath === '/' ? '/' : `${m.mountPath}/`)) return join(m.hostPath, path.slice(m.mountPath.length));
+      if (path.startsWith(m.mountPath === '/' ? '/' : `${m.mountPath}/`))
+        return join(m.hostPath, path.slice(m.mountPath.length));
     }
     return path;
   };
   const eq = value.indexOf('=');
-  if (!value.startsWith('/') && eq > 0 && value[eq + 1] === '/') return value.slice(0, eq + 1) + mapOne(value.slice(eq + 1));
+  if (!value.startsWith('/') && eq > 0 && value[eq + 1] === '/')
+    return value.slice(0, eq + 1) + mapOne(value.slice(eq + 1));
   return mapOne(value);
 }
 
 function materialiseVolumes(input: PlanInput, mounts: Mount[], files: VolumeFile[], dirs: string[]): void {
   const used = new Set(mounts.map((m) => m.volume));
   type KeyToPath = { key: string; path: string; mode?: number };
-  const volumes = ((input.pod.spec as { volumes?: Array<Record<string, any>> }).volumes ?? []).filter((v) => used.has(v.name));
+  const volumes = ((input.pod.spec as { volumes?: Array<Record<string, any>> }).volumes ?? []).filter((v) =>
+    used.has(v.name),
+  );
   for (const v of volumes) {
     const root = join(input.podDir, 'volumes', v.name);
     dirs.push(root);
@@ -197,13 +218,15 @@ function materialiseVolumes(input: PlanInput, mounts: Mount[], files: VolumeFile
       data = cm && Object.fromEntries(Object.entries(cm).map(([k, s]) => [k, Buffer.from(s, 'utf8')]));
       items = v.configMap.items;
       mode = v.configMap.defaultMode ?? mode;
-      if (!data && !v.configMap.optional) throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
+      if (!data && !v.configMap.optional)
+        throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
     } else if (v.secret) {
       what = `secret "${v.secret.secretName}"`;
       data = input.secret(v.secret.secretName);
       items = v.secret.items;
       mode = v.secret.defaultMode ?? mode;
-      if (!data && !v.secret.optional) throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
+      if (!data && !v.secret.optional)
+        throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
     } else continue; // emptyDir and others: an empty directory
     for (const [key, content] of Object.entries(data ?? {})) {
       const item = items?.find((i) => i.key === key);
@@ -211,7 +234,8 @@ function materialiseVolumes(input: PlanInput, mounts: Mount[], files: VolumeFile
       files.push({ path: join(root, item?.path ?? key), content, mode: item?.mode ?? mode });
     }
     for (const item of items ?? []) {
-      if (data && !(item.key in data)) throw new PlanError('CreateContainerConfigError', `${what} has no key "${item.key}" (volume "${v.name}")`);
+      if (data && !(item.key in data))
+        throw new PlanError('CreateContainerConfigError', `${what} has no key "${item.key}" (volume "${v.name}")`);
     }
   }
 }
@@ -229,12 +253,14 @@ function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<st
     const prefix = source.prefix ?? '';
     if (source.configMapRef) {
       const cm = input.configMap(source.configMapRef.name);
-      if (!cm && !source.configMapRef.optional) throw new PlanError('CreateContainerConfigError', `configmap "${source.configMapRef.name}" not found`);
+      if (!cm && !source.configMapRef.optional)
+        throw new PlanError('CreateContainerConfigError', `configmap "${source.configMapRef.name}" not found`);
       for (const [k, v] of Object.entries(cm ?? {})) env[prefix + k] = v;
     }
     if (source.secretRef) {
       const secret = input.secret(source.secretRef.name);
-      if (!secret && !source.secretRef.optional) throw new PlanError('CreateContainerConfigError', `secret "${source.secretRef.name}" not found`);
+      if (!secret && !source.secretRef.optional)
+        throw new PlanError('CreateContainerConfigError', `secret "${source.secretRef.name}" not found`);
       for (const [k, v] of Object.entries(secret ?? {})) env[prefix + k] = v.toString('utf8');
     }
   }
@@ -251,7 +277,12 @@ function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<st
       const value = input.configMap(ref.name)?.[ref.key];
       if (value === undefined) {
         if (ref.optional) continue;
-        throw new PlanError('CreateContainerConfigError', input.configMap(ref.name) ? `couldn't find key ${ref.key} in ConfigMap ${pod.metadata.namespace}/${ref.name}` : `configmap "${ref.name}" not found`);
+        throw new PlanError(
+          'CreateContainerConfigError',
+          input.configMap(ref.name)
+            ? `couldn't find key ${ref.key} in ConfigMap ${pod.metadata.namespace}/${ref.name}`
+            : `configmap "${ref.name}" not found`,
+        );
       }
       env[e.name] = value;
     } else if (from.secretKeyRef) {
@@ -259,7 +290,12 @@ function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<st
       const value = input.secret(ref.name)?.[ref.key];
       if (value === undefined) {
         if (ref.optional) continue;
-        throw new PlanError('CreateContainerConfigError', input.secret(ref.name) ? `couldn't find key ${ref.key} in Secret ${pod.metadata.namespace}/${ref.name}` : `secret "${ref.name}" not found`);
+        throw new PlanError(
+          'CreateContainerConfigError',
+          input.secret(ref.name)
+            ? `couldn't find key ${ref.key} in Secret ${pod.metadata.namespace}/${ref.name}`
+            : `secret "${ref.name}" not found`,
+        );
       }
       env[e.name] = value.toString('utf8');
     }
@@ -271,13 +307,21 @@ function fieldValue(pod: KubeObject, path: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return (pod.metadata[m[1] as 'labels' | 'annotations'] ?? {})[m[2]!] ?? '';
   switch (path) {
-    case 'metadata.name': return pod.metadata.name ?? '';
-    case 'metadata.namespace': return pod.metadata.namespace ?? '';
-    case 'metadata.uid': return pod.metadata.uid ?? '';
-    case 'spec.nodeName': return String((pod.spec as { nodeName?: string }).nodeName ?? '');
-    case 'spec.serviceAccountName': return String((pod.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default');
-    case 'status.podIP': case 'status.hostIP': return '127.0.0.1';
-    default: throw new PlanError('CreateContainerConfigError', `unsupported fieldRef fieldPath "${path}"`);
+    case 'metadata.name':
+      return pod.metadata.name ?? '';
+    case 'metadata.namespace':
+      return pod.metadata.namespace ?? '';
+    case 'metadata.uid':
+      return pod.metadata.uid ?? '';
+    case 'spec.nodeName':
+      return String((pod.spec as { nodeName?: string }).nodeName ?? '');
+    case 'spec.serviceAccountName':
+      return String((pod.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default');
+    case 'status.podIP':
+    case 'status.hostIP':
+      return '127.0.0.1';
+    default:
+      throw new PlanError('CreateContainerConfigError', `unsupported fieldRef fieldPath "${path}"`);
   }
 }
 
@@ -307,7 +351,16 @@ function resolveProbe(probe: Probe | undefined, container: Container, hostPort: 
 }
 
 function defaultReadiness(hostPort: number): ResolvedProbe {
-  return { kind: 'http', port: hostPort, path: '/readyz', initialDelayMs: 0, timeoutMs: 1000, periodMs: 1000, successThreshold: 1, failureThreshold: 3 };
+  return {
+    kind: 'http',
+    port: hostPort,
+    path: '/readyz',
+    initialDelayMs: 0,
+    timeoutMs: 1000,
+    periodMs: 1000,
+    successThreshold: 1,
+    failureThreshold: 3,
+  };
 }
 
 /** The first container port (by number or name) is the pod's loopback port; others are unreachable. */
@@ -315,9 +368,16 @@ function mapPort(port: number | string, container: Container, hostPort: number):
   const first = container.ports?.[0];
   if (typeof port === 'string') {
     const named = container.ports?.find((p) => p.name === port);
-    if (!named) throw new PlanError('CreateContainerConfigError', `probe port "${port}" is not a named port of container "${container.name}"`);
+    if (!named)
+      throw new PlanError(
+        'CreateContainerConfigError',
+        `probe port "${port}" is not a named port of container "${container.name}"`,
+      );
     port = named.containerPort;
   }
   if (first === undefined || port === first.containerPort) return hostPort;
-  throw new PlanError('CreateContainerConfigError', `probe port ${port} is not the container's first port (${first.containerPort}); devcluster maps only that port`);
+  throw new PlanError(
+    'CreateContainerConfigError',
+    `probe port ${port} is not the container's first port (${first.containerPort}); devcluster maps only that port`,
+  );
 }

@@ -80,9 +80,10 @@ export class ContainerProcess {
   }
 
   status(): ContainerStatus {
-    const state: Record<string, unknown> = this.child && this.startedAt
-      ? { running: { startedAt: this.startedAt } }
-      : { waiting: this.waiting ?? { reason: 'ContainerCreating' } };
+    const state: Record<string, unknown> =
+      this.child && this.startedAt
+        ? { running: { startedAt: this.startedAt } }
+        : { waiting: this.waiting ?? { reason: 'ContainerCreating' } };
     return {
       name: this.name,
       image: this.image,
@@ -119,7 +120,11 @@ export class ContainerProcess {
     if (this.stopped) return;
     let child: ChildProcess;
     try {
-      child = spawn(this.plan.command, this.plan.args, { cwd: this.plan.cwd, env: this.plan.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(this.plan.command, this.plan.args, {
+        cwd: this.plan.cwd,
+        env: this.plan.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       this.onExit(null, null, `failed to start ${this.plan.command}: ${(e as Error).message}`);
       return;
@@ -157,7 +162,10 @@ export class ContainerProcess {
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.backoff.maxMs);
     this.restartCount++;
-    this.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.name}` };
+    this.waiting = {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.name}`,
+    };
     this.onEvent('Warning', 'BackOff', `Back-off restarting failed container ${this.name}`);
     this.onChange();
     this.after(delay, () => this.spawnProcess());
@@ -247,12 +255,24 @@ export function probe(p: ResolvedProbe): Promise<string | undefined> {
       return;
     }
     const url = `http://127.0.0.1:${p.port}${p.path}`;
-    const req = request({ host: '127.0.0.1', port: p.port, path: p.path, method: 'GET', timeout: p.timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } }, (res) => {
-      res.resume();
-      const code = res.statusCode ?? 0;
-      resolve(code >= 200 && code < 400 ? undefined : `HTTP probe failed with statuscode: ${code}`);
-    });
-    req.on('timeout', () => req.destroy(new Error('context deadline exceeded (Client.Timeout exceeded while awaiting headers)')));
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: p.port,
+        path: p.path,
+        method: 'GET',
+        timeout: p.timeoutMs,
+        headers: { 'User-Agent': 'kube-probe/1.32' },
+      },
+      (res) => {
+        res.resume();
+        const code = res.statusCode ?? 0;
+        resolve(code >= 200 && code < 400 ? undefined : `HTTP probe failed with statuscode: ${code}`);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error('context deadline exceeded (Client.Timeout exceeded while awaiting headers)')),
+    );
     req.on('error', (e) => resolve(`Get "${url}": ${e.message}`));
     req.end();
   });

@@ -23,7 +23,10 @@ interface DeploymentSpec {
   replicas?: number;
   selector?: LabelSelectorObject;
   template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: object };
-  strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
+  strategy?: {
+    type?: 'RollingUpdate' | 'Recreate';
+    rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+  };
   revisionHistoryLimit?: number;
   progressDeadlineSeconds?: number;
   paused?: boolean;
@@ -33,7 +36,13 @@ export class DeploymentController extends Controller {
   /** When each deployment last made progress (for ProgressDeadlineExceeded). */
   private readonly progress = new Map<string, { at: number; mark: string }>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly events: EventRecorder) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+    private readonly events: EventRecorder,
+  ) {
     super(cache, logger);
   }
 
@@ -46,9 +55,9 @@ export class DeploymentController extends Controller {
   }
 
   start(): void {
-    for (const d of this.api.list(this.deployType, undefined).items) this.queue.add(`${d.metadata.namespace}/${d.metadata.name}`);
+    for (const d of this.api.list(this.deployType, undefined).items)
+      this.queue.add(`${d.metadata.namespace}/${d.metadata.name}`);
   }
-
 
   protected onChange(change: Change): void {
     if (change.storageKey === 'apps/deployments') {
@@ -56,7 +65,9 @@ export class DeploymentController extends Controller {
       return;
     }
     if (change.storageKey !== 'apps/replicasets') return;
-    const ref = (change.object as unknown as KubeObject).metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
+    const ref = (change.object as unknown as KubeObject).metadata.ownerReferences?.find(
+      (r) => r.controller && r.kind === 'Deployment',
+    );
     if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
   }
 
@@ -69,8 +80,13 @@ export class DeploymentController extends Controller {
     }
     if (d.metadata.deletionTimestamp) return;
     const spec = d.spec as unknown as DeploymentSpec;
-    const owned = this.api.list(this.rsType, namespace).items.filter((rs) => controllerOf(rs, 'Deployment') === d.metadata.uid);
-    const hash = podTemplateHash(templateForHash(spec.template as Record<string, unknown>), Number((d.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0));
+    const owned = this.api
+      .list(this.rsType, namespace)
+      .items.filter((rs) => controllerOf(rs, 'Deployment') === d.metadata.uid);
+    const hash = podTemplateHash(
+      templateForHash(spec.template as Record<string, unknown>),
+      Number((d.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0),
+    );
     let newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     const oldRss = owned.filter((rs) => rs !== newRs);
     const maxRevision = Math.max(0, ...owned.map(revisionOf));
@@ -87,7 +103,17 @@ export class DeploymentController extends Controller {
       created = true;
     } else if (newRs && revisionOf(newRs) < maxRevision) {
       // rolled back to an older template: it becomes the newest revision again
-      newRs = await this.api.patch(this.rsType, namespace, newRs.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } }, ctx()).catch(tolerating(404, 409)) ?? newRs;
+      newRs =
+        (await this.api
+          .patch(
+            this.rsType,
+            namespace,
+            newRs.metadata.name!,
+            'merge',
+            { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } },
+            ctx(),
+          )
+          .catch(tolerating(404, 409))) ?? newRs;
     }
     if (!newRs) return;
     if (!spec.paused) {
@@ -96,8 +122,16 @@ export class DeploymentController extends Controller {
         const target = plan.get(rs.metadata.name!)!;
         const from = Number((rs.spec as { replicas?: number }).replicas ?? 0);
         if (target !== from) {
-          const scaled = await this.api.patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx()).catch(tolerating(404, 409));
-          if (scaled) this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${target > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${target}`);
+          const scaled = await this.api
+            .patch(this.rsType, namespace, rs.metadata.name!, 'merge', { spec: { replicas: target } }, ctx())
+            .catch(tolerating(404, 409));
+          if (scaled)
+            this.events.record(
+              d,
+              'Normal',
+              'ScalingReplicaSet',
+              `Scaled ${target > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${target}`,
+            );
         }
       }
       await this.pruneHistory(oldRss, spec.revisionHistoryLimit ?? 10);
@@ -105,23 +139,45 @@ export class DeploymentController extends Controller {
     await this.writeStatus(key, d, spec, strategy, newRs, oldRss, created);
   }
 
-  private async createReplicaSet(d: KubeObject, spec: DeploymentSpec, hash: string, revision: number): Promise<KubeObject | undefined> {
+  private async createReplicaSet(
+    d: KubeObject,
+    spec: DeploymentSpec,
+    hash: string,
+    revision: number,
+  ): Promise<KubeObject | undefined> {
     const labels = { ...spec.template.metadata?.labels, 'pod-template-hash': hash };
     try {
-      return await this.api.create(this.rsType, d.metadata.namespace!, {
-        metadata: {
-          name: `${d.metadata.name}-${hash}`,
-          labels,
-          annotations: { [REVISION]: String(revision), 'deployment.kubernetes.io/desired-replicas': String(spec.replicas ?? 1) },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name!, uid: d.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      return await this.api.create(
+        this.rsType,
+        d.metadata.namespace!,
+        {
+          metadata: {
+            name: `${d.metadata.name}-${hash}`,
+            labels,
+            annotations: {
+              [REVISION]: String(revision),
+              'deployment.kubernetes.io/desired-replicas': String(spec.replicas ?? 1),
+            },
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name: d.metadata.name!,
+                uid: d.metadata.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: {
+            // starts empty: the rollout plan scales it within maxSurge on the same reconcile
+            replicas: 0,
+            selector: { ...spec.selector, matchLabels: { ...spec.selector?.matchLabels, 'pod-template-hash': hash } },
+            template: { ...spec.template, metadata: { ...spec.template.metadata, labels } },
+          },
         },
-        spec: {
-          // starts empty: the rollout plan scales it within maxSurge on the same reconcile
-          replicas: 0,
-          selector: { ...spec.selector, matchLabels: { ...spec.selector?.matchLabels, 'pod-template-hash': hash } },
-          template: { ...spec.template, metadata: { ...spec.template.metadata, labels } },
-        },
-      }, ctx());
+        ctx(),
+      );
     } catch (e) {
       if (e instanceof ApiError && e.code === 409) return undefined; // a hash collision or a racing reconcile: the next event retries
       throw e;
@@ -129,21 +185,44 @@ export class DeploymentController extends Controller {
   }
 
   private async pruneHistory(oldRss: KubeObject[], limit: number): Promise<void> {
-    const idle = oldRss.filter((rs) => Number((rs.spec as { replicas?: number }).replicas ?? 0) === 0 && Number((rs.status as { replicas?: number } | undefined)?.replicas ?? 0) === 0);
+    const idle = oldRss.filter(
+      (rs) =>
+        Number((rs.spec as { replicas?: number }).replicas ?? 0) === 0 &&
+        Number((rs.status as { replicas?: number } | undefined)?.replicas ?? 0) === 0,
+    );
     const excess = idle.sort((a, b) => revisionOf(a) - revisionOf(b)).slice(0, Math.max(0, idle.length - limit));
-    for (const rs of excess) await this.api.delete(this.rsType, rs.metadata.namespace!, rs.metadata.name!, {}, ctx()).catch(tolerating(404, 409));
+    for (const rs of excess)
+      await this.api
+        .delete(this.rsType, rs.metadata.namespace!, rs.metadata.name!, {}, ctx())
+        .catch(tolerating(404, 409));
   }
 
-  private async writeStatus(key: string, d: KubeObject, spec: DeploymentSpec, strategy: Strategy, newRs: KubeObject, oldRss: KubeObject[], created: boolean): Promise<void> {
+  private async writeStatus(
+    key: string,
+    d: KubeObject,
+    spec: DeploymentSpec,
+    strategy: Strategy,
+    newRs: KubeObject,
+    oldRss: KubeObject[],
+    created: boolean,
+  ): Promise<void> {
     const newView = view(newRs);
     const oldViews = oldRss.map(view);
-    const mark = JSON.stringify([newRs.metadata.name, newView.current, newView.ready, newView.available, oldViews.map((r) => r.current)]);
+    const mark = JSON.stringify([
+      newRs.metadata.name,
+      newView.current,
+      newView.ready,
+      newView.available,
+      oldViews.map((r) => r.current),
+    ]);
     const nowMs = Date.now();
     const last = this.progress.get(key);
     if (!last || last.mark !== mark) this.progress.set(key, { at: nowMs, mark });
     const deadline = spec.progressDeadlineSeconds ?? 600;
-    const failure = ((newRs.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-    const previous = ((d.status as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+    const failure = ((newRs.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(
+      (c) => c.type === 'ReplicaFailure' && c.status === 'True',
+    );
+    const previous = (d.status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
     const status = deploymentStatus({
       generation: d.metadata.generation ?? 1,
       desired: spec.replicas ?? 1,
@@ -160,16 +239,29 @@ export class DeploymentController extends Controller {
     });
     const collisionCount = (d.status as { collisionCount?: number } | undefined)?.collisionCount;
     if (collisionCount) status.collisionCount = collisionCount;
-    const complete = (status.conditions as Condition[]).some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable');
+    const complete = (status.conditions as Condition[]).some(
+      (c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable',
+    );
     if (!complete) this.queue.addAfter(key, deadline * 1000 + 50);
     const revision = String(revisionOf(newRs));
     if (d.metadata.annotations?.[REVISION] !== revision) {
-      await this.api.patch(this.deployType, d.metadata.namespace!, d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: revision } } }, ctx()).catch(tolerating(404, 409));
+      await this.api
+        .patch(
+          this.deployType,
+          d.metadata.namespace!,
+          d.metadata.name!,
+          'merge',
+          { metadata: { annotations: { [REVISION]: revision } } },
+          ctx(),
+        )
+        .catch(tolerating(404, 409));
     }
     if (sameStatus(status, d.status as Record<string, unknown> | undefined)) return;
     const fresh = this.api.tryGet(this.deployType, d.metadata.namespace!, d.metadata.name!);
     if (!fresh) return;
-    await this.api.update(this.deployType, d.metadata.namespace!, d.metadata.name!, { ...fresh, status }, ctx(), 'status').catch(tolerating(404, 409));
+    await this.api
+      .update(this.deployType, d.metadata.namespace!, d.metadata.name!, { ...fresh, status }, ctx(), 'status')
+      .catch(tolerating(404, 409));
   }
 }
 
@@ -178,7 +270,9 @@ function sameStatus(next: Record<string, unknown>, prev: Record<string, unknown>
   if (!prev) return false;
   const strip = (s: Record<string, unknown>) => ({
     ...s,
-    conditions: ((s.conditions ?? []) as Condition[]).map(({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest),
+    conditions: ((s.conditions ?? []) as Condition[]).map(
+      ({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest,
+    ),
   });
   return deepEqual(strip(next), strip(prev));
 }
@@ -198,4 +292,3 @@ function view(rs: KubeObject): ReplicaSetView {
     created: rs.metadata.creationTimestamp ?? '',
   };
 }
-

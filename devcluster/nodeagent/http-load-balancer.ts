@@ -62,20 +62,26 @@ export class HttpLoadBalancer {
     headers['content-length'] = String(body.length);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
     let responded = false;
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: this.agent }, (upstreamRes) => {
-      responded = true;
-      const out = { ...upstreamRes.headers };
-      for (const h of HOP_BY_HOP) delete out[h];
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, out);
-      upstreamRes.pipe(res);
-      upstreamRes.on('error', () => res.destroy());
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: this.agent },
+      (upstreamRes) => {
+        responded = true;
+        const out = { ...upstreamRes.headers };
+        for (const h of HOP_BY_HOP) delete out[h];
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, out);
+        upstreamRes.pipe(res);
+        upstreamRes.on('error', () => res.destroy());
+      },
+    );
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (responded) return void res.destroy();
       const neverArrived = err.code === 'ECONNREFUSED';
       const closedBeforeAnswer = err.code === 'ECONNRESET' || err.message === 'socket hang up';
-      if (neverArrived || (closedBeforeAnswer && REPEATABLE.has(req.method ?? 'GET'))) return this.attempt(req, res, body, candidates, i + 1);
-      res.writeHead(502, { 'Content-Type': 'text/plain' }).end(`devcluster load balancer: pod on port ${port} failed: ${err.message}\n`);
+      if (neverArrived || (closedBeforeAnswer && REPEATABLE.has(req.method ?? 'GET')))
+        return this.attempt(req, res, body, candidates, i + 1);
+      res
+        .writeHead(502, { 'Content-Type': 'text/plain' })
+        .end(`devcluster load balancer: pod on port ${port} failed: ${err.message}\n`);
     });
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
@@ -119,5 +125,7 @@ export class HttpLoadBalancer {
 }
 
 function unavailable(res: ServerResponse, service: string): void {
-  res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end(`devcluster load balancer: no ready pods behind service ${service}\n`);
+  res
+    .writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' })
+    .end(`devcluster load balancer: no ready pods behind service ${service}\n`);
 }

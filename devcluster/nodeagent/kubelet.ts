@@ -48,7 +48,13 @@ export class Kubelet extends Controller {
   private readonly workers = new Map<string, PodWorker>();
   private stopping = false;
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, private readonly logger: Logger, private readonly opts: KubeletOptions) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    private readonly logger: Logger,
+    private readonly opts: KubeletOptions,
+  ) {
     super(cache, logger, { concurrency: 8 });
   }
 
@@ -71,7 +77,8 @@ export class Kubelet extends Controller {
   /** The log file of a container this kubelet runs (or ran) for `pod`. */
   logFile(pod: KubeObject, container: string): string | undefined {
     const worker = this.workers.get(keyOf(pod));
-    if (!worker || worker.uid !== pod.metadata.uid || !worker.containers.some((c) => c.name === container)) return undefined;
+    if (!worker || worker.uid !== pod.metadata.uid || !worker.containers.some((c) => c.name === container))
+      return undefined;
     return join(worker.dir, 'logs', `${container}.log`);
   }
 
@@ -107,7 +114,15 @@ export class Kubelet extends Controller {
     if (pod.metadata.deletionTimestamp) {
       const current = this.workers.get(key);
       if (current) await this.teardown(key, current, pod);
-      await this.api.delete(this.type('pods'), namespace, name, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
+      await this.api
+        .delete(
+          this.type('pods'),
+          namespace,
+          name,
+          { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } },
+          ctx(),
+        )
+        .catch(tolerating(404, 409));
       return;
     }
     if (!this.workers.has(key)) await this.launch(key, pod);
@@ -116,8 +131,23 @@ export class Kubelet extends Controller {
 
   /** The scheduler's one decision on a one-node cluster. */
   private async bind(pod: KubeObject): Promise<void> {
-    const bound = await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } }, ctx()).catch(tolerating(404, 409));
-    if (bound) this.opts.schedulerEvents.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.opts.nodeName}`);
+    const bound = await this.api
+      .patch(
+        this.type('pods'),
+        pod.metadata.namespace!,
+        pod.metadata.name!,
+        'merge',
+        { spec: { nodeName: this.opts.nodeName }, metadata: { resourceVersion: pod.metadata.resourceVersion } },
+        ctx(),
+      )
+      .catch(tolerating(404, 409));
+    if (bound)
+      this.opts.schedulerEvents.record(
+        bound,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.opts.nodeName}`,
+      );
   }
 
   private async launch(key: string, pod: KubeObject): Promise<void> {
@@ -125,37 +155,78 @@ export class Kubelet extends Controller {
     const previous = Number(pod.metadata.annotations?.[PORT_ANNOTATION] ?? 0);
     const port = await freePort(previous);
     if (String(port) !== pod.metadata.annotations?.[PORT_ANNOTATION]) {
-      const patched = await this.api.patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { metadata: { annotations: { [PORT_ANNOTATION]: String(port) } } }, ctx()).catch(tolerating(404, 409));
+      const patched = await this.api
+        .patch(
+          this.type('pods'),
+          pod.metadata.namespace!,
+          pod.metadata.name!,
+          'merge',
+          { metadata: { annotations: { [PORT_ANNOTATION]: String(port) } } },
+          ctx(),
+        )
+        .catch(tolerating(404, 409));
       if (!patched) return;
     }
-    const statuses = ((pod.status as { containerStatuses?: Array<{ name: string; restartCount?: number }> } | undefined)?.containerStatuses ?? []);
-    const worker: PodWorker = { uid: pod.metadata.uid!, dir, port, containers: [], blocked: [], startTime: nowSeconds(), refs: references(pod) };
+    const statuses =
+      (pod.status as { containerStatuses?: Array<{ name: string; restartCount?: number }> } | undefined)
+        ?.containerStatuses ?? [];
+    const worker: PodWorker = {
+      uid: pod.metadata.uid!,
+      dir,
+      port,
+      containers: [],
+      blocked: [],
+      startTime: nowSeconds(),
+      refs: references(pod),
+    };
     this.workers.set(key, worker);
-    const containers = ((pod.spec as { containers?: Container[] }).containers ?? []);
-    const grace = Math.min(Number((pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30) * 1000, this.opts.maxGraceMs);
+    const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
+    const grace = Math.min(
+      Number((pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30) * 1000,
+      this.opts.maxGraceMs,
+    );
     containers.forEach((container, index) => {
       try {
         const plan = this.plan(pod, container, dir, port);
         const restarts = statuses.find((s) => s.name === container.name)?.restartCount ?? 0;
-        const process = new ContainerProcess(container.name, container.image ?? '', plan, join(dir, 'logs', `${container.name}.log`), join(dir, `${container.name}.pid`), this.opts.backoff, grace, restarts, () => this.queue.add(key),
-          (type, reason, message) => this.opts.events.record(pod, type, reason, message));
+        const process = new ContainerProcess(
+          container.name,
+          container.image ?? '',
+          plan,
+          join(dir, 'logs', `${container.name}.log`),
+          join(dir, `${container.name}.pid`),
+          this.opts.backoff,
+          grace,
+          restarts,
+          () => this.queue.add(key),
+          (type, reason, message) => this.opts.events.record(pod, type, reason, message),
+        );
         worker.containers.push(process);
         process.start();
-        if (index > 0 && container.ports?.length) this.logger.warn({ pod: key, container: container.name }, 'only the first container gets the pod port');
+        if (index > 0 && container.ports?.length)
+          this.logger.warn({ pod: key, container: container.name }, 'only the first container gets the pod port');
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         worker.blocked.push({ container, reason: e.reason, message: e.message });
         this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${e.reason}: ${e.message}`);
       }
     });
-    this.logger.info({ pod: key, port, containers: worker.containers.length, blocked: worker.blocked.map((b) => b.reason) }, 'pod started');
+    this.logger.info(
+      { pod: key, port, containers: worker.containers.length, blocked: worker.blocked.map((b) => b.reason) },
+      'pod started',
+    );
   }
 
   private plan(pod: KubeObject, container: Container, dir: string, port: number) {
     const ns = pod.metadata.namespace!;
     const runtime = this.opts.images[imageName(container.image ?? '')];
     return planContainer({
-      pod, container, runtime, runnableImages: Object.keys(this.opts.images), podDir: dir, hostPort: port,
+      pod,
+      container,
+      runtime,
+      runnableImages: Object.keys(this.opts.images),
+      podDir: dir,
+      hostPort: port,
       apiServer: this.opts.apiServer(),
       configMap: (name) => {
         const cm = this.api.tryGet(this.type('configmaps'), ns, name);
@@ -164,7 +235,9 @@ export class Kubelet extends Controller {
       secret: (name) => {
         const s = this.api.tryGet(this.type('secrets'), ns, name);
         if (!s) return undefined;
-        return Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+        return Object.fromEntries(
+          Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+        );
       },
       baseEnv: baseEnvironment(),
     });
@@ -176,7 +249,7 @@ export class Kubelet extends Controller {
     const [namespace, name] = key.split('/') as [string, string];
     const pod = this.api.tryGet(this.type('pods'), namespace, name);
     if (!pod) return;
-    const containers = ((pod.spec as { containers?: Container[] }).containers ?? []);
+    const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
     for (const process of worker.containers) {
       const container = containers.find((c) => c.name === process.name);
       if (!container) continue;
@@ -190,7 +263,9 @@ export class Kubelet extends Controller {
 
   private async teardown(key: string, worker: PodWorker, pod?: KubeObject): Promise<void> {
     this.workers.delete(key);
-    if (pod) for (const c of worker.containers) this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
+    if (pod)
+      for (const c of worker.containers)
+        this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
     await Promise.all(worker.containers.map((c) => c.stop()));
     rmSync(worker.dir, { recursive: true, force: true });
     this.logger.info({ pod: key }, 'pod stopped');
@@ -204,12 +279,17 @@ export class Kubelet extends Controller {
     if (!pod || pod.metadata.uid !== worker.uid || pod.metadata.deletionTimestamp) return;
     const status = podStatus(worker, pod);
     if (deepEqual(status, worker.lastStatus)) return;
-    const previous = (pod.status ?? {}) as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> };
+    const previous = (pod.status ?? {}) as {
+      conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }>;
+    };
     for (const c of status.conditions) {
       const prev = previous.conditions?.find((p) => p.type === c.type);
-      c.lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime ?? nowSeconds() : nowSeconds();
+      c.lastTransitionTime =
+        prev && prev.status === c.status ? (prev.lastTransitionTime ?? nowSeconds()) : nowSeconds();
     }
-    await this.api.patch(this.type('pods'), namespace, name, 'merge', { status }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
+    await this.api
+      .patch(this.type('pods'), namespace, name, 'merge', { status }, ctx(), { subresource: 'status' })
+      .catch(tolerating(404, 409));
     worker.lastStatus = podStatus(worker, pod);
   }
 }
@@ -218,15 +298,26 @@ function podStatus(worker: PodWorker, pod: KubeObject) {
   const containerStatuses = [
     ...worker.containers.map((c) => c.status()),
     ...worker.blocked.map((b) => ({
-      name: b.container.name, image: b.container.image ?? '', imageID: '', ready: false, started: false, restartCount: 0,
-      state: { waiting: { reason: b.reason, message: b.message } }, lastState: {},
+      name: b.container.name,
+      image: b.container.image ?? '',
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: b.reason, message: b.message } },
+      lastState: {},
     })),
   ];
   const order = ((pod.spec as { containers?: Container[] }).containers ?? []).map((c) => c.name);
   containerStatuses.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const allReady = containerStatuses.length > 0 && containerStatuses.every((s) => s.ready);
   const running = containerStatuses.some((s) => s.started || s.restartCount > 0);
-  const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: '' as string });
+  const condition = (type: string, ok: boolean) => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: '' as string,
+  });
   return {
     phase: running ? 'Running' : 'Pending',
     conditions: [
@@ -248,7 +339,8 @@ function podStatus(worker: PodWorker, pod: KubeObject) {
 
 function references(pod: KubeObject): PodWorker['refs'] {
   const refs = { configMaps: new Set<string>(), secrets: new Set<string>() };
-  for (const v of ((pod.spec as { volumes?: Array<{ configMap?: { name: string }; secret?: { secretName: string } }> }).volumes ?? [])) {
+  for (const v of (pod.spec as { volumes?: Array<{ configMap?: { name: string }; secret?: { secretName: string } }> })
+    .volumes ?? []) {
     if (v.configMap) refs.configMaps.add(v.configMap.name);
     if (v.secret) refs.secrets.add(v.secret.secretName);
   }
@@ -293,4 +385,3 @@ function reapOrphans(podsDir: string, logger: Logger): void {
 function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace}/${obj.metadata.name}`;
 }
-

@@ -97,20 +97,55 @@ export class NodeAgent {
     const status = {
       capacity,
       allocatable: capacity,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'devcluster node agent is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: hostname() }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'devcluster node agent is posting ready status',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: hostname() },
+      ],
       nodeInfo: {
-        kubeletVersion: 'v1.32.4-devcluster', kubeProxyVersion: 'v1.32.4-devcluster', operatingSystem: process.platform, architecture: process.arch === 'x64' ? 'amd64' : process.arch,
-        containerRuntimeVersion: `devcluster-local-process://node-${process.version}`, osImage: `${process.platform}`, kernelVersion: '', machineID: '', systemUUID: '', bootID: '',
+        kubeletVersion: 'v1.32.4-devcluster',
+        kubeProxyVersion: 'v1.32.4-devcluster',
+        operatingSystem: process.platform,
+        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+        containerRuntimeVersion: `devcluster-local-process://node-${process.version}`,
+        osImage: `${process.platform}`,
+        kernelVersion: '',
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
       },
     };
     if (!this.api.tryGet(type, '', NODE_NAME)) {
-      await this.api.create(type, '', {
-        metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': process.platform, 'kubernetes.io/arch': status.nodeInfo.architecture, 'node-role.kubernetes.io/control-plane': '' } },
-        spec: {},
-      }, ctx).catch((e) => {
-        if (!(e instanceof ApiError && e.code === 409)) throw e;
-      });
+      await this.api
+        .create(
+          type,
+          '',
+          {
+            metadata: {
+              name: NODE_NAME,
+              labels: {
+                'kubernetes.io/hostname': NODE_NAME,
+                'kubernetes.io/os': process.platform,
+                'kubernetes.io/arch': status.nodeInfo.architecture,
+                'node-role.kubernetes.io/control-plane': '',
+              },
+            },
+            spec: {},
+          },
+          ctx,
+        )
+        .catch((e) => {
+          if (!(e instanceof ApiError && e.code === 409)) throw e;
+        });
     }
     await this.api.patch(type, '', NODE_NAME, 'merge', { status }, ctx, { subresource: 'status' });
   }

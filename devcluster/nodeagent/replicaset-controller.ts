@@ -15,8 +15,16 @@ import { omitZeros } from './rollout.ts';
 const ctx = () => systemContext('replicaset-controller');
 const RS_KEY = 'apps/replicasets';
 
-interface PodCondition { type: string; status: string; lastTransitionTime?: string }
-interface PodStatusView { conditions?: PodCondition[]; phase?: string; containerStatuses?: Array<{ state?: { waiting?: { reason?: string; message?: string } } }> }
+interface PodCondition {
+  type: string;
+  status: string;
+  lastTransitionTime?: string;
+}
+interface PodStatusView {
+  conditions?: PodCondition[];
+  phase?: string;
+  containerStatuses?: Array<{ state?: { waiting?: { reason?: string; message?: string } } }>;
+}
 
 export function controllerOf(obj: KubeObject, kind: string): string | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === kind)?.uid;
@@ -28,8 +36,13 @@ export function podReadySince(pod: KubeObject): number | undefined {
 }
 
 export class ReplicaSetController extends Controller {
-
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly events: EventRecorder) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+    private readonly events: EventRecorder,
+  ) {
     super(cache, logger);
   }
 
@@ -42,9 +55,9 @@ export class ReplicaSetController extends Controller {
   }
 
   start(): void {
-    for (const rs of this.api.list(this.rsType, undefined).items) this.queue.add(`${rs.metadata.namespace}/${rs.metadata.name}`);
+    for (const rs of this.api.list(this.rsType, undefined).items)
+      this.queue.add(`${rs.metadata.namespace}/${rs.metadata.name}`);
   }
-
 
   protected onChange(change: Change): void {
     if (change.storageKey === RS_KEY) {
@@ -53,7 +66,9 @@ export class ReplicaSetController extends Controller {
     }
     if (change.storageKey !== '/pods') return;
     for (const obj of [change.object, change.oldObject]) {
-      const ref = (obj as unknown as KubeObject | undefined)?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'ReplicaSet');
+      const ref = (obj as unknown as KubeObject | undefined)?.metadata.ownerReferences?.find(
+        (r) => r.controller && r.kind === 'ReplicaSet',
+      );
       if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
     }
   }
@@ -62,15 +77,28 @@ export class ReplicaSetController extends Controller {
     const [namespace, name] = key.split('/') as [string, string];
     const rs = this.api.tryGet(this.rsType, namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
-    const spec = rs.spec as { replicas?: number; minReadySeconds?: number; selector?: LabelSelectorObject; template?: KubeObject & { spec?: object } };
-    const pods = this.api.list(this.podType, namespace).items.filter((p) => controllerOf(p, 'ReplicaSet') === rs.metadata.uid);
-    const active = pods.filter((p) => !p.metadata.deletionTimestamp && !['Failed', 'Succeeded'].includes(String((p.status as PodStatusView | undefined)?.phase)));
+    const spec = rs.spec as {
+      replicas?: number;
+      minReadySeconds?: number;
+      selector?: LabelSelectorObject;
+      template?: KubeObject & { spec?: object };
+    };
+    const pods = this.api
+      .list(this.podType, namespace)
+      .items.filter((p) => controllerOf(p, 'ReplicaSet') === rs.metadata.uid);
+    const active = pods.filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        !['Failed', 'Succeeded'].includes(String((p.status as PodStatusView | undefined)?.phase)),
+    );
     const desired = spec.replicas ?? 1;
     if (active.length < desired) {
       for (let i = active.length; i < desired; i++) await this.createPod(rs, spec.template!);
     } else if (active.length > desired) {
       for (const pod of deletionOrder(active).slice(0, active.length - desired)) {
-        const deleted = await this.api.delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx()).catch(tolerating(404, 409));
+        const deleted = await this.api
+          .delete(this.podType, namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }, ctx())
+          .catch(tolerating(404, 409));
         if (deleted) this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
       }
     }
@@ -78,23 +106,43 @@ export class ReplicaSetController extends Controller {
   }
 
   private async createPod(rs: KubeObject, template: KubeObject & { spec?: object }): Promise<void> {
-    const pod = await this.api.create(this.podType, rs.metadata.namespace!, {
-      metadata: {
-        generateName: `${rs.metadata.name}-`,
-        labels: template.metadata?.labels,
-        annotations: template.metadata?.annotations,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
-      },
-      // unscheduled: the node agent's scheduler binds it (and records Scheduled), as in a real cluster
-      spec: template.spec,
-    }, ctx()).catch((e: unknown) => {
-      this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-      throw e;
-    });
+    const pod = await this.api
+      .create(
+        this.podType,
+        rs.metadata.namespace!,
+        {
+          metadata: {
+            generateName: `${rs.metadata.name}-`,
+            labels: template.metadata?.labels,
+            annotations: template.metadata?.annotations,
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'ReplicaSet',
+                name: rs.metadata.name!,
+                uid: rs.metadata.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          // unscheduled: the node agent's scheduler binds it (and records Scheduled), as in a real cluster
+          spec: template.spec,
+        },
+        ctx(),
+      )
+      .catch((e: unknown) => {
+        this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+        throw e;
+      });
     this.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
   }
 
-  private async writeStatus(rs: KubeObject, active: KubeObject[], spec: { minReadySeconds?: number; template?: KubeObject }): Promise<void> {
+  private async writeStatus(
+    rs: KubeObject,
+    active: KubeObject[],
+    spec: { minReadySeconds?: number; template?: KubeObject },
+  ): Promise<void> {
     const now = Date.now();
     const minReadyMs = (spec.minReadySeconds ?? 0) * 1000;
     const readySince = active.map(podReadySince);
@@ -104,15 +152,36 @@ export class ReplicaSetController extends Controller {
       const soonest = Math.min(...waitingForMinReady.map((t) => minReadyMs - (now - t!)));
       this.queue.addAfter(`${rs.metadata.namespace}/${rs.metadata.name}`, soonest + 10);
     }
-    const selector = fromLabelSelectorObject(spec.template?.metadata?.labels ? { matchLabels: spec.template.metadata.labels } : undefined);
+    const selector = fromLabelSelectorObject(
+      spec.template?.metadata?.labels ? { matchLabels: spec.template.metadata.labels } : undefined,
+    );
     const failure = active
       .flatMap((p) => (p.status as PodStatusView | undefined)?.containerStatuses ?? [])
       .map((c) => c.state?.waiting)
-      .find((w) => w?.reason && ['ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'].includes(w.reason));
-    const previous = (rs.status ?? {}) as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string; reason?: string; message?: string }> };
+      .find(
+        (w) =>
+          w?.reason && ['ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError'].includes(w.reason),
+      );
+    const previous = (rs.status ?? {}) as {
+      conditions?: Array<{
+        type: string;
+        status: string;
+        lastTransitionTime?: string;
+        reason?: string;
+        message?: string;
+      }>;
+    };
     const prevFailure = previous.conditions?.find((c) => c.type === 'ReplicaFailure');
     const conditions = failure
-      ? [{ type: 'ReplicaFailure', status: 'True', reason: failure.reason === 'ErrImageNeverPull' ? 'ImageNotRunnable' : failure.reason!, message: failure.message ?? '', lastTransitionTime: prevFailure?.lastTransitionTime ?? nowSeconds() }]
+      ? [
+          {
+            type: 'ReplicaFailure',
+            status: 'True',
+            reason: failure.reason === 'ErrImageNeverPull' ? 'ImageNotRunnable' : failure.reason!,
+            message: failure.message ?? '',
+            lastTransitionTime: prevFailure?.lastTransitionTime ?? nowSeconds(),
+          },
+        ]
       : undefined;
     const status = omitZeros({
       replicas: active.length,
@@ -124,7 +193,9 @@ export class ReplicaSetController extends Controller {
     });
     if (deepEqual(status, rs.status ?? {})) return;
     // a merge patch cannot drop a condition from a list: replace status as a whole
-    await this.api.update(this.rsType, rs.metadata.namespace!, rs.metadata.name!, { ...rs, status }, ctx(), 'status').catch(tolerating(404, 409));
+    await this.api
+      .update(this.rsType, rs.metadata.namespace!, rs.metadata.name!, { ...rs, status }, ctx(), 'status')
+      .catch(tolerating(404, 409));
   }
 }
 
@@ -135,6 +206,8 @@ function deletionOrder(pods: KubeObject[]): KubeObject[] {
     if ((p.status as PodStatusView | undefined)?.phase !== 'Running') return 1;
     return podReadySince(p) === undefined ? 2 : 3;
   };
-  return [...pods].sort((a, b) => rank(a) - rank(b) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
+  return [...pods].sort(
+    (a, b) =>
+      rank(a) - rank(b) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+  );
 }
-

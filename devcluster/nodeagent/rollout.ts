@@ -41,8 +41,16 @@ export function surgeAndUnavailable(strategy: Strategy, desired: number): { surg
 const sum = (rss: ReplicaSetView[], f: (r: ReplicaSetView) => number) => rss.reduce((n, r) => n + f(r), 0);
 
 /** Desired replicas for every ReplicaSet after one reconcile step. */
-export function planRollout(desired: number, strategy: Strategy, newRs: ReplicaSetView, oldRss: ReplicaSetView[]): Map<string, number> {
-  const plan = new Map<string, number>([[newRs.name, newRs.desired], ...oldRss.map((r) => [r.name, r.desired] as [string, number])]);
+export function planRollout(
+  desired: number,
+  strategy: Strategy,
+  newRs: ReplicaSetView,
+  oldRss: ReplicaSetView[],
+): Map<string, number> {
+  const plan = new Map<string, number>([
+    [newRs.name, newRs.desired],
+    ...oldRss.map((r) => [r.name, r.desired] as [string, number]),
+  ]);
   const activeOld = oldRss.filter((r) => r.desired > 0 || r.current > 0);
   if (strategy.type === 'Recreate') {
     for (const r of oldRss) plan.set(r.name, 0);
@@ -122,7 +130,11 @@ export function deploymentStatus(input: DeploymentStatusInput): Record<string, u
   const ready = sum(all, (r) => r.ready);
   const updated = input.newRs.current;
   const { unavailable: maxUnavailable } = surgeAndUnavailable(input.strategy, input.desired);
-  const complete = updated === input.desired && replicas === input.desired && available === input.desired && input.oldRss.every((r) => r.current === 0);
+  const complete =
+    updated === input.desired &&
+    replicas === input.desired &&
+    available === input.desired &&
+    input.oldRss.every((r) => r.current === 0);
   const conditions: Condition[] = [];
   const condition = (c: Condition) => {
     const prev = input.previous.find((p) => p.type === c.type);
@@ -130,20 +142,56 @@ export function deploymentStatus(input: DeploymentStatusInput): Record<string, u
     const sameReason = same && prev.reason === c.reason && prev.message === c.message;
     conditions.push({
       ...c,
-      lastUpdateTime: sameReason ? prev.lastUpdateTime ?? input.now : input.now,
-      lastTransitionTime: same ? prev.lastTransitionTime ?? input.now : input.now,
+      lastUpdateTime: sameReason ? (prev.lastUpdateTime ?? input.now) : input.now,
+      lastTransitionTime: same ? (prev.lastTransitionTime ?? input.now) : input.now,
     });
   };
-  condition(available >= input.desired - maxUnavailable
-    ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-    : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' });
+  condition(
+    available >= input.desired - maxUnavailable
+      ? {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        }
+      : {
+          type: 'Available',
+          status: 'False',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        },
+  );
   const rsName = input.newRs.name;
-  if (complete) condition({ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` });
+  if (complete)
+    condition({
+      type: 'Progressing',
+      status: 'True',
+      reason: 'NewReplicaSetAvailable',
+      message: `ReplicaSet "${rsName}" has successfully progressed.`,
+    });
   else if (input.nowMs - input.lastProgress > input.progressDeadlineSeconds * 1000) {
-    condition({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` });
-  } else if (input.newRsCreated) condition({ type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` });
-  else condition({ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` });
-  if (input.replicaFailure) condition({ type: 'ReplicaFailure', status: 'True', reason: 'ImageNotRunnable', message: input.replicaFailure });
+    condition({
+      type: 'Progressing',
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: `ReplicaSet "${rsName}" has timed out progressing.`,
+    });
+  } else if (input.newRsCreated)
+    condition({
+      type: 'Progressing',
+      status: 'True',
+      reason: 'NewReplicaSetCreated',
+      message: `Created new replica set "${rsName}"`,
+    });
+  else
+    condition({
+      type: 'Progressing',
+      status: 'True',
+      reason: 'ReplicaSetUpdated',
+      message: `ReplicaSet "${rsName}" is progressing.`,
+    });
+  if (input.replicaFailure)
+    condition({ type: 'ReplicaFailure', status: 'True', reason: 'ImageNotRunnable', message: input.replicaFailure });
   return omitZeros({
     observedGeneration: input.generation,
     replicas,

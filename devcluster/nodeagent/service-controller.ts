@@ -20,9 +20,20 @@ import { HttpLoadBalancer } from './http-load-balancer.ts';
 const ctx = () => systemContext('endpoint-controller');
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
 
-interface ServicePort { name?: string; port: number; targetPort?: number | string; protocol?: string }
-interface ServiceSpec { type?: string; selector?: Record<string, string>; ports?: ServicePort[] }
-interface PodContainer { ports?: Array<{ name?: string; containerPort: number }> }
+interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+}
+interface ServiceSpec {
+  type?: string;
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+}
+interface PodContainer {
+  ports?: Array<{ name?: string; containerPort: number }>;
+}
 
 interface Backend {
   pod: KubeObject;
@@ -35,7 +46,13 @@ export class ServiceController extends Controller {
   /** service key -> service port (name/number) -> proxy */
   private readonly proxies = new Map<string, Map<string, HttpLoadBalancer>>();
 
-  constructor(private readonly api: ObjectApi, private readonly catalog: ResourceCatalog, cache: WatchCache, logger: Logger, private readonly nodeName: string) {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly catalog: ResourceCatalog,
+    cache: WatchCache,
+    logger: Logger,
+    private readonly nodeName: string,
+  ) {
     super(cache, logger);
   }
 
@@ -44,7 +61,8 @@ export class ServiceController extends Controller {
   }
 
   start(): void {
-    for (const svc of this.api.list(this.type('', 'services'), undefined).items) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
+    for (const svc of this.api.list(this.type('', 'services'), undefined).items)
+      this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
   }
 
   override async stop(): Promise<void> {
@@ -59,7 +77,9 @@ export class ServiceController extends Controller {
       return;
     }
     if (change.storageKey !== '/pods') return;
-    const labels = [change.object, change.oldObject].map((o) => (o as unknown as KubeObject | undefined)?.metadata.labels ?? {});
+    const labels = [change.object, change.oldObject].map(
+      (o) => (o as unknown as KubeObject | undefined)?.metadata.labels ?? {},
+    );
     for (const svc of this.api.list(this.type('', 'services'), change.namespace).items) {
       const selector = (svc.spec as ServiceSpec).selector;
       if (!selector || Object.keys(selector).length === 0) continue;
@@ -86,9 +106,14 @@ export class ServiceController extends Controller {
       return;
     }
     const sel = fromLabelSelectorObject({ matchLabels: spec.selector });
-    const backends: Backend[] = this.api.list(this.type('', 'pods'), namespace).items
-      .filter((p) => matchesLabels(sel, p.metadata.labels ?? {}) && p.metadata.annotations?.[PORT_ANNOTATION])
-      .map((pod) => ({ pod, ready: !pod.metadata.deletionTimestamp && podReadySince(pod) !== undefined, ports: portsFor(spec.ports ?? [], pod) }))
+    const backends: Backend[] = this.api
+      .list(this.type('', 'pods'), namespace)
+      .items.filter((p) => matchesLabels(sel, p.metadata.labels ?? {}) && p.metadata.annotations?.[PORT_ANNOTATION])
+      .map((pod) => ({
+        pod,
+        ready: !pod.metadata.deletionTimestamp && podReadySince(pod) !== undefined,
+        ports: portsFor(spec.ports ?? [], pod),
+      }))
       .filter((b) => b.ports.size > 0);
     await this.syncEndpoints(svc, backends);
     await this.syncEndpointSlices(svc, backends);
@@ -101,11 +126,21 @@ export class ServiceController extends Controller {
       const address = { ip: '127.0.0.1', nodeName: this.nodeName, targetRef: targetRef(b.pod) };
       return {
         ...(b.ready ? { addresses: [address] } : { notReadyAddresses: [address] }),
-        ports: (spec.ports ?? []).filter((p) => b.ports.has(portKey(p))).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: b.ports.get(portKey(p))!, protocol: p.protocol ?? 'TCP' })),
+        ports: (spec.ports ?? [])
+          .filter((p) => b.ports.has(portKey(p)))
+          .map((p) => ({
+            ...(p.name ? { name: p.name } : {}),
+            port: b.ports.get(portKey(p))!,
+            protocol: p.protocol ?? 'TCP',
+          })),
       };
     });
     const desired = {
-      metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, labels: { ...svc.metadata.labels, 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' } },
+      metadata: {
+        name: svc.metadata.name,
+        namespace: svc.metadata.namespace,
+        labels: { ...svc.metadata.labels, 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' },
+      },
       ...(subsets.length ? { subsets } : {}),
     };
     await this.upsert(this.type('', 'endpoints'), svc.metadata.namespace!, svc.metadata.name!, desired);
@@ -122,19 +157,50 @@ export class ServiceController extends Controller {
         metadata: {
           name: sliceName,
           namespace: svc.metadata.namespace,
-          labels: { 'kubernetes.io/service-name': svc.metadata.name!, 'endpointslice.kubernetes.io/managed-by': MANAGED_BY },
-          ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name!, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+          labels: {
+            'kubernetes.io/service-name': svc.metadata.name!,
+            'endpointslice.kubernetes.io/managed-by': MANAGED_BY,
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'Service',
+              name: svc.metadata.name!,
+              uid: svc.metadata.uid!,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
         addressType: 'IPv4',
-        endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: b.ready, serving: b.ready, terminating: Boolean(b.pod.metadata.deletionTimestamp) }, nodeName: this.nodeName, targetRef: targetRef(b.pod) }],
-        ports: (spec.ports ?? []).filter((p) => b.ports.has(portKey(p))).map((p) => ({ ...(p.name ? { name: p.name } : {}), port: b.ports.get(portKey(p))!, protocol: p.protocol ?? 'TCP' })),
+        endpoints: [
+          {
+            addresses: ['127.0.0.1'],
+            conditions: { ready: b.ready, serving: b.ready, terminating: Boolean(b.pod.metadata.deletionTimestamp) },
+            nodeName: this.nodeName,
+            targetRef: targetRef(b.pod),
+          },
+        ],
+        ports: (spec.ports ?? [])
+          .filter((p) => b.ports.has(portKey(p)))
+          .map((p) => ({
+            ...(p.name ? { name: p.name } : {}),
+            port: b.ports.get(portKey(p))!,
+            protocol: p.protocol ?? 'TCP',
+          })),
       });
     }
-    const existing = this.api.list(sliceType, svc.metadata.namespace, { labelSelector: `kubernetes.io/service-name=${svc.metadata.name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}` }).items;
+    const existing = this.api.list(sliceType, svc.metadata.namespace, {
+      labelSelector: `kubernetes.io/service-name=${svc.metadata.name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`,
+    }).items;
     for (const slice of existing) {
-      if (!wanted.has(slice.metadata.name!)) await this.api.delete(sliceType, svc.metadata.namespace!, slice.metadata.name!, {}, ctx()).catch(tolerating(404, 409));
+      if (!wanted.has(slice.metadata.name!))
+        await this.api
+          .delete(sliceType, svc.metadata.namespace!, slice.metadata.name!, {}, ctx())
+          .catch(tolerating(404, 409));
     }
-    for (const [sliceName, desired] of wanted) await this.upsert(sliceType, svc.metadata.namespace!, sliceName, desired);
+    for (const [sliceName, desired] of wanted)
+      await this.upsert(sliceType, svc.metadata.namespace!, sliceName, desired);
   }
 
   private async syncLoadBalancer(key: string, svc: KubeObject, backends: Backend[]): Promise<void> {
@@ -143,7 +209,18 @@ export class ServiceController extends Controller {
     if (spec.type !== 'LoadBalancer') {
       await this.closeProxies(key);
       const ingress = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
-      if (ingress?.length) await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress: null } } }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
+      if (ingress?.length)
+        await this.api
+          .patch(
+            svcType,
+            svc.metadata.namespace!,
+            svc.metadata.name!,
+            'merge',
+            { status: { loadBalancer: { ingress: null } } },
+            ctx(),
+            { subresource: 'status' },
+          )
+          .catch(tolerating(404, 409));
       return;
     }
     let proxies = this.proxies.get(key);
@@ -169,7 +246,17 @@ export class ServiceController extends Controller {
     const ingress = [{ ip: '127.0.0.1', ipMode: 'VIP', ports }];
     const current = (svc.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress;
     if (!deepEqual(current, ingress)) {
-      await this.api.patch(svcType, svc.metadata.namespace!, svc.metadata.name!, 'merge', { status: { loadBalancer: { ingress } } }, ctx(), { subresource: 'status' }).catch(tolerating(404, 409));
+      await this.api
+        .patch(
+          svcType,
+          svc.metadata.namespace!,
+          svc.metadata.name!,
+          'merge',
+          { status: { loadBalancer: { ingress } } },
+          ctx(),
+          { subresource: 'status' },
+        )
+        .catch(tolerating(404, 409));
     }
   }
 
@@ -181,7 +268,12 @@ export class ServiceController extends Controller {
   }
 
   /** Create or replace an object this controller owns, skipping writes that change nothing. */
-  private async upsert(type: ResourceType, namespace: string, name: string, desired: Record<string, unknown>): Promise<void> {
+  private async upsert(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    desired: Record<string, unknown>,
+  ): Promise<void> {
     const current = this.api.tryGet(type, namespace, name);
     if (!current) {
       await this.api.create(type, namespace, desired, ctx()).catch(tolerating(404, 409));
@@ -190,7 +282,22 @@ export class ServiceController extends Controller {
     const { metadata: desiredMeta, ...body } = desired as { metadata: Record<string, unknown> };
     const { metadata: _m, apiVersion: _a, kind: _k, ...currentBody } = current;
     if (deepEqual(body, currentBody) && deepEqual(desiredMeta.labels, current.metadata.labels)) return;
-    await this.api.update(type, namespace, name, { ...body, metadata: { ...current.metadata, labels: desiredMeta.labels, ownerReferences: desiredMeta.ownerReferences ?? current.metadata.ownerReferences } }, ctx()).catch(tolerating(404, 409));
+    await this.api
+      .update(
+        type,
+        namespace,
+        name,
+        {
+          ...body,
+          metadata: {
+            ...current.metadata,
+            labels: desiredMeta.labels,
+            ownerReferences: desiredMeta.ownerReferences ?? current.metadata.ownerReferences,
+          },
+        },
+        ctx(),
+      )
+      .catch(tolerating(404, 409));
   }
 }
 
@@ -201,13 +308,17 @@ function portKey(p: ServicePort): string {
 /** The pod's loopback port for each service port whose targetPort is the pod's first container port. */
 function portsFor(servicePorts: ServicePort[], pod: KubeObject): Map<string, number> {
   const hostPort = Number(pod.metadata.annotations?.[PORT_ANNOTATION]);
-  const containers = ((pod.spec as { containers?: PodContainer[] }).containers ?? []);
+  const containers = (pod.spec as { containers?: PodContainer[] }).containers ?? [];
   const first = containers.find((c) => c.ports?.length)?.ports?.[0];
   const out = new Map<string, number>();
   for (const p of servicePorts) {
     const target = p.targetPort ?? p.port;
-    const containerPort = typeof target === 'number' ? target : containers.flatMap((c) => c.ports ?? []).find((cp) => cp.name === target)?.containerPort;
-    if (containerPort !== undefined && (first === undefined || containerPort === first.containerPort)) out.set(portKey(p), hostPort);
+    const containerPort =
+      typeof target === 'number'
+        ? target
+        : containers.flatMap((c) => c.ports ?? []).find((cp) => cp.name === target)?.containerPort;
+    if (containerPort !== undefined && (first === undefined || containerPort === first.containerPort))
+      out.set(portKey(p), hostPort);
   }
   return out;
 }
@@ -215,4 +326,3 @@ function portsFor(servicePorts: ServicePort[], pod: KubeObject): Map<string, num
 function targetRef(pod: KubeObject) {
   return { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid };
 }
-

@@ -11,7 +11,15 @@ export interface ClusterCredentials {
   token: string;
 }
 
-export const SERVING_HOSTS = ['127.0.0.1', 'localhost', '::1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', '10.43.0.1'];
+export const SERVING_HOSTS = [
+  '127.0.0.1',
+  'localhost',
+  '::1',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  '10.43.0.1',
+];
 
 function readPair(dir: string, name: string): CertificateAndKey | undefined {
   const cert = join(dir, `${name}.crt`);

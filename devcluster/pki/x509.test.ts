@@ -20,13 +20,16 @@ test('a CA and a serving certificate that a real TLS client verifies (IP and DNS
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   try {
     const port = (server.address() as AddressInfo).port;
-    const get = (servername: string) => new Promise<string>((resolve, reject) => {
-      request({ host: '127.0.0.1', port, ca: ca.certPem, servername, path: '/' }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve(body));
-      }).on('error', reject).end();
-    });
+    const get = (servername: string) =>
+      new Promise<string>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, ca: ca.certPem, servername, path: '/' }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
     assert.equal(await get('webhook.team.svc'), 'ok');
     await assert.rejects(get('wrong.name'), /altnames|does not match/);
   } finally {

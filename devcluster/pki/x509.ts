@@ -1,6 +1,14 @@
 // Self-signed CA and leaf certificates (ECDSA P-256, SHA-256) built with node:crypto alone:
 // node can sign and parse but not create X.509, so the TBSCertificate is assembled with der.ts.
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { isIP } from 'node:net';
 import * as der from './der.ts';
 
@@ -64,7 +72,11 @@ export function issueCertificate(ca: CertificateAndKey, options: LeafOptions): C
     extension(OID.basicConstraints, true, der.sequence()),
     // digitalSignature (bit 0) + keyEncipherment (bit 2)
     extension(OID.keyUsage, true, der.tlv(0x03, Buffer.from([0x05, 0xa0]))),
-    extension(OID.extKeyUsage, false, der.sequence(...usages.map((u) => der.objectIdentifier(u === 'server' ? OID.serverAuth : OID.clientAuth)))),
+    extension(
+      OID.extKeyUsage,
+      false,
+      der.sequence(...usages.map((u) => der.objectIdentifier(u === 'server' ? OID.serverAuth : OID.clientAuth))),
+    ),
     extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(spki))),
     extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicit(0, keyIdentifier(caSpki)))),
   ];
@@ -95,7 +107,14 @@ export function certificateCovers(certPem: string, caPem: string, hosts: string[
   }
 }
 
-function buildCertificate(p: { issuer: Buffer; subject: Buffer; spki: Buffer; extensions: Buffer[]; validDays: number; signer: KeyObject }): string {
+function buildCertificate(p: {
+  issuer: Buffer;
+  subject: Buffer;
+  spki: Buffer;
+  extensions: Buffer[];
+  validDays: number;
+  signer: KeyObject;
+}): string {
   const algorithm = der.sequence(der.objectIdentifier(OID.ecdsaWithSha256));
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
@@ -113,13 +132,17 @@ function buildCertificate(p: { issuer: Buffer; subject: Buffer; spki: Buffer; ex
   );
   const signature = sign('sha256', tbs, p.signer);
   const certificate = der.sequence(tbs, algorithm, der.bitString(signature));
-  const base64 = certificate.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const base64 = certificate
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`;
 }
 
 function distinguishedName(commonName: string, organization?: string): Buffer {
   const rdns = [];
-  if (organization) rdns.push(der.set(der.sequence(der.objectIdentifier(OID.organization), der.utf8String(organization))));
+  if (organization)
+    rdns.push(der.set(der.sequence(der.objectIdentifier(OID.organization), der.utf8String(organization))));
   rdns.push(der.set(der.sequence(der.objectIdentifier(OID.commonName), der.utf8String(commonName))));
   return der.sequence(...rdns);
 }

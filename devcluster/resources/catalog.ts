@@ -11,7 +11,18 @@ export interface GroupInfo {
   preferredVersion: string;
 }
 
-const BUILTIN_GROUP_ORDER = ['', 'apps', 'events.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'rbac.authorization.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io'];
+const BUILTIN_GROUP_ORDER = [
+  '',
+  'apps',
+  'events.k8s.io',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'rbac.authorization.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+];
 
 export class ResourceCatalog extends EventEmitter {
   private readonly types = new Map<string, ResourceType>();

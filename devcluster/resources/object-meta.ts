@@ -2,9 +2,17 @@
 import { atomicList, bool, int64, keyedList, obj, opaque, setList, str, stringMap, time } from './schema-dsl.ts';
 import type { Schema } from '../logic/schema.ts';
 
-export const ownerReferenceSchema: Schema = obj({
-  apiVersion: str(), kind: str(), name: str(), uid: str(), controller: bool(), blockOwnerDeletion: bool(),
-}, { required: ['apiVersion', 'kind', 'name', 'uid'] });
+export const ownerReferenceSchema: Schema = obj(
+  {
+    apiVersion: str(),
+    kind: str(),
+    name: str(),
+    uid: str(),
+    controller: bool(),
+    blockOwnerDeletion: bool(),
+  },
+  { required: ['apiVersion', 'kind', 'name', 'uid'] },
+);
 
 export const objectMetaSchema: Schema = obj({
   name: str(),

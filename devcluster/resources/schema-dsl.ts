@@ -30,5 +30,15 @@ export function keyedList(items: Schema, keys: string[], extra: Partial<Schema> 
   };
 }
 
-export const atomicList = (items: Schema, extra: Partial<Schema> = {}): Schema => ({ type: 'array', items, 'x-kubernetes-list-type': 'atomic', ...extra });
-export const setList = (items: Schema, extra: Partial<Schema> = {}): Schema => ({ type: 'array', items, 'x-kubernetes-list-type': 'set', ...extra });
+export const atomicList = (items: Schema, extra: Partial<Schema> = {}): Schema => ({
+  type: 'array',
+  items,
+  'x-kubernetes-list-type': 'atomic',
+  ...extra,
+});
+export const setList = (items: Schema, extra: Partial<Schema> = {}): Schema => ({
+  type: 'array',
+  items,
+  'x-kubernetes-list-type': 'set',
+  ...extra,
+});

@@ -32,7 +32,12 @@ export interface StoreKey {
 
 class Entry implements StoreEntry {
   private parsed?: StoredData;
-  constructor(readonly rv: number, readonly json: string, readonly namespace: string, readonly name: string) {}
+  constructor(
+    readonly rv: number,
+    readonly json: string,
+    readonly namespace: string,
+    readonly name: string,
+  ) {}
   get object(): StoredData {
     this.parsed ??= deepFreeze(JSON.parse(this.json) as StoredData);
     return this.parsed;
@@ -62,7 +67,9 @@ class Bucket {
   }
 
   sorted(): Entry[] {
-    this.order ??= [...this.entries.values()].sort((a, b) => (a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace)));
+    this.order ??= [...this.entries.values()].sort((a, b) =>
+      a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace),
+    );
     return this.order;
   }
 }
@@ -96,9 +103,21 @@ export class SqliteStore {
       INSERT OR IGNORE INTO sequence (id, rv) VALUES (1, 1);
     `);
     this.rv = (this.db.prepare('SELECT rv FROM sequence WHERE id = 1').get() as { rv: number }).rv;
-    const rows = this.db.prepare('SELECT storage_key, namespace, name, rv, data FROM objects').iterate() as Iterable<{ storage_key: string; namespace: string; name: string; rv: number; data: string }>;
-    for (const row of rows) this.bucket(row.storage_key).set(idOf(row.namespace, row.name), new Entry(row.rv, row.data, row.namespace, row.name));
-    const upsert = this.db.prepare('INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data');
+    const rows = this.db.prepare('SELECT storage_key, namespace, name, rv, data FROM objects').iterate() as Iterable<{
+      storage_key: string;
+      namespace: string;
+      name: string;
+      rv: number;
+      data: string;
+    }>;
+    for (const row of rows)
+      this.bucket(row.storage_key).set(
+        idOf(row.namespace, row.name),
+        new Entry(row.rv, row.data, row.namespace, row.name),
+      );
+    const upsert = this.db.prepare(
+      'INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data',
+    );
     const remove = this.db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?');
     const saveRv = this.db.prepare('UPDATE sequence SET rv = ? WHERE id = 1');
     this.writeRow = this.db.transaction((key: StoreKey, rv: number, json: string) => {

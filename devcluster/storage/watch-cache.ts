@@ -36,7 +36,10 @@ export class WatchCache {
   /** Subscribers to every storage key (in-process controllers). */
   private readonly global = new Set<(change: Change) => void>();
 
-  constructor(startRv: number, readonly capacity = 20_000) {
+  constructor(
+    startRv: number,
+    readonly capacity = 20_000,
+  ) {
     this.ring = new Array(capacity);
     this.oldestResumableRv = startRv;
   }
@@ -66,7 +69,10 @@ export class WatchCache {
         throw expired(`too old resource version: ${sinceRv} (${this.oldestResumableRv})`);
       }
       for (const change of this.since(sinceRv)) {
-        if (change.storageKey === subscriber.storageKey && (subscriber.namespace === undefined || subscriber.namespace === change.namespace)) {
+        if (
+          change.storageKey === subscriber.storageKey &&
+          (subscriber.namespace === undefined || subscriber.namespace === change.namespace)
+        ) {
           subscriber.deliver(change);
         }
       }

@@ -40,7 +40,7 @@ export function rootNamespace(pc: PipelineContext, name: string): unknown {
 }
 
 function rootHas(pc: PipelineContext, name: string): boolean {
-  return name === 'steps' || name === 'trigger' || name === 'meta' || Object.prototype.hasOwnProperty.call(pc.current, name);
+  return name === 'steps' || name === 'trigger' || name === 'meta' || Object.hasOwn(pc.current, name);
 }
 
 /** The root materialised as a plain map (only when a template uses bare `.` or `$` as a value). */
@@ -70,11 +70,13 @@ export function walkChain(env: ExecEnv, dot: Dot, chain: readonly string[]): unk
       return missing(env, key);
     }
     if (isPlainMap(cur)) {
-      if (!Object.prototype.hasOwnProperty.call(cur, key)) return missing(env, key);
+      if (!Object.hasOwn(cur, key)) return missing(env, key);
       cur = cur[key];
       continue;
     }
-    throw new TemplateExecError(`can't evaluate field ${key} in type ${Array.isArray(cur) ? '[]interface {}' : typeof cur}`);
+    throw new TemplateExecError(
+      `can't evaluate field ${key} in type ${Array.isArray(cur) ? '[]interface {}' : typeof cur}`,
+    );
   }
   return cur === ROOT ? materializeRoot(env.pc) : cur;
 }
@@ -97,7 +99,12 @@ export function compileSimple(nodes: readonly TemplateNode[]): ((env: ExecEnv) =
   const parts: Array<string | readonly string[]> = [];
   for (const node of nodes) {
     if (node.kind === 'text') parts.push(node.text);
-    else if (node.kind === 'action' && node.pipe.decl.length === 0 && node.pipe.cmds.length === 1 && node.pipe.cmds[0]!.args.length === 1) {
+    else if (
+      node.kind === 'action' &&
+      node.pipe.decl.length === 0 &&
+      node.pipe.cmds.length === 1 &&
+      node.pipe.cmds[0]!.args.length === 1
+    ) {
       const op = node.pipe.cmds[0]!.args[0]!;
       if (op.k !== 'field' || op.chain.length === 0) return undefined;
       parts.push(op.chain);
@@ -157,8 +164,12 @@ function walkRange(node: Extract<TemplateNode, { kind: 'range' }>, dot: Dot, env
   const value = evalCommands(node.pipe.cmds, dot, env, frame);
   let entries: Array<[unknown, unknown]>;
   if (Array.isArray(value)) entries = value.map((v, i) => [i, v]);
-  else if (isPlainMap(value)) entries = Object.keys(value).sort().map((k) => [k, value[k]]);
-  else if (typeof value === 'number' && Number.isInteger(value)) entries = Array.from({ length: Math.max(0, value) }, (_, i) => [i, i]);
+  else if (isPlainMap(value))
+    entries = Object.keys(value)
+      .sort()
+      .map((k) => [k, value[k]]);
+  else if (typeof value === 'number' && Number.isInteger(value))
+    entries = Array.from({ length: Math.max(0, value) }, (_, i) => [i, i]);
   else if (value === null || value === undefined) entries = [];
   else throw new TemplateExecError(`range can't iterate over ${formatValue(value)}`);
   if (entries.length === 0) {
@@ -203,7 +214,7 @@ function findVar(frame: Frame, name: string): [string, unknown] | undefined {
 }
 
 function evalCommands(cmds: readonly Command[], dot: Dot, env: ExecEnv, frame: Frame): unknown {
-  let value: unknown = undefined;
+  let value: unknown;
   let hasFinal = false;
   for (const cmd of cmds) {
     value = evalCommand(cmd, dot, env, frame, hasFinal, value);
@@ -263,12 +274,20 @@ export function lookupFunction(name: string): TemplateFunction | undefined {
   return TEMPLATE_FUNCTIONS[name];
 }
 
-function callFunction(name: string, argOps: readonly Operand[], dot: Dot, env: ExecEnv, frame: Frame, hasFinal: boolean, final: unknown): unknown {
+function callFunction(
+  name: string,
+  argOps: readonly Operand[],
+  dot: Dot,
+  env: ExecEnv,
+  frame: Frame,
+  hasFinal: boolean,
+  final: unknown,
+): unknown {
   const f = TEMPLATE_FUNCTIONS[name];
   if (!f) throw new TemplateExecError(`function "${name}" not defined`);
   // Go evaluates and/or lazily (short-circuit) since 1.18
   if (name === 'and' || name === 'or') {
-    let last: unknown = undefined;
+    let last: unknown;
     const total = argOps.length + (hasFinal ? 1 : 0);
     for (let i = 0; i < total; i++) {
       last = i < argOps.length ? evalOperand(argOps[i]!, dot, env, frame) : final;
@@ -308,7 +327,7 @@ function exprIdentifier(name: string, env: ExecEnv): unknown {
     case 'current':
       return pc.current;
   }
-  if (Object.prototype.hasOwnProperty.call(pc.current, name)) return pc.current[name];
+  if (Object.hasOwn(pc.current, name)) return pc.current[name];
   const f = EXPR_BUILTINS[name] ?? TEMPLATE_FUNCTIONS[name];
   if (f) return f;
   return null; // undefined variables are allowed and are nil
@@ -348,7 +367,7 @@ export function evalExpr(node: ExprNode, env: ExecEnv): unknown {
       }
       if (isPlainMap(obj)) {
         const k = String(key);
-        return Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : null;
+        return Object.hasOwn(obj, k) ? obj[k] : null;
       }
       return null;
     }
@@ -421,7 +440,7 @@ function evalBinary(node: Extract<ExprNode, { t: 'binary' }>, env: ExecEnv): unk
     case 'not in': {
       let found: boolean;
       if (Array.isArray(r)) found = r.some((x) => valuesEqual(x, l));
-      else if (isPlainMap(r)) found = Object.prototype.hasOwnProperty.call(r, String(l));
+      else if (isPlainMap(r)) found = Object.hasOwn(r, String(l));
       else found = false;
       return op === 'in' ? found : !found;
     }

@@ -14,7 +14,37 @@ export class ExprSyntaxError extends Error {
 
 type Tok = { t: 'num' | 'str' | 'ident' | 'op' | 'eof'; v: string; value?: unknown; pos: number };
 
-const OPERATORS = ['??', '?.', '...', '..', '**', '==', '!=', '<=', '>=', '&&', '||', '+', '-', '*', '/', '%', '^', '<', '>', '!', '?', ':', '(', ')', '[', ']', '.', ',', '|'];
+const OPERATORS = [
+  '??',
+  '?.',
+  '...',
+  '..',
+  '**',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  '<',
+  '>',
+  '!',
+  '?',
+  ':',
+  '(',
+  ')',
+  '[',
+  ']',
+  '.',
+  ',',
+  '|',
+];
 const WORD_OPS = new Set(['and', 'or', 'not', 'in', 'matches', 'contains', 'startsWith', 'endsWith']);
 
 function lex(src: string): Tok[] {
@@ -106,7 +136,11 @@ export function parseExpr(src: string): ExprNode {
   const next = () => toks[p++]!;
   const expectOp = (v: string) => {
     const tk = next();
-    if (tk.t !== 'op' || tk.v !== v) throw new ExprSyntaxError(`expected "${v}" but found ${tk.t === 'eof' ? 'end of expression' : `"${tk.v}"`}`, tk.pos);
+    if (tk.t !== 'op' || tk.v !== v)
+      throw new ExprSyntaxError(
+        `expected "${v}" but found ${tk.t === 'eof' ? 'end of expression' : `"${tk.v}"`}`,
+        tk.pos,
+      );
   };
 
   function parseTernary(): ExprNode {
@@ -193,7 +227,8 @@ export function parseExpr(src: string): ExprNode {
           node = { t: 'member', object: node, property, optional: true };
           continue;
         }
-        if (name.t !== 'ident' && !(name.t === 'op' && WORD_OPS.has(name.v))) throw new ExprSyntaxError('expected a field name after "."', name.pos);
+        if (name.t !== 'ident' && !(name.t === 'op' && WORD_OPS.has(name.v)))
+          throw new ExprSyntaxError('expected a field name after "."', name.pos);
         node = { t: 'member', object: node, property: { t: 'lit', value: name.v }, optional: tk.v === '?.' };
         continue;
       }
@@ -230,7 +265,8 @@ export function parseExpr(src: string): ExprNode {
           return inner;
         }
         if (tk.v === '[') return { t: 'array', items: parseArgs(']') };
-        if (WORD_OPS.has(tk.v) && tk.v !== 'not' && tk.v !== 'and' && tk.v !== 'or' && tk.v !== 'in') return { t: 'ident', name: tk.v };
+        if (WORD_OPS.has(tk.v) && tk.v !== 'not' && tk.v !== 'and' && tk.v !== 'or' && tk.v !== 'in')
+          return { t: 'ident', name: tk.v };
         throw new ExprSyntaxError(`unexpected "${tk.v}"`, tk.pos);
       case 'eof':
         throw new ExprSyntaxError('unexpected end of expression', tk.pos);

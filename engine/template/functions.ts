@@ -3,7 +3,16 @@
 // follows Go pipelines, so `{{ .x | default "n" }}` is `default "n" .x`.
 import { randomUUID } from 'node:crypto';
 import { formatNumber, formatValue, goTypeName, quoteGo, sprintf } from './go-format.ts';
-import { compareOrdered, isNumeric, isPlainMap, isTrue, lengthOf, toFloat, valuesEqual, type PlainMap } from './values.ts';
+import {
+  compareOrdered,
+  isNumeric,
+  isPlainMap,
+  isTrue,
+  lengthOf,
+  toFloat,
+  valuesEqual,
+  type PlainMap,
+} from './values.ts';
 import type { PipelineContext } from '../contract.ts';
 
 /** What a function can see besides its arguments. */
@@ -21,7 +30,11 @@ export interface TemplateFunction {
   call(env: FunctionEnv, args: unknown[]): unknown;
 }
 
-const fn = (min: number, max: number | undefined, call: TemplateFunction['call']): TemplateFunction => ({ min, max, call });
+const fn = (min: number, max: number | undefined, call: TemplateFunction['call']): TemplateFunction => ({
+  min,
+  max,
+  call,
+});
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : formatValue(v));
 
@@ -47,7 +60,20 @@ const NAMED_LAYOUTS: Record<string, string> = {
   TimeOnly: '15:04:05',
 };
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** Format a UTC date with a Go reference-time layout ("2006-01-02T15:04:05Z07:00"). */
@@ -136,7 +162,8 @@ function indexInto(container: unknown, keys: unknown[]): unknown {
   for (const key of keys) {
     if (cur === null || cur === undefined) return null;
     if (Array.isArray(cur) || typeof cur === 'string') {
-      if (!isNumeric(key) || !Number.isInteger(Number(key))) throw new Error(`cannot index slice/array with type ${goTypeName(key)}`);
+      if (!isNumeric(key) || !Number.isInteger(Number(key)))
+        throw new Error(`cannot index slice/array with type ${goTypeName(key)}`);
       const i = Number(key);
       const len = cur.length;
       if (i < 0 || i >= len) throw new Error(`error calling index: index out of range: ${i}`);
@@ -144,7 +171,7 @@ function indexInto(container: unknown, keys: unknown[]): unknown {
       continue;
     }
     if (isPlainMap(cur)) {
-      cur = Object.prototype.hasOwnProperty.call(cur, str(key)) ? cur[str(key)] : null;
+      cur = Object.hasOwn(cur, str(key)) ? cur[str(key)] : null;
       continue;
     }
     throw new Error(`can't index item of type ${goTypeName(cur)}`);
@@ -159,7 +186,7 @@ function walkKeys(root: unknown, keys: unknown[], what: string, strict: boolean)
       if (strict) throw new Error(`${what}: value at key path is not a map (cannot access key ${quoteGo(str(key))})`);
       return null;
     }
-    if (!Object.prototype.hasOwnProperty.call(val, str(key))) {
+    if (!Object.hasOwn(val, str(key))) {
       if (strict) throw new Error(`${what}: key ${quoteGo(str(key))} not found`);
       return null;
     }
@@ -169,7 +196,10 @@ function walkKeys(root: unknown, keys: unknown[], what: string, strict: boolean)
 }
 
 function htmlEscape(s: string): string {
-  return s.replace(/[&<>"'\0]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;', '\0': '\uFFFD' })[c]!);
+  return s.replace(
+    /[&<>"'\0]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;', '\0': '\uFFFD' })[c]!,
+  );
 }
 
 function jsEscape(s: string): string {
@@ -199,7 +229,13 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
   }),
   lower: fn(1, 1, (_e, [s]) => str(s).toLowerCase()),
   upper: fn(1, 1, (_e, [s]) => str(s).toUpperCase()),
-  title: fn(1, 1, (_e, [s]) => str(s).split(/\s+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(' ')),
+  title: fn(1, 1, (_e, [s]) =>
+    str(s)
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => w[0]!.toUpperCase() + w.slice(1))
+      .join(' '),
+  ),
   default: fn(2, 2, (_e, [fallback, val]) => (val === null || val === undefined || val === '' ? fallback : val)),
   json: fn(1, 1, (_e, [v]) => {
     try {
@@ -216,9 +252,17 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
   split: fn(2, 2, (_e, [sep, s]) => str(s).split(str(sep))),
   join: fn(2, 2, (_e, [sep, list]) => (Array.isArray(list) ? list.map(formatValue).join(str(sep)) : formatValue(list))),
   trimSpace: fn(1, 1, (_e, [s]) => str(s).trim()),
-  trimPrefix: fn(2, 2, (_e, [prefix, s]) => (str(s).startsWith(str(prefix)) ? str(s).slice(str(prefix).length) : str(s))),
-  trimSuffix: fn(2, 2, (_e, [suffix, s]) => (str(suffix) !== '' && str(s).endsWith(str(suffix)) ? str(s).slice(0, -str(suffix).length) : str(s))),
-  urlEncode: fn(1, 1, (_e, [s]) => encodeURIComponent(str(s)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())),
+  trimPrefix: fn(2, 2, (_e, [prefix, s]) =>
+    str(s).startsWith(str(prefix)) ? str(s).slice(str(prefix).length) : str(s),
+  ),
+  trimSuffix: fn(2, 2, (_e, [suffix, s]) =>
+    str(suffix) !== '' && str(s).endsWith(str(suffix)) ? str(s).slice(0, -str(suffix).length) : str(s),
+  ),
+  urlEncode: fn(1, 1, (_e, [s]) =>
+    encodeURIComponent(str(s))
+      .replace(/%20/g, '+')
+      .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()),
+  ),
   b64: fn(1, 1, (_e, [s]) => Buffer.from(str(s), 'utf8').toString('base64')),
   b64enc: fn(1, 1, (_e, [s]) => Buffer.from(str(s), 'utf8').toString('base64')),
   b64dec: fn(1, 1, (_e, [s]) => Buffer.from(str(s), 'base64').toString('utf8')),
@@ -275,8 +319,18 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
     const items = toList(list) ?? [];
     return items.length ? items[items.length - 1] : null;
   }),
-  min: fn(1, 2, (_e, [list, ...keys]) => numericResult((toList(list) ?? []).map((i) => field(i, keys)), Math.min)),
-  max: fn(1, 2, (_e, [list, ...keys]) => numericResult((toList(list) ?? []).map((i) => field(i, keys)), Math.max)),
+  min: fn(1, 2, (_e, [list, ...keys]) =>
+    numericResult(
+      (toList(list) ?? []).map((i) => field(i, keys)),
+      Math.min,
+    ),
+  ),
+  max: fn(1, 2, (_e, [list, ...keys]) =>
+    numericResult(
+      (toList(list) ?? []).map((i) => field(i, keys)),
+      Math.max,
+    ),
+  ),
   // context helpers: {{ step "parse-request" "path_params" "id" }}, {{ trigger "k" }}
   step: fn(1, undefined, (env, [name, ...keys]) => {
     const out = env.pc.stepOutputs[str(name)];
@@ -308,7 +362,10 @@ const GO_BUILTINS: Record<string, TemplateFunction> = {
   ge: fn(2, 2, (_e, [a, b]) => compareOrdered(a, b, '>=')),
   len: fn(1, 1, (_e, [v]) => {
     const n = lengthOf(v);
-    if (n === undefined) throw new Error(`error calling len: len of ${v === null || v === undefined ? 'nil pointer' : `type ${goTypeName(v)}`}`);
+    if (n === undefined)
+      throw new Error(
+        `error calling len: len of ${v === null || v === undefined ? 'nil pointer' : `type ${goTypeName(v)}`}`,
+      );
     return n;
   }),
   index: fn(1, undefined, (_e, [container, ...keys]) => indexInto(container, keys)),
@@ -316,7 +373,8 @@ const GO_BUILTINS: Record<string, TemplateFunction> = {
     if (typeof v !== 'string' && !Array.isArray(v)) throw new Error(`can't slice item of type ${goTypeName(v)}`);
     const start = idx.length > 0 ? toFloat(idx[0]) : 0;
     const end = idx.length > 1 ? toFloat(idx[1]) : v.length;
-    if (start < 0 || end > v.length || start > end) throw new Error(`error calling slice: index out of range: ${start}:${end}`);
+    if (start < 0 || end > v.length || start > end)
+      throw new Error(`error calling slice: index out of range: ${start}:${end}`);
     return v.slice(start, end);
   }),
   print: fn(0, undefined, (_e, args) => goSprint(args)),
@@ -339,7 +397,11 @@ export const TEMPLATE_FUNCTION_NAMES: readonly string[] = Object.keys(TEMPLATE_F
 /** expr-lang built-ins available in `${ }` besides the template functions. */
 export const EXPR_BUILTINS: Readonly<Record<string, TemplateFunction>> = {
   len: fn(1, 1, (_e, [v]) => lengthOf(v) ?? 0),
-  trim: fn(1, 2, (_e, [s, chars]) => (chars === undefined ? str(s).trim() : str(s).replace(new RegExp(`^[${escapeClass(str(chars))}]+|[${escapeClass(str(chars))}]+$`, 'g'), ''))),
+  trim: fn(1, 2, (_e, [s, chars]) =>
+    chars === undefined
+      ? str(s).trim()
+      : str(s).replace(new RegExp(`^[${escapeClass(str(chars))}]+|[${escapeClass(str(chars))}]+$`, 'g'), ''),
+  ),
   int: fn(1, 1, (_e, [v]) => Math.trunc(toFloat(v))),
   float: fn(1, 1, (_e, [v]) => toFloat(v)),
   string: fn(1, 1, (_e, [v]) => formatValue(v)),
@@ -351,7 +413,19 @@ export const EXPR_BUILTINS: Readonly<Record<string, TemplateFunction>> = {
   values: fn(1, 1, (_e, [m]) => (isPlainMap(m) ? Object.values(m) : [])),
   toJSON: fn(1, 1, (_e, [v]) => JSON.stringify(v ?? null, null, 2)),
   fromJSON: fn(1, 1, (_e, [s]) => JSON.parse(str(s))),
-  type: fn(1, 1, (_e, [v]) => (v === null || v === undefined ? 'nil' : Array.isArray(v) ? 'array' : isPlainMap(v) ? 'map' : isNumeric(v) ? (Number.isInteger(v) ? 'int' : 'float') : typeof v)),
+  type: fn(1, 1, (_e, [v]) =>
+    v === null || v === undefined
+      ? 'nil'
+      : Array.isArray(v)
+        ? 'array'
+        : isPlainMap(v)
+          ? 'map'
+          : isNumeric(v)
+            ? Number.isInteger(v)
+              ? 'int'
+              : 'float'
+            : typeof v,
+  ),
   now: PIPELINE_FUNCTIONS.now!,
   toNumber: fn(1, 1, (_e, [v]) => toFloat(v)),
   formatNumber: fn(1, 1, (_e, [v]) => formatNumber(toFloat(v))),

@@ -98,7 +98,13 @@ export function sprintf(format: string, args: unknown[]): string {
     out += pad(formatVerb(verb, arg, flags, precision), width === '' ? 0 : Number(width), flags);
   }
   if (argIndex < args.length) {
-    out += '%!(EXTRA ' + args.slice(argIndex).map((a) => `${goTypeName(a)}=${formatValue(a)}`).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      args
+        .slice(argIndex)
+        .map((a) => `${goTypeName(a)}=${formatValue(a)}`)
+        .join(', ') +
+      ')';
   }
   return out;
 }
@@ -131,7 +137,11 @@ function formatVerb(verb: string, arg: unknown, flags: string, precision: number
     case 's':
       return precision !== undefined ? formatValue(arg).slice(0, precision) : formatValue(arg);
     case 'q':
-      return typeof arg === 'string' ? quoteGo(arg) : n !== undefined && Number.isInteger(n) ? `'${String.fromCodePoint(n)}'` : `%!q(${goTypeName(arg)}=${formatValue(arg)})`;
+      return typeof arg === 'string'
+        ? quoteGo(arg)
+        : n !== undefined && Number.isInteger(n)
+          ? `'${String.fromCodePoint(n)}'`
+          : `%!q(${goTypeName(arg)}=${formatValue(arg)})`;
     case 't':
       return typeof arg === 'boolean' ? String(arg) : `%!t(${goTypeName(arg)}=${formatValue(arg)})`;
     case 'd':
@@ -146,7 +156,11 @@ function formatVerb(verb: string, arg: unknown, flags: string, precision: number
       return withSign(n.toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2'), n, flags);
     case 'g':
       if (n === undefined) return `%!g(${goTypeName(arg)}=${formatValue(arg)})`;
-      return withSign(precision !== undefined ? String(Number(n.toPrecision(Math.max(precision, 1)))) : formatNumber(n), n, flags);
+      return withSign(
+        precision !== undefined ? String(Number(n.toPrecision(Math.max(precision, 1)))) : formatNumber(n),
+        n,
+        flags,
+      );
     case 'x':
     case 'X': {
       let s: string;

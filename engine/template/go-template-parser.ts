@@ -55,7 +55,10 @@ export function parseTemplate(src: string): ParsedTemplate {
           expr = parseExpr(chunk.source);
         } catch (err) {
           const e = err as Error & { offset?: number };
-          throw new TemplateSyntaxError(`in \${ ${chunk.source.trim()} }: ${e.message}`, chunk.pos + 2 + (e.offset ?? 0));
+          throw new TemplateSyntaxError(
+            `in \${ ${chunk.source.trim()} }: ${e.message}`,
+            chunk.pos + 2 + (e.offset ?? 0),
+          );
         }
         nodes.push({ kind: 'expr', expr, source: chunk.source, pos: chunk.pos });
         index++;
@@ -63,7 +66,8 @@ export function parseTemplate(src: string): ParsedTemplate {
       }
       const toks = chunk.toks;
       const first = toks[0];
-      const keyword = first && first.t === 'ident' && KEYWORDS.has(first.name) && first.chain.length === 0 ? first.name : undefined;
+      const keyword =
+        first && first.t === 'ident' && KEYWORDS.has(first.name) && first.chain.length === 0 ? first.name : undefined;
       if (keyword && terminators.has(keyword)) return { nodes, end: chunk };
       index++;
       if (!keyword) {
@@ -164,7 +168,8 @@ export function parseTemplate(src: string): ParsedTemplate {
         if (tk.v === '(') {
           const inner = parseCommands(toks, i + 1, tk.pos);
           const close = toks[inner.next];
-          if (!close || close.t !== 'punct' || close.v !== ')') throw new TemplateSyntaxError('unclosed left paren', tk.pos);
+          if (!close || close.t !== 'punct' || close.v !== ')')
+            throw new TemplateSyntaxError('unclosed left paren', tk.pos);
           i = inner.next + 1;
           let chain: string[] = [];
           const after = toks[i];
@@ -361,7 +366,8 @@ function lexAction(src: string, start: number): { toks: Tok[]; end: number; trim
     if (c === '|' || c === '(' || c === ')' || c === ',' || c === '=') {
       toks.push({ t: 'punct', v: c, pos });
       i++;
-      if (c === ')' && src[i] === '.' && IDENT_START.test(src[i + 1] ?? '')) toks.push({ t: 'chain', chain: readChain(), pos: i });
+      if (c === ')' && src[i] === '.' && IDENT_START.test(src[i + 1] ?? ''))
+        toks.push({ t: 'chain', chain: readChain(), pos: i });
       continue;
     }
     if (c === ':' && src[i + 1] === '=') {
@@ -374,7 +380,11 @@ function lexAction(src: string, start: number): { toks: Tok[]; end: number; trim
       const raw = src.slice(i, end);
       let value: string;
       try {
-        value = JSON.parse(raw.replace(/\\'/g, "'").replace(/\\([abfv])/g, (_m, x: string) => `\\u000${{ a: '7', b: '8', f: 'c', v: 'b' }[x]}`));
+        value = JSON.parse(
+          raw
+            .replace(/\\'/g, "'")
+            .replace(/\\([abfv])/g, (_m, x: string) => `\\u000${{ a: '7', b: '8', f: 'c', v: 'b' }[x]}`),
+        );
       } catch {
         throw new TemplateSyntaxError(`bad string literal ${raw}`, pos);
       }
@@ -399,7 +409,9 @@ function lexAction(src: string, start: number): { toks: Tok[]; end: number; trim
       continue;
     }
     if (/[0-9]/.test(c) || ((c === '-' || c === '+') && /[0-9.]/.test(src[i + 1] ?? ''))) {
-      const m = src.slice(i).match(/^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/);
+      const m = src
+        .slice(i)
+        .match(/^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/);
       const raw = m ? m[0] : '';
       if (raw === '' || raw === '-' || raw === '+' || IDENT_START.test(src[i + raw.length] ?? '')) {
         throw new TemplateSyntaxError(`bad number syntax: ${JSON.stringify(src.slice(i, i + raw.length + 1))}`, pos);

@@ -18,9 +18,24 @@ function ctx(over: Partial<PipelineContext> = {}, logLines: string[] = []): Pipe
     triggerData: { id: '7', body: { type: 'payment', amount: 12.5 } },
     stepOutputs: {
       'parse-request': { path_params: { id: '42' }, body: { name: 'Ada' } },
-      data: { sales: [{ region: 'east', amount: 100 }, { region: 'west', amount: 200 }, { region: 'east', amount: 150 }] },
+      data: {
+        sales: [
+          { region: 'east', amount: 100 },
+          { region: 'west', amount: 200 },
+          { region: 'east', amount: 150 },
+        ],
+      },
     },
-    current: { name: 'bob', empty: '', zero: 0, items: [1, 2, 3], total: 5.5, nested: { a: { b: 'deep' } }, flag: true, tags: ['x', 'y'] },
+    current: {
+      name: 'bob',
+      empty: '',
+      zero: 0,
+      items: [1, 2, 3],
+      total: 5.5,
+      nested: { a: { b: 'deep' } },
+      flag: true,
+      tags: ['x', 'y'],
+    },
     metadata: { pipeline: 'orders', started_at: '2026-01-01T00:00:00Z' },
     signal: new AbortController().signal,
     pipelineName: 'orders',
@@ -37,7 +52,10 @@ test('field access: Current at the root, steps/trigger/meta namespaces', () => {
   assert.equal(render('{{ .nested.a.b }}'), 'deep');
   assert.equal(render('{{ .trigger.body.type }}'), 'payment');
   assert.equal(render('{{ .meta.pipeline }}'), 'orders');
-  assert.equal(render('{{ .steps.data.sales }}'), '[map[amount:100 region:east] map[amount:200 region:west] map[amount:150 region:east]]');
+  assert.equal(
+    render('{{ .steps.data.sales }}'),
+    '[map[amount:100 region:east] map[amount:200 region:west] map[amount:150 region:east]]',
+  );
   assert.equal(render('plain text'), 'plain text');
 });
 
@@ -62,9 +80,15 @@ test('Go built-ins: eq ne lt gt and or not index len printf slice', () => {
   assert.equal(render('{{ eq .name "bob" }} {{ eq .name "x" "bob" }} {{ ne .name "bob" }}'), 'true true false');
   assert.equal(render('{{ lt 1 2 }} {{ gt .total 5 }} {{ le 2 2 }} {{ ge 1 2 }}'), 'true true true false');
   assert.equal(render('{{ and 1 0 }}|{{ and 1 "x" }}|{{ or 0 "" "z" }}|{{ or 0 "" }}|{{ not .flag }}'), '0|x|z||false');
-  assert.equal(render('{{ index .items 1 }} {{ index .nested "a" "b" }} {{ index .steps "parse-request" "path_params" "id" }}'), '2 deep 42');
+  assert.equal(
+    render('{{ index .items 1 }} {{ index .nested "a" "b" }} {{ index .steps "parse-request" "path_params" "id" }}'),
+    '2 deep 42',
+  );
   assert.equal(render('{{ len .items }} {{ len .name }} {{ len .nested }}'), '3 3 1');
-  assert.equal(render('{{ printf "%s=%d %.2f %v %q %05d %x" "n" 7 3.14159 .tags "q" 42 255 }}'), 'n=7 3.14 [x y] "q" 00042 ff');
+  assert.equal(
+    render('{{ printf "%s=%d %.2f %v %q %05d %x" "n" 7 3.14159 .tags "q" 42 255 }}'),
+    'n=7 3.14 [x y] "q" 00042 ff',
+  );
   assert.equal(render('{{ slice .items 1 }}'), '[2 3]');
   assert.equal(render('{{ print "a" 1 2 }}'), 'a1 2');
   // and/or short-circuit: the second argument is never evaluated
@@ -90,16 +114,40 @@ test('upstream pipeline functions (UPSTREAM.md 1.9)', () => {
   assert.match(render('{{ now "2006/01/02 15h" }}'), /^\d{4}\/\d\d\/\d\d \d\dh$/);
   assert.equal(render('{{ lower "AbC" }} {{ upper "abc" }} {{ title "hello big world" }}'), 'abc ABC Hello Big World');
   assert.equal(render('{{ json .nested }}'), '{"a":{"b":"deep"}}');
-  assert.equal(render('{{ replace "a" "o" "banana" }} {{ contains "an" "banana" }} {{ hasPrefix "ba" "banana" }} {{ hasSuffix "na" "banana" }}'), 'bonono true true true');
-  assert.equal(render('{{ split "," "a,b,c" }} {{ join "-" .tags }} {{ trimSpace "  x " }} {{ trimPrefix "ab" "abc" }} {{ trimSuffix "bc" "abc" }}'), '[a b c] x-y x c a');
+  assert.equal(
+    render(
+      '{{ replace "a" "o" "banana" }} {{ contains "an" "banana" }} {{ hasPrefix "ba" "banana" }} {{ hasSuffix "na" "banana" }}',
+    ),
+    'bonono true true true',
+  );
+  assert.equal(
+    render(
+      '{{ split "," "a,b,c" }} {{ join "-" .tags }} {{ trimSpace "  x " }} {{ trimPrefix "ab" "abc" }} {{ trimSuffix "bc" "abc" }}',
+    ),
+    '[a b c] x-y x c a',
+  );
   assert.equal(render('{{ urlEncode "a b&c" }} {{ b64 "hi" }}'), 'a+b%26c aGk=');
   assert.equal(render('{{ add 1 2 }} {{ sub 5 2 }} {{ mul 1.5 2 }} {{ div 1 4 }} {{ div 1 0 }}'), '3 3 3 0.25 0');
-  assert.equal(render('{{ toInt "42.9" }} {{ toFloat "1.5" }} {{ toString 3 }} {{ length .tags }} {{ coalesce .missing "" "c" }}'), '42 1.5 3 2 c');
-  assert.equal(render('{{ sum .steps.data.sales "amount" }} {{ max .steps.data.sales "amount" }} {{ min .steps.data.sales "amount" }}'), '450 200 100');
+  assert.equal(
+    render('{{ toInt "42.9" }} {{ toFloat "1.5" }} {{ toString 3 }} {{ length .tags }} {{ coalesce .missing "" "c" }}'),
+    '42 1.5 3 2 c',
+  );
+  assert.equal(
+    render(
+      '{{ sum .steps.data.sales "amount" }} {{ max .steps.data.sales "amount" }} {{ min .steps.data.sales "amount" }}',
+    ),
+    '450 200 100',
+  );
   assert.equal(render('{{ json (pluck .steps.data.sales "region") }}'), '["east","west","east"]');
   assert.equal(render('{{ json (unique (pluck .steps.data.sales "region")) }}'), '["east","west"]');
-  assert.equal(render('{{ json (groupBy .steps.data.sales "region") }}'), '{"east":[{"region":"east","amount":100},{"region":"east","amount":150}],"west":[{"region":"west","amount":200}]}');
-  assert.equal(render('{{ json (sortBy .steps.data.sales "amount") }}'), '[{"region":"east","amount":100},{"region":"east","amount":150},{"region":"west","amount":200}]');
+  assert.equal(
+    render('{{ json (groupBy .steps.data.sales "region") }}'),
+    '{"east":[{"region":"east","amount":100},{"region":"east","amount":150}],"west":[{"region":"west","amount":200}]}',
+  );
+  assert.equal(
+    render('{{ json (sortBy .steps.data.sales "amount") }}'),
+    '[{"region":"east","amount":100},{"region":"east","amount":150},{"region":"west","amount":200}]',
+  );
   assert.equal(render('{{ first .items }} {{ last .items }} {{ json (flatten (split "," "a,b")) }}'), '1 3 ["a","b"]');
 });
 
@@ -131,16 +179,30 @@ test('${ } expressions: evaluated first, results stringified, undefined variable
 });
 
 test('syntax errors are compile-time ConfigValueErrors with the config path', () => {
-  for (const bad of ['{{ .x ', '{{ if .x }}open', '{{ end }}', '{{ "unterminated }}', '${ a + }', '{{ .a | }}', '{{ (.a }}']) {
+  for (const bad of [
+    '{{ .x ',
+    '{{ if .x }}open',
+    '{{ end }}',
+    '{{ "unterminated }}',
+    '${ a + }',
+    '{{ .a | }}',
+    '{{ (.a }}',
+  ]) {
     assert.throws(
       () => te.compile(bad, ['values', 'x']),
-      (err: unknown) => err instanceof ConfigValueError && err.path.join('.') === 'values.x' && /template syntax error/.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigValueError &&
+        err.path.join('.') === 'values.x' &&
+        /template syntax error/.test(err.message),
       bad,
     );
   }
   const d = te.check('{{ upperr .x }} {{ default "x" }}');
   assert.equal(d.error, undefined);
-  assert.deepEqual(d.warnings.map((w) => w.message), ['function "upperr" is not defined', 'wrong number of args for default: want 2 got 1']);
+  assert.deepEqual(
+    d.warnings.map((w) => w.message),
+    ['function "upperr" is not defined', 'wrong number of args for default: want 2 got 1'],
+  );
   assert.throws(() => render('{{ upperr .x }}'), /function "upperr" not defined/);
 });
 
@@ -151,7 +213,11 @@ test('compile: maps and lists keep static parts, resolve templates to strings', 
   assert.deepEqual(out, { a: 'static', b: 'bob', n: 3, list: ['5.5', true], deep: { k: 'v' } });
   const s = te.compile({ k: 'v' });
   assert.equal(s.dynamic, false);
-  assert.throws(() => ((s.resolve(ctx()) as Record<string, unknown>).k = 'changed'), TypeError, 'static values are frozen');
+  assert.throws(
+    () => ((s.resolve(ctx()) as Record<string, unknown>).k = 'changed'),
+    TypeError,
+    'static values are frozen',
+  );
 });
 
 test('lookupPath and guard truthiness', () => {
@@ -161,7 +227,8 @@ test('lookupPath and guard truthiness', () => {
   assert.equal(lookupPath(pc, 'trigger.body.amount'), 12.5);
   assert.equal(lookupPath(pc, 'nope.deeper'), undefined);
   assert.equal((lookupPath(pc, '.') as Record<string, unknown>).name, 'bob');
-  for (const falsy of ['', ' ', 'false', '0', '<no value>', null, undefined]) assert.equal(guardTruthy(falsy), false, String(falsy));
+  for (const falsy of ['', ' ', 'false', '0', '<no value>', null, undefined])
+    assert.equal(guardTruthy(falsy), false, String(falsy));
   for (const truthy of ['true', 'yes', '1', 'x', 2]) assert.equal(guardTruthy(truthy), true, String(truthy));
 });
 
@@ -169,5 +236,8 @@ test('Go formatting helpers', () => {
   assert.equal(sprintf('%d%%', [50]), '50%');
   assert.equal(sprintf('%s', []), '%!s(MISSING)');
   assert.equal(sprintf('%-4s|', ['a']), 'a   |');
-  assert.equal(formatGoTime(new Date(Date.UTC(2024, 0, 5, 15, 4, 5)), 'Mon Jan _2 15:04:05 2006'), 'Fri Jan  5 15:04:05 2024');
+  assert.equal(
+    formatGoTime(new Date(Date.UTC(2024, 0, 5, 15, 4, 5)), 'Mon Jan _2 15:04:05 2006'),
+    'Fri Jan  5 15:04:05 2024',
+  );
 });

@@ -1,6 +1,12 @@
 // The engine's TemplateCompiler: compiles step config values once at build time (so a syntax error
 // is a load-time config error with a location) and resolves them per execution.
-import { ConfigValueError, type CompiledValue, type ConfigPath, type PipelineContext, type TemplateCompiler } from '../contract.ts';
+import {
+  ConfigValueError,
+  type CompiledValue,
+  type ConfigPath,
+  type PipelineContext,
+  type TemplateCompiler,
+} from '../contract.ts';
 import { compileSimple, executeTemplate, materializeRoot, rootNamespace, type ExecEnv } from './execute.ts';
 import { formatValue, NO_VALUE_TEXT } from './go-format.ts';
 import { TEMPLATE_FUNCTIONS } from './functions.ts';
@@ -48,8 +54,13 @@ function checkFunctions(parsed: ParsedTemplate, nodes: readonly TemplateNode[]):
   return warnings;
 }
 
-function visitCommands(nodes: readonly TemplateNode[], visit: (name: string, argc: number, offset: number) => void): void {
-  const visitPipe = (cmds: Array<{ args: Array<{ k: string; name?: string; pipe?: { cmds: unknown[] } }>; pos: number }>) => {
+function visitCommands(
+  nodes: readonly TemplateNode[],
+  visit: (name: string, argc: number, offset: number) => void,
+): void {
+  const visitPipe = (
+    cmds: Array<{ args: Array<{ k: string; name?: string; pipe?: { cmds: unknown[] } }>; pos: number }>,
+  ) => {
     cmds.forEach((cmd, i) => {
       const first = cmd.args[0];
       if (first?.k === 'func' && first.name) visit(first.name, cmd.args.length - 1 + (i > 0 ? 1 : 0), cmd.pos);
@@ -77,7 +88,8 @@ export class TemplateEngine implements TemplateCompiler {
       const parsed = parseTemplate(source);
       return { warnings: checkFunctions(parsed, parsed.nodes) };
     } catch (err) {
-      if (err instanceof TemplateSyntaxError) return { error: { message: err.message, offset: err.offset }, warnings: [] };
+      if (err instanceof TemplateSyntaxError)
+        return { error: { message: err.message, offset: err.offset }, warnings: [] };
       throw err;
     }
   }
@@ -114,7 +126,10 @@ export class TemplateEngine implements TemplateCompiler {
           const key = env.missing.join(',');
           if (!warned.has(key)) {
             warned.add(key);
-            pc.logger.warn({ pipeline: pc.pipelineName, missingKeys: env.missing }, 'template resolved missing key to zero value');
+            pc.logger.warn(
+              { pipeline: pc.pipelineName, missingKeys: env.missing },
+              'template resolved missing key to zero value',
+            );
           }
         }
         return out;
@@ -179,7 +194,7 @@ export function lookupPath(ctx: PipelineContext, dottedPath: string): unknown {
       const idx = Number(seg);
       cur = Number.isInteger(idx) ? cur[idx] : undefined;
     } else if (isPlainMap(cur)) {
-      cur = Object.prototype.hasOwnProperty.call(cur, seg) ? cur[seg] : undefined;
+      cur = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
     } else {
       return undefined;
     }
@@ -189,6 +204,8 @@ export function lookupPath(ctx: PipelineContext, dottedPath: string): unknown {
 
 /** Guard truth (skip_if / if): the rendered text, trimmed, is not "", "false", "0" or "<no value>". */
 export function guardTruthy(value: unknown): boolean {
-  const s = (typeof value === 'string' ? value : value === null || value === undefined ? '' : formatValue(value)).trim();
+  const s = (
+    typeof value === 'string' ? value : value === null || value === undefined ? '' : formatValue(value)
+  ).trim();
   return s !== '' && s !== 'false' && s !== '0' && s !== NO_VALUE_TEXT;
 }

@@ -25,12 +25,15 @@ function structuralProblems(node: SchemaNode, path: string, inJunctor = false): 
   const intOrString = node['x-kubernetes-int-or-string'] === true;
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
   if (!inJunctor && !intOrString && node.type === undefined && !preserve) out.push(`${path}: no type`);
-  if (inJunctor && !intOrString && ('type' in node) && path.includes('oneOf')) out.push(`${path}: type inside oneOf`);
-  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, SchemaNode>)) out.push(...structuralProblems(v, `${path}.${k}`));
+  if (inJunctor && !intOrString && 'type' in node && path.includes('oneOf')) out.push(`${path}: type inside oneOf`);
+  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, SchemaNode>))
+    out.push(...structuralProblems(v, `${path}.${k}`));
   if (node.items) out.push(...structuralProblems(node.items as SchemaNode, `${path}[]`));
-  if (typeof node.additionalProperties === 'object') out.push(...structuralProblems(node.additionalProperties as SchemaNode, `${path}{}`));
+  if (typeof node.additionalProperties === 'object')
+    out.push(...structuralProblems(node.additionalProperties as SchemaNode, `${path}{}`));
   for (const j of ['oneOf', 'anyOf', 'allOf'] as const) {
-    for (const [i, v] of ((node[j] ?? []) as SchemaNode[]).entries()) out.push(...structuralProblems(v, `${path}.${j}[${i}]`, true));
+    for (const [i, v] of ((node[j] ?? []) as SchemaNode[]).entries())
+      out.push(...structuralProblems(v, `${path}.${j}[${i}]`, true));
   }
   return out;
 }
@@ -87,8 +90,13 @@ test('the schema rejects bad specs with field paths', () => {
 test('exactly one of config and configMapRef', () => {
   const both = structuredClone(good) as any;
   both.spec.configMapRef = { name: 'x' };
-  assert.deepEqual(validateWorkflowAppObject(both), [{ pointer: '/spec', message: 'set exactly one of spec.config (inline YAML) and spec.configMapRef' }]);
+  assert.deepEqual(validateWorkflowAppObject(both), [
+    { pointer: '/spec', message: 'set exactly one of spec.config (inline YAML) and spec.configMapRef' },
+  ]);
   const neither = structuredClone(good) as any;
   delete neither.spec.config;
-  assert.equal(validateWorkflowAppObject(neither)[0]?.message, 'set exactly one of spec.config (inline YAML) and spec.configMapRef');
+  assert.equal(
+    validateWorkflowAppObject(neither)[0]?.message,
+    'set exactly one of spec.config (inline YAML) and spec.configMapRef',
+  );
 });

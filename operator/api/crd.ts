@@ -91,12 +91,26 @@ export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record
           storage: true,
           subresources: {
             status: {},
-            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+            scale: {
+              specReplicasPath: '.spec.replicas',
+              statusReplicasPath: '.status.replicas',
+              labelSelectorPath: '.status.selector',
+            },
           },
           additionalPrinterColumns: [
-            { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Ready condition' },
+            {
+              name: 'Ready',
+              type: 'string',
+              jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+              description: 'Ready condition',
+            },
             { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas', description: 'Desired engine pods' },
-            { name: 'Available', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Engine pods passing readiness' },
+            {
+              name: 'Available',
+              type: 'integer',
+              jsonPath: '.status.readyReplicas',
+              description: 'Engine pods passing readiness',
+            },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
@@ -114,7 +128,9 @@ export const crdFileName = `${api.crdName}.yaml`;
 export function workflowAppCrdYaml(): string {
   return (
     '# Generated from schema/workflowapp.schema.json by `wfctl operator crds`. Do not edit by hand:\n' +
-    '# change the schema and run `npm run -s wfctl -- operator crds > crds/' + crdFileName + '`.\n' +
+    '# change the schema and run `npm run -s wfctl -- operator crds > crds/' +
+    crdFileName +
+    '`.\n' +
     stringify(workflowAppCrd(), { lineWidth: 0 })
   );
 }

@@ -8,7 +8,11 @@ export interface EffectiveSpec extends WorkflowAppSpec {
   image: string;
   replicas: number;
   plugins: Array<{ name: string; version: string }>;
-  service: { type: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; annotations: Record<string, string>; ports: Array<ServicePortSpec & { name: string; targetPort: IntOrString; protocol: 'TCP' | 'UDP' | 'SCTP' }> };
+  service: {
+    type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+    annotations: Record<string, string>;
+    ports: Array<ServicePortSpec & { name: string; targetPort: IntOrString; protocol: 'TCP' | 'UDP' | 'SCTP' }>;
+  };
   strategy: {
     type: StrategyType;
     rollingUpdate: { maxSurge: IntOrString; maxUnavailable: IntOrString };
@@ -24,12 +28,14 @@ export const defaultCanarySteps: CanaryStep[] = [{ weight: 25 }, { weight: 50 },
 export function effectiveSpec(app: WorkflowApp, defaultImage: string): EffectiveSpec {
   const s = app.spec ?? {};
   const strategy = s.strategy ?? {};
-  const ports = (s.service?.ports?.length ? s.service.ports : [{ name: api.enginePortName, port: api.enginePort }]).map((p, i) => ({
-    ...p,
-    name: p.name ?? (i === 0 ? api.enginePortName : `port-${p.port}`),
-    targetPort: p.targetPort ?? api.enginePortName,
-    protocol: p.protocol ?? 'TCP',
-  }));
+  const ports = (s.service?.ports?.length ? s.service.ports : [{ name: api.enginePortName, port: api.enginePort }]).map(
+    (p, i) => ({
+      ...p,
+      name: p.name ?? (i === 0 ? api.enginePortName : `port-${p.port}`),
+      targetPort: p.targetPort ?? api.enginePortName,
+      protocol: p.protocol ?? 'TCP',
+    }),
+  );
   return {
     ...s,
     image: s.image ?? defaultImage,
@@ -38,7 +44,10 @@ export function effectiveSpec(app: WorkflowApp, defaultImage: string): Effective
     service: { type: s.service?.type ?? 'ClusterIP', annotations: s.service?.annotations ?? {}, ports },
     strategy: {
       type: strategy.type ?? 'RollingUpdate',
-      rollingUpdate: { maxSurge: strategy.rollingUpdate?.maxSurge ?? 1, maxUnavailable: strategy.rollingUpdate?.maxUnavailable ?? 0 },
+      rollingUpdate: {
+        maxSurge: strategy.rollingUpdate?.maxSurge ?? 1,
+        maxUnavailable: strategy.rollingUpdate?.maxUnavailable ?? 0,
+      },
       canarySteps: strategy.canary?.steps?.length ? strategy.canary.steps : defaultCanarySteps,
       previewService: strategy.blueGreen?.previewService ?? true,
       progressDeadlineSeconds: strategy.progressDeadlineSeconds,

@@ -39,7 +39,11 @@ export function workflowAppFromFile(text: string, fileBase: string, opts: Deploy
   let app: WorkflowApp;
   if (isWorkflowAppManifest(parsed)) {
     app = structuredClone(parsed);
-    app.metadata = { ...app.metadata, name: opts.name ?? app.metadata?.name ?? appNameFrom(fileBase), namespace: app.metadata?.namespace ?? opts.namespace };
+    app.metadata = {
+      ...app.metadata,
+      name: opts.name ?? app.metadata?.name ?? appNameFrom(fileBase),
+      namespace: app.metadata?.namespace ?? opts.namespace,
+    };
   } else {
     const configName = parsed && typeof parsed === 'object' ? (parsed as { name?: unknown }).name : undefined;
     const name = opts.name ?? appNameFrom(typeof configName === 'string' && configName ? configName : fileBase);

@@ -7,6 +7,10 @@ export function engineConfigValidator(plugins: readonly EnginePlugin[]): ConfigV
   return (text, file) => {
     // Apps are often event- or schedule-driven; a config without HTTP routes is not an error here.
     const r = validateConfigText(text, { file, plugins, allowNoEntryPoints: true });
-    return { ok: r.ok, errors: r.errors.map((e) => formatIssue(e, 'error')), warnings: r.warnings.map((w) => formatIssue(w, 'warning')) };
+    return {
+      ok: r.ok,
+      errors: r.errors.map((e) => formatIssue(e, 'error')),
+      warnings: r.warnings.map((w) => formatIssue(w, 'warning')),
+    };
   };
 }

@@ -16,7 +16,12 @@ export function getCondition(conditions: Condition[] | undefined, type: string):
   return conditions?.find((c) => c.type === type);
 }
 
-export function mergeConditions(previous: Condition[] | undefined, updates: ConditionUpdate[], generation: number, now: string): Condition[] {
+export function mergeConditions(
+  previous: Condition[] | undefined,
+  updates: ConditionUpdate[],
+  generation: number,
+  now: string,
+): Condition[] {
   const byType = new Map((previous ?? []).map((c) => [c.type, c]));
   for (const u of updates) {
     const old = byType.get(u.type);

@@ -1,7 +1,13 @@
 // The WorkflowApp controller: informers feed keys into the work queue, N workers run reconcile.
 // Handlers only enqueue (no work in callbacks); owned objects map to their app through the
 // controller ownerReference, ConfigMaps also to the apps that reference them by configMapRef.
-import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesListObject,
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import * as api from '../api/constants.ts';
 import { appKey, type AppKey, type WorkflowApp } from '../api/types.ts';
@@ -50,7 +56,11 @@ export class WorkflowAppController {
 
   constructor(private readonly opts: ControllerOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.queue = new WorkQueue<AppKey>(this.clock, new DefaultControllerRateLimiter(this.clock), opts.metrics.queueMetrics());
+    this.queue = new WorkQueue<AppKey>(
+      this.clock,
+      new DefaultControllerRateLimiter(this.clock),
+      opts.metrics.queueMetrics(),
+    );
     this.memory = new WriteMemory(() => this.clock.now());
     const { client, namespace } = opts;
     const kc = client.kc;
@@ -63,20 +73,33 @@ export class WorkflowAppController {
       path: `/apis/${api.group}/${api.version}${ns}/${api.plural}`,
       list: () =>
         (namespace
-          ? client.custom.listNamespacedCustomObject({ group: api.group, version: api.version, namespace, plural: api.plural })
-          : client.custom.listClusterCustomObject({ group: api.group, version: api.version, plural: api.plural })) as Promise<KubernetesListObject<WorkflowApp & KubernetesObject>>,
+          ? client.custom.listNamespacedCustomObject({
+              group: api.group,
+              version: api.version,
+              namespace,
+              plural: api.plural,
+            })
+          : client.custom.listClusterCustomObject({
+              group: api.group,
+              version: api.version,
+              plural: api.plural,
+            })) as Promise<KubernetesListObject<WorkflowApp & KubernetesObject>>,
     });
     this.deployments = new ResilientInformer(kc, {
       ...common,
       name: 'deployments',
       path: `/apis/apps/v1${ns}/deployments`,
-      list: () => (namespace ? client.apps.listNamespacedDeployment({ namespace }) : client.apps.listDeploymentForAllNamespaces({})),
+      list: () =>
+        namespace
+          ? client.apps.listNamespacedDeployment({ namespace })
+          : client.apps.listDeploymentForAllNamespaces({}),
     });
     this.services = new ResilientInformer(kc, {
       ...common,
       name: 'services',
       path: `/api/v1${ns}/services`,
-      list: () => (namespace ? client.core.listNamespacedService({ namespace }) : client.core.listServiceForAllNamespaces({})),
+      list: () =>
+        namespace ? client.core.listNamespacedService({ namespace }) : client.core.listServiceForAllNamespaces({}),
     });
     // All ConfigMaps, Deployments and Services, not only ours: spec.configMapRef points at the user's
     // own ConfigMaps, and before taking a name the operator checks that nobody else has it (from the
@@ -85,7 +108,8 @@ export class WorkflowAppController {
       ...common,
       name: 'configmaps',
       path: `/api/v1${ns}/configmaps`,
-      list: () => (namespace ? client.core.listNamespacedConfigMap({ namespace }) : client.core.listConfigMapForAllNamespaces({})),
+      list: () =>
+        namespace ? client.core.listNamespacedConfigMap({ namespace }) : client.core.listConfigMapForAllNamespaces({}),
     });
 
     this.apps.on((app, event) => {
@@ -94,7 +118,9 @@ export class WorkflowAppController {
       this.queue.add(key);
     });
     const toOwner = (obj: KubernetesObject) => {
-      const owner = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === api.kind && r.apiVersion.startsWith(`${api.group}/`));
+      const owner = obj.metadata?.ownerReferences?.find(
+        (r) => r.controller && r.kind === api.kind && r.apiVersion.startsWith(`${api.group}/`),
+      );
       if (owner && obj.metadata?.namespace) this.queue.add(appKey(obj.metadata.namespace, owner.name));
     };
     this.deployments.on(toOwner);
@@ -103,7 +129,8 @@ export class WorkflowAppController {
       toOwner(cm);
       const ns = cm.metadata?.namespace;
       for (const app of this.apps.list(ns)) {
-        if (app.spec?.configMapRef?.name === cm.metadata?.name) this.queue.add(appKey(app.metadata.namespace, app.metadata.name));
+        if (app.spec?.configMapRef?.name === cm.metadata?.name)
+          this.queue.add(appKey(app.metadata.namespace, app.metadata.name));
       }
     });
 
@@ -112,15 +139,25 @@ export class WorkflowAppController {
       owned: (app) => this.owned(app),
       configMap: (namespace, name) => this.configMaps.get(name, namespace),
       existing: (kind, namespace, name) =>
-        (kind === 'Deployment' ? this.deployments : kind === 'Service' ? this.services : this.configMaps).get(name, namespace),
+        (kind === 'Deployment' ? this.deployments : kind === 'Service' ? this.services : this.configMaps).get(
+          name,
+          namespace,
+        ),
     };
     const applyClient: ApplyClient = {
       apply: (obj) => client.apply(obj),
       scaleDeployment: (namespace, name, replicas) => client.scaleDeployment(namespace, name, replicas),
-      delete: (obj) => client.delete({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),
+      delete: (obj) =>
+        client.delete({ apiVersion: obj.apiVersion ?? 'v1', kind: obj.kind ?? '', metadata: obj.metadata ?? {} }),
       patchAppStatus: async (app, patch) => {
         await client.patchCustomStatus(
-          { group: api.group, version: api.version, plural: api.plural, namespace: app.metadata.namespace, name: app.metadata.name },
+          {
+            group: api.group,
+            version: api.version,
+            plural: api.plural,
+            namespace: app.metadata.namespace,
+            name: app.metadata.name,
+          },
           patch,
         );
       },
@@ -148,7 +185,10 @@ export class WorkflowAppController {
     const n = Math.max(1, this.opts.workers ?? 4);
     this.workers = Array.from({ length: n }, () => this.work());
     this.scheduleResync();
-    this.opts.logger.info({ namespace: this.opts.namespace ?? '(all)', workers: n, apps: this.apps.list().length }, 'controller started');
+    this.opts.logger.info(
+      { namespace: this.opts.namespace ?? '(all)', workers: n, apps: this.apps.list().length },
+      'controller started',
+    );
   }
 
   async stop(): Promise<void> {
@@ -171,7 +211,12 @@ export class WorkflowAppController {
   /** Per informer: watch restarts after errors and relists (410 Gone). */
   informerStats(): Record<string, { restarts: number; relists: number }> {
     const stats = (i: ResilientInformer<any>) => ({ restarts: i.restarts, relists: i.relists });
-    return { workflowapps: stats(this.apps), deployments: stats(this.deployments), services: stats(this.services), configmaps: stats(this.configMaps) };
+    return {
+      workflowapps: stats(this.apps),
+      deployments: stats(this.deployments),
+      services: stats(this.services),
+      configmaps: stats(this.configMaps),
+    };
   }
 
   private owned(app: WorkflowApp): LiveObjects {
@@ -186,9 +231,10 @@ export class WorkflowAppController {
 
   private forgetApp(app: WorkflowApp): void {
     const live = this.owned(app);
-    this.memory.forgetAll([...live.deployments.values(), ...live.services.values(), ...live.configMaps.values()], [
-      `status:${app.metadata.namespace}/${app.metadata.name}`,
-    ]);
+    this.memory.forgetAll(
+      [...live.deployments.values(), ...live.services.values(), ...live.configMaps.values()],
+      [`status:${app.metadata.namespace}/${app.metadata.name}`],
+    );
   }
 
   private scheduleResync(): void {
@@ -217,7 +263,10 @@ export class WorkflowAppController {
         metrics.reconcileErrors.inc();
         const e = err as Error;
         const level = isConflict(err) ? 'debug' : isTemporary(err) ? 'info' : 'error';
-        logger[level]({ app: key, err: e.message, retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
+        logger[level](
+          { app: key, err: e.message, retries: this.queue.retries(key) },
+          'reconcile failed; retrying with backoff',
+        );
         if (this.running) this.queue.addRateLimited(key);
       } finally {
         metrics.reconcileDuration.observe((this.clock.now() - started) / 1000);

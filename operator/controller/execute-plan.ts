@@ -23,7 +23,13 @@ export class NameConflictError extends Error {
  * that happens to have the name the operator derives. The caches hold every object of these kinds.
  */
 function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, deps: ReconcileDeps): void {
-  const found = creating.map((o) => deps.cache.existing(o.kind as 'ConfigMap' | 'Deployment' | 'Service', app.metadata.namespace, o.metadata?.name ?? ''));
+  const found = creating.map((o) =>
+    deps.cache.existing(
+      o.kind as 'ConfigMap' | 'Deployment' | 'Service',
+      app.metadata.namespace,
+      o.metadata?.name ?? '',
+    ),
+  );
   for (const [i, existing] of found.entries()) {
     if (!existing) continue;
     const controller = existing.metadata?.ownerReferences?.find((r) => r.controller);
@@ -36,12 +42,26 @@ function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, de
 }
 
 /** Applies, scales and prunes per the plan; `actions` collects what was written, for the Synced event. */
-export async function executePlan(plan: Plan, app: WorkflowApp, live: LiveObjects, deps: ReconcileDeps, actions: string[]): Promise<void> {
+export async function executePlan(
+  plan: Plan,
+  app: WorkflowApp,
+  live: LiveObjects,
+  deps: ReconcileDeps,
+  actions: string[],
+): Promise<void> {
   const liveOf = (o: KubernetesObject): KubernetesObject | undefined => {
     const n = o.metadata?.name ?? '';
-    return o.kind === 'Deployment' ? live.deployments.get(n) : o.kind === 'Service' ? live.services.get(n) : live.configMaps.get(n);
+    return o.kind === 'Deployment'
+      ? live.deployments.get(n)
+      : o.kind === 'Service'
+        ? live.services.get(n)
+        : live.configMaps.get(n);
   };
-  refuseForeignObjects(plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))), app, deps);
+  refuseForeignObjects(
+    plan.apply.filter((o) => !liveOf(o) && !deps.memory.expecting(`apply:${objectId(o)}`, desiredHashOf(o))),
+    app,
+    deps,
+  );
   const done: string[] = new Array(plan.apply.length);
   const applyOne = async (desired: KubernetesObject, i: number) => {
     const current = liveOf(desired);
@@ -73,7 +93,11 @@ export async function executePlan(plan: Plan, app: WorkflowApp, live: LiveObject
       if (plan.keep.has(objectKey(kind, name))) continue;
       const id = `delete:${obj.metadata?.uid}`;
       if (deps.memory.expecting(id, '')) continue;
-      await deps.client.delete({ apiVersion, kind, metadata: { name, namespace: app.metadata.namespace, uid: obj.metadata?.uid } });
+      await deps.client.delete({
+        apiVersion,
+        kind,
+        metadata: { name, namespace: app.metadata.namespace, uid: obj.metadata?.uid },
+      });
       deps.memory.forget({ kind, metadata: { name, namespace: app.metadata.namespace } });
       deps.memory.expect(id, '');
       actions.push(`deleted ${kind} ${name} (no longer needed)`);

@@ -17,14 +17,25 @@ function readConfigSource(app: WorkflowApp, cache: AppCache): ConfigSource {
   const cm = cache.configMap(app.metadata.namespace, ref.name);
   const where = `ConfigMap ${app.metadata.namespace}/${ref.name}`;
   if (!cm) {
-    return { ok: false, blocker: { condition: 'ConfigValid', reason: 'ConfigMapNotFound', message: `${where} (spec.configMapRef) not found: create it or fix spec.configMapRef.name` } };
+    return {
+      ok: false,
+      blocker: {
+        condition: 'ConfigValid',
+        reason: 'ConfigMapNotFound',
+        message: `${where} (spec.configMapRef) not found: create it or fix spec.configMapRef.name`,
+      },
+    };
   }
   const text = cm.data?.[key];
   if (text === undefined) {
     const keys = Object.keys(cm.data ?? {});
     return {
       ok: false,
-      blocker: { condition: 'ConfigValid', reason: 'ConfigMapKeyNotFound', message: `${where} has no key "${key}" (keys: ${keys.join(', ') || 'none'}); set spec.configMapRef.key` },
+      blocker: {
+        condition: 'ConfigValid',
+        reason: 'ConfigMapKeyNotFound',
+        message: `${where} has no key "${key}" (keys: ${keys.join(', ') || 'none'}); set spec.configMapRef.key`,
+      },
     };
   }
   return { ok: true, text, file: `configmap/${ref.name}/${key}` };
@@ -63,12 +74,21 @@ export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: R
   const source = readConfigSource(app, deps.cache);
   if (!source.ok) return { blocker: source.blocker, text: '' };
   const check = await deps.validateConfig(source.text, source.file);
-  if (!check.ok) return { blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') }, text: '' };
+  if (!check.ok)
+    return {
+      blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') },
+      text: '',
+    };
   const configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
   const plugins = await resolvePlugins(spec.plugins, deps.plugins);
   if (!plugins.ok) {
     const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
-    return { blocker: { condition: 'PluginsResolved', reason, message: plugins.message }, text: source.text, configNote, plugins };
+    return {
+      blocker: { condition: 'PluginsResolved', reason, message: plugins.message },
+      text: source.text,
+      configNote,
+      plugins,
+    };
   }
   return { text: source.text, configNote, plugins };
 }

@@ -54,7 +54,8 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
   const actions: string[] = [];
   if (!blocker && plugins?.ok) {
     const prepared = prepareEngineConfig(checked.text);
-    if (prepared.injectedHealthChecker) configNote += `; health.checker "${injectedHealthModuleName}" added for the readiness and liveness probes`;
+    if (prepared.injectedHealthChecker)
+      configNote += `; health.checker "${injectedHealthModuleName}" added for the readiness and liveness probes`;
     const version = buildVersion(app, spec, prepared, plugins.resolved);
     configHash = version.configHash;
     revision = version.revision;
@@ -63,7 +64,11 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
       await executePlan(plan, app, live, deps, actions);
     } catch (err) {
       if (isTemporary(err)) throw err;
-      blocker = { condition: 'Ready', reason: err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed', message: (err as Error).message };
+      blocker = {
+        condition: 'Ready',
+        reason: err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed',
+        message: (err as Error).message,
+      };
       plan = undefined;
     }
   }
@@ -97,7 +102,8 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
   }
 
   // Nothing watches a registry or someone else's objects: look again in a while.
-  if ((plugins && !plugins.ok && plugins.temporary) || blocker?.reason === 'NameConflict') return { requeueAfterMs: 30_000 };
+  if ((plugins && !plugins.ok && plugins.temporary) || blocker?.reason === 'NameConflict')
+    return { requeueAfterMs: 30_000 };
   if (wrote && !blocker) return { requeueAfterMs: Math.min(plan?.requeueAfterMs ?? 1_000, 1_000) };
   return plan?.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
 }
@@ -122,14 +128,20 @@ async function writeStatus(app: WorkflowApp, status: WorkflowAppStatus, deps: Re
 }
 
 /** Warning events when a condition turns False (once per transition or new message), Normal when Ready turns True. */
-function announceTransitions(prev: WorkflowAppStatus | undefined, next: WorkflowAppStatus, say: (t: EventType, r: string, m: string) => void): void {
+function announceTransitions(
+  prev: WorkflowAppStatus | undefined,
+  next: WorkflowAppStatus,
+  say: (t: EventType, r: string, m: string) => void,
+): void {
   for (const type of ['ConfigValid', 'PluginsResolved'] as const) {
     const before = getCondition(prev?.conditions, type);
     const after = getCondition(next.conditions, type);
-    if (after?.status === 'False' && (before?.status !== 'False' || before.message !== after.message)) say('Warning', after.reason, after.message);
+    if (after?.status === 'False' && (before?.status !== 'False' || before.message !== after.message))
+      say('Warning', after.reason, after.message);
   }
   const ready = getCondition(next.conditions, 'Ready');
   const wasReady = getCondition(prev?.conditions, 'Ready');
   if (ready?.status === 'True' && wasReady?.status !== 'True') say('Normal', 'Ready', ready.message);
-  if ((ready?.reason === 'ApplyFailed' || ready?.reason === 'NameConflict') && wasReady?.message !== ready.message) say('Warning', ready.reason, ready.message);
+  if ((ready?.reason === 'ApplyFailed' || ready?.reason === 'NameConflict') && wasReady?.message !== ready.message)
+    say('Warning', ready.reason, ready.message);
 }

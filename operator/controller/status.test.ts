@@ -15,12 +15,25 @@ const app = (status?: WorkflowApp['status']): WorkflowApp => ({
 });
 
 const emptyLive = { deployments: new Map(), services: new Map(), configMaps: new Map() };
-const complete: Plan = { apply: [], scale: [], keep: new Set(), prune: true, rollout: undefined, progress: { state: 'Complete', message: '2 of 2 replicas ready at revision abc' }, events: [] };
+const complete: Plan = {
+  apply: [],
+  scale: [],
+  keep: new Set(),
+  prune: true,
+  rollout: undefined,
+  progress: { state: 'Complete', message: '2 of 2 replicas ready at revision abc' },
+  events: [],
+};
 
 test('mergeConditions moves lastTransitionTime only when the status flips', () => {
   const t1 = '2026-01-01T00:00:00Z';
   const t2 = '2026-01-01T00:05:00Z';
-  const first = mergeConditions(undefined, [{ type: 'Ready', status: 'False', reason: 'Progressing', message: 'a' }], 1, t1);
+  const first = mergeConditions(
+    undefined,
+    [{ type: 'Ready', status: 'False', reason: 'Progressing', message: 'a' }],
+    1,
+    t1,
+  );
   const same = mergeConditions(first, [{ type: 'Ready', status: 'False', reason: 'Progressing', message: 'b' }], 2, t2);
   assert.equal(same[0]!.lastTransitionTime, t1);
   assert.equal(same[0]!.observedGeneration, 2);
@@ -29,8 +42,24 @@ test('mergeConditions moves lastTransitionTime only when the status flips', () =
 });
 
 test('an unchanged outcome gives an identical status: no patch', () => {
-  const services = new Map([['web', { metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP', ports: [{ port: 8080 }] } } as V1Service]]);
-  const input = { now: new Date('2026-01-01T00:00:00Z'), live: { ...emptyLive, services }, plan: complete, selector: 's', revision: 'abc', configNote: 'config is valid', resolvedPlugins: [] };
+  const services = new Map([
+    [
+      'web',
+      {
+        metadata: { name: 'web', namespace: 'shop' },
+        spec: { type: 'ClusterIP', ports: [{ port: 8080 }] },
+      } as V1Service,
+    ],
+  ]);
+  const input = {
+    now: new Date('2026-01-01T00:00:00Z'),
+    live: { ...emptyLive, services },
+    plan: complete,
+    selector: 's',
+    revision: 'abc',
+    configNote: 'config is valid',
+    resolvedPlugins: [],
+  };
   const first = computeStatus({ ...input, app: app() });
   const second = computeStatus({ ...input, app: app(first), now: new Date('2026-01-01T01:00:00Z') });
   assert.equal(statusPatch(first, second), undefined);
@@ -39,7 +68,17 @@ test('an unchanged outcome gives an identical status: no patch', () => {
 });
 
 test('a blocker fails the app but keeps what describes the running version', () => {
-  const running = computeStatus({ app: app(), now: new Date(0), live: emptyLive, plan: complete, selector: 's', revision: 'abc', configHash: 'h1', configNote: 'ok', resolvedPlugins: [] });
+  const running = computeStatus({
+    app: app(),
+    now: new Date(0),
+    live: emptyLive,
+    plan: complete,
+    selector: 's',
+    revision: 'abc',
+    configHash: 'h1',
+    configNote: 'ok',
+    resolvedPlugins: [],
+  });
   const blocked = computeStatus({
     app: app(running),
     now: new Date(1000),
@@ -55,7 +94,10 @@ test('a blocker fails the app but keeps what describes the running version', () 
 });
 
 test('statusPatch deletes vanished fields with null, including inside rollout', () => {
-  const patch = statusPatch({ phase: 'Progressing', rollout: { step: 1, targetRevision: 'b' }, endpoint: 'x' }, { phase: 'Running', rollout: { targetRevision: 'b' } });
+  const patch = statusPatch(
+    { phase: 'Progressing', rollout: { step: 1, targetRevision: 'b' }, endpoint: 'x' },
+    { phase: 'Running', rollout: { targetRevision: 'b' } },
+  );
   assert.deepEqual(patch, { phase: 'Running', rollout: { targetRevision: 'b', step: null }, endpoint: null });
 });
 
@@ -67,7 +109,10 @@ test('endpointOf prefers the load balancer ingress, else the cluster DNS name', 
   });
   assert.equal(endpointOf(svc([{ ip: '127.0.0.5' }])), 'http://127.0.0.5:8080');
   assert.equal(endpointOf(svc([{ hostname: 'lb.example.com' }])), 'http://lb.example.com:8080');
-  assert.equal(endpointOf(svc([{ ip: '127.0.0.1', ports: [{ port: 41234, protocol: 'TCP' }] }])), 'http://127.0.0.1:41234');
+  assert.equal(
+    endpointOf(svc([{ ip: '127.0.0.1', ports: [{ port: 41234, protocol: 'TCP' }] }])),
+    'http://127.0.0.1:41234',
+  );
   assert.equal(endpointOf(svc()), 'http://web.shop.svc.cluster.local:8080');
   assert.equal(endpointOf(undefined), undefined);
 });

@@ -56,7 +56,8 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
   const generation = app.metadata.generation ?? 0;
   const service = live.services.get(app.metadata.name);
   const deployments = [...live.deployments.values()];
-  const sum = (f: (d: (typeof deployments)[number]) => number | undefined) => deployments.reduce((n, d) => n + (f(d) ?? 0), 0);
+  const sum = (f: (d: (typeof deployments)[number]) => number | undefined) =>
+    deployments.reduce((n, d) => n + (f(d) ?? 0), 0);
   const revision = input.revision ?? previous.revision;
   const updates: ConditionUpdate[] = [];
   let phase: Phase;
@@ -64,16 +65,28 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
   if (blocker) {
     phase = 'Failed';
     const ready: ConditionUpdate = { type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message };
-    updates.push(ready, { type: 'Progressing', status: 'False', reason: blocker.reason, message: 'nothing is applied until the spec is fixed; the running version is left alone' });
-    if (blocker.condition === 'ConfigValid') updates.push({ type: 'ConfigValid', status: 'False', reason: blocker.reason, message: blocker.message });
-    if (blocker.condition === 'PluginsResolved') updates.push({ type: 'PluginsResolved', status: 'False', reason: blocker.reason, message: blocker.message });
+    updates.push(ready, {
+      type: 'Progressing',
+      status: 'False',
+      reason: blocker.reason,
+      message: 'nothing is applied until the spec is fixed; the running version is left alone',
+    });
+    if (blocker.condition === 'ConfigValid')
+      updates.push({ type: 'ConfigValid', status: 'False', reason: blocker.reason, message: blocker.message });
+    if (blocker.condition === 'PluginsResolved')
+      updates.push({ type: 'PluginsResolved', status: 'False', reason: blocker.reason, message: blocker.message });
   } else if (plan) {
     const svc = serviceHealth(service);
     const state = plan.progress.state;
     const complete = state === 'Complete' && svc.status === 'Healthy';
     if (complete) {
       const endpoint = endpointOf(service);
-      updates.push({ type: 'Ready', status: 'True', reason: 'Ready', message: `${plan.progress.message}${endpoint ? `; serving at ${endpoint}` : ''}` });
+      updates.push({
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: `${plan.progress.message}${endpoint ? `; serving at ${endpoint}` : ''}`,
+      });
       updates.push({ type: 'Progressing', status: 'False', reason: 'RolloutComplete', message: plan.progress.message });
     } else if (state === 'Complete' || state === 'Progressing') {
       const message = state === 'Complete' ? svc.message : plan.progress.message;
@@ -87,14 +100,20 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
     const degraded = state === 'Degraded' || state === 'RolledBack';
     updates.push(
       degraded
-        ? { type: 'Degraded', status: 'True', reason: state === 'RolledBack' ? 'RolledBack' : 'ProgressDeadlineExceeded', message: plan.progress.message }
+        ? {
+            type: 'Degraded',
+            status: 'True',
+            reason: state === 'RolledBack' ? 'RolledBack' : 'ProgressDeadlineExceeded',
+            message: plan.progress.message,
+          }
         : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no rollout failure' },
     );
     phase = complete ? 'Running' : degraded ? 'Degraded' : deployments.length === 0 ? 'Pending' : 'Progressing';
   } else {
     phase = previous.phase ?? 'Pending';
   }
-  if (input.configNote !== undefined) updates.push({ type: 'ConfigValid', status: 'True', reason: 'Valid', message: input.configNote });
+  if (input.configNote !== undefined)
+    updates.push({ type: 'ConfigValid', status: 'True', reason: 'Valid', message: input.configNote });
   if (input.resolvedPlugins) {
     const n = input.resolvedPlugins.length;
     updates.push({
@@ -131,7 +150,10 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
  * The merge patch that turns `previous` into `next`, or undefined when they are equal (no write).
  * Fields that disappear are sent as null, which is how a merge patch deletes.
  */
-export function statusPatch(previous: WorkflowAppStatus | undefined, next: WorkflowAppStatus): Record<string, unknown> | undefined {
+export function statusPatch(
+  previous: WorkflowAppStatus | undefined,
+  next: WorkflowAppStatus,
+): Record<string, unknown> | undefined {
   const prev = (previous ?? {}) as Record<string, unknown>;
   if (canonicalJson(prev) === canonicalJson(next)) return undefined;
   const patch: Record<string, unknown> = { ...next };

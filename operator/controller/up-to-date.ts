@@ -16,7 +16,9 @@ export function containsSubset(live: unknown, desired: unknown): boolean {
   }
   if (typeof desired === 'object') {
     if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-    return Object.entries(desired as Record<string, unknown>).every(([k, v]) => containsSubset((live as Record<string, unknown>)[k], v));
+    return Object.entries(desired as Record<string, unknown>).every(([k, v]) =>
+      containsSubset((live as Record<string, unknown>)[k], v),
+    );
   }
   return live === desired;
 }
@@ -90,7 +92,11 @@ export class WriteMemory {
   }
 }
 
-export function isUpToDate(desired: KubernetesObject, live: KubernetesObject | undefined, memory: WriteMemory): boolean {
+export function isUpToDate(
+  desired: KubernetesObject,
+  live: KubernetesObject | undefined,
+  memory: WriteMemory,
+): boolean {
   const hash = desiredHash(desired);
   if (!hash) return false;
   const id = `apply:${objectId(desired)}`;

@@ -44,11 +44,14 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
   assert.ok(container.readinessProbe && container.livenessProbe);
   assert.equal(deployment.metadata.namespace, 'workflow-system');
 
-  const rules = docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((d) => d.rules as Array<Record<string, string[]>>);
+  const rules = docs
+    .filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role')
+    .flatMap((d) => d.rules as Array<Record<string, string[]>>);
   for (const r of rules) {
     assert.ok(!r.verbs!.includes('*') && !r.resources!.includes('*'), 'no wildcards');
   }
-  const can = (group: string, resource: string, verb: string) => rules.some((r) => r.apiGroups!.includes(group) && r.resources!.includes(resource) && r.verbs!.includes(verb));
+  const can = (group: string, resource: string, verb: string) =>
+    rules.some((r) => r.apiGroups!.includes(group) && r.resources!.includes(resource) && r.verbs!.includes(verb));
   for (const [g, res, verbs] of [
     ['workflow.gocodealone.com', 'workflowapps', ['list', 'watch']],
     ['workflow.gocodealone.com', 'workflowapps/status', ['patch']],

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { deploymentHealth, serviceHealth, worstOf } from './health.ts';
 
-function dep(spec: { replicas?: number; paused?: boolean; generation?: number }, status: Record<string, unknown>): V1Deployment {
+function dep(
+  spec: { replicas?: number; paused?: boolean; generation?: number },
+  status: Record<string, unknown>,
+): V1Deployment {
   return {
     metadata: { name: 'd', generation: spec.generation ?? 2 },
     spec: { replicas: spec.replicas ?? 2, paused: spec.paused, selector: {}, template: {} },
@@ -14,10 +17,20 @@ function dep(spec: { replicas?: number; paused?: boolean; generation?: number },
 const table: Array<[string, V1Deployment | undefined, string]> = [
   ['missing', undefined, 'Missing'],
   ['paused', dep({ paused: true }, {}), 'Suspended'],
-  ['generation not observed', dep({ generation: 3 }, { updatedReplicas: 2, replicas: 2, availableReplicas: 2 }), 'Progressing'],
+  [
+    'generation not observed',
+    dep({ generation: 3 }, { updatedReplicas: 2, replicas: 2, availableReplicas: 2 }),
+    'Progressing',
+  ],
   [
     'deadline exceeded',
-    dep({}, { updatedReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] }),
+    dep(
+      {},
+      {
+        updatedReplicas: 1,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+      },
+    ),
     'Degraded',
   ],
   ['not all updated', dep({}, { updatedReplicas: 1, replicas: 2, availableReplicas: 2 }), 'Progressing'],
@@ -33,7 +46,11 @@ for (const [name, d, want] of table) {
 
 test('serviceHealth: a LoadBalancer waits for its ingress', () => {
   assert.equal(serviceHealth({ spec: { type: 'LoadBalancer' } }).status, 'Progressing');
-  assert.equal(serviceHealth({ spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } } }).status, 'Healthy');
+  assert.equal(
+    serviceHealth({ spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } } })
+      .status,
+    'Healthy',
+  );
   assert.equal(serviceHealth({ spec: { type: 'ClusterIP' } }).status, 'Healthy');
   assert.equal(serviceHealth(undefined).status, 'Missing');
 });

@@ -30,23 +30,32 @@ export function deploymentHealth(d: V1Deployment | undefined): Health {
   }
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { status: 'Degraded', message: `${name} exceeded its progress deadline${progressing.message ? `: ${progressing.message}` : ''}` };
+    return {
+      status: 'Degraded',
+      message: `${name} exceeded its progress deadline${progressing.message ? `: ${progressing.message}` : ''}`,
+    };
   }
   const want = d.spec?.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
   if (updated < want) return { status: 'Progressing', message: `${name}: ${updated} of ${want} new replicas updated` };
   if ((status.replicas ?? 0) > updated) {
-    return { status: 'Progressing', message: `${name}: ${(status.replicas ?? 0) - updated} old replicas pending termination` };
+    return {
+      status: 'Progressing',
+      message: `${name}: ${(status.replicas ?? 0) - updated} old replicas pending termination`,
+    };
   }
   if ((status.availableReplicas ?? 0) < updated) {
-    return { status: 'Progressing', message: `${name}: ${status.availableReplicas ?? 0} of ${updated} updated replicas available` };
+    return {
+      status: 'Progressing',
+      message: `${name}: ${status.availableReplicas ?? 0} of ${updated} updated replicas available`,
+    };
   }
   return { status: 'Healthy', message: `${name}: ${status.availableReplicas ?? 0} of ${want} replicas available` };
 }
 
 export function serviceHealth(s: V1Service | undefined): Health {
   if (!s) return { status: 'Missing', message: 'Service does not exist' };
-  if (s.spec?.type === 'LoadBalancer' && !(s.status?.loadBalancer?.ingress?.length)) {
+  if (s.spec?.type === 'LoadBalancer' && !s.status?.loadBalancer?.ingress?.length) {
     return { status: 'Progressing', message: `Service ${s.metadata?.name} is waiting for a load-balancer address` };
   }
   return { status: 'Healthy', message: '' };

@@ -47,7 +47,9 @@ export function loadKubeConfig(path?: string): KubeConfig {
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) {
     throw new Error(
-      path ? `kubeconfig ${path} has no current cluster` : 'no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run in a cluster',
+      path
+        ? `kubeconfig ${path} has no current cluster`
+        : 'no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run in a cluster',
     );
   }
   return kc;
@@ -118,7 +120,14 @@ export class KubeClient {
    */
   async apply<T extends KubernetesObject>(obj: T, opts: { force?: boolean } = {}): Promise<T> {
     const out = await this.call(`apply ${describeRef(obj as ObjectRef)}`, () =>
-      this.objects.patch(obj, undefined, undefined, this.opts.fieldManager, opts.force ?? true, PatchStrategy.ServerSideApply),
+      this.objects.patch(
+        obj,
+        undefined,
+        undefined,
+        this.opts.fieldManager,
+        opts.force ?? true,
+        PatchStrategy.ServerSideApply,
+      ),
     );
     this.wrote('apply', obj.kind ?? '');
     return out as T;
@@ -127,7 +136,11 @@ export class KubeClient {
   async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
       return (await this.call(`get ${describeRef(ref)}`, () =>
-        this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.metadata.name!, namespace: ref.metadata.namespace } }),
+        this.objects.read({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.metadata.name!, namespace: ref.metadata.namespace },
+        }),
       )) as T;
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -144,7 +157,11 @@ export class KubeClient {
     try {
       await this.call(`delete ${describeRef(ref)}`, () =>
         this.objects.delete(
-          { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.metadata.name, namespace: ref.metadata.namespace } },
+          {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.metadata.name, namespace: ref.metadata.namespace },
+          },
           undefined,
           undefined,
           undefined,
@@ -180,7 +197,15 @@ export class KubeClient {
     if (resourceVersion) body.metadata = { resourceVersion };
     const out = await this.call(`update status of ${ref.plural}.${ref.group} ${ref.namespace}/${ref.name}`, () =>
       this.custom.patchNamespacedCustomObjectStatus(
-        { group: ref.group, version: ref.version, plural: ref.plural, namespace: ref.namespace, name: ref.name, body, fieldManager: this.opts.fieldManager },
+        {
+          group: ref.group,
+          version: ref.version,
+          plural: ref.plural,
+          namespace: ref.namespace,
+          name: ref.name,
+          body,
+          fieldManager: this.opts.fieldManager,
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
     );

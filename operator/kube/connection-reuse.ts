@@ -4,11 +4,14 @@
 // TLS configuration. It patches a private method of the pinned 1.4.0 client; the test in
 // client.test.ts notices if an upgrade changes it.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
-type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: Record<string, unknown>) => http.Agent;
+type AgentFactory = (
+  cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null,
+  options: Record<string, unknown>,
+) => http.Agent;
 const pooled = Symbol('pooledAgents');
 const idleSocketMs = 4_000;
 
@@ -38,7 +41,11 @@ export function enableConnectionReuse(kc: KubeConfig): void {
       if (plain) return original(cluster, options); // keeps client-node's http-requires-skipTLSVerify rule
       // Idle sockets are dropped after 4 s: before a server's keep-alive timeout (Node's default is
       // 5 s) can close one under a request that is just reusing it.
-      agent = new https.Agent({ ...options, keepAlive: true, timeout: (options.timeout as number | undefined) ?? idleSocketMs });
+      agent = new https.Agent({
+        ...options,
+        keepAlive: true,
+        timeout: (options.timeout as number | undefined) ?? idleSocketMs,
+      });
       agents.set(key, agent);
     }
     return agent;

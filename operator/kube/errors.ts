@@ -69,10 +69,20 @@ export function toKubeError(operation: string, err: unknown): KubeApiError | Kub
   if (err instanceof KubeApiError || err instanceof KubeUnavailableError) return err;
   if (isApiException(err)) {
     const status = parseStatus(err.body);
-    return new KubeApiError(operation, err.code, status.reason ?? '', status.message ?? '', status.details?.causes ?? []);
+    return new KubeApiError(
+      operation,
+      err.code,
+      status.reason ?? '',
+      status.message ?? '',
+      status.details?.causes ?? [],
+    );
   }
   const e = err as { name?: string; code?: string; type?: string; message?: string };
-  if (e?.name === 'FetchError' || e?.type === 'system' || /ECONN|EPIPE|ETIMEDOUT|socket hang up/.test(`${e?.code ?? ''} ${e?.message ?? ''}`)) {
+  if (
+    e?.name === 'FetchError' ||
+    e?.type === 'system' ||
+    /ECONN|EPIPE|ETIMEDOUT|socket hang up/.test(`${e?.code ?? ''} ${e?.message ?? ''}`)
+  ) {
     return new KubeUnavailableError(operation, err);
   }
   return err instanceof Error ? err : new Error(`${operation}: ${String(err)}`);

@@ -3,7 +3,13 @@
 // reset) it fires `error` and stops for good; this wrapper restarts it with backoff (1 s doubling
 // to 30 s) and asks the server to end each watch after a few minutes, so a silently dead (half-open)
 // connection cannot freeze the cache. It also indexes objects by controller owner uid.
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../queue/clock.ts';
 import { toKubeError } from './errors.ts';
@@ -61,7 +67,10 @@ export class ResilientInformer<T extends KubernetesObject> {
   relists = 0;
   lastError: Error | undefined;
 
-  constructor(kc: KubeConfig, private readonly opts: InformerOptions<T>) {
+  constructor(
+    kc: KubeConfig,
+    private readonly opts: InformerOptions<T>,
+  ) {
     this.clock = opts.clock ?? systemClock;
     const timeout = opts.watchTimeoutSeconds ?? 300;
     // ListWatch adds its own query parameters to the path's URL; ours ride along.
@@ -155,7 +164,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.lastError = toKubeError(`watch ${this.opts.name}`, err) as Error;
     if (!this.listedOnce) return; // start() is still retrying the first list itself
     const delay = this.nextBackoff();
-    this.opts.logger?.warn({ informer: this.opts.name, err: this.lastError.message, retryInMs: delay }, 'watch failed; restarting');
+    this.opts.logger?.warn(
+      { informer: this.opts.name, err: this.lastError.message, retryInMs: delay },
+      'watch failed; restarting',
+    );
     if (this.restartTimer !== undefined) return;
     this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;

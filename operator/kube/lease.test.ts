@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import type { V1Lease } from '@kubernetes/client-node';
 import { decideLease, microTime } from './lease.ts';
 
-const lease = (holder: string | undefined, duration = 15): V1Lease => ({ spec: { holderIdentity: holder, leaseDurationSeconds: duration } });
+const lease = (holder: string | undefined, duration = 15): V1Lease => ({
+  spec: { holderIdentity: holder, leaseDurationSeconds: duration },
+});
 
 test('decideLease: create, renew, wait, take over an expired or released lease', () => {
   assert.equal(decideLease(undefined, 'a', 0, 0), 'create');

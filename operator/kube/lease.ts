@@ -16,7 +16,11 @@ export interface LeaseTimings {
 }
 
 /** controller-runtime's defaults (KUBERNETES.md 2): 15 s / 10 s / 2 s. */
-export const defaultLeaseTimings: LeaseTimings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+export const defaultLeaseTimings: LeaseTimings = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
 
 export type LeaseAction = 'create' | 'renew' | 'takeover' | 'wait';
 
@@ -24,7 +28,12 @@ export type LeaseAction = 'create' | 'renew' | 'takeover' | 'wait';
  * What a candidate should do with the lease it just read. `observedAt` is when this candidate first
  * saw the current holder/renewTime pair, on its own clock.
  */
-export function decideLease(lease: V1Lease | undefined, identity: string, observedAt: number, now: number): LeaseAction {
+export function decideLease(
+  lease: V1Lease | undefined,
+  identity: string,
+  observedAt: number,
+  now: number,
+): LeaseAction {
   if (!lease) return 'create';
   const holder = lease.spec?.holderIdentity;
   if (holder === identity) return 'renew';
@@ -69,7 +78,10 @@ export class LeaderElector {
     private readonly client: KubeClient,
     private readonly opts: LeaderElectorOptions,
   ) {
-    this.t = { ...defaultLeaseTimings, ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in defaultLeaseTimings && v !== undefined)) };
+    this.t = {
+      ...defaultLeaseTimings,
+      ...Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in defaultLeaseTimings && v !== undefined)),
+    };
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -90,7 +102,9 @@ export class LeaderElector {
     if (this.leader) {
       // Stop acting first, then let go: a standby must never act while we still do.
       await this.setLeader(false);
-      await this.release().catch((err: Error) => this.opts.logger?.warn({ err: err.message }, 'could not release lease'));
+      await this.release().catch((err: Error) =>
+        this.opts.logger?.warn({ err: err.message }, 'could not release lease'),
+      );
     }
   }
 
@@ -122,7 +136,10 @@ export class LeaderElector {
   private async setLeader(leader: boolean): Promise<void> {
     if (this.leader === leader) return;
     this.leader = leader;
-    this.opts.logger?.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, leader ? 'became leader' : 'stopped leading');
+    this.opts.logger?.info(
+      { lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity },
+      leader ? 'became leader' : 'stopped leading',
+    );
     if (leader) this.opts.onStartedLeading();
     else await this.opts.onStoppedLeading();
   }
@@ -130,7 +147,9 @@ export class LeaderElector {
   private async read(): Promise<V1Lease | undefined> {
     const { namespace, name } = this.opts;
     try {
-      return await this.client.call(`get lease ${namespace}/${name}`, () => this.client.coordination.readNamespacedLease({ namespace, name }));
+      return await this.client.call(`get lease ${namespace}/${name}`, () =>
+        this.client.coordination.readNamespacedLease({ namespace, name }),
+      );
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -23,7 +23,10 @@ export function registryPluginResolver(opts: RegistryResolverOptions): PluginRes
         const artifact = r.downloads.find((d) => d.os === platform.os && d.arch === platform.arch);
         if (!artifact && r.downloads.length > 0) {
           const have = r.downloads.map((d) => `${d.os}/${d.arch}`).join(', ');
-          throw new PluginResolutionError(`plugin "${name}@${range}": ${name}@${r.version} has no archive for ${platform.os}/${platform.arch} (has ${have})`, false);
+          throw new PluginResolutionError(
+            `plugin "${name}@${range}": ${name}@${r.version} has no archive for ${platform.os}/${platform.arch} (has ${have})`,
+            false,
+          );
         }
         return {
           name,
@@ -37,7 +40,10 @@ export function registryPluginResolver(opts: RegistryResolverOptions): PluginRes
         if (err instanceof RegistryError) {
           // 0 = unreachable; 429 and 5xx pass; 4xx means the request itself is wrong (no such plugin or version).
           const temporary = err.status === 0 || err.status === 429 || err.status >= 500;
-          throw new PluginResolutionError(`plugin "${name}@${range}": ${err.message}${err.hint ? ` (${err.hint})` : ''}`, temporary);
+          throw new PluginResolutionError(
+            `plugin "${name}@${range}": ${err.message}${err.hint ? ` (${err.hint})` : ''}`,
+            temporary,
+          );
         }
         throw new PluginResolutionError(`plugin "${name}@${range}": ${(err as Error).message}`, true);
       }

@@ -49,7 +49,10 @@ export type PluginsOutcome =
   | { ok: true; resolved: ResolvedPlugin[] }
   | { ok: false; temporary: boolean; message: string };
 
-export async function resolvePlugins(requests: Array<{ name: string; version: string }>, resolver: PluginResolver): Promise<PluginsOutcome> {
+export async function resolvePlugins(
+  requests: Array<{ name: string; version: string }>,
+  resolver: PluginResolver,
+): Promise<PluginsOutcome> {
   const resolved: ResolvedPlugin[] = [];
   const problems: string[] = [];
   let temporary = false;

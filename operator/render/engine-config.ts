@@ -45,7 +45,8 @@ function prepare(text: string): PreparedEngineConfig {
 
   const entries = modules.items.filter(isMap) as YAMLMap[];
   const typeOf = (m: YAMLMap) => String(m.get('type') ?? '');
-  if (!entries.some((m) => typeOf(m) === 'http.server')) return { yaml: text, probes: null, injectedHealthChecker: false };
+  if (!entries.some((m) => typeOf(m) === 'http.server'))
+    return { yaml: text, probes: null, injectedHealthChecker: false };
 
   const checker = entries.find((m) => typeOf(m) === 'health.checker');
   if (checker) {
@@ -56,7 +57,10 @@ function prepare(text: string): PreparedEngineConfig {
     };
     return {
       yaml: text,
-      probes: { readyPath: path('readyPath', defaultProbes.readyPath), livePath: path('livePath', defaultProbes.livePath) },
+      probes: {
+        readyPath: path('readyPath', defaultProbes.readyPath),
+        livePath: path('livePath', defaultProbes.livePath),
+      },
       injectedHealthChecker: false,
     };
   }

@@ -4,7 +4,14 @@ import { effectiveSpec } from '../api/defaults.ts';
 import type { WorkflowApp } from '../api/types.ts';
 import { assertSnapshot, snapshotFile } from '../testing/snapshot.ts';
 import { prepareEngineConfig } from './engine-config.ts';
-import { buildVersion, previewServiceName, renderConfigMap, renderDeployment, renderService, serviceName } from './render.ts';
+import {
+  buildVersion,
+  previewServiceName,
+  renderConfigMap,
+  renderDeployment,
+  renderService,
+  serviceName,
+} from './render.ts';
 
 const snapshots = snapshotFile(import.meta.url);
 
@@ -47,7 +54,9 @@ test('prepareEngineConfig appends a health.checker to an HTTP config without one
 });
 
 test('prepareEngineConfig probes the paths of an existing health.checker', () => {
-  const p = prepareEngineConfig(`${config.split('workflows:')[0]}  - name: health\n    type: health.checker\n    config:\n      readyPath: /ready\n      livePath: /alive\n`);
+  const p = prepareEngineConfig(
+    `${config.split('workflows:')[0]}  - name: health\n    type: health.checker\n    config:\n      readyPath: /ready\n      livePath: /alive\n`,
+  );
   assert.equal(p.injectedHealthChecker, false);
   assert.deepEqual(p.probes, { readyPath: '/ready', livePath: '/alive' });
 });
@@ -58,7 +67,11 @@ test('prepareEngineConfig leaves a config without an HTTP server alone and gives
 });
 
 test('render: ConfigMap, Deployment and Service of a RollingUpdate app (snapshot)', () => {
-  const a = app({ replicas: 2, env: [{ name: 'LOG_LEVEL', value: 'debug' }], resources: { limits: { memory: '256Mi' } } });
+  const a = app({
+    replicas: 2,
+    env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+    resources: { limits: { memory: '256Mi' } },
+  });
   const v = version(a);
   assertSnapshot(snapshots, 'rolling', [
     renderConfigMap(a, v, 'stable'),
@@ -90,26 +103,39 @@ test('the revision changes with the pods, not with replicas or track', () => {
   assert.notEqual(version(app({ image: 'workflow-engine:9.9.9' })).revision, v.revision);
   const stable = renderDeployment(a, v, 'stable', 1);
   const canary = renderDeployment(a, v, 'canary', 1);
-  assert.equal(stable.metadata?.annotations?.['workflow.gocodealone.com/revision'], canary.metadata?.annotations?.['workflow.gocodealone.com/revision']);
+  assert.equal(
+    stable.metadata?.annotations?.['workflow.gocodealone.com/revision'],
+    canary.metadata?.annotations?.['workflow.gocodealone.com/revision'],
+  );
   assert.equal(canary.spec?.template.spec?.volumes?.[0]?.configMap?.name, 'orders-canary-config');
 });
 
 test('a config change changes the pod template annotation, so the pods roll', () => {
   const a = app();
   const before = renderDeployment(a, version(a), 'stable', 1).spec?.template.metadata?.annotations;
-  const after = renderDeployment(a, version(a, config.replace(':8080', ':9090')), 'stable', 1).spec?.template.metadata?.annotations;
+  const after = renderDeployment(a, version(a, config.replace(':8080', ':9090')), 'stable', 1).spec?.template.metadata
+    ?.annotations;
   assert.notDeepEqual(before, after);
 });
 
 test('user env cannot override the variables the operator owns', () => {
-  const a = app({ env: [{ name: 'WORKFLOW_ADDR', value: ':1' }, { name: 'X', value: 'y' }] });
+  const a = app({
+    env: [
+      { name: 'WORKFLOW_ADDR', value: ':1' },
+      { name: 'X', value: 'y' },
+    ],
+  });
   const env = renderDeployment(a, version(a), 'stable', 1).spec?.template.spec?.containers[0]?.env ?? [];
-  assert.deepEqual(env.map((e) => `${e.name}=${e.value}`), ['WORKFLOW_ADDR=:8080', 'X=y']);
+  assert.deepEqual(
+    env.map((e) => `${e.name}=${e.value}`),
+    ['WORKFLOW_ADDR=:8080', 'X=y'],
+  );
 });
 
 test('render is deterministic: the desired-hash annotation is stable', () => {
   const a = app();
-  const h = (d: ReturnType<typeof renderDeployment>) => d.metadata?.annotations?.['workflow.gocodealone.com/desired-hash'];
+  const h = (d: ReturnType<typeof renderDeployment>) =>
+    d.metadata?.annotations?.['workflow.gocodealone.com/desired-hash'];
   assert.equal(h(renderDeployment(a, version(a), 'stable', 1)), h(renderDeployment(a, version(a), 'stable', 1)));
   assert.notEqual(h(renderDeployment(a, version(a), 'stable', 1)), h(renderDeployment(a, version(a), 'stable', 2)));
 });

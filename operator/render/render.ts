@@ -1,7 +1,15 @@
 // render: a WorkflowApp version -> the Kubernetes objects that run it. Pure and deterministic (no
 // clock, no I/O), snapshot-tested; applying is someone else's job. Which objects exist at a moment
 // (one Deployment, or two during a blue-green or canary rollout) is decided by rollout/plan.ts.
-import type { V1ConfigMap, V1Container, V1Deployment, V1DeploymentStrategy, V1EnvVar, V1OwnerReference, V1Service } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1Deployment,
+  V1DeploymentStrategy,
+  V1EnvVar,
+  V1OwnerReference,
+  V1Service,
+} from '@kubernetes/client-node';
 import * as api from '../api/constants.ts';
 import type { EffectiveSpec } from '../api/defaults.ts';
 import type { ResolvedPlugin, WorkflowApp } from '../api/types.ts';
@@ -76,7 +84,12 @@ export function pluginLockJson(plugins: ResolvedPlugin[]): string {
   return JSON.stringify({ lockfileVersion: 1, plugins: sorted }, null, 2) + '\n';
 }
 
-export function buildVersion(app: WorkflowApp, spec: EffectiveSpec, config: PreparedEngineConfig, plugins: ResolvedPlugin[]): AppVersion {
+export function buildVersion(
+  app: WorkflowApp,
+  spec: EffectiveSpec,
+  config: PreparedEngineConfig,
+  plugins: ResolvedPlugin[],
+): AppVersion {
   const pluginLock = pluginLockJson(plugins);
   const configHash = sha256Hex(`${config.yaml}\0${pluginLock}`);
   const partial = { spec, configYaml: config.yaml, pluginLock, configHash, probes: config.probes, revision: '' };
@@ -161,7 +174,11 @@ export function renderDeployment(app: WorkflowApp, version: AppVersion, track: T
   const strategy: V1DeploymentStrategy =
     spec.strategy.type === 'Recreate'
       ? { type: 'Recreate' }
-      : { type: 'RollingUpdate', rollingUpdate: spec.strategy.type === 'RollingUpdate' ? spec.strategy.rollingUpdate : { maxSurge: 1, maxUnavailable: 0 } };
+      : {
+          type: 'RollingUpdate',
+          rollingUpdate:
+            spec.strategy.type === 'RollingUpdate' ? spec.strategy.rollingUpdate : { maxSurge: 1, maxUnavailable: 0 },
+        };
   return stampDesiredHash({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -175,7 +192,9 @@ export function renderDeployment(app: WorkflowApp, version: AppVersion, track: T
     spec: {
       replicas,
       revisionHistoryLimit: 5,
-      ...(spec.strategy.progressDeadlineSeconds ? { progressDeadlineSeconds: spec.strategy.progressDeadlineSeconds } : {}),
+      ...(spec.strategy.progressDeadlineSeconds
+        ? { progressDeadlineSeconds: spec.strategy.progressDeadlineSeconds }
+        : {}),
       selector: { matchLabels: selector },
       strategy,
       template: podTemplate(app, version, track, configMapName(app, track)),
@@ -223,7 +242,10 @@ export function renderService(app: WorkflowApp, spec: EffectiveSpec, opts: Servi
  */
 export function stampDesiredHash<T extends OwnedObject>(obj: T): T {
   const hash = shortHash(canonicalJson(obj));
-  obj.metadata = { ...obj.metadata, annotations: { ...(obj.metadata?.annotations ?? {}), [api.annotations.desiredHash]: hash } };
+  obj.metadata = {
+    ...obj.metadata,
+    annotations: { ...(obj.metadata?.annotations ?? {}), [api.annotations.desiredHash]: hash },
+  };
   return obj;
 }
 
@@ -231,7 +253,16 @@ export function stampDesiredHash<T extends OwnedObject>(obj: T): T {
  * The objects of an app at rest under RollingUpdate (what the operator converges to): for tools
  * and benchmarks that want them without a cluster.
  */
-export function renderSteadyState(app: WorkflowApp, spec: EffectiveSpec, config: PreparedEngineConfig, plugins: ResolvedPlugin[] = []): OwnedObject[] {
+export function renderSteadyState(
+  app: WorkflowApp,
+  spec: EffectiveSpec,
+  config: PreparedEngineConfig,
+  plugins: ResolvedPlugin[] = [],
+): OwnedObject[] {
   const version = buildVersion(app, spec, config, plugins);
-  return [renderConfigMap(app, version, 'stable'), renderDeployment(app, version, 'stable', spec.replicas), renderService(app, spec, { name: serviceName(app) })];
+  return [
+    renderConfigMap(app, version, 'stable'),
+    renderDeployment(app, version, 'stable', spec.replicas),
+    renderService(app, spec, { name: serviceName(app) }),
+  ];
 }

@@ -33,7 +33,11 @@ class Cluster {
       d.metadata!.generation = (d.metadata!.generation ?? 1) + 1;
     }
     if (p.prune) {
-      for (const [kind, m] of [['Deployment', this.deployments], ['Service', this.services], ['ConfigMap', this.configMaps]] as const) {
+      for (const [kind, m] of [
+        ['Deployment', this.deployments],
+        ['Service', this.services],
+        ['ConfigMap', this.configMaps],
+      ] as const) {
         for (const name of [...m.keys()]) if (!p.keep.has(objectKey(kind, name))) m.delete(name);
       }
     }
@@ -57,8 +61,22 @@ class Cluster {
     for (const d of this.deployments.values()) {
       const n = d.spec!.replicas ?? 1;
       d.status = fail(d)
-        ? { observedGeneration: d.metadata!.generation, replicas: n, updatedReplicas: n, availableReplicas: 0, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out' }] }
-        : { observedGeneration: d.metadata!.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n };
+        ? {
+            observedGeneration: d.metadata!.generation,
+            replicas: n,
+            updatedReplicas: n,
+            availableReplicas: 0,
+            conditions: [
+              { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'timed out' },
+            ],
+          }
+        : {
+            observedGeneration: d.metadata!.generation,
+            replicas: n,
+            updatedReplicas: n,
+            readyReplicas: n,
+            availableReplicas: n,
+          };
     }
   }
   pods(): Record<string, number> {
@@ -67,14 +85,22 @@ class Cluster {
 }
 
 function app(spec: Partial<WorkflowAppSpec>): WorkflowApp {
-  return { apiVersion: 'workflow.gocodealone.com/v1alpha1', kind: 'WorkflowApp', metadata: { name: 'web', namespace: 'default', uid: 'u1' }, spec };
+  return {
+    apiVersion: 'workflow.gocodealone.com/v1alpha1',
+    kind: 'WorkflowApp',
+    metadata: { name: 'web', namespace: 'default', uid: 'u1' },
+    spec,
+  };
 }
 
 test('RollingUpdate: applies ConfigMap, Deployment, Service; Complete once available', () => {
   const c = new Cluster();
   const a = app({ replicas: 2 });
   const p1 = c.plan(a, configA);
-  assert.deepEqual(p1.apply.map((o) => `${o.kind}/${o.metadata!.name}`), ['ConfigMap/web-config', 'Deployment/web', 'Service/web']);
+  assert.deepEqual(
+    p1.apply.map((o) => `${o.kind}/${o.metadata!.name}`),
+    ['ConfigMap/web-config', 'Deployment/web', 'Service/web'],
+  );
   assert.equal(p1.progress.state, 'Progressing');
   assert.equal(p1.prune, false);
   c.settle();
@@ -89,7 +115,13 @@ test('RollingUpdate: applies ConfigMap, Deployment, Service; Complete once avail
 
 test('Canary: steps shift pods, pause, promote, then remove the canary', () => {
   const c = new Cluster();
-  const a = app({ replicas: 4, strategy: { type: 'Canary', canary: { steps: [{ weight: 25, pauseSeconds: 10 }, { weight: 50 }, { weight: 100 }] } } });
+  const a = app({
+    replicas: 4,
+    strategy: {
+      type: 'Canary',
+      canary: { steps: [{ weight: 25, pauseSeconds: 10 }, { weight: 50 }, { weight: 100 }] },
+    },
+  });
   c.plan(a, configA);
   c.settle();
   assert.equal(c.plan(a, configA).progress.state, 'Complete');
@@ -120,7 +152,13 @@ test('Canary: steps shift pods, pause, promote, then remove the canary', () => {
   const done = c.plan(a, configB);
   assert.equal(done.progress.state, 'Complete');
   assert.deepEqual(c.pods(), { web: 4 }, 'canary pruned');
-  assert.deepEqual(c.events, ['RolloutStarted', 'CanaryStepPassed', 'CanaryStepPassed', 'CanaryStepPassed', 'RolloutPromoted']);
+  assert.deepEqual(c.events, [
+    'RolloutStarted',
+    'CanaryStepPassed',
+    'CanaryStepPassed',
+    'CanaryStepPassed',
+    'RolloutPromoted',
+  ]);
 });
 
 test('Canary: a degraded canary is rolled back and not retried until the spec changes', () => {
@@ -139,7 +177,11 @@ test('Canary: a degraded canary is rolled back and not retried until the spec ch
   c.settle();
   const again = c.plan(a, configB);
   assert.equal(again.progress.state, 'RolledBack');
-  assert.deepEqual(again.apply.map((o) => o.kind), ['Service'], 'no new canary for the same revision');
+  assert.deepEqual(
+    again.apply.map((o) => o.kind),
+    ['Service'],
+    'no new canary for the same revision',
+  );
   assert.deepEqual(c.events, ['RolloutStarted', 'RolloutAborted']);
   const configC = configA.replace(':8080"', ':8080" # v3');
   c.plan(a, configC);
@@ -156,7 +198,11 @@ test('BlueGreen: preview at full size, switch when Ready, then remove the old co
 
   c.plan(a, configB);
   assert.deepEqual(c.pods(), { 'web-blue': 2, 'web-green': 2 });
-  assert.equal(c.services.get('web')!.spec!.selector!['workflow.gocodealone.com/track'], 'blue', 'still on blue while green starts');
+  assert.equal(
+    c.services.get('web')!.spec!.selector!['workflow.gocodealone.com/track'],
+    'blue',
+    'still on blue while green starts',
+  );
   assert.equal(c.services.get('web-preview')!.spec!.selector!['workflow.gocodealone.com/track'], 'green');
   c.settle();
   c.plan(a, configB);

@@ -81,7 +81,12 @@ export function revisionOf(d: V1Deployment | undefined): string | undefined {
 
 /** The Deployment runs `revision` with `replicas` pods, all available. */
 function readyAt(d: V1Deployment | undefined, revision: string, replicas: number): boolean {
-  return !!d && revisionOf(d) === revision && (d.spec?.replicas ?? 1) === replicas && deploymentHealth(d).status === 'Healthy';
+  return (
+    !!d &&
+    revisionOf(d) === revision &&
+    (d.spec?.replicas ?? 1) === replicas &&
+    deploymentHealth(d).status === 'Healthy'
+  );
 }
 
 function degradedAt(d: V1Deployment | undefined, revision: string): Health | undefined {
@@ -90,8 +95,14 @@ function degradedAt(d: V1Deployment | undefined, revision: string): Health | und
   return h.status === 'Degraded' ? h : undefined;
 }
 
-function progressOf(d: V1Deployment | undefined, revision: string, replicas: number, fallback: string): { state: ProgressState; message: string } {
-  if (readyAt(d, revision, replicas)) return { state: 'Complete', message: `${replicas} of ${replicas} replicas ready at revision ${revision}` };
+function progressOf(
+  d: V1Deployment | undefined,
+  revision: string,
+  replicas: number,
+  fallback: string,
+): { state: ProgressState; message: string } {
+  if (readyAt(d, revision, replicas))
+    return { state: 'Complete', message: `${replicas} of ${replicas} replicas ready at revision ${revision}` };
   if (revisionOf(d) !== revision) return { state: 'Progressing', message: fallback };
   const h = deploymentHealth(d);
   return { state: h.status === 'Degraded' ? 'Degraded' : 'Progressing', message: h.message };
@@ -99,12 +110,17 @@ function progressOf(d: V1Deployment | undefined, revision: string, replicas: num
 
 /** Desired ConfigMap + Deployment of the target version on a track. */
 function versionObjects(input: PlanInput, track: Track, replicas: number): OwnedObject[] {
-  return [renderConfigMap(input.app, input.version, track), renderDeployment(input.app, input.version, track, replicas)];
+  return [
+    renderConfigMap(input.app, input.version, track),
+    renderDeployment(input.app, input.version, track, replicas),
+  ];
 }
 
 /** Keep-set keys of rendered objects and of live objects named by kind and name. */
 function keepOf(objs: Array<OwnedObject | { kind: string; name: string }>): Set<string> {
-  return new Set(objs.map((o) => ('name' in o ? objectKey(o.kind, o.name) : objectKey(o.kind ?? '', o.metadata?.name ?? ''))));
+  return new Set(
+    objs.map((o) => ('name' in o ? objectKey(o.kind, o.name) : objectKey(o.kind ?? '', o.metadata?.name ?? ''))),
+  );
 }
 
 function scaleIfNeeded(d: V1Deployment | undefined, replicas: number): Plan['scale'] {
@@ -125,9 +141,17 @@ export function plan(input: PlanInput): Plan {
 /** RollingUpdate and Recreate: one Deployment, updated in place. */
 function planSingle(input: PlanInput, events: PlanEvent[] = []): Plan {
   const { app, spec, version, live } = input;
-  const objs = [...versionObjects(input, 'stable', spec.replicas), renderService(app, spec, { name: serviceName(app) })];
+  const objs = [
+    ...versionObjects(input, 'stable', spec.replicas),
+    renderService(app, spec, { name: serviceName(app) }),
+  ];
   const stable = live.deployments.get(deploymentName(app, 'stable'));
-  const progress = progressOf(stable, version.revision, spec.replicas, `updating Deployment ${deploymentName(app, 'stable')} to revision ${version.revision}`);
+  const progress = progressOf(
+    stable,
+    version.revision,
+    spec.replicas,
+    `updating Deployment ${deploymentName(app, 'stable')} to revision ${version.revision}`,
+  );
   return {
     apply: objs,
     scale: [],
@@ -164,7 +188,11 @@ function planCanary(input: PlanInput): Plan {
     if (canary && input.rollout?.targetRevision === T) {
       // The promotion is rolling through the stable Deployment: keep the rollout state until done.
       if (p.progress.state === 'Complete') {
-        p.events.push({ type: 'Normal', reason: 'RolloutPromoted', message: `canary revision ${T} promoted to ${stableName}` });
+        p.events.push({
+          type: 'Normal',
+          reason: 'RolloutPromoted',
+          message: `canary revision ${T} promoted to ${stableName}`,
+        });
       } else {
         p.rollout = input.rollout;
       }
@@ -179,7 +207,11 @@ function planCanary(input: PlanInput): Plan {
     : { ...prev, strategy: 'Canary' };
   const events: PlanEvent[] = [];
   if (fresh && prev?.abortedRevision !== T) {
-    events.push({ type: 'Normal', reason: 'RolloutStarted', message: `canary rollout of revision ${T} started (stable ${revisionOf(stable)})` });
+    events.push({
+      type: 'Normal',
+      reason: 'RolloutStarted',
+      message: `canary rollout of revision ${T} started (stable ${revisionOf(stable)})`,
+    });
   }
 
   const degraded = degradedAt(canary, T);
@@ -207,13 +239,18 @@ function planCanary(input: PlanInput): Plan {
   const split = canarySplit(R, weight);
   const apply = [...versionObjects(input, 'canary', split.canary), service];
   const scale = scaleIfNeeded(stable, split.stable);
-  const effectiveWeight = split.canary + split.stable === 0 ? 0 : Math.round((split.canary * 100) / (split.canary + split.stable));
+  const effectiveWeight =
+    split.canary + split.stable === 0 ? 0 : Math.round((split.canary * 100) / (split.canary + split.stable));
   const base = { apply, scale, keep: new Set<string>(), prune: false, events };
   const label = `canary step ${step + 1}/${steps.length} (weight ${weight}%, ${split.canary} canary / ${split.stable} stable pods)`;
 
   if (!readyAt(canary, T, split.canary)) {
     const why = revisionOf(canary) === T ? deploymentHealth(canary).message : `starting ${canaryName}`;
-    return { ...base, rollout: { ...rollout, step, canaryWeight: effectiveWeight, stepStartedAt: undefined }, progress: { state: 'Progressing', message: `${label}: ${why}` } };
+    return {
+      ...base,
+      rollout: { ...rollout, step, canaryWeight: effectiveWeight, stepStartedAt: undefined },
+      progress: { state: 'Progressing', message: `${label}: ${why}` },
+    };
   }
   const startedAt = rollout.stepStartedAt ? Date.parse(rollout.stepStartedAt) : now;
   const remaining = startedAt + pauseSeconds * 1000 - now;
@@ -256,14 +293,23 @@ function planBlueGreen(input: PlanInput): Plan {
     const progress = progressOf(active, T, R, `starting ${deploymentName(app, activeColor)}`);
     const events: PlanEvent[] = [];
     if (input.rollout?.targetRevision === T && preview && progress.state === 'Complete') {
-      events.push({ type: 'Normal', reason: 'RolloutPromoted', message: `revision ${T} is live on ${deploymentName(app, activeColor)}` });
+      events.push({
+        type: 'Normal',
+        reason: 'RolloutPromoted',
+        message: `revision ${T} is live on ${deploymentName(app, activeColor)}`,
+      });
     }
     return {
       apply: objs,
       scale: [],
       keep: keepOf(objs),
       prune: progress.state === 'Complete',
-      rollout: { strategy: 'BlueGreen', activeColor, stableRevision: T, abortedRevision: input.rollout?.abortedRevision },
+      rollout: {
+        strategy: 'BlueGreen',
+        activeColor,
+        stableRevision: T,
+        abortedRevision: input.rollout?.abortedRevision,
+      },
       progress,
       events,
     };
@@ -271,10 +317,20 @@ function planBlueGreen(input: PlanInput): Plan {
 
   const prev = input.rollout;
   const fresh = prev?.targetRevision !== T;
-  const rollout: RolloutStatus = { strategy: 'BlueGreen', activeColor, stableRevision: revisionOf(active), targetRevision: T, abortedRevision: prev?.abortedRevision };
+  const rollout: RolloutStatus = {
+    strategy: 'BlueGreen',
+    activeColor,
+    stableRevision: revisionOf(active),
+    targetRevision: T,
+    abortedRevision: prev?.abortedRevision,
+  };
   const events: PlanEvent[] = [];
   if (fresh && prev?.abortedRevision !== T) {
-    events.push({ type: 'Normal', reason: 'RolloutStarted', message: `blue-green rollout of revision ${T} started on ${deploymentName(app, previewColor)}` });
+    events.push({
+      type: 'Normal',
+      reason: 'RolloutStarted',
+      message: `blue-green rollout of revision ${T} started on ${deploymentName(app, previewColor)}`,
+    });
   }
   const degraded = degradedAt(preview, T);
   if (prev?.abortedRevision === T || degraded) {
@@ -282,10 +338,15 @@ function planBlueGreen(input: PlanInput): Plan {
   }
 
   const previewObjs: OwnedObject[] = [...versionObjects(input, previewColor, R)];
-  if (spec.strategy.previewService) previewObjs.push(renderService(app, spec, { name: previewServiceName(app), track: previewColor }));
+  if (spec.strategy.previewService)
+    previewObjs.push(renderService(app, spec, { name: previewServiceName(app), track: previewColor }));
   if (readyAt(preview, T, R)) {
     const switched = renderService(app, spec, { name: serviceName(app), track: previewColor });
-    events.push({ type: 'Normal', reason: 'TrafficSwitched', message: `Service ${serviceName(app)} now selects ${previewColor} (revision ${T})` });
+    events.push({
+      type: 'Normal',
+      reason: 'TrafficSwitched',
+      message: `Service ${serviceName(app)} now selects ${previewColor} (revision ${T})`,
+    });
     return {
       apply: [...previewObjs, switched],
       scale: scaleIfNeeded(active, R),
@@ -296,7 +357,8 @@ function planBlueGreen(input: PlanInput): Plan {
       events,
     };
   }
-  const why = revisionOf(preview) === T ? deploymentHealth(preview).message : `starting ${deploymentName(app, previewColor)}`;
+  const why =
+    revisionOf(preview) === T ? deploymentHealth(preview).message : `starting ${deploymentName(app, previewColor)}`;
   return {
     apply: [...previewObjs, activeService],
     scale: scaleIfNeeded(active, R),
@@ -330,13 +392,20 @@ function rollBack(
       message: `revision ${T} rolled back to ${stableName}: ${degraded?.message ?? 'new version is degraded'}`,
     });
   }
-  const stableConfig = stable.spec?.template?.spec?.volumes?.find((v) => v.configMap)?.configMap?.name ?? `${stableName}-config`;
+  const stableConfig =
+    stable.spec?.template?.spec?.volumes?.find((v) => v.configMap)?.configMap?.name ?? `${stableName}-config`;
   return {
     apply: service,
     scale: scaleIfNeeded(stable, input.spec.replicas),
     keep: keepOf([...service, { kind: 'Deployment', name: stableName }, { kind: 'ConfigMap', name: stableConfig }]),
     prune: true,
-    rollout: { ...rollout, abortedRevision: T, step: undefined, stepStartedAt: undefined, canaryWeight: rollout.strategy === 'Canary' ? 0 : undefined },
+    rollout: {
+      ...rollout,
+      abortedRevision: T,
+      step: undefined,
+      stepStartedAt: undefined,
+      canaryWeight: rollout.strategy === 'Canary' ? 0 : undefined,
+    },
     progress: {
       state: 'RolledBack',
       message: `revision ${T} was rolled back (${degraded?.message ?? 'degraded'}); ${stableName} serves revision ${revisionOf(stable)}. Change the spec to try again.`,

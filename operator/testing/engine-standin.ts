@@ -17,7 +17,9 @@ export function engineStandinBinary(): string {
   try {
     execFileSync('cc', ['-O2', '-o', partial, source], { stdio: 'pipe' });
   } catch (err) {
-    throw new Error(`cannot build the engine stand-in (needs a C compiler, cc): ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
+    throw new Error(
+      `cannot build the engine stand-in (needs a C compiler, cc): ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`,
+    );
   }
   renameSync(partial, bin);
   return bin;

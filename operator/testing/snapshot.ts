@@ -24,5 +24,9 @@ export function assertSnapshot(file: string, name: string, value: unknown): void
     return;
   }
   if (!(name in all)) assert.fail(`no snapshot "${name}" in ${file}; run with UPDATE_SNAPSHOTS=1 to record it`);
-  assert.deepEqual(actual, all[name], `snapshot "${name}" differs (${file}); if the change is intended, rerun with UPDATE_SNAPSHOTS=1`);
+  assert.deepEqual(
+    actual,
+    all[name],
+    `snapshot "${name}" differs (${file}); if the change is intended, rerun with UPDATE_SNAPSHOTS=1`,
+  );
 }

@@ -4,9 +4,25 @@
 // http workflow handler, so they never reach this module.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  HttpHandlerCap, ValidationError, type AppContext, type ConfigMap, type HttpHandler, type Logger, type Module, type ModuleSpec, type TypeSchema,
+  HttpHandlerCap,
+  ValidationError,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandler,
+  type Logger,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader, isPlainObject, matchPath, parseRouteKey, readBody, requestPath, writeJson } from '../support/index.ts';
+import {
+  ConfigReader,
+  isPlainObject,
+  matchPath,
+  parseRouteKey,
+  readBody,
+  requestPath,
+  writeJson,
+} from '../support/index.ts';
 
 export const apiCommandSchema: TypeSchema = {
   description: 'Command endpoint: route pipelines, else a delegate handler',
@@ -23,7 +39,10 @@ export class ApiCommandHandler implements Module, HttpHandler {
   private app?: AppContext;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     this.delegate = c.string('delegate') || undefined;
     for (const [key, pipeline] of Object.entries(c.map('routes') ?? {})) this.setRoutePipeline(key, String(pipeline));
@@ -53,7 +72,15 @@ export class ApiCommandHandler implements Module, HttpHandler {
         body = undefined;
       }
       const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
-      const data: ConfigMap = { ...query, ...params, ...route.params, method, path, commandName, ...(isPlainObject(body) ? { body } : {}) };
+      const data: ConfigMap = {
+        ...query,
+        ...params,
+        ...route.params,
+        method,
+        path,
+        commandName,
+        ...(isPlainObject(body) ? { body } : {}),
+      };
       let result: ConfigMap;
       try {
         result = await this.app.workflows.executePipeline(route.pipeline, data, {

@@ -9,23 +9,54 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  MessageBrokerCap, type AppContext, type ConfigMap, type HttpHandler, type Logger, type MessageBroker, type Module,
-  type ModuleSpec, type TypeSchema,
+  MessageBrokerCap,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandler,
+  type Logger,
+  type MessageBroker,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { findPersistenceStore } from '../storage/index.ts';
 import {
-  StateConnectorCap, StateMachineEngineCap, TransitionError, transitionErrorStatus, type StateMachineEngine,
+  StateConnectorCap,
+  StateMachineEngineCap,
+  TransitionError,
+  transitionErrorStatus,
+  type StateMachineEngine,
   type WorkflowInstance,
 } from '../statemachine/index.ts';
-import { ConfigReader, isPlainObject, readJson, readSeedFile, requestPath, resolveFrom, writeJson } from '../support/index.ts';
+import {
+  ConfigReader,
+  isPlainObject,
+  readJson,
+  readSeedFile,
+  requestPath,
+  resolveFrom,
+  writeJson,
+} from '../support/index.ts';
 import { ResourceStore, type RestResource } from './resource-store.ts';
 
 export const apiHandlerSchema: TypeSchema = {
   description: 'Generic REST resource with optional state machine per resource and write-through persistence',
   configFields: [
-    { key: 'resourceName', type: 'string', description: 'Resource name (persistence key, event topic prefix); default the module name' },
-    { key: 'workflowType', type: 'string', description: 'State machine definition for each resource (default: the first definition)' },
-    { key: 'workflowEngine', type: 'string', description: 'statemachine.engine module (default: workflows.statemachine.engine)' },
+    {
+      key: 'resourceName',
+      type: 'string',
+      description: 'Resource name (persistence key, event topic prefix); default the module name',
+    },
+    {
+      key: 'workflowType',
+      type: 'string',
+      description: 'State machine definition for each resource (default: the first definition)',
+    },
+    {
+      key: 'workflowEngine',
+      type: 'string',
+      description: 'statemachine.engine module (default: workflows.statemachine.engine)',
+    },
     { key: 'initialTransition', type: 'string', description: 'Transition fired right after a resource is created' },
     { key: 'instanceIDPrefix', type: 'string', description: 'Prefix of state machine instance ids' },
     { key: 'instanceIDField', type: 'string', default: 'id', description: 'Data field whose value is the instance id' },
@@ -33,9 +64,21 @@ export const apiHandlerSchema: TypeSchema = {
     { key: 'sourceResourceName', type: 'string', description: 'Read-only view over another resource type' },
     { key: 'stateFilter', type: 'string', description: 'List only resources in this state' },
     { key: 'transitionMap', type: 'map', description: 'Sub-action name -> transition name' },
-    { key: 'persistence', type: 'string', description: 'persistence.store module (default: "persistence" or the first one)' },
-    { key: 'publishEvents', type: 'boolean', description: 'Publish <resource>.created|updated|deleted to <resource>-events' },
-    { key: 'broker', type: 'string', description: 'Broker for publishEvents (default: a service named message-broker, else the first broker)' },
+    {
+      key: 'persistence',
+      type: 'string',
+      description: 'persistence.store module (default: "persistence" or the first one)',
+    },
+    {
+      key: 'publishEvents',
+      type: 'boolean',
+      description: 'Publish <resource>.created|updated|deleted to <resource>-events',
+    },
+    {
+      key: 'broker',
+      type: 'string',
+      description: 'Broker for publishEvents (default: a service named message-broker, else the first broker)',
+    },
   ],
 };
 
@@ -53,7 +96,10 @@ export class ApiHandler implements Module, HttpHandler {
   private logger?: Logger;
   private broker?: MessageBroker;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     this.config = new ConfigReader(config);
     this.resourceName = this.config.string('resourceName') || name;
     this.workflowType = this.config.string('workflowType') || undefined;
@@ -98,7 +144,12 @@ export class ApiHandler implements Module, HttpHandler {
     for (const record of records) {
       const id = record.id ?? (typeof record.data.id === 'string' ? record.data.id : randomUUID());
       if (this.store.has(id)) continue; // persisted data wins over seeds
-      this.store.put({ id, data: { ...record.data, id }, state: record.state ?? stringField(record.data, 'state'), lastUpdate: new Date().toISOString() });
+      this.store.put({
+        id,
+        data: { ...record.data, id },
+        state: record.state ?? stringField(record.data, 'state'),
+        lastUpdate: new Date().toISOString(),
+      });
       seeded++;
     }
     this.logger?.debug({ loaded, seeded }, 'resources ready');
@@ -119,7 +170,12 @@ export class ApiHandler implements Module, HttpHandler {
     if (method === 'POST') return this.create(req, res, id);
     if (method === 'PUT' && id !== undefined) return this.update(req, res, id);
     if (method === 'DELETE' && id !== undefined) return this.remove(res, id);
-    writeJson(res, 405, { error: 'Method not allowed or invalid path' }, { Allow: id === undefined ? 'GET, POST' : 'GET, PUT, DELETE' });
+    writeJson(
+      res,
+      405,
+      { error: 'Method not allowed or invalid path' },
+      { Allow: id === undefined ? 'GET, POST' : 'GET, PUT, DELETE' },
+    );
   }
 
   private list(res: ServerResponse): void {
@@ -140,13 +196,19 @@ export class ApiHandler implements Module, HttpHandler {
   }
 
   private async create(req: IncomingMessage, res: ServerResponse, idFromPath?: string): Promise<void> {
-    if (this.isView()) return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
+    if (this.isView())
+      return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
     const body = await this.readObject(req, res);
     if (!body) return;
     const id = idFromPath ?? (body.id !== undefined && body.id !== '' ? String(body.id) : randomUUID());
     if (this.store.has(id)) return writeJson(res, 409, { error: `resource "${id}" already exists`, id });
     const now = new Date().toISOString();
-    let resource: RestResource = { id, data: { ...body, id }, state: stringField(body, 'state') ?? 'new', lastUpdate: now };
+    let resource: RestResource = {
+      id,
+      data: { ...body, id },
+      state: stringField(body, 'state') ?? 'new',
+      lastUpdate: now,
+    };
     const engine = this.workflowType ? this.engine() : undefined;
     let instance: WorkflowInstance | undefined;
     if (engine && this.workflowType) {
@@ -154,7 +216,10 @@ export class ApiHandler implements Module, HttpHandler {
         instance = engine.createInstance(this.workflowType, this.instanceId(id, resource.data), resource.data);
         resource.state = instance.currentState;
       } catch (err) {
-        return writeJson(res, transitionErrorStatus(err), { error: `could not create workflow instance: ${(err as Error).message}`, id });
+        return writeJson(res, transitionErrorStatus(err), {
+          error: `could not create workflow instance: ${(err as Error).message}`,
+          id,
+        });
       }
     }
     resource = this.store.put(resource);
@@ -164,7 +229,10 @@ export class ApiHandler implements Module, HttpHandler {
         const after = await engine.triggerTransition(instance.id, initial, resource.data);
         resource = this.store.put({ ...resource, state: after.currentState, lastUpdate: after.lastUpdated });
       } catch (err) {
-        this.logger?.warn({ id, transition: initial, err: (err as Error).message }, 'initial transition failed; resource kept in its initial state');
+        this.logger?.warn(
+          { id, transition: initial, err: (err as Error).message },
+          'initial transition failed; resource kept in its initial state',
+        );
       }
     }
     this.publish('created', { resource });
@@ -172,7 +240,8 @@ export class ApiHandler implements Module, HttpHandler {
   }
 
   private async update(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    if (this.isView()) return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
+    if (this.isView())
+      return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
     const existing = this.store.get(id);
     if (!existing) return writeJson(res, 404, { error: 'Resource not found' });
     const body = await this.readObject(req, res);
@@ -183,7 +252,8 @@ export class ApiHandler implements Module, HttpHandler {
   }
 
   private remove(res: ServerResponse, id: string): void {
-    if (this.isView()) return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
+    if (this.isView())
+      return writeJson(res, 405, { error: `${this.name} is a read-only view of "${this.store.resourceType}"` });
     if (!this.store.delete(id)) return writeJson(res, 404, { error: 'Resource not found' });
     this.publish('deleted', { resourceId: id });
     res.writeHead(204).end();
@@ -193,7 +263,10 @@ export class ApiHandler implements Module, HttpHandler {
     const body = await this.readObject(req, res);
     if (!body) return;
     const transition = stringField(body, 'transition');
-    if (!transition) return writeJson(res, 400, { error: 'Transition name is required (body: {"transition": "<name>", "data": {...}})' });
+    if (!transition)
+      return writeJson(res, 400, {
+        error: 'Transition name is required (body: {"transition": "<name>", "data": {...}})',
+      });
     const data = isPlainObject(body.data) ? body.data : {};
     await this.transition(res, id, transition, data, stringField(body, 'workflowType'));
   }
@@ -208,22 +281,47 @@ export class ApiHandler implements Module, HttpHandler {
     await this.transition(res, id, transition, body);
   }
 
-  private async transition(res: ServerResponse, id: string, transition: string, data: ConfigMap, workflowTypeOverride?: string): Promise<void> {
+  private async transition(
+    res: ServerResponse,
+    id: string,
+    transition: string,
+    data: ConfigMap,
+    workflowTypeOverride?: string,
+  ): Promise<void> {
     const resource = this.store.get(id);
     if (!resource) return writeJson(res, 404, { error: 'Resource not found' });
     const engine = this.engine();
-    if (!engine) return writeJson(res, 500, { error: 'Workflow engine not found (set workflowEngine or add a statemachine.engine module)' });
-    const workflowType = workflowTypeOverride ?? this.workflowType ?? stringField(resource.data, 'workflowType') ?? engine.definitionNames()[0];
+    if (!engine)
+      return writeJson(res, 500, {
+        error: 'Workflow engine not found (set workflowEngine or add a statemachine.engine module)',
+      });
+    const workflowType =
+      workflowTypeOverride ??
+      this.workflowType ??
+      stringField(resource.data, 'workflowType') ??
+      engine.definitionNames()[0];
     const instanceId = this.instanceId(id, resource.data);
     const failure = (err: unknown) =>
-      writeJson(res, transitionErrorStatus(err), { success: false, error: (err as Error).message, id, instanceId, transition });
+      writeJson(res, transitionErrorStatus(err), {
+        success: false,
+        error: (err as Error).message,
+        id,
+        instanceId,
+        transition,
+      });
     let instance: WorkflowInstance;
     try {
       if (!engine.getInstance(instanceId)) {
-        if (!workflowType) throw new TransitionError(`no workflow type for resource "${id}"; set workflowType`, 'not_found');
+        if (!workflowType)
+          throw new TransitionError(`no workflow type for resource "${id}"; set workflowType`, 'not_found');
         engine.createInstance(workflowType, instanceId, { ...resource.data, ...data });
       }
-      instance = await engine.triggerTransition(instanceId, transition, { ...data, id, instanceId, workflowType: workflowType ?? '' });
+      instance = await engine.triggerTransition(instanceId, transition, {
+        ...data,
+        id,
+        instanceId,
+        workflowType: workflowType ?? '',
+      });
     } catch (err) {
       return failure(err);
     }
@@ -231,10 +329,25 @@ export class ApiHandler implements Module, HttpHandler {
       ...resource,
       state: instance.currentState,
       lastUpdate: instance.lastUpdated,
-      data: { ...resource.data, ...data, state: instance.currentState, lastUpdate: instance.lastUpdated, workflowType: instance.workflowType, instanceId },
+      data: {
+        ...resource.data,
+        ...data,
+        state: instance.currentState,
+        lastUpdate: instance.lastUpdated,
+        workflowType: instance.workflowType,
+        instanceId,
+      },
     });
     this.publish('transitioned', { resource: updated, transition });
-    writeJson(res, 200, { success: true, id, instanceId, transition, state: instance.currentState, lastUpdate: instance.lastUpdated, resource: updated });
+    writeJson(res, 200, {
+      success: true,
+      id,
+      instanceId,
+      transition,
+      state: instance.currentState,
+      lastUpdate: instance.lastUpdated,
+      resource: updated,
+    });
   }
 
   /** Resource with the state machine's current state, which is authoritative when there is one. */
@@ -250,7 +363,10 @@ export class ApiHandler implements Module, HttpHandler {
     if (this.workflowEngine) {
       const svc = services.get(this.workflowEngine);
       if (StateMachineEngineCap.is(svc)) return svc;
-      this.logger?.warn({ workflowEngine: this.workflowEngine }, 'configured workflow engine not found; looking for another');
+      this.logger?.warn(
+        { workflowEngine: this.workflowEngine },
+        'configured workflow engine not found; looking for another',
+      );
     }
     const mapping = services.find(StateConnectorCap)?.engineForResourceType(this.resourceName);
     const mapped = mapping ? services.get(mapping.engine) : undefined;
@@ -269,7 +385,11 @@ export class ApiHandler implements Module, HttpHandler {
   }
 
   /** The JSON object body, or undefined after answering 400/413. `optional` accepts an empty body. */
-  private async readObject(req: IncomingMessage, res: ServerResponse, optional = false): Promise<ConfigMap | undefined> {
+  private async readObject(
+    req: IncomingMessage,
+    res: ServerResponse,
+    optional = false,
+  ): Promise<ConfigMap | undefined> {
     const body = await readJson(req, MAX_BODY);
     if (!body.ok) {
       writeJson(res, body.status, { error: body.error });

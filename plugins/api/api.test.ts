@@ -7,7 +7,7 @@ import { createRecorder, requestJson, serveRoutes, startTestApp, TestApp } from 
 import { statemachinePlugin } from '../statemachine/index.ts';
 import { storagePlugin } from '../storage/index.ts';
 import { messagingPlugin, type InMemoryBroker } from '../messaging/index.ts';
-import { apiPlugin, applyOperations, DataTransformer } from './index.ts';
+import { apiPlugin, applyOperations, type DataTransformer } from './index.ts';
 
 const plugins = [apiPlugin, statemachinePlugin, storagePlugin, messagingPlugin];
 
@@ -15,7 +15,16 @@ function ordersConfig(extraModules: WorkflowConfig['modules'] = []): WorkflowCon
   return {
     modules: [
       { name: 'order-sm', type: 'statemachine.engine' },
-      { name: 'orders-api', type: 'api.handler', config: { resourceName: 'orders', workflowType: 'order-workflow', workflowEngine: 'order-sm', instanceIDPrefix: 'order-' } },
+      {
+        name: 'orders-api',
+        type: 'api.handler',
+        config: {
+          resourceName: 'orders',
+          workflowType: 'order-workflow',
+          workflowEngine: 'order-sm',
+          instanceIDPrefix: 'order-',
+        },
+      },
       ...extraModules,
     ],
     workflows: {
@@ -26,7 +35,10 @@ function ordersConfig(extraModules: WorkflowConfig['modules'] = []): WorkflowCon
             name: 'order-workflow',
             initialState: 'new',
             states: { new: {}, paid: {}, shipped: { isFinal: true } },
-            transitions: { pay: { fromState: 'new', toState: 'paid' }, ship: { fromState: 'paid', toState: 'shipped' } },
+            transitions: {
+              pay: { fromState: 'new', toState: 'paid' },
+              ship: { fromState: 'paid', toState: 'shipped' },
+            },
           },
         ],
       },
@@ -49,9 +61,18 @@ async function serveOrders(app: TestApp, name = 'orders-api') {
 }
 
 test('REST resource: create (201, uuid), list, get, update, delete, with the upstream JSON shape', async (t) => {
-  const app = await startTestApp({ plugins, config: { modules: [{ name: 'items', type: 'api.handler', config: { resourceName: 'items' } }] } });
+  const app = await startTestApp({
+    plugins,
+    config: { modules: [{ name: 'items', type: 'api.handler', config: { resourceName: 'items' } }] },
+  });
   const h = app.services.get<HttpHandler>('items')!;
-  const server = await serveRoutes({ 'GET /items': h, 'POST /items': h, 'GET /items/{id}': h, 'PUT /items/{id}': h, 'DELETE /items/{id}': h });
+  const server = await serveRoutes({
+    'GET /items': h,
+    'POST /items': h,
+    'GET /items/{id}': h,
+    'PUT /items/{id}': h,
+    'DELETE /items/{id}': h,
+  });
   t.after(async () => {
     await server.close();
     await app.stop();
@@ -70,7 +91,10 @@ test('REST resource: create (201, uuid), list, get, update, delete, with the ups
   assert.equal(duplicate.status, 409);
 
   const list = await requestJson(`${server.url}/items`);
-  assert.deepEqual(list.json.map((r: { id: string }) => r.id), [id, 'fixed']);
+  assert.deepEqual(
+    list.json.map((r: { id: string }) => r.id),
+    [id, 'fixed'],
+  );
   assert.equal((await requestJson(`${server.url}/items/${id}`)).json.data.name, 'lamp');
   const updated = await requestJson(`${server.url}/items/${id}`, { method: 'PUT', body: { name: 'big lamp' } });
   assert.deepEqual([updated.status, updated.json.data.name, updated.json.state], [200, 'big lamp', 'new']);
@@ -88,7 +112,11 @@ test('bad bodies get 400 with a reason, never a crash', async (t) => {
     await server.close();
     await app.stop();
   });
-  const broken = await requestJson(`${server.url}/items`, { method: 'POST', rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
+  const broken = await requestJson(`${server.url}/items`, {
+    method: 'POST',
+    rawBody: '{"name": ',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(broken.status, 400);
   assert.match(broken.json.error, /not valid JSON/);
   const list = await requestJson(`${server.url}/items`, { method: 'POST', body: [1, 2] });
@@ -106,11 +134,17 @@ test('state machine per resource: create starts the instance, transitions move i
   const created = await requestJson(`${server.url}/api/orders`, { method: 'POST', body: { item: 'book' } });
   assert.equal(created.json.state, 'new');
   const id = created.json.id as string;
-  const paid = await requestJson(`${server.url}/api/orders/${id}/transition`, { method: 'POST', body: { transition: 'pay', data: { amount: 12 } } });
+  const paid = await requestJson(`${server.url}/api/orders/${id}/transition`, {
+    method: 'POST',
+    body: { transition: 'pay', data: { amount: 12 } },
+  });
   assert.equal(paid.status, 200);
   assert.deepEqual([paid.json.success, paid.json.state, paid.json.instanceId], [true, 'paid', `order-${id}`]);
   assert.equal(paid.json.resource.data.amount, 12);
-  const again = await requestJson(`${server.url}/api/orders/${id}/transition`, { method: 'PUT', body: { transition: 'pay' } });
+  const again = await requestJson(`${server.url}/api/orders/${id}/transition`, {
+    method: 'PUT',
+    body: { transition: 'pay' },
+  });
   assert.equal(again.status, 409);
   assert.equal(again.json.success, false);
   assert.match(again.json.error, /from state "paid"/);
@@ -153,7 +187,10 @@ test('resources and instance states survive a restart with persistence.store; se
   assert.deepEqual([got.status, got.json.data.item, got.json.state], [200, 'chair', 'paid']);
   const seeded = await requestJson(`${server.url}/api/orders/s1`);
   assert.equal(seeded.json.data.item, 'edited seed');
-  const shipped = await requestJson(`${server.url}/api/orders/${id}/transition`, { method: 'POST', body: { transition: 'ship' } });
+  const shipped = await requestJson(`${server.url}/api/orders/${id}/transition`, {
+    method: 'POST',
+    body: { transition: 'ship' },
+  });
   assert.equal(shipped.json.state, 'shipped');
 });
 
@@ -176,9 +213,15 @@ test('a view (sourceResourceName + stateFilter) lists another resource type read
   });
   const a = await requestJson(`${orders.url}/api/orders`, { method: 'POST', body: { item: 'a' } });
   await requestJson(`${orders.url}/api/orders`, { method: 'POST', body: { item: 'b' } });
-  await requestJson(`${orders.url}/api/orders/${a.json.id}/transition`, { method: 'POST', body: { transition: 'pay' } });
+  await requestJson(`${orders.url}/api/orders/${a.json.id}/transition`, {
+    method: 'POST',
+    body: { transition: 'pay' },
+  });
   const paid = await requestJson(`${viewServer.url}/paid`);
-  assert.deepEqual(paid.json.map((r: { data: { item: string } }) => r.data.item), ['a']);
+  assert.deepEqual(
+    paid.json.map((r: { data: { item: string } }) => r.data.item),
+    ['a'],
+  );
   assert.equal((await requestJson(`${viewServer.url}/paid`, { method: 'POST', body: {} })).status, 405);
 });
 
@@ -186,7 +229,12 @@ test('publishEvents sends <resource>.created to <resource>-events', async (t) =>
   const recorder = createRecorder();
   const app = await startTestApp({
     plugins: [...plugins, recorder.plugin],
-    config: { modules: [{ name: 'bus', type: 'messaging.broker' }, { name: 'items', type: 'api.handler', config: { publishEvents: true } }] },
+    config: {
+      modules: [
+        { name: 'bus', type: 'messaging.broker' },
+        { name: 'items', type: 'api.handler', config: { publishEvents: true } },
+      ],
+    },
   });
   const h = app.services.get<HttpHandler>('items')!;
   const server = await serveRoutes({ 'POST /items': h });
@@ -195,7 +243,9 @@ test('publishEvents sends <resource>.created to <resource>-events', async (t) =>
     await app.stop();
   });
   const seen: string[] = [];
-  app.services.get<InMemoryBroker>('bus')!.subscribe('items-events', (_t, p) => void seen.push(JSON.parse(p.toString()).eventType));
+  app.services
+    .get<InMemoryBroker>('bus')!
+    .subscribe('items-events', (_t, p) => void seen.push(JSON.parse(p.toString()).eventType));
   await requestJson(`${server.url}/items`, { method: 'POST', body: { a: 1 } });
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(seen, ['items.created']);
@@ -208,7 +258,11 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
     config: {
       modules: [
         { name: 'items', type: 'api.handler' },
-        { name: 'cmds', type: 'api.command', config: { delegate: 'items', routes: { 'POST /cmd/{id}/run': 'run-cmd', fail: 'fail-cmd' } } },
+        {
+          name: 'cmds',
+          type: 'api.command',
+          config: { delegate: 'items', routes: { 'POST /cmd/{id}/run': 'run-cmd', fail: 'fail-cmd' } },
+        },
       ],
       pipelines: {
         'run-cmd': { steps: [{ name: 'rec', type: 'test.record' }] },
@@ -224,7 +278,10 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
   });
   const ran = await requestJson(`${server.url}/cmd/7/run?dry=1`, { method: 'POST', body: { force: true } });
   assert.equal(ran.status, 200);
-  assert.deepEqual([recorder.runs[0].current.id, recorder.runs[0].current.dry, recorder.runs[0].current.commandName], ['7', '1', 'run']);
+  assert.deepEqual(
+    [recorder.runs[0].current.id, recorder.runs[0].current.dry, recorder.runs[0].current.commandName],
+    ['7', '1', 'run'],
+  );
   assert.deepEqual(recorder.runs[0].current.body, { force: true });
   const delegated = await requestJson(`${server.url}/cmd/other`, { method: 'POST', body: { n: 1 } });
   assert.equal(delegated.status, 201);
@@ -236,24 +293,34 @@ test('data.transformer runs extract / map / filter / convert pipelines', async (
   const app = await startTestApp({
     plugins,
     config: {
-      modules: [{
-        name: 'tx',
-        type: 'data.transformer',
-        config: {
-          pipelines: {
-            customer: [
-              { type: 'extract', config: { path: 'order.customer' } },
-              { type: 'map', config: { mappings: { fullName: 'name' } } },
-              { type: 'filter', config: { fields: ['name', 'email'] } },
-            ],
+      modules: [
+        {
+          name: 'tx',
+          type: 'data.transformer',
+          config: {
+            pipelines: {
+              customer: [
+                { type: 'extract', config: { path: 'order.customer' } },
+                { type: 'map', config: { mappings: { fullName: 'name' } } },
+                { type: 'filter', config: { fields: ['name', 'email'] } },
+              ],
+            },
           },
         },
-      }],
+      ],
     },
   });
   t.after(() => app.stop());
   const tx = app.services.get<DataTransformer>('tx')!;
-  assert.deepEqual(tx.transform('customer', { order: { customer: { fullName: 'Ada', email: 'a@x', age: 36 } } }), { name: 'Ada', email: 'a@x' });
-  assert.throws(() => tx.transform('customer', { order: {} }), /operation 0 \(extract\) failed: key "customer" not found/);
-  assert.deepEqual(applyOperations([{ type: 'convert', config: { from: 'string', to: 'json' } }], '{"a":[1]}'), { a: [1] });
+  assert.deepEqual(tx.transform('customer', { order: { customer: { fullName: 'Ada', email: 'a@x', age: 36 } } }), {
+    name: 'Ada',
+    email: 'a@x',
+  });
+  assert.throws(
+    () => tx.transform('customer', { order: {} }),
+    /operation 0 \(extract\) failed: key "customer" not found/,
+  );
+  assert.deepEqual(applyOperations([{ type: 'convert', config: { from: 'string', to: 'json' } }], '{"a":[1]}'), {
+    a: [1],
+  });
 });

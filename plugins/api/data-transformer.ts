@@ -1,8 +1,6 @@
 // data.transformer: named transformation pipelines (extract / map / filter / convert) that other
 // modules and code call with transform(name, data). Pipelines come from config or registerPipeline.
-import {
-  ConfigValueError, type ConfigMap, type Module, type ModuleSpec, type TypeSchema,
-} from '../../engine/index.ts';
+import { ConfigValueError, type ConfigMap, type Module, type ModuleSpec, type TypeSchema } from '../../engine/index.ts';
 import { describe, isPlainObject } from '../support/index.ts';
 import { applyOperations, type TransformOperation } from './transform-ops.ts';
 
@@ -20,11 +18,18 @@ export class DataTransformer implements Module {
   readonly type = 'data.transformer';
   private readonly pipelines = new Map<string, TransformOperation[]>();
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const pipelines = config.pipelines;
     if (pipelines === undefined) return;
-    if (!isPlainObject(pipelines)) throw new ConfigValueError(`"pipelines" must be a map of name -> operations, got ${describe(pipelines)}`, { path: ['pipelines'] });
-    for (const [pipelineName, ops] of Object.entries(pipelines)) this.registerPipeline(pipelineName, parseOperations(ops, ['pipelines', pipelineName]));
+    if (!isPlainObject(pipelines))
+      throw new ConfigValueError(`"pipelines" must be a map of name -> operations, got ${describe(pipelines)}`, {
+        path: ['pipelines'],
+      });
+    for (const [pipelineName, ops] of Object.entries(pipelines))
+      this.registerPipeline(pipelineName, parseOperations(ops, ['pipelines', pipelineName]));
   }
 
   registerPipeline(name: string, operations: TransformOperation[]): void {
@@ -43,10 +48,13 @@ export class DataTransformer implements Module {
 }
 
 function parseOperations(raw: unknown, path: Array<string | number>): TransformOperation[] {
-  if (!Array.isArray(raw)) throw new ConfigValueError('a transformation pipeline must be a list of operations', { path });
+  if (!Array.isArray(raw))
+    throw new ConfigValueError('a transformation pipeline must be a list of operations', { path });
   return raw.map((op, i) => {
     if (!isPlainObject(op) || typeof op.type !== 'string' || !OPERATION_TYPES.has(op.type)) {
-      throw new ConfigValueError(`operation ${i} needs type extract, map, filter or convert`, { path: [...path, i, 'type'] });
+      throw new ConfigValueError(`operation ${i} needs type extract, map, filter or convert`, {
+        path: [...path, i, 'type'],
+      });
     }
     return { type: op.type as TransformOperation['type'], config: isPlainObject(op.config) ? op.config : {} };
   });

@@ -23,7 +23,8 @@ export class ResourceStore {
   /** Load persisted resources; returns how many were loaded. */
   load(): number {
     if (!this.persistence) return 0;
-    for (const [id, data] of this.persistence.loadResources(this.resourceType)) this.resources.set(id, fromStored(id, data));
+    for (const [id, data] of this.persistence.loadResources(this.resourceType))
+      this.resources.set(id, fromStored(id, data));
     return this.resources.size;
   }
 

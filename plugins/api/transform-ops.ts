@@ -36,7 +36,8 @@ export function extract(data: unknown, path: string): unknown {
     if (Array.isArray(current)) {
       const index = Number(part);
       if (!Number.isInteger(index)) throw new Error(`expected a numeric index for a list, got "${part}"`);
-      if (index < 0 || index >= current.length) throw new Error(`index ${index} out of bounds (length ${current.length})`);
+      if (index < 0 || index >= current.length)
+        throw new Error(`index ${index} out of bounds (length ${current.length})`);
       current = current[index];
     } else if (isPlainObject(current)) {
       if (!(part in current)) throw new Error(`key "${part}" not found in path "${path}"`);
@@ -49,7 +50,8 @@ export function extract(data: unknown, path: string): unknown {
 }
 
 function renameFields(data: unknown, mappings: unknown): unknown {
-  if (!isPlainObject(mappings) || Object.keys(mappings).length === 0) throw new Error('map requires a non-empty "mappings" map');
+  if (!isPlainObject(mappings) || Object.keys(mappings).length === 0)
+    throw new Error('map requires a non-empty "mappings" map');
   if (!isPlainObject(data)) throw new Error('map needs a map as input');
   const result = { ...data };
   for (const [from, to] of Object.entries(mappings)) {

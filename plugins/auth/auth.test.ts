@@ -3,9 +3,24 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HttpHandler, WorkflowConfig } from '../../engine/index.ts';
-import { requestJson, serveRoutes, startTestApp, TestApp, type TestServer, rejectsWithIssue } from '../testing/index.ts';
+import {
+  requestJson,
+  serveRoutes,
+  startTestApp,
+  TestApp,
+  type TestServer,
+  rejectsWithIssue,
+} from '../testing/index.ts';
 import { storagePlugin } from '../storage/index.ts';
-import { authPlugin, hashPassword, isBcryptHash, JwtAuthModule, signHs256, verifyHs256, verifyPassword } from './index.ts';
+import {
+  authPlugin,
+  hashPassword,
+  isBcryptHash,
+  type JwtAuthModule,
+  signHs256,
+  verifyHs256,
+  verifyPassword,
+} from './index.ts';
 
 test('HS256 tokens verify; tampering, alg swaps, expiry and foreign issuers do not', () => {
   const now = 1_700_000_000;
@@ -13,7 +28,10 @@ test('HS256 tokens verify; tampering, alg swaps, expiry and foreign issuers do n
   assert.equal(verifyHs256(token, 's3cret', { nowSeconds: now, issuer: 'me' }).ok, true);
   assert.deepEqual(verifyHs256(token, 'other', { nowSeconds: now }), { ok: false, reason: 'invalid signature' });
   assert.deepEqual(verifyHs256(token, 's3cret', { nowSeconds: now + 61 }), { ok: false, reason: 'token expired' });
-  assert.deepEqual(verifyHs256(token, 's3cret', { nowSeconds: now, issuer: 'you' }), { ok: false, reason: 'token from another issuer' });
+  assert.deepEqual(verifyHs256(token, 's3cret', { nowSeconds: now, issuer: 'you' }), {
+    ok: false,
+    reason: 'token from another issuer',
+  });
   const [, payload] = token.split('.');
   const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
   assert.equal(verifyHs256(none, 's3cret', { nowSeconds: now }).ok, false);
@@ -33,7 +51,10 @@ test('scrypt password hashes verify; bcrypt hashes are recognised as unsupported
 });
 
 test('a missing secret is a located config error', async () => {
-  const app = new TestApp({ plugins: [authPlugin], config: { modules: [{ name: 'auth', type: 'auth.jwt', config: {} }] } });
+  const app = new TestApp({
+    plugins: [authPlugin],
+    config: { modules: [{ name: 'auth', type: 'auth.jwt', config: {} }] },
+  });
   await rejectsWithIssue(app.build(), 'modules[0].config.secret', /required config key "secret" is missing/);
   await app.stop();
 });
@@ -43,12 +64,20 @@ async function authServer(app: TestApp): Promise<TestServer> {
   const routes: Record<string, HttpHandler> = {};
   for (const p of ['register', 'login', 'refresh', 'logout', 'setup']) routes[`POST /api/auth/${p}`] = h;
   for (const p of ['me', 'profile', 'setup-status', 'users']) routes[`GET /api/auth/${p}`] = h;
-  Object.assign(routes, { 'PUT /api/auth/me': h, 'POST /api/auth/users': h, 'DELETE /api/auth/users/{id}': h, 'PUT /api/auth/users/{id}/role': h });
+  Object.assign(routes, {
+    'PUT /api/auth/me': h,
+    'POST /api/auth/users': h,
+    'DELETE /api/auth/users/{id}': h,
+    'PUT /api/auth/users/{id}/role': h,
+  });
   return serveRoutes(routes);
 }
 
 const authConfig = (extra: Record<string, unknown> = {}, modules: WorkflowConfig['modules'] = []): WorkflowConfig => ({
-  modules: [...modules, { name: 'auth', type: 'auth.jwt', config: { secret: 'test-secret', issuer: 'shop', ...extra } }],
+  modules: [
+    ...modules,
+    { name: 'auth', type: 'auth.jwt', config: { secret: 'test-secret', issuer: 'shop', ...extra } },
+  ],
 });
 
 test('register, login, me, refresh and logout over HTTP', async (t) => {
@@ -59,16 +88,38 @@ test('register, login, me, refresh and logout over HTTP', async (t) => {
     await app.stop();
   });
   const url = `${server.url}/api/auth`;
-  const reg = await requestJson(`${url}/register`, { method: 'POST', body: { email: 'Ann@Example.com', password: 'hunter22!', name: 'Ann' } });
+  const reg = await requestJson(`${url}/register`, {
+    method: 'POST',
+    body: { email: 'Ann@Example.com', password: 'hunter22!', name: 'Ann' },
+  });
   assert.equal(reg.status, 201);
   assert.equal(reg.json.user.email, 'ann@example.com');
   assert.equal(reg.json.user.passwordHash, undefined);
-  assert.equal((await requestJson(`${url}/register`, { method: 'POST', body: { email: 'ann@example.com', password: 'hunter22!' } })).status, 409);
-  assert.equal((await requestJson(`${url}/register`, { method: 'POST', body: { email: 'bob@example.com', password: 'short' } })).status, 400);
-  assert.equal((await requestJson(`${url}/login`, { method: 'POST', body: { email: 'ann@example.com', password: 'nope-nope' } })).status, 401);
+  assert.equal(
+    (
+      await requestJson(`${url}/register`, {
+        method: 'POST',
+        body: { email: 'ann@example.com', password: 'hunter22!' },
+      })
+    ).status,
+    409,
+  );
+  assert.equal(
+    (await requestJson(`${url}/register`, { method: 'POST', body: { email: 'bob@example.com', password: 'short' } }))
+      .status,
+    400,
+  );
+  assert.equal(
+    (await requestJson(`${url}/login`, { method: 'POST', body: { email: 'ann@example.com', password: 'nope-nope' } }))
+      .status,
+    401,
+  );
   assert.equal((await requestJson(`${url}/login`, { method: 'POST', rawBody: 'email=x' })).status, 400);
 
-  const login = await requestJson(`${url}/login`, { method: 'POST', body: { email: 'ann@example.com', password: 'hunter22!' } });
+  const login = await requestJson(`${url}/login`, {
+    method: 'POST',
+    body: { email: 'ann@example.com', password: 'hunter22!' },
+  });
   assert.equal(login.status, 200);
   const token = login.json.token as string;
   const claims = verifyHs256(token, 'test-secret');
@@ -77,21 +128,38 @@ test('register, login, me, refresh and logout over HTTP', async (t) => {
   assert.equal((await requestJson(`${url}/me`)).status, 401);
   const me = await requestJson(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
   assert.deepEqual([me.status, me.json.name], [200, 'Ann']);
-  const renamed = await requestJson(`${url}/me`, { method: 'PUT', body: { name: 'Annie' }, headers: { authorization: `Bearer ${token}` } });
+  const renamed = await requestJson(`${url}/me`, {
+    method: 'PUT',
+    body: { name: 'Annie' },
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(renamed.json.name, 'Annie');
 
-  const refreshed = await requestJson(`${url}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const refreshed = await requestJson(`${url}/refresh`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   assert.equal(refreshed.status, 200);
-  assert.equal((await requestJson(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'refresh retires the old token');
+  assert.equal(
+    (await requestJson(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).status,
+    401,
+    'refresh retires the old token',
+  );
   const fresh = refreshed.json.token as string;
   const auth = app.services.get<JwtAuthModule>('auth')!;
   assert.equal((await auth.authenticate(fresh)).ok, true);
-  assert.equal((await requestJson(`${url}/logout`, { method: 'POST', headers: { authorization: `Bearer ${fresh}` } })).status, 200);
+  assert.equal(
+    (await requestJson(`${url}/logout`, { method: 'POST', headers: { authorization: `Bearer ${fresh}` } })).status,
+    200,
+  );
   assert.deepEqual(await auth.authenticate(fresh), { ok: false, reason: 'token has been revoked' });
 });
 
 test('setup creates the first admin; admin-only user management', async (t) => {
-  const app = await startTestApp({ plugins: [authPlugin], config: authConfig({ allowRegistration: false, responseFormat: 'oauth2' }) });
+  const app = await startTestApp({
+    plugins: [authPlugin],
+    config: authConfig({ allowRegistration: false, responseFormat: 'oauth2' }),
+  });
   const server = await authServer(app);
   t.after(async () => {
     await server.close();
@@ -99,20 +167,49 @@ test('setup creates the first admin; admin-only user management', async (t) => {
   });
   const url = `${server.url}/api/auth`;
   assert.deepEqual((await requestJson(`${url}/setup-status`)).json, { needsSetup: true, userCount: 0 });
-  const setup = await requestJson(`${url}/setup`, { method: 'POST', body: { email: 'root@x.io', password: 'rootroot' } });
+  const setup = await requestJson(`${url}/setup`, {
+    method: 'POST',
+    body: { email: 'root@x.io', password: 'rootroot' },
+  });
   assert.deepEqual([setup.status, setup.json.token_type, setup.json.user.role], [201, 'Bearer', 'admin']);
-  assert.equal((await requestJson(`${url}/setup`, { method: 'POST', body: { email: 'b@x.io', password: 'rootroot' } })).status, 409);
-  assert.equal((await requestJson(`${url}/register`, { method: 'POST', body: { email: 'c@x.io', password: 'whatever1' } })).status, 403);
+  assert.equal(
+    (await requestJson(`${url}/setup`, { method: 'POST', body: { email: 'b@x.io', password: 'rootroot' } })).status,
+    409,
+  );
+  assert.equal(
+    (await requestJson(`${url}/register`, { method: 'POST', body: { email: 'c@x.io', password: 'whatever1' } })).status,
+    403,
+  );
   const admin = { authorization: `Bearer ${setup.json.access_token}` };
-  const created = await requestJson(`${url}/users`, { method: 'POST', body: { email: 'ops@x.io', password: 'opsopsops', role: 'ops' }, headers: admin });
+  const created = await requestJson(`${url}/users`, {
+    method: 'POST',
+    body: { email: 'ops@x.io', password: 'opsopsops', role: 'ops' },
+    headers: admin,
+  });
   assert.deepEqual([created.status, created.json.role], [201, 'ops']);
-  const opsLogin = await requestJson(`${url}/login`, { method: 'POST', body: { email: 'ops@x.io', password: 'opsopsops' } });
-  assert.equal((await requestJson(`${url}/users`, { headers: { authorization: `Bearer ${opsLogin.json.token}` } })).status, 403);
-  const promoted = await requestJson(`${url}/users/${created.json.id}/role`, { method: 'PUT', body: { role: 'admin' }, headers: admin });
+  const opsLogin = await requestJson(`${url}/login`, {
+    method: 'POST',
+    body: { email: 'ops@x.io', password: 'opsopsops' },
+  });
+  assert.equal(
+    (await requestJson(`${url}/users`, { headers: { authorization: `Bearer ${opsLogin.json.token}` } })).status,
+    403,
+  );
+  const promoted = await requestJson(`${url}/users/${created.json.id}/role`, {
+    method: 'PUT',
+    body: { role: 'admin' },
+    headers: admin,
+  });
   assert.equal(promoted.json.role, 'admin');
   assert.equal((await requestJson(`${url}/users`, { headers: admin })).json.length, 2);
-  assert.equal((await requestJson(`${url}/users/${created.json.id}`, { method: 'DELETE', headers: admin })).status, 204);
-  assert.deepEqual(await app.services.get<JwtAuthModule>('auth')!.authenticate(opsLogin.json.token), { ok: false, reason: 'user no longer exists' });
+  assert.equal(
+    (await requestJson(`${url}/users/${created.json.id}`, { method: 'DELETE', headers: admin })).status,
+    204,
+  );
+  assert.deepEqual(await app.services.get<JwtAuthModule>('auth')!.authenticate(opsLogin.json.token), {
+    ok: false,
+    reason: 'user no longer exists',
+  });
 });
 
 test('users persist across a restart; seed users load and a bcrypt user is fixed by a seeded password', async (t) => {
@@ -121,24 +218,53 @@ test('users persist across a restart; seed users load and a bcrypt user is fixed
     { name: 'persistence', type: 'persistence.store', config: { database: 'db' } },
   ];
   const base = new TestApp({ plugins: [authPlugin, storagePlugin] });
-  writeFileSync(join(base.configDir, 'users.json'), JSON.stringify([
-    { id: '7', data: { email: 'seed@x.io', name: 'Seed', password: 'seedseed', role: 'admin' } },
-    { id: '8', data: { email: 'legacy@x.io', passwordHash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy' } },
-  ]));
+  writeFileSync(
+    join(base.configDir, 'users.json'),
+    JSON.stringify([
+      { id: '7', data: { email: 'seed@x.io', name: 'Seed', password: 'seedseed', role: 'admin' } },
+      {
+        id: '8',
+        data: { email: 'legacy@x.io', passwordHash: '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy' },
+      },
+    ]),
+  );
   const cfg = authConfig({ seedFile: 'users.json' }, modules);
-  const first = await startTestApp({ plugins: [authPlugin, storagePlugin], config: cfg, configDir: base.configDir, dataDir: base.dataDir });
+  const first = await startTestApp({
+    plugins: [authPlugin, storagePlugin],
+    config: cfg,
+    configDir: base.configDir,
+    dataDir: base.dataDir,
+  });
   let server = await authServer(first);
   let url = `${server.url}/api/auth`;
-  const seeded = await requestJson(`${url}/login`, { method: 'POST', body: { email: 'seed@x.io', password: 'seedseed' } });
+  const seeded = await requestJson(`${url}/login`, {
+    method: 'POST',
+    body: { email: 'seed@x.io', password: 'seedseed' },
+  });
   assert.deepEqual([seeded.status, seeded.json.user.id, seeded.json.user.role], [200, '7', 'admin']);
-  assert.equal((await requestJson(`${url}/login`, { method: 'POST', body: { email: 'legacy@x.io', password: 'anything' } })).status, 401);
-  const reg = await requestJson(`${url}/register`, { method: 'POST', body: { email: 'new@x.io', password: 'newnewnew' } });
+  assert.equal(
+    (await requestJson(`${url}/login`, { method: 'POST', body: { email: 'legacy@x.io', password: 'anything' } }))
+      .status,
+    401,
+  );
+  const reg = await requestJson(`${url}/register`, {
+    method: 'POST',
+    body: { email: 'new@x.io', password: 'newnewnew' },
+  });
   assert.equal(reg.json.user.id, '9');
   await server.close();
   await first.halt();
 
-  writeFileSync(join(base.configDir, 'users.json'), JSON.stringify([{ id: '8', data: { email: 'legacy@x.io', password: 'migrated1' } }]));
-  const second = await startTestApp({ plugins: [authPlugin, storagePlugin], config: cfg, configDir: base.configDir, dataDir: base.dataDir });
+  writeFileSync(
+    join(base.configDir, 'users.json'),
+    JSON.stringify([{ id: '8', data: { email: 'legacy@x.io', password: 'migrated1' } }]),
+  );
+  const second = await startTestApp({
+    plugins: [authPlugin, storagePlugin],
+    config: cfg,
+    configDir: base.configDir,
+    dataDir: base.dataDir,
+  });
   server = await authServer(second);
   url = `${server.url}/api/auth`;
   t.after(async () => {
@@ -146,6 +272,13 @@ test('users persist across a restart; seed users load and a bcrypt user is fixed
     await second.stop();
     await base.stop();
   });
-  assert.equal((await requestJson(`${url}/login`, { method: 'POST', body: { email: 'new@x.io', password: 'newnewnew' } })).status, 200);
-  assert.equal((await requestJson(`${url}/login`, { method: 'POST', body: { email: 'legacy@x.io', password: 'migrated1' } })).status, 200);
+  assert.equal(
+    (await requestJson(`${url}/login`, { method: 'POST', body: { email: 'new@x.io', password: 'newnewnew' } })).status,
+    200,
+  );
+  assert.equal(
+    (await requestJson(`${url}/login`, { method: 'POST', body: { email: 'legacy@x.io', password: 'migrated1' } }))
+      .status,
+    200,
+  );
 });

@@ -7,11 +7,26 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ConfigValueError, type AppContext, type AuthProvider, type ConfigMap, type HttpHandler, type Logger, type Module,
-  type ModuleSpec, type TypeSchema,
+  ConfigValueError,
+  type AppContext,
+  type AuthProvider,
+  type ConfigMap,
+  type HttpHandler,
+  type Logger,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { findPersistenceStore } from '../storage/index.ts';
-import { ConfigReader, isPlainObject, readJson, readSeedFile, requestPath, resolveFrom, writeJson } from '../support/index.ts';
+import {
+  ConfigReader,
+  isPlainObject,
+  readJson,
+  readSeedFile,
+  requestPath,
+  resolveFrom,
+  writeJson,
+} from '../support/index.ts';
 import { signHs256, verifyHs256, type JwtClaims } from './jwt.ts';
 import { hashPassword, isBcryptHash, verifyPassword } from './password.ts';
 import { normalizeEmail, UserStore, type User } from './user-store.ts';
@@ -22,11 +37,25 @@ export const jwtAuthSchema: TypeSchema = {
     { key: 'secret', type: 'string', required: true, description: 'HMAC secret; use ${JWT_SECRET}' },
     { key: 'tokenExpiry', type: 'duration', default: '24h' },
     { key: 'issuer', type: 'string', default: 'workflow' },
-    { key: 'seedFile', type: 'filepath', description: 'JSON users [{id, data: {email, name, password, role}}], relative to the config file' },
+    {
+      key: 'seedFile',
+      type: 'filepath',
+      description: 'JSON users [{id, data: {email, name, password, role}}], relative to the config file',
+    },
     { key: 'allowRegistration', type: 'boolean', default: true, description: 'Allow POST /auth/register' },
-    { key: 'responseFormat', type: 'select', options: ['standard', 'oauth2'], default: 'standard', description: 'oauth2 adds access_token, token_type, expires_in' },
+    {
+      key: 'responseFormat',
+      type: 'select',
+      options: ['standard', 'oauth2'],
+      default: 'standard',
+      description: 'oauth2 adds access_token, token_type, expires_in',
+    },
     { key: 'minPasswordLength', type: 'number', default: 8 },
-    { key: 'persistence', type: 'string', description: 'persistence.store module (default: "persistence" or the first one)' },
+    {
+      key: 'persistence',
+      type: 'string',
+      description: 'persistence.store module (default: "persistence" or the first one)',
+    },
   ],
 };
 
@@ -48,11 +77,15 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
   private users = new UserStore();
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = (this.config = new ConfigReader(config));
     this.secret = c.requiredString('secret', 'set secret (e.g. secret: "${JWT_SECRET}")');
     this.expirySeconds = Math.floor(c.duration('tokenExpiry', 24 * 3600 * 1000)! / 1000);
-    if (this.expirySeconds <= 0) throw new ConfigValueError('"tokenExpiry" must be positive', { path: ['tokenExpiry'] });
+    if (this.expirySeconds <= 0)
+      throw new ConfigValueError('"tokenExpiry" must be positive', { path: ['tokenExpiry'] });
     this.issuer = c.string('issuer') || 'workflow';
     this.allowRegistration = c.boolean('allowRegistration', true)!;
     this.oauth2 = c.oneOf('responseFormat', ['standard', 'oauth2'] as const, 'standard') === 'oauth2';
@@ -62,7 +95,9 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
   init(app: AppContext): void {
     this.logger = app.logger.child({ component: 'auth.jwt', module: this.name });
     if (/^\$\{[^}]+\}$/.test(this.secret)) {
-      this.logger.warn('secret looks like an unexpanded ${VAR}: set the environment variable, tokens are signed with the literal text');
+      this.logger.warn(
+        'secret looks like an unexpanded ${VAR}: set the environment variable, tokens are signed with the literal text',
+      );
     }
     this.users = new UserStore(findPersistenceStore(app, this.config.string('persistence')));
   }
@@ -136,7 +171,10 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     const user = this.users.byEmail(body.email);
     const check = user ? await verifyPassword(body.password, user.passwordHash) : 'mismatch';
     if (check === 'unsupported-hash') {
-      this.logger?.warn({ user: user!.id }, 'stored password hash is not scrypt (bcrypt from upstream?); the user needs a new password, see docs/plugins.md');
+      this.logger?.warn(
+        { user: user!.id },
+        'stored password hash is not scrypt (bcrypt from upstream?); the user needs a new password, see docs/plugins.md',
+      );
     }
     if (check !== 'match') return writeJson(res, 401, { error: 'invalid credentials' });
     writeJson(res, 200, this.tokenResponse(user!));
@@ -156,7 +194,8 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
 
   private async logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const token = bearer(req);
-    if (!token || !(await this.userFromToken(token))) return writeJson(res, 401, { error: 'a valid token is required' });
+    if (!token || !(await this.userFromToken(token)))
+      return writeJson(res, 401, { error: 'a valid token is required' });
     this.revoke(token);
     writeJson(res, 200, { status: 'logged out' });
   }
@@ -182,7 +221,8 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     const user = await this.requireUser(req, res);
     if (!user) return;
     const body = await readJson(req);
-    if (!body.ok || !isPlainObject(body.value)) return writeJson(res, 400, { error: 'invalid request body: expected a JSON object' });
+    if (!body.ok || !isPlainObject(body.value))
+      return writeJson(res, 400, { error: 'invalid request body: expected a JSON object' });
     const changes = body.value;
     const updated: User = { ...user };
     if (typeof changes.name === 'string' && changes.name.trim() !== '') updated.name = changes.name.trim();
@@ -190,7 +230,10 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
       if (typeof changes.password !== 'string' || changes.password.length < this.minPasswordLength) {
         return writeJson(res, 400, { error: `password must be at least ${this.minPasswordLength} characters` });
       }
-      const current = typeof changes.currentPassword === 'string' ? await verifyPassword(changes.currentPassword, user.passwordHash) : 'mismatch';
+      const current =
+        typeof changes.currentPassword === 'string'
+          ? await verifyPassword(changes.currentPassword, user.passwordHash)
+          : 'mismatch';
       if (current !== 'match') return writeJson(res, 403, { error: 'currentPassword is missing or wrong' });
       updated.passwordHash = await hashPassword(changes.password);
     }
@@ -221,26 +264,40 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     if (!user) return writeJson(res, 404, { error: `user "${id}" not found` });
     const body = await readJson(req);
     const role = body.ok && isPlainObject(body.value) ? body.value.role : undefined;
-    if (typeof role !== 'string' || role === '') return writeJson(res, 400, { error: 'body must be {"role": "<role>"}' });
+    if (typeof role !== 'string' || role === '')
+      return writeJson(res, 400, { error: 'body must be {"role": "<role>"}' });
     writeJson(res, 200, publicUser(this.users.save({ ...user, metadata: { ...user.metadata, role } })));
   }
 
   /** A JSON body with an email and a password, or undefined after answering 400. */
-  private async credentials(req: IncomingMessage, res: ServerResponse): Promise<(ConfigMap & { email: string; password: string }) | undefined> {
+  private async credentials(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<(ConfigMap & { email: string; password: string }) | undefined> {
     const body = await readJson(req);
     if (!body.ok) {
       writeJson(res, body.status, { error: body.error });
       return undefined;
     }
     const v = body.value;
-    if (!isPlainObject(v) || typeof v.email !== 'string' || typeof v.password !== 'string' || v.email === '' || v.password === '') {
+    if (
+      !isPlainObject(v) ||
+      typeof v.email !== 'string' ||
+      typeof v.password !== 'string' ||
+      v.email === '' ||
+      v.password === ''
+    ) {
       writeJson(res, 400, { error: 'email and password are required' });
       return undefined;
     }
     return v as ConfigMap & { email: string; password: string };
   }
 
-  private async addUser(res: ServerResponse, body: ConfigMap & { email: string; password: string }, role: string): Promise<User | undefined> {
+  private async addUser(
+    res: ServerResponse,
+    body: ConfigMap & { email: string; password: string },
+    role: string,
+  ): Promise<User | undefined> {
     const email = normalizeEmail(body.email);
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
       writeJson(res, 400, { error: 'email is not a valid address' });
@@ -266,11 +323,20 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
 
   private tokenResponse(user: User): ConfigMap {
     const now = Math.floor(Date.now() / 1000);
-    const claims: JwtClaims = { sub: user.id, email: user.email, name: user.name, iss: this.issuer, iat: now, exp: now + this.expirySeconds, jti: randomUUID() };
+    const claims: JwtClaims = {
+      sub: user.id,
+      email: user.email,
+      name: user.name,
+      iss: this.issuer,
+      iat: now,
+      exp: now + this.expirySeconds,
+      jti: randomUUID(),
+    };
     for (const field of CLAIM_FIELDS) if (user.metadata[field] !== undefined) claims[field] = user.metadata[field];
     const token = signHs256(claims, this.secret);
     const response: ConfigMap = { token, user: publicUser(user) };
-    if (this.oauth2) Object.assign(response, { access_token: token, token_type: 'Bearer', expires_in: this.expirySeconds });
+    if (this.oauth2)
+      Object.assign(response, { access_token: token, token_type: 'Bearer', expires_in: this.expirySeconds });
     return response;
   }
 
@@ -282,7 +348,12 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
   private async requireUser(req: IncomingMessage, res: ServerResponse): Promise<User | undefined> {
     const token = bearer(req);
     if (!token) {
-      writeJson(res, 401, { error: 'authorization header required (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer' });
+      writeJson(
+        res,
+        401,
+        { error: 'authorization header required (Authorization: Bearer <token>)' },
+        { 'WWW-Authenticate': 'Bearer' },
+      );
       return undefined;
     }
     const result = await this.authenticate(token);
@@ -323,18 +394,22 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
       const seededHash = typeof data.passwordHash === 'string' ? data.passwordHash : undefined;
       if (existing) {
         // The one thing a seed may change: give a user whose stored hash we cannot verify a usable one.
-        if (password && isBcryptHash(existing.passwordHash)) this.users.save({ ...existing, passwordHash: await hashPassword(password) });
+        if (password && isBcryptHash(existing.passwordHash))
+          this.users.save({ ...existing, passwordHash: await hashPassword(password) });
         continue;
       }
       if (!password && seededHash && isBcryptHash(seededHash)) {
-        this.logger?.warn({ email: data.email }, 'seed user has a bcrypt hash and no password; they cannot log in until given one');
+        this.logger?.warn(
+          { email: data.email },
+          'seed user has a bcrypt hash and no password; they cannot log in until given one',
+        );
       }
       const { email, name, password: _p, passwordHash: _h, ...metadata } = data;
       this.users.save({
         id: id ?? this.users.nextId(),
         email: normalizeEmail(String(email)),
         name: typeof name === 'string' ? name : '',
-        passwordHash: password ? await hashPassword(password) : seededHash ?? '!',
+        passwordHash: password ? await hashPassword(password) : (seededHash ?? '!'),
         metadata,
         createdAt: new Date().toISOString(),
       });

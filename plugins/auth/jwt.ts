@@ -2,7 +2,14 @@
 // verify, so a token cannot downgrade itself to "none" or switch algorithms.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type JwtClaims = Record<string, unknown> & { sub?: string; iss?: string; iat?: number; exp?: number; nbf?: number; jti?: string };
+export type JwtClaims = Record<string, unknown> & {
+  sub?: string;
+  iss?: string;
+  iat?: number;
+  exp?: number;
+  nbf?: number;
+  jti?: string;
+};
 
 export type VerifyResult = { ok: true; claims: JwtClaims } | { ok: false; reason: string };
 
@@ -12,7 +19,11 @@ export function signHs256(claims: JwtClaims, secret: string): string {
   return `${header}.${payload}.${hmac(`${header}.${payload}`, secret)}`;
 }
 
-export function verifyHs256(token: string, secret: string, opts: { nowSeconds?: number; issuer?: string } = {}): VerifyResult {
+export function verifyHs256(
+  token: string,
+  secret: string,
+  opts: { nowSeconds?: number; issuer?: string } = {},
+): VerifyResult {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'malformed token' };
   const [h, p, sig] = parts;
@@ -27,8 +38,10 @@ export function verifyHs256(token: string, secret: string, opts: { nowSeconds?: 
   if (header.alg !== 'HS256') return { ok: false, reason: `unexpected signing algorithm ${String(header.alg)}` };
   const expected = Buffer.from(hmac(`${h}.${p}`, secret));
   const given = Buffer.from(sig);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'invalid signature' };
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return { ok: false, reason: 'malformed claims' };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, reason: 'invalid signature' };
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
+    return { ok: false, reason: 'malformed claims' };
   const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
   if (typeof claims.exp === 'number' && now >= claims.exp) return { ok: false, reason: 'token expired' };
   if (typeof claims.nbf === 'number' && now < claims.nbf) return { ok: false, reason: 'token not yet valid' };

@@ -12,7 +12,8 @@ export class UserStore {
 
   load(): number {
     if (!this.persistence) return 0;
-    for (const u of this.persistence.loadUsers()) this.byEmailMap.set(normalizeEmail(u.email), { ...u, email: normalizeEmail(u.email) });
+    for (const u of this.persistence.loadUsers())
+      this.byEmailMap.set(normalizeEmail(u.email), { ...u, email: normalizeEmail(u.email) });
     return this.byEmailMap.size;
   }
 

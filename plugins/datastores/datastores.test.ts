@@ -4,7 +4,11 @@ import { startTestApp } from '../testing/index.ts';
 import { datastoresPlugin } from './index.ts';
 
 test('nosql put, get, query by prefix and delete through pipeline steps', async (t) => {
-  const store = (type: string, config: Record<string, unknown>) => ({ name: type.replace('step.', ''), type, config: { store: 'docs', ...config } });
+  const store = (type: string, config: Record<string, unknown>) => ({
+    name: type.replace('step.', ''),
+    type,
+    config: { store: 'docs', ...config },
+  });
   const app = await startTestApp({
     plugins: [datastoresPlugin],
     config: {
@@ -20,7 +24,12 @@ test('nosql put, get, query by prefix and delete through pipeline steps', async 
     },
   });
   t.after(() => app.stop());
-  assert.deepEqual(await app.executePipeline('put', { id: '1', body: { name: 'Ada' } }), { id: '1', body: { name: 'Ada' }, stored: true, key: 'user:1' });
+  assert.deepEqual(await app.executePipeline('put', { id: '1', body: { name: 'Ada' } }), {
+    id: '1',
+    body: { name: 'Ada' },
+    stored: true,
+    key: 'user:1',
+  });
   await app.executePipeline('put', { id: '2', body: { name: 'Bob' } });
   await app.executePipeline('putScalar', { n: 3 });
   const got = await app.executePipeline('get', { id: '1' });
@@ -36,7 +45,9 @@ test('nosql put, get, query by prefix and delete through pipeline steps', async 
 test('an undeclared store still loads (as upstream) and fails clearly when the step runs', async (t) => {
   const app = await startTestApp({
     plugins: [datastoresPlugin],
-    config: { pipelines: { p: { steps: [{ name: 'g', type: 'step.nosql_get', config: { store: 'nope', key: 'k' } }] } } },
+    config: {
+      pipelines: { p: { steps: [{ name: 'g', type: 'step.nosql_get', config: { store: 'nope', key: 'k' } }] } },
+    },
   });
   t.after(() => app.stop());
   await assert.rejects(app.executePipeline('p', {}), /step "g": NoSQL store "nope" is not a module of this app/);

@@ -4,8 +4,14 @@ import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
 import { createMemoryNoSql, memoryNoSqlSchema } from './memory-nosql.ts';
 import {
-  createNoSqlDeleteStep, createNoSqlGetStep, createNoSqlPutStep, createNoSqlQueryStep, nosqlDeleteSchema, nosqlGetSchema,
-  nosqlPutSchema, nosqlQuerySchema,
+  createNoSqlDeleteStep,
+  createNoSqlGetStep,
+  createNoSqlPutStep,
+  createNoSqlQueryStep,
+  nosqlDeleteSchema,
+  nosqlGetSchema,
+  nosqlPutSchema,
+  nosqlQuerySchema,
 } from './nosql-steps.ts';
 
 export const datastoresPlugin: EnginePlugin = {

@@ -22,7 +22,10 @@ export class MemoryNoSql implements Module, NoSqlStore {
   readonly collection: string;
   private readonly items = new Map<string, ConfigMap>();
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     this.collection = new ConfigReader(config).string('collection') || name;
   }
 

@@ -1,33 +1,84 @@
 // step.nosql_get / put / delete / query against a NoSQL store module (upstream factory keys).
-import {
-  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
-  type StepResult, type StepSpec, type TypeSchema,
+import type {
+  CompiledValue,
+  ConfigMap,
+  PipelineContext,
+  Step,
+  StepBuildContext,
+  StepResult,
+  StepSpec,
+  TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, isPlainObject, moduleRef } from '../support/index.ts';
 import { NoSqlStoreCap, type NoSqlStore } from './memory-nosql.ts';
 
-const storeField = { key: 'store', type: 'string', required: true, description: 'NoSQL store module (e.g. nosql.memory)' } as const;
-const keyField = { key: 'key', type: 'string', required: true, description: 'Document key (templates allowed)' } as const;
+const storeField = {
+  key: 'store',
+  type: 'string',
+  required: true,
+  description: 'NoSQL store module (e.g. nosql.memory)',
+} as const;
+const keyField = {
+  key: 'key',
+  type: 'string',
+  required: true,
+  description: 'Document key (templates allowed)',
+} as const;
 
 export const nosqlGetSchema: TypeSchema = {
   description: 'Read a document by key',
-  configFields: [storeField, keyField, { key: 'output', type: 'string', default: 'item' }, { key: 'miss_ok', type: 'boolean', default: true, description: 'A missing key is found: false instead of an error' }],
-  outputs: [{ key: 'item', type: 'map', description: 'named by output' }, { key: 'found', type: 'boolean' }],
+  configFields: [
+    storeField,
+    keyField,
+    { key: 'output', type: 'string', default: 'item' },
+    {
+      key: 'miss_ok',
+      type: 'boolean',
+      default: true,
+      description: 'A missing key is found: false instead of an error',
+    },
+  ],
+  outputs: [
+    { key: 'item', type: 'map', description: 'named by output' },
+    { key: 'found', type: 'boolean' },
+  ],
 };
 export const nosqlPutSchema: TypeSchema = {
   description: 'Insert or replace a document',
-  configFields: [storeField, keyField, { key: 'item', type: 'string', default: 'body', description: 'Path in the pipeline data of the document to store (default body; all of Current when absent)' }],
-  outputs: [{ key: 'stored', type: 'boolean' }, { key: 'key', type: 'string' }],
+  configFields: [
+    storeField,
+    keyField,
+    {
+      key: 'item',
+      type: 'string',
+      default: 'body',
+      description: 'Path in the pipeline data of the document to store (default body; all of Current when absent)',
+    },
+  ],
+  outputs: [
+    { key: 'stored', type: 'boolean' },
+    { key: 'key', type: 'string' },
+  ],
 };
 export const nosqlDeleteSchema: TypeSchema = {
   description: 'Delete a document by key',
   configFields: [storeField, keyField],
-  outputs: [{ key: 'deleted', type: 'boolean' }, { key: 'key', type: 'string' }],
+  outputs: [
+    { key: 'deleted', type: 'boolean' },
+    { key: 'key', type: 'string' },
+  ],
 };
 export const nosqlQuerySchema: TypeSchema = {
   description: 'List documents, optionally by key prefix',
-  configFields: [storeField, { key: 'prefix', type: 'string', description: 'Key prefix (templates allowed)' }, { key: 'output', type: 'string', default: 'items' }],
-  outputs: [{ key: 'items', type: 'array', description: 'named by output' }, { key: 'count', type: 'number' }],
+  configFields: [
+    storeField,
+    { key: 'prefix', type: 'string', description: 'Key prefix (templates allowed)' },
+    { key: 'output', type: 'string', default: 'items' },
+  ],
+  outputs: [
+    { key: 'items', type: 'array', description: 'named by output' },
+    { key: 'count', type: 'number' },
+  ],
 };
 
 interface Common {

@@ -3,12 +3,24 @@
 // GET /{flag}?user=&groups= (evaluation), GET (all flags), PUT /{flag}, DELETE /{flag}.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ConfigValueError, defineCapability, type AppContext, type ConfigMap, type HttpHandler, type Module, type ModuleSpec,
+  ConfigValueError,
+  defineCapability,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandler,
+  type Module,
+  type ModuleSpec,
   type TypeSchema,
 } from '../../engine/index.ts';
 import { SqliteDatabase } from '../storage/index.ts';
 import { ConfigReader, readJson, requestPath, resolveFrom, writeJson } from '../support/index.ts';
-import { evaluateFlag, parseFlag, type EvaluationContext, type FlagDefinition, type FlagResult } from './flag-evaluation.ts';
+import {
+  evaluateFlag,
+  parseFlag,
+  type EvaluationContext,
+  type FlagDefinition,
+  type FlagResult,
+} from './flag-evaluation.ts';
 
 export interface FeatureFlagService {
   evaluate(flag: string, ctx: EvaluationContext, fallback?: unknown): FlagResult;
@@ -20,9 +32,23 @@ export const featureFlagServiceSchema: TypeSchema = {
   description: 'Feature flag service (generic provider): targeting by user and group, percentage rollouts',
   configFields: [
     { key: 'provider', type: 'select', options: ['generic'], default: 'generic' },
-    { key: 'flags', type: 'map', description: 'name -> true|false|value|{enabled, value, default, users, groups, percentage}' },
-    { key: 'store_path', type: 'filepath', aliases: ['db_path'], description: 'SQLite file keeping flag changes (relative to the app data dir); in memory when unset' },
-    { key: 'cache_ttl', type: 'duration', default: '30s', description: 'Accepted for compatibility; evaluation is local and uncached' },
+    {
+      key: 'flags',
+      type: 'map',
+      description: 'name -> true|false|value|{enabled, value, default, users, groups, percentage}',
+    },
+    {
+      key: 'store_path',
+      type: 'filepath',
+      aliases: ['db_path'],
+      description: 'SQLite file keeping flag changes (relative to the app data dir); in memory when unset',
+    },
+    {
+      key: 'cache_ttl',
+      type: 'duration',
+      default: '30s',
+      description: 'Accepted for compatibility; evaluation is local and uncached',
+    },
     { key: 'sse_enabled', type: 'boolean', description: 'Accepted for compatibility; no SSE stream in this build' },
   ],
 };
@@ -34,11 +60,17 @@ export class FeatureFlagModule implements Module, FeatureFlagService, HttpHandle
   private readonly storePath?: string;
   private store?: SqliteDatabase;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     const provider = c.string('provider') || 'generic';
     if (provider !== 'generic') {
-      throw new ConfigValueError(`feature flag provider "${provider}" is not available in this build`, { path: ['provider'], hint: 'use provider: generic' });
+      throw new ConfigValueError(`feature flag provider "${provider}" is not available in this build`, {
+        path: ['provider'],
+        hint: 'use provider: generic',
+      });
     }
     this.configured = Object.entries(c.map('flags') ?? {});
     for (const [flag, raw] of this.configured) {
@@ -54,8 +86,12 @@ export class FeatureFlagModule implements Module, FeatureFlagService, HttpHandle
   init(app: AppContext): void {
     if (!this.storePath) return;
     this.store = new SqliteDatabase(resolveFrom(app.dataDir, this.storePath));
-    this.store.execScript('CREATE TABLE IF NOT EXISTS feature_flags (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at TEXT NOT NULL)');
-    const stored = new Map(this.store.query('SELECT name, definition FROM feature_flags').map((r) => [String(r.name), String(r.definition)]));
+    this.store.execScript(
+      'CREATE TABLE IF NOT EXISTS feature_flags (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at TEXT NOT NULL)',
+    );
+    const stored = new Map(
+      this.store.query('SELECT name, definition FROM feature_flags').map((r) => [String(r.name), String(r.definition)]),
+    );
     // Config gives the starting values; what was changed at run time (the store) wins.
     for (const [flag, raw] of this.configured) if (!stored.has(flag)) this.persist(flag, raw);
     for (const [flag, json] of stored) this.flags.set(flag, parseFlag(JSON.parse(json), `stored flag "${flag}"`));

@@ -1,8 +1,14 @@
 // step.feature_flag (evaluate into the pipeline data) and step.ff_gate (evaluate and jump to
 // on_enabled or on_disabled). Factory keys as upstream; a flag nobody defined is off (or `default`).
-import {
-  type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
-  type StepResult, type StepSpec, type TypeSchema,
+import type {
+  CompiledValue,
+  ConfigMap,
+  PipelineContext,
+  Step,
+  StepBuildContext,
+  StepResult,
+  StepSpec,
+  TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
 import { FeatureFlagServiceCap, type FeatureFlagService } from './featureflag-service.ts';
@@ -19,7 +25,12 @@ export const featureFlagStepSchema: TypeSchema = {
   description: 'Evaluate a feature flag for a user/group',
   configFields: [
     ...evaluationFields,
-    { key: 'output_key', type: 'string', aliases: ['output'], description: 'Key of the result map (default: the flag name)' },
+    {
+      key: 'output_key',
+      type: 'string',
+      aliases: ['output'],
+      description: 'Key of the result map (default: the flag name)',
+    },
     { key: 'default', type: 'any', description: 'Value when the flag is not defined (default false)' },
   ],
   outputs: [
@@ -36,13 +47,21 @@ export const ffGateStepSchema: TypeSchema = {
     { key: 'on_enabled', type: 'string', required: true, description: 'Step to continue at when the flag is on' },
     { key: 'on_disabled', type: 'string', required: true, description: 'Step to continue at when the flag is off' },
   ],
-  outputs: [{ key: 'flag', type: 'string' }, { key: 'enabled', type: 'boolean' }, { key: 'next_step', type: 'string' }],
+  outputs: [
+    { key: 'flag', type: 'string' },
+    { key: 'enabled', type: 'boolean' },
+    { key: 'next_step', type: 'string' },
+  ],
   validate(config, context) {
     const names = context?.pipelineStepNames;
     if (!names) return [];
     return ['on_enabled', 'on_disabled']
       .filter((key) => typeof config[key] === 'string' && !names.includes(config[key] as string))
-      .map((key) => ({ message: `${key} names step "${String(config[key])}", which is not in this pipeline`, path: [key], hint: `steps: ${names.join(', ')}` }));
+      .map((key) => ({
+        message: `${key} names step "${String(config[key])}", which is not in this pipeline`,
+        path: [key],
+        hint: `steps: ${names.join(', ')}`,
+      }));
   },
 };
 
@@ -53,11 +72,14 @@ interface Evaluator {
 
 function evaluator(spec: StepSpec, ctx: StepBuildContext, c: ConfigReader): Evaluator {
   const flag = ctx.templates.compile(c.requiredString('flag'), ['flag']);
-  const optional = (key: string): CompiledValue | undefined => (c.has(key) ? ctx.templates.compile(c.string(key), [key]) : undefined);
+  const optional = (key: string): CompiledValue | undefined =>
+    c.has(key) ? ctx.templates.compile(c.string(key), [key]) : undefined;
   const user = optional('user_from');
   const group = optional('group_from');
   const serviceName = c.string('service');
-  const named = serviceName ? moduleRef(ctx, spec, serviceName, 'featureflag.service', FeatureFlagServiceCap) : undefined;
+  const named = serviceName
+    ? moduleRef(ctx, spec, serviceName, 'featureflag.service', FeatureFlagServiceCap)
+    : undefined;
   const service = (): FeatureFlagService => {
     if (named) return named();
     const svc = ctx.services.find(FeatureFlagServiceCap);
@@ -72,7 +94,11 @@ function evaluator(spec: StepSpec, ctx: StepBuildContext, c: ConfigReader): Eval
       const userKey = user ? String(user.resolve(pc) ?? '') : '';
       if (userKey && userKey !== '<no value>') evalCtx.userKey = userKey;
       const groups = group ? String(group.resolve(pc) ?? '') : '';
-      if (groups && groups !== '<no value>') evalCtx.groups = groups.split(',').map((g) => g.trim()).filter(Boolean);
+      if (groups && groups !== '<no value>')
+        evalCtx.groups = groups
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean);
       return service().evaluate(flagName(pc), evalCtx, fallback);
     },
   };
@@ -89,7 +115,9 @@ export function createFeatureFlagStep(spec: StepSpec, ctx: StepBuildContext): St
     async execute(pc): Promise<StepResult> {
       const flag = ev.flagName(pc);
       const r = ev.evaluate(pc, fallback);
-      const output: ConfigMap = { [outputKey || flag]: { enabled: r.enabled, variant: r.variant, value: r.value, reason: r.reason } };
+      const output: ConfigMap = {
+        [outputKey || flag]: { enabled: r.enabled, variant: r.variant, value: r.value, reason: r.reason },
+      };
       return { output: { ...output, enabled: r.enabled, flag } };
     },
   };

@@ -31,7 +31,13 @@ export interface FlagResult {
 /** A flag from config: `true`, `"blue"`, or `{enabled, value, default, users, groups, percentage}`. */
 export function parseFlag(raw: unknown, where: string): FlagDefinition {
   if (!isPlainObject(raw)) {
-    return { enabled: raw !== false && raw !== null && raw !== undefined, value: raw, offValue: false, users: [], groups: [] };
+    return {
+      enabled: raw !== false && raw !== null && raw !== undefined,
+      value: raw,
+      offValue: false,
+      users: [],
+      groups: [],
+    };
   }
   const percentage = raw.percentage ?? raw.rollout ?? raw.rollout_percentage;
   if (percentage !== undefined && (typeof percentage !== 'number' || percentage < 0 || percentage > 100)) {
@@ -53,7 +59,12 @@ export function parseFlag(raw: unknown, where: string): FlagDefinition {
   };
 }
 
-export function evaluateFlag(name: string, def: FlagDefinition | undefined, ctx: EvaluationContext, fallback?: unknown): FlagResult {
+export function evaluateFlag(
+  name: string,
+  def: FlagDefinition | undefined,
+  ctx: EvaluationContext,
+  fallback?: unknown,
+): FlagResult {
   if (!def) return result(fallback ?? false, 'not_found');
   if (!def.enabled) return result(def.offValue, 'disabled');
   if (ctx.userKey && def.users.includes(ctx.userKey)) return result(def.value, 'target');

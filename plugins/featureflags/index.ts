@@ -3,7 +3,12 @@ import type { EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
 import { createFeatureFlagModule, featureFlagServiceSchema } from './featureflag-service.ts';
-import { createFeatureFlagStep, createFfGateStep, featureFlagStepSchema, ffGateStepSchema } from './featureflag-steps.ts';
+import {
+  createFeatureFlagStep,
+  createFfGateStep,
+  featureFlagStepSchema,
+  ffGateStepSchema,
+} from './featureflag-steps.ts';
 
 export const featureFlagsPlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),

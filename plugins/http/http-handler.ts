@@ -5,7 +5,9 @@ import type { ConfigMap, HttpHandler, HttpHandlerFn, Module, ModuleFactory, Type
 
 export const httpHandlerSchema: TypeSchema = {
   description: 'Placeholder HTTP handler answering a fixed JSON document',
-  configFields: [{ key: 'contentType', type: 'string', default: 'application/json', description: 'Content-Type of the response' }],
+  configFields: [
+    { key: 'contentType', type: 'string', default: 'application/json', description: 'Content-Type of the response' },
+  ],
 };
 
 export class HttpHandlerModule implements Module, HttpHandler {
@@ -18,7 +20,8 @@ export class HttpHandlerModule implements Module, HttpHandler {
     readonly name: string,
     config: ConfigMap,
   ) {
-    this.contentType = typeof config.contentType === 'string' && config.contentType !== '' ? config.contentType : 'application/json';
+    this.contentType =
+      typeof config.contentType === 'string' && config.contentType !== '' ? config.contentType : 'application/json';
     this.body = JSON.stringify({ handler: name, status: 'success', message: 'Default handler response' });
   }
 

@@ -15,7 +15,12 @@ export function writeJson(res: ServerResponse, status: number, body: unknown, he
   res.end(payload);
 }
 
-export function writeError(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+export function writeError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
   writeJson(res, status, { error: message }, headers);
 }
 
@@ -31,7 +36,8 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Read the whole request body (bounded). Bodiless requests resolve to undefined without waiting. */
 export function readBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): Promise<Buffer | undefined> {
   const length = req.headers['content-length'];
-  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) return Promise.resolve(undefined);
+  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined)
+    return Promise.resolve(undefined);
   if (length !== undefined && Number(length) > limit) return Promise.reject(new BodyTooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -45,7 +51,9 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): 
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('end', () =>
+      resolve(chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }

@@ -53,7 +53,10 @@ export class HttpRouterModule implements Module, HttpRouter {
     try {
       parsed = parsePattern(path, method);
     } catch (err) {
-      if (err instanceof PatternError) throw new ConfigValueError(err.message, { hint: 'route paths use Go 1.22 ServeMux syntax: /items/{id}, /files/{path...}, /static/' });
+      if (err instanceof PatternError)
+        throw new ConfigValueError(err.message, {
+          hint: 'route paths use Go 1.22 ServeMux syntax: /items/{id}, /files/{path...}, /static/',
+        });
       throw err;
     }
     let wrapped = handler;
@@ -65,7 +68,10 @@ export class HttpRouterModule implements Module, HttpRouter {
     if (existing) {
       // upstream's mux panics on duplicates; keeping the first lets configs that declare a route
       // twice (handler + trigger) still start, with a clear note
-      this.logger?.warn({ route: label, kept: existing.owner, ignored: owner }, 'duplicate route ignored; the first registration serves it');
+      this.logger?.warn(
+        { route: label, kept: existing.owner, ignored: owner },
+        'duplicate route ignored; the first registration serves it',
+      );
     }
   }
 
@@ -126,7 +132,10 @@ export class HttpRouterModule implements Module, HttpRouter {
   };
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    this.logger?.error({ method: req.method, url: req.url, err: (err as Error)?.message, stack: (err as Error)?.stack }, 'request handler failed');
+    this.logger?.error(
+      { method: req.method, url: req.url, err: (err as Error)?.message, stack: (err as Error)?.stack },
+      'request handler failed',
+    );
     writeError(res, 500, 'internal server error');
   }
 }

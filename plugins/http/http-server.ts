@@ -32,15 +32,21 @@ export function parseListenAddress(config: ConfigMap): ListenAddress {
   if (address !== undefined && address !== null && address !== '') {
     const s = String(address).trim();
     const m = /^(?:\[([^\]]+)\]|([^:]*))?:(\d+)$/.exec(s) ?? /^()()(\d+)$/.exec(s);
-    if (!m) throw new ConfigValueError(`address "${s}" is not host:port`, { path: ['address'], hint: 'e.g. ":8080" (all interfaces) or "127.0.0.1:8080"' });
+    if (!m)
+      throw new ConfigValueError(`address "${s}" is not host:port`, {
+        path: ['address'],
+        hint: 'e.g. ":8080" (all interfaces) or "127.0.0.1:8080"',
+      });
     const port = Number(m[3]);
-    if (port > 65535) throw new ConfigValueError(`port ${port} is out of range`, { path: ['address'], hint: 'ports are 0..65535' });
+    if (port > 65535)
+      throw new ConfigValueError(`port ${port} is out of range`, { path: ['address'], hint: 'ports are 0..65535' });
     const host = m[1] ?? m[2];
     return { host: host === '' || host === undefined ? undefined : host, port };
   }
   if (config.port !== undefined) {
     const port = Number(config.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigValueError(`port must be 1..65535 (got ${JSON.stringify(config.port)})`, { path: ['port'] });
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new ConfigValueError(`port must be 1..65535 (got ${JSON.stringify(config.port)})`, { path: ['port'] });
     return { host: undefined, port };
   }
   throw new ConfigValueError('http.server needs an address or a port', { hint: 'add config: { address: ":8080" }' });
@@ -118,20 +124,26 @@ export class HttpServerModule implements Module, HttpServer {
     }
     const dispatch = this.router.dispatch;
     const server = createServer(
-      { requestTimeout: this.timeouts.read + this.timeouts.write, headersTimeout: Math.min(this.timeouts.read, 60_000) || 60_000, keepAliveTimeout: this.timeouts.idle },
+      {
+        requestTimeout: this.timeouts.read + this.timeouts.write,
+        headersTimeout: Math.min(this.timeouts.read, 60_000) || 60_000,
+        keepAliveTimeout: this.timeouts.idle,
+      },
       (req: IncomingMessage, res: ServerResponse) => {
         this.inFlight++;
         res.once('close', this.requestDone);
         try {
           const r = dispatch(req, res, {});
-          if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch(() => writeError(res, 500, 'internal server error'));
+          if (r && typeof (r as Promise<void>).catch === 'function')
+            (r as Promise<void>).catch(() => writeError(res, 500, 'internal server error'));
         } catch {
           writeError(res, 500, 'internal server error');
         }
       },
     );
     server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-      if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      if (socket.writable && err.code !== 'ECONNRESET')
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
@@ -156,7 +168,10 @@ export class HttpServerModule implements Module, HttpServer {
     const a = server.address() as AddressInfo;
     const wildcard = a.address === '::' || a.address === '0.0.0.0';
     this.bound = { host: wildcard ? '127.0.0.1' : a.address, port: a.port };
-    this.logger.info({ url: `http://${this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host}:${a.port}` }, 'listening');
+    this.logger.info(
+      { url: `http://${this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host}:${a.port}` },
+      'listening',
+    );
   }
 
   private readonly requestDone = () => {

@@ -19,7 +19,12 @@ const dir = mkdtempSync(join(tmpdir(), 'wf-http-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function app(yaml: string) {
-  const engine = await Engine.fromText(yaml, { plugins, logger: silentLogger(), baseDir: dir, httpAddress: '127.0.0.1:0' });
+  const engine = await Engine.fromText(yaml, {
+    plugins,
+    logger: silentLogger(),
+    baseDir: dir,
+    httpAddress: '127.0.0.1:0',
+  });
   await engine.start();
   return { engine, url: `http://127.0.0.1:${engine.address()!.port}` };
 }
@@ -35,7 +40,12 @@ test('route table: Go 1.22 precedence, wildcards, methods, HEAD, 405, prefix red
   add('/{$}', 'GET');
   add('/users/{uid}/posts/{pid}', 'GET');
   const m = (method: string, path: string) => t.match(method, path);
-  assert.deepEqual(m('GET', '/items/7'), { kind: 'found', value: 'GET /items/{id}', params: { id: '7' }, method: 'GET' });
+  assert.deepEqual(m('GET', '/items/7'), {
+    kind: 'found',
+    value: 'GET /items/{id}',
+    params: { id: '7' },
+    method: 'GET',
+  });
   assert.equal((m('GET', '/items/new') as { value: string }).value, 'GET /items/new', 'literal beats wildcard');
   assert.equal((m('HEAD', '/items/7') as { value: string }).value, 'GET /items/{id}');
   assert.deepEqual(m('DELETE', '/items/7'), { kind: 'method-not-allowed', allowed: ['GET', 'HEAD'] });
@@ -46,7 +56,14 @@ test('route table: Go 1.22 precedence, wildcards, methods, HEAD, 405, prefix red
   assert.equal(m('GET', '/nope').kind, 'not-found');
   assert.deepEqual((m('GET', '/users/u1/posts/p%2F2') as { params: unknown }).params, { uid: 'u1', pid: 'p/2' });
   assert.equal(add('/items/{other}', 'GET'), 'GET /items/{id}', 'the same pattern is reported as existing');
-  assert.deepEqual(parsePattern('POST /x/{a}'), { method: 'POST', path: '/x/{a}', segments: [{ kind: 'lit', value: 'x' }, { kind: 'param', name: 'a' }] });
+  assert.deepEqual(parsePattern('POST /x/{a}'), {
+    method: 'POST',
+    path: '/x/{a}',
+    segments: [
+      { kind: 'lit', value: 'x' },
+      { kind: 'param', name: 'a' },
+    ],
+  });
   assert.throws(() => parsePattern('/a/{x...}/b'), /must be the last segment/);
   assert.throws(() => parsePattern('/a/x{y}'), /whole segment/);
   assert.throws(() => parsePattern('items'), /must start with/);
@@ -75,7 +92,10 @@ test('listen addresses and HS256 tokens', () => {
   assert.throws(() => parseListenAddress({}), /needs an address or a port/);
   assert.throws(() => parseListenAddress({ port: 70000 }), /1\.\.65535/);
   const token = hs256({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 60 }, 'k');
-  assert.deepEqual(verifyHs256(token, 'k'), { ok: true, claims: { sub: 'u1', exp: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp } });
+  assert.deepEqual(verifyHs256(token, 'k'), {
+    ok: true,
+    claims: { sub: 'u1', exp: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp },
+  });
   assert.deepEqual(verifyHs256(token, 'other'), { ok: false, reason: 'invalid signature' });
   assert.deepEqual(verifyHs256(hs256({ exp: 1 }, 'k'), 'k'), { ok: false, reason: 'token expired' });
 });
@@ -109,7 +129,10 @@ pipelines:
     assert.equal(none.status, 401);
     assert.match(none.headers.get('www-authenticate')!, /^Bearer/);
     assert.equal(none.headers.get('x-frame-options'), 'DENY', 'outer middleware ran first');
-    assert.equal((await fetch(`${url}/private`, { headers: { authorization: `Bearer ${hs256({ sub: 'x' }, 'wrong')}` } })).status, 401);
+    assert.equal(
+      (await fetch(`${url}/private`, { headers: { authorization: `Bearer ${hs256({ sub: 'x' }, 'wrong')}` } })).status,
+      401,
+    );
     const ok = await fetch(`${url}/private`, { headers: { authorization: `Bearer ${hs256({ sub: 'x' }, 's3cret')}` } });
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('content-type'), 'text/plain');
@@ -167,7 +190,10 @@ modules:
 test('two servers, explicit router wiring, and a clear error for a server without a router', async () => {
   await assert.rejects(
     (async () => {
-      const e = await Engine.fromText('modules:\n  - { name: s, type: http.server, config: { address: "127.0.0.1:0" } }\n', { plugins, logger: silentLogger() });
+      const e = await Engine.fromText(
+        'modules:\n  - { name: s, type: http.server, config: { address: "127.0.0.1:0" } }\n',
+        { plugins, logger: silentLogger() },
+      );
       try {
         await e.start();
       } finally {

@@ -1,6 +1,12 @@
 // plugins/http: HTTP server, router (Go 1.22 patterns), handlers, middleware, static files, reverse
 // proxies, the `http` trigger and the `http` workflow handler.
-import { HttpRouterCap, type AppContext, type EnginePlugin, type HttpRouter, type PluginManifestInfo } from '../../engine/index.ts';
+import {
+  HttpRouterCap,
+  type AppContext,
+  type EnginePlugin,
+  type HttpRouter,
+  type PluginManifestInfo,
+} from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { createHttpHandler, httpHandlerSchema } from './http-handler.ts';
 import { createHttpRouter } from './http-router.ts';
@@ -81,9 +87,13 @@ export const httpPlugin: EnginePlugin = {
       name: 'http-cors-global-wiring',
       priority: 100,
       run(app) {
-        const cors = app.services.names().map((n) => app.services.get(n)).filter((s): s is CorsMiddleware => s instanceof CorsMiddleware);
+        const cors = app.services
+          .names()
+          .map((n) => app.services.get(n))
+          .filter((s): s is CorsMiddleware => s instanceof CorsMiddleware);
         if (cors.length === 0) return;
-        for (const { service: router } of app.services.findAll(HttpRouterCap)) for (const c of cors) router.useGlobal(c);
+        for (const { service: router } of app.services.findAll(HttpRouterCap))
+          for (const c of cors) router.useGlobal(c);
       },
     },
     {
@@ -95,7 +105,10 @@ export const httpPlugin: EnginePlugin = {
           if (!(fs instanceof StaticFileServer)) continue;
           const router = routerFor(app, fs.routerName, `static.fileserver "${fs.name}"`);
           const pattern = `${fs.prefix}{path...}`;
-          if (!router.hasRoute('GET', pattern)) router.addRoute('GET', pattern, (req, res, params) => fs.handleHttp(req, res, params), { owner: `static.fileserver ${fs.name}` });
+          if (!router.hasRoute('GET', pattern))
+            router.addRoute('GET', pattern, (req, res, params) => fs.handleHttp(req, res, params), {
+              owner: `static.fileserver ${fs.name}`,
+            });
         }
       },
     },
@@ -107,10 +120,14 @@ export const httpPlugin: EnginePlugin = {
           const proxy = app.services.get(name);
           if (!(proxy instanceof ProxyModule)) continue;
           const router = routerFor(app, proxy.routerName, `${proxy.type} "${proxy.name}"`);
-          const handler = (req: Parameters<ProxyModule['handleHttp']>[0], res: Parameters<ProxyModule['handleHttp']>[1]) => proxy.handleHttp(req, res);
+          const handler = (
+            req: Parameters<ProxyModule['handleHttp']>[0],
+            res: Parameters<ProxyModule['handleHttp']>[1],
+          ) => proxy.handleHttp(req, res);
           for (const prefix of proxy.prefixes()) {
             const patterns = prefix === '/' ? ['/{rest...}'] : [prefix, `${prefix}/{rest...}`];
-            for (const p of patterns) if (!router.hasRoute('', p)) router.addRoute('', p, handler, { owner: `${proxy.type} ${proxy.name}` });
+            for (const p of patterns)
+              if (!router.hasRoute('', p)) router.addRoute('', p, handler, { owner: `${proxy.type} ${proxy.name}` });
           }
         }
       },
@@ -122,7 +139,8 @@ export const httpPlugin: EnginePlugin = {
       run(app) {
         for (const { service: router } of app.services.findAll(HttpRouterCap)) {
           for (const [path, body] of PROBE_ANSWERS) {
-            if (!router.hasRoute('GET', path) && !router.hasRoute('', path)) router.addRoute('GET', path, (_req, res) => writeJson(res, 200, body), { owner: 'http-probe-endpoints' });
+            if (!router.hasRoute('GET', path) && !router.hasRoute('', path))
+              router.addRoute('GET', path, (_req, res) => writeJson(res, 200, body), { owner: 'http-probe-endpoints' });
           }
         }
       },

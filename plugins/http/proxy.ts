@@ -4,10 +4,29 @@
 // default_backend, timeout). Longest prefix wins; bodies stream both ways; errors are JSON 502/504.
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ConfigValueError, parseDuration, type AppContext, type ConfigMap, type HttpHandler, type Module, type ModuleFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  ConfigValueError,
+  parseDuration,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandler,
+  type Module,
+  type ModuleFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { clientAddress, writeError } from './http-io.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 export interface ProxyRoute {
   prefix: string;
@@ -26,12 +45,20 @@ function parseTarget(raw: unknown, path: Array<string | number>): URL {
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
     return u;
   } catch {
-    throw new ConfigValueError(`proxy target ${JSON.stringify(raw)} is not an http(s) URL`, { path, hint: 'e.g. "http://backend:8080"' });
+    throw new ConfigValueError(`proxy target ${JSON.stringify(raw)} is not an http(s) URL`, {
+      path,
+      hint: 'e.g. "http://backend:8080"',
+    });
   }
 }
 
 /** Forward one request to `target` (path = target path + remainder after the route prefix). */
-export function forward(req: IncomingMessage, res: ServerResponse, route: ProxyRoute, timeoutMs: number): Promise<void> {
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ProxyRoute,
+  timeoutMs: number,
+): Promise<void> {
   const url = req.url ?? '/';
   const remainder = route.prefix === '/' ? url : url.slice(route.prefix.length) || '/';
   const basePath = route.target.pathname.replace(/\/+$/, '');
@@ -40,13 +67,22 @@ export function forward(req: IncomingMessage, res: ServerResponse, route: ProxyR
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
   headers.host = route.target.host;
   const prior = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = (prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ` : '') + clientAddress(req, false);
+  headers['x-forwarded-for'] =
+    (prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ` : '') + clientAddress(req, false);
   headers['x-forwarded-host'] = req.headers.host ?? '';
   headers['x-forwarded-proto'] = 'http';
   const send = route.target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     const upstream = send(
-      { protocol: route.target.protocol, hostname: route.target.hostname, port: route.target.port || undefined, method: req.method, path, headers, timeout: timeoutMs },
+      {
+        protocol: route.target.protocol,
+        hostname: route.target.hostname,
+        port: route.target.port || undefined,
+        method: req.method,
+        path,
+        headers,
+        timeout: timeoutMs,
+      },
       (up) => {
         const out: OutgoingHttpHeaders = {};
         for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
@@ -59,9 +95,16 @@ export function forward(req: IncomingMessage, res: ServerResponse, route: ProxyR
         });
       },
     );
-    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+    upstream.on('timeout', () =>
+      upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })),
+    );
     upstream.on('error', (err: Error & { code?: string }) => {
-      if (!res.headersSent) writeError(res, err.code === 'ETIMEDOUT' ? 504 : 502, `bad gateway: ${route.target.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`);
+      if (!res.headersSent)
+        writeError(
+          res,
+          err.code === 'ETIMEDOUT' ? 504 : 502,
+          `bad gateway: ${route.target.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`,
+        );
       else res.destroy();
       resolve();
     });
@@ -107,8 +150,11 @@ export const simpleProxySchema: TypeSchema = {
   validate(config) {
     const t = config.targets;
     if (t === undefined) return [];
-    if (!t || typeof t !== 'object' || Array.isArray(t)) return [{ message: 'targets must be a map of path prefix to URL', path: ['targets'] }];
-    return Object.entries(t as ConfigMap).flatMap(([k, v]) => (typeof v === 'string' ? [] : [{ message: 'proxy target must be a string URL', path: ['targets', k] }]));
+    if (!t || typeof t !== 'object' || Array.isArray(t))
+      return [{ message: 'targets must be a map of path prefix to URL', path: ['targets'] }];
+    return Object.entries(t as ConfigMap).flatMap(([k, v]) =>
+      typeof v === 'string' ? [] : [{ message: 'proxy target must be a string URL', path: ['targets', k] }],
+    );
   },
 };
 
@@ -118,7 +164,10 @@ export class SimpleProxy extends ProxyModule {
   constructor(name: string, config: ConfigMap) {
     super(name);
     const targets = (config.targets ?? {}) as ConfigMap;
-    this.routes = Object.entries(targets).map(([prefix, url]) => ({ prefix: normalizeRoutePrefix(prefix), target: parseTarget(url, ['targets', prefix]) }));
+    this.routes = Object.entries(targets).map(([prefix, url]) => ({
+      prefix: normalizeRoutePrefix(prefix),
+      target: parseTarget(url, ['targets', prefix]),
+    }));
     this.sortRoutes();
     if (config.timeout !== undefined) {
       try {
@@ -161,16 +210,25 @@ export class ReverseProxy extends ProxyModule {
     for (const [n, u] of Object.entries(backends)) urls.set(n, parseTarget(u, [...base, 'backend_services', n]));
     const backend = (n: unknown, path: Array<string | number>): URL => {
       const u = urls.get(String(n));
-      if (!u) throw new ConfigValueError(`unknown backend "${String(n)}"`, { path, hint: `backends: ${[...urls.keys()].join(', ') || '(none)'}` });
+      if (!u)
+        throw new ConfigValueError(`unknown backend "${String(n)}"`, {
+          path,
+          hint: `backends: ${[...urls.keys()].join(', ') || '(none)'}`,
+        });
       return u;
     };
-    for (const [prefix, n] of Object.entries((section.routes ?? {}) as ConfigMap)) this.routes.push({ prefix: normalizeRoutePrefix(prefix), target: backend(n, [...base, 'routes', prefix]) });
+    for (const [prefix, n] of Object.entries((section.routes ?? {}) as ConfigMap))
+      this.routes.push({ prefix: normalizeRoutePrefix(prefix), target: backend(n, [...base, 'routes', prefix]) });
     for (const [key, r] of Object.entries((section.composite_routes ?? {}) as ConfigMap)) {
       const route = (r ?? {}) as ConfigMap;
       const first = Array.isArray(route.backends) ? route.backends[0] : undefined;
-      this.routes.push({ prefix: normalizeRoutePrefix(String(route.pattern ?? key)), target: backend(first, [...base, 'composite_routes', key, 'backends']) });
+      this.routes.push({
+        prefix: normalizeRoutePrefix(String(route.pattern ?? key)),
+        target: backend(first, [...base, 'composite_routes', key, 'backends']),
+      });
     }
-    if (section.default_backend !== undefined) this.routes.push({ prefix: '/', target: backend(section.default_backend, [...base, 'default_backend']) });
+    if (section.default_backend !== undefined)
+      this.routes.push({ prefix: '/', target: backend(section.default_backend, [...base, 'default_backend']) });
     if (section.timeout !== undefined) this.timeoutMs = Number(section.timeout) * 1000;
     this.routerName = typeof section.router === 'string' ? section.router : undefined;
     this.sortRoutes();

@@ -3,7 +3,11 @@
 // exact trailing slash. The most specific pattern wins (literal > `{name}` > `{name...}`/prefix);
 // GET also serves HEAD; a path matched only under other methods is a 405 with the allowed methods.
 
-export type Segment = { kind: 'lit'; value: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string } | { kind: 'end' };
+export type Segment =
+  | { kind: 'lit'; value: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'rest'; name: string }
+  | { kind: 'end' };
 
 export interface ParsedPattern {
   method: string | undefined;
@@ -36,7 +40,8 @@ export function parsePattern(pattern: string, method?: string): ParsedPattern {
     }
     const wild = /^\{([^{}]*)\}$/.exec(part);
     if (!wild) {
-      if (part.includes('{') || part.includes('}')) throw new PatternError(`route path "${p}": a wildcard must be a whole segment, like {id}`);
+      if (part.includes('{') || part.includes('}'))
+        throw new PatternError(`route path "${p}": a wildcard must be a whole segment, like {id}`);
       segments.push({ kind: 'lit', value: safeDecode(part) });
       return;
     }
@@ -48,7 +53,8 @@ export function parsePattern(pattern: string, method?: string): ParsedPattern {
     }
     const isRest = inner.endsWith('...');
     const name = isRest ? inner.slice(0, -3) : inner;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new PatternError(`route path "${p}": bad wildcard name "${name}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new PatternError(`route path "${p}": bad wildcard name "${name}"`);
     if (names.has(name)) throw new PatternError(`route path "${p}": duplicate wildcard name "${name}"`);
     names.add(name);
     if (isRest && !last) throw new PatternError(`route path "${p}": {${inner}} must be the last segment`);
@@ -161,7 +167,11 @@ export class RouteTable<T> {
     return { kind: 'not-found' };
   }
 
-  private pick(map: Map<string, Entry<T>>, method: string, allowed: Set<string>): { entry: Entry<T>; method: string } | undefined {
+  private pick(
+    map: Map<string, Entry<T>>,
+    method: string,
+    allowed: Set<string>,
+  ): { entry: Entry<T>; method: string } | undefined {
     if (map.size === 0) return undefined;
     const exact = map.get(method);
     if (exact !== undefined) return { entry: exact, method };
@@ -178,7 +188,14 @@ export class RouteTable<T> {
     return undefined;
   }
 
-  private walk(node: Node<T>, segs: string[], i: number, method: string, values: string[], allowed: Set<string>): Hit<T> | undefined {
+  private walk(
+    node: Node<T>,
+    segs: string[],
+    i: number,
+    method: string,
+    values: string[],
+    allowed: Set<string>,
+  ): Hit<T> | undefined {
     // `values` is one array shared down the recursion (push/pop), copied only on a hit
     if (i === segs.length) {
       const hit = this.pick(node.routes, method, allowed);
@@ -204,12 +221,20 @@ export class RouteTable<T> {
     // a tail needs at least one more (possibly empty) segment: "/static/" does not match "/static"
     if (i < segs.length) {
       const hit = this.pick(node.rest, method, allowed);
-      if (hit) return { entry: hit.entry, method: hit.method, values: values.slice(), tail: segs.slice(i).map(safeDecode).join('/') };
+      if (hit)
+        return {
+          entry: hit.entry,
+          method: hit.method,
+          values: values.slice(),
+          tail: segs.slice(i).map(safeDecode).join('/'),
+        };
     }
     return undefined;
   }
 }
 
 function canonical(segments: Segment[]): string {
-  return segments.map((s) => (s.kind === 'lit' ? s.value : s.kind === 'param' ? '{}' : s.kind === 'rest' ? '{...}' : '{$}')).join('/');
+  return segments
+    .map((s) => (s.kind === 'lit' ? s.value : s.kind === 'param' ? '{}' : s.kind === 'rest' ? '{...}' : '{$}'))
+    .join('/');
 }

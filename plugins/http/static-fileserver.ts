@@ -4,7 +4,15 @@
 import { createReadStream, realpathSync, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
-import type { AppContext, ConfigMap, HttpHandler, Logger, Module, ModuleFactory, TypeSchema } from '../../engine/index.ts';
+import type {
+  AppContext,
+  ConfigMap,
+  HttpHandler,
+  Logger,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../engine/index.ts';
 import { writeError } from './http-io.ts';
 
 export const staticFileServerSchema: TypeSchema = {
@@ -12,7 +20,13 @@ export const staticFileServerSchema: TypeSchema = {
   configFields: [
     { key: 'root', type: 'filepath', required: true, description: 'directory to serve, relative to the config file' },
     { key: 'prefix', type: 'string', default: '/', description: 'URL path prefix' },
-    { key: 'spaFallback', type: 'boolean', default: false, aliases: ['spa'], description: 'serve index.html for unknown paths' },
+    {
+      key: 'spaFallback',
+      type: 'boolean',
+      default: false,
+      aliases: ['spa'],
+      description: 'serve index.html for unknown paths',
+    },
     { key: 'cacheMaxAge', type: 'number', default: 0, description: 'Cache-Control max-age in seconds' },
     { key: 'router', type: 'string', description: 'router to mount on (default: the first router)' },
     { key: 'indexFile', type: 'string', default: 'index.html' },

@@ -2,7 +2,14 @@
 // pipelines of the `http` workflow handler: how a request becomes trigger data, and how the result
 // (or error) becomes the response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ValidationError, type AppContext, type ConfigMap, type HttpExchange, type HttpHandlerFn, type Logger } from '../../engine/index.ts';
+import {
+  ValidationError,
+  type AppContext,
+  type ConfigMap,
+  type HttpExchange,
+  type HttpHandlerFn,
+  type Logger,
+} from '../../engine/index.ts';
 import { BodyTooLargeError, parseJsonObject, readBody, writeError, writeJson } from './http-io.ts';
 
 export interface WorkflowRoute {
@@ -28,7 +35,14 @@ const SIGNATURE_HEADERS: Array<[string, string[]]> = [
 ];
 
 /** Trigger data: method, path, path params and first query values flattened, JSON-object `body`. */
-export function buildTriggerData(req: IncomingMessage, path: string, query: string, params: Record<string, string>, raw: Buffer | undefined, route: WorkflowRoute): ConfigMap {
+export function buildTriggerData(
+  req: IncomingMessage,
+  path: string,
+  query: string,
+  params: Record<string, string>,
+  raw: Buffer | undefined,
+  route: WorkflowRoute,
+): ConfigMap {
   const data: ConfigMap = { method: req.method, path };
   for (const k in params) data[k] = params[k];
   if (query !== '') {
@@ -108,7 +122,12 @@ export function writeWorkflowError(res: ServerResponse, err: unknown, logger: Lo
 }
 
 /** An HTTP handler that triggers a workflow per request (the `http` trigger's route handler). */
-export function workflowRouteHandler(app: AppContext, route: WorkflowRoute, logger: Logger, maxBodyBytes?: number): HttpHandlerFn {
+export function workflowRouteHandler(
+  app: AppContext,
+  route: WorkflowRoute,
+  logger: Logger,
+  maxBodyBytes?: number,
+): HttpHandlerFn {
   const routePattern = `${route.method.toUpperCase()} ${route.path}`;
   return async (req, res, params) => {
     const url = req.url ?? '/';
@@ -125,7 +144,10 @@ export function workflowRouteHandler(app: AppContext, route: WorkflowRoute, logg
       controller = new AbortController();
       res.once('close', onClose);
       const exchange: HttpExchange = { req, res, rawBody: raw, params, routePattern };
-      const result = await app.workflows.triggerWorkflow(route.workflow, route.action, data, { http: exchange, signal: controller.signal });
+      const result = await app.workflows.triggerWorkflow(route.workflow, route.action, data, {
+        http: exchange,
+        signal: controller.signal,
+      });
       writeWorkflowResult(res, result);
     } catch (err) {
       writeWorkflowError(res, err, logger);

@@ -25,10 +25,15 @@ export interface LicenseResult {
 }
 
 export const licenseValidatorSchema: TypeSchema = {
-  description: 'License validation against a license server, with cache, grace period and background refresh; offline starter license without a server',
+  description:
+    'License validation against a license server, with cache, grace period and background refresh; offline starter license without a server',
   configFields: [
     { key: 'server_url', type: 'string', description: 'License server base URL; empty = offline starter mode' },
-    { key: 'license_key', type: 'string', description: 'License key; default env WORKFLOW_LICENSE_KEY ("$VAR" reads that variable)' },
+    {
+      key: 'license_key',
+      type: 'string',
+      description: 'License key; default env WORKFLOW_LICENSE_KEY ("$VAR" reads that variable)',
+    },
     { key: 'cache_ttl', type: 'duration', default: '1h' },
     { key: 'grace_period', type: 'duration', default: '72h' },
     { key: 'refresh_interval', type: 'duration', default: '1h' },
@@ -56,7 +61,11 @@ export class LicenseValidator implements Module, HttpHandler {
   private timer?: NodeJS.Timeout;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap, opts: LicenseValidatorOptions = {}) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+    opts: LicenseValidatorOptions = {},
+  ) {
     const c = new ConfigReader(config);
     this.serverUrl = (c.string('server_url') ?? '').replace(/\/+$/, '');
     this.key = licenseKey(c.string('license_key'));
@@ -96,7 +105,8 @@ export class LicenseValidator implements Module, HttpHandler {
   /** The current license answer; throws only when there is no usable answer at all. */
   async validate(): Promise<LicenseResult> {
     const now = this.now();
-    if (this.cached && this.lastValidatedAt !== undefined && now < Date.parse(this.cached.cached_until)) return this.cached;
+    if (this.cached && this.lastValidatedAt !== undefined && now < Date.parse(this.cached.cached_until))
+      return this.cached;
     if (this.offline) return this.remember(this.starterLicense(now), now);
     try {
       return this.remember(await this.fetchRemote(REQUEST_TIMEOUT_MS), now);
@@ -142,7 +152,10 @@ export class LicenseValidator implements Module, HttpHandler {
     const cached = this.cached;
     if (cached?.valid && this.lastValidatedAt !== undefined) {
       if (now < this.lastValidatedAt + this.graceMs) {
-        this.logger?.warn({ err: err.message }, 'license server unreachable; using the cached license within the grace period');
+        this.logger?.warn(
+          { err: err.message },
+          'license server unreachable; using the cached license within the grace period',
+        );
         this.cached = { ...cached, cached_until: new Date(now + this.cacheTtlMs).toISOString() };
         return this.cached;
       }
@@ -171,7 +184,11 @@ export class LicenseValidator implements Module, HttpHandler {
       if (res.ok) throw new Error(`license server answered non-JSON: ${text.slice(0, 200)}`);
     }
     if (!res.ok) throw new Error(`license server returned ${res.status}${body.error ? `: ${body.error}` : ''}`);
-    return { valid: body.valid === true, ...(body.license ? { license: body.license } : {}), ...(body.error ? { error: body.error } : {}) };
+    return {
+      valid: body.valid === true,
+      ...(body.license ? { license: body.license } : {}),
+      ...(body.error ? { error: body.error } : {}),
+    };
   }
 
   private starterLicense(now: number): Omit<LicenseResult, 'cached_until'> {

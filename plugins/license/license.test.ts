@@ -9,9 +9,20 @@ const HOUR = 3_600_000;
 test('offline mode synthesises a starter license and serves it over GET only', async (t) => {
   const app = await startTestApp({
     plugins: [licensePlugin],
-    config: { modules: [{ name: 'license', type: 'license.validator', config: { server_url: '', license_key: '$WF_TEST_NO_SUCH_VAR', cache_ttl: '1h' } }] },
+    config: {
+      modules: [
+        {
+          name: 'license',
+          type: 'license.validator',
+          config: { server_url: '', license_key: '$WF_TEST_NO_SUCH_VAR', cache_ttl: '1h' },
+        },
+      ],
+    },
   });
-  const server = await serveRoutes({ 'GET /license': app.services.get<HttpHandler>('license')!, 'POST /license': app.services.get<HttpHandler>('license')! });
+  const server = await serveRoutes({
+    'GET /license': app.services.get<HttpHandler>('license')!,
+    'POST /license': app.services.get<HttpHandler>('license')!,
+  });
   t.after(async () => {
     await server.close();
     await app.stop();
@@ -20,14 +31,25 @@ test('offline mode synthesises a starter license and serves it over GET only', a
   const got = await requestJson(`${server.url}/license`);
   assert.equal(got.status, 200);
   assert.equal(got.json.valid, true);
-  assert.deepEqual([got.json.license.tier, got.json.license.organization, got.json.license.max_workflows, got.json.license.max_plugins], ['starter', 'local', 3, 5]);
+  assert.deepEqual(
+    [
+      got.json.license.tier,
+      got.json.license.organization,
+      got.json.license.max_workflows,
+      got.json.license.max_plugins,
+    ],
+    ['starter', 'local', 3, 5],
+  );
   assert.ok(Date.parse(got.json.license.expires_at) > Date.now() + 360 * 24 * HOUR);
   assert.ok(Date.parse(got.json.cached_until) > Date.now());
   assert.equal((await requestJson(`${server.url}/license`, { method: 'POST' })).status, 405);
 });
 
 test('bad durations are located config errors', async () => {
-  const app = new TestApp({ plugins: [licensePlugin], config: { modules: [{ name: 'l', type: 'license.validator', config: { grace_period: 'three days' } }] } });
+  const app = new TestApp({
+    plugins: [licensePlugin],
+    config: { modules: [{ name: 'l', type: 'license.validator', config: { grace_period: 'three days' } }] },
+  });
   await rejectsWithIssue(app.build(), 'modules[0].config.grace_period', /"grace_period" must be a duration/);
   await app.stop();
 });
@@ -43,16 +65,30 @@ test('remote validation: the documented protocol, cache TTL, grace period, then 
       res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"error":"maintenance"}');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({
-      valid: true,
-      license: { key: 'K-1', tier: 'enterprise', organization: 'acme', expires_at: '2030-01-01T00:00:00Z', max_workflows: 50, max_plugins: 99, features: ['premium-x'] },
-    }));
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+      JSON.stringify({
+        valid: true,
+        license: {
+          key: 'K-1',
+          tier: 'enterprise',
+          organization: 'acme',
+          expires_at: '2030-01-01T00:00:00Z',
+          max_workflows: 50,
+          max_plugins: 99,
+          features: ['premium-x'],
+        },
+      }),
+    );
   });
   t.after(() => server.close());
   let now = Date.parse('2026-01-01T00:00:00Z');
   const app = new TestApp({ plugins: [licensePlugin] });
   t.after(() => app.stop());
-  const v = new LicenseValidator('lic', { server_url: `${server.url}/`, license_key: 'K-1', cache_ttl: '1h', grace_period: '72h', refresh_interval: '0s' }, { now: () => now });
+  const v = new LicenseValidator(
+    'lic',
+    { server_url: `${server.url}/`, license_key: 'K-1', cache_ttl: '1h', grace_period: '72h', refresh_interval: '0s' },
+    { now: () => now },
+  );
   await app.build();
   v.init(app.app);
   await v.start();
@@ -84,7 +120,9 @@ test('remote validation: the documented protocol, cache TTL, grace period, then 
 });
 
 test('no cache and no server: validate fails with the reason, start does not', async (t) => {
-  const server = await serve((_req, res) => void res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"db down"}'));
+  const server = await serve(
+    (_req, res) => void res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"db down"}'),
+  );
   t.after(() => server.close());
   const app = new TestApp({ plugins: [licensePlugin] });
   t.after(() => app.stop());

@@ -1,7 +1,11 @@
 // Trigger `event`: subscribes to broker topics and starts a workflow per matching message.
 // The message's JSON fields become the workflow data (plus `originalMessage`, the raw text).
 import {
-  MessageBrokerCap, type AppContext, type ConfigMap, type MessageBroker, type Trigger,
+  MessageBrokerCap,
+  type AppContext,
+  type ConfigMap,
+  type MessageBroker,
+  type Trigger,
 } from '../../engine/index.ts';
 import { messageToData } from './payload.ts';
 import { parseSubscriptions, subscriptionData, type TriggerSubscription } from './subscriptions.ts';

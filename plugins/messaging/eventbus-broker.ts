@@ -1,7 +1,16 @@
 // messaging.broker.eventbus: a MessageBroker over the engine's own event bus (app.events), the TS
 // counterpart of upstream's bridge to the modular EventBus. Publishing emits the topic as an engine
 // event, so `eventbus` triggers and any engine-event listener see it; delivery is fire-and-forget.
-import type { AppContext, ConfigMap, Logger, MessageBroker, MessageSubscriber, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
+import type {
+  AppContext,
+  ConfigMap,
+  Logger,
+  MessageBroker,
+  MessageSubscriber,
+  Module,
+  ModuleSpec,
+  TypeSchema,
+} from '../../engine/index.ts';
 import { toPayloadBuffer } from './payload.ts';
 import type { SubscriberFn } from './in-memory-broker.ts';
 
@@ -31,7 +40,9 @@ export class EventBusBroker implements Module, MessageBroker {
     const listener = (event: ConfigMap) => {
       const bytes = toPayloadBuffer(event);
       const run = typeof subscriber === 'function' ? subscriber(topic, bytes) : subscriber.handleMessage(topic, bytes);
-      Promise.resolve(run).catch((err: Error) => this.logger?.error({ topic, err: err.message }, 'event subscriber failed'));
+      Promise.resolve(run).catch((err: Error) =>
+        this.logger?.error({ topic, err: err.message }, 'event subscriber failed'),
+      );
     };
     events.on(topic, listener);
     return () => events.off(topic, listener);

@@ -23,7 +23,9 @@ export class EventBusTrigger implements Trigger {
         if (!data) return;
         app.workflows
           .triggerWorkflow(sub.workflow, sub.action, data)
-          .catch((err: Error) => logger.error({ topic: sub.topic, workflow: sub.workflow, err: err.message }, 'eventbus workflow failed'));
+          .catch((err: Error) =>
+            logger.error({ topic: sub.topic, workflow: sub.workflow, err: err.message }, 'eventbus workflow failed'),
+          );
       };
       app.events.on(sub.topic, listener);
       this.listeners.push({ topic: sub.topic, listener });

@@ -2,7 +2,14 @@
 // after another, before it resolves (upstream delivers synchronously); a failing or slow subscriber
 // is logged and skipped, never reported to the publisher. No subscribers means a silent no-op.
 import type {
-  AppContext, ConfigMap, Logger, MessageBroker, MessageSubscriber, Module, ModuleSpec, TypeSchema,
+  AppContext,
+  ConfigMap,
+  Logger,
+  MessageBroker,
+  MessageSubscriber,
+  Module,
+  ModuleSpec,
+  TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, formatGoDuration } from '../support/index.ts';
 import { toPayloadBuffer } from './payload.ts';
@@ -14,7 +21,12 @@ export const inMemoryBrokerSchema: TypeSchema = {
   description: 'In-memory message broker: synchronous delivery to exact-topic subscribers',
   configFields: [
     { key: 'maxQueueSize', type: 'number', default: 10000, description: 'Maximum subscribers per topic' },
-    { key: 'deliveryTimeout', type: 'duration', default: '30s', description: 'How long one subscriber may take before delivery moves on' },
+    {
+      key: 'deliveryTimeout',
+      type: 'duration',
+      default: '30s',
+      description: 'How long one subscriber may take before delivery moves on',
+    },
   ],
 };
 
@@ -25,7 +37,11 @@ export class InMemoryBroker implements Module, MessageBroker {
   private readonly deliveryTimeoutMs: number;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap, type = 'messaging.broker') {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+    type = 'messaging.broker',
+  ) {
     this.type = type;
     const c = new ConfigReader(config);
     this.maxSubscribersPerTopic = c.number('maxQueueSize', 10000)!;
@@ -35,7 +51,9 @@ export class InMemoryBroker implements Module, MessageBroker {
   init(app: AppContext): void {
     this.logger = app.logger.child({ component: 'messaging.broker', module: this.name });
     // Upstream exposes the two halves of a broker as separate services.
-    app.services.register(`${this.name}.producer`, { sendMessage: (topic: string, payload: Buffer | string | ConfigMap) => this.publish(topic, payload) });
+    app.services.register(`${this.name}.producer`, {
+      sendMessage: (topic: string, payload: Buffer | string | ConfigMap) => this.publish(topic, payload),
+    });
     app.services.register(`${this.name}.consumer`, {
       subscribe: (topic: string, sub: Subscriber) => this.subscribe(topic, sub),
       unsubscribe: (topic: string) => void this.subscribers.delete(topic),
@@ -74,14 +92,19 @@ export class InMemoryBroker implements Module, MessageBroker {
     let timer: NodeJS.Timeout | undefined;
     try {
       const delivery = Promise.resolve(
-        typeof subscriber === 'function' ? subscriber(topic, payload, meta) : subscriber.handleMessage(topic, payload, meta),
+        typeof subscriber === 'function'
+          ? subscriber(topic, payload, meta)
+          : subscriber.handleMessage(topic, payload, meta),
       );
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), this.deliveryTimeoutMs);
         timer.unref();
       });
       if ((await Promise.race([delivery, timeout])) === 'timeout') {
-        this.logger?.warn({ topic }, `subscriber did not finish within deliveryTimeout ${formatGoDuration(this.deliveryTimeoutMs)}; moving on`);
+        this.logger?.warn(
+          { topic },
+          `subscriber did not finish within deliveryTimeout ${formatGoDuration(this.deliveryTimeoutMs)}; moving on`,
+        );
         delivery.catch((err: Error) => this.logger?.error({ topic, err: err.message }, 'late subscriber failed'));
       }
     } catch (err) {

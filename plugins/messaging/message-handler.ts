@@ -1,8 +1,15 @@
 // messaging.handler: a named subscriber. By default it logs each message (upstream behaviour); it can
 // also forward the message to other topics and run a workflow or pipeline with the message's data.
 import {
-  MessageBrokerCap, type AppContext, type ConfigMap, type Logger, type MessageBroker, type MessageSubscriber,
-  type Module, type ModuleSpec, type TypeSchema,
+  MessageBrokerCap,
+  type AppContext,
+  type ConfigMap,
+  type Logger,
+  type MessageBroker,
+  type MessageSubscriber,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader } from '../support/index.ts';
 import { messageToData } from './payload.ts';
@@ -10,12 +17,29 @@ import { messageToData } from './payload.ts';
 export const messageHandlerSchema: TypeSchema = {
   description: 'Message subscriber: logs messages, optionally forwards them and runs a workflow',
   configFields: [
-    { key: 'targetTopics', type: 'array', aliases: ['forwardTo'], description: 'Topics every received message is forwarded to' },
-    { key: 'broker', type: 'string', description: 'Broker used for forwarding (default: a broker in dependsOn, else the first broker)' },
-    { key: 'pipeline', type: 'string', description: 'Pipeline to run with the message data (shorthand for workflow pipeline:<name>)' },
+    {
+      key: 'targetTopics',
+      type: 'array',
+      aliases: ['forwardTo'],
+      description: 'Topics every received message is forwarded to',
+    },
+    {
+      key: 'broker',
+      type: 'string',
+      description: 'Broker used for forwarding (default: a broker in dependsOn, else the first broker)',
+    },
+    {
+      key: 'pipeline',
+      type: 'string',
+      description: 'Pipeline to run with the message data (shorthand for workflow pipeline:<name>)',
+    },
     { key: 'workflow', type: 'string', description: 'Workflow type to trigger with the message data' },
     { key: 'action', type: 'string', default: 'execute', description: 'Action passed with workflow' },
-    { key: 'topic', type: 'string', description: 'Informational only (subscriptions come from workflows.messaging), as upstream' },
+    {
+      key: 'topic',
+      type: 'string',
+      description: 'Informational only (subscriptions come from workflows.messaging), as upstream',
+    },
   ],
 };
 
@@ -27,7 +51,11 @@ export class MessageHandlerModule implements Module, MessageSubscriber {
   private app?: AppContext;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap, private readonly dependsOn: string[] = []) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+    private readonly dependsOn: string[] = [],
+  ) {
     const c = new ConfigReader(config);
     this.targetTopics = c.stringList(['targetTopics', 'forwardTo']);
     this.brokerName = c.string('broker');
@@ -43,7 +71,9 @@ export class MessageHandlerModule implements Module, MessageSubscriber {
 
   start(app: AppContext): void {
     // Pipelines are built after module init, so this is the first moment a typo can be caught.
-    const pipeline = this.workflow?.type.startsWith('pipeline:') ? this.workflow.type.slice('pipeline:'.length) : undefined;
+    const pipeline = this.workflow?.type.startsWith('pipeline:')
+      ? this.workflow.type.slice('pipeline:'.length)
+      : undefined;
     if (pipeline && !app.workflows.hasPipeline(pipeline)) {
       throw new Error(`messaging.handler "${this.name}": pipeline "${pipeline}" is not defined in this app`);
     }
@@ -57,7 +87,10 @@ export class MessageHandlerModule implements Module, MessageSubscriber {
   async handleMessage(topic: string, payload: Buffer): Promise<void> {
     this.logger?.info({ topic, bytes: payload.length }, 'message received');
     if (this.workflow && this.app) {
-      await this.app.workflows.triggerWorkflow(this.workflow.type, this.workflow.action, { topic, ...messageToData(payload) });
+      await this.app.workflows.triggerWorkflow(this.workflow.type, this.workflow.action, {
+        topic,
+        ...messageToData(payload),
+      });
     }
     const targets = this.targetTopics.filter((t) => t !== topic); // forwarding to itself would loop forever
     if (targets.length === 0) return;

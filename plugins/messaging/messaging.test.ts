@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowConfig } from '../../engine/index.ts';
 import { createRecorder, rejectsWithIssue, serve, startTestApp, TestApp, waitFor } from '../testing/index.ts';
-import { messagingPlugin, InMemoryBroker, WebhookSender, backoffDelay } from './index.ts';
+import { messagingPlugin, InMemoryBroker, type WebhookSender, backoffDelay } from './index.ts';
 
 async function app(config: WorkflowConfig, t: { after(fn: () => Promise<void>): void }) {
   const recorder = createRecorder();
@@ -12,7 +12,10 @@ async function app(config: WorkflowConfig, t: { after(fn: () => Promise<void>): 
 }
 
 test('broker delivers synchronously to exact-topic subscribers only, and swallows subscriber errors', async (t) => {
-  const { app: a } = await app({ modules: [{ name: 'bus', type: 'messaging.broker', config: { maxQueueSize: 5 } }] }, t);
+  const { app: a } = await app(
+    { modules: [{ name: 'bus', type: 'messaging.broker', config: { maxQueueSize: 5 } }] },
+    t,
+  );
   const broker = a.services.get<InMemoryBroker>('bus')!;
   const seen: string[] = [];
   broker.subscribe('orders', (_t, p) => void seen.push(`a:${p.toString()}`));
@@ -31,7 +34,10 @@ test('broker delivers synchronously to exact-topic subscribers only, and swallow
 });
 
 test('maxQueueSize bounds subscribers per topic (integer YAML values count)', async (t) => {
-  const { app: a } = await app({ modules: [{ name: 'bus', type: 'messaging.broker', config: { maxQueueSize: 1 } }] }, t);
+  const { app: a } = await app(
+    { modules: [{ name: 'bus', type: 'messaging.broker', config: { maxQueueSize: 1 } }] },
+    t,
+  );
   const broker = a.services.get<InMemoryBroker>('bus')!;
   broker.subscribe('t', () => {});
   assert.throws(() => broker.subscribe('t', () => {}), /maxQueueSize/);
@@ -44,10 +50,18 @@ test('a pipeline publishes and the subscribed handler runs its pipeline with the
         { name: 'bus', type: 'messaging.broker' },
         { name: 'order-subscriber', type: 'messaging.handler', config: { pipeline: 'on-order' } },
       ],
-      workflows: { messaging: { broker: 'bus', subscriptions: [{ topic: 'order.created', handler: 'order-subscriber' }] } },
+      workflows: {
+        messaging: { broker: 'bus', subscriptions: [{ topic: 'order.created', handler: 'order-subscriber' }] },
+      },
       pipelines: {
         'create-order': {
-          steps: [{ name: 'pub', type: 'step.publish', config: { topic: 'order.created', payload: { id: '{{ .id }}', kind: 'order' } } }],
+          steps: [
+            {
+              name: 'pub',
+              type: 'step.publish',
+              config: { topic: 'order.created', payload: { id: '{{ .id }}', kind: 'order' } },
+            },
+          ],
         },
         'on-order': { steps: [{ name: 'rec', type: 'test.record' }] },
       },
@@ -92,7 +106,15 @@ test('event trigger filters by event type, merges params and keeps the raw messa
       modules: [{ name: 'bus', type: 'messaging.broker' }],
       triggers: {
         event: {
-          subscriptions: [{ topic: 'orders', event: 'order.created', workflow: 'pipeline:on-created', action: 'execute', params: { source: 'event' } }],
+          subscriptions: [
+            {
+              topic: 'orders',
+              event: 'order.created',
+              workflow: 'pipeline:on-created',
+              action: 'execute',
+              params: { source: 'event' },
+            },
+          ],
         },
       },
       pipelines: { 'on-created': { steps: [{ name: 'rec', type: 'test.record' }] } },
@@ -117,9 +139,17 @@ test('inline event and eventbus pipeline triggers fire', async (t) => {
         { name: 'events', type: 'messaging.broker.eventbus' },
       ],
       pipelines: {
-        'from-broker': { trigger: { type: 'event', config: { topic: 'in' } }, steps: [{ name: 'rec', type: 'test.record' }] },
-        'from-bus': { trigger: { type: 'eventbus', config: { topic: 'bus.in', event: 'ping' } }, steps: [{ name: 'rec', type: 'test.record' }] },
-        'publish-to-bus': { steps: [{ name: 'pub', type: 'step.publish', config: { topic: 'bus.in', broker: 'events' } }] },
+        'from-broker': {
+          trigger: { type: 'event', config: { topic: 'in' } },
+          steps: [{ name: 'rec', type: 'test.record' }],
+        },
+        'from-bus': {
+          trigger: { type: 'eventbus', config: { topic: 'bus.in', event: 'ping' } },
+          steps: [{ name: 'rec', type: 'test.record' }],
+        },
+        'publish-to-bus': {
+          steps: [{ name: 'pub', type: 'step.publish', config: { topic: 'bus.in', broker: 'events' } }],
+        },
       },
     },
     t,
@@ -145,14 +175,20 @@ test('config errors name the offending key', async () => {
   await a.stop();
   const b = new TestApp({
     plugins: [messagingPlugin],
-    config: { modules: [{ name: 'bus', type: 'messaging.broker' }], triggers: { event: { subscriptions: [{ topic: 't', workflow: 'w' }] } } },
+    config: {
+      modules: [{ name: 'bus', type: 'messaging.broker' }],
+      triggers: { event: { subscriptions: [{ topic: 't', workflow: 'w' }] } },
+    },
   });
   await rejectsWithIssue(b.build(), 'triggers.event.subscriptions[0].action', /"action" is required/);
   await b.stop();
 });
 
 test('a handler naming a pipeline that does not exist fails the app start with the name', async () => {
-  const app = new TestApp({ plugins: [messagingPlugin], config: { modules: [{ name: 'h', type: 'messaging.handler', config: { pipeline: 'nope' } }] } });
+  const app = new TestApp({
+    plugins: [messagingPlugin],
+    config: { modules: [{ name: 'h', type: 'messaging.handler', config: { pipeline: 'nope' } }] },
+  });
   await app.build();
   await assert.rejects(app.start(), /messaging.handler "h": pipeline "nope" is not defined/);
   await app.stop();
@@ -173,7 +209,15 @@ test('webhook sender retries with exponential backoff, then dead-letters; a dead
   });
   t.after(() => server.close());
   const { app: a } = await app(
-    { modules: [{ name: 'hook', type: 'webhook.sender', config: { url: `${server.url}/hook`, maxRetries: 2, initialBackoff: '5ms' } }] },
+    {
+      modules: [
+        {
+          name: 'hook',
+          type: 'webhook.sender',
+          config: { url: `${server.url}/hook`, maxRetries: 2, initialBackoff: '5ms' },
+        },
+      ],
+    },
     t,
   );
   const sender = a.services.get<WebhookSender>('hook')!;
@@ -202,5 +246,8 @@ test('webhook sender retries with exponential backoff, then dead-letters; a dead
 
 test('backoff grows by the multiplier and is capped', () => {
   const policy = { maxRetries: 5, initialBackoffMs: 1000, maxBackoffMs: 5000, multiplier: 2 };
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(policy, n)), [1000, 2000, 4000, 5000]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => backoffDelay(policy, n)),
+    [1000, 2000, 4000, 5000],
+  );
 });

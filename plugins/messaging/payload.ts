@@ -19,7 +19,10 @@ export function messageToData(payload: Buffer): ConfigMap {
   } catch {
     parsed = undefined;
   }
-  const fields = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as ConfigMap) : { message: parsed ?? raw };
+  const fields =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as ConfigMap)
+      : { message: parsed ?? raw };
   return { ...fields, originalMessage: raw };
 }
 

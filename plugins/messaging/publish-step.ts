@@ -1,8 +1,15 @@
 // step.publish: publish a payload (default: the pipeline's Current data) to a topic.
 // Target: the named `broker`, else the app's first message broker, else the engine event bus.
 import {
-  MessageBrokerCap, type ConfigMap, type MessageBroker, type PipelineContext, type Step,
-  type StepBuildContext, type StepResult, type StepSpec, type TypeSchema,
+  MessageBrokerCap,
+  type ConfigMap,
+  type MessageBroker,
+  type PipelineContext,
+  type Step,
+  type StepBuildContext,
+  type StepResult,
+  type StepSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
 
@@ -10,7 +17,11 @@ export const publishStepSchema: TypeSchema = {
   description: 'Publish a message to a topic on a broker (or the engine event bus)',
   configFields: [
     { key: 'topic', type: 'string', required: true, description: 'Topic (templates allowed)' },
-    { key: 'broker', type: 'string', description: 'Broker module name; default the first broker, else the engine event bus' },
+    {
+      key: 'broker',
+      type: 'string',
+      description: 'Broker module name; default the first broker, else the engine event bus',
+    },
     { key: 'payload', type: 'map', description: 'Message body (templates allowed); default all of Current' },
   ],
   outputs: [

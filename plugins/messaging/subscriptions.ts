@@ -22,13 +22,17 @@ export function parseSubscriptions(triggerType: string, config: ConfigMap): Trig
     });
   }
   return list.map((item, i) => {
-    if (!isPlainObject(item)) throw new ConfigValueError(`subscription ${i} must be a map`, { path: ['subscriptions', i] });
+    if (!isPlainObject(item))
+      throw new ConfigValueError(`subscription ${i} must be a map`, { path: ['subscriptions', i] });
     const c = new ConfigReader(item);
     for (const key of ['topic', 'workflow', 'action']) {
       if (!c.string(key)) {
-        throw new ConfigValueError(`${triggerType} trigger subscription ${i}: "${key}" is required (topic, workflow and action are required)`, {
-          path: ['subscriptions', i, key],
-        });
+        throw new ConfigValueError(
+          `${triggerType} trigger subscription ${i}: "${key}" is required (topic, workflow and action are required)`,
+          {
+            path: ['subscriptions', i, key],
+          },
+        );
       }
     }
     return {

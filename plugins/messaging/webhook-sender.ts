@@ -2,7 +2,15 @@
 // that still fail go to an in-memory dead-letter list that can be inspected and retried. Subscribed
 // to a topic (workflows.messaging), it delivers every message to its configured `url`.
 import { randomUUID } from 'node:crypto';
-import type { AppContext, ConfigMap, Logger, MessageSubscriber, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
+import type {
+  AppContext,
+  ConfigMap,
+  Logger,
+  MessageSubscriber,
+  Module,
+  ModuleSpec,
+  TypeSchema,
+} from '../../engine/index.ts';
 import { ConfigReader } from '../support/index.ts';
 
 export const webhookSenderSchema: TypeSchema = {
@@ -54,7 +62,10 @@ export class WebhookSender implements Module, MessageSubscriber {
   private readonly inFlight = new Set<AbortController>();
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     this.url = c.string('url');
     this.method = c.string('method', 'POST')!.toUpperCase();
@@ -84,7 +95,10 @@ export class WebhookSender implements Module, MessageSubscriber {
   }
 
   /** Deliver one payload; resolves with the delivery record (dead_letter when all attempts failed). */
-  async send(payload: string | ConfigMap, opts: { url?: string; headers?: Record<string, string> } = {}): Promise<WebhookDelivery> {
+  async send(
+    payload: string | ConfigMap,
+    opts: { url?: string; headers?: Record<string, string> } = {},
+  ): Promise<WebhookDelivery> {
     const url = opts.url ?? this.url;
     if (!url) throw new Error(`webhook.sender "${this.name}": no url given and config.url is not set`);
     const delivery: WebhookDelivery = {
@@ -134,7 +148,10 @@ export class WebhookSender implements Module, MessageSubscriber {
     }
     delivery.status = 'dead_letter';
     this.deadLetters.set(delivery.id, delivery);
-    this.logger?.error({ url: delivery.url, id: delivery.id, attempts: delivery.attempts }, 'webhook moved to dead letter');
+    this.logger?.error(
+      { url: delivery.url, id: delivery.id, attempts: delivery.attempts },
+      'webhook moved to dead letter',
+    );
   }
 
   /** One attempt; returns an error message, or undefined on a 2xx answer. */
@@ -167,4 +184,3 @@ function sleep(ms: number): Promise<void> {
 export function createWebhookSender(spec: ModuleSpec): WebhookSender {
   return new WebhookSender(spec.name, spec.config);
 }
-

@@ -7,9 +7,14 @@ import manifest from './manifest.json' with { type: 'json' };
 import { createMemoryCache, memoryCacheSchema } from './memory-cache.ts';
 
 const schedulerModularSchema: TypeSchema = {
-  description: 'Cron scheduler from the modular framework: runs workflows.scheduler jobs at cronExpression and serves schedule triggers',
+  description:
+    'Cron scheduler from the modular framework: runs workflows.scheduler jobs at cronExpression and serves schedule triggers',
   configFields: [
-    { key: 'cronExpression', type: 'string', description: 'Schedule for workflows.scheduler jobs bound to this module (5 fields, or 6 with seconds)' },
+    {
+      key: 'cronExpression',
+      type: 'string',
+      description: 'Schedule for workflows.scheduler jobs bound to this module (5 fields, or 6 with seconds)',
+    },
     { key: 'timezone', type: 'string' },
   ],
 };

@@ -6,9 +6,27 @@ import { ConfigReader } from '../support/index.ts';
 export const memoryCacheSchema: TypeSchema = {
   description: 'In-memory TTL cache (LRU bounded)',
   configFields: [
-    { key: 'backend', type: 'select', options: ['memory'], default: 'memory', description: 'Only memory is available in this build' },
-    { key: 'maxSize', type: 'number', default: 10000, aliases: ['maxItems'], description: 'Maximum entries (0 = unbounded)' },
-    { key: 'defaultTTL', type: 'duration', default: '5m', aliases: ['ttl'], description: 'Lifetime of an entry set without a TTL (0 = no expiry)' },
+    {
+      key: 'backend',
+      type: 'select',
+      options: ['memory'],
+      default: 'memory',
+      description: 'Only memory is available in this build',
+    },
+    {
+      key: 'maxSize',
+      type: 'number',
+      default: 10000,
+      aliases: ['maxItems'],
+      description: 'Maximum entries (0 = unbounded)',
+    },
+    {
+      key: 'defaultTTL',
+      type: 'duration',
+      default: '5m',
+      aliases: ['ttl'],
+      description: 'Lifetime of an entry set without a TTL (0 = no expiry)',
+    },
     { key: 'cleanupInterval', type: 'duration', default: '1m', description: 'How often expired entries are swept' },
   ],
 };
@@ -26,11 +44,18 @@ export class MemoryCache implements Module {
   private readonly cleanupMs: number;
   private timer?: NodeJS.Timeout;
 
-  constructor(readonly name: string, config: ConfigMap, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+    private readonly now: () => number = Date.now,
+  ) {
     const c = new ConfigReader(config);
     const backend = c.string('backend', 'memory');
     if (backend !== 'memory') {
-      throw new ConfigValueError(`cache backend "${backend}" is not available in this build`, { path: ['backend'], hint: 'use backend: memory' });
+      throw new ConfigValueError(`cache backend "${backend}" is not available in this build`, {
+        path: ['backend'],
+        hint: 'use backend: memory',
+      });
     }
     this.maxSize = Math.max(0, Math.floor(c.number(['maxSize', 'maxItems'], 10000)!));
     this.defaultTtlMs = c.duration(['defaultTTL', 'ttl'], 300_000)!;

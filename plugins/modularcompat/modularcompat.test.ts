@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigValueError } from '../../engine/index.ts';
+import type { ConfigValueError } from '../../engine/index.ts';
 import { MemoryCache } from './index.ts';
 
 test('cache entries expire after their TTL and the least recently used go first', () => {
@@ -20,6 +20,9 @@ test('cache entries expire after their TTL and the least recently used go first'
 });
 
 test('only the memory backend is available, and saying otherwise is a located error', () => {
-  assert.throws(() => new MemoryCache('c', { backend: 'redis' }), (err: ConfigValueError) => err.path[0] === 'backend');
+  assert.throws(
+    () => new MemoryCache('c', { backend: 'redis' }),
+    (err: ConfigValueError) => err.path[0] === 'backend',
+  );
   assert.equal(new MemoryCache('c', { backend: 'memory', maxSize: 1000 }).size, 0);
 });

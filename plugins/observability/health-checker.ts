@@ -1,6 +1,16 @@
 // health.checker: /healthz (aggregate of every HealthCheckable service, 503 when unhealthy),
 // /readyz (ready once started and every check is healthy; not ready while draining), /livez.
-import { durationOr, HealthCheckableCap, type AppContext, type ConfigMap, type HealthCheckable, type HttpHandlerFn, type Module, type ModuleFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  durationOr,
+  HealthCheckableCap,
+  type AppContext,
+  type ConfigMap,
+  type HealthCheckable,
+  type HttpHandlerFn,
+  type Module,
+  type ModuleFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { mountOnRouters } from './mount.ts';
 
 export const healthCheckerSchema: TypeSchema = {
@@ -30,7 +40,11 @@ export class HealthChecker implements Module, HealthCheckable {
     config: ConfigMap,
   ) {
     const p = (k: string, d: string) => (typeof config[k] === 'string' && config[k] !== '' ? (config[k] as string) : d);
-    this.paths = { health: p('healthPath', '/healthz'), ready: p('readyPath', '/readyz'), live: p('livePath', '/livez') };
+    this.paths = {
+      health: p('healthPath', '/healthz'),
+      ready: p('readyPath', '/readyz'),
+      live: p('livePath', '/livez'),
+    };
     this.timeoutMs = durationOr(config.checkTimeout, 5000);
     this.autoDiscover = config.autoDiscover !== false;
   }
@@ -45,7 +59,10 @@ export class HealthChecker implements Module, HealthCheckable {
   }
 
   start(app: AppContext): void {
-    if (this.autoDiscover) this.checks = app.services.findAll(HealthCheckableCap).filter((c) => c.service !== this && !(c.service instanceof HealthChecker));
+    if (this.autoDiscover)
+      this.checks = app.services
+        .findAll(HealthCheckableCap)
+        .filter((c) => c.service !== this && !(c.service instanceof HealthChecker));
     this.ready = true;
   }
 
@@ -59,7 +76,9 @@ export class HealthChecker implements Module, HealthCheckable {
 
   async run(): Promise<{ status: Status; checks: Record<string, { status: Status; message?: string }> }> {
     const entries: Array<[string, () => Promise<{ status: Status; message?: string }>]> = [
-      ...this.checks.map((c) => [c.name, () => c.service.healthCheck()] as [string, () => Promise<{ status: Status; message?: string }>]),
+      ...this.checks.map(
+        (c) => [c.name, () => c.service.healthCheck()] as [string, () => Promise<{ status: Status; message?: string }>],
+      ),
       ...this.extra,
     ];
     const results = await Promise.all(
@@ -69,7 +88,10 @@ export class HealthChecker implements Module, HealthCheckable {
           const r = await Promise.race([
             check(),
             new Promise<{ status: Status; message: string }>((resolve) => {
-              timer = setTimeout(() => resolve({ status: 'unhealthy', message: `check timed out after ${this.timeoutMs} ms` }), this.timeoutMs);
+              timer = setTimeout(
+                () => resolve({ status: 'unhealthy', message: `check timed out after ${this.timeoutMs} ms` }),
+                this.timeoutMs,
+              );
             }),
           ]);
           return [name, r] as const;
@@ -82,7 +104,11 @@ export class HealthChecker implements Module, HealthCheckable {
     );
     const checks = Object.fromEntries(results);
     const statuses = results.map(([, r]) => r.status);
-    const status: Status = statuses.includes('unhealthy') ? 'unhealthy' : statuses.includes('degraded') ? 'degraded' : 'healthy';
+    const status: Status = statuses.includes('unhealthy')
+      ? 'unhealthy'
+      : statuses.includes('degraded')
+        ? 'degraded'
+        : 'healthy';
     return { status, checks };
   }
 
@@ -96,15 +122,25 @@ export class HealthChecker implements Module, HealthCheckable {
 
   handlers(): Array<[string, HttpHandlerFn]> {
     return [
-      [this.paths.health, async (_req, res) => {
-        const r = await this.run();
-        this.json(res, r.status === 'unhealthy' ? 503 : 200, r);
-      }],
-      [this.paths.ready, async (_req, res) => {
-        if (!this.ready) return this.json(res, 503, { status: 'not_ready' });
-        const r = await this.run();
-        this.json(res, r.status === 'healthy' ? 200 : 503, r.status === 'healthy' ? { status: 'ready' } : { status: 'not_ready', checks: r.checks });
-      }],
+      [
+        this.paths.health,
+        async (_req, res) => {
+          const r = await this.run();
+          this.json(res, r.status === 'unhealthy' ? 503 : 200, r);
+        },
+      ],
+      [
+        this.paths.ready,
+        async (_req, res) => {
+          if (!this.ready) return this.json(res, 503, { status: 'not_ready' });
+          const r = await this.run();
+          this.json(
+            res,
+            r.status === 'healthy' ? 200 : 503,
+            r.status === 'healthy' ? { status: 'ready' } : { status: 'not_ready', checks: r.checks },
+          );
+        },
+      ],
       [this.paths.live, (_req, res) => this.json(res, 200, { status: 'alive' })],
     ];
   }

@@ -6,7 +6,13 @@ import { mountOnRouters } from './mount.ts';
 export const logCollectorSchema: TypeSchema = {
   description: 'Collects recent workflow activity and serves it at /logs',
   configFields: [
-    { key: 'logLevel', type: 'select', options: ['debug', 'info', 'warn', 'error'], default: 'info', aliases: ['level'] },
+    {
+      key: 'logLevel',
+      type: 'select',
+      options: ['debug', 'info', 'warn', 'error'],
+      default: 'info',
+      aliases: ['level'],
+    },
     { key: 'outputFormat', type: 'select', options: ['json', 'text'], default: 'json', aliases: ['format'] },
     { key: 'maxEntries', type: 'number', default: 1000 },
     { key: 'retentionDays', type: 'number' },
@@ -52,7 +58,13 @@ export class LogCollector implements Module {
   init(app: AppContext): void {
     this.app = app;
     for (const event of ['workflow.completed', 'workflow.failed']) {
-      const fn = (p: ConfigMap) => this.add({ time: new Date().toISOString(), level: event === 'workflow.failed' ? 'error' : 'info', event, ...p });
+      const fn = (p: ConfigMap) =>
+        this.add({
+          time: new Date().toISOString(),
+          level: event === 'workflow.failed' ? 'error' : 'info',
+          event,
+          ...p,
+        });
       app.events.on(event, fn);
       this.listeners.push([event, fn]);
     }
@@ -67,7 +79,8 @@ export class LogCollector implements Module {
     return (req, res) => {
       const q = (req.url ?? '').split('?')[1];
       const limit = Number(new URLSearchParams(q ?? '').get('limit') ?? this.max);
-      const body = JSON.stringify({ entries: this.recent(Number.isFinite(limit) && limit > 0 ? limit : this.max) }) + '\n';
+      const body =
+        JSON.stringify({ entries: this.recent(Number.isFinite(limit) && limit > 0 ? limit : this.max) }) + '\n';
       res.statusCode = 200;
       res.setHeader('Content-Type', 'application/json');
       res.end(body);

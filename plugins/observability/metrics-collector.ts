@@ -3,7 +3,17 @@
 // route pattern via a global router middleware, plus process metrics. Names are prefixed by
 // `namespace` (default "workflow"), as upstream does.
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { getRequestRoute, HttpRouterCap, type AppContext, type ConfigMap, type HttpHandlerFn, type HttpMiddleware, type Module, type ModuleFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  getRequestRoute,
+  HttpRouterCap,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandlerFn,
+  type HttpMiddleware,
+  type Module,
+  type ModuleFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { mountOnRouters } from './mount.ts';
 
 export const metricsCollectorSchema: TypeSchema = {
@@ -42,7 +52,11 @@ export class MetricsCollector implements Module, HttpMiddleware {
     const sub = typeof config.subsystem === 'string' && config.subsystem !== '' ? `${config.subsystem}_` : '';
     this.prefix = `${ns}_${sub}`;
     this.path = typeof config.metricsPath === 'string' ? config.metricsPath : '/metrics';
-    this.enabled = new Set(Array.isArray(config.enabledMetrics) ? config.enabledMetrics.map(String) : ['workflow', 'http', 'module', 'active_workflows']);
+    this.enabled = new Set(
+      Array.isArray(config.enabledMetrics)
+        ? config.enabledMetrics.map(String)
+        : ['workflow', 'http', 'module', 'active_workflows'],
+    );
     this.defaultMetrics = config.collectDefaultMetrics !== false;
   }
 
@@ -51,12 +65,44 @@ export class MetricsCollector implements Module, HttpMiddleware {
     const prefix = this.prefix;
     this.registry = new Registry();
     const r = [this.registry];
-    this.executions = new Counter({ name: `${prefix}workflow_executions_total`, help: 'Workflow executions by type, action and status', labelNames: ['workflow_type', 'action', 'status'], registers: r });
-    this.duration = new Histogram({ name: `${prefix}workflow_duration_seconds`, help: 'Workflow execution duration', labelNames: ['workflow_type', 'action'], registers: r, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] });
-    this.active = new Gauge({ name: `${prefix}active_workflows`, help: 'Workflows currently executing', labelNames: ['workflow_type'], registers: r });
-    this.httpRequests = new Counter({ name: `${prefix}http_requests_total`, help: 'HTTP requests by method, route and status', labelNames: ['method', 'path', 'status_code'], registers: r });
-    this.httpDuration = new Histogram({ name: `${prefix}http_request_duration_seconds`, help: 'HTTP request duration', labelNames: ['method', 'path'], registers: r, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
-    this.moduleOperations = new Counter({ name: `${prefix}module_operations_total`, help: 'Module operations by module, operation and status', labelNames: ['module', 'operation', 'status'], registers: r });
+    this.executions = new Counter({
+      name: `${prefix}workflow_executions_total`,
+      help: 'Workflow executions by type, action and status',
+      labelNames: ['workflow_type', 'action', 'status'],
+      registers: r,
+    });
+    this.duration = new Histogram({
+      name: `${prefix}workflow_duration_seconds`,
+      help: 'Workflow execution duration',
+      labelNames: ['workflow_type', 'action'],
+      registers: r,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    });
+    this.active = new Gauge({
+      name: `${prefix}active_workflows`,
+      help: 'Workflows currently executing',
+      labelNames: ['workflow_type'],
+      registers: r,
+    });
+    this.httpRequests = new Counter({
+      name: `${prefix}http_requests_total`,
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'path', 'status_code'],
+      registers: r,
+    });
+    this.httpDuration = new Histogram({
+      name: `${prefix}http_request_duration_seconds`,
+      help: 'HTTP request duration',
+      labelNames: ['method', 'path'],
+      registers: r,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    });
+    this.moduleOperations = new Counter({
+      name: `${prefix}module_operations_total`,
+      help: 'Module operations by module, operation and status',
+      labelNames: ['module', 'operation', 'status'],
+      registers: r,
+    });
     if (this.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -68,7 +114,10 @@ export class MetricsCollector implements Module, HttpMiddleware {
       this.listeners.push([event, fn]);
     };
     if (this.enabled.has('workflow') || this.enabled.has('active_workflows')) {
-      on('workflow.started', (p) => this.enabled.has('active_workflows') && this.active.inc({ workflow_type: String(p.workflowType) }));
+      on(
+        'workflow.started',
+        (p) => this.enabled.has('active_workflows') && this.active.inc({ workflow_type: String(p.workflowType) }),
+      );
       const done = (status: string) => (p: ConfigMap) => {
         const labels = { workflow_type: String(p.workflowType), action: String(p.action ?? '') };
         if (this.enabled.has('active_workflows')) this.active.dec({ workflow_type: labels.workflow_type });

@@ -12,7 +12,9 @@ function mountOpenApiRoutes(app: AppContext): void {
     const router = mod.routerName ? app.services.get(mod.routerName) : app.services.find(HttpRouterCap);
     if (!HttpRouterCap.is(router)) {
       throw new ConfigValueError(
-        mod.routerName ? `openapi module "${mod.name}": "${mod.routerName}" is not an http.router` : `openapi module "${mod.name}": no http.router to mount on`,
+        mod.routerName
+          ? `openapi module "${mod.name}": "${mod.routerName}" is not an http.router`
+          : `openapi module "${mod.name}": no http.router to mount on`,
         { hint: 'add an http.router module, or set config.router' },
       );
     }

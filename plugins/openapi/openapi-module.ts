@@ -4,8 +4,15 @@
 // (base_path/openapi.json, /openapi.yaml) and, when enabled, a Swagger UI page.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ConfigValueError, ValidationError, type AppContext, type ConfigMap, type HttpRouter, type Logger, type Module,
-  type ModuleSpec, type TypeSchema,
+  ConfigValueError,
+  ValidationError,
+  type AppContext,
+  type ConfigMap,
+  type HttpRouter,
+  type Logger,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { BodyTooLargeError, ConfigReader, isPlainObject, readBody, resolveFrom, writeJson } from '../support/index.ts';
 import { loadOpenApiFile, type OpenApiDocument } from './openapi-spec.ts';
@@ -15,7 +22,12 @@ import { swaggerUiPage } from './swagger-ui.ts';
 export const openApiSchema: TypeSchema = {
   description: 'Routes, request validation and docs from an OpenAPI 3 spec',
   configFields: [
-    { key: 'spec_file', type: 'filepath', required: true, description: 'OpenAPI 3 YAML/JSON file, relative to the config file' },
+    {
+      key: 'spec_file',
+      type: 'filepath',
+      required: true,
+      description: 'OpenAPI 3 YAML/JSON file, relative to the config file',
+    },
     { key: 'base_path', type: 'string', default: '', description: 'Prefix for every spec path, e.g. /api/v1' },
     { key: 'router', type: 'string', description: 'http.router to mount on (default: the first router)' },
     { key: 'register_routes', type: 'boolean', default: true },
@@ -42,7 +54,11 @@ export class OpenApiModule implements Module {
   private app?: AppContext;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap, configDir: string) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+    configDir: string,
+  ) {
     const c = new ConfigReader(config);
     const specFile = c.requiredString('spec_file', 'point spec_file at an OpenAPI 3 YAML or JSON file');
     try {
@@ -79,22 +95,47 @@ export class OpenApiModule implements Module {
     const owner = `openapi ${this.name}`;
     for (const v of this.validators) {
       if (v.op.pipeline && !this.app?.workflows.hasPipeline(v.op.pipeline)) {
-        this.logger?.warn({ operation: v.op.operationId, pipeline: v.op.pipeline }, 'x-pipeline names a pipeline that does not exist; the route answers 502');
+        this.logger?.warn(
+          { operation: v.op.operationId, pipeline: v.op.pipeline },
+          'x-pipeline names a pipeline that does not exist; the route answers 502',
+        );
       }
-      router.addRoute(v.op.method, this.basePath + v.op.path, (req, res, params) => this.serve(v, req, res, params), { owner });
+      router.addRoute(v.op.method, this.basePath + v.op.path, (req, res, params) => this.serve(v, req, res, params), {
+        owner,
+      });
     }
     const specJson = JSON.stringify(this.doc.raw);
-    router.addRoute('GET', `${this.basePath}/openapi.json`, (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/json' }).end(specJson), { owner });
+    router.addRoute(
+      'GET',
+      `${this.basePath}/openapi.json`,
+      (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/json' }).end(specJson),
+      { owner },
+    );
     if (this.doc.isYaml) {
-      router.addRoute('GET', `${this.basePath}/openapi.yaml`, (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/yaml' }).end(this.doc.source), { owner });
+      router.addRoute(
+        'GET',
+        `${this.basePath}/openapi.yaml`,
+        (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/yaml' }).end(this.doc.source),
+        { owner },
+      );
     }
     if (this.swaggerPath) {
       const page = swaggerUiPage(this.doc.title, `${this.basePath}/openapi.json`);
-      router.addRoute('GET', this.basePath + this.swaggerPath, (_req, res) => void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page), { owner });
+      router.addRoute(
+        'GET',
+        this.basePath + this.swaggerPath,
+        (_req, res) => void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page),
+        { owner },
+      );
     }
   }
 
-  private async serve(v: OperationValidator, req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> {
+  private async serve(
+    v: OperationValidator,
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+  ): Promise<void> {
     let body: Buffer;
     try {
       body = await readBody(req, this.maxBodyBytes);
@@ -104,12 +145,24 @@ export class OpenApiModule implements Module {
     }
     if (this.validateRequests) {
       const problems = v.validateRequest(req, params, body);
-      if (problems.length > 0) return writeJson(res, 400, { error: 'request validation failed', errors: problems.map((p) => p.message), details: problems });
+      if (problems.length > 0)
+        return writeJson(res, 400, {
+          error: 'request validation failed',
+          errors: problems.map((p) => p.message),
+          details: problems,
+        });
     }
     const op = v.op;
-    if (!op.pipeline) return writeJson(res, 501, { error: 'not implemented', operationId: op.operationId ?? '', path: op.path, method: op.method });
+    if (!op.pipeline)
+      return writeJson(res, 501, {
+        error: 'not implemented',
+        operationId: op.operationId ?? '',
+        path: op.path,
+        method: op.method,
+      });
     const app = this.app!;
-    if (!app.workflows.hasPipeline(op.pipeline)) return writeJson(res, 502, { error: `pipeline "${op.pipeline}" not found` });
+    if (!app.workflows.hasPipeline(op.pipeline))
+      return writeJson(res, 502, { error: `pipeline "${op.pipeline}" not found` });
     let result: ConfigMap;
     try {
       result = await app.workflows.executePipeline(op.pipeline, requestData(req, params, body), {
@@ -130,15 +183,20 @@ export class OpenApiModule implements Module {
     const status = Number(result.response_status);
     const explicit = result.response_status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599;
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (explicit && isPlainObject(result.response_headers)) for (const [k, val] of Object.entries(result.response_headers)) headers[k] = String(val);
+    if (explicit && isPlainObject(result.response_headers))
+      for (const [k, val] of Object.entries(result.response_headers)) headers[k] = String(val);
     const payload = explicit ? result.response_body : result;
     const text = typeof payload === 'string' ? payload : payload === undefined ? '' : JSON.stringify(payload);
     const code = explicit ? status : 200;
     if (this.validateResponses) {
       const problems = checkResponse(v, code, text);
       if (problems.length > 0) {
-        this.logger?.warn({ operation: v.op.operationId, problems: problems.map((p) => p.message) }, 'response does not match the spec');
-        if (this.rejectBadResponses) return writeJson(res, 500, { error: 'response validation failed', errors: problems.map((p) => p.message) });
+        this.logger?.warn(
+          { operation: v.op.operationId, problems: problems.map((p) => p.message) },
+          'response does not match the spec',
+        );
+        if (this.rejectBadResponses)
+          return writeJson(res, 500, { error: 'response validation failed', errors: problems.map((p) => p.message) });
       }
     }
     res.writeHead(code, headers).end(text);

@@ -44,7 +44,9 @@ export function loadOpenApiFile(path: string): OpenApiDocument {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read spec file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new Error(
+      `cannot read spec file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   return parseOpenApi(text, path);
 }
@@ -58,7 +60,8 @@ export function parseOpenApi(text: string, where = 'spec'): OpenApiDocument {
   }
   if (!isPlainObject(raw)) throw new Error(`${where} must be an OpenAPI document (a map)`);
   const version = String(raw.openapi ?? '');
-  if (!version.startsWith('3.')) throw new Error(`${where}: only OpenAPI 3.x is supported (openapi: "${version || 'missing'}")`);
+  if (!version.startsWith('3.'))
+    throw new Error(`${where}: only OpenAPI 3.x is supported (openapi: "${version || 'missing'}")`);
   const info = isPlainObject(raw.info) ? raw.info : {};
   const operations: Operation[] = [];
   for (const [path, item] of Object.entries(isPlainObject(raw.paths) ? raw.paths : {})) {
@@ -69,20 +72,34 @@ export function parseOpenApi(text: string, where = 'spec'): OpenApiDocument {
       if (!isPlainObject(op)) continue;
       const own = parameters(raw, op.parameters);
       const merged = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own];
-      const body = isPlainObject(op.requestBody) ? (resolveRef(raw, op.requestBody) as Record<string, unknown>) : undefined;
+      const body = isPlainObject(op.requestBody)
+        ? (resolveRef(raw, op.requestBody) as Record<string, unknown>)
+        : undefined;
       operations.push({
         method: method.toUpperCase(),
         path,
         operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
         summary: typeof op.summary === 'string' ? op.summary : undefined,
         parameters: merged,
-        requestBody: body ? { required: body.required === true, content: (isPlainObject(body.content) ? body.content : {}) as MediaTypes } : undefined,
+        requestBody: body
+          ? {
+              required: body.required === true,
+              content: (isPlainObject(body.content) ? body.content : {}) as MediaTypes,
+            }
+          : undefined,
         responses: (isPlainObject(op.responses) ? op.responses : {}) as Operation['responses'],
         pipeline: typeof op['x-pipeline'] === 'string' ? op['x-pipeline'] : undefined,
       });
     }
   }
-  return { raw, source: text, isYaml: !/^\s*[{[]/.test(text), title: String(info.title ?? 'API'), version: String(info.version ?? ''), operations };
+  return {
+    raw,
+    source: text,
+    isYaml: !/^\s*[{[]/.test(text),
+    title: String(info.title ?? 'API'),
+    version: String(info.version ?? ''),
+    operations,
+  };
 }
 
 function parameters(doc: Record<string, unknown>, list: unknown): OperationParameter[] {

@@ -42,7 +42,12 @@ export class SchemaCompiler {
   parameters(list: OperationParameter[]): ValidateFunction {
     const properties: Record<string, unknown> = {};
     for (const p of list) properties[p.name] = toJsonSchema(p.schema ?? {});
-    return this.params.compile({ type: 'object', properties, required: list.filter((p) => p.required).map((p) => p.name), components: this.components });
+    return this.params.compile({
+      type: 'object',
+      properties,
+      required: list.filter((p) => p.required).map((p) => p.name),
+      components: this.components,
+    });
   }
 }
 
@@ -51,13 +56,17 @@ export function toJsonSchema(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJsonSchema);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = k === 'example' || k === 'examples' || k === 'enum' || k === 'default' ? v : toJsonSchema(v);
+  for (const [k, v] of Object.entries(value))
+    out[k] = k === 'example' || k === 'examples' || k === 'enum' || k === 'default' ? v : toJsonSchema(v);
   if (out.nullable === true) {
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
     if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
   }
   delete out.nullable;
-  for (const [bound, flag] of [['minimum', 'exclusiveMinimum'], ['maximum', 'exclusiveMaximum']] as const) {
+  for (const [bound, flag] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ] as const) {
     if (out[flag] === true && typeof out[bound] === 'number') {
       out[flag] = out[bound];
       delete out[bound];
@@ -71,9 +80,13 @@ export class OperationValidator {
   private readonly bodyChecks = new Map<string, ValidateFunction>();
   private readonly responseChecks = new Map<string, ValidateFunction>();
 
-  constructor(readonly op: Operation, compiler: SchemaCompiler) {
+  constructor(
+    readonly op: Operation,
+    compiler: SchemaCompiler,
+  ) {
     if (op.parameters.length > 0) this.paramCheck = compiler.parameters(op.parameters);
-    for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) if (media.schema) this.bodyChecks.set(type, compiler.body(media.schema));
+    for (const [type, media] of Object.entries(op.requestBody?.content ?? {}))
+      if (media.schema) this.bodyChecks.set(type, compiler.body(media.schema));
     for (const [status, response] of Object.entries(op.responses)) {
       const json = jsonMedia(response.content);
       if (json?.schema) this.responseChecks.set(status, compiler.body(json.schema));
@@ -87,7 +100,10 @@ export class OperationValidator {
 
   /** Problems with a JSON response for `status` (checked against that status, else "default"). */
   validateResponse(status: number, body: unknown): ValidationProblem[] {
-    const check = this.responseChecks.get(String(status)) ?? this.responseChecks.get(`${String(status)[0]}XX`) ?? this.responseChecks.get('default');
+    const check =
+      this.responseChecks.get(String(status)) ??
+      this.responseChecks.get(`${String(status)[0]}XX`) ??
+      this.responseChecks.get('default');
     if (!check || check(body)) return [];
     return problems(check.errors, 'response');
   }
@@ -102,16 +118,17 @@ export class OperationValidator {
       locationOf.set(p.name, p.in);
       let v: unknown;
       if (p.in === 'path') v = pathParams[p.name];
-      else if (p.in === 'query') v = p.schema?.type === 'array' ? url.searchParams.getAll(p.name) : url.searchParams.get(p.name) ?? undefined;
+      else if (p.in === 'query')
+        v = p.schema?.type === 'array' ? url.searchParams.getAll(p.name) : (url.searchParams.get(p.name) ?? undefined);
       else if (p.in === 'header') v = req.headers[p.name.toLowerCase()];
       else v = cookies[p.name];
       if (v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) values[p.name] = v;
     }
     if (this.paramCheck(values)) return [];
     return (this.paramCheck.errors ?? []).map((e) => {
-      const name = e.keyword === 'required' ? String(e.params.missingProperty) : e.instancePath.split('/')[1] ?? '';
+      const name = e.keyword === 'required' ? String(e.params.missingProperty) : (e.instancePath.split('/')[1] ?? '');
       const where = locationOf.get(name) ?? 'query';
-      const what = e.keyword === 'required' ? 'is required' : e.message ?? 'is invalid';
+      const what = e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid');
       return { location: where, field: name, message: `${where} parameter "${name}" ${what}` };
     });
   }
@@ -119,12 +136,19 @@ export class OperationValidator {
   private checkBody(req: IncomingMessage, body: Buffer): ValidationProblem[] {
     const spec = this.op.requestBody;
     if (!spec) return [];
-    if (body.length === 0) return spec.required ? [{ location: 'body', field: '', message: 'request body is required but missing' }] : [];
+    if (body.length === 0)
+      return spec.required ? [{ location: 'body', field: '', message: 'request body is required but missing' }] : [];
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const declared = Object.keys(spec.content);
     const mediaType = type === '' && declared.includes('application/json') ? 'application/json' : type;
     if (declared.length > 0 && !declared.includes(mediaType)) {
-      return [{ location: 'body', field: '', message: `unsupported Content-Type "${type}"; the spec accepts ${declared.join(', ')}` }];
+      return [
+        {
+          location: 'body',
+          field: '',
+          message: `unsupported Content-Type "${type}"; the spec accepts ${declared.join(', ')}`,
+        },
+      ];
     }
     const check = this.bodyChecks.get(mediaType);
     if (!check) return [];
@@ -142,8 +166,13 @@ function problems(errors: ErrorObject[] | null | undefined, location: 'body' | '
   return (errors ?? []).map((e) => {
     const required = e.keyword === 'required';
     const field = required ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.instancePath;
-    const allowed = e.keyword === 'enum' ? ` (${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})` : '';
-    const what = required ? `required property "${String(e.params.missingProperty)}" is missing` : `${e.message ?? 'is invalid'}${allowed}`;
+    const allowed =
+      e.keyword === 'enum'
+        ? ` (${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`
+        : '';
+    const what = required
+      ? `required property "${String(e.params.missingProperty)}" is missing`
+      : `${e.message ?? 'is invalid'}${allowed}`;
     return { location, field, message: `${location}${e.instancePath}: ${what}` };
   });
 }

@@ -36,7 +36,12 @@ function run(command: string, cwd: string, deadline: number, signal: AbortSignal
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (code === 0) resolvePromise();
-      else reject(new Error(`"${command}" ${sig ? `was stopped (${sig}; timeout?)` : `exited with ${code}`}: ${tail.trim().split('\n').slice(-5).join(' | ')}`));
+      else
+        reject(
+          new Error(
+            `"${command}" ${sig ? `was stopped (${sig}; timeout?)` : `exited with ${code}`}: ${tail.trim().split('\n').slice(-5).join(' | ')}`,
+          ),
+        );
     });
   });
 }

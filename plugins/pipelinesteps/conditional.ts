@@ -21,15 +21,31 @@ export const conditionalSchema: TypeSchema = {
   validate(config, context) {
     const problems: Array<{ message: string; path: Array<string | number>; hint?: string }> = [];
     const boolean = config.if !== undefined;
-    if (!boolean && (typeof config.field !== 'string' || config.field === '')) problems.push({ message: '"field" is required (or use the if/then/else form)', path: ['field'] });
-    if (!boolean && (typeof config.routes !== 'object' || config.routes === null || Object.keys(config.routes).length === 0)) problems.push({ message: '"routes" must be a non-empty map of value -> step name', path: ['routes'] });
-    if (boolean && typeof config.then !== 'string') problems.push({ message: '"then" (a step name) is required with "if"', path: ['then'] });
+    if (!boolean && (typeof config.field !== 'string' || config.field === ''))
+      problems.push({ message: '"field" is required (or use the if/then/else form)', path: ['field'] });
+    if (
+      !boolean &&
+      (typeof config.routes !== 'object' || config.routes === null || Object.keys(config.routes).length === 0)
+    )
+      problems.push({ message: '"routes" must be a non-empty map of value -> step name', path: ['routes'] });
+    if (boolean && typeof config.then !== 'string')
+      problems.push({ message: '"then" (a step name) is required with "if"', path: ['then'] });
     const names = context?.pipelineStepNames;
     if (names) {
-      const targets: Array<[unknown, Array<string | number>]> = [[config.default, ['default']], [config.then, ['then']], [config.else, ['else']]];
-      if (config.routes && typeof config.routes === 'object') for (const [k, v] of Object.entries(config.routes)) targets.push([v, ['routes', k]]);
+      const targets: Array<[unknown, Array<string | number>]> = [
+        [config.default, ['default']],
+        [config.then, ['then']],
+        [config.else, ['else']],
+      ];
+      if (config.routes && typeof config.routes === 'object')
+        for (const [k, v] of Object.entries(config.routes)) targets.push([v, ['routes', k]]);
       for (const [t, path] of targets) {
-        if (typeof t === 'string' && t !== '' && !names.includes(t)) problems.push({ message: `jump target "${t}" is not a step of this pipeline`, path, hint: `steps: ${names.join(', ')}` });
+        if (typeof t === 'string' && t !== '' && !names.includes(t))
+          problems.push({
+            message: `jump target "${t}" is not a step of this pipeline`,
+            path,
+            hint: `steps: ${names.join(', ')}`,
+          });
       }
     }
     return problems;
@@ -58,8 +74,11 @@ export const createConditionalStep: StepFactory = (spec, ctx) => {
   const field = optString(cfg, 'field');
   const routes = optMap(cfg, 'routes');
   if (!field) throw new ConfigValueError('"field" is required', { path: ['field'], hint: 'field: steps.check.status' });
-  if (!routes || Object.keys(routes).length === 0) throw new ConfigValueError('"routes" must be a non-empty map of value -> step name', { path: ['routes'] });
-  for (const [k, v] of Object.entries(routes)) if (typeof v !== 'string') throw new ConfigValueError(`route for "${k}" must be a step name`, { path: ['routes', k] });
+  if (!routes || Object.keys(routes).length === 0)
+    throw new ConfigValueError('"routes" must be a non-empty map of value -> step name', { path: ['routes'] });
+  for (const [k, v] of Object.entries(routes))
+    if (typeof v !== 'string')
+      throw new ConfigValueError(`route for "${k}" must be a step name`, { path: ['routes', k] });
   const fallback = optString(cfg, 'default');
   const read = pathOrTemplate(ctx, field, ['field']);
   const table = routes as Record<string, string>;
@@ -69,10 +88,13 @@ export const createConditionalStep: StepFactory = (spec, ctx) => {
     async execute(pc) {
       const raw = read(pc);
       const value = typeof raw === 'string' ? raw : raw === undefined || raw === null ? '<no value>' : formatValue(raw);
-      const next = Object.prototype.hasOwnProperty.call(table, value) ? table[value] : undefined;
+      const next = Object.hasOwn(table, value) ? table[value] : undefined;
       if (next) return { output: { matched_value: value, next_step: next }, nextStep: next };
-      if (fallback) return { output: { matched_value: value, next_step: fallback, used_default: true }, nextStep: fallback };
-      throw new Error(`conditional step "${spec.name}": value "${value}" not found in routes and no default configured`);
+      if (fallback)
+        return { output: { matched_value: value, next_step: fallback, used_default: true }, nextStep: fallback };
+      throw new Error(
+        `conditional step "${spec.name}": value "${value}" not found in routes and no default configured`,
+      );
     },
   };
 };

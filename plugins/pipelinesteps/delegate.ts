@@ -34,9 +34,14 @@ export const createDelegateStep: StepFactory = (spec, ctx) => {
     async execute(pc) {
       const target = ctx.services.get(service);
       if (!HttpHandlerCap.is(target)) {
-        throw new Error(target === undefined ? `delegate "${spec.name}": service "${service}" is not defined` : `delegate "${spec.name}": "${service}" cannot handle HTTP requests`);
+        throw new Error(
+          target === undefined
+            ? `delegate "${spec.name}": service "${service}" is not defined`
+            : `delegate "${spec.name}": "${service}" cannot handle HTTP requests`,
+        );
       }
-      if (!pc.http) throw new Error(`delegate "${spec.name}" needs an HTTP request (run the pipeline from an http trigger)`);
+      if (!pc.http)
+        throw new Error(`delegate "${spec.name}" needs an HTTP request (run the pipeline from an http trigger)`);
       const res = pc.http.res;
       await target.handleHttp(replayRequest(pc.http), res, pc.http.params);
       // handlers may answer asynchronously (after reading the body); the step ends with the response

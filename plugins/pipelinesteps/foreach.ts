@@ -51,7 +51,9 @@ export const createForeachStep: StepFactory = (spec, ctx) => {
         }
       });
       errors.sort((a, b) => a.index - b.index);
-      return { output: { count: items.length, results, error_count: errors.length, ...(errors.length ? { errors } : {}) } };
+      return {
+        output: { count: items.length, results, error_count: errors.length, ...(errors.length ? { errors } : {}) },
+      };
     },
   };
 };

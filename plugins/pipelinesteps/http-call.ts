@@ -2,14 +2,26 @@
 // sent as JSON) or `body_from`, `timeout` (30s), `auth` ({type: bearer, token} | {type: basic,
 // username, password}), `error_on_status` (true: 4xx/5xx fail the step).
 // Output {status_code, status, body (JSON decoded when possible), headers, elapsed_ms}.
-import { durationOr, formatValue, isPlainMap, type ConfigMap, type StepFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  durationOr,
+  formatValue,
+  isPlainMap,
+  type ConfigMap,
+  type StepFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { compile, decodeJsonLike, optMap, optString, reqString } from './step-config.ts';
 
 export const httpCallSchema: TypeSchema = {
   description: 'Calls an external HTTP endpoint',
   configFields: [
     { key: 'url', type: 'string', required: true },
-    { key: 'method', type: 'select', options: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], default: 'GET' },
+    {
+      key: 'method',
+      type: 'select',
+      options: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+      default: 'GET',
+    },
     { key: 'headers', type: 'map' },
     { key: 'body', type: 'json' },
     { key: 'body_from', type: 'string' },
@@ -43,7 +55,8 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
       for (const [k, v] of Object.entries(headers.resolve(pc) as ConfigMap)) h[k] = formatValue(v);
       const a = auth.resolve(pc) as ConfigMap;
       if (a.type === 'bearer' && a.token) h.Authorization = `Bearer ${String(a.token)}`;
-      if (a.type === 'basic') h.Authorization = `Basic ${Buffer.from(`${String(a.username ?? '')}:${String(a.password ?? '')}`).toString('base64')}`;
+      if (a.type === 'basic')
+        h.Authorization = `Basic ${Buffer.from(`${String(a.username ?? '')}:${String(a.password ?? '')}`).toString('base64')}`;
       let payload: string | undefined;
       const value = bodyFrom ? ctx.templates.lookup(pc, bodyFrom) : body ? decodeJsonLike(body.resolve(pc)) : undefined;
       if (value !== undefined && method !== 'GET' && method !== 'HEAD') {
@@ -57,10 +70,17 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
       const started = performance.now();
       let res: Response;
       try {
-        res = await fetch(target, { method, headers: h, body: payload, signal: AbortSignal.any([pc.signal, AbortSignal.timeout(timeoutMs)]) });
+        res = await fetch(target, {
+          method,
+          headers: h,
+          body: payload,
+          signal: AbortSignal.any([pc.signal, AbortSignal.timeout(timeoutMs)]),
+        });
       } catch (err) {
         const e = err as Error;
-        throw new Error(`http_call ${method} ${target} failed: ${e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message)}`);
+        throw new Error(
+          `http_call ${method} ${target} failed: ${e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message)}`,
+        );
       }
       const text = await res.text();
       const contentType = res.headers.get('content-type') ?? '';
@@ -76,7 +96,13 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
       res.headers.forEach((v, k) => {
         outHeaders[k] = v;
       });
-      const output = { status_code: res.status, status: `${res.status} ${res.statusText}`.trim(), body: parsed, headers: outHeaders, elapsed_ms: Math.round(performance.now() - started) };
+      const output = {
+        status_code: res.status,
+        status: `${res.status} ${res.statusText}`.trim(),
+        body: parsed,
+        headers: outHeaders,
+        elapsed_ms: Math.round(performance.now() - started),
+      };
       if (errorOnStatus && res.status >= 400) {
         const detail = isPlainMap(parsed) && typeof parsed.error === 'string' ? `: ${parsed.error}` : '';
         throw new Error(`http_call ${method} ${target} returned ${res.status}${detail}`);

@@ -4,7 +4,15 @@
 // JSON) or `body_from` (dotted path, "." = all of Current). Without a live request it outputs
 // {status, body} instead.
 import type { IncomingMessage } from 'node:http';
-import { isPlainMap, type CompiledValue, type ConfigMap, type PipelineContext, type StepBuildContext, type StepFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  isPlainMap,
+  type CompiledValue,
+  type ConfigMap,
+  type PipelineContext,
+  type StepBuildContext,
+  type StepFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { compile, decodeJsonLike, optMap, optNumber, optString } from './step-config.ts';
 
 export const jsonResponseSchema: TypeSchema = {
@@ -51,7 +59,9 @@ export function bodyFromPath(ctx: StepBuildContext, path: string): BodyBuilder {
   if (path.trim() === '.' || path.trim() === '') {
     return (pc) => {
       const out: ConfigMap = {};
-      for (const [k, v] of Object.entries(pc.current)) if (!k.startsWith('_') && k !== 'response_status' && k !== 'response_body' && k !== 'response_headers') out[k] = v;
+      for (const [k, v] of Object.entries(pc.current))
+        if (!k.startsWith('_') && k !== 'response_status' && k !== 'response_body' && k !== 'response_headers')
+          out[k] = v;
       return out;
     };
   }
@@ -69,7 +79,12 @@ export const createJsonResponseStep: StepFactory = (spec, ctx) => {
   const headers = optMap(cfg, 'headers');
   const headerValues = headers ? compile(ctx, headers, ['headers']) : undefined;
   const bodyFrom = optString(cfg, 'body_from');
-  const body: BodyBuilder | undefined = bodyFrom !== undefined ? bodyFromPath(ctx, bodyFrom) : cfg.body !== undefined ? compileBody(ctx, cfg.body, ['body']) : undefined;
+  const body: BodyBuilder | undefined =
+    bodyFrom !== undefined
+      ? bodyFromPath(ctx, bodyFrom)
+      : cfg.body !== undefined
+        ? compileBody(ctx, cfg.body, ['body'])
+        : undefined;
   return {
     name: spec.name,
     type: spec.type,
@@ -81,11 +96,13 @@ export const createJsonResponseStep: StepFactory = (spec, ctx) => {
       }
       const payload = body?.(pc);
       const res = pc.http?.res;
-      if (!res) return { output: payload === undefined ? { status: code } : { status: code, body: payload }, stop: true };
+      if (!res)
+        return { output: payload === undefined ? { status: code } : { status: code, body: payload }, stop: true };
       if (!res.headersSent) {
         res.statusCode = code;
         res.setHeader('Content-Type', 'application/json');
-        if (headerValues) for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
+        if (headerValues)
+          for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
         const text = payload === undefined || code === 204 || code === 304 ? '' : JSON.stringify(payload) + '\n';
         res.setHeader('Content-Length', Buffer.byteLength(text));
         res.end(isHead(pc.http!.req) ? undefined : text);

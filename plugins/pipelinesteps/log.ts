@@ -11,13 +11,19 @@ export const logSchema: TypeSchema = {
 };
 
 export const createLogStep: StepFactory = (spec, ctx) => {
-  const message = ctx.templates.compile(reqString(spec.config, 'message', 'message: "processing {{ .id }}"'), ['message']);
+  const message = ctx.templates.compile(reqString(spec.config, 'message', 'message: "processing {{ .id }}"'), [
+    'message',
+  ]);
   const level = oneOf(spec.config, 'level', ['debug', 'info', 'warn', 'error'] as const, 'info');
   return {
     name: spec.name,
     type: spec.type,
     async execute(pc) {
-      if (pc.logger.isLevelEnabled(level)) pc.logger[level]({ component: 'step.log', pipeline: pc.pipelineName, step: spec.name }, String(message.resolve(pc)));
+      if (pc.logger.isLevelEnabled(level))
+        pc.logger[level](
+          { component: 'step.log', pipeline: pc.pipelineName, step: spec.name },
+          String(message.resolve(pc)),
+        );
       return { output: {} };
     },
   };

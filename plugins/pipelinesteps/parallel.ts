@@ -20,7 +20,8 @@ export const parallelSchema: TypeSchema = {
 
 export const createParallelStep: StepFactory = (spec, ctx) => {
   const specs = spec.config.steps;
-  if (!Array.isArray(specs) || specs.length === 0) throw new ConfigValueError('parallel needs a non-empty "steps" list', { path: ['steps'] });
+  if (!Array.isArray(specs) || specs.length === 0)
+    throw new ConfigValueError('parallel needs a non-empty "steps" list', { path: ['steps'] });
   const strategy = oneOf(spec.config, 'error_strategy', ['fail_fast', 'collect_errors'] as const, 'fail_fast');
   const steps = ctx.buildSteps(specs, ['steps']);
   return {
@@ -37,7 +38,11 @@ export const createParallelStep: StepFactory = (spec, ctx) => {
       });
       const errorCount = Object.keys(errors).length;
       if (errorCount > 0 && strategy === 'fail_fast') {
-        throw new Error(`parallel "${spec.name}": ${Object.entries(errors).map(([n, e]) => `${n}: ${String(e)}`).join('; ')}`);
+        throw new Error(
+          `parallel "${spec.name}": ${Object.entries(errors)
+            .map(([n, e]) => `${n}: ${String(e)}`)
+            .join('; ')}`,
+        );
       }
       return { output: { results, errors, error_count: errorCount } };
     },

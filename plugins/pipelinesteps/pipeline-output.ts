@@ -14,7 +14,11 @@ export const pipelineOutputSchema: TypeSchema = {
 export const createPipelineOutputStep: StepFactory = (spec, ctx) => {
   const source = optString(spec.config, 'source');
   const values = optMap(spec.config, 'values');
-  if (!source && !values) throw new ConfigValueError('set "values" or "source"', { path: [], hint: 'values: { id: "{{ .steps.create.id }}" }' });
+  if (!source && !values)
+    throw new ConfigValueError('set "values" or "source"', {
+      path: [],
+      hint: 'values: { id: "{{ .steps.create.id }}" }',
+    });
   const compiled = values ? compile(ctx, values, ['values']) : undefined;
   return {
     name: spec.name,
@@ -22,7 +26,12 @@ export const createPipelineOutputStep: StepFactory = (spec, ctx) => {
     async execute(pc) {
       const out = compiled ? compiled.resolve(pc) : ctx.templates.lookup(pc, source!);
       pc.metadata._pipeline_output = out ?? null;
-      return { output: out !== null && typeof out === 'object' && !Array.isArray(out) ? (out as Record<string, unknown>) : { output: out } };
+      return {
+        output:
+          out !== null && typeof out === 'object' && !Array.isArray(out)
+            ? (out as Record<string, unknown>)
+            : { output: out },
+      };
     },
   };
 };

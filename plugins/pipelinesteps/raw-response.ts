@@ -28,13 +28,21 @@ export const createRawResponseStep: StepFactory = (spec, ctx) => {
     type: spec.type,
     async execute(pc) {
       const value = bodyFrom ? ctx.templates.lookup(pc, bodyFrom) : body.resolve(pc);
-      const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value : value === undefined || value === null ? '' : formatValue(value);
+      const text =
+        typeof value === 'string'
+          ? value
+          : Buffer.isBuffer(value)
+            ? value
+            : value === undefined || value === null
+              ? ''
+              : formatValue(value);
       const res = pc.http?.res;
       if (!res) return { output: { status, body: text, content_type: contentType }, stop: true };
       if (!res.headersSent) {
         res.statusCode = status;
         res.setHeader('Content-Type', contentType);
-        if (headerValues) for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
+        if (headerValues)
+          for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
         res.end(text);
       }
       markHandled(pc);

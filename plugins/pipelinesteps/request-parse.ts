@@ -1,6 +1,12 @@
 // step.request_parse: picks path params, query params, headers and the body (JSON or form) of the
 // live request into {path_params, query, headers, body}; `merge_body` also flattens body keys.
-import { isPlainMap, type ConfigMap, type PipelineContext, type StepFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  isPlainMap,
+  type ConfigMap,
+  type PipelineContext,
+  type StepFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { oneOf, optStringList } from './step-config.ts';
 
 export const requestParseSchema: TypeSchema = {

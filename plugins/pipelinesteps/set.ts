@@ -10,7 +10,11 @@ export const setSchema: TypeSchema = {
 
 export const createSetStep: StepFactory = (spec, ctx) => {
   const values = optMap(spec.config, 'values');
-  if (!values || Object.keys(values).length === 0) throw new ConfigValueError(`"values" is required and must not be empty`, { path: ['values'], hint: 'values: { status: pending }' });
+  if (!values || Object.keys(values).length === 0)
+    throw new ConfigValueError(`"values" is required and must not be empty`, {
+      path: ['values'],
+      hint: 'values: { status: pending }',
+    });
   const compiled = compile(ctx, values, ['values']);
   return {
     name: spec.name,

@@ -1,10 +1,18 @@
 // Reading step config values with located errors (paths are relative to the step's `config`).
-import { ConfigValueError, hasTemplateSyntax, type CompiledValue, type ConfigMap, type PipelineContext, type StepBuildContext } from '../../engine/index.ts';
+import {
+  ConfigValueError,
+  hasTemplateSyntax,
+  type CompiledValue,
+  type ConfigMap,
+  type PipelineContext,
+  type StepBuildContext,
+} from '../../engine/index.ts';
 
 export function optString(config: ConfigMap, key: string, fallback?: string): string | undefined {
   const v = config[key];
   if (v === undefined || v === null || v === '') return fallback;
-  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new ConfigValueError(`"${key}" must be a string`, { path: [key] });
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+    throw new ConfigValueError(`"${key}" must be a string`, { path: [key] });
   return String(v);
 }
 
@@ -18,7 +26,8 @@ export function optNumber(config: ConfigMap, key: string, fallback?: number): nu
   const v = config[key];
   if (v === undefined || v === null || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigValueError(`"${key}" must be a number (got ${JSON.stringify(v)})`, { path: [key] });
+  if (!Number.isFinite(n))
+    throw new ConfigValueError(`"${key}" must be a number (got ${JSON.stringify(v)})`, { path: [key] });
   return n;
 }
 
@@ -40,12 +49,17 @@ export function optMap(config: ConfigMap, key: string): ConfigMap | undefined {
 export function oneOf<T extends string>(config: ConfigMap, key: string, options: readonly T[], fallback: T): T {
   const v = optString(config, key);
   if (v === undefined) return fallback;
-  if (!(options as readonly string[]).includes(v)) throw new ConfigValueError(`"${key}" must be one of: ${options.join(', ')} (got "${v}")`, { path: [key] });
+  if (!(options as readonly string[]).includes(v))
+    throw new ConfigValueError(`"${key}" must be one of: ${options.join(', ')} (got "${v}")`, { path: [key] });
   return v as T;
 }
 
 /** A value that is either a dotted path ("steps.x.items") or a template ("{{ .x }}"). */
-export function pathOrTemplate(ctx: StepBuildContext, value: string, path: Array<string | number>): (pc: PipelineContext) => unknown {
+export function pathOrTemplate(
+  ctx: StepBuildContext,
+  value: string,
+  path: Array<string | number>,
+): (pc: PipelineContext) => unknown {
   if (hasTemplateSyntax(value)) {
     const compiled = ctx.templates.compile(value, path);
     return (pc) => compiled.resolve(pc);

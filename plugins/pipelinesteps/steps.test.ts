@@ -31,7 +31,8 @@ const plugins = [httpPlugin, pipelineStepsPlugin, echoPlugin];
 const dir = mkdtempSync(join(tmpdir(), 'wf-steps-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const build = (yaml: string) => Engine.fromText(yaml, { plugins, logger: silentLogger(), baseDir: dir, httpAddress: '127.0.0.1:0' });
+const build = (yaml: string) =>
+  Engine.fromText(yaml, { plugins, logger: silentLogger(), baseDir: dir, httpAddress: '127.0.0.1:0' });
 
 test('set, conditional (both forms), pipeline_output via executePipeline', async () => {
   const engine = await build(`
@@ -55,7 +56,10 @@ pipelines:
     assert.deepEqual(await engine.executePipeline('grade', { points: 80 }), { score: '80' });
     assert.deepEqual(await engine.executePipeline('grade', { points: 20 }), { grade: 'F' });
     assert.deepEqual((await engine.executePipeline('switch', { kind: 'a' })).got, 'a');
-    await assert.rejects(engine.executePipeline('switch', { kind: 'b' }), /value "b" not found in routes and no default configured/);
+    await assert.rejects(
+      engine.executePipeline('switch', { kind: 'b' }),
+      /value "b" not found in routes and no default configured/,
+    );
   } finally {
     await engine.stop();
   }
@@ -91,7 +95,10 @@ pipelines:
     const out = await engine.executePipeline('each', { items: [{ id: 'a' }, {}, { id: 'c' }] });
     assert.equal(out.count, 3);
     assert.equal(out.error_count, 1);
-    assert.deepEqual((out.results as Array<Record<string, unknown>>).map((r) => r.id ?? r._error), ['a', 'missing required fields: id', 'c']);
+    assert.deepEqual(
+      (out.results as Array<Record<string, unknown>>).map((r) => r.id ?? r._error),
+      ['a', 'missing required fields: id', 'c'],
+    );
     assert.deepEqual((out.results as Array<Record<string, unknown>>)[2]!.n, '4');
     const fan = await engine.executePipeline('fan', { seed: 'z' });
     assert.deepEqual(fan.results, { a: { x: 1 }, b: { y: 'z' } });
@@ -128,9 +135,22 @@ pipelines:
 });
 
 test('transform operations and validate (json_schema)', async () => {
-  assert.deepEqual(applyOperations([{ type: 'extract', config: { path: 'order' } }, { type: 'map', config: { mappings: { qty: 'quantity' } } }, { type: 'filter', config: { fields: ['quantity'] } }], { order: { qty: 2, sku: 'x' } }), { quantity: 2 });
+  assert.deepEqual(
+    applyOperations(
+      [
+        { type: 'extract', config: { path: 'order' } },
+        { type: 'map', config: { mappings: { qty: 'quantity' } } },
+        { type: 'filter', config: { fields: ['quantity'] } },
+      ],
+      { order: { qty: 2, sku: 'x' } },
+    ),
+    { quantity: 2 },
+  );
   assert.equal(applyOperations([{ type: 'convert', config: { from: 'json', to: 'string' } }], { a: 1 }), '{"a":1}');
-  assert.throws(() => applyOperations([{ type: 'extract', config: { path: 'nope' } }], {}), /operation 0 \(extract\) failed: path "nope" not found/);
+  assert.throws(
+    () => applyOperations([{ type: 'extract', config: { path: 'nope' } }], {}),
+    /operation 0 \(extract\) failed: path "nope" not found/,
+  );
   const engine = await build(`
 pipelines:
   check:
@@ -144,12 +164,24 @@ pipelines:
       - { name: t, type: step.transform, config: { source: body, operations: [{ type: filter, config: { fields: [total] } }] } }
 `);
   try {
-    assert.deepEqual(await engine.executePipeline('check', { body: { total: 5, extra: 1 } }), { body: { total: 5, extra: 1 }, valid: true, total: 5 });
-    await assert.rejects(engine.executePipeline('check', { body: { total: 'x' } }), /validation failed: \/total must be number/);
+    assert.deepEqual(await engine.executePipeline('check', { body: { total: 5, extra: 1 } }), {
+      body: { total: 5, extra: 1 },
+      valid: true,
+      total: 5,
+    });
+    await assert.rejects(
+      engine.executePipeline('check', { body: { total: 'x' } }),
+      /validation failed: \/total must be number/,
+    );
   } finally {
     await engine.stop();
   }
-  await assert.rejects(build('pipelines:\n  p:\n    steps:\n      - { name: t, type: step.transform, config: { operations: [{ type: explode }] } }\n'), (e: unknown) => e instanceof ConfigError && /unknown operation type "explode"/.test(e.message));
+  await assert.rejects(
+    build(
+      'pipelines:\n  p:\n    steps:\n      - { name: t, type: step.transform, config: { operations: [{ type: explode }] } }\n',
+    ),
+    (e: unknown) => e instanceof ConfigError && /unknown operation type "explode"/.test(e.message),
+  );
 });
 
 test('over HTTP: request_parse, json_response variants, raw_response, path params, webhook_verify, delegate, http_call', async () => {
@@ -204,10 +236,21 @@ pipelines:
   await engine.start();
   const url = `http://127.0.0.1:${engine.address()!.port}`;
   try {
-    const form = await fetch(`${url}/forms/contact?page=2&other=x`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-tenant': 't1' }, body: 'name=Ada&topic=hi' });
+    const form = await fetch(`${url}/forms/contact?page=2&other=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-tenant': 't1' },
+      body: 'name=Ada&topic=hi',
+    });
     assert.equal(form.status, 201);
     assert.equal(form.headers.get('x-kind'), 'contact');
-    assert.deepEqual(await form.json(), { path_params: { kind: 'contact' }, query: { page: '2' }, headers: { 'X-Tenant': 't1' }, body: { name: 'Ada', topic: 'hi' }, name: 'Ada', topic: 'hi' });
+    assert.deepEqual(await form.json(), {
+      path_params: { kind: 'contact' },
+      query: { page: '2' },
+      headers: { 'X-Tenant': 't1' },
+      body: { name: 'Ada', topic: 'hi' },
+      name: 'Ada',
+      topic: 'hi',
+    });
     const computed = await fetch(`${url}/computed`);
     assert.equal(computed.status, 418);
     assert.deepEqual(await computed.json(), { list: [1, 2], json: [1, 2] });
@@ -217,13 +260,28 @@ pipelines:
     assert.deepEqual(await (await fetch(`${url}/items/12`)).json(), { id: '12' });
     const bad = await fetch(`${url}/items/0`);
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as { error: string }).error, /path parameter "id" is invalid: expected positive_integer/);
+    assert.match(
+      ((await bad.json()) as { error: string }).error,
+      /path parameter "id" is invalid: expected positive_integer/,
+    );
     const payload = JSON.stringify({ action: 'opened' });
     const sig = 'sha256=' + createHmac('sha256', 'whsec').update(payload).digest('hex');
-    assert.deepEqual(await (await fetch(`${url}/hook`, { method: 'POST', headers: { 'x-hub-signature-256': sig }, body: payload })).json(), { ok: true, event: 'opened' });
-    const forged = await fetch(`${url}/hook`, { method: 'POST', headers: { 'x-hub-signature-256': 'sha256=00' }, body: payload });
+    assert.deepEqual(
+      await (
+        await fetch(`${url}/hook`, { method: 'POST', headers: { 'x-hub-signature-256': sig }, body: payload })
+      ).json(),
+      { ok: true, event: 'opened' },
+    );
+    const forged = await fetch(`${url}/hook`, {
+      method: 'POST',
+      headers: { 'x-hub-signature-256': 'sha256=00' },
+      body: payload,
+    });
     assert.equal(forged.status, 401);
-    assert.deepEqual(await (await fetch(`${url}/pass`, { method: 'POST', body: 'raw body' })).json(), { echoed: 'raw body', method: 'POST' });
+    assert.deepEqual(await (await fetch(`${url}/pass`, { method: 'POST', body: 'raw body' })).json(), {
+      echoed: 'raw body',
+      method: 'POST',
+    });
     assert.deepEqual(await (await fetch(`${url}/call/ok`)).json(), { status: '200', from: 'backend' });
     assert.deepEqual(await (await fetch(`${url}/call/missing`)).json(), { status: '404', from: 'backend' });
   } finally {
@@ -234,7 +292,15 @@ pipelines:
 
 test('step config errors are located at the step config key', async () => {
   await assert.rejects(
-    Engine.fromText('pipelines:\n  p:\n    steps:\n      - name: s\n        type: step.set\n        config: { values: {} }\n', { plugins, logger: silentLogger(), file: 'x.yaml' }),
-    (e: unknown) => e instanceof ConfigError && e.issues.some((i) => i.jsonPath === 'pipelines.p.steps[0].config.values' && i.line === 6 && /"values" is required/.test(i.message)),
+    Engine.fromText(
+      'pipelines:\n  p:\n    steps:\n      - name: s\n        type: step.set\n        config: { values: {} }\n',
+      { plugins, logger: silentLogger(), file: 'x.yaml' },
+    ),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.issues.some(
+        (i) =>
+          i.jsonPath === 'pipelines.p.steps[0].config.values' && i.line === 6 && /"values" is required/.test(i.message),
+      ),
   );
 });

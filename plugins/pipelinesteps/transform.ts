@@ -2,7 +2,14 @@
 // (extract {path} | map {mappings: old -> new} | filter {fields} | convert {from, to}), or a named
 // pipeline of a data transformer service (`transformer` + `pipeline`). A map result becomes the
 // step output; anything else is output as `result`.
-import { ConfigValueError, DataTransformerCap, isPlainMap, type ConfigMap, type StepFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  ConfigValueError,
+  DataTransformerCap,
+  isPlainMap,
+  type ConfigMap,
+  type StepFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { getPath, optString } from './step-config.ts';
 
 export const transformSchema: TypeSchema = {
@@ -76,15 +83,24 @@ export const createTransformStep: StepFactory = (spec, ctx) => {
   const source = optString(cfg, 'source');
   const ops: TransformOperation[] = [];
   if (cfg.operations !== undefined) {
-    if (!Array.isArray(cfg.operations)) throw new ConfigValueError('"operations" must be a list', { path: ['operations'] });
+    if (!Array.isArray(cfg.operations))
+      throw new ConfigValueError('"operations" must be a list', { path: ['operations'] });
     cfg.operations.forEach((raw, i) => {
       const op = (raw ?? {}) as ConfigMap;
-      if (typeof op.type !== 'string') throw new ConfigValueError('operation needs a type (extract, map, filter, convert)', { path: ['operations', i] });
-      if (!['extract', 'map', 'filter', 'convert'].includes(op.type)) throw new ConfigValueError(`unknown operation type "${op.type}"`, { path: ['operations', i, 'type'], hint: 'use extract, map, filter or convert' });
+      if (typeof op.type !== 'string')
+        throw new ConfigValueError('operation needs a type (extract, map, filter, convert)', {
+          path: ['operations', i],
+        });
+      if (!['extract', 'map', 'filter', 'convert'].includes(op.type))
+        throw new ConfigValueError(`unknown operation type "${op.type}"`, {
+          path: ['operations', i, 'type'],
+          hint: 'use extract, map, filter or convert',
+        });
       ops.push({ type: op.type, config: isPlainMap(op.config) ? op.config : {} });
     });
   }
-  if (!transformer && ops.length === 0) throw new ConfigValueError('set "operations" or "transformer" + "pipeline"', { path: [] });
+  if (!transformer && ops.length === 0)
+    throw new ConfigValueError('set "operations" or "transformer" + "pipeline"', { path: [] });
   return {
     name: spec.name,
     type: spec.type,
@@ -93,7 +109,8 @@ export const createTransformStep: StepFactory = (spec, ctx) => {
       let result: unknown;
       if (transformer) {
         const svc = ctx.services.get(transformer);
-        if (!DataTransformerCap.is(svc)) throw new Error(`transform "${spec.name}": "${transformer}" is not a data transformer`);
+        if (!DataTransformerCap.is(svc))
+          throw new Error(`transform "${spec.name}": "${transformer}" is not a data transformer`);
         result = await svc.transform(pipeline ?? '', input);
       } else {
         result = applyOperations(ops, input);

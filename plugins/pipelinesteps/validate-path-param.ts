@@ -25,7 +25,11 @@ export const validatePathParamSchema: TypeSchema = {
 
 export const createValidatePathParamStep: StepFactory = (spec) => {
   const names = optStringList(spec.config, 'params') ?? optStringList(spec.config, 'param');
-  if (!names || names.length === 0) throw new ConfigValueError('"params" lists the path parameters to check', { path: ['params'], hint: 'params: [id]' });
+  if (!names || names.length === 0)
+    throw new ConfigValueError('"params" lists the path parameters to check', {
+      path: ['params'],
+      hint: 'params: [id]',
+    });
   const format = oneOf(spec.config, 'format', Object.keys(FORMATS) as Format[], 'any');
   const patternSrc = optString(spec.config, 'pattern');
   let pattern: RegExp = FORMATS[format];
@@ -43,9 +47,13 @@ export const createValidatePathParamStep: StepFactory = (spec) => {
       const out: Record<string, string> = {};
       for (const name of names) {
         const raw = pc.http?.params[name] ?? pc.triggerData[name] ?? pc.current[name];
-        if (raw === undefined || raw === null || raw === '') throw new ValidationError(`missing path parameter "${name}"`);
+        if (raw === undefined || raw === null || raw === '')
+          throw new ValidationError(`missing path parameter "${name}"`);
         const v = String(raw);
-        if (!pattern.test(v)) throw new ValidationError(`path parameter "${name}" is invalid: expected ${patternSrc ? `to match ${patternSrc}` : format}`);
+        if (!pattern.test(v))
+          throw new ValidationError(
+            `path parameter "${name}" is invalid: expected ${patternSrc ? `to match ${patternSrc}` : format}`,
+          );
         out[name] = v;
       }
       return { output: { path_params: out } };

@@ -2,7 +2,13 @@
 // `source` (a dotted path) or Current. A failure is a validation error (HTTP 400).
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { ConfigValueError, isPlainMap, ValidationError, type StepFactory, type TypeSchema } from '../../engine/index.ts';
+import {
+  ConfigValueError,
+  isPlainMap,
+  ValidationError,
+  type StepFactory,
+  type TypeSchema,
+} from '../../engine/index.ts';
 import { getPath, oneOf, optMap, optString, optStringList } from './step-config.ts';
 
 const require = createRequire(import.meta.url);
@@ -19,8 +25,10 @@ export const validateSchema: TypeSchema = {
   ],
   validate(config) {
     const strategy = config.strategy ?? 'required_fields';
-    if (strategy === 'json_schema' && (config.schema === undefined || config.schema === null)) return [{ message: 'json_schema strategy needs a schema', path: ['schema'] }];
-    if (strategy === 'required_fields' && config.required_fields === undefined) return [{ message: 'required_fields strategy needs required_fields', path: ['required_fields'] }];
+    if (strategy === 'json_schema' && (config.schema === undefined || config.schema === null))
+      return [{ message: 'json_schema strategy needs a schema', path: ['schema'] }];
+    if (strategy === 'required_fields' && config.required_fields === undefined)
+      return [{ message: 'required_fields strategy needs required_fields', path: ['required_fields'] }];
     return [];
   },
 };
@@ -28,7 +36,8 @@ export const validateSchema: TypeSchema = {
 export const createValidateStep: StepFactory = (spec, ctx) => {
   const strategy = oneOf(spec.config, 'strategy', ['required_fields', 'json_schema'] as const, 'required_fields');
   const source = optString(spec.config, 'source');
-  const read = (pc: Parameters<typeof ctx.templates.lookup>[0]) => (source ? ctx.templates.lookup(pc, source) : pc.current);
+  const read = (pc: Parameters<typeof ctx.templates.lookup>[0]) =>
+    source ? ctx.templates.lookup(pc, source) : pc.current;
   if (strategy === 'json_schema') {
     const schema = optMap(spec.config, 'schema');
     if (!schema) throw new ConfigValueError('json_schema strategy needs a schema', { path: ['schema'] });
@@ -46,7 +55,10 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
         const data = read(pc);
         if (!check(data)) {
           const problems = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-          const hint = !source && isPlainMap(pc.current.body) && check(pc.current.body) ? ' (the request JSON is under body: set source: body)' : '';
+          const hint =
+            !source && isPlainMap(pc.current.body) && check(pc.current.body)
+              ? ' (the request JSON is under body: set source: body)'
+              : '';
           throw new ValidationError(`validation failed: ${problems}${hint}`);
         }
         return { output: { valid: true } };
@@ -65,9 +77,12 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
         return v === undefined || v === null || v === '';
       });
       if (missing.length > 0) {
-        const hint = !source && isPlainMap(pc.current.body) && missing.every((f) => (pc.current.body as Record<string, unknown>)[f] !== undefined)
-          ? ' (the request JSON is under body: set source: body)'
-          : '';
+        const hint =
+          !source &&
+          isPlainMap(pc.current.body) &&
+          missing.every((f) => (pc.current.body as Record<string, unknown>)[f] !== undefined)
+            ? ' (the request JSON is under body: set source: body)'
+            : '';
         throw new ValidationError(`missing required fields: ${missing.join(', ')}${hint}`);
       }
       return { output: { valid: true } };

@@ -31,12 +31,21 @@ export const createWorkflowCallStep: StepFactory = (spec, ctx) => {
     name: spec.name,
     type: spec.type,
     async execute(pc) {
-      if (!runner.hasPipeline(workflow)) throw new Error(`workflow_call "${spec.name}": no pipeline named "${workflow}"`);
+      if (!runner.hasPipeline(workflow))
+        throw new Error(`workflow_call "${spec.name}": no pipeline named "${workflow}"`);
       const level = (depth.getStore() ?? 0) + 1;
-      if (level > MAX_DEPTH) throw new Error(`workflow_call "${spec.name}": call depth exceeds ${MAX_DEPTH} (recursive pipelines?)`);
+      if (level > MAX_DEPTH)
+        throw new Error(`workflow_call "${spec.name}": call depth exceeds ${MAX_DEPTH} (recursive pipelines?)`);
       const data = inputValues ? (inputValues.resolve(pc) as ConfigMap) : { ...pc.current };
       if (mode === 'async') {
-        depth.run(level, () => runner.executePipeline(workflow, data)).catch((err: Error) => pc.logger.error({ pipeline: workflow, caller: pc.pipelineName, err: err.message }, 'async workflow_call failed'));
+        depth
+          .run(level, () => runner.executePipeline(workflow, data))
+          .catch((err: Error) =>
+            pc.logger.error(
+              { pipeline: workflow, caller: pc.pipelineName, err: err.message },
+              'async workflow_call failed',
+            ),
+          );
         return { output: { workflow, mode: 'async', started: true } };
       }
       const result = await depth.run(level, () => runner.executePipeline(workflow, data, { signal: pc.signal }));

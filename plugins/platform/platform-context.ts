@@ -3,7 +3,13 @@
 // routed to, GET answers the context and POST .../{template} renders a template with JSON params.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  ConfigValueError, type AppContext, type ConfigMap, type HttpHandler, type Module, type ModuleSpec, type TypeSchema,
+  ConfigValueError,
+  type AppContext,
+  type ConfigMap,
+  type HttpHandler,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, isPlainObject, readJson, writeJson } from '../support/index.ts';
 import { parseTemplates, renderTemplate, type PlatformTemplate } from './platform-template.ts';
@@ -24,12 +30,16 @@ export class PlatformContextModule implements Module, HttpHandler {
   readonly tier: number;
   private templates: PlatformTemplate[] = [];
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     this.org = c.requiredString('org');
     this.environment = c.requiredString('environment');
     this.tier = c.number('tier', 3)!;
-    if (![1, 2, 3].includes(this.tier)) throw new ConfigValueError(`tier must be 1, 2 or 3, got ${this.tier}`, { path: ['tier'] });
+    if (![1, 2, 3].includes(this.tier))
+      throw new ConfigValueError(`tier must be 1, 2 or 3, got ${this.tier}`, { path: ['tier'] });
   }
 
   init(app: AppContext): void {
@@ -46,7 +56,12 @@ export class PlatformContextModule implements Module, HttpHandler {
       org: this.org,
       environment: this.environment,
       tier: this.tier,
-      templates: this.templates.map((t) => ({ name: t.name, version: t.version, description: t.description, parameters: t.parameters })),
+      templates: this.templates.map((t) => ({
+        name: t.name,
+        version: t.version,
+        description: t.description,
+        parameters: t.parameters,
+      })),
     };
   }
 

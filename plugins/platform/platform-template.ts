@@ -45,7 +45,10 @@ export function parseTemplates(raw: unknown): PlatformTemplate[] {
 }
 
 /** Resolve parameters (defaults, types, patterns) and substitute them; problems are listed, not thrown one by one. */
-export function renderTemplate(template: PlatformTemplate, given: Record<string, unknown>): { ok: true; rendered: Record<string, unknown> } | { ok: false; problems: string[] } {
+export function renderTemplate(
+  template: PlatformTemplate,
+  given: Record<string, unknown>,
+): { ok: true; rendered: Record<string, unknown> } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const p of template.parameters) {
@@ -54,8 +57,10 @@ export function renderTemplate(template: PlatformTemplate, given: Record<string,
       if (p.required) problems.push(`parameter "${p.name}" is required`);
       continue;
     }
-    if ((p.type === 'int' || p.type === 'integer') && !Number.isInteger(Number(value))) problems.push(`parameter "${p.name}" must be an integer, got ${JSON.stringify(value)}`);
-    if (p.validation && !new RegExp(p.validation).test(String(value))) problems.push(`parameter "${p.name}" does not match ${p.validation}`);
+    if ((p.type === 'int' || p.type === 'integer') && !Number.isInteger(Number(value)))
+      problems.push(`parameter "${p.name}" must be an integer, got ${JSON.stringify(value)}`);
+    if (p.validation && !new RegExp(p.validation).test(String(value)))
+      problems.push(`parameter "${p.name}" does not match ${p.validation}`);
     values[p.name] = value;
   }
   const unknown = Object.keys(given).filter((k) => !template.parameters.some((p) => p.name === k));
@@ -71,6 +76,7 @@ function substitute(value: unknown, values: Record<string, unknown>): unknown {
     return value.replace(/\$\{(\w+)\}/g, (m, name: string) => (name in values ? String(values[name]) : m));
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, values));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, values)]));
+  if (isPlainObject(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, values)]));
   return value;
 }

@@ -2,16 +2,27 @@
 // triggers and `workflows.scheduler` jobs bind to. scheduler.cron is this plugin's own type;
 // modular-compat's scheduler.modular builds on the same class and adds a per-module cronExpression.
 import {
-  ConfigValueError, type AppContext, type ConfigMap, type JobScheduler, type Module, type ModuleSpec, type TypeSchema,
+  ConfigValueError,
+  type AppContext,
+  type ConfigMap,
+  type JobScheduler,
+  type Module,
+  type ModuleSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader } from '../support/index.ts';
 import { CronScheduler, cronProblem, type CronJobOptions } from './cron-scheduler.ts';
 
 export const cronSchedulerSchema: TypeSchema = {
-  description: 'Cron scheduler (node-cron, seconds optional, no overlapping runs) for schedule triggers and scheduler jobs',
+  description:
+    'Cron scheduler (node-cron, seconds optional, no overlapping runs) for schedule triggers and scheduler jobs',
   configFields: [
     { key: 'timezone', type: 'string', description: 'IANA time zone for all jobs (default: the process time zone)' },
-    { key: 'cronExpression', type: 'string', description: 'Default expression for workflows.scheduler jobs that do not give one' },
+    {
+      key: 'cronExpression',
+      type: 'string',
+      description: 'Default expression for workflows.scheduler jobs that do not give one',
+    },
   ],
 };
 
@@ -22,7 +33,11 @@ export class CronSchedulerModule implements Module, JobScheduler {
   /** The expression `scheduleJob` uses (scheduler.modular's per-module schedule). */
   readonly cronExpression?: string;
 
-  constructor(readonly name: string, readonly type: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     this.timezone = c.string('timezone') || undefined;
     this.cronExpression = c.string('cronExpression') || undefined;
@@ -48,7 +63,8 @@ export class CronSchedulerModule implements Module, JobScheduler {
 
   /** Schedule at this module's own cronExpression (workflows.scheduler jobs without a cron). */
   scheduleJob(job: () => Promise<void>, name: string): () => void {
-    if (!this.cronExpression) throw new Error(`scheduler "${this.name}" has no cronExpression; set it or give the job a cron`);
+    if (!this.cronExpression)
+      throw new Error(`scheduler "${this.name}" has no cronExpression; set it or give the job a cron`);
     return this.schedule(this.cronExpression, job, { name });
   }
 

@@ -33,12 +33,22 @@ export class CronScheduler implements JobScheduler {
   private readonly entries = new Set<Entry>();
   private started = false;
 
-  constructor(private readonly logger: Logger, private readonly defaultTimezone?: string) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly defaultTimezone?: string,
+  ) {}
 
   schedule(expression: string, job: () => Promise<void>, opts: CronJobOptions = {}): () => void {
     const problem = cronProblem(expression);
     if (problem) throw new Error(problem);
-    const entry: Entry = { name: opts.name ?? `job-${this.entries.size + 1}`, expression, job, timezone: opts.timezone ?? this.defaultTimezone, runs: 0, skipped: 0 };
+    const entry: Entry = {
+      name: opts.name ?? `job-${this.entries.size + 1}`,
+      expression,
+      job,
+      timezone: opts.timezone ?? this.defaultTimezone,
+      runs: 0,
+      skipped: 0,
+    };
     this.entries.add(entry);
     if (this.started) this.activate(entry);
     return () => {
@@ -69,11 +79,20 @@ export class CronScheduler implements JobScheduler {
   }
 
   jobs(): Array<{ name: string; expression: string; runs: number; skipped: number; running: boolean }> {
-    return [...this.entries].map((e) => ({ name: e.name, expression: e.expression, runs: e.runs, skipped: e.skipped, running: Boolean(e.running) }));
+    return [...this.entries].map((e) => ({
+      name: e.name,
+      expression: e.expression,
+      runs: e.runs,
+      skipped: e.skipped,
+      running: Boolean(e.running),
+    }));
   }
 
   private activate(entry: Entry): void {
-    entry.task = cron.createTask(entry.expression, () => this.tick(entry), { name: entry.name, timezone: entry.timezone });
+    entry.task = cron.createTask(entry.expression, () => this.tick(entry), {
+      name: entry.name,
+      timezone: entry.timezone,
+    });
     entry.task.start();
   }
 

@@ -3,7 +3,12 @@
 // (cronScheduler / scheduler by name, else the first one); without any it runs its own, so an
 // inline `trigger: {type: schedule, config: {cron}}` pipeline fires on its own (upstream's does not).
 import {
-  ConfigValueError, JobSchedulerCap, type AppContext, type ConfigMap, type JobScheduler, type PipelineTriggerWrapper,
+  ConfigValueError,
+  JobSchedulerCap,
+  type AppContext,
+  type ConfigMap,
+  type JobScheduler,
+  type PipelineTriggerWrapper,
   type Trigger,
 } from '../../engine/index.ts';
 import { ConfigReader, isPlainObject } from '../support/index.ts';
@@ -34,7 +39,10 @@ export class ScheduleTrigger implements Trigger {
         scheduler.schedule(
           job.cron,
           async () => {
-            await app.workflows.triggerWorkflow(job.workflow, job.action, { ...job.params, trigger_time: new Date().toISOString() });
+            await app.workflows.triggerWorkflow(job.workflow, job.action, {
+              ...job.params,
+              trigger_time: new Date().toISOString(),
+            });
           },
           { name: `${job.workflow}:${job.action}`, timezone: job.timezone },
         ),
@@ -65,7 +73,10 @@ export class ScheduleTrigger implements Trigger {
 
 function parseJobs(config: ConfigMap): ScheduleJob[] {
   const list = config.jobs;
-  if (!Array.isArray(list)) throw new ConfigValueError('schedule trigger: "jobs" must be a list of {cron, workflow, action}', { path: ['jobs'] });
+  if (!Array.isArray(list))
+    throw new ConfigValueError('schedule trigger: "jobs" must be a list of {cron, workflow, action}', {
+      path: ['jobs'],
+    });
   return list.map((raw, i) => {
     const c = new ConfigReader(isPlainObject(raw) ? raw : {});
     const cron = c.string(['cron', 'schedule']);
@@ -74,7 +85,10 @@ function parseJobs(config: ConfigMap): ScheduleJob[] {
     const action = c.string('action') || (workflow?.startsWith('pipeline:') ? 'execute' : undefined);
     if (!cron || !workflow || !action) {
       const missing = !cron ? 'cron' : !workflow ? 'workflow' : 'action';
-      throw new ConfigValueError(`schedule job ${i}: "${missing}" is required (cron, workflow and action are required)`, { path: ['jobs', i, missing] });
+      throw new ConfigValueError(
+        `schedule job ${i}: "${missing}" is required (cron, workflow and action are required)`,
+        { path: ['jobs', i, missing] },
+      );
     }
     const problem = cronProblem(cron);
     if (problem) throw new ConfigValueError(problem, { path: ['jobs', i, 'cron'] });

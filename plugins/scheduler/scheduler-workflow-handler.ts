@@ -3,7 +3,12 @@
 // A job is a module with run()/execute(), or a message handler that receives a JSON message.
 // Executing action "<scheduler>:<job>" or "<job>" runs the job once, now.
 import {
-  ConfigValueError, JobSchedulerCap, MessageSubscriberCap, type AppContext, type ConfigMap, type WorkflowHandler,
+  ConfigValueError,
+  JobSchedulerCap,
+  MessageSubscriberCap,
+  type AppContext,
+  type ConfigMap,
+  type WorkflowHandler,
 } from '../../engine/index.ts';
 import { ConfigReader, describe, isPlainObject } from '../support/index.ts';
 
@@ -23,12 +28,14 @@ export class SchedulerWorkflowHandler implements WorkflowHandler {
   }
 
   configure(app: AppContext, _type: string, section: unknown): void {
-    if (!isPlainObject(section)) throw new ConfigValueError(`workflows.scheduler must be a map, got ${describe(section)}`);
+    if (!isPlainObject(section))
+      throw new ConfigValueError(`workflows.scheduler must be a map, got ${describe(section)}`);
     new ConfigReader(section).list('jobs').forEach((raw, i) => {
       const c = new ConfigReader(isPlainObject(raw) ? raw : {});
       const schedulerName = c.string('scheduler');
       const jobName = c.string('job');
-      if (!schedulerName || !jobName) throw new ConfigValueError(`jobs[${i}]: scheduler and job are required`, { path: ['jobs', i] });
+      if (!schedulerName || !jobName)
+        throw new ConfigValueError(`jobs[${i}]: scheduler and job are required`, { path: ['jobs', i] });
       const scheduler = app.services.get(schedulerName);
       if (!JobSchedulerCap.is(scheduler)) {
         throw new ConfigValueError(`jobs[${i}]: "${schedulerName}" is not a scheduler module`, {
@@ -36,13 +43,25 @@ export class SchedulerWorkflowHandler implements WorkflowHandler {
           hint: 'use a scheduler.modular or scheduler.cron module',
         });
       }
-      if (!app.services.has(jobName)) throw new ConfigValueError(`jobs[${i}]: job "${jobName}" is not a module of this app`, { path: ['jobs', i, 'job'] });
+      if (!app.services.has(jobName))
+        throw new ConfigValueError(`jobs[${i}]: job "${jobName}" is not a module of this app`, {
+          path: ['jobs', i, 'job'],
+        });
       const jobConfig = c.map('config') ?? {};
-      const run = () => runJob(app, jobName, { job: jobName, scheduler: schedulerName, config: jobConfig, trigger_time: new Date().toISOString() });
+      const run = () =>
+        runJob(app, jobName, {
+          job: jobName,
+          scheduler: schedulerName,
+          config: jobConfig,
+          trigger_time: new Date().toISOString(),
+        });
       const cron = c.string('cron');
       if (cron) scheduler.schedule(cron, run, { name: jobName });
       else if (hasScheduleJob(scheduler)) scheduler.scheduleJob(run, jobName);
-      else throw new ConfigValueError(`jobs[${i}]: give the job a cron, or use a scheduler with a cronExpression`, { path: ['jobs', i] });
+      else
+        throw new ConfigValueError(`jobs[${i}]: give the job a cron, or use a scheduler with a cronExpression`, {
+          path: ['jobs', i],
+        });
     });
   }
 
@@ -59,7 +78,8 @@ async function runJob(app: AppContext, jobName: string, data: ConfigMap): Promis
   const job = app.services.get<RunnableJob>(jobName);
   if (typeof job?.run === 'function') await job.run(data);
   else if (typeof job?.execute === 'function') await job.execute(data);
-  else if (MessageSubscriberCap.is(job)) await job.handleMessage(`scheduler.${jobName}`, Buffer.from(JSON.stringify(data)));
+  else if (MessageSubscriberCap.is(job))
+    await job.handleMessage(`scheduler.${jobName}`, Buffer.from(JSON.stringify(data)));
   else throw new Error(`scheduled job "${jobName}" cannot run: it is not a job or message handler module`);
 }
 

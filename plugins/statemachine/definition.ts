@@ -35,7 +35,8 @@ export function parseDefinitions(list: unknown, path: ConfigPath = ['definitions
   const seen = new Set<string>();
   return list.map((item, i) => {
     const def = parseDefinition(item, [...path, i]);
-    if (seen.has(def.name)) throw new ConfigValueError(`duplicate state machine definition "${def.name}"`, { path: [...path, i, 'name'] });
+    if (seen.has(def.name))
+      throw new ConfigValueError(`duplicate state machine definition "${def.name}"`, { path: [...path, i, 'name'] });
     seen.add(def.name);
     return def;
   });
@@ -47,7 +48,8 @@ export function parseDefinition(raw: unknown, path: ConfigPath): StateMachineDef
   const name = c.string('name');
   if (!name) throw new ConfigValueError('definition is missing "name"', { path: [...path, 'name'] });
   const initialState = c.string('initialState');
-  if (!initialState) throw new ConfigValueError(`definition "${name}" is missing "initialState"`, { path: [...path, 'initialState'] });
+  if (!initialState)
+    throw new ConfigValueError(`definition "${name}" is missing "initialState"`, { path: [...path, 'initialState'] });
 
   const states = new Map<string, StateDef>();
   for (const [stateName, s] of Object.entries(c.map('states') ?? {})) {
@@ -61,11 +63,15 @@ export function parseDefinition(raw: unknown, path: ConfigPath): StateMachineDef
       data: sc.map('data') ?? {},
     });
   }
-  if (states.size === 0) throw new ConfigValueError(`definition "${name}" must have at least one state`, { path: [...path, 'states'] });
+  if (states.size === 0)
+    throw new ConfigValueError(`definition "${name}" must have at least one state`, { path: [...path, 'states'] });
   if (!states.has(initialState)) {
-    throw new ConfigValueError(`initial state "${initialState}" of "${name}" is not one of its states (${[...states.keys()].join(', ')})`, {
-      path: [...path, 'initialState'],
-    });
+    throw new ConfigValueError(
+      `initial state "${initialState}" of "${name}" is not one of its states (${[...states.keys()].join(', ')})`,
+      {
+        path: [...path, 'initialState'],
+      },
+    );
   }
 
   const transitions = new Map<string, TransitionDef>();
@@ -75,10 +81,16 @@ export function parseDefinition(raw: unknown, path: ConfigPath): StateMachineDef
     const tc = new ConfigReader(t);
     const fromState = tc.string('fromState');
     const toState = tc.string('toState');
-    for (const [key, value] of [['fromState', fromState], ['toState', toState]] as const) {
-      if (!value) throw new ConfigValueError(`transition "${transitionName}" is missing "${key}"`, { path: [...at, key] });
+    for (const [key, value] of [
+      ['fromState', fromState],
+      ['toState', toState],
+    ] as const) {
+      if (!value)
+        throw new ConfigValueError(`transition "${transitionName}" is missing "${key}"`, { path: [...at, key] });
       if (!states.has(value)) {
-        throw new ConfigValueError(`transition "${transitionName}": ${key} "${value}" is not a state of "${name}"`, { path: [...at, key] });
+        throw new ConfigValueError(`transition "${transitionName}": ${key} "${value}" is not a state of "${name}"`, {
+          path: [...at, key],
+        });
       }
     }
     transitions.set(transitionName, {

@@ -26,7 +26,12 @@ export const statemachinePlugin: EnginePlugin = {
   workflowHandlers: { statemachine: () => new StateMachineWorkflowHandler() },
 };
 
-export { StateMachineEngine, TransitionError, type WorkflowInstance, type TransitionEvent } from './state-machine-engine.ts';
+export {
+  StateMachineEngine,
+  TransitionError,
+  type WorkflowInstance,
+  type TransitionEvent,
+} from './state-machine-engine.ts';
 export { StateTracker, type TrackedState } from './state-tracker.ts';
 export { StateConnector } from './state-connector.ts';
 export { StateMachineEngineCap, StateTrackerCap, StateConnectorCap } from './capabilities.ts';

@@ -5,7 +5,12 @@
 // directly, every change is written through and instances are reloaded at start, so they survive a
 // restart.
 import type { AppContext, ConfigMap, Logger, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
-import { findPersistenceStore, PersistenceStoreModule, type PersistenceStore, type WorkflowInstanceRecord } from '../storage/index.ts';
+import {
+  findPersistenceStore,
+  PersistenceStoreModule,
+  type PersistenceStore,
+  type WorkflowInstanceRecord,
+} from '../storage/index.ts';
 import { ConfigReader, formatGoDuration } from '../support/index.ts';
 import type { StateMachineDefinition } from './definition.ts';
 
@@ -27,7 +32,10 @@ export type TransitionHook = (event: TransitionEvent) => void | Promise<void>;
 export type TransitionObserver = (event: TransitionEvent, instance: WorkflowInstance) => void;
 
 export class TransitionError extends Error {
-  constructor(message: string, readonly code: 'not_found' | 'unknown_transition' | 'invalid_state' | 'hook_failed' | 'limit') {
+  constructor(
+    message: string,
+    readonly code: 'not_found' | 'unknown_transition' | 'invalid_state' | 'hook_failed' | 'limit',
+  ) {
     super(message);
     this.name = 'TransitionError';
   }
@@ -37,9 +45,21 @@ export const stateMachineEngineSchema: TypeSchema = {
   description: 'State machine engine: definitions from workflows.statemachine, instances, transitions, hooks',
   configFields: [
     { key: 'maxInstances', type: 'number', default: 0, description: 'Upper bound on live instances (0 = no limit)' },
-    { key: 'instanceTTL', type: 'duration', description: 'Instances not updated for this long are removed (default: kept)' },
-    { key: 'persistence', type: 'string', description: 'persistence.store module (default: "persistence" or the first one in the app)' },
-    { key: 'database', type: 'string', description: 'SQL database module to persist instances in directly (instead of a persistence.store)' },
+    {
+      key: 'instanceTTL',
+      type: 'duration',
+      description: 'Instances not updated for this long are removed (default: kept)',
+    },
+    {
+      key: 'persistence',
+      type: 'string',
+      description: 'persistence.store module (default: "persistence" or the first one in the app)',
+    },
+    {
+      key: 'database',
+      type: 'string',
+      description: 'SQL database module to persist instances in directly (instead of a persistence.store)',
+    },
     { key: 'description', type: 'string' },
   ],
 };
@@ -59,7 +79,10 @@ export class StateMachineEngine implements Module {
   private sweepTimer?: NodeJS.Timeout;
   private logger?: Logger;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     const c = new ConfigReader(config);
     this.maxInstances = Math.max(0, Math.floor(c.number('maxInstances', 0)!));
     this.ttlMs = c.duration('instanceTTL', 0)!;
@@ -123,14 +146,20 @@ export class StateMachineEngine implements Module {
     const def = this.definitions.get(workflowType);
     if (!def) {
       const known = this.definitionNames().join(', ') || 'none';
-      throw new TransitionError(`workflow type "${workflowType}" is not defined on engine "${this.name}" (defined: ${known})`, 'not_found');
+      throw new TransitionError(
+        `workflow type "${workflowType}" is not defined on engine "${this.name}" (defined: ${known})`,
+        'not_found',
+      );
     }
     if (this.instances.has(id) && !this.isExpired(this.instances.get(id)!)) {
       throw new TransitionError(`workflow instance "${id}" already exists`, 'invalid_state');
     }
     this.sweepExpired();
     if (this.maxInstances > 0 && this.instances.size >= this.maxInstances) {
-      throw new TransitionError(`engine "${this.name}" already holds maxInstances (${this.maxInstances}) instances`, 'limit');
+      throw new TransitionError(
+        `engine "${this.name}" already holds maxInstances (${this.maxInstances}) instances`,
+        'limit',
+      );
     }
     const now = new Date().toISOString();
     const instance: WorkflowInstance = {
@@ -172,7 +201,8 @@ export class StateMachineEngine implements Module {
 
   private async applyTransition(id: string, transitionName: string, data: ConfigMap): Promise<WorkflowInstance> {
     const instance = this.instances.get(id);
-    if (!instance || this.isExpired(instance)) throw new TransitionError(`workflow instance "${id}" not found`, 'not_found');
+    if (!instance || this.isExpired(instance))
+      throw new TransitionError(`workflow instance "${id}" not found`, 'not_found');
     const def = this.definitions.get(instance.workflowType);
     if (!def) throw new TransitionError(`workflow definition "${instance.workflowType}" not found`, 'not_found');
     const transition = def.transitions.get(transitionName);
@@ -211,7 +241,10 @@ export class StateMachineEngine implements Module {
       this.persistence?.saveWorkflowInstance(instance);
     } catch (err) {
       this.instances.set(id, before);
-      throw new TransitionError(`transition "${transitionName}" of "${id}" was rolled back: ${(err as Error).message}`, 'hook_failed');
+      throw new TransitionError(
+        `transition "${transitionName}" of "${id}" was rolled back: ${(err as Error).message}`,
+        'hook_failed',
+      );
     }
     for (const observer of this.observers) {
       try {
@@ -242,7 +275,10 @@ export class StateMachineEngine implements Module {
     if (this.ttlMs <= 0) return;
     for (const instance of [...this.instances.values()]) {
       if (this.isExpired(instance)) {
-        this.logger?.debug({ instance: instance.id }, `instance expired after instanceTTL ${formatGoDuration(this.ttlMs)}`);
+        this.logger?.debug(
+          { instance: instance.id },
+          `instance expired after instanceTTL ${formatGoDuration(this.ttlMs)}`,
+        );
         this.remove(instance.id);
       }
     }

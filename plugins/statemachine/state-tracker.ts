@@ -28,7 +28,10 @@ export class StateTracker implements Module {
   private readonly states = new Map<string, TrackedState>();
   private readonly retentionMs: number;
 
-  constructor(readonly name: string, config: ConfigMap) {
+  constructor(
+    readonly name: string,
+    config: ConfigMap,
+  ) {
     this.retentionMs = new ConfigReader(config).number('retentionDays', 30)! * DAY_MS;
   }
 

@@ -1,8 +1,15 @@
 // step.statemachine_transition and step.statemachine_get. Factory keys follow upstream
 // (statemachine, entity_id, event) and accept the schema spellings (engine, instanceId, transition).
 import {
-  ValidationError, type CompiledValue, type ConfigMap, type PipelineContext, type Step, type StepBuildContext,
-  type StepResult, type StepSpec, type TypeSchema,
+  ValidationError,
+  type CompiledValue,
+  type ConfigMap,
+  type PipelineContext,
+  type Step,
+  type StepBuildContext,
+  type StepResult,
+  type StepSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
 import { StateMachineEngineCap } from './capabilities.ts';
@@ -15,12 +22,40 @@ const ID_KEYS = ['entity_id', 'instanceId', 'instance_id'];
 export const transitionStepSchema: TypeSchema = {
   description: 'Trigger a state machine transition on an instance',
   configFields: [
-    { key: 'statemachine', type: 'string', required: true, aliases: ['engine'], description: 'statemachine.engine module' },
-    { key: 'entity_id', type: 'string', required: true, aliases: ['instanceId', 'instance_id'], description: 'Instance id (templates allowed)' },
-    { key: 'event', type: 'string', required: true, aliases: ['transition'], description: 'Transition name (templates allowed)' },
+    {
+      key: 'statemachine',
+      type: 'string',
+      required: true,
+      aliases: ['engine'],
+      description: 'statemachine.engine module',
+    },
+    {
+      key: 'entity_id',
+      type: 'string',
+      required: true,
+      aliases: ['instanceId', 'instance_id'],
+      description: 'Instance id (templates allowed)',
+    },
+    {
+      key: 'event',
+      type: 'string',
+      required: true,
+      aliases: ['transition'],
+      description: 'Transition name (templates allowed)',
+    },
     { key: 'data', type: 'map', description: 'Data merged into the instance (templates allowed)' },
-    { key: 'workflow_type', type: 'string', aliases: ['workflowType'], description: 'Create the instance with this definition when it does not exist yet' },
-    { key: 'fail_on_error', type: 'boolean', default: false, description: 'Fail the step on an invalid transition instead of outputting transition_ok: false' },
+    {
+      key: 'workflow_type',
+      type: 'string',
+      aliases: ['workflowType'],
+      description: 'Create the instance with this definition when it does not exist yet',
+    },
+    {
+      key: 'fail_on_error',
+      type: 'boolean',
+      default: false,
+      description: 'Fail the step on an invalid transition instead of outputting transition_ok: false',
+    },
   ],
   outputs: [
     { key: 'transition_ok', type: 'boolean' },
@@ -77,15 +112,23 @@ export function createTransitionStep(spec: StepSpec, ctx: StepBuildContext): Ste
       try {
         if (workflowType && !sm.getInstance(id)) sm.createInstance(workflowType, id, values);
         const instance = await sm.triggerTransition(id, transition, values);
-        const state = { new_state: instance.currentState, current_state: instance.currentState, previous_state: instance.previousState };
+        const state = {
+          new_state: instance.currentState,
+          current_state: instance.currentState,
+          previous_state: instance.previousState,
+        };
         return { output: { transition_ok: true, transitioned: true, ...state } };
       } catch (err) {
         if (failOnError) {
           const message = `statemachine_transition step "${spec.name}": transition failed: ${(err as Error).message}`;
-          throw err instanceof TransitionError ? new ValidationError(message, transitionErrorStatus(err)) : new Error(message);
+          throw err instanceof TransitionError
+            ? new ValidationError(message, transitionErrorStatus(err))
+            : new Error(message);
         }
         const current = sm.getInstance(id)?.currentState ?? '';
-        return { output: { transition_ok: false, transitioned: false, current_state: current, error: (err as Error).message } };
+        return {
+          output: { transition_ok: false, transitioned: false, current_state: current, error: (err as Error).message },
+        };
       }
     },
   };

@@ -2,7 +2,11 @@
 // wires `hooks` and `resourceMappings`, and executes transitions: action "<engine>:<transition>" or
 // "<transition>", the instance from data.instanceId (or data.id).
 import {
-  ConfigValueError, MessageSubscriberCap, type AppContext, type ConfigMap, type WorkflowHandler,
+  ConfigValueError,
+  MessageSubscriberCap,
+  type AppContext,
+  type ConfigMap,
+  type WorkflowHandler,
 } from '../../engine/index.ts';
 import { ConfigReader, describe, isPlainObject } from '../support/index.ts';
 import { StateConnectorCap, StateMachineEngineCap } from './capabilities.ts';
@@ -29,7 +33,8 @@ export class StateMachineWorkflowHandler implements WorkflowHandler {
   }
 
   configure(app: AppContext, _type: string, section: unknown): void {
-    if (!isPlainObject(section)) throw new ConfigValueError(`workflows.statemachine must be a map, got ${describe(section)}`);
+    if (!isPlainObject(section))
+      throw new ConfigValueError(`workflows.statemachine must be a map, got ${describe(section)}`);
     const c = new ConfigReader(section);
     const engineName = c.string('engine');
     const engine = resolveEngine(app, engineName, true);
@@ -43,9 +48,12 @@ export class StateMachineWorkflowHandler implements WorkflowHandler {
         const resourceType = mc.string('resourceType');
         const stateMachine = mc.string('stateMachine');
         if (!resourceType || !stateMachine) {
-          throw new ConfigValueError(`resourceMappings[${i}] needs resourceType and stateMachine`, { path: ['resourceMappings', i] });
+          throw new ConfigValueError(`resourceMappings[${i}] needs resourceType and stateMachine`, {
+            path: ['resourceMappings', i],
+          });
         }
-        for (const connector of connectors) connector.registerMapping(resourceType, stateMachine, mc.string('instanceIDKey', 'id'));
+        for (const connector of connectors)
+          connector.registerMapping(resourceType, stateMachine, mc.string('instanceIDKey', 'id'));
       });
     } else {
       for (const name of engine.definitionNames()) {
@@ -61,16 +69,34 @@ export class StateMachineWorkflowHandler implements WorkflowHandler {
     const [enginePart, transitionPart] = action.includes(':') ? action.split(':', 2) : [undefined, action];
     const engine = resolveEngine(app, enginePart, false);
     const rawId = data.instanceId ?? data.id;
-    if (rawId === undefined || rawId === null || rawId === '') throw asClientError(new Error('workflow instance ID not provided in data (set instanceId or id)'));
+    if (rawId === undefined || rawId === null || rawId === '')
+      throw asClientError(new Error('workflow instance ID not provided in data (set instanceId or id)'));
     const instanceId = String(rawId);
-    const definitionName = typeof data.workflowName === 'string' ? data.workflowName : typeof data.workflowType === 'string' ? data.workflowType : undefined;
+    const definitionName =
+      typeof data.workflowName === 'string'
+        ? data.workflowName
+        : typeof data.workflowType === 'string'
+          ? data.workflowType
+          : undefined;
     try {
       if (!engine.getInstance(instanceId) && definitionName && engine.definition(definitionName)) {
         engine.createInstance(definitionName, instanceId, data);
-        if (!transitionPart) return { instanceId, currentState: engine.getInstance(instanceId)!.currentState, created: true, success: true };
+        if (!transitionPart)
+          return {
+            instanceId,
+            currentState: engine.getInstance(instanceId)!.currentState,
+            created: true,
+            success: true,
+          };
       }
       const instance = await engine.triggerTransition(instanceId, transitionPart, data);
-      return { instanceId, currentState: instance.currentState, previousState: instance.previousState, transition: transitionPart, success: true };
+      return {
+        instanceId,
+        currentState: instance.currentState,
+        previousState: instance.previousState,
+        transition: transitionPart,
+        success: true,
+      };
     } catch (err) {
       throw asClientError(err);
     }
@@ -88,7 +114,10 @@ function resolveEngine(app: AppContext, name: string | undefined, configuring: b
   }
   const engines = app.services.findAll(StateMachineEngineCap);
   if (engines.length === 1 || (!configuring && engines.length > 0)) return engines[0].service;
-  const message = engines.length === 0 ? 'no statemachine.engine module found' : 'several statemachine.engine modules: name one with "engine"';
+  const message =
+    engines.length === 0
+      ? 'no statemachine.engine module found'
+      : 'several statemachine.engine modules: name one with "engine"';
   throw configuring ? new ConfigValueError(message, { path: ['engine'] }) : new Error(message);
 }
 
@@ -98,7 +127,9 @@ function parseHooks(app: AppContext, list: unknown[]): HookSpec[] {
     const handler = h.string('handler');
     if (!handler) throw new ConfigValueError(`hooks[${i}] needs a handler`, { path: ['hooks', i, 'handler'] });
     if (!app.services.has(handler)) {
-      throw new ConfigValueError(`hooks[${i}]: handler "${handler}" is not a module of this app`, { path: ['hooks', i, 'handler'] });
+      throw new ConfigValueError(`hooks[${i}]: handler "${handler}" is not a module of this app`, {
+        path: ['hooks', i, 'handler'],
+      });
     }
     return {
       workflowType: h.string('workflowType') || undefined,
@@ -112,8 +143,12 @@ function parseHooks(app: AppContext, list: unknown[]): HookSpec[] {
 
 function hookMatches(hook: HookSpec, e: TransitionEvent): boolean {
   const allows = (list: string[], value: string) => list.length === 0 || list.includes(value);
-  return (!hook.workflowType || hook.workflowType === e.workflowType)
-    && allows(hook.transitions, e.transition) && allows(hook.fromStates, e.fromState) && allows(hook.toStates, e.toState);
+  return (
+    (!hook.workflowType || hook.workflowType === e.workflowType) &&
+    allows(hook.transitions, e.transition) &&
+    allows(hook.fromStates, e.fromState) &&
+    allows(hook.toStates, e.toState)
+  );
 }
 
 async function runHooks(app: AppContext, hooks: HookSpec[], event: TransitionEvent): Promise<void> {

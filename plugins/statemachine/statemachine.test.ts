@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigValueError, ValidationError, type WorkflowConfig } from '../../engine/index.ts';
+import { type ConfigValueError, ValidationError, type WorkflowConfig } from '../../engine/index.ts';
 import { createRecorder, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { messagingPlugin } from '../messaging/index.ts';
 import { storagePlugin } from '../storage/index.ts';
-import { parseDefinitions, statemachinePlugin, StateMachineEngine, StateTracker } from './index.ts';
+import { parseDefinitions, statemachinePlugin, type StateMachineEngine, type StateTracker } from './index.ts';
 
 const orderDefinition = {
   name: 'order-workflow',
@@ -25,25 +25,47 @@ function config(extra: Partial<WorkflowConfig> = {}, engineConfig: Record<string
       { name: 'connector', type: 'state.connector' },
       ...(extra.modules ?? []),
     ],
-    workflows: { statemachine: { engine: 'orders-sm', definitions: [orderDefinition], ...((extra.workflows?.statemachine as object) ?? {}) } },
+    workflows: {
+      statemachine: {
+        engine: 'orders-sm',
+        definitions: [orderDefinition],
+        ...((extra.workflows?.statemachine as object) ?? {}),
+      },
+    },
     pipelines: extra.pipelines,
   };
 }
 
-async function start(t: { after(fn: () => Promise<void>): void }, cfg: WorkflowConfig, dataDir?: string, configDir?: string) {
+async function start(
+  t: { after(fn: () => Promise<void>): void },
+  cfg: WorkflowConfig,
+  dataDir?: string,
+  configDir?: string,
+) {
   const recorder = createRecorder();
-  const app = await startTestApp({ plugins: [statemachinePlugin, messagingPlugin, storagePlugin, recorder.plugin], config: cfg, dataDir, configDir });
+  const app = await startTestApp({
+    plugins: [statemachinePlugin, messagingPlugin, storagePlugin, recorder.plugin],
+    config: cfg,
+    dataDir,
+    configDir,
+  });
   t.after(() => app.stop());
   return { app, recorder, engine: app.services.get<StateMachineEngine>('orders-sm')! };
 }
 
 test('definitions are checked: initial state and transition targets must be states', () => {
-  assert.throws(() => parseDefinitions([{ name: 'x', initialState: 'a', states: { b: {} } }]), (err: ConfigValueError) => {
-    assert.deepEqual(err.path, ['definitions', 0, 'initialState']);
-    return true;
-  });
   assert.throws(
-    () => parseDefinitions([{ name: 'x', initialState: 'a', states: { a: {} }, transitions: { go: { fromState: 'a', toState: 'z' } } }]),
+    () => parseDefinitions([{ name: 'x', initialState: 'a', states: { b: {} } }]),
+    (err: ConfigValueError) => {
+      assert.deepEqual(err.path, ['definitions', 0, 'initialState']);
+      return true;
+    },
+  );
+  assert.throws(
+    () =>
+      parseDefinitions([
+        { name: 'x', initialState: 'a', states: { a: {} }, transitions: { go: { fromState: 'a', toState: 'z' } } },
+      ]),
     (err: ConfigValueError) => {
       assert.deepEqual(err.path, ['definitions', 0, 'transitions', 'go', 'toState']);
       assert.match(err.message, /"z" is not a state/);
@@ -55,7 +77,10 @@ test('definitions are checked: initial state and transition targets must be stat
 
 test('workflow handler creates, transitions and reports invalid transitions as client errors', async (t) => {
   const { app, engine } = await start(t, config());
-  const created = await app.triggerWorkflow('statemachine', 'orders-sm:', { instanceId: 'o-1', workflowName: 'order-workflow' });
+  const created = await app.triggerWorkflow('statemachine', 'orders-sm:', {
+    instanceId: 'o-1',
+    workflowName: 'order-workflow',
+  });
   assert.deepEqual([created.created, created.currentState], [true, 'new']);
   const paid = await app.triggerWorkflow('statemachine', 'orders-sm:pay', { id: 'o-1', amount: 10 });
   assert.deepEqual([paid.currentState, paid.previousState, paid.success], ['paid', 'new', true]);
@@ -66,7 +91,10 @@ test('workflow handler creates, transitions and reports invalid transitions as c
     assert.match(err.message, /from state "paid", expected "new"/);
     return true;
   });
-  await assert.rejects(app.triggerWorkflow('statemachine', 'pay', { instanceId: 'nope' }), (err: ValidationError) => err.status === 404);
+  await assert.rejects(
+    app.triggerWorkflow('statemachine', 'pay', { instanceId: 'nope' }),
+    (err: ValidationError) => err.status === 404,
+  );
   const shipped = await app.triggerWorkflow('statemachine', 'ship', { instanceId: 'o-1' });
   assert.equal(shipped.currentState, 'shipped');
   assert.equal(engine.getInstance('o-1')!.completed, true);
@@ -106,7 +134,10 @@ test('hooks run message handlers per matching transition; a failing hook rolls t
 test('concurrent transitions on one instance are applied one at a time', async (t) => {
   const { engine } = await start(t, config());
   engine.createInstance('order-workflow', 'o-3');
-  const results = await Promise.allSettled([engine.triggerTransition('o-3', 'pay'), engine.triggerTransition('o-3', 'pay')]);
+  const results = await Promise.allSettled([
+    engine.triggerTransition('o-3', 'pay'),
+    engine.triggerTransition('o-3', 'pay'),
+  ]);
   assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   assert.equal(engine.getInstance('o-3')!.currentState, 'paid');
 });
@@ -118,12 +149,38 @@ test('transition and get steps, with create-on-first-use and fail_on_error', asy
       pipelines: {
         pay: {
           steps: [
-            { name: 'pay', type: 'step.statemachine_transition', config: { statemachine: 'orders-sm', entity_id: '{{ .id }}', event: 'pay', workflow_type: 'order-workflow', data: { by: '{{ .user }}' } } },
+            {
+              name: 'pay',
+              type: 'step.statemachine_transition',
+              config: {
+                statemachine: 'orders-sm',
+                entity_id: '{{ .id }}',
+                event: 'pay',
+                workflow_type: 'order-workflow',
+                data: { by: '{{ .user }}' },
+              },
+            },
             { name: 'read', type: 'step.statemachine_get', config: { engine: 'orders-sm', instanceId: '{{ .id }}' } },
           ],
         },
-        'cancel-soft': { steps: [{ name: 'c', type: 'step.statemachine_transition', config: { engine: 'orders-sm', instanceId: '{{ .id }}', transition: 'cancel' } }] },
-        'cancel-hard': { steps: [{ name: 'c', type: 'step.statemachine_transition', config: { engine: 'orders-sm', instanceId: '{{ .id }}', transition: 'cancel', fail_on_error: true } }] },
+        'cancel-soft': {
+          steps: [
+            {
+              name: 'c',
+              type: 'step.statemachine_transition',
+              config: { engine: 'orders-sm', instanceId: '{{ .id }}', transition: 'cancel' },
+            },
+          ],
+        },
+        'cancel-hard': {
+          steps: [
+            {
+              name: 'c',
+              type: 'step.statemachine_transition',
+              config: { engine: 'orders-sm', instanceId: '{{ .id }}', transition: 'cancel', fail_on_error: true },
+            },
+          ],
+        },
       },
     }),
   );
@@ -158,13 +215,19 @@ test('instances and their state survive a restart through persistence.store', as
   const { engine: again } = await start(t, persisted(), first.dataDir);
   t.after(() => first.stop());
   const restored = again.getInstance('o-5')!;
-  assert.deepEqual([restored.currentState, restored.previousState, restored.data.item, restored.data.paidBy], ['paid', 'new', 'lamp', 'card']);
+  assert.deepEqual(
+    [restored.currentState, restored.previousState, restored.data.item, restored.data.paidBy],
+    ['paid', 'new', 'lamp', 'card'],
+  );
   await again.triggerTransition('o-5', 'ship');
   assert.equal(again.getInstance('o-5')!.completed, true);
 });
 
 test('an engine with a database module persists its instances without a persistence.store', async (t) => {
-  const cfg = config({ modules: [{ name: 'db', type: 'storage.sqlite', config: { dbPath: 'sm.db' } }] }, { database: 'db' });
+  const cfg = config(
+    { modules: [{ name: 'db', type: 'storage.sqlite', config: { dbPath: 'sm.db' } }] },
+    { database: 'db' },
+  );
   const first = new TestApp({ plugins: [statemachinePlugin, storagePlugin], config: cfg });
   await first.build();
   await first.start();
@@ -192,6 +255,10 @@ test('hooks naming a missing module are a config error at load', async () => {
     plugins: [statemachinePlugin],
     config: config({ workflows: { statemachine: { hooks: [{ handler: 'ghost' }] } } }),
   });
-  await rejectsWithIssue(app.build(), 'workflows.statemachine.hooks[0].handler', /handler "ghost" is not a module of this app/);
+  await rejectsWithIssue(
+    app.build(),
+    'workflows.statemachine.hooks[0].handler',
+    /handler "ghost" is not a module of this app/,
+  );
   await app.stop();
 });

@@ -2,8 +2,16 @@
 // The SQL text is fixed at load time; values come in through `params`, so a request can never change
 // the statement. Templates in the query are refused unless `allow_dynamic_sql: true` says otherwise.
 import {
-  ConfigValueError, SqlDatabaseCap, type CompiledValue, type PipelineContext, type SqlDatabase, type Step,
-  type StepBuildContext, type StepResult, type StepSpec, type TypeSchema,
+  ConfigValueError,
+  SqlDatabaseCap,
+  type CompiledValue,
+  type PipelineContext,
+  type SqlDatabase,
+  type Step,
+  type StepBuildContext,
+  type StepResult,
+  type StepSpec,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
 
@@ -11,12 +19,26 @@ const commonFields: TypeSchema['configFields'] = [
   { key: 'database', type: 'string', required: true, aliases: ['module'], description: 'Database module name' },
   { key: 'query', type: 'sql', required: true, description: 'SQL with positional parameters ($1 or ?)' },
   { key: 'params', type: 'array', aliases: ['args'], description: 'Parameter values (templates allowed), in order' },
-  { key: 'allow_dynamic_sql', type: 'boolean', default: false, description: 'Allow {{ }} templates inside the SQL text itself' },
+  {
+    key: 'allow_dynamic_sql',
+    type: 'boolean',
+    default: false,
+    description: 'Allow {{ }} templates inside the SQL text itself',
+  },
 ];
 
 export const dbQueryStepSchema: TypeSchema = {
   description: 'Run a SELECT and return rows (list) or one row (single)',
-  configFields: [...commonFields, { key: 'mode', type: 'select', default: 'list', options: ['list', 'single', 'many', 'one'], description: 'many = list, one = single' }],
+  configFields: [
+    ...commonFields,
+    {
+      key: 'mode',
+      type: 'select',
+      default: 'list',
+      options: ['list', 'single', 'many', 'one'],
+      description: 'many = list, one = single',
+    },
+  ],
   outputs: [
     { key: 'rows', type: 'array', description: 'list mode' },
     { key: 'count', type: 'number', description: 'list mode' },
@@ -29,8 +51,18 @@ export const dbExecStepSchema: TypeSchema = {
   description: 'Run INSERT/UPDATE/DELETE/DDL',
   configFields: [
     ...commonFields,
-    { key: 'returning', type: 'boolean', default: false, description: 'The statement has a RETURNING clause; output its rows' },
-    { key: 'ignore_error', type: 'boolean', default: false, description: 'On a SQL error output {error} instead of failing the step' },
+    {
+      key: 'returning',
+      type: 'boolean',
+      default: false,
+      description: 'The statement has a RETURNING clause; output its rows',
+    },
+    {
+      key: 'ignore_error',
+      type: 'boolean',
+      default: false,
+      description: 'On a SQL error output {error} instead of failing the step',
+    },
   ],
   outputs: [
     { key: 'affected_rows', type: 'number' },
@@ -68,13 +100,17 @@ function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepParts {
 
 export function createDbQueryStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const parts = sqlStepParts(spec, ctx);
-  const mode = new ConfigReader(spec.config).oneOf('mode', ['list', 'single'] as const, 'list', { many: 'list', one: 'single' });
+  const mode = new ConfigReader(spec.config).oneOf('mode', ['list', 'single'] as const, 'list', {
+    many: 'list',
+    one: 'single',
+  });
   return {
     name: spec.name,
     type: spec.type,
     async execute(pc: PipelineContext): Promise<StepResult> {
       const rows = parts.database().query(parts.sql(pc), parts.params(pc));
-      if (mode === 'single') return { output: rows.length > 0 ? { row: rows[0], found: true } : { row: {}, found: false } };
+      if (mode === 'single')
+        return { output: rows.length > 0 ? { row: rows[0], found: true } : { row: {}, found: false } };
       return { output: { rows, count: rows.length } };
     },
   };
@@ -96,7 +132,9 @@ export function createDbExecStep(spec: StepSpec, ctx: StepBuildContext): Step {
           return { output: { rows, count: rows.length, affected_rows: rows.length, last_id: null } };
         }
         const { affectedRows, lastId } = db.exec(parts.sql(pc), parts.params(pc));
-        return { output: { affected_rows: affectedRows, last_id: typeof lastId === 'bigint' ? Number(lastId) : lastId } };
+        return {
+          output: { affected_rows: affectedRows, last_id: typeof lastId === 'bigint' ? Number(lastId) : lastId },
+        };
       } catch (err) {
         if (!ignoreError) throw err;
         pc.logger.warn({ step: spec.name, err: (err as Error).message }, 'db_exec failed; ignore_error is set');

@@ -2,7 +2,12 @@
 import type { EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
-import { createDatabaseWorkflow, createStorageSqlite, databaseWorkflowSchema, storageSqliteSchema } from './sql-database-module.ts';
+import {
+  createDatabaseWorkflow,
+  createStorageSqlite,
+  databaseWorkflowSchema,
+  storageSqliteSchema,
+} from './sql-database-module.ts';
 import { createPersistenceStore, persistenceStoreSchema } from './persistence-store.ts';
 import { createDbExecStep, createDbQueryStep, dbExecStepSchema, dbQueryStepSchema } from './db-steps.ts';
 
@@ -25,7 +30,11 @@ export const storagePlugin: EnginePlugin = {
 export { SqliteDatabase } from './sqlite-database.ts';
 export { SqlDatabaseModule, sqlitePathFromDsn } from './sql-database-module.ts';
 export {
-  PersistenceStoreCap, PersistenceStoreModule, findPersistenceStore,
-  type PersistenceStore, type UserRecord, type WorkflowInstanceRecord,
+  PersistenceStoreCap,
+  PersistenceStoreModule,
+  findPersistenceStore,
+  type PersistenceStore,
+  type UserRecord,
+  type WorkflowInstanceRecord,
 } from './persistence-store.ts';
 export { toSqlitePlaceholders } from './sql-params.ts';

@@ -2,8 +2,16 @@
 // auth users in a SQL database module. Tables and columns match upstream's PersistenceStore so a
 // database written by either engine can be read by the other (PII field encryption is not ported).
 import {
-  ConfigValueError, SqlDatabaseCap, defineCapability, type AppContext, type ConfigMap, type HealthCheckable, type Module,
-  type ModuleSpec, type SqlDatabase, type TypeSchema,
+  ConfigValueError,
+  SqlDatabaseCap,
+  defineCapability,
+  type AppContext,
+  type ConfigMap,
+  type HealthCheckable,
+  type Module,
+  type ModuleSpec,
+  type SqlDatabase,
+  type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader } from '../support/index.ts';
 
@@ -43,7 +51,14 @@ export interface PersistenceStore {
 }
 
 export const PersistenceStoreCap = defineCapability<PersistenceStore>(
-  'PersistenceStore', 'saveResource', 'loadResources', 'deleteResource', 'saveWorkflowInstance', 'loadWorkflowInstances', 'saveUser', 'loadUsers',
+  'PersistenceStore',
+  'saveResource',
+  'loadResources',
+  'deleteResource',
+  'saveWorkflowInstance',
+  'loadWorkflowInstances',
+  'saveUser',
+  'loadUsers',
 );
 
 /** The persistence store a module should use: the named one, else "persistence" (upstream), else the first. */
@@ -93,7 +108,14 @@ CREATE INDEX IF NOT EXISTS idx_resources_type ON resources(resource_type);
 
 export const persistenceStoreSchema: TypeSchema = {
   description: 'Write-through persistence (instances, resources, users) in a database module',
-  configFields: [{ key: 'database', type: 'string', default: 'database', description: 'Name of a storage.sqlite or database.workflow module' }],
+  configFields: [
+    {
+      key: 'database',
+      type: 'string',
+      default: 'database',
+      description: 'Name of a storage.sqlite or database.workflow module',
+    },
+  ],
 };
 
 export class PersistenceStoreModule implements Module, PersistenceStore, HealthCheckable {
@@ -102,7 +124,10 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
   private migrated = false;
   private app?: AppContext;
 
-  constructor(readonly name: string, private readonly databaseName: string) {}
+  constructor(
+    readonly name: string,
+    private readonly databaseName: string,
+  ) {}
 
   init(app: AppContext): void {
     this.app = app;
@@ -114,13 +139,18 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
       });
     }
     if (!SqlDatabaseCap.is(svc)) {
-      throw new ConfigValueError(`persistence.store "${this.name}": module "${this.databaseName}" is not a SQL database`, { path: ['database'] });
+      throw new ConfigValueError(
+        `persistence.store "${this.name}": module "${this.databaseName}" is not a SQL database`,
+        { path: ['database'] },
+      );
     }
     this.db = svc;
   }
 
   async healthCheck(): Promise<{ status: 'healthy' | 'unhealthy'; message?: string }> {
-    return this.database().ping() ? { status: 'healthy' } : { status: 'unhealthy', message: `database "${this.databaseName}" does not answer` };
+    return this.database().ping()
+      ? { status: 'healthy' }
+      : { status: 'unhealthy', message: `database "${this.databaseName}" does not answer` };
   }
 
   saveResource(resourceType: string, id: string, data: ConfigMap): void {
@@ -134,12 +164,18 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
   }
 
   loadResources(resourceType: string): Map<string, ConfigMap> {
-    const rows = this.database().query('SELECT id, data FROM resources WHERE resource_type = ? ORDER BY created_at, id', [resourceType]);
+    const rows = this.database().query(
+      'SELECT id, data FROM resources WHERE resource_type = ? ORDER BY created_at, id',
+      [resourceType],
+    );
     return new Map(rows.map((r) => [String(r.id), this.parse(r.data, `resource ${resourceType}/${String(r.id)}`)]));
   }
 
   loadResource(resourceType: string, id: string): ConfigMap | undefined {
-    const [row] = this.database().query('SELECT data FROM resources WHERE resource_type = ? AND id = ?', [resourceType, id]);
+    const [row] = this.database().query('SELECT data FROM resources WHERE resource_type = ? AND id = ?', [
+      resourceType,
+      id,
+    ]);
     return row ? this.parse(row.data, `resource ${resourceType}/${id}`) : undefined;
   }
 
@@ -154,14 +190,27 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
        ON CONFLICT(id) DO UPDATE SET workflow_type = excluded.workflow_type, current_state = excluded.current_state,
          previous_state = excluded.previous_state, data = excluded.data, last_updated = excluded.last_updated,
          completed = excluded.completed, error_msg = excluded.error_msg`,
-      [i.id, i.workflowType, i.currentState, i.previousState, JSON.stringify(i.data), i.startTime, i.lastUpdated, i.completed ? 1 : 0, i.error],
+      [
+        i.id,
+        i.workflowType,
+        i.currentState,
+        i.previousState,
+        JSON.stringify(i.data),
+        i.startTime,
+        i.lastUpdated,
+        i.completed ? 1 : 0,
+        i.error,
+      ],
     );
   }
 
   loadWorkflowInstances(workflowType?: string): WorkflowInstanceRecord[] {
-    const rows = workflowType === undefined
-      ? this.database().query('SELECT * FROM workflow_instances ORDER BY start_time, id')
-      : this.database().query('SELECT * FROM workflow_instances WHERE workflow_type = ? ORDER BY start_time, id', [workflowType]);
+    const rows =
+      workflowType === undefined
+        ? this.database().query('SELECT * FROM workflow_instances ORDER BY start_time, id')
+        : this.database().query('SELECT * FROM workflow_instances WHERE workflow_type = ? ORDER BY start_time, id', [
+            workflowType,
+          ]);
     return rows.map((r) => ({
       id: String(r.id),
       workflowType: String(r.workflow_type),
@@ -193,7 +242,9 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
 
   loadUsers(): UserRecord[] {
     return this.database()
-      .query("SELECT id, email, name, password_hash, COALESCE(metadata, '{}') AS metadata, created_at FROM users ORDER BY created_at, id")
+      .query(
+        "SELECT id, email, name, password_hash, COALESCE(metadata, '{}') AS metadata, created_at FROM users ORDER BY created_at, id",
+      )
       .map((r) => ({
         id: String(r.id),
         email: String(r.email),
@@ -210,7 +261,11 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
     if (!this.migrated) {
       const scriptable = this.db as SqlDatabase & { execScript?(sql: string): void };
       if (scriptable.execScript) scriptable.execScript(MIGRATION);
-      else for (const stmt of MIGRATION.split(';').map((s) => s.trim()).filter(Boolean)) this.db.exec(stmt);
+      else
+        for (const stmt of MIGRATION.split(';')
+          .map((s) => s.trim())
+          .filter(Boolean))
+          this.db.exec(stmt);
       this.migrated = true;
     }
     return this.db;
@@ -223,7 +278,9 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
       return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ConfigMap) : { value };
     } catch (err) {
       const where = this.app ? ` (app ${this.app.appName})` : '';
-      throw new Error(`persistence.store "${this.name}"${where}: ${what} has corrupt JSON data: ${(err as Error).message}`);
+      throw new Error(
+        `persistence.store "${this.name}"${where}: ${what} has corrupt JSON data: ${(err as Error).message}`,
+      );
     }
   }
 }

@@ -1,14 +1,24 @@
 // storage.sqlite and database.workflow: modules that provide a SQL database service (SqlDatabaseCap)
 // backed by SQLite. The module object itself is the service other modules and steps look up.
 import {
-  ConfigValueError, type ConfigMap, type HealthCheckable, type Module, type ModuleSpec, type AppContext, type SqlDatabase,
+  ConfigValueError,
+  type ConfigMap,
+  type HealthCheckable,
+  type Module,
+  type ModuleSpec,
+  type AppContext,
+  type SqlDatabase,
   type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, resolveFrom } from '../support/index.ts';
 import { MEMORY, SqliteDatabase } from './sqlite-database.ts';
 
 export class SqlDatabaseModule implements Module, SqlDatabase, HealthCheckable {
-  constructor(readonly name: string, readonly type: string, readonly db: SqliteDatabase) {}
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly db: SqliteDatabase,
+  ) {}
 
   query(sql: string, params?: unknown[]): ConfigMap[] {
     return this.db.query(sql, params);
@@ -26,7 +36,9 @@ export class SqlDatabaseModule implements Module, SqlDatabase, HealthCheckable {
     return this.db.ping();
   }
   async healthCheck(): Promise<{ status: 'healthy' | 'unhealthy'; message?: string }> {
-    return this.db.ping() ? { status: 'healthy' } : { status: 'unhealthy', message: `database ${this.db.path} does not answer` };
+    return this.db.ping()
+      ? { status: 'healthy' }
+      : { status: 'unhealthy', message: `database ${this.db.path} does not answer` };
   }
   start(): void {
     // Open at start so a bad path fails the app's start, not its first request.
@@ -40,9 +52,20 @@ export class SqlDatabaseModule implements Module, SqlDatabase, HealthCheckable {
 export const storageSqliteSchema: TypeSchema = {
   description: 'SQLite database provided as a service (better-sqlite3)',
   configFields: [
-    { key: 'dbPath', type: 'filepath', default: 'data/workflow.db', aliases: ['path'], description: 'Database file, relative to the config file directory; ":memory:" for a private in-memory database' },
+    {
+      key: 'dbPath',
+      type: 'filepath',
+      default: 'data/workflow.db',
+      aliases: ['path'],
+      description: 'Database file, relative to the config file directory; ":memory:" for a private in-memory database',
+    },
     { key: 'walMode', type: 'boolean', default: true, description: 'Write-ahead logging' },
-    { key: 'maxConnections', type: 'number', default: 5, description: 'Accepted for compatibility; one connection per process is used' },
+    {
+      key: 'maxConnections',
+      type: 'number',
+      default: 5,
+      description: 'Accepted for compatibility; one connection per process is used',
+    },
   ],
 };
 
@@ -58,7 +81,12 @@ export const databaseWorkflowSchema: TypeSchema = {
   description: 'Workflow SQL database (driver sqlite; postgres/mysql are not available in this build)',
   configFields: [
     { key: 'driver', type: 'select', required: true, options: ['sqlite', 'sqlite3', 'postgres', 'mysql'] },
-    { key: 'dsn', type: 'string', required: true, description: 'SQLite file (relative paths resolve in the app data dir), "file:..." URI or ":memory:"' },
+    {
+      key: 'dsn',
+      type: 'string',
+      required: true,
+      description: 'SQLite file (relative paths resolve in the app data dir), "file:..." URI or ":memory:"',
+    },
     { key: 'maxOpenConns', type: 'number', default: 25, description: 'Accepted for compatibility' },
     { key: 'maxIdleConns', type: 'number', default: 5, description: 'Accepted for compatibility' },
   ],

@@ -47,7 +47,8 @@ export function toSqlitePlaceholders(sql: string): SqliteStatementText {
 export function bindValues(stmt: SqliteStatementText, params: unknown[]): Array<ReturnType<typeof toSqliteValue>> {
   const ordered = stmt.order
     ? stmt.order.map((n) => {
-        if (n < 1 || n > params.length) throw new RangeError(`SQL uses $${n} but ${params.length} parameter value(s) were given`);
+        if (n < 1 || n > params.length)
+          throw new RangeError(`SQL uses $${n} but ${params.length} parameter value(s) were given`);
         return params[n - 1];
       })
     : params;
@@ -70,7 +71,8 @@ function closingQuote(sql: string, start: number, quote: string): number {
 export function toSqliteValue(value: unknown): number | string | bigint | Buffer | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint' || Buffer.isBuffer(value)) return value;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint' || Buffer.isBuffer(value))
+    return value;
   if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value);
 }

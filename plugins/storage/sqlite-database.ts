@@ -20,7 +20,10 @@ export class SqliteDatabase implements SqlDatabase {
   private db?: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly path: string, private readonly opts: { walMode?: boolean; busyTimeoutMs?: number } = {}) {}
+  constructor(
+    readonly path: string,
+    private readonly opts: { walMode?: boolean; busyTimeoutMs?: number } = {},
+  ) {}
 
   /** The open connection (opening it, creating parent directories, on first use). */
   connection(): Database.Database {

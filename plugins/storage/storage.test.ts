@@ -4,14 +4,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowConfig } from '../../engine/index.ts';
 import { startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
-import { storagePlugin, PersistenceStoreModule, SqlDatabaseModule, sqlitePathFromDsn, toSqlitePlaceholders } from './index.ts';
+import {
+  storagePlugin,
+  type PersistenceStoreModule,
+  type SqlDatabaseModule,
+  sqlitePathFromDsn,
+  toSqlitePlaceholders,
+} from './index.ts';
 
 test('$N placeholders become ? in $N order, outside literals and comments', () => {
   assert.deepEqual(toSqlitePlaceholders('SELECT * FROM t WHERE a = $2 AND b = $1 OR c = $2'), {
     sql: 'SELECT * FROM t WHERE a = ? AND b = ? OR c = ?',
     order: [2, 1, 2],
   });
-  assert.deepEqual(toSqlitePlaceholders("SELECT '$1', \"$2\" -- $3\n, $4 /* $5 */"), { sql: "SELECT '$1', \"$2\" -- $3\n, ? /* $5 */", order: [4] });
+  assert.deepEqual(toSqlitePlaceholders('SELECT \'$1\', "$2" -- $3\n, $4 /* $5 */'), {
+    sql: 'SELECT \'$1\', "$2" -- $3\n, ? /* $5 */',
+    order: [4],
+  });
   assert.deepEqual(toSqlitePlaceholders("SELECT 'it''s $1', ?"), { sql: "SELECT 'it''s $1', ?" });
 });
 
@@ -24,13 +33,25 @@ test('DSN forms resolve to a file in the data dir or to memory', () => {
 });
 
 test('postgres and mysql drivers are a located config error', async () => {
-  const app = new TestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'db', type: 'database.workflow', config: { driver: 'postgres', dsn: 'postgres://x' } }] } });
-  await rejectsWithIssue(app.build(), 'modules[0].config.driver', /database driver "postgres" is not available in this build/);
+  const app = new TestApp({
+    plugins: [storagePlugin],
+    config: {
+      modules: [{ name: 'db', type: 'database.workflow', config: { driver: 'postgres', dsn: 'postgres://x' } }],
+    },
+  });
+  await rejectsWithIssue(
+    app.build(),
+    'modules[0].config.driver',
+    /database driver "postgres" is not available in this build/,
+  );
   await app.stop();
 });
 
 test('storage.sqlite resolves dbPath against the config dir and uses WAL', async (t) => {
-  const app = await startTestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'db', type: 'storage.sqlite', config: { dbPath: 'sub/app.db' } }] } });
+  const app = await startTestApp({
+    plugins: [storagePlugin],
+    config: { modules: [{ name: 'db', type: 'storage.sqlite', config: { dbPath: 'sub/app.db' } }] },
+  });
   t.after(() => app.stop());
   assert.ok(existsSync(join(app.configDir, 'sub', 'app.db')));
   const db = app.services.get<SqlDatabaseModule>('db')!;
@@ -42,22 +63,72 @@ const dbConfig: WorkflowConfig = {
   modules: [{ name: 'main-db', type: 'database.workflow', config: { driver: 'sqlite', dsn: ':memory:' } }],
   pipelines: {
     setup: {
-      steps: [{ name: 'ddl', type: 'step.db_exec', config: { database: 'main-db', query: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)' } }],
+      steps: [
+        {
+          name: 'ddl',
+          type: 'step.db_exec',
+          config: { database: 'main-db', query: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)' },
+        },
+      ],
     },
     add: {
-      steps: [{ name: 'ins', type: 'step.db_exec', config: { module: 'main-db', query: 'INSERT INTO items (name, qty) VALUES ($1, $2)', args: ['{{ .name }}', '{{ .qty }}'] } }],
+      steps: [
+        {
+          name: 'ins',
+          type: 'step.db_exec',
+          config: {
+            module: 'main-db',
+            query: 'INSERT INTO items (name, qty) VALUES ($1, $2)',
+            args: ['{{ .name }}', '{{ .qty }}'],
+          },
+        },
+      ],
     },
     list: {
-      steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT name, qty FROM items WHERE qty >= ? ORDER BY id', params: ['{{ .min }}'], mode: 'many' } }],
+      steps: [
+        {
+          name: 'q',
+          type: 'step.db_query',
+          config: {
+            database: 'main-db',
+            query: 'SELECT name, qty FROM items WHERE qty >= ? ORDER BY id',
+            params: ['{{ .min }}'],
+            mode: 'many',
+          },
+        },
+      ],
     },
     one: {
-      steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT name FROM items WHERE name = ?', params: ['{{ .name }}'], mode: 'one' } }],
+      steps: [
+        {
+          name: 'q',
+          type: 'step.db_query',
+          config: {
+            database: 'main-db',
+            query: 'SELECT name FROM items WHERE name = ?',
+            params: ['{{ .name }}'],
+            mode: 'one',
+          },
+        },
+      ],
     },
     ret: {
-      steps: [{ name: 'x', type: 'step.db_exec', config: { database: 'main-db', query: 'UPDATE items SET qty = qty + 1 RETURNING name, qty', returning: true } }],
+      steps: [
+        {
+          name: 'x',
+          type: 'step.db_exec',
+          config: { database: 'main-db', query: 'UPDATE items SET qty = qty + 1 RETURNING name, qty', returning: true },
+        },
+      ],
     },
     bad: {
-      steps: [{ name: 'x', type: 'step.db_exec', config: { database: 'main-db', query: 'INSERT INTO nope VALUES (1)', ignore_error: true } }],
+      steps: [
+        {
+          name: 'x',
+          type: 'step.db_exec',
+          config: { database: 'main-db', query: 'INSERT INTO nope VALUES (1)', ignore_error: true },
+        },
+      ],
     },
   },
 };
@@ -87,7 +158,13 @@ test('templates in the SQL text are refused unless allow_dynamic_sql', async () 
     plugins: [storagePlugin],
     config: {
       modules: dbConfig.modules,
-      pipelines: { p: { steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT * FROM {{ .table }}' } }] } },
+      pipelines: {
+        p: {
+          steps: [
+            { name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT * FROM {{ .table }}' } },
+          ],
+        },
+      },
     },
   });
   await rejectsWithIssue(app.build(), 'pipelines.p.steps[0].config.query', /templates are not allowed in "query"/);
@@ -97,7 +174,11 @@ test('templates in the SQL text are refused unless allow_dynamic_sql', async () 
 test('a step naming an undeclared database loads (upstream corpus does this) and fails clearly when run', async (t) => {
   const app = await startTestApp({
     plugins: [storagePlugin],
-    config: { pipelines: { p: { steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT 1' } }] } } },
+    config: {
+      pipelines: {
+        p: { steps: [{ name: 'q', type: 'step.db_query', config: { database: 'main-db', query: 'SELECT 1' } }] },
+      },
+    },
   });
   t.after(() => app.stop());
   await assert.rejects(app.executePipeline('p', {}), /step "q": SQL database "main-db" is not a module of this app/);
@@ -116,10 +197,24 @@ test('persistence.store keeps resources, instances and users across a reopen of 
   store.saveResource('orders', 'o1', { item: 'book', state: 'new' });
   store.saveResource('orders', 'o1', { item: 'book', state: 'paid' });
   store.saveWorkflowInstance({
-    id: 'o1', workflowType: 'order', currentState: 'paid', previousState: 'new', data: { a: 1 },
-    startTime: new Date().toISOString(), lastUpdated: new Date().toISOString(), completed: false, error: '',
+    id: 'o1',
+    workflowType: 'order',
+    currentState: 'paid',
+    previousState: 'new',
+    data: { a: 1 },
+    startTime: new Date().toISOString(),
+    lastUpdated: new Date().toISOString(),
+    completed: false,
+    error: '',
   });
-  store.saveUser({ id: '1', email: 'a@b.c', name: 'A', passwordHash: 'h', metadata: { role: 'admin' }, createdAt: new Date().toISOString() });
+  store.saveUser({
+    id: '1',
+    email: 'a@b.c',
+    name: 'A',
+    passwordHash: 'h',
+    metadata: { role: 'admin' },
+    createdAt: new Date().toISOString(),
+  });
   assert.deepEqual(await store.healthCheck(), { status: 'healthy' });
   // stop modules but keep the data dir for the second app
   await first.halt();
@@ -138,7 +233,14 @@ test('persistence.store keeps resources, instances and users across a reopen of 
 });
 
 test('persistence.store names a missing database module clearly', async () => {
-  const app = new TestApp({ plugins: [storagePlugin], config: { modules: [{ name: 'p', type: 'persistence.store', config: { database: 'nope' } }] } });
-  await rejectsWithIssue(app.build(), 'modules[0].config.database', /persistence.store "p": database module "nope" not found/);
+  const app = new TestApp({
+    plugins: [storagePlugin],
+    config: { modules: [{ name: 'p', type: 'persistence.store', config: { database: 'nope' } }] },
+  });
+  await rejectsWithIssue(
+    app.build(),
+    'modules[0].config.database',
+    /persistence.store "p": database module "nope" not found/,
+  );
   await app.stop();
 });

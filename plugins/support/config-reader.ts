@@ -36,7 +36,10 @@ export class ConfigReader {
     const list = asList(keys);
     const value = this.string(list);
     if (value === undefined || value.trim() === '') {
-      throw new ConfigValueError(`"${list[0]}" is required`, { path: [list[0]], hint: hint ?? `set config.${list[0]}` });
+      throw new ConfigValueError(`"${list[0]}" is required`, {
+        path: [list[0]],
+        hint: hint ?? `set config.${list[0]}`,
+      });
     }
     return value;
   }
@@ -45,8 +48,10 @@ export class ConfigReader {
     const found = this.pick(asList(keys));
     if (!found) return fallback;
     const { key, value } = found;
-    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-    if (!Number.isFinite(n)) throw new ConfigValueError(`"${key}" must be a number, got ${describe(value)}`, { path: [key] });
+    const n =
+      typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isFinite(n))
+      throw new ConfigValueError(`"${key}" must be a number, got ${describe(value)}`, { path: [key] });
     return n;
   }
 
@@ -67,7 +72,9 @@ export class ConfigReader {
     try {
       return parseDuration(value);
     } catch {
-      throw new ConfigValueError(`"${key}" must be a duration such as "30s", "5m" or "1h", got ${describe(value)}`, { path: [key] });
+      throw new ConfigValueError(`"${key}" must be a duration such as "30s", "5m" or "1h", got ${describe(value)}`, {
+        path: [key],
+      });
     }
   }
 
@@ -102,14 +109,22 @@ export class ConfigReader {
     throw new ConfigValueError(`"${key}" must be a list, got ${describe(value)}`, { path: [key] });
   }
 
-  oneOf<T extends string>(keys: string | string[], options: readonly T[], fallback: T, aliases: Record<string, T> = {}): T {
+  oneOf<T extends string>(
+    keys: string | string[],
+    options: readonly T[],
+    fallback: T,
+    aliases: Record<string, T> = {},
+  ): T {
     const list = asList(keys);
     const value = this.string(list);
     if (value === undefined || value === '') return fallback;
     if ((options as readonly string[]).includes(value)) return value as T;
     if (value in aliases) return aliases[value];
     const key = this.pick(list)!.key;
-    throw new ConfigValueError(`"${key}" must be one of ${[...options, ...Object.keys(aliases)].join(', ')}; got "${value}"`, { path: [key] });
+    throw new ConfigValueError(
+      `"${key}" must be one of ${[...options, ...Object.keys(aliases)].join(', ')}; got "${value}"`,
+      { path: [key] },
+    );
   }
 }
 

@@ -3,7 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   const text = body === undefined ? '' : JSON.stringify(body) + '\n';
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -20,7 +25,11 @@ export class BodyTooLargeError extends Error {
  * The request body, at most `limit` bytes. `preRead` is the copy an HTTP trigger may already have
  * consumed (HttpExchange.rawBody); a stream can only be read once.
  */
-export async function readBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES, preRead?: Buffer): Promise<Buffer> {
+export async function readBody(
+  req: IncomingMessage,
+  limit = DEFAULT_MAX_BODY_BYTES,
+  preRead?: Buffer,
+): Promise<Buffer> {
   const cached = preRead ?? (req as IncomingMessage & { rawBody?: Buffer }).rawBody;
   if (cached) {
     if (cached.length > limit) throw new BodyTooLargeError(limit);

@@ -2,7 +2,15 @@
 // Go durations, JSON over HTTP). Not a plugin itself; it registers no types.
 export { ConfigReader, isPlainObject, describe } from './config-reader.ts';
 export { formatGoDuration } from './duration.ts';
-export { writeJson, readBody, readJson, requestPath, BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, type JsonBody } from './http-json.ts';
+export {
+  writeJson,
+  readBody,
+  readJson,
+  requestPath,
+  BodyTooLargeError,
+  DEFAULT_MAX_BODY_BYTES,
+  type JsonBody,
+} from './http-json.ts';
 export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';

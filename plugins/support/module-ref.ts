@@ -5,9 +5,18 @@ import type { Capability, StepBuildContext, StepSpec } from '../../engine/index.
  * Upstream resolves these at run time, so a config naming an undeclared module still loads (the
  * corpus has one); it is reported as a warning at load and as a clear error if the step runs.
  */
-export function moduleRef<T>(ctx: StepBuildContext, spec: StepSpec, name: string, what: string, cap: Capability<T>): () => T {
+export function moduleRef<T>(
+  ctx: StepBuildContext,
+  spec: StepSpec,
+  name: string,
+  what: string,
+  cap: Capability<T>,
+): () => T {
   if (!ctx.services.has(name)) {
-    ctx.logger.warn({ pipeline: spec.pipeline, step: spec.name }, `${what} "${name}" is not declared; step "${spec.name}" will fail when it runs`);
+    ctx.logger.warn(
+      { pipeline: spec.pipeline, step: spec.name },
+      `${what} "${name}" is not declared; step "${spec.name}" will fail when it runs`,
+    );
   }
   return () => {
     const svc = ctx.services.get(name);

@@ -6,7 +6,10 @@ export async function rejectsWithIssue(build: Promise<unknown>, jsonPath: string
   await assert.rejects(build, (err: unknown) => {
     assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
     const issue = err.issues.find((i) => i.jsonPath === jsonPath);
-    assert.ok(issue, `no issue at ${jsonPath}; issues: ${err.issues.map((i) => `${i.jsonPath}: ${i.message}`).join(' | ')}`);
+    assert.ok(
+      issue,
+      `no issue at ${jsonPath}; issues: ${err.issues.map((i) => `${i.jsonPath}: ${i.message}`).join(' | ')}`,
+    );
     assert.match(issue.message, message);
     return true;
   });

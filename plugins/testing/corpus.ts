@@ -13,4 +13,6 @@ const corpusRoot = candidates.find((p) => existsSync(join(p, 'workflow-examples'
 export const corpusExamples = join(corpusRoot, 'workflow-examples');
 export const corpusRegistrySchema = join(corpusRoot, 'workflow-registry', 'schema', 'registry-schema.json');
 /** For `test(name, { skip: skipWithoutCorpus }, ...)`. */
-export const skipWithoutCorpus: false | string = existsSync(corpusExamples) ? false : `upstream corpus not found (looked in ${candidates.join(', ')}; set WORKFLOW_CORPUS)`;
+export const skipWithoutCorpus: false | string = existsSync(corpusExamples)
+  ? false
+  : `upstream corpus not found (looked in ${candidates.join(', ')}; set WORKFLOW_CORPUS)`;

@@ -17,7 +17,12 @@ export function createRecorder(): Recorder {
     runs,
     next: () => new Promise((resolve) => waiters.push(resolve)),
     plugin: {
-      manifest: { name: 'test-recorder', version: '0.0.0', description: 'records step runs in tests', tier: 'community' },
+      manifest: {
+        name: 'test-recorder',
+        version: '0.0.0',
+        description: 'records step runs in tests',
+        tier: 'community',
+      },
       steps: {
         'test.record': (spec) => ({
           name: spec.name,

@@ -5,7 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Engine, silentLogger, type AppContext, type ConfigMap, type EnginePlugin, type ServiceRegistry, type WorkflowConfig,
+  Engine,
+  silentLogger,
+  type AppContext,
+  type ConfigMap,
+  type EnginePlugin,
+  type ServiceRegistry,
+  type WorkflowConfig,
 } from '../../engine/index.ts';
 
 export interface TestAppOptions {

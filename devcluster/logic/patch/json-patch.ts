@@ -13,22 +13,35 @@ export function applyJsonPatch(document: unknown, operations: unknown): unknown 
     const op = raw as Op;
     if (typeof op.path !== 'string') throw new PatchError(`operation ${i} (${op.op}) is missing "path"`);
     switch (op.op) {
-      case 'add': doc = add(doc, op.path, structuredClone(requireValue(op, i))); break;
-      case 'remove': doc = remove(doc, op.path); break;
-      case 'replace': doc = add(remove(doc, op.path), op.path, structuredClone(requireValue(op, i))); break;
+      case 'add':
+        doc = add(doc, op.path, structuredClone(requireValue(op, i)));
+        break;
+      case 'remove':
+        doc = remove(doc, op.path);
+        break;
+      case 'replace':
+        doc = add(remove(doc, op.path), op.path, structuredClone(requireValue(op, i)));
+        break;
       case 'move': {
         const value = get(doc, fromOf(op, i));
         doc = add(remove(doc, fromOf(op, i)), op.path, value);
         break;
       }
-      case 'copy': doc = add(doc, op.path, structuredClone(get(doc, fromOf(op, i)))); break;
+      case 'copy':
+        doc = add(doc, op.path, structuredClone(get(doc, fromOf(op, i))));
+        break;
       case 'test': {
         const actual = get(doc, op.path);
-        if (!deepEqual(actual, op.value)) throw new PatchError(`testing value ${op.path} failed: expected ${JSON.stringify(op.value)}, found ${JSON.stringify(actual)}`);
+        if (!deepEqual(actual, op.value))
+          throw new PatchError(
+            `testing value ${op.path} failed: expected ${JSON.stringify(op.value)}, found ${JSON.stringify(actual)}`,
+          );
         break;
       }
       default:
-        throw new PatchError(`operation ${i} has unknown op "${String(op.op)}"; use add, remove, replace, move, copy or test`);
+        throw new PatchError(
+          `operation ${i} has unknown op "${String(op.op)}"; use add, remove, replace, move, copy or test`,
+        );
     }
   });
   return doc;
@@ -47,7 +60,10 @@ function fromOf(op: Op, i: number): string {
 function parse(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new PatchError(`invalid JSON pointer "${pointer}": must start with "/"`);
-  return pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function get(doc: unknown, pointer: string): unknown {
@@ -90,7 +106,8 @@ function remove(doc: unknown, pointer: string): unknown {
   if (pointer === '') return null;
   const { parent, key } = parentOf(doc, pointer);
   if (Array.isArray(parent)) parent.splice(index(key, parent.length, pointer), 1);
-  else if (parent !== null && typeof parent === 'object' && key in parent) delete (parent as Record<string, unknown>)[key];
+  else if (parent !== null && typeof parent === 'object' && key in parent)
+    delete (parent as Record<string, unknown>)[key];
   else throw new PatchError(`unable to remove nonexistent key: ${key}: missing value at "${pointer}"`);
   return doc;
 }

@@ -16,7 +16,8 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
   const directive = patch.$patch;
   if (directive === 'replace') return stripDirectives(patch);
   if (directive === 'delete') return undefined;
-  if (directive !== undefined && directive !== 'merge') throw new PatchError(`unknown patch directive $patch: ${String(directive)}`);
+  if (directive !== undefined && directive !== 'merge')
+    throw new PatchError(`unknown patch directive $patch: ${String(directive)}`);
   const result: Record<string, unknown> = isObject(original) ? { ...original } : {};
   const orders = new Map<string, unknown[]>();
   for (const [key, value] of Object.entries(patch)) {
@@ -29,7 +30,8 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
     if (key.startsWith(DELETE_FROM)) {
       const list = key.slice(DELETE_FROM.length);
       if (!Array.isArray(value)) throw new PatchError(`${key} must be a list`);
-      if (Array.isArray(result[list])) result[list] = (result[list] as unknown[]).filter((v) => !value.some((d) => deepEqual(d, v)));
+      if (Array.isArray(result[list]))
+        result[list] = (result[list] as unknown[]).filter((v) => !value.some((d) => deepEqual(d, v)));
       continue;
     }
     if (value === null) {
@@ -45,7 +47,12 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
     } else result[key] = value;
   }
   for (const [list, order] of orders) {
-    if (Array.isArray(result[list])) result[list] = reorder(result[list] as unknown[], order, childSchema(schema, list)?.['x-kubernetes-patch-merge-key']);
+    if (Array.isArray(result[list]))
+      result[list] = reorder(
+        result[list] as unknown[],
+        order,
+        childSchema(schema, list)?.['x-kubernetes-patch-merge-key'],
+      );
   }
   if (Array.isArray(patch.$retainKeys)) {
     const keep = new Set(patch.$retainKeys as string[]);
@@ -58,7 +65,8 @@ function mergeList(original: unknown, patch: unknown[], schema: Schema | undefin
   const strategy = schema?.['x-kubernetes-patch-strategy'] ?? '';
   const mergeKey = schema?.['x-kubernetes-patch-merge-key'];
   if (!strategy.split(',').includes('merge')) {
-    if (patch.some((p) => isObject(p) && p.$patch !== undefined)) return patch.filter((p) => !(isObject(p) && p.$patch === 'replace')).map(stripDirectives);
+    if (patch.some((p) => isObject(p) && p.$patch !== undefined))
+      return patch.filter((p) => !(isObject(p) && p.$patch === 'replace')).map(stripDirectives);
     return structuredClone(patch);
   }
   const current = Array.isArray(original) ? [...original] : [];
@@ -90,7 +98,10 @@ function reorder(list: unknown[], order: unknown[], mergeKey: string | undefined
     const i = order.findIndex((o) => deepEqual(idOf(o), idOf(v)));
     return i === -1 ? order.length : i;
   };
-  return list.map((v, i) => ({ v, i, p: position(v) })).sort((a, b) => a.p - b.p || a.i - b.i).map((x) => x.v);
+  return list
+    .map((v, i) => ({ v, i, p: position(v) }))
+    .sort((a, b) => a.p - b.p || a.i - b.i)
+    .map((x) => x.v);
 }
 
 function stripDirectives(value: unknown): unknown {

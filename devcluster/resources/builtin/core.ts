@@ -11,23 +11,58 @@ import { atomicList, bool, int, intOrString, keyedList, obj, opaque, str, string
 import { defineBuiltin, get } from './define.ts';
 import { defaultPodSpec, podSpecSchema, validatePodSpec } from './pod-spec.ts';
 
-const col = (name: string, type: PrinterColumn['type'], cell: PrinterColumn['cell'], priority = 0, description = ''): PrinterColumn =>
-  ({ name, type, cell, priority, description });
+const col = (
+  name: string,
+  type: PrinterColumn['type'],
+  cell: PrinterColumn['cell'],
+  priority = 0,
+  description = '',
+): PrinterColumn => ({ name, type, cell, priority, description });
 
-const conditionList = keyedList(obj({
-  type: str(), status: str(), lastProbeTime: time(), lastTransitionTime: time(), lastUpdateTime: time(),
-  lastHeartbeatTime: time(), reason: str(), message: str(), observedGeneration: int(),
-}, { required: ['type', 'status'] }), ['type']);
+const conditionList = keyedList(
+  obj(
+    {
+      type: str(),
+      status: str(),
+      lastProbeTime: time(),
+      lastTransitionTime: time(),
+      lastUpdateTime: time(),
+      lastHeartbeatTime: time(),
+      reason: str(),
+      message: str(),
+      observedGeneration: int(),
+    },
+    { required: ['type', 'status'] },
+  ),
+  ['type'],
+);
 
-export const objectReferenceSchema = obj({
-  kind: str(), namespace: str(), name: str(), uid: str(), apiVersion: str(), resourceVersion: str(), fieldPath: str(),
-}, { 'x-kubernetes-map-type': 'atomic' });
+export const objectReferenceSchema = obj(
+  {
+    kind: str(),
+    namespace: str(),
+    name: str(),
+    uid: str(),
+    apiVersion: str(),
+    resourceVersion: str(),
+    fieldPath: str(),
+  },
+  { 'x-kubernetes-map-type': 'atomic' },
+);
 
 const namespace = defineBuiltin({
-  group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'],
+  group: '',
+  version: 'v1',
+  kind: 'Namespace',
+  plural: 'namespaces',
+  namespaced: false,
+  shortNames: ['ns'],
   nameRule: 'label',
   statusSubresource: true,
-  schema: objectFrame({ spec: obj({ finalizers: atomicList(str()) }), status: obj({ phase: str(), conditions: conditionList }) }),
+  schema: objectFrame({
+    spec: obj({ finalizers: atomicList(str()) }),
+    status: obj({ phase: str(), conditions: conditionList }),
+  }),
   columns: [col('Status', 'string', (o) => get(o, 'status', 'phase'), 0, 'The status of the namespace')],
   fieldSelectors: { 'status.phase': (o) => String(get(o, 'status', 'phase') ?? '') },
   strategy: {
@@ -51,8 +86,16 @@ function validateDataKeys(o: KubeObject, fields: string[]): FieldError[] {
     if (!isObject(data)) continue;
     for (const key of Object.keys(data)) errors.push(...validateConfigKey(`${field}[${key}]`, key));
   }
-  const size = fields.reduce((n, f) => n + (isObject(o[f]) ? Object.entries(o[f] as JsonObject).reduce((m, [k, v]) => m + k.length + String(v).length, 0) : 0), 0);
-  if (size > 1024 * 1024) errors.push({ type: 'FieldValueTooLong', field: '', detail: `Too long: must have at most 1048576 bytes` });
+  const size = fields.reduce(
+    (n, f) =>
+      n +
+      (isObject(o[f])
+        ? Object.entries(o[f] as JsonObject).reduce((m, [k, v]) => m + k.length + String(v).length, 0)
+        : 0),
+    0,
+  );
+  if (size > 1024 * 1024)
+    errors.push({ type: 'FieldValueTooLong', field: '', detail: `Too long: must have at most 1048576 bytes` });
   return errors;
 }
 
@@ -60,16 +103,36 @@ function validateImmutable(o: KubeObject, old: KubeObject | undefined, fields: s
   if (!old || old.immutable !== true) return [];
   const errors: FieldError[] = [];
   if (o.immutable !== true) errors.push(fieldForbidden('immutable', 'field is immutable when `immutable` is set'));
-  for (const f of fields) if (!deepEqual(o[f] ?? {}, old[f] ?? {})) errors.push(fieldForbidden(f, 'field is immutable when `immutable` is set'));
+  for (const f of fields)
+    if (!deepEqual(o[f] ?? {}, old[f] ?? {}))
+      errors.push(fieldForbidden(f, 'field is immutable when `immutable` is set'));
   return errors;
 }
 
 const configMap = defineBuiltin({
-  group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'],
-  schema: objectFrame({ data: stringMap(), binaryData: { type: 'object', additionalProperties: str({ format: 'byte' }) }, immutable: bool() }),
-  columns: [col('Data', 'integer', (o) => Object.keys((o.data as object) ?? {}).length + Object.keys((o.binaryData as object) ?? {}).length)],
+  group: '',
+  version: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+  shortNames: ['cm'],
+  schema: objectFrame({
+    data: stringMap(),
+    binaryData: { type: 'object', additionalProperties: str({ format: 'byte' }) },
+    immutable: bool(),
+  }),
+  columns: [
+    col(
+      'Data',
+      'integer',
+      (o) => Object.keys((o.data as object) ?? {}).length + Object.keys((o.binaryData as object) ?? {}).length,
+    ),
+  ],
   strategy: {
-    validate: (o, old) => [...validateDataKeys(o, ['data', 'binaryData']), ...validateImmutable(o, old, ['data', 'binaryData'])],
+    validate: (o, old) => [
+      ...validateDataKeys(o, ['data', 'binaryData']),
+      ...validateImmutable(o, old, ['data', 'binaryData']),
+    ],
   },
 });
 
@@ -83,7 +146,11 @@ function foldStringData(o: KubeObject): void {
 }
 
 const secret = defineBuiltin({
-  group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true,
+  group: '',
+  version: 'v1',
+  kind: 'Secret',
+  plural: 'secrets',
+  namespaced: true,
   schema: objectFrame({
     data: { type: 'object', additionalProperties: str({ format: 'byte' }) },
     stringData: stringMap(),
@@ -112,9 +179,17 @@ const secret = defineBuiltin({
   },
 });
 
-const servicePort = obj({
-  name: str(), protocol: str(), appProtocol: str(), port: int(), targetPort: intOrString(), nodePort: int(),
-}, { required: ['port'] });
+const servicePort = obj(
+  {
+    name: str(),
+    protocol: str(),
+    appProtocol: str(),
+    port: int(),
+    targetPort: intOrString(),
+    nodePort: int(),
+  },
+  { required: ['port'] },
+);
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 
@@ -124,7 +199,13 @@ function servicePorts(o: KubeObject): JsonObject[] {
 }
 
 const service = defineBuiltin({
-  group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'],
+  group: '',
+  version: 'v1',
+  kind: 'Service',
+  plural: 'services',
+  namespaced: true,
+  shortNames: ['svc'],
+  categories: ['all'],
   nameRule: 'dns1035',
   statusSubresource: true,
   schema: objectFrame({
@@ -151,7 +232,9 @@ const service = defineBuiltin({
       trafficDistribution: str(),
     }),
     status: obj({
-      loadBalancer: obj({ ingress: atomicList(obj({ ip: str(), hostname: str(), ipMode: str(), ports: atomicList(opaque()) })) }),
+      loadBalancer: obj({
+        ingress: atomicList(obj({ ip: str(), hostname: str(), ipMode: str(), ports: atomicList(opaque()) })),
+      }),
       conditions: conditionList,
     }),
   }),
@@ -164,10 +247,21 @@ const service = defineBuiltin({
       return ports.length ? ports.join(',') : '<none>';
     }),
   ],
-  trailingColumns: [col('Selector', 'string', (o) => {
-    const sel = get(o, 'spec', 'selector') as Record<string, string> | undefined;
-    return sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
-  }, 1)],
+  trailingColumns: [
+    col(
+      'Selector',
+      'string',
+      (o) => {
+        const sel = get(o, 'spec', 'selector') as Record<string, string> | undefined;
+        return sel && Object.keys(sel).length
+          ? Object.entries(sel)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')
+          : '<none>';
+      },
+      1,
+    ),
+  ],
   strategy: {
     prepareForCreate(o, ctx) {
       const spec = (isObject(o.spec) ? o.spec : (o.spec = {})) as JsonObject;
@@ -197,7 +291,8 @@ const service = defineBuiltin({
       if (spec.type !== 'ExternalName' && oldSpec.type !== 'ExternalName') {
         if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = oldSpec.clusterIP ?? null;
         if (spec.clusterIPs === undefined) spec.clusterIPs = oldSpec.clusterIPs ?? null;
-        for (const k of ['ipFamilies', 'ipFamilyPolicy', 'sessionAffinity', 'internalTrafficPolicy']) spec[k] ??= oldSpec[k] ?? null;
+        for (const k of ['ipFamilies', 'ipFamilyPolicy', 'sessionAffinity', 'internalTrafficPolicy'])
+          spec[k] ??= oldSpec[k] ?? null;
         for (const k of Object.keys(spec)) if (spec[k] === null) delete spec[k];
       }
       for (const p of servicePorts(o)) {
@@ -208,14 +303,22 @@ const service = defineBuiltin({
     validate(o, old) {
       const errors: FieldError[] = [];
       const spec = (o.spec ?? {}) as JsonObject;
-      if (!SERVICE_TYPES.includes(String(spec.type))) errors.push(fieldNotSupported('spec.type', spec.type, SERVICE_TYPES));
+      if (!SERVICE_TYPES.includes(String(spec.type)))
+        errors.push(fieldNotSupported('spec.type', spec.type, SERVICE_TYPES));
       const ports = servicePorts(o);
-      if (spec.type !== 'ExternalName' && ports.length === 0 && spec.clusterIP !== 'None') errors.push(fieldRequired('spec.ports'));
+      if (spec.type !== 'ExternalName' && ports.length === 0 && spec.clusterIP !== 'None')
+        errors.push(fieldRequired('spec.ports'));
       ports.forEach((p, i) => {
-        if (typeof p.port === 'number' && (p.port < 1 || p.port > 65535)) errors.push(fieldInvalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+        if (typeof p.port === 'number' && (p.port < 1 || p.port > 65535))
+          errors.push(fieldInvalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
         if (ports.length > 1 && !p.name) errors.push(fieldRequired(`spec.ports[${i}].name`));
       });
-      if (old && (old.spec as JsonObject | undefined)?.clusterIP && spec.clusterIP !== (old.spec as JsonObject).clusterIP && spec.type !== 'ExternalName') {
+      if (
+        old &&
+        (old.spec as JsonObject | undefined)?.clusterIP &&
+        spec.clusterIP !== (old.spec as JsonObject).clusterIP &&
+        spec.type !== 'ExternalName'
+      ) {
         errors.push(fieldInvalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set'));
       }
       return errors;
@@ -227,7 +330,9 @@ function externalIP(o: KubeObject): string {
   const type = get(o, 'spec', 'type');
   if (type === 'ExternalName') return String(get(o, 'spec', 'externalName') ?? '<none>');
   const ingress = get(o, 'status', 'loadBalancer', 'ingress');
-  const ips = (Array.isArray(ingress) ? ingress : []).map((i) => (i as JsonObject).ip ?? (i as JsonObject).hostname).filter(Boolean);
+  const ips = (Array.isArray(ingress) ? ingress : [])
+    .map((i) => (i as JsonObject).ip ?? (i as JsonObject).hostname)
+    .filter(Boolean);
   const external = (get(o, 'spec', 'externalIPs') as string[] | undefined) ?? [];
   const all = [...ips, ...external];
   if (all.length) return all.join(',');
@@ -235,7 +340,12 @@ function externalIP(o: KubeObject): string {
 }
 
 const serviceAccount = defineBuiltin({
-  group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
+  group: '',
+  version: 'v1',
+  kind: 'ServiceAccount',
+  plural: 'serviceaccounts',
+  namespaced: true,
+  shortNames: ['sa'],
   schema: objectFrame({
     secrets: keyedList({ ...obj({ name: str() }), 'x-kubernetes-preserve-unknown-fields': true }, ['name']),
     imagePullSecrets: atomicList(obj({ name: str() })),
@@ -244,22 +354,25 @@ const serviceAccount = defineBuiltin({
   columns: [col('Secrets', 'integer', (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0))],
 });
 
-const coreEventSchema = objectFrame({
-  involvedObject: objectReferenceSchema,
-  reason: str(),
-  message: str(),
-  source: obj({ component: str(), host: str() }),
-  firstTimestamp: time(),
-  lastTimestamp: time(),
-  count: int(),
-  type: str(),
-  eventTime: time(),
-  series: obj({ count: int(), lastObservedTime: time() }),
-  action: str(),
-  related: objectReferenceSchema,
-  reportingComponent: str(),
-  reportingInstance: str(),
-}, { required: ['involvedObject'] });
+const coreEventSchema = objectFrame(
+  {
+    involvedObject: objectReferenceSchema,
+    reason: str(),
+    message: str(),
+    source: obj({ component: str(), host: str() }),
+    firstTimestamp: time(),
+    lastTimestamp: time(),
+    count: int(),
+    type: str(),
+    eventTime: time(),
+    series: obj({ count: int(), lastObservedTime: time() }),
+    action: str(),
+    related: objectReferenceSchema,
+    reportingComponent: str(),
+    reportingInstance: str(),
+  },
+  { required: ['involvedObject'] },
+);
 
 export const eventFieldSelectors: ResourceType['fieldSelectors'] = {
   'involvedObject.kind': (o) => String(get(o, 'involvedObject', 'kind') ?? ''),
@@ -276,19 +389,39 @@ export const eventFieldSelectors: ResourceType['fieldSelectors'] = {
 };
 
 const coreEvent = defineBuiltin({
-  group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
+  group: '',
+  version: 'v1',
+  kind: 'Event',
+  plural: 'events',
+  namespaced: true,
+  shortNames: ['ev'],
   nameRule: 'path-segment',
   schema: coreEventSchema,
   replaceColumns: true,
   columns: [
-    col('Last Seen', 'string', (o, now) => age(String(o.lastTimestamp ?? get(o, 'series', 'lastObservedTime') ?? o.eventTime ?? o.metadata.creationTimestamp), now)),
+    col('Last Seen', 'string', (o, now) =>
+      age(
+        String(o.lastTimestamp ?? get(o, 'series', 'lastObservedTime') ?? o.eventTime ?? o.metadata.creationTimestamp),
+        now,
+      ),
+    ),
     col('Type', 'string', (o) => o.type),
     col('Reason', 'string', (o) => o.reason),
-    col('Object', 'string', (o) => `${String(get(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${get(o, 'involvedObject', 'name') ?? ''}`),
+    col(
+      'Object',
+      'string',
+      (o) =>
+        `${String(get(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${get(o, 'involvedObject', 'name') ?? ''}`,
+    ),
     col('Subobject', 'string', (o) => get(o, 'involvedObject', 'fieldPath') ?? '', 1),
     col('Source', 'string', (o) => get(o, 'source', 'component') ?? o.reportingComponent ?? '', 1),
     col('Message', 'string', (o) => o.message),
-    col('First Seen', 'string', (o, now) => age(String(o.firstTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp), now), 1),
+    col(
+      'First Seen',
+      'string',
+      (o, now) => age(String(o.firstTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp), now),
+      1,
+    ),
     col('Count', 'string', (o) => o.count ?? get(o, 'series', 'count') ?? 1, 1),
     col('Name', 'string', (o) => o.metadata.name, 1),
   ],
@@ -312,13 +445,30 @@ function podStatusCell(o: KubeObject): string {
 }
 
 const pod = defineBuiltin({
-  group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
+  group: '',
+  version: 'v1',
+  kind: 'Pod',
+  plural: 'pods',
+  namespaced: true,
+  shortNames: ['po'],
+  categories: ['all'],
   statusSubresource: true,
-  schema: objectFrame({ spec: podSpecSchema, status: obj({ phase: str(), conditions: conditionList, podIP: str(), podIPs: keyedList(obj({ ip: str() }), ['ip']) }, { 'x-kubernetes-preserve-unknown-fields': true }) }),
+  schema: objectFrame({
+    spec: podSpecSchema,
+    status: obj(
+      { phase: str(), conditions: conditionList, podIP: str(), podIPs: keyedList(obj({ ip: str() }), ['ip']) },
+      { 'x-kubernetes-preserve-unknown-fields': true },
+    ),
+  }),
   columns: [
     col('Ready', 'string', podReadiness),
     col('Status', 'string', podStatusCell),
-    col('Restarts', 'string', (o) => ((get(o, 'status', 'containerStatuses') as JsonObject[] | undefined) ?? []).reduce((n, s) => n + Number(s.restartCount ?? 0), 0)),
+    col('Restarts', 'string', (o) =>
+      ((get(o, 'status', 'containerStatuses') as JsonObject[] | undefined) ?? []).reduce(
+        (n, s) => n + Number(s.restartCount ?? 0),
+        0,
+      ),
+    ),
   ],
   trailingColumns: [
     col('IP', 'string', (o) => get(o, 'status', 'podIP') ?? '<none>', 1),
@@ -353,7 +503,12 @@ const pod = defineBuiltin({
       if (old && !deepEqual(get(o, 'spec', 'containers'), get(old, 'spec', 'containers'))) {
         const images = (c: unknown) => ((c as JsonObject[] | undefined) ?? []).map((x) => ({ ...x, image: undefined }));
         if (!deepEqual(images(get(o, 'spec', 'containers')), images(get(old, 'spec', 'containers')))) {
-          errors.push(fieldForbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
+          errors.push(
+            fieldForbidden(
+              'spec',
+              'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+            ),
+          );
         }
       }
       return errors;
@@ -362,39 +517,87 @@ const pod = defineBuiltin({
 });
 
 const endpoints = defineBuiltin({
-  group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'],
+  group: '',
+  version: 'v1',
+  kind: 'Endpoints',
+  plural: 'endpoints',
+  namespaced: true,
+  shortNames: ['ep'],
   singular: 'endpoints',
   schema: objectFrame({
-    subsets: atomicList(obj({
-      addresses: atomicList(obj({ ip: str(), hostname: str(), nodeName: str(), targetRef: objectReferenceSchema })),
-      notReadyAddresses: atomicList(obj({ ip: str(), hostname: str(), nodeName: str(), targetRef: objectReferenceSchema })),
-      ports: atomicList(obj({ name: str(), port: int(), protocol: str(), appProtocol: str() })),
-    })),
+    subsets: atomicList(
+      obj({
+        addresses: atomicList(obj({ ip: str(), hostname: str(), nodeName: str(), targetRef: objectReferenceSchema })),
+        notReadyAddresses: atomicList(
+          obj({ ip: str(), hostname: str(), nodeName: str(), targetRef: objectReferenceSchema }),
+        ),
+        ports: atomicList(obj({ name: str(), port: int(), protocol: str(), appProtocol: str() })),
+      }),
+    ),
   }),
-  columns: [col('Endpoints', 'string', (o) => {
-    const out: string[] = [];
-    for (const s of (o.subsets as JsonObject[] | undefined) ?? []) {
-      for (const a of (s.addresses as JsonObject[] | undefined) ?? []) for (const p of (s.ports as JsonObject[] | undefined) ?? [{ port: null }]) out.push(p.port ? `${a.ip}:${p.port}` : String(a.ip));
-    }
-    return out.length ? out.join(',') : '<none>';
-  })],
+  columns: [
+    col('Endpoints', 'string', (o) => {
+      const out: string[] = [];
+      for (const s of (o.subsets as JsonObject[] | undefined) ?? []) {
+        for (const a of (s.addresses as JsonObject[] | undefined) ?? [])
+          for (const p of (s.ports as JsonObject[] | undefined) ?? [{ port: null }])
+            out.push(p.port ? `${a.ip}:${p.port}` : String(a.ip));
+      }
+      return out.length ? out.join(',') : '<none>';
+    }),
+  ],
 });
 
 const node = defineBuiltin({
-  group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'],
+  group: '',
+  version: 'v1',
+  kind: 'Node',
+  plural: 'nodes',
+  namespaced: false,
+  shortNames: ['no'],
   statusSubresource: true,
-  schema: objectFrame({ spec: opaque(), status: { ...obj({ conditions: conditionList }), 'x-kubernetes-preserve-unknown-fields': true } }),
+  schema: objectFrame({
+    spec: opaque(),
+    status: { ...obj({ conditions: conditionList }), 'x-kubernetes-preserve-unknown-fields': true },
+  }),
   columns: [
     col('Status', 'string', (o) => {
-      const ready = ((get(o, 'status', 'conditions') as JsonObject[] | undefined) ?? []).find((c) => c.type === 'Ready');
+      const ready = ((get(o, 'status', 'conditions') as JsonObject[] | undefined) ?? []).find(
+        (c) => c.type === 'Ready',
+      );
       return ready?.status === 'True' ? 'Ready' : 'NotReady';
     }),
-    col('Roles', 'string', (o) => Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice(24)).join(',') || '<none>'),
+    col(
+      'Roles',
+      'string',
+      (o) =>
+        Object.keys(o.metadata.labels ?? {})
+          .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+          .map((k) => k.slice(24))
+          .join(',') || '<none>',
+    ),
   ],
   trailingColumns: [
     col('Version', 'string', (o) => get(o, 'status', 'nodeInfo', 'kubeletVersion') ?? ''),
-    col('Internal-IP', 'string', (o) => ((get(o, 'status', 'addresses') as JsonObject[] | undefined) ?? []).find((a) => a.type === 'InternalIP')?.address ?? '<none>', 1),
+    col(
+      'Internal-IP',
+      'string',
+      (o) =>
+        ((get(o, 'status', 'addresses') as JsonObject[] | undefined) ?? []).find((a) => a.type === 'InternalIP')
+          ?.address ?? '<none>',
+      1,
+    ),
   ],
 });
 
-export const coreTypes: ResourceType[] = [namespace, configMap, secret, service, serviceAccount, coreEvent, pod, endpoints, node];
+export const coreTypes: ResourceType[] = [
+  namespace,
+  configMap,
+  secret,
+  service,
+  serviceAccount,
+  coreEvent,
+  pod,
+  endpoints,
+  node,
+];

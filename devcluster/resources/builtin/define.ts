@@ -1,5 +1,12 @@
 // Fills in the parts of a built-in ResourceType that follow from its names.
-import { AGE_COLUMN, ALL_VERBS, NAME_COLUMN, storageKeyOf, type PrinterColumn, type ResourceType } from '../resource-type.ts';
+import {
+  AGE_COLUMN,
+  ALL_VERBS,
+  NAME_COLUMN,
+  storageKeyOf,
+  type PrinterColumn,
+  type ResourceType,
+} from '../resource-type.ts';
 
 export type BuiltinSpec = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced' | 'schema'> &
   Partial<Omit<ResourceType, 'columns'>> & {

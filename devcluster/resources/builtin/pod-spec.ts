@@ -10,7 +10,16 @@ const keySelector = obj({ name: str(), key: str(), optional: bool() }, { require
 
 const probe = obj({
   exec: obj({ command: atomicList(str()) }),
-  httpGet: obj({ path: str(), port: intOrString(), host: str(), scheme: str(), httpHeaders: atomicList(obj({ name: str(), value: str() })) }, { required: ['port'] }),
+  httpGet: obj(
+    {
+      path: str(),
+      port: intOrString(),
+      host: str(),
+      scheme: str(),
+      httpHeaders: atomicList(obj({ name: str(), value: str() })),
+    },
+    { required: ['port'] },
+  ),
   tcpSocket: obj({ port: intOrString(), host: str() }, { required: ['port'] }),
   grpc: obj({ port: int(), service: str() }, { required: ['port'] }),
   initialDelaySeconds: int(),
@@ -21,103 +30,154 @@ const probe = obj({
   terminationGracePeriodSeconds: int64(),
 });
 
-export const containerSchema = obj({
-  name: str(),
-  image: str(),
-  command: atomicList(str()),
-  args: atomicList(str()),
-  workingDir: str(),
-  ports: keyedList(obj({ name: str(), hostPort: int(), containerPort: int(), protocol: str(), hostIP: str() }, { required: ['containerPort'] }), ['containerPort', 'protocol']),
-  envFrom: atomicList(obj({ prefix: str(), configMapRef: obj({ name: str(), optional: bool() }), secretRef: obj({ name: str(), optional: bool() }) })),
-  env: keyedList(obj({
+export const containerSchema = obj(
+  {
     name: str(),
-    value: str(),
-    valueFrom: obj({
-      fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
-      resourceFieldRef: obj({ containerName: str(), resource: str(), divisor: intOrString() }, { required: ['resource'] }),
-      configMapKeyRef: keySelector,
-      secretKeyRef: keySelector,
+    image: str(),
+    command: atomicList(str()),
+    args: atomicList(str()),
+    workingDir: str(),
+    ports: keyedList(
+      obj(
+        { name: str(), hostPort: int(), containerPort: int(), protocol: str(), hostIP: str() },
+        { required: ['containerPort'] },
+      ),
+      ['containerPort', 'protocol'],
+    ),
+    envFrom: atomicList(
+      obj({
+        prefix: str(),
+        configMapRef: obj({ name: str(), optional: bool() }),
+        secretRef: obj({ name: str(), optional: bool() }),
+      }),
+    ),
+    env: keyedList(
+      obj(
+        {
+          name: str(),
+          value: str(),
+          valueFrom: obj({
+            fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
+            resourceFieldRef: obj(
+              { containerName: str(), resource: str(), divisor: intOrString() },
+              { required: ['resource'] },
+            ),
+            configMapKeyRef: keySelector,
+            secretKeyRef: keySelector,
+          }),
+        },
+        { required: ['name'] },
+      ),
+      ['name'],
+    ),
+    resources: obj({
+      limits: { type: 'object', additionalProperties: intOrString() },
+      requests: { type: 'object', additionalProperties: intOrString() },
+      claims: atomicList(opaque()),
     }),
-  }, { required: ['name'] }), ['name']),
-  resources: obj({ limits: { type: 'object', additionalProperties: intOrString() }, requests: { type: 'object', additionalProperties: intOrString() }, claims: atomicList(opaque()) }),
-  resizePolicy: atomicList(opaque()),
-  restartPolicy: str(),
-  volumeMounts: keyedList(obj({
-    name: str(), readOnly: bool(), recursiveReadOnly: str(), mountPath: str(), subPath: str(), mountPropagation: str(), subPathExpr: str(),
-  }, { required: ['name', 'mountPath'] }), ['mountPath']),
-  volumeDevices: keyedList(obj({ name: str(), devicePath: str() }), ['devicePath']),
-  livenessProbe: probe,
-  readinessProbe: probe,
-  startupProbe: probe,
-  lifecycle: opaque(),
-  terminationMessagePath: str(),
-  terminationMessagePolicy: str(),
-  imagePullPolicy: str(),
-  securityContext: opaque(),
-  stdin: bool(),
-  stdinOnce: bool(),
-  tty: bool(),
-}, { required: ['name'] });
+    resizePolicy: atomicList(opaque()),
+    restartPolicy: str(),
+    volumeMounts: keyedList(
+      obj(
+        {
+          name: str(),
+          readOnly: bool(),
+          recursiveReadOnly: str(),
+          mountPath: str(),
+          subPath: str(),
+          mountPropagation: str(),
+          subPathExpr: str(),
+        },
+        { required: ['name', 'mountPath'] },
+      ),
+      ['mountPath'],
+    ),
+    volumeDevices: keyedList(obj({ name: str(), devicePath: str() }), ['devicePath']),
+    livenessProbe: probe,
+    readinessProbe: probe,
+    startupProbe: probe,
+    lifecycle: opaque(),
+    terminationMessagePath: str(),
+    terminationMessagePolicy: str(),
+    imagePullPolicy: str(),
+    securityContext: opaque(),
+    stdin: bool(),
+    stdinOnce: bool(),
+    tty: bool(),
+  },
+  { required: ['name'] },
+);
 
 const keyToPath = atomicList(obj({ key: str(), path: str(), mode: int() }, { required: ['key', 'path'] }));
 
 // Volume sources other than the ones the node agent materialises are kept as sent.
-const volumeSchema = obj({
-  name: str(),
-  configMap: obj({ name: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
-  secret: obj({ secretName: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
-  emptyDir: obj({ medium: str(), sizeLimit: intOrString() }),
-}, { required: ['name'], 'x-kubernetes-preserve-unknown-fields': true });
+const volumeSchema = obj(
+  {
+    name: str(),
+    configMap: obj({ name: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
+    secret: obj({ secretName: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
+    emptyDir: obj({ medium: str(), sizeLimit: intOrString() }),
+  },
+  { required: ['name'], 'x-kubernetes-preserve-unknown-fields': true },
+);
 
-export const podSpecSchema = obj({
-  volumes: keyedList(volumeSchema, ['name'], { 'x-kubernetes-patch-strategy': 'merge,retainKeys' }),
-  initContainers: keyedList(containerSchema, ['name']),
-  containers: keyedList(containerSchema, ['name']),
-  ephemeralContainers: keyedList(opaque(), ['name']),
-  restartPolicy: str(),
-  terminationGracePeriodSeconds: int64(),
-  activeDeadlineSeconds: int64(),
-  dnsPolicy: str(),
-  nodeSelector: stringMap(),
-  serviceAccountName: str(),
-  serviceAccount: str(),
-  automountServiceAccountToken: bool(),
-  nodeName: str(),
-  hostNetwork: bool(),
-  hostPID: bool(),
-  hostIPC: bool(),
-  shareProcessNamespace: bool(),
-  securityContext: opaque(),
-  imagePullSecrets: keyedList(obj({ name: str() }), ['name']),
-  hostname: str(),
-  subdomain: str(),
-  affinity: opaque(),
-  schedulerName: str(),
-  tolerations: atomicList(opaque()),
-  hostAliases: keyedList(obj({ ip: str(), hostnames: atomicList(str()) }), ['ip']),
-  priorityClassName: str(),
-  priority: int(),
-  dnsConfig: opaque(),
-  readinessGates: atomicList(opaque()),
-  runtimeClassName: str(),
-  enableServiceLinks: bool(),
-  preemptionPolicy: str(),
-  overhead: opaque(),
-  topologySpreadConstraints: atomicList(opaque()),
-  setHostnameAsFQDN: bool(),
-  os: opaque(),
-  hostUsers: bool(),
-  schedulingGates: keyedList(opaque(), ['name']),
-  resourceClaims: keyedList(opaque(), ['name']),
-  resources: opaque(),
-}, { required: ['containers'] });
+export const podSpecSchema = obj(
+  {
+    volumes: keyedList(volumeSchema, ['name'], { 'x-kubernetes-patch-strategy': 'merge,retainKeys' }),
+    initContainers: keyedList(containerSchema, ['name']),
+    containers: keyedList(containerSchema, ['name']),
+    ephemeralContainers: keyedList(opaque(), ['name']),
+    restartPolicy: str(),
+    terminationGracePeriodSeconds: int64(),
+    activeDeadlineSeconds: int64(),
+    dnsPolicy: str(),
+    nodeSelector: stringMap(),
+    serviceAccountName: str(),
+    serviceAccount: str(),
+    automountServiceAccountToken: bool(),
+    nodeName: str(),
+    hostNetwork: bool(),
+    hostPID: bool(),
+    hostIPC: bool(),
+    shareProcessNamespace: bool(),
+    securityContext: opaque(),
+    imagePullSecrets: keyedList(obj({ name: str() }), ['name']),
+    hostname: str(),
+    subdomain: str(),
+    affinity: opaque(),
+    schedulerName: str(),
+    tolerations: atomicList(opaque()),
+    hostAliases: keyedList(obj({ ip: str(), hostnames: atomicList(str()) }), ['ip']),
+    priorityClassName: str(),
+    priority: int(),
+    dnsConfig: opaque(),
+    readinessGates: atomicList(opaque()),
+    runtimeClassName: str(),
+    enableServiceLinks: bool(),
+    preemptionPolicy: str(),
+    overhead: opaque(),
+    topologySpreadConstraints: atomicList(opaque()),
+    setHostnameAsFQDN: bool(),
+    os: opaque(),
+    hostUsers: bool(),
+    schedulingGates: keyedList(opaque(), ['name']),
+    resourceClaims: keyedList(opaque(), ['name']),
+    resources: opaque(),
+  },
+  { required: ['containers'] },
+);
 
 export const podTemplateSpecSchema = obj({ metadata: objectMetaSchema, spec: podSpecSchema });
 
-export const labelSelectorSchema = obj({
-  matchLabels: stringMap(),
-  matchExpressions: atomicList(obj({ key: str(), operator: str(), values: atomicList(str()) }, { required: ['key', 'operator'] })),
-}, { 'x-kubernetes-map-type': 'atomic' });
+export const labelSelectorSchema = obj(
+  {
+    matchLabels: stringMap(),
+    matchExpressions: atomicList(
+      obj({ key: str(), operator: str(), values: atomicList(str()) }, { required: ['key', 'operator'] }),
+    ),
+  },
+  { 'x-kubernetes-map-type': 'atomic' },
+);
 
 /** The defaults kube-apiserver's defaulting functions fill into a PodSpec. */
 export function defaultPodSpec(spec: JsonObject): void {
@@ -184,12 +244,18 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
       if (typeof c.image !== 'string' || !c.image.trim()) errors.push(fieldRequired(`${at}.image`));
       (Array.isArray(c.ports) ? c.ports : []).forEach((p, j) => {
         if (isObject(p) && typeof p.containerPort === 'number' && (p.containerPort < 1 || p.containerPort > 65535)) {
-          errors.push(fieldInvalid(`${at}.ports[${j}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'));
+          errors.push(
+            fieldInvalid(`${at}.ports[${j}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive'),
+          );
         }
       });
       (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, j) => {
         if (isObject(m) && typeof m.name === 'string' && !volumeNames.has(m.name)) {
-          errors.push({ type: 'FieldValueNotFound', field: `${at}.volumeMounts[${j}].name`, detail: `Not found: ${JSON.stringify(m.name)}` });
+          errors.push({
+            type: 'FieldValueNotFound',
+            field: `${at}.volumeMounts[${j}].name`,
+            detail: `Not found: ${JSON.stringify(m.name)}`,
+          });
         }
       });
     });

@@ -20,7 +20,11 @@ export const authMiddlewareSchema: TypeSchema = {
   description: 'Rejects requests without a valid credential (401)',
   configFields: [
     { key: 'authType', type: 'string', default: 'Bearer', description: 'scheme expected in the Authorization header' },
-    { key: 'provider', type: 'string', description: 'name of the auth provider module (default: every provider in the app)' },
+    {
+      key: 'provider',
+      type: 'string',
+      description: 'name of the auth provider module (default: every provider in the app)',
+    },
     { key: 'secretKey', type: 'string', description: 'HS256 secret used when the app has no auth provider module' },
   ],
 };
@@ -39,7 +43,10 @@ export class AuthMiddleware implements Module, HttpMiddleware {
 
   start(app: AppContext): void {
     // resolved at start so providers registered by any module's init are visible
-    if (typeof this.config.provider === 'string') this.providers = [app.services.require<AuthProvider>(this.config.provider, `http.middleware.auth "${this.name}"`)];
+    if (typeof this.config.provider === 'string')
+      this.providers = [
+        app.services.require<AuthProvider>(this.config.provider, `http.middleware.auth "${this.name}"`),
+      ];
     else this.providers = app.services.findAll(AuthProviderCap).map((p) => p.service);
   }
 
@@ -50,7 +57,8 @@ export class AuthMiddleware implements Module, HttpMiddleware {
       if (r.ok) return r;
       last = r.reason;
     }
-    if (this.providers.length === 0 && typeof this.config.secretKey === 'string' && this.config.secretKey !== '') return verifyHs256(token, this.config.secretKey);
+    if (this.providers.length === 0 && typeof this.config.secretKey === 'string' && this.config.secretKey !== '')
+      return verifyHs256(token, this.config.secretKey);
     return { ok: false, reason: last };
   }
 
@@ -60,12 +68,16 @@ export class AuthMiddleware implements Module, HttpMiddleware {
     return async (req, res, params) => {
       const header = req.headers.authorization;
       if (!header || !header.toLowerCase().startsWith(prefix)) {
-        writeError(res, 401, `missing ${this.scheme} credentials in the Authorization header`, { 'WWW-Authenticate': challenge });
+        writeError(res, 401, `missing ${this.scheme} credentials in the Authorization header`, {
+          'WWW-Authenticate': challenge,
+        });
         return;
       }
       const result = await this.verify(header.slice(prefix.length).trim());
       if (!result.ok) {
-        writeError(res, 401, `unauthorized: ${result.reason}`, { 'WWW-Authenticate': `${challenge}, error="invalid_token"` });
+        writeError(res, 401, `unauthorized: ${result.reason}`, {
+          'WWW-Authenticate': `${challenge}, error="invalid_token"`,
+        });
         return;
       }
       setRequestClaims(req, result.claims);

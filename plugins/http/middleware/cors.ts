@@ -1,7 +1,14 @@
 // http.middleware.cors: CORS headers and preflight answers. A wiring hook also installs every CORS
 // module as a global middleware on the routers, so OPTIONS preflights reach it even for routes that
 // only declare GET/POST (upstream "http-cors-global-wiring").
-import type { ConfigMap, HttpHandlerFn, HttpMiddleware, Module, ModuleFactory, TypeSchema } from '../../../engine/index.ts';
+import type {
+  ConfigMap,
+  HttpHandlerFn,
+  HttpMiddleware,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../../engine/index.ts';
 
 export const corsSchema: TypeSchema = {
   description: 'Cross-origin resource sharing headers and preflight responses',
@@ -15,7 +22,8 @@ export const corsSchema: TypeSchema = {
   ],
 };
 
-const list = (v: unknown, fallback: string[]): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()) : fallback);
+const list = (v: unknown, fallback: string[]): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()) : fallback;
 const APPLIED = Symbol('cors-applied');
 
 export class CorsMiddleware implements Module, HttpMiddleware {

@@ -1,5 +1,14 @@
 // http.middleware.logging: one structured log line per request (method, path, status, duration).
-import type { AppContext, ConfigMap, HttpHandlerFn, HttpMiddleware, Logger, Module, ModuleFactory, TypeSchema } from '../../../engine/index.ts';
+import type {
+  AppContext,
+  ConfigMap,
+  HttpHandlerFn,
+  HttpMiddleware,
+  Logger,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../../engine/index.ts';
 
 export const loggingSchema: TypeSchema = {
   description: 'Logs every request with status and duration',
@@ -27,7 +36,15 @@ export class LoggingMiddleware implements Module, HttpMiddleware {
     return (req, res, params) => {
       const started = performance.now();
       res.once('finish', () => {
-        this.logger?.[this.level]({ method: req.method, path: req.url, status: res.statusCode, durationMs: Math.round((performance.now() - started) * 100) / 100 }, 'request');
+        this.logger?.[this.level](
+          {
+            method: req.method,
+            path: req.url,
+            status: res.statusCode,
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+          },
+          'request',
+        );
       });
       return next(req, res, params);
     };

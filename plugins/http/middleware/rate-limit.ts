@@ -1,6 +1,13 @@
 // http.middleware.ratelimit: a token bucket per client address — `requestsPerMinute` (60) or
 // `requestsPerHour` refill, `burstSize` (10) capacity. Over the limit: 429 JSON with Retry-After.
-import type { ConfigMap, HttpHandlerFn, HttpMiddleware, Module, ModuleFactory, TypeSchema } from '../../../engine/index.ts';
+import type {
+  ConfigMap,
+  HttpHandlerFn,
+  HttpMiddleware,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../../engine/index.ts';
 import { clientAddress, writeError } from '../http-io.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
@@ -15,7 +22,8 @@ export const rateLimitSchema: TypeSchema = {
   validate(config) {
     const problems = [];
     for (const k of ['requestsPerMinute', 'requestsPerHour', 'burstSize']) {
-      if (config[k] !== undefined && !(Number(config[k]) > 0)) problems.push({ message: `${k} must be a positive number`, path: [k] });
+      if (config[k] !== undefined && !(Number(config[k]) > 0))
+        problems.push({ message: `${k} must be a positive number`, path: [k] });
     }
     return problems;
   },

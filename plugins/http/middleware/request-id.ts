@@ -1,7 +1,14 @@
 // http.middleware.requestid: every request carries an id (the caller's X-Request-ID when it is
 // sane, else a new UUID), echoed in the response.
 import { randomUUID } from 'node:crypto';
-import type { ConfigMap, HttpHandlerFn, HttpMiddleware, Module, ModuleFactory, TypeSchema } from '../../../engine/index.ts';
+import type {
+  ConfigMap,
+  HttpHandlerFn,
+  HttpMiddleware,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../../engine/index.ts';
 
 export const requestIdSchema: TypeSchema = {
   description: 'Assigns X-Request-ID to every request and response',
@@ -18,7 +25,8 @@ export class RequestIdMiddleware implements Module, HttpMiddleware {
     readonly name: string,
     config: ConfigMap,
   ) {
-    this.header = typeof config.headerName === 'string' && config.headerName !== '' ? config.headerName : 'X-Request-ID';
+    this.header =
+      typeof config.headerName === 'string' && config.headerName !== '' ? config.headerName : 'X-Request-ID';
   }
 
   wrap(next: HttpHandlerFn): HttpHandlerFn {

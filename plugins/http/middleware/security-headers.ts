@@ -1,5 +1,12 @@
 // http.middleware.securityheaders: the usual hardening headers, each configurable.
-import type { ConfigMap, HttpHandlerFn, HttpMiddleware, Module, ModuleFactory, TypeSchema } from '../../../engine/index.ts';
+import type {
+  ConfigMap,
+  HttpHandlerFn,
+  HttpMiddleware,
+  Module,
+  ModuleFactory,
+  TypeSchema,
+} from '../../../engine/index.ts';
 
 export const securityHeadersSchema: TypeSchema = {
   description: 'Adds Content-Security-Policy, X-Frame-Options, HSTS and related headers',
@@ -21,7 +28,8 @@ export class SecurityHeadersMiddleware implements Module, HttpMiddleware {
     readonly name: string,
     config: ConfigMap,
   ) {
-    const pick = (key: string, fallback?: string) => (config[key] === undefined ? fallback : config[key] === '' ? undefined : String(config[key]));
+    const pick = (key: string, fallback?: string) =>
+      config[key] === undefined ? fallback : config[key] === '' ? undefined : String(config[key]);
     const entries: Array<[string, string | undefined]> = [
       ['Content-Security-Policy', pick('contentSecurityPolicy', "default-src 'self'")],
       ['X-Frame-Options', pick('frameOptions', 'DENY')],
@@ -42,4 +50,5 @@ export class SecurityHeadersMiddleware implements Module, HttpMiddleware {
   }
 }
 
-export const createSecurityHeadersMiddleware: ModuleFactory = (spec) => new SecurityHeadersMiddleware(spec.name, spec.config);
+export const createSecurityHeadersMiddleware: ModuleFactory = (spec) =>
+  new SecurityHeadersMiddleware(spec.name, spec.config);
