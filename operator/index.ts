@@ -16,7 +16,14 @@ export {
   workflowAppSchemaPath,
   type SchemaProblem,
 } from './api/schema.ts';
-export { workflowAppCrd, workflowAppCrdYaml, crdFileName } from './api/crd.ts';
+export {
+  workflowAppCrd,
+  workflowSourceCrd,
+  workflowAppCrdYaml,
+  crdFileName,
+  crdYaml,
+  generatedCrds,
+} from './api/crd.ts';
 export { effectiveSpec } from './api/defaults.ts';
 export { workflowAppFromFile, appNameFrom, type DeployOptions } from './api/from-config.ts';
 

@@ -1,6 +1,6 @@
 // wfctl operator [--kubeconfig K] [--namespace N]: run the WorkflowApp operator in the foreground
 // against any cluster the kubeconfig names (devcluster or a real one). `wfctl operator crds` prints
-// the CustomResourceDefinition generated from schema/workflowapp.schema.json.
+// the CustomResourceDefinitions generated from schema/.
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { engineImage } from '../../engine/index.ts';
@@ -127,8 +127,20 @@ export function register(program: Command): void {
 
   cmd
     .command('crds')
-    .description('print the WorkflowApp CustomResourceDefinition (generated from schema/workflowapp.schema.json)')
-    .action(async () => {
-      process.stdout.write((await loadOperator()).workflowAppCrdYaml());
+    .description('print the CustomResourceDefinitions (WorkflowApp, WorkflowSource), generated from schema/')
+    .option('--write <dir>', 'write each CRD to DIR/<name>.yaml instead (how crds/ is regenerated)')
+    .action(async (flags: { write?: string }) => {
+      const { crdYaml, generatedCrds } = await loadOperator();
+      const entries = generatedCrds();
+      if (!flags.write) {
+        process.stdout.write(entries.map((e) => crdYaml(e)).join('---\n'));
+        return;
+      }
+      const { writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      for (const e of entries) {
+        writeFileSync(join(flags.write, e.file), crdYaml(e));
+        process.stdout.write(`wrote ${join(flags.write, e.file)}\n`);
+      }
     });
 }

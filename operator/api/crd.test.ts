@@ -1,18 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { crdFileName, workflowAppCrd, workflowAppCrdYaml } from './crd.ts';
+import { parse } from 'yaml';
+import { crdYaml, generatedCrds, workflowAppCrd, workflowSourceCrd } from './crd.ts';
 import { validateWorkflowAppObject, pointerToFieldPath, type SchemaNode } from './schema.ts';
 
-const crdPath = new URL(`../../crds/${crdFileName}`, import.meta.url).pathname;
+const crdsDir = new URL('../../crds/', import.meta.url).pathname;
 
-test('crds/ is generated from schema/workflowapp.schema.json (fails when they drift)', () => {
-  const onDisk = readFileSync(crdPath, 'utf8');
-  assert.ok(
-    onDisk === workflowAppCrdYaml(),
-    `crds/${crdFileName} is out of date with schema/workflowapp.schema.json; regenerate it with\n` +
-      `  npm run -s wfctl -- operator crds > crds/${crdFileName}`,
-  );
+test('crds/ is generated from schema/ (fails when they drift)', () => {
+  const kustomization = parse(readFileSync(`${crdsDir}kustomization.yaml`, 'utf8')) as { resources: string[] };
+  for (const entry of generatedCrds()) {
+    const onDisk = readFileSync(`${crdsDir}${entry.file}`, 'utf8');
+    assert.ok(
+      onDisk === crdYaml(entry),
+      `crds/${entry.file} is out of date with schema/${entry.schemaFile}; regenerate with\n` +
+        '  npm run -s wfctl -- operator crds --write crds',
+    );
+    assert.ok(kustomization.resources.includes(entry.file), `crds/kustomization.yaml lists ${entry.file}`);
+  }
 });
 
 /** Walks a structural schema and reports nodes Kubernetes would reject. */
@@ -38,9 +43,24 @@ function structuralProblems(node: SchemaNode, path: string, inJunctor = false): 
   return out;
 }
 
-test('the generated openAPIV3Schema is structural', () => {
-  const crd = workflowAppCrd() as { spec: { versions: Array<{ schema: { openAPIV3Schema: SchemaNode } }> } };
-  assert.deepEqual(structuralProblems(crd.spec.versions[0]!.schema.openAPIV3Schema, 'openAPIV3Schema'), []);
+test('the generated openAPIV3Schemas are structural', () => {
+  for (const { crd } of generatedCrds()) {
+    const v = (crd as { spec: { versions: Array<{ schema: { openAPIV3Schema: SchemaNode } }> } }).spec.versions[0]!;
+    assert.deepEqual(structuralProblems(v.schema.openAPIV3Schema, 'openAPIV3Schema'), []);
+  }
+});
+
+test('the WorkflowSource CRD: short name wfs, status subresource, columns SYNC HEALTH REVISION AGE', () => {
+  const crd = workflowSourceCrd() as any;
+  const v = crd.spec.versions[0];
+  assert.equal(crd.metadata.name, 'workflowsources.workflow.gocodealone.com');
+  assert.deepEqual(crd.spec.names.shortNames, ['wfs']);
+  assert.deepEqual(v.subresources, { status: {} });
+  assert.deepEqual(
+    v.additionalPrinterColumns.filter((c: any) => !c.priority).map((c: any) => c.name),
+    ['Sync', 'Health', 'Revision', 'Age'],
+  );
+  assert.equal(v.schema.openAPIV3Schema.properties.spec.properties.interval.default, '1m');
 });
 
 test('the CRD serves status and scale subresources, short name wfa and the printer columns', () => {

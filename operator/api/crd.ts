@@ -1,9 +1,10 @@
-// Generates the WorkflowApp CustomResourceDefinition from the JSON Schema, so one schema drives
+// Generates the CustomResourceDefinitions (WorkflowApp, WorkflowSource) from their JSON Schemas, so one schema drives
 // validation, the CRD and docs. Kubernetes wants a *structural* OpenAPI v3 schema: every node
 // typed, no $ref, no `const`, no `additionalProperties: false` (unknown fields are pruned instead).
 import { stringify } from 'yaml';
 import * as api from './constants.ts';
-import { workflowAppSchema, type SchemaNode } from './schema.ts';
+import { loadSchema, workflowAppSchema, type SchemaNode } from './schema.ts';
+import * as sourceApi from './source-constants.ts';
 
 const dropped = new Set(['$schema', '$id', '$defs', '$comment', 'title', 'examples']);
 
@@ -50,7 +51,21 @@ function jsonType(value: unknown): string {
   throw new Error(`schema: cannot infer a type for ${JSON.stringify(value)}`);
 }
 
-export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record<string, unknown> {
+/** What differs between the project's CRDs; everything else is generated the same way. */
+export interface CrdDefinition {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  /** The JSON Schema file under schema/ (named in the generated file's header). */
+  schemaFile: string;
+  schema: SchemaNode;
+  subresources: Record<string, unknown>;
+  printerColumns: Array<Record<string, unknown>>;
+}
+
+export function crdFromSchema(def: CrdDefinition): Record<string, unknown> {
+  const schema = def.schema;
   const defs = (schema.$defs ?? {}) as Record<string, SchemaNode>;
   const props = schema.properties as Record<string, SchemaNode>;
   const openAPIV3Schema: SchemaNode = {
@@ -70,17 +85,17 @@ export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: api.crdName,
+      name: `${def.plural}.${api.group}`,
       labels: { 'app.kubernetes.io/name': 'workflow-operator', 'app.kubernetes.io/part-of': 'workflow-platform' },
     },
     spec: {
       group: api.group,
       names: {
-        kind: api.kind,
-        listKind: `${api.kind}List`,
-        plural: api.plural,
-        singular: api.singular,
-        shortNames: api.shortNames,
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular: def.singular,
+        shortNames: def.shortNames,
         categories: ['workflow'],
       },
       scope: 'Namespaced',
@@ -89,32 +104,8 @@ export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record
           name: api.version,
           served: true,
           storage: true,
-          subresources: {
-            status: {},
-            scale: {
-              specReplicasPath: '.spec.replicas',
-              statusReplicasPath: '.status.replicas',
-              labelSelectorPath: '.status.selector',
-            },
-          },
-          additionalPrinterColumns: [
-            {
-              name: 'Ready',
-              type: 'string',
-              jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-              description: 'Ready condition',
-            },
-            { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas', description: 'Desired engine pods' },
-            {
-              name: 'Available',
-              type: 'integer',
-              jsonPath: '.status.readyReplicas',
-              description: 'Engine pods passing readiness',
-            },
-            { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-            { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
-            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-          ],
+          subresources: def.subresources,
+          additionalPrinterColumns: def.printerColumns,
           schema: { openAPIV3Schema },
         },
       ],
@@ -122,15 +113,91 @@ export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record
   };
 }
 
+export function workflowAppCrd(schema: SchemaNode = workflowAppSchema()): Record<string, unknown> {
+  return crdFromSchema({
+    kind: api.kind,
+    plural: api.plural,
+    singular: api.singular,
+    shortNames: api.shortNames,
+    schemaFile: 'workflowapp.schema.json',
+    schema,
+    subresources: {
+      status: {},
+      scale: {
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+        labelSelectorPath: '.status.selector',
+      },
+    },
+    printerColumns: [
+      {
+        name: 'Ready',
+        type: 'string',
+        jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+        description: 'Ready condition',
+      },
+      { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas', description: 'Desired engine pods' },
+      {
+        name: 'Available',
+        type: 'integer',
+        jsonPath: '.status.readyReplicas',
+        description: 'Engine pods passing readiness',
+      },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  });
+}
+
+/** The WorkflowSource CRD: `kubectl get wfs` reads like `argocd app list`. */
+export function workflowSourceCrd(
+  schema: SchemaNode = loadSchema('workflowsource.schema.json'),
+): Record<string, unknown> {
+  return crdFromSchema({
+    kind: sourceApi.kind,
+    plural: sourceApi.plural,
+    singular: sourceApi.singular,
+    shortNames: sourceApi.shortNames,
+    schemaFile: 'workflowsource.schema.json',
+    schema,
+    subresources: { status: {} },
+    printerColumns: [
+      { name: 'Sync', type: 'string', jsonPath: '.status.sync.status', description: 'Synced, OutOfSync or Unknown' },
+      { name: 'Health', type: 'string', jsonPath: '.status.health.status', description: 'Worst health of its objects' },
+      { name: 'Revision', type: 'string', jsonPath: '.status.sync.revision', description: 'Commit compared with' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Repo', type: 'string', jsonPath: '.spec.repoURL', priority: 1 },
+      { name: 'Path', type: 'string', jsonPath: '.spec.path', priority: 1 },
+      {
+        name: 'Message',
+        type: 'string',
+        jsonPath: '.status.conditions[?(@.type=="Ready")].message',
+        priority: 1,
+      },
+    ],
+  });
+}
+
+/** Every CRD the operator serves, with its crds/ file name. */
+export function generatedCrds(): Array<{ file: string; schemaFile: string; crd: Record<string, unknown> }> {
+  return [
+    { file: `${api.crdName}.yaml`, schemaFile: 'workflowapp.schema.json', crd: workflowAppCrd() },
+    { file: `${sourceApi.crdName}.yaml`, schemaFile: 'workflowsource.schema.json', crd: workflowSourceCrd() },
+  ];
+}
+
 export const crdFileName = `${api.crdName}.yaml`;
 
-/** The crds/ file text: deterministic, so a test can compare it byte for byte. */
-export function workflowAppCrdYaml(): string {
+/** A crds/ file's text: deterministic, so a test can compare it byte for byte. */
+export function crdYaml(entry: { schemaFile: string; crd: Record<string, unknown> }): string {
   return (
-    '# Generated from schema/workflowapp.schema.json by `wfctl operator crds`. Do not edit by hand:\n' +
-    '# change the schema and run `npm run -s wfctl -- operator crds > crds/' +
-    crdFileName +
-    '`.\n' +
-    stringify(workflowAppCrd(), { lineWidth: 0 })
+    `# Generated from schema/${entry.schemaFile} by \`wfctl operator crds\`. Do not edit by hand:\n` +
+    '# change the schema and run `npm run -s wfctl -- operator crds --write crds`.\n' +
+    stringify(entry.crd, { lineWidth: 0 })
   );
+}
+
+export function workflowAppCrdYaml(): string {
+  return crdYaml(generatedCrds()[0]!);
 }

@@ -23,8 +23,13 @@ let loaded: SchemaNode | undefined;
 let compiled: ValidateFunction | undefined;
 
 export function workflowAppSchema(): SchemaNode {
-  loaded ??= JSON.parse(readFileSync(workflowAppSchemaPath, 'utf8')) as SchemaNode;
+  loaded ??= loadSchema('workflowapp.schema.json');
   return loaded;
+}
+
+/** A JSON Schema file of schema/, parsed. */
+export function loadSchema(file: string): SchemaNode {
+  return JSON.parse(readFileSync(new URL(`../../schema/${file}`, import.meta.url), 'utf8')) as SchemaNode;
 }
 
 /** One schema violation, located by JSON pointer (e.g. /spec/replicas). */

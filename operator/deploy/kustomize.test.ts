@@ -26,6 +26,7 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
     'ClusterRole/workflow-operator',
     'ClusterRoleBinding/workflow-operator',
     'CustomResourceDefinition/workflowapps.workflow.gocodealone.com',
+    'CustomResourceDefinition/workflowsources.workflow.gocodealone.com',
     'Deployment/workflow-operator',
     'Namespace/workflow-system',
     'Role/workflow-operator-leader-election',
@@ -33,7 +34,7 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
     'Service/workflow-operator-metrics',
     'ServiceAccount/workflow-operator',
   ]);
-  const crd = docs.find((d) => d.kind === 'CustomResourceDefinition')!;
+  const crd = docs.find((d) => d.metadata.name === 'workflowapps.workflow.gocodealone.com')!;
   const generated = parse(readFileSync(join(root, 'crds', crdFileName), 'utf8'));
   assert.deepEqual(crd.spec, generated.spec, 'the CRD is the generated one');
 
