@@ -50,3 +50,10 @@ test('transport failures are KubeUnavailableError and temporary', () => {
   assert.ok(err instanceof KubeUnavailableError);
   assert.ok(isTemporary(err));
 });
+
+test('a kind the server does not serve (its CRD is missing) is NotFound', () => {
+  const err = toKubeError('apply WorkflowApp default/x', new Error('Unrecognized API version and kind: g/v1 X'));
+  assert.ok(err instanceof KubeApiError);
+  assert.equal(err.code, 404);
+  assert.ok(isNotFound(err));
+});

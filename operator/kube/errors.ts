@@ -78,6 +78,9 @@ export function toKubeError(operation: string, err: unknown): KubeApiError | Kub
     );
   }
   const e = err as { name?: string; code?: string; type?: string; message?: string };
+  // KubernetesObjectApi's discovery: the group is served but not this kind (its CRD is missing).
+  if (e?.message?.startsWith('Unrecognized API version and kind'))
+    return new KubeApiError(operation, 404, 'NotFound', e.message);
   if (
     e?.name === 'FetchError' ||
     e?.type === 'system' ||
