@@ -4,6 +4,7 @@ import { register as deploy } from './deploy.ts';
 import { register as devcluster } from './devcluster.ts';
 import { register as git } from './git.ts';
 import { register as inspect } from './inspect.ts';
+import { register as license } from './license.ts';
 import { register as operator } from './operator.ts';
 import { register as plugin } from './plugin.ts';
 import { register as registry } from './registry.ts';
@@ -18,6 +19,7 @@ export const commands: RegisterCommand[] = [
   devcluster,
   git,
   inspect,
+  license,
   operator,
   plugin,
   registry,

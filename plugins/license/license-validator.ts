@@ -1,38 +1,41 @@
-// license.validator (UPSTREAM.md 7.1-7.3). Without server_url it synthesises an offline "starter"
-// license. With one, it validates `POST {server_url}/validate {"key"}`, caches the answer for
-// cache_ttl, keeps a valid license through server outages for grace_period after the last
-// successful check, and refreshes in the background every refresh_interval. Routed to, GET returns
-// {valid, license?, error?, cached_until}.
+// license.validator (UPSTREAM.md 7.1-7.3) over the one validator in license/: the offline wflic.v1
+// signature check first (public_key, else WORKFLOW_LICENSE_PUBLIC_KEY), then, with server_url,
+// `POST {server_url}/validate {"key"}` cached for cache_ttl, refreshed in the background every
+// refresh_interval, valid through server outages for grace_period after the last successful check.
+// Unlike upstream it fails closed: no key (or a key nothing can verify) is not licensed, instead of a
+// synthesised "starter" license. Routed to, GET returns {valid, license?, error?, cached_until}.
+import { existsSync, readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext, ConfigMap, HttpHandler, Logger, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
-import { ConfigReader, formatGoDuration, writeJson } from '../support/index.ts';
+import {
+  LicenseValidator as Validator,
+  licenseInfo as infoOf,
+  parsePublicKey,
+  type LicenseInfo,
+  type LicenseStatus,
+  type ValidationResult,
+} from '../../license/index.ts';
+import { ConfigReader, writeJson } from '../support/index.ts';
 
-export interface LicenseInfo {
-  key: string;
-  tier: 'starter' | 'professional' | 'enterprise' | string;
-  organization: string;
-  expires_at: string;
-  max_workflows: number;
-  max_plugins: number;
-  features: string[];
-}
-
-export interface LicenseResult {
-  valid: boolean;
-  license?: LicenseInfo;
-  error?: string;
-  cached_until: string;
-}
+export type { LicenseInfo };
+export type LicenseResult = ValidationResult;
 
 export const licenseValidatorSchema: TypeSchema = {
   description:
-    'License validation against a license server, with cache, grace period and background refresh; offline starter license without a server',
+    'License validation: offline wflic.v1 signature check, then a license server with cache, grace period and background refresh; no key means not licensed',
   configFields: [
-    { key: 'server_url', type: 'string', description: 'License server base URL; empty = offline starter mode' },
+    { key: 'server_url', type: 'string', description: 'License server base URL; empty = offline check only' },
     {
       key: 'license_key',
       type: 'string',
       description: 'License key; default env WORKFLOW_LICENSE_KEY ("$VAR" reads that variable)',
+    },
+    {
+      key: 'public_key',
+      type: 'string',
+      description:
+        'Public key (PEM text or a file path) for the offline check; default env WORKFLOW_LICENSE_PUBLIC_KEY',
     },
     { key: 'cache_ttl', type: 'duration', default: '1h' },
     { key: 'grace_period', type: 'duration', default: '72h' },
@@ -40,25 +43,13 @@ export const licenseValidatorSchema: TypeSchema = {
   ],
 };
 
-const REQUEST_TIMEOUT_MS = 10_000;
-const REFRESH_TIMEOUT_MS = 15_000;
-const YEAR_MS = 365 * 24 * 3600 * 1000;
-
 export interface LicenseValidatorOptions {
   now?: () => number;
 }
 
 export class LicenseValidator implements Module, HttpHandler {
   readonly type = 'license.validator';
-  private readonly serverUrl: string;
-  private readonly key: string;
-  private readonly cacheTtlMs: number;
-  private readonly graceMs: number;
-  private readonly refreshMs: number;
-  private readonly now: () => number;
-  private cached?: LicenseResult;
-  private lastValidatedAt?: number;
-  private timer?: NodeJS.Timeout;
+  private readonly validator: Validator;
   private logger?: Logger;
 
   constructor(
@@ -67,12 +58,17 @@ export class LicenseValidator implements Module, HttpHandler {
     opts: LicenseValidatorOptions = {},
   ) {
     const c = new ConfigReader(config);
-    this.serverUrl = (c.string('server_url') ?? '').replace(/\/+$/, '');
-    this.key = licenseKey(c.string('license_key'));
-    this.cacheTtlMs = c.duration('cache_ttl', 3_600_000)!;
-    this.graceMs = c.duration('grace_period', 72 * 3_600_000)!;
-    this.refreshMs = c.duration('refresh_interval', 3_600_000)!;
-    this.now = opts.now ?? Date.now;
+    const publicKey = readPublicKeySetting(c.string('public_key') ?? process.env.WORKFLOW_LICENSE_PUBLIC_KEY);
+    this.validator = new Validator({
+      key: licenseKey(c.string('license_key')),
+      publicKey,
+      serverUrl: c.string('server_url') ?? '',
+      cacheTtlMs: c.duration('cache_ttl', 3_600_000)!,
+      gracePeriodMs: c.duration('grace_period', 72 * 3_600_000)!,
+      refreshIntervalMs: c.duration('refresh_interval', 3_600_000)!,
+      now: opts.now,
+      logger: { warn: (o, m) => this.logger?.warn(o, m), info: (o, m) => this.logger?.info(o, m) },
+    });
   }
 
   init(app: AppContext): void {
@@ -81,136 +77,62 @@ export class LicenseValidator implements Module, HttpHandler {
   }
 
   async start(): Promise<void> {
-    try {
-      await this.validate();
-    } catch (err) {
-      this.cached = { valid: false, error: (err as Error).message, cached_until: new Date(this.now()).toISOString() };
-      this.logger?.warn({ err: (err as Error).message }, 'initial license validation failed; the app keeps running');
-    }
-    if (this.serverUrl && this.refreshMs > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.refreshMs);
-      this.timer.unref();
-    }
+    const status = await this.validator.start();
+    if (!status.valid)
+      this.logger?.warn({ reason: status.reason, err: status.message }, 'not licensed; the app keeps running');
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.validator.stop();
   }
 
-  get offline(): boolean {
-    return this.serverUrl === '';
+  /** The verdict now, without I/O. */
+  status(): LicenseStatus {
+    return this.validator.status();
   }
 
-  /** The current license answer; throws only when there is no usable answer at all. */
-  async validate(): Promise<LicenseResult> {
-    const now = this.now();
-    if (this.cached && this.lastValidatedAt !== undefined && now < Date.parse(this.cached.cached_until))
-      return this.cached;
-    if (this.offline) return this.remember(this.starterLicense(now), now);
-    try {
-      return this.remember(await this.fetchRemote(REQUEST_TIMEOUT_MS), now);
-    } catch (err) {
-      return this.onUnreachable(err as Error, now);
-    }
+  /** Upstream's Validate: the cached answer while fresh, else an online check now. */
+  validate(): Promise<ValidationResult> {
+    return this.validator.validate();
+  }
+
+  /** A background refresh now (a failure keeps the cached answer). */
+  async refresh(): Promise<void> {
+    await this.validator.refresh();
   }
 
   licenseInfo(): LicenseInfo | undefined {
-    return this.cached?.valid ? this.cached.license : undefined;
+    const s = this.validator.status();
+    return s.valid && s.claims ? infoOf(s.claims) : undefined;
   }
 
   checkFeature(feature: string): boolean {
     return this.licenseInfo()?.features.includes(feature) ?? false;
   }
 
+  /** Undefined when the premium plugin may load, else why not (for the engine's plugin loader). */
+  premiumPluginProblem(plugin: string): string | undefined {
+    return this.validator.premiumPluginProblem(plugin);
+  }
+
   async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET') return writeJson(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
-    try {
-      writeJson(res, 200, await this.validate());
-    } catch (err) {
-      writeJson(res, 500, { error: (err as Error).message });
-    }
+    writeJson(res, 200, await this.validate());
   }
+}
 
-  /** Background refresh: a success replaces the cache, a failure keeps the old answer. */
-  async refresh(): Promise<void> {
-    const now = this.now();
-    try {
-      this.remember(await this.fetchRemote(REFRESH_TIMEOUT_MS), now);
-    } catch (err) {
-      this.logger?.warn({ err: (err as Error).message }, 'license refresh failed; keeping the cached result');
-    }
-  }
-
-  private remember(result: Omit<LicenseResult, 'cached_until'>, now: number): LicenseResult {
-    this.cached = { ...result, cached_until: new Date(now + this.cacheTtlMs).toISOString() };
-    this.lastValidatedAt = now;
-    return this.cached;
-  }
-
-  private onUnreachable(err: Error, now: number): LicenseResult {
-    const cached = this.cached;
-    if (cached?.valid && this.lastValidatedAt !== undefined) {
-      if (now < this.lastValidatedAt + this.graceMs) {
-        this.logger?.warn(
-          { err: err.message },
-          'license server unreachable; using the cached license within the grace period',
-        );
-        this.cached = { ...cached, cached_until: new Date(now + this.cacheTtlMs).toISOString() };
-        return this.cached;
-      }
-      this.cached = {
-        valid: false,
-        error: `license server unreachable and grace period of ${formatGoDuration(this.graceMs)} expired`,
-        cached_until: new Date(now + this.cacheTtlMs).toISOString(),
-      };
-      return this.cached;
-    }
-    throw new Error(`license validation failed: ${err.message}`);
-  }
-
-  private async fetchRemote(timeoutMs: number): Promise<Omit<LicenseResult, 'cached_until'>> {
-    const res = await fetch(`${this.serverUrl}/validate`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ key: this.key }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let body: { valid?: unknown; license?: LicenseInfo; error?: string } = {};
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch {
-      if (res.ok) throw new Error(`license server answered non-JSON: ${text.slice(0, 200)}`);
-    }
-    if (!res.ok) throw new Error(`license server returned ${res.status}${body.error ? `: ${body.error}` : ''}`);
-    return {
-      valid: body.valid === true,
-      ...(body.license ? { license: body.license } : {}),
-      ...(body.error ? { error: body.error } : {}),
-    };
-  }
-
-  private starterLicense(now: number): Omit<LicenseResult, 'cached_until'> {
-    return {
-      valid: true,
-      license: {
-        key: this.key,
-        tier: 'starter',
-        organization: 'local',
-        expires_at: new Date(now + YEAR_MS).toISOString(),
-        max_workflows: 3,
-        max_plugins: 5,
-        features: [],
-      },
-    };
-  }
+/** PEM text, or a path to a PEM file. */
+function readPublicKeySetting(value: string | undefined): KeyObject | undefined {
+  if (!value) return undefined;
+  if (value.includes('-----BEGIN')) return parsePublicKey(value, 'public_key');
+  if (!existsSync(value)) throw new Error(`public_key: ${value} is neither PEM text nor an existing file`);
+  return parsePublicKey(readFileSync(value, 'utf8'), value);
 }
 
 /** Config key, else WORKFLOW_LICENSE_KEY; a bare "$NAME" reads that variable (upstream leaves it literal). */
 function licenseKey(configured: string | undefined): string {
   const ref = configured ? /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(configured) : null;
-  if (ref) return process.env[ref[1]] ?? '';
+  if (ref) return process.env[ref[1]!] ?? '';
   return configured || process.env.WORKFLOW_LICENSE_KEY || '';
 }
 
