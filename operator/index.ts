@@ -12,6 +12,7 @@ export type {
 } from './api/types.ts';
 export {
   validateWorkflowAppObject,
+  validateWorkflowTenantObject,
   pointerToFieldPath,
   workflowAppSchemaPath,
   type SchemaProblem,
@@ -19,6 +20,7 @@ export {
 export {
   workflowAppCrd,
   workflowSourceCrd,
+  workflowTenantCrd,
   workflowAppCrdYaml,
   crdFileName,
   crdYaml,

@@ -2,8 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { crdYaml, generatedCrds, workflowAppCrd, workflowSourceCrd } from './crd.ts';
-import { validateWorkflowAppObject, pointerToFieldPath, type SchemaNode } from './schema.ts';
+import { crdYaml, generatedCrds, workflowAppCrd, workflowSourceCrd, workflowTenantCrd } from './crd.ts';
+import {
+  validateWorkflowAppObject,
+  validateWorkflowTenantObject,
+  pointerToFieldPath,
+  type SchemaNode,
+} from './schema.ts';
 
 const crdsDir = new URL('../../crds/', import.meta.url).pathname;
 
@@ -119,4 +124,38 @@ test('exactly one of config and configMapRef', () => {
     validateWorkflowAppObject(neither)[0]?.message,
     'set exactly one of spec.config (inline YAML) and spec.configMapRef',
   );
+});
+
+test('the WorkflowTenant CRD: cluster-scoped, short name wft, status subresource, usage columns', () => {
+  const crd = workflowTenantCrd() as any;
+  const v = crd.spec.versions[0];
+  assert.equal(crd.spec.scope, 'Cluster');
+  assert.deepEqual(crd.spec.names.shortNames, ['wft']);
+  assert.deepEqual(v.subresources, { status: {} });
+  assert.deepEqual(
+    v.additionalPrinterColumns.filter((c: any) => !c.priority).map((c: any) => c.name),
+    ['Apps', 'Replicas', 'Plugins', 'Tier', 'License', 'Age'],
+  );
+  const ok = {
+    apiVersion: 'workflow.gocodealone.com/v1alpha1',
+    kind: 'WorkflowTenant',
+    metadata: { name: 'acme' },
+    spec: {
+      namespaces: ['acme-prod'],
+      licenseSecretRef: { name: 'acme-license' },
+      quotas: { maxApps: 3, allowedTiers: ['core', 'premium'] },
+      users: ['alice'],
+    },
+  };
+  assert.deepEqual(validateWorkflowTenantObject(ok), []);
+  const bad = validateWorkflowTenantObject({
+    ...ok,
+    spec: { namespaces: ['Bad_NS'], quotas: { maxApps: -1, allowedTiers: ['gold'] }, extra: 1 },
+  });
+  assert.deepEqual(bad.map((p) => pointerToFieldPath(p.pointer)).sort(), [
+    'spec',
+    'spec.namespaces[0]',
+    'spec.quotas.allowedTiers[0]',
+    'spec.quotas.maxApps',
+  ]);
 });

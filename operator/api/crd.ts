@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import * as api from './constants.ts';
 import { loadSchema, workflowAppSchema, type SchemaNode } from './schema.ts';
 import * as sourceApi from './source-constants.ts';
+import * as tenantApi from './tenant-constants.ts';
 
 const dropped = new Set(['$schema', '$id', '$defs', '$comment', 'title', 'examples']);
 
@@ -62,6 +63,8 @@ export interface CrdDefinition {
   schema: SchemaNode;
   subresources: Record<string, unknown>;
   printerColumns: Array<Record<string, unknown>>;
+  /** Default Namespaced. */
+  scope?: 'Namespaced' | 'Cluster';
 }
 
 export function crdFromSchema(def: CrdDefinition): Record<string, unknown> {
@@ -98,7 +101,7 @@ export function crdFromSchema(def: CrdDefinition): Record<string, unknown> {
         shortNames: def.shortNames,
         categories: ['workflow'],
       },
-      scope: 'Namespaced',
+      scope: def.scope ?? 'Namespaced',
       versions: [
         {
           name: api.version,
@@ -179,11 +182,53 @@ export function workflowSourceCrd(
   });
 }
 
+/** The WorkflowTenant CRD: `kubectl get wft` shows each tenant's usage against its limits. */
+export function workflowTenantCrd(
+  schema: SchemaNode = loadSchema('workflowtenant.schema.json'),
+): Record<string, unknown> {
+  return crdFromSchema({
+    kind: tenantApi.kind,
+    plural: tenantApi.plural,
+    singular: tenantApi.singular,
+    shortNames: tenantApi.shortNames,
+    schemaFile: 'workflowtenant.schema.json',
+    schema,
+    scope: 'Cluster',
+    subresources: { status: {} },
+    printerColumns: [
+      { name: 'Apps', type: 'string', jsonPath: '.status.display.apps', description: 'WorkflowApps / maxApps' },
+      {
+        name: 'Replicas',
+        type: 'string',
+        jsonPath: '.status.display.replicas',
+        description: 'Engine replicas / maxReplicas',
+      },
+      {
+        name: 'Plugins',
+        type: 'string',
+        jsonPath: '.status.display.plugins',
+        description: 'Plugins in use / maxPlugins',
+      },
+      { name: 'Tier', type: 'string', jsonPath: '.status.license.tier' },
+      {
+        name: 'License',
+        type: 'string',
+        jsonPath: '.status.conditions[?(@.type=="LicenseValid")].status',
+        description: 'LicenseValid condition',
+      },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Expires', type: 'string', jsonPath: '.status.license.expiresAt', priority: 1 },
+      { name: 'Namespaces', type: 'string', jsonPath: '.spec.namespaces', priority: 1 },
+    ],
+  });
+}
+
 /** Every CRD the operator serves, with its crds/ file name. */
 export function generatedCrds(): Array<{ file: string; schemaFile: string; crd: Record<string, unknown> }> {
   return [
     { file: `${api.crdName}.yaml`, schemaFile: 'workflowapp.schema.json', crd: workflowAppCrd() },
     { file: `${sourceApi.crdName}.yaml`, schemaFile: 'workflowsource.schema.json', crd: workflowSourceCrd() },
+    { file: `${tenantApi.crdName}.yaml`, schemaFile: 'workflowtenant.schema.json', crd: workflowTenantCrd() },
   ];
 }
 

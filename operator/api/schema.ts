@@ -20,7 +20,7 @@ const kubernetesKeywords = [
 ];
 
 let loaded: SchemaNode | undefined;
-let compiled: ValidateFunction | undefined;
+const compiled = new Map<string, ValidateFunction>();
 
 export function workflowAppSchema(): SchemaNode {
   loaded ??= loadSchema('workflowapp.schema.json');
@@ -38,17 +38,28 @@ export interface SchemaProblem {
   message: string;
 }
 
-export function validateWorkflowAppObject(value: unknown): SchemaProblem[] {
-  if (!compiled) {
+/** Checks `value` against a schema/ file's schema (compiled once per file). */
+function validateAgainst(file: string, value: unknown): SchemaProblem[] {
+  let validate = compiled.get(file);
+  if (!validate) {
     // strictTypes off: `pattern` sits beside an int-or-string anyOf, as Kubernetes requires;
     // strictRequired off: the config/configMapRef oneOf names properties declared one level up.
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
     (addFormats as unknown as (a: Ajv2020) => void)(ajv);
     for (const keyword of kubernetesKeywords) ajv.addKeyword(keyword);
-    compiled = ajv.compile(workflowAppSchema());
+    validate = ajv.compile(file === 'workflowapp.schema.json' ? workflowAppSchema() : loadSchema(file));
+    compiled.set(file, validate);
   }
-  if (compiled(value)) return [];
-  return simplify(compiled.errors ?? []);
+  if (validate(value)) return [];
+  return simplify(validate.errors ?? []);
+}
+
+export function validateWorkflowAppObject(value: unknown): SchemaProblem[] {
+  return validateAgainst('workflowapp.schema.json', value);
+}
+
+export function validateWorkflowTenantObject(value: unknown): SchemaProblem[] {
+  return validateAgainst('workflowtenant.schema.json', value);
 }
 
 /** ajv reports every failed branch of a oneOf/anyOf; keep the messages a user can act on. */

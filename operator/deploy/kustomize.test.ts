@@ -27,6 +27,7 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
     'ClusterRoleBinding/workflow-operator',
     'CustomResourceDefinition/workflowapps.workflow.gocodealone.com',
     'CustomResourceDefinition/workflowsources.workflow.gocodealone.com',
+    'CustomResourceDefinition/workflowtenants.workflow.gocodealone.com',
     'Deployment/workflow-operator',
     'Namespace/workflow-system',
     'Role/workflow-operator-leader-election',
