@@ -7,7 +7,7 @@
 // the same client and concurrency, until every Deployment is available. Both runs are measured from
 // the first write to all-Ready. Also: API writes per app to converge, writes per app per resync at
 // steady state (target 0), and the operator's RSS (target < 250 MB). The operator runs as a user
-// runs it, `bin/wfctl.js operator`, which starts from its cached esbuild bundle (cli/fast-start.mjs).
+// runs it, `bin/wfctl.js operator`, which runs dist/ (the build; rebuilt by the test runner, `npm run build`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,48 +1,41 @@
 // wfctl: the one front door. Each command lives in cli/commands/<name>.ts and exports a
-// `register(program)` function; this file only wires them up and prints user errors in one place.
+// `register(program)` function; cli/commands/index.ts lists them, and only the command argv names is
+// loaded (`wfctl --help` loads none: it lists their summaries). User errors are printed here, in one place.
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
+import { type CommandEntry, commands, type RegisterCommand } from './commands/index.ts';
 import { CliError } from './output.ts';
-import type { RegisterCommand } from './commands/index.ts';
-import { engineVersion as version } from '../engine/index.ts';
 
-/**
- * The commands argv needs. The engine commands (`run` is the engine container's entry point, where
- * cold start matters; `validate` runs in editors and hooks) and `operator` (long-running, memory
- * matters) load only their own module instead of every command group; anything else loads them all.
- * cli/fast-start.mjs relies on this: its bundle of a command holds that command's module only.
- */
-async function commandsFor(argv: string[]): Promise<RegisterCommand[]> {
-  switch (argv[2]) {
-    case 'run':
-      return [(await import('./commands/run.ts')).register];
-    case 'validate':
-      return [(await import('./commands/validate.ts')).register];
-    case 'inspect':
-      return [(await import('./commands/inspect.ts')).register];
-    case 'schema':
-      return [(await import('./commands/schema.ts')).register];
-    case 'operator':
-      return [(await import('./commands/operator.ts')).register];
-    default:
-      return (await import('./commands/index.ts')).commands;
-  }
+/** The command argv names (`wfctl NAME ...` or `wfctl help NAME`); undefined for a bare or unknown one. */
+function requestedCommand(argv: string[]): CommandEntry | undefined {
+  const args = argv.slice(2);
+  const name = args[0] === 'help' ? args[1] : args[0];
+  return commands.find((c) => c.name === name);
 }
 
-export function buildProgram(commands: RegisterCommand[]): Command {
+/** What `wfctl --help` lists, without loading any command module. */
+function summaries(): RegisterCommand[] {
+  return commands.map((c) => (program: Command) => {
+    program.command(c.name).description(c.summary);
+  });
+}
+
+export function buildProgram(register: RegisterCommand[]): Command {
   const program = new Command('wfctl')
     .description(
       'Workflow platform CLI: run and validate workflow apps, the plugin registry, the operator and the dev cluster',
     )
-    .version(version, '-v, --version')
+    .version(packageJson.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const r of register) r(program);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram(await commandsFor(argv));
   try {
+    const entry = requestedCommand(argv);
+    const program = buildProgram(entry ? [(await entry.load()).register] : summaries());
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -1,6 +1,9 @@
 // One place for how wfctl prints: human tables by default, `-o json|yaml` for machines, and user
 // errors as "wfctl: <what>" plus an optional hint, with a non-zero exit code and no stack trace.
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
+
+// yaml is loaded when something is printed as YAML, not by every command's start
+const require = createRequire(import.meta.url);
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -33,7 +36,7 @@ export function printStructured(
     return true;
   }
   if (format === 'yaml') {
-    out.write(toYaml(value));
+    out.write((require('yaml') as typeof import('yaml')).stringify(value));
     return true;
   }
   return false;

@@ -14,7 +14,6 @@ export {
   validateWorkflowAppObject,
   validateWorkflowTenantObject,
   pointerToFieldPath,
-  workflowAppSchemaPath,
   type SchemaProblem,
 } from './api/schema.ts';
 export {

@@ -41,7 +41,6 @@ export interface GitServer {
 }
 
 const repoNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const hookScript = fileURLToPath(new URL('./pre-receive-hook.ts', import.meta.url));
 
 export async function startGitServer(opts: GitServerOptions): Promise<GitServer> {
   const logger = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'git-server' });
@@ -237,15 +236,22 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   };
 }
 
-/** The pre-receive hook runs our validator with the node and tsx of this checkout. */
+/** The pre-receive hook runs our validator: dist/'s when this process runs from dist/, else the source's. */
+function hookCommand(): string[] {
+  if (import.meta.bundled)
+    return [process.execPath, fileURLToPath(new URL('../dist/pre-receive-hook.js', import.meta.url))];
+  const script = fileURLToPath(new URL('./pre-receive-hook.ts', import.meta.url));
+  return [process.execPath, '--import', import.meta.resolve('tsx'), script];
+}
+
 function installHooks(gitdir: string, isRegistry: boolean): void {
   const hook = join(gitdir, 'hooks', 'pre-receive');
   if (!isRegistry) return;
   mkdirSync(join(gitdir, 'hooks'), { recursive: true });
-  const tsx = import.meta.resolve('tsx');
   writeFileSync(
     hook,
-    `#!/bin/sh\n# Installed by wfctl git serve: validates registry manifests before any ref moves.\nexec ${shellQuote(process.execPath)} --import ${shellQuote(tsx)} ${shellQuote(hookScript)}\n`,
+    '#!/bin/sh\n# Installed by wfctl git serve: validates registry manifests before any ref moves.\n' +
+      `exec ${hookCommand().map(shellQuote).join(' ')}\n`,
   );
   chmodSync(hook, 0o755);
 }

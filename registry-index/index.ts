@@ -6,7 +6,6 @@ export type { Problem, Severity } from './problem.ts';
 export { formatProblem, hasErrors, summarizeProblems } from './problem.ts';
 export type { Manifest, Download, PluginTier, PluginType } from './manifest.ts';
 export { validateManifestBytes, maxManifestBytes, type ManifestValidation } from './validate-manifest.ts';
-export { manifestSchemaPath } from './manifest-schema.ts';
 export { policyRules, legacyNameAliases, type ManifestContext } from './rules.ts';
 export { selectDownload, type DownloadChoice } from './download-selection.ts';
 export { summarize, type IndexSummary } from './summary.ts';

@@ -1,13 +1,11 @@
-// JSON Schema check of a manifest (draft 2020-12, ajv, compiled once per process) with ajv's errors
+// JSON Schema check of a manifest (draft 2020-12, ajv, compiled once: schema/validators.ts) with ajv's errors
 // turned into Problems that say what to change, not just which keyword failed.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { compiledValidator, pluginManifestSchema } from '../schema/index.ts';
 import type { JsonDocument } from './json-source.ts';
 import { escapePointerToken } from './json-source.ts';
 import type { Problem } from './problem.ts';
 import { closestMatch } from './suggest.ts';
-
-export const manifestSchemaPath = new URL('../schema/plugin-manifest.schema.json', import.meta.url).pathname;
 
 interface SchemaNode {
   description?: string;
@@ -17,15 +15,8 @@ interface SchemaNode {
   enum?: unknown[];
 }
 
-let compiled: { validate: ValidateFunction; schema: SchemaNode } | undefined;
-
 function manifestSchema(): { validate: ValidateFunction; schema: SchemaNode } {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(manifestSchemaPath, 'utf8')) as SchemaNode;
-    const ajv = new Ajv2020({ allErrors: true, strict: true });
-    compiled = { validate: ajv.compile(schema), schema };
-  }
-  return compiled;
+  return { validate: compiledValidator('plugin-manifest'), schema: pluginManifestSchema as SchemaNode };
 }
 
 /** Schema problems of one parsed document; empty when it conforms. */

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Runs the node:test suites. `npm test` takes every `*.test.ts` except `*.slow.test.ts`;
-// `npm run test:slow` takes only the slow ones. Node 20's --test does not expand globs, hence this walk.
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// `npm run test:slow` takes only the slow ones; other arguments keep the files whose path contains one.
+// Node 20's --test does not expand globs, hence this walk. A run that selects no test file fails.
+//
+// Tests import the TypeScript sources (through tsx). Programs they start (`bin/wfctl.js`, the git
+// hook) run dist/, so dist/ is rebuilt first; bin/wfctl.js also runs the sources whenever dist/ is
+// older than them (an edit made while the tests run), so no test ever runs stale code.
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const slow = process.argv.includes('--slow');
@@ -27,9 +32,20 @@ const files = walk(root, [])
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
-  console.log(slow ? 'no slow test suites' : 'no test suites found');
-  process.exit(0);
+  const what = `${slow ? 'slow ' : ''}test file${filters.length ? ` matching ${filters.join(', ')}` : ''}`;
+  console.error(`run-tests: no ${what}: nothing was tested`);
+  process.exit(1);
 }
+
+const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts'), '--dist-only'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) {
+  console.error('run-tests: the build failed (npm run build:dist), so nothing was tested');
+  process.exit(1);
+}
+
 const concurrency = Math.max(1, Math.min(4, availableParallelism()));
 // Upstream corpus (read-only data, see test/fixtures/corpus/README.md): tests read WORKFLOW_CORPUS, which
 // defaults to the copy vendored in the repository so a clean clone needs nothing beside it.

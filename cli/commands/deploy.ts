@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
 import type { KubeClient, WorkflowApp } from '../../operator/index.ts';
 import { CliError, parseOutputFormat, printStructured } from '../output.ts';
 import { parseDurationFlag } from './operator.ts';
@@ -104,7 +103,7 @@ export function register(program: Command): void {
       if (flags.dryRun) {
         const format = parseOutputFormat(flags.output ?? 'yaml');
         if (format === 'json') printStructured('json', app);
-        else process.stdout.write(stringify(app, { blockQuote: 'literal', lineWidth: 0 }));
+        else process.stdout.write((await import('yaml')).stringify(app, { blockQuote: 'literal', lineWidth: 0 }));
         return;
       }
       await apply(op, app, flags);

@@ -2,8 +2,6 @@
 // foreground. It writes DIR/kubeconfig (usable as-is by kubectl --kubeconfig) and stops cleanly on
 // SIGINT/SIGTERM; state in DIR survives restarts.
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { startDevCluster } from '../../devcluster/index.ts';
 import { CliError } from '../output.ts';
 
 interface DevclusterOptions {
@@ -33,6 +31,8 @@ export function register(program: Command): void {
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) {
         throw new CliError(`--log-level must be debug, info, warn or error (got "${opts.logLevel}")`);
       }
+      const { pino } = await import('pino');
+      const { startDevCluster } = await import('../../devcluster/index.ts');
       let cluster;
       try {
         cluster = await startDevCluster({

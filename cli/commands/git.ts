@@ -3,8 +3,6 @@
 // registry rules (pre-receive) and then announced to each --notify URL.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { startGitServer } from '../../registry-index/index.ts';
 import { CliError } from '../output.ts';
 import { parsePort, waitForShutdown } from './registry.ts';
 
@@ -47,6 +45,8 @@ export function register(program: Command): void {
         if (!/^https?:\/\//.test(url)) throw new CliError(`--notify ${url}: expected an http(s) URL`);
       }
       const token = opts.token ?? process.env.WFCTL_GIT_TOKEN;
+      const { pino } = await import('pino');
+      const { startGitServer } = await import('../../registry-index/index.ts');
       let server;
       try {
         server = await startGitServer({

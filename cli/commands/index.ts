@@ -1,29 +1,77 @@
-// Every wfctl command group. Add one line per command file; keep the list sorted by name.
+// Every wfctl command: its name, the one line `wfctl --help` shows, and the module that defines it.
+// A module is loaded only when its command runs (or its help is asked for), so each command starts
+// without paying for the others. To add a command: write cli/commands/<name>.ts exporting
+// `register(program)`, and add one line here (sorted by name; cli/commands.test.ts checks that each
+// module registers the names and summaries listed for it). Command modules should import heavy
+// packages inside their actions, not at the top, so `wfctl <name> --help` stays fast.
 import type { Command } from 'commander';
-import { register as deploy } from './deploy.ts';
-import { register as devcluster } from './devcluster.ts';
-import { register as git } from './git.ts';
-import { register as inspect } from './inspect.ts';
-import { register as license } from './license.ts';
-import { register as operator } from './operator.ts';
-import { register as plugin } from './plugin.ts';
-import { register as registry } from './registry.ts';
-import { register as run } from './run.ts';
-import { register as schema } from './schema.ts';
-import { register as validate } from './validate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [
-  deploy,
-  devcluster,
-  git,
-  inspect,
-  license,
-  operator,
-  plugin,
-  registry,
-  run,
-  schema,
-  validate,
+export interface CommandEntry {
+  /** The top-level command name, as typed after `wfctl`. */
+  name: string;
+  /** The command's description, as its module sets it (shown by `wfctl --help`). */
+  summary: string;
+  load: () => Promise<{ register: RegisterCommand }>;
+}
+
+export const commands: CommandEntry[] = [
+  {
+    name: 'deploy',
+    summary: 'deploy an engine config (or a WorkflowApp manifest) to a cluster as a WorkflowApp',
+    load: () => import('./deploy.ts'),
+  },
+  {
+    name: 'devcluster',
+    summary: 'run devcluster, an embedded Kubernetes-compatible API server, in the foreground',
+    load: () => import('./devcluster.ts'),
+  },
+  { name: 'git', summary: "the project's own git server", load: () => import('./git.ts') },
+  {
+    name: 'inspect',
+    summary: 'show modules, dependency graph, pipelines, triggers and workflows of a config',
+    load: () => import('./inspect.ts'),
+  },
+  {
+    name: 'license',
+    summary: 'license keys and tokens (wflic.v1, Ed25519), and the license server',
+    load: () => import('./license.ts'),
+  },
+  {
+    name: 'operator',
+    summary: 'run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps',
+    load: () => import('./operator.ts'),
+  },
+  {
+    name: 'plugin',
+    summary: 'find plugins in a registry, and start new ones',
+    load: () => import('./plugin.ts'),
+  },
+  {
+    name: 'publish',
+    summary:
+      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, commits and pushes',
+    load: () => import('./plugin.ts'),
+  },
+  {
+    name: 'registry',
+    summary: 'the git-native plugin registry: validate, index and serve a registry repository',
+    load: () => import('./registry.ts'),
+  },
+  {
+    name: 'run',
+    summary: 'run a workflow app until interrupted (SIGINT/SIGTERM stop it gracefully)',
+    load: () => import('./run.ts'),
+  },
+  {
+    name: 'schema',
+    summary: 'print the JSON Schema of workflow configs (known module and step types included)',
+    load: () => import('./schema.ts'),
+  },
+  {
+    name: 'validate',
+    summary: 'validate workflow configs; errors as file:line:column',
+    load: () => import('./validate.ts'),
+  },
 ];

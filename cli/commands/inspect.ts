@@ -2,7 +2,7 @@
 // pipelines (steps, trigger), top-level triggers and workflow sections; `--deps` draws the
 // dependency graph; `-o json|yaml` for machines.
 import type { Command } from 'commander';
-import { formatIssue, readConfigFile, type ConfigMap, type WorkflowConfig } from '../../engine/index.ts';
+import type { ConfigMap, WorkflowConfig } from '../../engine/index.ts';
 import { CliError, formatTable, parseOutputFormat, printStructured } from '../output.ts';
 
 const isMap = (v: unknown): v is ConfigMap => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -88,8 +88,9 @@ export function register(program: Command): void {
     .argument('<config>', 'workflow config file')
     .option('-o, --output <format>', 'json or yaml (default: human-readable)')
     .option('--deps', 'print the module dependency graph')
-    .action((file: string, opts: { output?: string; deps?: boolean }) => {
+    .action(async (file: string, opts: { output?: string; deps?: boolean }) => {
       const format = parseOutputFormat(opts.output);
+      const { formatIssue, readConfigFile } = await import('../../engine/index.ts');
       const loaded = readConfigFile(file);
       if (loaded.issues.length > 0) {
         for (const i of loaded.issues) process.stderr.write(formatIssue(i, 'error') + '\n');

@@ -2,7 +2,6 @@
 // server (license/). Tokens go to stdout alone so they can be piped; messages go to stderr.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
 
 const loadLicense = () => import('../../license/index.ts');
@@ -197,6 +196,7 @@ export function register(program: Command): void {
         const port = intFlag('--port', flags.port)!;
         if (port > 65535) throw new CliError(`--port must be at most 65535 (got ${port})`);
         const publicKey = await user(() => lib.readPublicKeyFile(flags.pub));
+        const { pino } = await import('pino');
         const logger = pino({ level: flags.logLevel, base: { component: 'license-server' } });
         const server = await user(() =>
           lib.startLicenseServer({ dataDir: flags.data, publicKey, adminToken, port, host: flags.host, logger }),

@@ -2,8 +2,6 @@
 // against any cluster the kubeconfig names (devcluster or a real one). `wfctl operator crds` prints
 // the CustomResourceDefinitions generated from schema/.
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { engineImage } from '../../engine/index.ts';
 import { CliError } from '../output.ts';
 
 // The operator (and @kubernetes/client-node under it, ~90 MB) loads only when a command here runs,
@@ -21,7 +19,7 @@ interface OperatorFlags {
   renewDeadline: string;
   retryPeriod: string;
   resync: string;
-  defaultImage: string;
+  defaultImage?: string;
   registry?: string;
   pluginPlatform: string;
   logLevel: string;
@@ -62,7 +60,10 @@ export function register(program: Command): void {
     .option('--renew-deadline <d>', 'give up leadership when renewals fail this long', '10s')
     .option('--retry-period <d>', 'lease acquire/renew interval', '2s')
     .option('--resync <d>', 're-reconcile every app this often', '10m')
-    .option('--default-image <image>', 'engine image for apps that name none', engineImage)
+    .option(
+      '--default-image <image>',
+      'engine image for apps that name none (default: the engine image of this version)',
+    )
     .option(
       '--registry <url>',
       'plugin registry that resolves spec.plugins (default: $WFCTL_REGISTRY_URL; token from $WFCTL_REGISTRY_TOKEN)',
@@ -82,6 +83,7 @@ export function register(program: Command): void {
       const registry = flags.registry ?? process.env.WFCTL_REGISTRY_URL;
       if (registry && !/^https?:\/\//.test(registry))
         throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
+      const { pino } = await import('pino');
       const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
       const { engineConfigValidator, registryPluginResolver, startOperator } = await loadOperator();
       const { corePlugins } = await import('../../plugins/index.ts');
@@ -92,7 +94,7 @@ export function register(program: Command): void {
           namespace: flags.namespace,
           workers,
           resyncMs: parseDurationFlag('--resync', flags.resync),
-          defaultImage: flags.defaultImage,
+          defaultImage: flags.defaultImage ?? (await import('../../engine/index.ts')).engineImage,
           validateConfig: engineConfigValidator(corePlugins),
           plugins: registry
             ? registryPluginResolver({ url: registry, token: process.env.WFCTL_REGISTRY_TOKEN, platform: { os, arch } })

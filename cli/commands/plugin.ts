@@ -3,27 +3,23 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  PublishError,
-  RegistryClient,
-  RegistryError,
-  formatProblem,
-  publishToGitRegistry,
-  validateManifestBytes,
-} from '../../registry-index/index.ts';
+import type { RegistryClient } from '../../registry-index/index.ts';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
 
+const loadRegistry = () => import('../../registry-index/index.ts');
 const defaultRegistry = 'http://127.0.0.1:8090';
 
-function client(url: string | undefined): RegistryClient {
+async function client(url: string | undefined): Promise<RegistryClient> {
   const baseUrl = url ?? process.env.WFCTL_REGISTRY_URL ?? defaultRegistry;
   if (!/^https?:\/\//.test(baseUrl))
     throw new CliError(`registry URL "${baseUrl}" must start with http:// or https://`);
+  const { RegistryClient } = await loadRegistry();
   return new RegistryClient({ baseUrl, token: process.env.WFCTL_REGISTRY_TOKEN });
 }
 
 /** Registry errors become user errors with the server's own hint. */
 async function call<T>(fn: () => Promise<T>): Promise<T> {
+  const { RegistryError } = await loadRegistry();
   try {
     return await fn();
   } catch (err) {
@@ -74,8 +70,9 @@ export function register(program: Command): void {
           throw new CliError(`--page must be a positive integer (got "${opts.page}")`);
         if (!Number.isInteger(perPage) || perPage < 1)
           throw new CliError(`--per-page must be a positive integer (got "${opts.perPage}")`);
+        const registry = await client(opts.registry);
         const { total, items } = await call(() =>
-          client(opts.registry).search(query, {
+          registry.search(query, {
             tier: opts.tier,
             type: opts.type,
             category: opts.category,
@@ -110,7 +107,7 @@ export function register(program: Command): void {
       const at = spec.indexOf('@', 1);
       const name = at === -1 ? spec : spec.slice(0, at);
       const range = at === -1 ? undefined : spec.slice(at + 1);
-      const c = client(opts.registry);
+      const c = await client(opts.registry);
       const doc = await call(() => c.plugin(name));
       const resolved = range !== undefined ? await call(() => c.resolve(name, range)) : undefined;
       if (printStructured(format, resolved ? { ...doc, resolved: { range, version: resolved.version } } : doc)) return;
@@ -167,10 +164,11 @@ function registerInit(plugin: Command): void {
     .option('--tier <tier>', 'community, core or premium', 'community')
     .option('--category <category>', 'registry category', 'other')
     .action(
-      (
+      async (
         name: string,
         opts: { dir: string; author: string; description?: string; type: string; tier: string; category: string },
       ) => {
+        const { formatProblem, validateManifestBytes } = await loadRegistry();
         const dir = resolve(opts.dir, name);
         if (existsSync(join(dir, 'manifest.json')))
           throw new CliError(`${join(dir, 'manifest.json')} already exists`, { hint: 'pick another name or --dir' });
@@ -241,6 +239,7 @@ function registerPublish(program: Command): void {
             hint: 'create one with wfctl plugin init NAME, or pass --dir',
           });
         if (opts.archive && !existsSync(opts.archive)) throw new CliError(`--archive ${opts.archive}: no such file`);
+        const { PublishError, formatProblem, publishToGitRegistry } = await loadRegistry();
         let result;
         try {
           result = await publishToGitRegistry({

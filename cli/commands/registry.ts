@@ -5,23 +5,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import {
-  DirectoryTree,
-  GitCommitTree,
-  buildIndex,
-  resolveCommit,
-  emptyPublishedState,
-  formatProblem,
-  publishIndex,
-  startRegistryServer,
-  summarizeProblems,
-  validateManifestBytes,
-  writeStaticLayout,
-  type Problem,
-  type RegistryTree,
-} from '../../registry-index/index.ts';
+import type { Problem, RegistryTree } from '../../registry-index/index.ts';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
+
+const loadRegistry = () => import('../../registry-index/index.ts');
 
 export function register(program: Command): void {
   const registry = program
@@ -38,6 +25,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print errors only')
     .action(async (path: string, opts: { output?: string; quiet?: boolean }) => {
       const format = parseOutputFormat(opts.output);
+      const { formatProblem, summarizeProblems } = await loadRegistry();
       const problems = await validatePath(path);
       const errors = problems.filter((p) => p.severity === 'error');
       if (!printStructured(format, format === 'table' ? undefined : { ok: errors.length === 0, problems })) {
@@ -63,6 +51,8 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'json or yaml summary')
     .action(async (dir: string, opts: { out?: string; rev?: string; output?: string }) => {
       const format = parseOutputFormat(opts.output);
+      const { buildIndex, emptyPublishedState, formatProblem, publishIndex, summarizeProblems, writeStaticLayout } =
+        await loadRegistry();
       const tree = await openTree(dir, opts.rev);
       const started = performance.now();
       const index = await buildIndex(tree);
@@ -156,6 +146,8 @@ export function register(program: Command): void {
           throw new CliError('--github-token needs --github-webhook-secret', {
             hint: 'pull_request webhooks must be signed; set the same secret on the GitHub webhook',
           });
+        const { pino } = await import('pino');
+        const { startRegistryServer } = await loadRegistry();
         let server;
         try {
           server = await startRegistryServer({
@@ -193,6 +185,7 @@ export function register(program: Command): void {
 
 /** Problems of a registry directory, or of a single manifest file. */
 async function validatePath(path: string): Promise<Problem[]> {
+  const { buildIndex, DirectoryTree, validateManifestBytes } = await loadRegistry();
   let stat;
   try {
     stat = statSync(path);
@@ -222,6 +215,7 @@ async function validatePath(path: string): Promise<Problem[]> {
 }
 
 async function openTree(dir: string, rev: string | undefined): Promise<RegistryTree> {
+  const { DirectoryTree, GitCommitTree, resolveCommit } = await loadRegistry();
   if (!rev) return new DirectoryTree(dir);
   const gitdir = join(dir, '.git');
   const oid = await resolveCommit(gitdir, rev);

@@ -2,16 +2,7 @@
 // gracefully (stop accepting, drain in-flight requests within --shutdown-timeout, stop modules).
 // Honors the engine container contract: WORKFLOW_CONFIG, WORKFLOW_ADDR, WORKFLOW_DATA_DIR.
 import type { Command } from 'commander';
-import {
-  ConfigError,
-  createLogger,
-  Engine,
-  formatIssue,
-  normalizeAddress,
-  parseDuration,
-  readConfigFile,
-} from '../../engine/index.ts';
-import { corePlugins } from '../../plugins/index.ts';
+import type { Engine, LoadedConfig } from '../../engine/index.ts';
 import { CliError } from '../output.ts';
 
 interface RunOptions {
@@ -22,12 +13,15 @@ interface RunOptions {
   shutdownTimeout: string;
 }
 
-/** The listen address: WORKFLOW_ADDR / --addr replaces the config's; --port replaces just the port. */
+/**
+ * The listen address: WORKFLOW_ADDR / --addr (normalized) replaces the config's; --port replaces just
+ * the port.
+ */
 export function listenOverride(
   configAddress: string | undefined,
   opts: { port?: string; addr?: string },
 ): string | undefined {
-  let address = opts.addr !== undefined && opts.addr !== '' ? normalizeAddress(opts.addr) : undefined;
+  let address = opts.addr !== undefined && opts.addr !== '' ? opts.addr : undefined;
   if (opts.port !== undefined) {
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -39,8 +33,7 @@ export function listenOverride(
   return address;
 }
 
-function firstServerAddress(path: string): string | undefined {
-  const loaded = readConfigFile(path);
+function firstServerAddress(loaded: LoadedConfig): string | undefined {
   const server = (loaded.config.modules ?? []).find((m) => m?.type === 'http.server');
   const cfg = server?.config ?? {};
   if (typeof cfg.address === 'string' && cfg.address !== '') return cfg.address;
@@ -64,15 +57,19 @@ export function register(program: Command): void {
         throw new CliError('no config file given', {
           hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)',
         });
+      const { ConfigError, createLogger, Engine, formatIssue, normalizeAddress, parseDuration, readConfigFile } =
+        await import('../../engine/index.ts');
+      const { corePlugins } = await import('../../plugins/index.ts');
       let drainMs: number;
       try {
         drainMs = parseDuration(opts.shutdownTimeout);
       } catch (err) {
         throw new CliError(`--shutdown-timeout: ${(err as Error).message}`);
       }
-      const address = listenOverride(firstServerAddress(config), {
+      const addr = opts.addr ?? process.env.WORKFLOW_ADDR;
+      const address = listenOverride(firstServerAddress(readConfigFile(config)), {
         port: opts.port,
-        addr: opts.addr ?? process.env.WORKFLOW_ADDR,
+        addr: addr ? normalizeAddress(addr) : undefined,
       });
       const logger = createLogger({ level: opts.logLevel });
       let engine: Engine;

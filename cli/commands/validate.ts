@@ -1,8 +1,7 @@
 // wfctl validate CONFIG...: schema + upstream rules, compiler-style "file:line:col: error: ..."
 // lines, a PASS/FAIL line per file, exit 1 when any file has errors. `-o json|yaml` for machines.
 import type { Command } from 'commander';
-import { formatIssue, validateConfigFile, type ValidationResult } from '../../engine/index.ts';
-import { corePlugins } from '../../plugins/index.ts';
+import type { ValidationResult } from '../../engine/index.ts';
 import { CliError, parseOutputFormat, printStructured } from '../output.ts';
 
 interface ValidateOptions {
@@ -21,8 +20,10 @@ export function register(program: Command): void {
     .option('--strict', 'treat warnings as errors')
     .option('--allow-no-entry-points', 'do not warn about configs without triggers, routes or pipelines')
     .option('-q, --quiet', 'print only errors and the summary')
-    .action((files: string[], opts: ValidateOptions) => {
+    .action(async (files: string[], opts: ValidateOptions) => {
       const format = parseOutputFormat(opts.output);
+      const { formatIssue, validateConfigFile } = await import('../../engine/index.ts');
+      const { corePlugins } = await import('../../plugins/index.ts');
       const results: Array<{ file: string } & ValidationResult> = files.map((file) => {
         const r = validateConfigFile(file, { plugins: corePlugins, allowNoEntryPoints: opts.allowNoEntryPoints });
         if (opts.strict && r.warnings.length > 0)

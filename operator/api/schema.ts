@@ -1,26 +1,13 @@
-// The WorkflowApp JSON Schema (schema/workflowapp.schema.json): loaded once, compiled once with
-// ajv, and used to check a WorkflowApp before it is applied (wfctl deploy) or reconciled.
+// The WorkflowApp JSON Schema (schema/workflowapp.schema.json), compiled once with ajv (schema/validators.ts),
+// used to check a WorkflowApp before it is applied (wfctl deploy) or reconciled.
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-
-export const workflowAppSchemaPath = new URL('../../schema/workflowapp.schema.json', import.meta.url).pathname;
+import type { ErrorObject } from 'ajv';
+import { compiledValidator, type ValidatorName } from '../../schema/index.ts';
 
 /** A JSON Schema node, loosely typed: the generator walks arbitrary keywords. */
 export type SchemaNode = { [keyword: string]: unknown };
 
-/** Kubernetes' structural-schema extensions: annotations for ajv, meaning for the API server. */
-const kubernetesKeywords = [
-  'x-kubernetes-int-or-string',
-  'x-kubernetes-preserve-unknown-fields',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-  'x-kubernetes-embedded-resource',
-];
-
 let loaded: SchemaNode | undefined;
-const compiled = new Map<string, ValidateFunction>();
 
 export function workflowAppSchema(): SchemaNode {
   loaded ??= loadSchema('workflowapp.schema.json');
@@ -38,28 +25,19 @@ export interface SchemaProblem {
   message: string;
 }
 
-/** Checks `value` against a schema/ file's schema (compiled once per file). */
-function validateAgainst(file: string, value: unknown): SchemaProblem[] {
-  let validate = compiled.get(file);
-  if (!validate) {
-    // strictTypes off: `pattern` sits beside an int-or-string anyOf, as Kubernetes requires;
-    // strictRequired off: the config/configMapRef oneOf names properties declared one level up.
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
-    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-    for (const keyword of kubernetesKeywords) ajv.addKeyword(keyword);
-    validate = ajv.compile(file === 'workflowapp.schema.json' ? workflowAppSchema() : loadSchema(file));
-    compiled.set(file, validate);
-  }
+/** Checks `value` against one of our schemas (compiled once: schema/validators.ts). */
+function validateAgainst(name: ValidatorName, value: unknown): SchemaProblem[] {
+  const validate = compiledValidator(name);
   if (validate(value)) return [];
   return simplify(validate.errors ?? []);
 }
 
 export function validateWorkflowAppObject(value: unknown): SchemaProblem[] {
-  return validateAgainst('workflowapp.schema.json', value);
+  return validateAgainst('workflowapp', value);
 }
 
 export function validateWorkflowTenantObject(value: unknown): SchemaProblem[] {
-  return validateAgainst('workflowtenant.schema.json', value);
+  return validateAgainst('workflowtenant', value);
 }
 
 /** ajv reports every failed branch of a oneOf/anyOf; keep the messages a user can act on. */
