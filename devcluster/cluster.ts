@@ -8,23 +8,29 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';
 import type { UserInfo } from './admission/admission.ts';
+import { admissionChain } from './admission/chain.ts';
+import { defaultStorageClassAdmission } from './admission/default-storage-class.ts';
 import { WebhookAdmission } from './admission/webhooks.ts';
 import { createApiHandler } from './api/handler.ts';
 import { createApiMetrics } from './api/metrics.ts';
 import { ObjectApi, systemContext } from './api/object-api.ts';
 import { DEFAULT_WATCH_TIMING, type WatchTiming } from './api/watch-stream.ts';
 import { CrdController } from './controllers/crd-controller.ts';
+import { EventRecorder } from './controllers/event-recorder.ts';
 import { EventTtl } from './controllers/event-ttl.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { NamespaceController } from './controllers/namespace-controller.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
-import { NodeAgent, type NodeAgentOptions } from './nodeagent/node-agent.ts';
+import { NODE_NAME, NodeAgent, type NodeAgentOptions } from './nodeagent/node-agent.ts';
 import { loadOrCreateCredentials } from './pki/pki-files.ts';
 import { builtinTypes } from './resources/builtin/index.ts';
 import { ResourceCatalog } from './resources/catalog.ts';
 import type { KubeObject } from './resources/object-meta.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
 import { WatchCache } from './storage/watch-cache.ts';
+import { HostFilesystem } from './volumes/host-filesystem.ts';
+import { defaultStorageClass } from './volumes/local-path-provisioner.ts';
+import { PersistentVolumeController } from './volumes/persistent-volume-controller.ts';
 
 export interface DevClusterOptions {
   /** Where state lives: state.db (SQLite), pki/, token, kubeconfig. Created when missing. */
@@ -98,7 +104,17 @@ async function start(
     cache,
     logger.child({ component: 'devcluster-admission' }),
   );
-  const api: ObjectApi = new ObjectApi(store, cache, catalog, admission);
+  const api: ObjectApi = new ObjectApi(
+    store,
+    cache,
+    catalog,
+    admissionChain(
+      defaultStorageClassAdmission(() => api, catalog),
+      admission,
+    ),
+  );
+  // the node's filesystem: hostPath volumes and provisioned PersistentVolumes live here
+  const host = new HostFilesystem(join(dataDir, 'host'));
 
   const stored = [...store.scan()];
   const crds = new CrdController(api, catalog, cache, logger);
@@ -113,6 +129,17 @@ async function start(
   const eventTtl = new EventTtl(api, catalog, logger);
   namespaces.load();
   await seedNamespaces(api, catalog);
+  await seedStorageClass(api, catalog);
+  const volumes = new PersistentVolumeController(
+    api,
+    catalog,
+    cache,
+    logger.child({ component: 'devcluster-volumes' }),
+    new EventRecorder(api, catalog, 'persistentvolume-controller', logger),
+    host,
+    NODE_NAME,
+  );
+  volumes.start();
 
   const tokenBytes = Buffer.from(credentials.token);
   const authenticate = (req: { headers: Record<string, string | string[] | undefined> }): UserInfo | undefined => {
@@ -129,6 +156,7 @@ async function start(
       : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
           ...options.nodeAgent,
           dataDir: join(dataDir, 'pods'),
+          host,
           apiServer: () => ({ host: '127.0.0.1', port }),
         });
   const handler = createApiHandler({
@@ -153,7 +181,7 @@ async function start(
   } catch (e) {
     await agent?.stop();
     eventTtl.stop();
-    await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
+    await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop()]);
     admission.close();
     store.close();
     throw e;
@@ -184,7 +212,7 @@ async function start(
           for (const socket of sockets) socket.destroy();
         });
         eventTtl.stop();
-        await Promise.all([crds.stop(), gc.stop(), namespaces.stop()]);
+        await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop()]);
         admission.close();
         store.close();
         releaseLock();
@@ -199,6 +227,14 @@ async function seedNamespaces(api: ObjectApi, catalog: ResourceCatalog): Promise
   for (const name of SEED_NAMESPACES) {
     if (!api.tryGet(type, '', name)) await api.create(type, '', { metadata: { name } }, systemContext('devcluster'));
   }
+}
+
+/** The `local-path` StorageClass, marked default, as k3s ships one (recreated when missing, like k3s's). */
+async function seedStorageClass(api: ObjectApi, catalog: ResourceCatalog): Promise<void> {
+  const type = catalog.lookup('storage.k8s.io', 'v1', 'storageclasses')!;
+  const sc = defaultStorageClass();
+  const name = (sc.metadata as { name: string }).name;
+  if (!api.tryGet(type, '', name)) await api.create(type, '', sc, systemContext('devcluster'));
 }
 
 /** default/kubernetes: the API server's own Service (ClusterIP 10.43.0.1) and its Endpoints (this port). */

@@ -78,6 +78,10 @@ const GROUP_PACKAGES: Record<string, string> = {
   'events.k8s.io': 'io.k8s.api.events',
   'discovery.k8s.io': 'io.k8s.api.discovery',
   'rbac.authorization.k8s.io': 'io.k8s.api.rbac',
+  'authorization.k8s.io': 'io.k8s.api.authorization',
+  'authentication.k8s.io': 'io.k8s.api.authentication',
+  'storage.k8s.io': 'io.k8s.api.storage',
+  'networking.k8s.io': 'io.k8s.api.networking',
   'admissionregistration.k8s.io': 'io.k8s.api.admissionregistration',
   'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
 };

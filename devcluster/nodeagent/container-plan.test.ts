@@ -14,6 +14,12 @@ const input = (container: Container, volumes: object[] = [], extra: Partial<Plan
   runtime: { command: ['/usr/bin/node', '/repo/bin/wfctl.js'], defaultArgs: ['run'], entrypointName: 'wfctl' },
   runnableImages: ['workflow-engine'],
   podDir: '/pods/app-1',
+  volumes: new Map([
+    ['config', { dir: '/pods/app-1/volumes/config', projected: true }],
+    ['data', { dir: '/pods/app-1/volumes/data', projected: false }],
+    ['claim', { dir: '/host/var/lib/devcluster/storage/pvc-1', projected: false }],
+  ]),
+  node: { cpu: 4, memory: 8 * 2 ** 30 },
   hostPort: 31000,
   apiServer: { host: '127.0.0.1', port: 6443 },
   configMap: (name) => (name === 'cfg' ? { 'workflow.yaml': 'modules: []', level: 'debug' } : undefined),
@@ -70,10 +76,7 @@ test('the engine contract: args with mounted paths rewritten, env mapped, WORKFL
   assert.equal(plan.env.CONFIG, '/pods/app-1/volumes/config/debug.yaml');
   assert.equal(plan.env.CFG_level, 'debug');
   assert.equal(plan.env.KUBERNETES_SERVICE_PORT, '6443');
-  assert.deepEqual(
-    plan.files.map((f) => [f.path, f.content.toString()]),
-    [['/pods/app-1/volumes/config/workflow.yaml', 'modules: []']],
-  );
+  assert.deepEqual(plan.prepare, [], 'whole-volume mounts need no preparation');
   assert.deepEqual(plan.readiness, {
     kind: 'http',
     port: 31000,
@@ -133,4 +136,70 @@ test('failures carry the kubelet waiting reasons', () => {
 
 test('$(VAR) expansion follows Kubernetes: known variables, $$ escapes, unknown kept', () => {
   assert.equal(expandVars('$(A)-$$(A)-$(B)', { A: 'x' }), 'x-$(A)-$(B)');
+});
+
+test('subPath mounts: a projected file is copied at start, a directory volume gets the subdirectory', () => {
+  const plan = planContainer(
+    input(
+      {
+        name: 'engine',
+        image: 'workflow-engine:1',
+        args: ['run', '/app/app.yaml', '-data-dir', '/data/db'],
+        env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        volumeMounts: [
+          { name: 'config', mountPath: '/app/app.yaml', subPath: 'app.yaml' },
+          { name: 'claim', mountPath: '/data', subPathExpr: '$(POD)' },
+        ],
+      },
+      [
+        { name: 'config', configMap: { name: 'cfg' } },
+        { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
+      ],
+    ),
+  );
+  assert.deepEqual(plan.args.slice(1), [
+    'run',
+    '/pods/app-1/volume-subpaths/config/engine/0',
+    '-data-dir',
+    '/host/var/lib/devcluster/storage/pvc-1/app-1/db',
+  ]);
+  assert.deepEqual(plan.prepare, [
+    { kind: 'copy', from: '/pods/app-1/volumes/config/app.yaml', to: '/pods/app-1/volume-subpaths/config/engine/0' },
+    { kind: 'mkdir', path: '/host/var/lib/devcluster/storage/pvc-1/app-1' },
+  ]);
+});
+
+test('resourceFieldRef env: limits rounded up to the divisor, node allocatable without a limit', () => {
+  const plan = planContainer(
+    input({
+      name: 'engine',
+      image: 'workflow-engine:1',
+      resources: { limits: { memory: '256Mi' }, requests: { cpu: '250m' } },
+      env: [
+        { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+        { name: 'CPU_REQ', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '1m' } } },
+        { name: 'CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+      ],
+    } as Container),
+  );
+  assert.equal(plan.env.MEM_MI, '256');
+  assert.equal(plan.env.CPU_REQ, '250');
+  assert.equal(plan.env.CPU_LIMIT, '4');
+});
+
+test('a subPath that climbs out of its volume is refused', () => {
+  assert.throws(
+    () =>
+      planContainer(
+        input(
+          {
+            name: 'c',
+            image: 'workflow-engine:1',
+            volumeMounts: [{ name: 'data', mountPath: '/x', subPath: '../../etc' }],
+          },
+          [{ name: 'data', emptyDir: {} }],
+        ),
+      ),
+    (e: unknown) => e instanceof PlanError && /must be a relative path without/.test(e.message),
+  );
 });

@@ -1,8 +1,10 @@
 // How one container of a pod becomes a local process, as a pure function of the pod and the objects
 // it references: the command for its image, its environment (env, envFrom, downward API fields,
-// WORKFLOW_ADDR/PORT), the files of its ConfigMap/Secret/emptyDir volumes, and container paths in
-// args and env rewritten to the pod's directory. Failures carry the kubelet's waiting reasons.
+// WORKFLOW_ADDR/PORT), where each of its volume mounts lives on disk (the pod's volumes are set up by
+// volumes/pod-volumes.ts), and container paths in args and env rewritten to there. Failures carry the
+// kubelet's waiting reasons.
 import { join, posix } from 'node:path';
+import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 
 export interface ImageRuntime {
@@ -27,13 +29,20 @@ export interface Container {
     configMapRef?: { name: string; optional?: boolean };
     secretRef?: { name: string; optional?: boolean };
   }>;
-  volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
+  volumeMounts?: Array<{
+    name: string;
+    mountPath: string;
+    subPath?: string;
+    subPathExpr?: string;
+    readOnly?: boolean;
+  }>;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
 }
 
 interface EnvSource {
   fieldRef?: { fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: string | number };
   configMapKeyRef?: { name: string; key: string; optional?: boolean };
   secretKeyRef?: { name: string; key: string; optional?: boolean };
 }
@@ -49,21 +58,28 @@ export interface Probe {
   failureThreshold?: number;
 }
 
-export interface VolumeFile {
-  /** Absolute path under the pod directory. */
-  path: string;
-  content: Buffer;
-  mode: number;
+/** A volume mount: the container path and where it lives on disk. */
+export interface Mount {
+  mountPath: string;
+  hostPath: string;
+  volume: string;
+  readOnly: boolean;
 }
+
+/**
+ * What must happen on disk before each start of the container: a subPath of a projected volume is
+ * copied (the kubelet bind-mounts the file as it is then, so later updates do not reach it), a
+ * missing subPath of a directory volume is created.
+ */
+export type MountStep = { kind: 'copy'; from: string; to: string } | { kind: 'mkdir'; path: string };
 
 export interface ContainerPlan {
   command: string;
   args: string[];
   env: Record<string, string>;
   cwd: string;
-  /** Directories to create (emptyDir, volume roots) and files to write. */
-  dirs: string[];
-  files: VolumeFile[];
+  mounts: Mount[];
+  prepare: MountStep[];
   /** The container port mapped to the pod's loopback port, if any. */
   containerPort?: number;
   readiness?: ResolvedProbe;
@@ -98,6 +114,9 @@ export interface PlanInput {
   /** The names of images this node runs, for the error message. */
   runnableImages: string[];
   podDir: string;
+  /** The pod's volumes as set up on disk: name -> directory, and whether it is a projection. */
+  volumes: Map<string, { dir: string; projected: boolean }>;
+  node: NodeAllocatable;
   hostPort: number;
   apiServer: { host: string; port: number };
   configMap(name: string): Record<string, string> | undefined;
@@ -115,7 +134,7 @@ export function imageName(image: string): string {
 }
 
 export function planContainer(input: PlanInput): ContainerPlan {
-  const { pod, container, podDir } = input;
+  const { container, podDir } = input;
   const image = container.image ?? '';
   if (!input.runtime) {
     throw new PlanError(
@@ -123,10 +142,6 @@ export function planContainer(input: PlanInput): ContainerPlan {
       `devcluster's node agent runs only ${input.runnableImages.map((n) => `${n}:*`).join(', ')} images as local processes; "${image}" cannot run on this node`,
     );
   }
-  const mounts = mountTable(pod, container, podDir);
-  const files: VolumeFile[] = [];
-  const dirs: string[] = [];
-  materialiseVolumes(input, mounts, files, dirs);
 
   let command = input.runtime.command;
   if (container.command?.length) {
@@ -139,9 +154,11 @@ export function planContainer(input: PlanInput): ContainerPlan {
     }
     command = [...input.runtime.command, ...container.command.slice(1)];
   }
-  const rewrite = (value: string) => rewritePaths(value, mounts);
   const containerPort = container.ports?.[0]?.containerPort;
-  const env = resolveEnv(input, rewrite);
+  const env = resolveEnv(input);
+  const { mounts, prepare } = mountTable(container, input.volumes, podDir, env);
+  const rewrite = (value: string) => rewritePaths(value, mounts);
+  for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
   env.WORKFLOW_ADDR = `127.0.0.1:${input.hostPort}`;
   env.PORT = String(input.hostPort);
   // as with an image's CMD: the default arguments apply only when the container sets neither command nor args
@@ -153,33 +170,49 @@ export function planContainer(input: PlanInput): ContainerPlan {
     args: [...command.slice(1), ...args],
     env,
     cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
-    dirs,
-    files,
+    mounts,
+    prepare,
     containerPort,
     readiness: resolveProbe(container.readinessProbe, container, input.hostPort) ?? defaultReadiness(input.hostPort),
     liveness: resolveProbe(container.livenessProbe, container, input.hostPort),
   };
 }
 
-interface Mount {
-  mountPath: string;
-  hostPath: string;
-  volume: string;
-}
-
-function mountTable(pod: KubeObject, container: Container, podDir: string): Mount[] {
-  const volumes = new Set(((pod.spec as { volumes?: Array<{ name: string }> }).volumes ?? []).map((v) => v.name));
-  return (
-    (container.volumeMounts ?? [])
-      .filter((m) => volumes.has(m.name))
-      .map((m) => ({
-        mountPath: posix.normalize(m.mountPath).replace(/\/$/, '') || '/',
-        hostPath: join(podDir, 'volumes', m.name, m.subPath ?? ''),
-        volume: m.name,
-      }))
-      // longest mount path first, so nested mounts win
-      .sort((a, b) => b.mountPath.length - a.mountPath.length)
-  );
+function mountTable(
+  container: Container,
+  volumes: PlanInput['volumes'],
+  podDir: string,
+  env: Record<string, string>,
+): { mounts: Mount[]; prepare: MountStep[] } {
+  const mounts: Mount[] = [];
+  const prepare: MountStep[] = [];
+  (container.volumeMounts ?? []).forEach((m, i) => {
+    const volume = volumes.get(m.name);
+    if (!volume) return;
+    const subPath = m.subPath ?? (m.subPathExpr ? expandVars(m.subPathExpr, env) : '');
+    if (subPath && (posix.isAbsolute(subPath) || subPath.split('/').includes('..')))
+      throw new PlanError(
+        'CreateContainerConfigError',
+        `failed to prepare subPath for volumeMount "${m.name}" of container "${container.name}": ${JSON.stringify(subPath)} must be a relative path without '..'`,
+      );
+    let hostPath = volume.dir;
+    if (subPath && volume.projected) {
+      hostPath = join(podDir, 'volume-subpaths', m.name, container.name, String(i));
+      prepare.push({ kind: 'copy', from: join(volume.dir, subPath), to: hostPath });
+    } else if (subPath) {
+      hostPath = join(volume.dir, subPath);
+      prepare.push({ kind: 'mkdir', path: hostPath });
+    }
+    mounts.push({
+      mountPath: posix.normalize(m.mountPath).replace(/\/$/, '') || '/',
+      hostPath,
+      volume: m.name,
+      readOnly: m.readOnly === true,
+    });
+  });
+  // longest mount path first, so nested mounts win
+  mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
+  return { mounts, prepare };
 }
 
 /** Container paths (whole values, or the value part of `--flag=/path`) under a mount go to the pod dir. */
@@ -199,48 +232,7 @@ export function rewritePaths(value: string, mounts: Mount[]): string {
   return mapOne(value);
 }
 
-function materialiseVolumes(input: PlanInput, mounts: Mount[], files: VolumeFile[], dirs: string[]): void {
-  const used = new Set(mounts.map((m) => m.volume));
-  type KeyToPath = { key: string; path: string; mode?: number };
-  const volumes = ((input.pod.spec as { volumes?: Array<Record<string, any>> }).volumes ?? []).filter((v) =>
-    used.has(v.name),
-  );
-  for (const v of volumes) {
-    const root = join(input.podDir, 'volumes', v.name);
-    dirs.push(root);
-    let data: Record<string, Buffer> | undefined;
-    let items: KeyToPath[] | undefined;
-    let mode = 0o644;
-    let what = '';
-    if (v.configMap) {
-      what = `configmap "${v.configMap.name}"`;
-      const cm = input.configMap(v.configMap.name);
-      data = cm && Object.fromEntries(Object.entries(cm).map(([k, s]) => [k, Buffer.from(s, 'utf8')]));
-      items = v.configMap.items;
-      mode = v.configMap.defaultMode ?? mode;
-      if (!data && !v.configMap.optional)
-        throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
-    } else if (v.secret) {
-      what = `secret "${v.secret.secretName}"`;
-      data = input.secret(v.secret.secretName);
-      items = v.secret.items;
-      mode = v.secret.defaultMode ?? mode;
-      if (!data && !v.secret.optional)
-        throw new PlanError('CreateContainerConfigError', `${what} not found (volume "${v.name}")`);
-    } else continue; // emptyDir and others: an empty directory
-    for (const [key, content] of Object.entries(data ?? {})) {
-      const item = items?.find((i) => i.key === key);
-      if (items && !item) continue;
-      files.push({ path: join(root, item?.path ?? key), content, mode: item?.mode ?? mode });
-    }
-    for (const item of items ?? []) {
-      if (data && !(item.key in data))
-        throw new PlanError('CreateContainerConfigError', `${what} has no key "${item.key}" (volume "${v.name}")`);
-    }
-  }
-}
-
-function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<string, string> {
+function resolveEnv(input: PlanInput): Record<string, string> {
   const { pod, container } = input;
   const env: Record<string, string> = {
     ...input.baseEnv,
@@ -267,11 +259,24 @@ function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<st
   for (const e of container.env ?? []) {
     const from = e.valueFrom;
     if (!from) {
-      env[e.name] = rewrite(expandVars(e.value ?? '', env));
+      env[e.name] = expandVars(e.value ?? '', env);
       continue;
     }
-    if (from.fieldRef) {
-      env[e.name] = fieldValue(pod, from.fieldRef.fieldPath);
+    if (from.fieldRef || from.resourceFieldRef) {
+      try {
+        env[e.name] = from.fieldRef
+          ? fieldValue(pod, from.fieldRef.fieldPath)
+          : resourceValue(
+              pod,
+              from.resourceFieldRef!.containerName || container.name,
+              from.resourceFieldRef!.resource,
+              from.resourceFieldRef!.divisor,
+              input.node,
+            );
+      } catch (e) {
+        if (e instanceof DownwardApiError) throw new PlanError('CreateContainerConfigError', e.message);
+        throw e;
+      }
     } else if (from.configMapKeyRef) {
       const ref = from.configMapKeyRef;
       const value = input.configMap(ref.name)?.[ref.key];
@@ -301,28 +306,6 @@ function resolveEnv(input: PlanInput, rewrite: (v: string) => string): Record<st
     }
   }
   return env;
-}
-
-function fieldValue(pod: KubeObject, path: string): string {
-  const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (m) return (pod.metadata[m[1] as 'labels' | 'annotations'] ?? {})[m[2]!] ?? '';
-  switch (path) {
-    case 'metadata.name':
-      return pod.metadata.name ?? '';
-    case 'metadata.namespace':
-      return pod.metadata.namespace ?? '';
-    case 'metadata.uid':
-      return pod.metadata.uid ?? '';
-    case 'spec.nodeName':
-      return String((pod.spec as { nodeName?: string }).nodeName ?? '');
-    case 'spec.serviceAccountName':
-      return String((pod.spec as { serviceAccountName?: string }).serviceAccountName ?? 'default');
-    case 'status.podIP':
-    case 'status.hostIP':
-      return '127.0.0.1';
-    default:
-      throw new PlanError('CreateContainerConfigError', `unsupported fieldRef fieldPath "${path}"`);
-  }
 }
 
 /** $(VAR) references to variables defined earlier; $$ escapes. Unknown references stay as written. */

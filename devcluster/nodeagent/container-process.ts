@@ -2,7 +2,7 @@
 // restart with exponential back-off (CrashLoopBackOff), and graceful stop (SIGTERM, then SIGKILL).
 // It reports its state as a Kubernetes ContainerStatus through onChange.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, chmodSync, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -60,19 +60,27 @@ export class ContainerProcess {
     this.waiting = { reason: 'ContainerCreating' };
   }
 
-  /** Writes the volume files (again, when a ConfigMap or Secret changed). */
-  materialise(plan: ContainerPlan = this.plan): void {
+  /** The plan the next (re)start uses: a changed ConfigMap or Secret changes env and subPath copies. */
+  replan(plan: ContainerPlan): void {
     this.plan = plan;
-    for (const dir of plan.dirs) mkdirSync(dir, { recursive: true });
-    for (const file of plan.files) {
-      mkdirSync(dirname(file.path), { recursive: true });
-      writeFileSync(file.path, file.content);
-      chmodSync(file.path, file.mode & 0o777);
+  }
+
+  /** The mounts' subPaths as the container sees them at this start (see MountStep). */
+  private prepareMounts(): void {
+    for (const step of this.plan.prepare) {
+      if (step.kind === 'mkdir') {
+        mkdirSync(step.path, { recursive: true });
+        continue;
+      }
+      rmSync(step.to, { recursive: true, force: true });
+      mkdirSync(dirname(step.to), { recursive: true });
+      if (existsSync(step.from)) cpSync(step.from, step.to, { recursive: true, dereference: true });
+      // a subPath the volume does not hold becomes an empty directory, as with a bind mount
+      else mkdirSync(step.to, { recursive: true });
     }
   }
 
   start(): void {
-    this.materialise();
     mkdirSync(dirname(this.logFile), { recursive: true });
     this.log = createWriteStream(this.logFile, { flags: 'a' });
     this.spawnProcess();
@@ -120,6 +128,7 @@ export class ContainerProcess {
     if (this.stopped) return;
     let child: ChildProcess;
     try {
+      this.prepareMounts();
       child = spawn(this.plan.command, this.plan.args, {
         cwd: this.plan.cwd,
         env: this.plan.env,

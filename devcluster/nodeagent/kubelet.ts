@@ -1,7 +1,9 @@
-// The node agent's kubelet: binds pending pods to this node, runs each bound pod's containers as
-// local processes (ContainerProcess), keeps mounted ConfigMaps/Secrets current, writes pod status
-// (phase, conditions, container statuses, podIP 127.0.0.1) and finishes graceful deletions.
+// The node agent's kubelet: binds pending pods to this node (once their claims are bound), sets up
+// their volumes, runs each bound pod's containers as local processes (ContainerProcess), keeps
+// projected volumes (ConfigMaps, Secrets, downward API) current, writes pod status (phase,
+// conditions, container statuses, podIP 127.0.0.1) and finishes graceful deletions.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
@@ -15,6 +17,16 @@ import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { imageName, PlanError, planContainer, type Container, type ImageRuntime } from './container-plan.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
 import { freePort } from './ports.ts';
+import type { HostFilesystem } from '../volumes/host-filesystem.ts';
+import {
+  claimNames,
+  MountError,
+  planPodVolumes,
+  podVolumes,
+  setUpPodVolumes,
+  type VolumeSources,
+} from '../volumes/pod-volumes.ts';
+import { claimScheduling, SELECTED_NODE_ANNOTATION } from '../volumes/volume-binding.ts';
 
 export const PORT_ANNOTATION = 'devcluster.io/port';
 
@@ -26,6 +38,8 @@ export interface KubeletOptions {
   /** Upper bound on how long a stopping process gets before SIGKILL. */
   maxGraceMs: number;
   apiServer: () => { host: string; port: number };
+  /** The node's filesystem: hostPath volumes and the directories of local PersistentVolumes. */
+  host: HostFilesystem;
   events: EventRecorder;
   schedulerEvents: EventRecorder;
 }
@@ -40,12 +54,26 @@ interface PodWorker {
   startTime: string;
   lastStatus?: unknown;
   refs: { configMaps: Set<string>; secrets: Set<string> };
+  /** Each volume's directory, and whether it is projected (rewritten when its sources change). */
+  volumes: Map<string, { dir: string; projected: boolean }>;
+  /** The labels and annotations the downward API volumes last showed. */
+  shownMeta: string;
 }
+
+/** A pod whose volumes could not be set up yet: retried with back-off and when its sources change. */
+interface MountWait {
+  uid: string;
+  dir: string;
+  attempts: number;
+}
+
+const NODE_ALLOCATABLE = { cpu: cpus().length, memory: totalmem() };
 
 const ctx = () => systemContext('kubelet');
 
 export class Kubelet extends Controller {
   private readonly workers = new Map<string, PodWorker>();
+  private readonly mountWaits = new Map<string, MountWait>();
   private stopping = false;
 
   constructor(
@@ -84,7 +112,21 @@ export class Kubelet extends Controller {
 
   protected onChange(change: Change): void {
     if (change.storageKey === '/pods') {
-      this.queue.add(`${change.namespace}/${change.name}`);
+      const key = `${change.namespace}/${change.name}`;
+      const labels = (o: typeof change.object | undefined) =>
+        JSON.stringify([o?.metadata.labels, o?.metadata.annotations]);
+      if (change.type === 'MODIFIED' && this.workers.has(key) && labels(change.object) !== labels(change.oldObject))
+        this.queue.add(`refresh:${key}`);
+      this.queue.add(key);
+      return;
+    }
+    if (change.storageKey === '/persistentvolumeclaims' || change.storageKey === '/persistentvolumes') {
+      // pods waiting to be scheduled or for their volumes
+      for (const pod of this.api.list(this.type('pods'), change.namespace || undefined).items) {
+        if (!(pod.spec as { nodeName?: string }).nodeName || this.mountWaits.has(keyOf(pod))) {
+          if (claimNames(pod).length) this.queue.add(keyOf(pod));
+        }
+      }
       return;
     }
     const isCm = change.storageKey === '/configmaps';
@@ -93,6 +135,7 @@ export class Kubelet extends Controller {
       if (!key.startsWith(`${change.namespace}/`)) continue;
       if ((isCm ? w.refs.configMaps : w.refs.secrets).has(change.name)) this.queue.add(`refresh:${key}`);
     }
+    for (const key of this.mountWaits.keys()) if (key.startsWith(`${change.namespace}/`)) this.queue.add(key);
   }
 
   protected async reconcile(key: string): Promise<void> {
@@ -101,6 +144,11 @@ export class Kubelet extends Controller {
     const [namespace, name] = key.split('/') as [string, string];
     const pod = this.api.tryGet(this.type('pods'), namespace, name);
     const worker = this.workers.get(key);
+    const wait = this.mountWaits.get(key);
+    if (wait && (!pod || wait.uid !== pod.metadata.uid || pod.metadata.deletionTimestamp)) {
+      this.mountWaits.delete(key);
+      rmSync(wait.dir, { recursive: true, force: true });
+    }
     if (!pod || (worker && worker.uid !== pod.metadata.uid)) {
       if (worker) await this.teardown(key, worker);
       if (!pod) return;
@@ -129,8 +177,30 @@ export class Kubelet extends Controller {
     await this.writeStatus(key);
   }
 
-  /** The scheduler's one decision on a one-node cluster. */
+  /** The scheduler's one decision on a one-node cluster: bind, once the pod's claims allow it. */
   private async bind(pod: KubeObject): Promise<void> {
+    const namespace = pod.metadata.namespace!;
+    const claims = this.catalog.lookup('', 'v1', 'persistentvolumeclaims')!;
+    const classes = this.catalog.lookup('storage.k8s.io', 'v1', 'storageclasses')!;
+    const check = claimScheduling(
+      claimNames(pod),
+      (name) => this.api.tryGet(claims, namespace, name),
+      (name) => (name ? (this.api.tryGet(classes, '', name)?.volumeBindingMode as string | undefined) : undefined),
+    );
+    for (const claim of check.selectNodeFor) {
+      await this.api
+        .patch(
+          claims,
+          namespace,
+          claim,
+          'merge',
+          { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: this.opts.nodeName } } },
+          ctx(),
+        )
+        .catch(tolerating(404, 409));
+    }
+    if (check.unschedulable) return this.markUnschedulable(pod, check.unschedulable);
+    if (check.waitingFor.length) return;
     const bound = await this.api
       .patch(
         this.type('pods'),
@@ -150,8 +220,85 @@ export class Kubelet extends Controller {
       );
   }
 
+  private async markUnschedulable(pod: KubeObject, message: string): Promise<void> {
+    const conditions = (pod.status as { conditions?: Array<{ type: string; message?: string }> } | undefined)
+      ?.conditions;
+    if (conditions?.find((c) => c.type === 'PodScheduled')?.message === message) return;
+    this.opts.schedulerEvents.record(pod, 'Warning', 'FailedScheduling', message);
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: nowSeconds(),
+    };
+    await this.api
+      .patch(
+        this.type('pods'),
+        pod.metadata.namespace!,
+        pod.metadata.name!,
+        'strategic',
+        { status: { conditions: [condition] } },
+        ctx(),
+        { subresource: 'status' },
+      )
+      .catch(tolerating(404, 409));
+  }
+
+  /** What this pod's volumes are made of, read from its namespace now. */
+  private volumeSources(namespace: string): VolumeSources {
+    return {
+      configMap: (name) => {
+        const cm = this.api.tryGet(this.type('configmaps'), namespace, name);
+        return cm && { data: cm.data as Record<string, string>, binaryData: cm.binaryData as Record<string, string> };
+      },
+      secret: (name) => {
+        const s = this.api.tryGet(this.type('secrets'), namespace, name);
+        if (!s) return undefined;
+        return Object.fromEntries(
+          Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+        );
+      },
+      claim: (name) => {
+        const claim = this.api.tryGet(this.type('persistentvolumeclaims'), namespace, name);
+        if (!claim) return undefined;
+        const volumeName = (claim.spec as { volumeName?: string } | undefined)?.volumeName;
+        const volume = volumeName ? this.api.tryGet(this.type('persistentvolumes'), '', volumeName) : undefined;
+        return { claim, volume };
+      },
+      node: NODE_ALLOCATABLE,
+    };
+  }
+
+  /** Sets up the pod's volumes; on failure records FailedMount and retries later. */
+  private mountVolumes(key: string, pod: KubeObject, dir: string): PodWorker['volumes'] | undefined {
+    try {
+      const planned = planPodVolumes(pod, dir, this.volumeSources(pod.metadata.namespace!));
+      const dirs = setUpPodVolumes(planned, this.opts.host);
+      this.mountWaits.delete(key);
+      return new Map(planned.map((v) => [v.name, { dir: dirs.get(v.name)!, projected: v.kind === 'projected' }]));
+    } catch (e) {
+      if (!(e instanceof MountError)) throw e;
+      const wait = this.mountWaits.get(key) ?? { uid: pod.metadata.uid!, dir, attempts: 0 };
+      wait.attempts++;
+      this.mountWaits.set(key, wait);
+      this.opts.events.record(
+        pod,
+        'Warning',
+        'FailedMount',
+        `MountVolume.SetUp failed for volume "${e.volume}" : ${e.message}`,
+      );
+      // the kubelet retries mounts on its sync loop; a change to the pod's sources retries at once
+      this.queue.addAfter(key, Math.min(500 * 2 ** (wait.attempts - 1), 30_000));
+      return undefined;
+    }
+  }
+
   private async launch(key: string, pod: KubeObject): Promise<void> {
     const dir = join(this.opts.podsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+    const volumes = this.mountVolumes(key, pod, dir);
+    if (!volumes) return this.writeWaitingStatus(pod);
     const previous = Number(pod.metadata.annotations?.[PORT_ANNOTATION] ?? 0);
     const port = await freePort(previous);
     if (String(port) !== pod.metadata.annotations?.[PORT_ANNOTATION]) {
@@ -178,6 +325,8 @@ export class Kubelet extends Controller {
       blocked: [],
       startTime: nowSeconds(),
       refs: references(pod),
+      volumes,
+      shownMeta: JSON.stringify([pod.metadata.labels, pod.metadata.annotations]),
     };
     this.workers.set(key, worker);
     const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
@@ -187,7 +336,7 @@ export class Kubelet extends Controller {
     );
     containers.forEach((container, index) => {
       try {
-        const plan = this.plan(pod, container, dir, port);
+        const plan = this.plan(pod, container, dir, port, worker.volumes);
         const restarts = statuses.find((s) => s.name === container.name)?.restartCount ?? 0;
         const process = new ContainerProcess(
           container.name,
@@ -217,7 +366,7 @@ export class Kubelet extends Controller {
     );
   }
 
-  private plan(pod: KubeObject, container: Container, dir: string, port: number) {
+  private plan(pod: KubeObject, container: Container, dir: string, port: number, volumes: PodWorker['volumes']) {
     const ns = pod.metadata.namespace!;
     const runtime = this.opts.images[imageName(container.image ?? '')];
     return planContainer({
@@ -226,6 +375,8 @@ export class Kubelet extends Controller {
       runtime,
       runnableImages: Object.keys(this.opts.images),
       podDir: dir,
+      volumes,
+      node: NODE_ALLOCATABLE,
       hostPort: port,
       apiServer: this.opts.apiServer(),
       configMap: (name) => {
@@ -248,15 +399,33 @@ export class Kubelet extends Controller {
     if (!worker) return;
     const [namespace, name] = key.split('/') as [string, string];
     const pod = this.api.tryGet(this.type('pods'), namespace, name);
-    if (!pod) return;
+    if (!pod || pod.metadata.uid !== worker.uid) return;
+    try {
+      // as the kubelet: projected volumes follow their sources; the rest is fixed at mount time
+      const planned = planPodVolumes(pod, worker.dir, this.volumeSources(namespace));
+      setUpPodVolumes(
+        planned.filter((v) => v.kind === 'projected'),
+        this.opts.host,
+      );
+      worker.shownMeta = JSON.stringify([pod.metadata.labels, pod.metadata.annotations]);
+    } catch (e) {
+      if (!(e instanceof MountError)) throw e;
+      this.opts.events.record(
+        pod,
+        'Warning',
+        'FailedMount',
+        `MountVolume.SetUp failed for volume "${e.volume}" : ${e.message}`,
+      );
+    }
     const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
     for (const process of worker.containers) {
       const container = containers.find((c) => c.name === process.name);
       if (!container) continue;
       try {
-        process.materialise(this.plan(pod, container, worker.dir, worker.port));
+        process.replan(this.plan(pod, container, worker.dir, worker.port, worker.volumes));
       } catch (e) {
-        this.logger.warn({ pod: key, err: (e as Error).message }, 'could not refresh mounted volumes');
+        if (!(e instanceof PlanError)) throw e;
+        this.logger.warn({ pod: key, err: e.message }, 'the container keeps its previous plan');
       }
     }
   }
@@ -269,6 +438,49 @@ export class Kubelet extends Controller {
     await Promise.all(worker.containers.map((c) => c.stop()));
     rmSync(worker.dir, { recursive: true, force: true });
     this.logger.info({ pod: key }, 'pod stopped');
+  }
+
+  /** A pod whose volumes are not ready: its containers wait in ContainerCreating. */
+  private async writeWaitingStatus(pod: KubeObject): Promise<void> {
+    const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
+    const current = (pod.status ?? {}) as { containerStatuses?: unknown[] };
+    if (current.containerStatuses?.length === containers.length) return;
+    const now = nowSeconds();
+    const condition = (type: string, ok: boolean) => ({
+      type,
+      status: ok ? 'True' : 'False',
+      lastProbeTime: null,
+      lastTransitionTime: now,
+    });
+    const status = {
+      phase: 'Pending',
+      conditions: [
+        condition('PodReadyToStartContainers', false),
+        condition('Initialized', true),
+        condition('Ready', false),
+        condition('ContainersReady', false),
+        condition('PodScheduled', true),
+      ],
+      hostIP: '127.0.0.1',
+      hostIPs: [{ ip: '127.0.0.1' }],
+      startTime: now,
+      containerStatuses: containers.map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        imageID: '',
+        ready: false,
+        started: false,
+        restartCount: 0,
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {},
+      })),
+      qosClass: 'BestEffort',
+    };
+    await this.api
+      .patch(this.type('pods'), pod.metadata.namespace!, pod.metadata.name!, 'merge', { status }, ctx(), {
+        subresource: 'status',
+      })
+      .catch(tolerating(404, 409));
   }
 
   private async writeStatus(key: string): Promise<void> {
@@ -337,12 +549,32 @@ function podStatus(worker: PodWorker, pod: KubeObject) {
   };
 }
 
+/** The ConfigMaps and Secrets a pod's volumes and environment read. */
 function references(pod: KubeObject): PodWorker['refs'] {
   const refs = { configMaps: new Set<string>(), secrets: new Set<string>() };
-  for (const v of (pod.spec as { volumes?: Array<{ configMap?: { name: string }; secret?: { secretName: string } }> })
-    .volumes ?? []) {
-    if (v.configMap) refs.configMaps.add(v.configMap.name);
-    if (v.secret) refs.secrets.add(v.secret.secretName);
+  for (const v of podVolumes(pod)) {
+    const vol = v as {
+      configMap?: { name: string };
+      secret?: { secretName: string };
+      projected?: { sources?: Array<{ configMap?: { name: string }; secret?: { name: string } }> };
+    };
+    if (vol.configMap) refs.configMaps.add(vol.configMap.name);
+    if (vol.secret) refs.secrets.add(vol.secret.secretName);
+    for (const s of vol.projected?.sources ?? []) {
+      if (s.configMap) refs.configMaps.add(s.configMap.name);
+      if (s.secret) refs.secrets.add(s.secret.name);
+    }
+  }
+  for (const c of (pod.spec as { containers?: Container[] }).containers ?? []) {
+    for (const e of c.envFrom ?? []) {
+      if (e.configMapRef) refs.configMaps.add(e.configMapRef.name);
+      if (e.secretRef) refs.secrets.add(e.secretRef.name);
+    }
+    for (const e of c.env ?? []) {
+      const from = e.valueFrom as { configMapKeyRef?: { name: string }; secretKeyRef?: { name: string } } | undefined;
+      if (from?.configMapKeyRef) refs.configMaps.add(from.configMapKeyRef.name);
+      if (from?.secretKeyRef) refs.secrets.add(from.secretKeyRef.name);
+    }
   }
   return refs;
 }

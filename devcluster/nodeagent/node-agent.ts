@@ -17,6 +17,7 @@ import { DeploymentController } from './deployment-controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import { ServiceController } from './service-controller.ts';
+import type { HostFilesystem } from '../volumes/host-filesystem.ts';
 
 export type { ImageRuntime };
 
@@ -52,7 +53,12 @@ export class NodeAgent {
     private readonly catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
-    options: NodeAgentOptions & { dataDir: string; apiServer: () => { host: string; port: number } },
+    options: NodeAgentOptions & {
+      dataDir: string;
+      apiServer: () => { host: string; port: number };
+      /** The node's filesystem (hostPath volumes, local PersistentVolumes). */
+      host: HostFilesystem;
+    },
   ) {
     mkdirSync(options.dataDir, { recursive: true });
     const recorder = (component: string) => new EventRecorder(api, catalog, component, logger);
@@ -63,6 +69,7 @@ export class NodeAgent {
       backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 30_000 },
       maxGraceMs: options.maxGraceMs ?? 10_000,
       apiServer: options.apiServer,
+      host: options.host,
       events: recorder('kubelet'),
       schedulerEvents: recorder('default-scheduler'),
     });

@@ -3,7 +3,8 @@ import type { ResourceType } from '../resource-type.ts';
 import { appsTypes } from './apps.ts';
 import { clusterTypes } from './cluster.ts';
 import { coreTypes } from './core.ts';
+import { storageTypes } from './storage.ts';
 
 export function builtinTypes(): ResourceType[] {
-  return [...coreTypes, ...appsTypes, ...clusterTypes];
+  return [...coreTypes, ...storageTypes, ...appsTypes, ...clusterTypes];
 }

@@ -1,6 +1,13 @@
 // PodSpec and PodTemplateSpec: schemas, the defaults kube-apiserver fills in, and validation of the
 // parts devcluster's node agent relies on (containers, ports, volumes, probes).
-import { fieldInvalid, fieldRequired, fieldDuplicate, type FieldError } from '../../api/errors.ts';
+import {
+  fieldDuplicate,
+  fieldForbidden,
+  fieldInvalid,
+  fieldNotSupported,
+  fieldRequired,
+  type FieldError,
+} from '../../api/errors.ts';
 import { nameProblems } from '../../logic/names.ts';
 import { isObject, type JsonObject } from '../../logic/schema.ts';
 import { objectMetaSchema } from '../object-meta.ts';
@@ -110,16 +117,117 @@ export const containerSchema = obj(
 
 const keyToPath = atomicList(obj({ key: str(), path: str(), mode: int() }, { required: ['key', 'path'] }));
 
-// Volume sources other than the ones the node agent materialises are kept as sent.
+const downwardItems = atomicList(
+  obj(
+    {
+      path: str(),
+      fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
+      resourceFieldRef: obj(
+        { containerName: str(), resource: str(), divisor: intOrString() },
+        { required: ['resource'] },
+      ),
+      mode: int(),
+    },
+    { required: ['path'] },
+  ),
+);
+
+// Volume sources other than the ones the node agent mounts are kept as sent.
 const volumeSchema = obj(
   {
     name: str(),
     configMap: obj({ name: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
     secret: obj({ secretName: str(), items: keyToPath, defaultMode: int(), optional: bool() }),
     emptyDir: obj({ medium: str(), sizeLimit: intOrString() }),
+    hostPath: obj({ path: str(), type: str() }, { required: ['path'] }),
+    persistentVolumeClaim: obj({ claimName: str(), readOnly: bool() }, { required: ['claimName'] }),
+    downwardAPI: obj({ items: downwardItems, defaultMode: int() }),
+    projected: obj({
+      sources: atomicList(
+        obj({
+          configMap: obj({ name: str(), items: keyToPath, optional: bool() }),
+          secret: obj({ name: str(), items: keyToPath, optional: bool() }),
+          downwardAPI: obj({ items: downwardItems }),
+          serviceAccountToken: obj(
+            { audience: str(), expirationSeconds: int64(), path: str() },
+            { required: ['path'] },
+          ),
+          clusterTrustBundle: opaque(),
+        }),
+      ),
+      defaultMode: int(),
+    }),
+    ephemeral: opaque(),
   },
   { required: ['name'], 'x-kubernetes-preserve-unknown-fields': true },
 );
+
+const HOST_PATH_TYPES = [
+  '',
+  'DirectoryOrCreate',
+  'Directory',
+  'FileOrCreate',
+  'File',
+  'Socket',
+  'CharDevice',
+  'BlockDevice',
+];
+
+/** A path inside a volume (items[].path, subPath): relative, without "..". */
+function relativePathProblems(field: string, path: unknown): FieldError[] {
+  if (typeof path !== 'string' || path === '') return [];
+  if (path.startsWith('/')) return [fieldInvalid(field, path, 'must be a relative path')];
+  if (path.split('/').includes('..')) return [fieldInvalid(field, path, "must not contain '..'")];
+  return [];
+}
+
+function validateMode(field: string, mode: unknown): FieldError[] {
+  return mode === undefined || (typeof mode === 'number' && mode >= 0 && mode <= 0o777)
+    ? []
+    : [fieldInvalid(field, mode, 'must be a number between 0 and 0777 (octal), both inclusive')];
+}
+
+function validateItems(field: string, items: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  (Array.isArray(items) ? items : []).forEach((item, i) => {
+    if (!isObject(item)) return;
+    if (item.path === undefined || item.path === '') errors.push(fieldRequired(`${field}[${i}].path`));
+    errors.push(...relativePathProblems(`${field}[${i}].path`, item.path));
+    errors.push(...validateMode(`${field}[${i}].mode`, item.mode));
+  });
+  return errors;
+}
+
+/** Exactly one source per volume, and the rules of the sources the node mounts. */
+function validateVolume(v: JsonObject, at: string): FieldError[] {
+  const sources = Object.keys(v).filter((k) => k !== 'name');
+  if (sources.length === 0) return [fieldRequired(at, 'must specify a volume type')];
+  if (sources.length > 1) return [fieldForbidden(`${at}.${sources[1]}`, 'may not specify more than 1 volume type')];
+  const errors: FieldError[] = [];
+  const source = v[sources[0]!];
+  if (!isObject(source)) return errors;
+  const field = `${at}.${sources[0]}`;
+  if (sources[0] === 'hostPath') {
+    if (typeof source.path !== 'string' || !source.path) errors.push(fieldRequired(`${field}.path`));
+    if (source.type !== undefined && !HOST_PATH_TYPES.includes(String(source.type)))
+      errors.push(fieldNotSupported(`${field}.type`, source.type, HOST_PATH_TYPES));
+  }
+  if (sources[0] === 'persistentVolumeClaim' && !source.claimName) errors.push(fieldRequired(`${field}.claimName`));
+  if (sources[0] === 'configMap' && !source.name) errors.push(fieldRequired(`${field}.name`));
+  if (sources[0] === 'secret' && !source.secretName) errors.push(fieldRequired(`${field}.secretName`));
+  errors.push(...validateMode(`${field}.defaultMode`, source.defaultMode));
+  errors.push(...validateItems(`${field}.items`, source.items));
+  (Array.isArray(source.sources) ? source.sources : []).forEach((p, i) => {
+    if (!isObject(p)) return;
+    for (const [kind, part] of Object.entries(p)) {
+      if (!isObject(part)) continue;
+      errors.push(...validateItems(`${field}.sources[${i}].${kind}.items`, part.items));
+      if (kind === 'serviceAccountToken')
+        errors.push(...relativePathProblems(`${field}.sources[${i}].${kind}.path`, part.path));
+    }
+  });
+  return errors;
+}
 
 export const podSpecSchema = obj(
   {
@@ -226,6 +334,7 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
     if (problems.length) errors.push(fieldInvalid(`${path}.volumes[${i}].name`, v.name, problems.join(', ')));
     if (volumeNames.has(v.name)) errors.push(fieldDuplicate(`${path}.volumes[${i}].name`, v.name));
     volumeNames.add(v.name);
+    errors.push(...validateVolume(v, `${path}.volumes[${i}]`));
   });
   for (const list of ['initContainers', 'containers'] as const) {
     const items = spec[list];
@@ -250,7 +359,17 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
         }
       });
       (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, j) => {
-        if (isObject(m) && typeof m.name === 'string' && !volumeNames.has(m.name)) {
+        if (!isObject(m)) return;
+        errors.push(...relativePathProblems(`${at}.volumeMounts[${j}].subPath`, m.subPath));
+        if (m.subPath && m.subPathExpr)
+          errors.push(
+            fieldInvalid(
+              `${at}.volumeMounts[${j}].subPathExpr`,
+              m.subPathExpr,
+              'subPathExpr and subPath are mutually exclusive',
+            ),
+          );
+        if (typeof m.name === 'string' && !volumeNames.has(m.name)) {
           errors.push({
             type: 'FieldValueNotFound',
             field: `${at}.volumeMounts[${j}].name`,
