@@ -329,7 +329,7 @@ test('bad claims and volumes get clear validation errors', async () => {
       'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: bad}\nspec: {accessModes: [WriteSometimes], resources: {requests: {storage: 1Gi}}}\n',
   });
   assert.match(badMode.stderr, /spec.accessModes: Unsupported value: "WriteSometimes"/);
-  const escape = await tc.kubectl(['apply', '-f', '-'], {
+  const climbing = await tc.kubectl(['apply', '-f', '-'], {
     input: `apiVersion: v1
 kind: Pod
 metadata: {name: bad}
@@ -338,12 +338,12 @@ spec:
   volumes: [{name: v, configMap: {name: c, items: [{key: k, path: ../k}]}}]
 `,
   });
-  assert.notEqual(escape.code, 0);
+  assert.notEqual(climbing.code, 0);
   assert.match(
     escape.stderr,
     /spec.volumes\[0\].configMap.items\[0\].path: Invalid value: "..\/k": must not contain '..'/,
   );
-  assert.match(escape.stderr, /volumeMounts\[0\].subPath: Invalid value: "..\/..\/etc": must not contain '..'/);
+  assert.match(climbing.stderr, /volumeMounts\[0\].subPath: Invalid value: "..\/..\/etc": must not contain '..'/);
   await tc.ok(['get', 'pvc', 'static']);
   const shrink = await tc.kubectl([
     'patch',
