@@ -340,7 +340,7 @@ spec:
   });
   assert.notEqual(climbing.code, 0);
   assert.match(
-    escape.stderr,
+    climbing.stderr,
     /spec.volumes\[0\].configMap.items\[0\].path: Invalid value: "..\/k": must not contain '..'/,
   );
   assert.match(climbing.stderr, /volumeMounts\[0\].subPath: Invalid value: "..\/..\/etc": must not contain '..'/);
