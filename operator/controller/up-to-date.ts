@@ -10,17 +10,43 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import * as api from '../api/constants.ts';
 
 export function containsSubset(live: unknown, desired: unknown): boolean {
-  if (desired === null || desired === undefined) return true;
+  return firstDifference(live, desired, '') === undefined;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'unset';
+  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The first path where `live` does not contain `desired`, with both values; undefined when it does. */
+export function firstDifference(live: unknown, desired: unknown, path: string): string | undefined {
+  const here = path || '(object)';
+  if (desired === null || desired === undefined) return undefined;
   if (Array.isArray(desired)) {
-    return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => containsSubset(live[i], d));
+    if (!Array.isArray(live) || live.length !== desired.length)
+      return `${here}: live ${Array.isArray(live) ? `${live.length} items` : show(live)}, git ${desired.length} items`;
+    for (let i = 0; i < desired.length; i++) {
+      const d = firstDifference(live[i], desired[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
   }
   if (typeof desired === 'object') {
-    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-    return Object.entries(desired as Record<string, unknown>).every(([k, v]) =>
-      containsSubset((live as Record<string, unknown>)[k], v),
-    );
+    if (live === null || typeof live !== 'object' || Array.isArray(live))
+      return `${here}: live ${show(live)}, git a map`;
+    for (const [k, v] of Object.entries(desired as Record<string, unknown>)) {
+      const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `[${JSON.stringify(k)}]`;
+      const d = firstDifference(
+        (live as Record<string, unknown>)[k],
+        v,
+        path ? (key.startsWith('[') ? `${path}${key}` : `${path}.${key}`) : key,
+      );
+      if (d) return d;
+    }
+    return undefined;
   }
-  return live === desired;
+  return live === desired ? undefined : `${here}: live ${show(live)}, git ${show(desired)}`;
 }
 
 function desiredHash(obj: KubernetesObject | undefined): string | undefined {

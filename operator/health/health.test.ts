@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { deploymentHealth, serviceHealth, worstOf } from './health.ts';
+import { deploymentHealth, health, serviceHealth, worstOf } from './health.ts';
 
 function dep(
   spec: { replicas?: number; paused?: boolean; generation?: number },
@@ -60,4 +60,35 @@ test('worstOf follows gitops-engine order', () => {
   assert.equal(worstOf(h('Healthy'), h('Progressing'), h('Suspended')).status, 'Progressing');
   assert.equal(worstOf(h('Missing'), h('Degraded')).status, 'Degraded');
   assert.equal(worstOf().status, 'Healthy');
+});
+
+const cond = (type: string, status: string, reason = 'R', message = 'm') => ({ type, status, reason, message });
+const app = (generation: number, observed: number, conditions: object[], suspend = false) => ({
+  metadata: { name: 'a', generation },
+  spec: { suspend },
+  status: { observedGeneration: observed, conditions },
+});
+
+const appTable: Array<[string, unknown, string]> = [
+  ['missing', undefined, 'Missing'],
+  ['suspended', app(1, 1, [], true), 'Suspended'],
+  ['generation not observed', app(2, 1, [cond('Ready', 'True')]), 'Progressing'],
+  ['ready', app(2, 2, [cond('Ready', 'True')]), 'Healthy'],
+  ['rollout under way', app(2, 2, [cond('Ready', 'False', 'Progressing')]), 'Progressing'],
+  ['rolled back', app(2, 2, [cond('Ready', 'False', 'RolledBack'), cond('Degraded', 'True')]), 'Degraded'],
+  ['invalid config', app(2, 2, [cond('Ready', 'False', 'InvalidConfig'), cond('ConfigValid', 'False')]), 'Degraded'],
+  ['name conflict', app(2, 2, [cond('Ready', 'False', 'NameConflict')]), 'Degraded'],
+  ['no status yet', app(1, 0, []), 'Progressing'],
+];
+
+for (const [name, obj, want] of appTable) {
+  test(`WorkflowApp health: ${name} -> ${want}`, () => {
+    assert.equal(health('WorkflowApp', obj).status, want);
+  });
+}
+
+test('health of other kinds: rules where there are some, else Healthy once it exists', () => {
+  assert.equal(health('ConfigMap', { metadata: { name: 'c' } }).status, 'Healthy');
+  assert.equal(health('Secret', undefined).status, 'Missing');
+  assert.equal(health('Service', { metadata: { name: 's' }, spec: { type: 'LoadBalancer' } }).status, 'Progressing');
 });

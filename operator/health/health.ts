@@ -60,3 +60,66 @@ export function serviceHealth(s: V1Service | undefined): Health {
   }
   return { status: 'Healthy', message: '' };
 }
+
+/** Ready reasons that will not fix themselves: the app needs a change (or an operator's attention). */
+const failedReasons = new Set([
+  'InvalidConfig',
+  'InvalidSpec',
+  'InvalidName',
+  'NameConflict',
+  'ApplyFailed',
+  'RolledBack',
+  'ProgressDeadlineExceeded',
+  'ResolutionFailed',
+  'ConfigMapNotFound',
+  'ConfigMapKeyNotFound',
+]);
+
+interface AppLike {
+  metadata?: { name?: string; generation?: number };
+  spec?: { suspend?: boolean };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      observedGeneration?: number;
+    }>;
+  };
+}
+
+/** A WorkflowApp's health from its status conditions (what the operator reports about it). */
+export function workflowAppHealth(app: AppLike | undefined): Health {
+  if (!app) return { status: 'Missing', message: 'WorkflowApp does not exist' };
+  const name = `WorkflowApp ${app.metadata?.name}`;
+  if (app.spec?.suspend) return { status: 'Suspended', message: `${name} is suspended` };
+  const generation = app.metadata?.generation ?? 0;
+  if ((app.status?.observedGeneration ?? 0) < generation)
+    return { status: 'Progressing', message: `waiting for the operator to observe ${name} generation ${generation}` };
+  const cond = (type: string) => app.status?.conditions?.find((c) => c.type === type);
+  const ready = cond('Ready');
+  if (ready?.status === 'True') return { status: 'Healthy', message: ready.message ?? '' };
+  const degraded = cond('Degraded');
+  if (degraded?.status === 'True') return { status: 'Degraded', message: `${name}: ${degraded.message}` };
+  for (const type of ['ConfigValid', 'PluginsResolved']) {
+    const c = cond(type);
+    if (c?.status === 'False') return { status: 'Degraded', message: `${name}: ${type}: ${c.message}` };
+  }
+  if (ready && failedReasons.has(ready.reason ?? ''))
+    return { status: 'Degraded', message: `${name}: ${ready.reason}: ${ready.message}` };
+  return { status: 'Progressing', message: `${name}: ${ready?.message ?? 'waiting for the operator'}` };
+}
+
+/**
+ * Health of any object a source syncs: the kinds with rules get them, anything else is Healthy
+ * once it exists (ConfigMaps, Secrets).
+ */
+export function health(kind: string, obj: unknown): Health {
+  if (kind === 'WorkflowApp') return workflowAppHealth(obj as AppLike | undefined);
+  if (kind === 'Deployment') return deploymentHealth(obj as V1Deployment | undefined);
+  if (kind === 'Service') return serviceHealth(obj as V1Service | undefined);
+  if (obj === undefined) return { status: 'Missing', message: `${kind} does not exist` };
+  return { status: 'Healthy', message: '' };
+}

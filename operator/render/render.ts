@@ -2,6 +2,7 @@
 // clock, no I/O), snapshot-tested; applying is someone else's job. Which objects exist at a moment
 // (one Deployment, or two during a blue-green or canary rollout) is decided by rollout/plan.ts.
 import type {
+  KubernetesObject,
   V1ConfigMap,
   V1Container,
   V1Deployment,
@@ -240,7 +241,7 @@ export function renderService(app: WorkflowApp, spec: EffectiveSpec, opts: Servi
  * whose live copy still carries this hash (and still has the fields) needs no apply: no writes on
  * resync. A field the operator stops setting changes the hash, so SSA gets to remove it.
  */
-export function stampDesiredHash<T extends OwnedObject>(obj: T): T {
+export function stampDesiredHash<T extends KubernetesObject>(obj: T): T {
   const hash = shortHash(canonicalJson(obj));
   obj.metadata = {
     ...obj.metadata,
