@@ -28,8 +28,33 @@ export {
 export { effectiveSpec } from './api/defaults.ts';
 export { workflowAppFromFile, appNameFrom, type DeployOptions } from './api/from-config.ts';
 
+// The WorkflowSource resource (GitOps): names, status types.
+export * as workflowSourceApi from './api/source-constants.ts';
+export type {
+  WorkflowSource,
+  WorkflowSourceSpec,
+  WorkflowSourceStatus,
+  ResourceStatus as WorkflowSourceResourceStatus,
+  SyncHistoryEntry,
+  SyncStatusCode,
+  AllowedKind,
+} from './api/source-types.ts';
+export type { HealthStatus } from './health/health.ts';
+export { WorkflowSourceController } from './gitops/controller.ts';
+export { GitFetcher, GitTree, FetchError, displayUrl, isRemoteRepo } from './gitops/git-fetch.ts';
+export { DirectoryTree, type RepoTree } from './gitops/repo-tree.ts';
+export { renderSource, refId, type DesiredObject, type Rendered, type RenderProblem } from './gitops/render-source.ts';
+export { checkEmbeddedConfigs } from './gitops/check-configs.ts';
+export { hookPath, normalizeRepoUrl } from './gitops/webhook.ts';
+
 // Running the operator, and what it can be given.
-export { startOperator, leaseName, type OperatorOptions, type RunningOperator } from './operator.ts';
+export {
+  startOperator,
+  leaseName,
+  type OperatorOptions,
+  type RunningOperator,
+  type SourceOptions,
+} from './operator.ts';
 export type { OperatorMetrics } from './metrics.ts';
 export { yamlConfigValidator, type ConfigValidator, type ConfigCheck } from './config/validator.ts';
 export { engineConfigValidator } from './config/engine-validator.ts';

@@ -78,6 +78,31 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly sourceReconciles = new Counter({
+    name: 'workflow_operator_source_reconcile_total',
+    help: 'WorkflowSource reconciles by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly sourceReconcileDuration = new Histogram({
+    name: 'workflow_operator_source_reconcile_duration_seconds',
+    help: 'Time per WorkflowSource reconcile (fetch, render, compare, apply, prune, status)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly sourceFetches = new Counter({
+    name: 'workflow_operator_source_fetch_total',
+    help: 'git fetches of WorkflowSources by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly webhookRequests = new Counter({
+    name: 'workflow_operator_webhook_requests_total',
+    help: 'POST /hooks/git by sender and result',
+    labelNames: ['provider', 'result'],
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'workflow_operator_' });
   }

@@ -1,14 +1,21 @@
-// The operator process: metrics and health endpoints, leader election, and the WorkflowApp
-// controller, which runs only while this replica holds the Lease (so two replicas never both act).
+// The operator process: metrics and health endpoints, the git push webhook, leader election, and
+// the WorkflowApp and WorkflowSource controllers, which run only while this replica holds the Lease
+// (so two replicas never both act).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import * as api from './api/constants.ts';
+import * as sourceApi from './api/source-constants.ts';
 import { yamlConfigValidator, memoizeValidator, type ConfigValidator } from './config/validator.ts';
 import { WorkflowAppController } from './controller/controller.ts';
+import { WorkflowSourceController } from './gitops/controller.ts';
+import { refreshThroughApi } from './gitops/refresh.ts';
+import { handleGitHook, hookPath } from './gitops/webhook.ts';
 import { KubeClient, loadKubeConfig } from './kube/client.ts';
 import { KubeEventRecorder } from './kube/events.ts';
 import { LeaderElector, type LeaseTimings } from './kube/lease.ts';
@@ -33,6 +40,21 @@ export interface OperatorOptions {
   metricsPort?: number | null;
   metricsHost?: string;
   logger?: Logger;
+  /**
+   * The WorkflowSource controller (GitOps), on by default; false turns it off. `POST /hooks/git`
+   * on the metrics server triggers it.
+   */
+  sources?: false | SourceOptions;
+}
+
+export interface SourceOptions {
+  /** Where per-source git caches live (default: a temp dir removed on stop). */
+  cacheDir?: string;
+  /** Sources may name a local path as repoURL (development only). */
+  allowLocalRepos?: boolean;
+  /** Shared secret of push webhooks (GitHub/Gitea HMAC, GitLab token); unsigned pushes are accepted without one. */
+  webhookSecret?: string;
+  workers?: number;
 }
 
 export interface RunningOperator {
@@ -43,6 +65,8 @@ export interface RunningOperator {
   isLeader(): boolean;
   /** The controller while leading, else undefined. */
   controller(): WorkflowAppController | undefined;
+  /** The WorkflowSource controller while leading, else undefined. */
+  sourceController(): WorkflowSourceController | undefined;
   stop(): Promise<void>;
 }
 
@@ -61,7 +85,16 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const validateConfig = memoizeValidator(opts.validateConfig ?? yamlConfigValidator);
   const plugins = new CachingPluginResolver(opts.plugins ?? noRegistryResolver);
 
+  const sourceOpts = opts.sources === false ? undefined : (opts.sources ?? {});
+  const gitopsClient = new KubeClient(kc, {
+    fieldManager: sourceApi.fieldManager,
+    onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }),
+  });
+  const gitopsEvents = new KubeEventRecorder(gitopsClient, sourceApi.fieldManager, identity, logger);
+  const ownCacheDir = sourceOpts && !sourceOpts.cacheDir ? mkdtempSync(join(tmpdir(), 'workflow-gitops-')) : undefined;
+
   let controller: WorkflowAppController | undefined;
+  let sources: WorkflowSourceController | undefined;
   let starting: Promise<void> = Promise.resolve();
   const lead = () => {
     metrics.leader.set(1);
@@ -78,14 +111,35 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       logger,
     });
     const c = controller;
-    starting = c.start().catch((err: Error) => logger.error({ err: err.message }, 'controller failed to start'));
+    if (sourceOpts) {
+      sources = new WorkflowSourceController({
+        client: gitopsClient,
+        informers: c.sharedInformers(),
+        namespace: opts.namespace,
+        workers: sourceOpts.workers,
+        cacheDir: sourceOpts.cacheDir ?? ownCacheDir!,
+        allowLocalRepos: sourceOpts.allowLocalRepos,
+        validateConfig,
+        events: gitopsEvents,
+        metrics,
+        logger: logger.child({ controller: 'workflowsource' }),
+      });
+    }
+    const s = sources;
+    starting = Promise.all([
+      c.start().catch((err: Error) => logger.error({ err: err.message }, 'controller failed to start')),
+      // A cluster without the WorkflowSource CRD keeps running apps; the source informer retries.
+      s?.start().catch((err: Error) => logger.error({ err: err.message }, 'source controller failed to start')),
+    ]).then(() => undefined);
   };
   const follow = (): Promise<void> => {
     metrics.leader.set(0);
     const c = controller;
+    const s = sources;
     controller = undefined;
+    sources = undefined;
     // Stop at once, even while start() still waits for an unreachable API server.
-    starting = Promise.all([starting, c?.stop()]).then(() => undefined);
+    starting = Promise.all([starting, s?.stop(), c?.stop()]).then(() => undefined);
     return starting;
   };
 
@@ -111,13 +165,24 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') {
-        for (const [name, s] of Object.entries(controller?.informerStats() ?? {})) {
+        const stats = { ...controller?.informerStats(), ...sources?.informerStats() };
+        for (const [name, s] of Object.entries(stats)) {
           metrics.informerRestarts.set({ informer: name }, s.restarts);
           metrics.informerRelists.set({ informer: name }, s.relists);
         }
         void metrics.registry.metrics().then((body) => {
           res.writeHead(200, { 'content-type': metrics.registry.contentType });
           res.end(body);
+        });
+      } else if (path === hookPath && sourceOpts) {
+        void handleGitHook(req, res, {
+          secret: sourceOpts.webhookSecret,
+          onPush: (event) => (sources ? sources.onPush(event) : refreshThroughApi(gitopsClient, event, opts.namespace)),
+          count: (provider, result) => metrics.webhookRequests.inc({ provider, result }),
+        }).catch((err: Error) => {
+          logger.warn({ err: err.message }, 'push webhook failed');
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(`${JSON.stringify({ error: err.message })}\n`);
         });
       } else if (path === '/healthz' || path === '/livez') {
         res.end('ok');
@@ -142,11 +207,13 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     metricsUrl,
     isLeader: () => (elector ? elector.isLeader : true),
     controller: () => controller,
+    sourceController: () => sources,
     async stop() {
       if (elector) await elector.stop();
       else await follow();
-      await events.flush();
+      await Promise.all([events.flush(), gitopsEvents.flush()]);
       client.close();
+      if (ownCacheDir) rmSync(ownCacheDir, { recursive: true, force: true });
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     },
   };

@@ -46,7 +46,7 @@ export { RegistryCatalog, type VersionInfo } from './catalog.ts';
 export { startRegistryServer, type RegistryServer, type RegistryServerOptions } from './registry-server.ts';
 export { startGitServer, type GitServer, type GitServerOptions } from './git-server.ts';
 export { checkPush, type PushVerdict } from './push-check.ts';
-export { signBody, verifyWebhook } from './webhook.ts';
+export { signBody, verifyWebhook, webhookProvider, type WebhookVerdict } from './webhook.ts';
 export {
   RegistryClient,
   RegistryError,

@@ -23,6 +23,10 @@ interface OperatorFlags {
   registry?: string;
   pluginPlatform: string;
   logLevel: string;
+  sources: boolean;
+  gitCache?: string;
+  allowLocalRepos?: boolean;
+  webhookSecret?: string;
 }
 
 /** "15s", "2m", "500ms", "1h" -> milliseconds. */
@@ -48,7 +52,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('operator')
     .description(
-      'run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps',
+      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources synced from git',
     )
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
@@ -69,6 +73,13 @@ export function register(program: Command): void {
       'plugin registry that resolves spec.plugins (default: $WFCTL_REGISTRY_URL; token from $WFCTL_REGISTRY_TOKEN)',
     )
     .option('--plugin-platform <os/arch>', 'platform of the engine pods, for plugin archive checksums', 'linux/amd64')
+    .option('--no-sources', 'do not run the WorkflowSource (GitOps) controller')
+    .option('--git-cache <dir>', 'where sources are fetched to (default: a temp dir)')
+    .option('--allow-local-repos', 'let WorkflowSources name a local path as repoURL (development)')
+    .option(
+      '--webhook-secret <secret>',
+      'secret of push webhooks on /hooks/git (GitHub/Gitea HMAC, GitLab token); or $WFCTL_WEBHOOK_SECRET',
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: OperatorFlags) => {
       const workers = Number(flags.workers);
@@ -105,6 +116,13 @@ export function register(program: Command): void {
                 leaseDurationMs: parseDurationFlag('--lease-duration', flags.leaseDuration),
                 renewDeadlineMs: parseDurationFlag('--renew-deadline', flags.renewDeadline),
                 retryPeriodMs: parseDurationFlag('--retry-period', flags.retryPeriod),
+              }
+            : false,
+          sources: flags.sources
+            ? {
+                cacheDir: flags.gitCache,
+                allowLocalRepos: flags.allowLocalRepos,
+                webhookSecret: flags.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
               }
             : false,
           metricsPort: metrics ? metrics.port : null,

@@ -31,6 +31,7 @@ export type SyncResult = 'Succeeded' | 'PartiallySucceeded' | 'Failed';
 
 export interface ResourceStatus {
   group?: string;
+  version?: string;
   kind: string;
   namespace?: string;
   name: string;

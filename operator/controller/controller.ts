@@ -25,6 +25,13 @@ import type { LiveObjects } from '../rollout/plan.ts';
 import { reconcile, type AppCache, type ApplyClient, type ReconcileDeps } from './reconcile.ts';
 import { WriteMemory } from './up-to-date.ts';
 
+export interface SharedInformers {
+  apps: ResilientInformer<WorkflowApp & KubernetesObject>;
+  deployments: ResilientInformer<V1Deployment>;
+  services: ResilientInformer<V1Service>;
+  configMaps: ResilientInformer<V1ConfigMap>;
+}
+
 export interface ControllerOptions {
   client: KubeClient;
   /** Watch one namespace; all namespaces when unset. */
@@ -202,6 +209,11 @@ export class WorkflowAppController {
   /** Nothing queued, in flight or waiting out a delay. */
   idle(): boolean {
     return this.queue.pending() === 0;
+  }
+
+  /** The informers other controllers of this process share (one watch per kind). */
+  sharedInformers(): SharedInformers {
+    return { apps: this.apps, deployments: this.deployments, services: this.services, configMaps: this.configMaps };
   }
 
   appsInCache(): WorkflowApp[] {

@@ -33,6 +33,8 @@ export interface RenderOptions {
 
 export interface ObjectRef {
   group: string;
+  /** API version within the group (v1, v1alpha1), when known. */
+  version?: string;
   kind: string;
   namespace?: string;
   name: string;
@@ -87,6 +89,10 @@ export function normalizeRepoPath(path: string | undefined): string {
 
 export function groupOf(apiVersion: unknown): string {
   return typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
+}
+
+export function versionOf(apiVersion: unknown): string | undefined {
+  return typeof apiVersion === 'string' ? apiVersion.slice(apiVersion.indexOf('/') + 1) : undefined;
 }
 
 export function refId(ref: ObjectRef): string {
@@ -308,6 +314,7 @@ function toDesired(
   };
   return {
     group,
+    version: versionOf(value.apiVersion),
     kind,
     namespace: opts.targetNamespace,
     name,

@@ -187,6 +187,25 @@ export class KubeClient {
     this.wrote('patch', 'Deployment');
   }
 
+  /** Merge-patches a custom resource's metadata (annotations, labels). */
+  async patchCustomMetadata(ref: CustomRef, metadata: Record<string, unknown>): Promise<void> {
+    await this.call(`annotate ${ref.plural}.${ref.group} ${ref.namespace}/${ref.name}`, () =>
+      this.custom.patchNamespacedCustomObject(
+        {
+          group: ref.group,
+          version: ref.version,
+          plural: ref.plural,
+          namespace: ref.namespace,
+          name: ref.name,
+          body: { metadata },
+          fieldManager: this.opts.fieldManager,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    this.wrote('patch', ref.plural);
+  }
+
   /**
    * Merge-patches a custom resource's status subresource. With `resourceVersion` the patch fails
    * with 409 if the object changed since it was read, so a status computed from a stale spec is

@@ -66,6 +66,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   restarts = 0;
   relists = 0;
   lastError: Error | undefined;
+  private markSynced!: () => void;
+  /** Resolves once the cache holds a full list (for a second controller sharing this informer). */
+  readonly hasSynced: Promise<void> = new Promise((resolve) => {
+    this.markSynced = resolve;
+  });
 
   constructor(
     kc: KubeConfig,
@@ -80,6 +85,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       for (const item of result.items) dropManagedFields(item);
       if (this.listedOnce) this.relists++;
       this.listedOnce = true;
+      this.markSynced();
       this.backoffMs = 1000;
       return result;
     };
