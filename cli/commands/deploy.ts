@@ -40,7 +40,7 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 type OperatorModule = Awaited<ReturnType<typeof loadOperator>>;
 
-function currentNamespace(op: OperatorModule, kubeconfig: string | undefined): string | undefined {
+export function currentNamespace(op: OperatorModule, kubeconfig: string | undefined): string | undefined {
   try {
     const kc = op.loadKubeConfig(kubeconfig);
     return kc.getContextObject(kc.getCurrentContext())?.namespace;

@@ -27,7 +27,23 @@ export const commands: CommandEntry[] = [
     summary: 'run devcluster, an embedded Kubernetes-compatible API server, in the foreground',
     load: () => import('./devcluster.ts'),
   },
+  {
+    name: 'diff',
+    summary:
+      'show what a sync would add, change or remove against the live cluster (unified diff; exit 1 when there are differences)',
+    load: () => import('./gitops.ts'),
+  },
+  {
+    name: 'get',
+    summary: 'list platform resources',
+    load: () => import('./gitops.ts'),
+  },
   { name: 'git', summary: "the project's own git server", load: () => import('./git.ts') },
+  {
+    name: 'history',
+    summary: "a WorkflowSource's last syncs: revision, start, duration, result",
+    load: () => import('./gitops.ts'),
+  },
   {
     name: 'inspect',
     summary: 'show modules, dependency graph, pipelines, triggers and workflows of a config',
@@ -40,7 +56,8 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'operator',
-    summary: 'run the WorkflowApp operator: reconcile WorkflowApps into engine Deployments, Services and ConfigMaps',
+    summary:
+      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources synced from git',
     load: () => import('./operator.ts'),
   },
   {
@@ -68,6 +85,11 @@ export const commands: CommandEntry[] = [
     name: 'schema',
     summary: 'print the JSON Schema of workflow configs (known module and step types included)',
     load: () => import('./schema.ts'),
+  },
+  {
+    name: 'sync',
+    summary: 'sync a WorkflowSource now: fetch, apply what is OutOfSync, prune (like argocd app sync)',
+    load: () => import('./gitops.ts'),
   },
   {
     name: 'validate',

@@ -129,9 +129,10 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
       ownedBySomeoneElse.set(refId(o), tracker);
       continue;
     }
+    // isUpToDate also covers an apply the cache does not show yet (and clears that expectation once it does).
+    const upToDate = isUpToDate(o.object, obj, deps.writes);
     const verdict = syncStatus(o.object, obj);
-    if (verdict.status === 'OutOfSync' && !isUpToDate(o.object, obj, deps.writes))
-      outOfSync.set(refId(o), verdict.message);
+    if (verdict.status === 'OutOfSync' && !upToDate) outOfSync.set(refId(o), verdict.message);
   }
   const orphans = deps.cache
     .tracked(key)

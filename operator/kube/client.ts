@@ -116,20 +116,21 @@ export class KubeClient {
 
   /**
    * Server-side apply: the object holds exactly the fields we own. `force` takes fields over from
-   * other managers (right for objects the operator alone manages).
+   * other managers (right for objects the operator alone manages). `dryRun`: what the object would
+   * become, nothing stored (wfctl diff).
    */
-  async apply<T extends KubernetesObject>(obj: T, opts: { force?: boolean } = {}): Promise<T> {
+  async apply<T extends KubernetesObject>(obj: T, opts: { force?: boolean; dryRun?: boolean } = {}): Promise<T> {
     const out = await this.call(`apply ${describeRef(obj as ObjectRef)}`, () =>
       this.objects.patch(
         obj,
         undefined,
-        undefined,
+        opts.dryRun ? 'All' : undefined,
         this.opts.fieldManager,
         opts.force ?? true,
         PatchStrategy.ServerSideApply,
       ),
     );
-    this.wrote('apply', obj.kind ?? '');
+    if (!opts.dryRun) this.wrote('apply', obj.kind ?? '');
     return out as T;
   }
 
