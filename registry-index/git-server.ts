@@ -116,7 +116,9 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     await run('git', ['init', '--bare', '--quiet', '-b', 'main', gitdir]);
     const config: Array<[string, string]> = [
       ['http.receivepack', 'true'],
-      ['receive.denyNonFastForwards', 'true'],
+      // The registry's history is its published record; an app repository is the team's own, and
+      // rewriting it (a force-push) is theirs to decide, as on any git host.
+      ['receive.denyNonFastForwards', isRegistry ? 'true' : 'false'],
       ['receive.denyDeletes', 'true'],
       ['receive.fsckObjects', 'true'],
       ['receive.maxInputSize', String(200 * 1024 * 1024)],
