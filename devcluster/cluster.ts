@@ -2,9 +2,9 @@
 // SQLite state, kubeconfig, lock), the HTTPS API server, the in-process controllers and, optionally,
 // the local node agent — and takes it all down again on stop().
 import { timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';
 import type { UserInfo } from './admission/admission.ts';
@@ -31,6 +31,14 @@ import { WatchCache } from './storage/watch-cache.ts';
 import { HostFilesystem } from './volumes/host-filesystem.ts';
 import { defaultStorageClass } from './volumes/local-path-provisioner.ts';
 import { PersistentVolumeController } from './volumes/persistent-volume-controller.ts';
+import {
+  ensurePrivateDir,
+  ensurePrivateFile,
+  serverTimeouts,
+  tightenFiles,
+  tlsFront,
+  writePrivateFile,
+} from '../security/index.ts';
 
 export interface DevClusterOptions {
   /** Where state lives: state.db (SQLite), pki/, token, kubeconfig. Created when missing. */
@@ -75,7 +83,9 @@ const ADMIN: UserInfo = {
 
 export async function startDevCluster(options: DevClusterOptions): Promise<DevCluster> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // 0700, and every file in it 0600 (tightened for a dir made before): Secrets live in state.db
+  ensurePrivateDir(dataDir);
+  tightenFiles(dataDir, ['pki']);
   const logger = (options.logger ?? pino({ level: process.env.DEVCLUSTER_LOG_LEVEL ?? 'warn' }, destination(2))).child({
     component: 'devcluster',
   });
@@ -95,6 +105,8 @@ async function start(
   releaseLock: () => void,
 ): Promise<DevCluster> {
   const credentials = loadOrCreateCredentials(dataDir);
+  // SQLite gives state.db-wal and -shm the mode of state.db, so it is made 0600 before it opens
+  ensurePrivateFile(join(dataDir, 'state.db'));
   const store = new SqliteStore(join(dataDir, 'state.db'));
   const catalog = new ResourceCatalog(builtinTypes());
   const cache = new WatchCache(store.currentRv(), options.watchHistory);
@@ -169,7 +181,13 @@ async function start(
     metrics: createApiMetrics(),
     podLogs: agent && ((pod, container) => agent.logFile(pod, container)),
   });
-  const server = createServer({ key: credentials.serving.keyPem, cert: credentials.serving.certPem }, handler);
+  const timeouts = serverTimeouts();
+  const https = createServer(
+    { key: credentials.serving.keyPem, cert: credentials.serving.certPem, ...timeouts },
+    handler,
+  );
+  // the TCP listener: TLS goes on to `https`, plain HTTP gets a 400 saying it reached a TLS port
+  const server = tlsFront(https, timeouts.headersTimeout);
   // every socket from accept on, so stop() can end even those still in their TLS handshake
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -188,10 +206,10 @@ async function start(
   }
   await seedKubernetesService(api, catalog, port);
   const url = `https://127.0.0.1:${port}`;
-  writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ port, url, pid: process.pid }) + '\n');
+  writePrivateFile(join(dataDir, 'server.json'), JSON.stringify({ port, url, pid: process.pid }) + '\n');
   const kubeconfig = renderKubeconfig({ server: url, caCertPem: credentials.ca.certPem, token: credentials.token });
   const kubeconfigPath = join(dataDir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  writePrivateFile(kubeconfigPath, kubeconfig);
 
   await agent?.start();
   logger.info({ url, kubeconfigPath }, 'devcluster is serving');
@@ -209,6 +227,7 @@ async function start(
         await agent?.stop();
         await new Promise<void>((done) => {
           server.close(() => done());
+          https.close();
           for (const socket of sockets) socket.destroy();
         });
         eventTtl.stop();
@@ -280,7 +299,7 @@ function previousPort(dataDir: string): number {
 }
 
 /** Listens on `port`; a remembered (not requested) port that is taken falls back to a free one. */
-function listen(server: Server, port: number, required: boolean): Promise<number> {
+function listen(server: NetServer, port: number, required: boolean): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' && !required && port !== 0) {
@@ -322,7 +341,7 @@ function acquireLock(dataDir: string): () => void {
       );
     }
   }
-  writeFileSync(lock, `${process.pid}\n`);
+  writePrivateFile(lock, `${process.pid}\n`);
   lockedInThisProcess.add(dataDir);
   let released = false;
   return () => {

@@ -159,7 +159,10 @@ export interface RawResponse {
   json(): any;
 }
 
-/** A plain HTTPS request to the cluster (verifying its CA), for what kubectl cannot send. */
+/**
+ * A plain HTTPS request to the cluster (verifying its CA), for what kubectl cannot send. The path goes
+ * on the wire as written (like `curl --path-as-is`): `%2e%2e` and `//` are not normalised away.
+ */
 export async function rawRequest(
   cluster: DevCluster,
   method: string,
@@ -168,12 +171,12 @@ export async function rawRequest(
 ): Promise<RawResponse> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const url = new URL(path, cluster.url);
+    const { hostname, port } = new URL(cluster.url);
     const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
     const token = opts.token === undefined ? cluster.token : opts.token;
     if (token !== null) headers.Authorization = `Bearer ${token}`;
     if (opts.body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
-    const req = request(url, { method, headers, ca: cluster.caCert, timeout: 10_000 }, (res) => {
+    const req = request({ hostname, port, path, method, headers, ca: cluster.caCert, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -1,7 +1,8 @@
 // Reads and decodes request bodies: a 3 MiB limit (etcd's request limit, as kube-apiserver enforces),
 // JSON or YAML by Content-Type, and precise errors for malformed input.
 import type { IncomingMessage } from 'node:http';
-import { parseDocument } from 'yaml';
+import { isScalar, parseAllDocuments } from 'yaml';
+import { MAX_NESTING_DEPTH, nestingExceeds } from '../../security/index.ts';
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from './errors.ts';
 import type { PatchType } from './object-api.ts';
 import { decodeKubernetesProtobuf, ProtobufUnsupported } from './protobuf.ts';
@@ -69,22 +70,61 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
   }
   const text = raw.toString('utf8');
   if (!text.trim()) return undefined;
-  if (asYaml || type === 'application/yaml' || type === 'application/apply-patch+yaml') return decodeYaml(text);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(
-      `the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with Content-Type: application/yaml)`,
-    );
+  const yaml = asYaml || type === 'application/yaml' || type === 'application/apply-patch+yaml';
+  let value: unknown;
+  if (yaml) value = decodeYaml(text);
+  else {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw badRequest(
+        `the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with Content-Type: application/yaml)`,
+      );
+    }
   }
+  if (nestingExceeds(value))
+    throw badRequest(
+      `the request body nests objects and lists more than ${MAX_NESTING_DEPTH} levels deep; no Kubernetes object does`,
+    );
+  return value;
 }
 
 function decodeYaml(text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw badRequest(`the request body is not valid YAML${at}: ${e.message.split('\n')[0]}`);
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (e) {
+    if (e instanceof RangeError) throw tooDeep();
+    throw e;
   }
-  return doc.toJS();
+  const all = Array.isArray(docs) ? docs : [];
+  const error = all.flatMap((d) => d.errors)[0];
+  if (error) {
+    if (/Maximum call stack/.test(error.message)) throw tooDeep();
+    const at = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+    throw badRequest(`the request body is not valid YAML${at}: ${error.message.split('\n')[0]}`);
+  }
+  // a trailing `---` leaves an empty document, which is no object
+  const documents = all.filter((d) => !(d.contents === null || (isScalar(d.contents) && d.contents.source === '')));
+  if (documents.length > 1) {
+    throw badRequest(
+      `the request body holds ${documents.length} YAML documents; send one object per request (kubectl apply -f sends each document of a file on its own)`,
+    );
+  }
+  if (documents.length === 0) return undefined;
+  try {
+    return documents[0]!.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    if (e instanceof RangeError) throw tooDeep();
+    // the yaml package's guard against alias bombs ("billion laughs")
+    if (e instanceof ReferenceError && /alias/i.test(e.message))
+      throw badRequest(
+        'the YAML body expands its aliases (*name) into too many nodes; write the values out instead of repeating aliases',
+      );
+    throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
+  }
+}
+
+function tooDeep() {
+  return badRequest(`the request body nests more than ${MAX_NESTING_DEPTH} levels deep; no Kubernetes object does`);
 }

@@ -87,6 +87,12 @@ export const unsupportedMediaType = (contentType: string): ApiError =>
   );
 export const tooLarge = (limit: number): ApiError =>
   new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+/** A resourceVersion the store has not reached yet (kube's storage.NewTooLargeResourceVersionError). */
+export const tooLargeResourceVersion = (rv: string, current: string): ApiError =>
+  new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 export const internalError = (message: string): ApiError =>
   new ApiError(500, 'InternalError', `Internal error occurred: ${message}`);
 

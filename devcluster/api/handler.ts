@@ -24,6 +24,7 @@ import {
   noSuchPath,
   notAcceptable,
   notFound,
+  tooLargeResourceVersion,
   unauthorized,
   type Status,
 } from './errors.ts';
@@ -31,7 +32,7 @@ import type { ApiMetrics } from './metrics.ts';
 import { chooseRepresentation, parseAccept, type Representation } from './negotiation.ts';
 import type { DeleteOptions, FieldValidation, ObjectApi, WriteContext } from './object-api.ts';
 import { documentHash, groupVersionDocument, openApiRoot } from './openapi.ts';
-import { parseApiPath } from './request-path.ts';
+import { parseApiPath, parseRequestTarget } from './request-path.ts';
 import { resolveContainer, streamLog, type LogLocator } from './pod-logs.ts';
 import { readScale, scalePatch } from './scale.ts';
 import { toTable, type IncludeObject } from './table.ts';
@@ -84,10 +85,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
   async function handle(
     req: IncomingMessage,
     res: ServerResponse,
-    url: URL,
     verb: { value: string; resource: string },
   ): Promise<void> {
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const { path, query: q } = parseRequestTarget(req.url);
     const method = req.method ?? 'GET';
     if (method === 'GET' && PUBLIC_PATHS.has(path)) {
       if (path === '/version') return sendJson(res, 200, SERVER_VERSION);
@@ -122,7 +122,6 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     verb.resource = type.plural;
     if (parsed.namespace !== undefined && !type.namespaced) throw noSuchPath();
     const ns = parsed.namespace;
-    const q = url.searchParams;
     const representation = chooseRepresentation(accept, ['table', 'partial-metadata']);
     if (!representation)
       throw notAcceptable(
@@ -138,26 +137,31 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         verb.value = watching ? 'watch' : 'list';
         if (watching) {
           opts.metrics.watchers.inc();
-          streamWatch(res, {
-            api: opts.api,
-            type,
-            namespace: ns,
-            options: {
-              resourceVersion: q.get('resourceVersion') ?? undefined,
-              labelSelector: q.get('labelSelector') ?? undefined,
-              fieldSelector: q.get('fieldSelector') ?? undefined,
-              sendInitialEvents: q.get('sendInitialEvents') === 'true',
-            },
-            table: representation === 'table',
-            includeObject,
-            allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-            timeoutSeconds: q.has('timeoutSeconds')
-              ? parseNonNegative(q.get('timeoutSeconds')!, 'timeoutSeconds')
-              : undefined,
-            timing: opts.watchTiming,
-            now,
-            onClose: () => opts.metrics.watchers.dec(),
-          });
+          try {
+            streamWatch(res, {
+              api: opts.api,
+              type,
+              namespace: ns,
+              options: {
+                resourceVersion: q.get('resourceVersion') ?? undefined,
+                labelSelector: q.get('labelSelector') ?? undefined,
+                fieldSelector: q.get('fieldSelector') ?? undefined,
+                sendInitialEvents: q.get('sendInitialEvents') === 'true',
+              },
+              table: representation === 'table',
+              includeObject,
+              allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+              timeoutSeconds: q.has('timeoutSeconds')
+                ? parseNonNegative(q.get('timeoutSeconds')!, 'timeoutSeconds')
+                : undefined,
+              timing: opts.watchTiming,
+              now,
+              onClose: () => opts.metrics.watchers.dec(),
+            });
+          } catch (e) {
+            opts.metrics.watchers.dec(); // refused before it started: onClose never runs
+            throw e;
+          }
           return;
         }
         checkListResourceVersion(q, opts.api.currentResourceVersion());
@@ -465,12 +469,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
 
   return (req, res) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'https://devcluster.local');
     const verb = { value: (req.method ?? 'GET').toLowerCase(), resource: '' };
     res.on('finish', () => {
       opts.metrics.observe(verb.value, verb.resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    handle(req, res, url, verb).catch((err: unknown) => {
+    handle(req, res, verb).catch((err: unknown) => {
       const apiError = err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err));
       if (!(err instanceof ApiError)) opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
       else
@@ -555,10 +558,7 @@ function checkListResourceVersion(q: URLSearchParams, current: string): void {
   }
   if (!rv || rv === '0') return;
   if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-  if (Number(rv) > Number(current))
-    throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${current}`, {
-      retryAfterSeconds: 1,
-    });
+  if (Number(rv) > Number(current)) throw tooLargeResourceVersion(rv, current);
   if (match === 'Exact' && rv !== current)
     throw new ApiError(410, 'Expired', `too old resource version: ${rv} (${current})`);
 }

@@ -31,6 +31,7 @@ import {
   invalid,
   notFound,
   STALE_OBJECT,
+  tooLargeResourceVersion,
   type Status,
 } from './errors.ts';
 import type {
@@ -50,6 +51,7 @@ import {
   admissionAttributes,
   checkIdentity,
   checkNamespaceOpen,
+  checkUidUnchanged,
   decodeBody,
   decodeFields,
   resolveNamespace,
@@ -198,6 +200,9 @@ export class ObjectApi {
       return unsubscribe;
     }
     if (!/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${JSON.stringify(rvParam)}`);
+    // a watch from the future would wait silently for writes that may never come
+    const current = this.currentResourceVersion();
+    if (Number(rvParam) > Number(current)) throw tooLargeResourceVersion(rvParam, current);
     return this.cache.subscribe({ storageKey: type.storageKey, namespace: ns, deliver }, Number(rvParam));
   }
 
@@ -271,6 +276,13 @@ export class ObjectApi {
       const current = this.get(type, namespace, name);
       const obj = decodeBody(type, body, 'update');
       checkIdentity(type, namespace, name, obj);
+      if (obj.metadata.uid && obj.metadata.uid !== current.metadata.uid) {
+        // the body's uid is a precondition of a PUT (kube's defaultUpdatedObjectInfo.Preconditions)
+        throw conflict(
+          { group: type.group, resource: type.plural, name },
+          `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
+        );
+      }
       const precondition = obj.metadata.resourceVersion;
       if (precondition && precondition !== current.metadata.resourceVersion)
         throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
@@ -355,6 +367,7 @@ export class ObjectApi {
       };
     } else {
       decodeFields(type, body, ctx);
+      checkUidUnchanged(type, body, current);
       next = body;
       next.apiVersion = apiVersionOf(type);
       next.kind = type.kind;

@@ -12,7 +12,7 @@ import { apiVersionOf, type ResourceType } from '../resources/resource-type.ts';
 import { ApiError, badRequest, conflict, invalid, notFound, STALE_OBJECT, unsupportedMediaType } from './errors.ts';
 import type { PatchOptions, PatchType, WriteContext } from './object-api-types.ts';
 import { RetryableConflict, type StoredObjects, UPDATE_RETRIES } from './stored-objects.ts';
-import { decodeBody, decodeFields } from './write-checks.ts';
+import { checkIdentity, decodeBody, decodeFields } from './write-checks.ts';
 
 /** The write path a patch ends in: ObjectApi's create and replace. */
 export interface PatchWrites {
@@ -66,19 +66,12 @@ export class ObjectPatching {
         if (result !== RETRY) return result;
       } else {
         if (!current) throw notFound({ group: type.group, resource: type.plural, name });
-        const patched = patchDocument(type, current, patchType, patch);
-        const precondition = patched.metadata?.resourceVersion !== current.metadata.resourceVersion;
+        const patched = decodeBody(type, patchDocument(type, current, patchType, patch), 'update');
+        checkIdentity(type, namespace, name, patched, true);
+        const precondition = patched.metadata.resourceVersion !== current.metadata.resourceVersion;
         if (precondition) throw conflict({ group: type.group, resource: type.plural, name }, STALE_OBJECT);
         try {
-          return await this.writes.replace(
-            type,
-            current,
-            decodeBody(type, patched, 'update'),
-            ctx,
-            subresource,
-            undefined,
-            false,
-          );
+          return await this.writes.replace(type, current, patched, ctx, subresource, undefined, false);
         } catch (e) {
           if (!(e instanceof RetryableConflict)) throw e;
         }

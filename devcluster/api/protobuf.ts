@@ -3,6 +3,7 @@
 // `kubectl run`). devcluster answers in JSON; only request bodies need decoding. The message table
 // below lists the fields of the wire format (k8s.io/api generated.proto field numbers) for the kinds
 // those commands create; unknown fields are skipped.
+import { setOwn } from '../../security/index.ts';
 import { badRequest } from './errors.ts';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -390,7 +391,7 @@ function decodeMessage(reader: Reader, messageName: string): Record<string, unkn
     if (type.startsWith('map:')) {
       const entry = value as { key: string; value: unknown };
       const map = (out[name] ??= {}) as Record<string, unknown>;
-      map[entry.key] = entry.value;
+      setOwn(map, entry.key, entry.value);
       continue;
     }
     if (flags.includes('r')) {

@@ -4,6 +4,7 @@ import { fromLabelSelectorObject, formatLabelSelector, type LabelSelectorObject 
 import { compileJsonPath, evaluateJsonPath } from '../logic/jsonpath.ts';
 import { applyJsonPatch, PatchError } from '../logic/patch/json-patch.ts';
 import { applyMergePatch } from '../logic/patch/merge-patch.ts';
+import { setOwn } from '../../security/index.ts';
 import { isObject } from '../logic/schema.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
@@ -74,8 +75,9 @@ export function scalePatch(
   const keys = type.scale!.specReplicasPath.replace(/^\./, '').split('.');
   let node = patch;
   keys.forEach((k, i) => {
-    if (i === keys.length - 1) node[k] = replicas;
-    else node = (node[k] = {}) as Record<string, unknown>;
+    const child = i === keys.length - 1 ? replicas : {};
+    setOwn(node, k, child);
+    node = child as Record<string, unknown>;
   });
   return patch;
 }

@@ -91,12 +91,36 @@ export function validateWrite(type: ResourceType, obj: KubeObject, old: KubeObje
   if (errors.length) throw invalid(type.kind, type.group, obj.metadata.name ?? '', errors);
 }
 
-export function checkIdentity(type: ResourceType, namespace: string, name: string, obj: KubeObject): void {
-  if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+/**
+ * The body names the object on the URL. A PUT may leave the name out; a patch result may not (a JSON
+ * patch that changes or removes metadata.name is refused, as kube-apiserver's checkName does).
+ */
+export function checkIdentity(
+  type: ResourceType,
+  namespace: string,
+  name: string,
+  obj: KubeObject,
+  nameRequired = false,
+): void {
+  if ((nameRequired || obj.metadata.name !== undefined) && obj.metadata.name !== name) {
     throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
   }
   if (type.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+}
+
+/** uid is immutable: a write whose body names another uid is refused, never silently corrected. */
+export function checkUidUnchanged(type: ResourceType, obj: KubeObject, current: KubeObject): void {
+  const uid = obj.metadata.uid;
+  if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+    throw invalid(type.kind, type.group, current.metadata.name ?? '', [
+      {
+        type: 'FieldValueInvalid',
+        field: 'metadata.uid',
+        detail: `Invalid value: ${JSON.stringify(uid)}: field is immutable`,
+      },
+    ]);
   }
 }
 

@@ -1,5 +1,6 @@
 // Field sets as server-side apply tracks them (sigs.k8s.io/structured-merge-diff): a tree of path
 // elements (`f:name`, `k:{"name":"app"}`, `v:"x"`, `i:0`) serialised as managedFields' FieldsV1.
+import { hasOwnKey, ownValue, setOwn } from '../../security/index.ts';
 import { childSchema, deepEqual, isObject, listSemantics, type Schema } from './schema.ts';
 
 export type PathElement = string;
@@ -112,8 +113,7 @@ export class FieldSet {
     const out: Record<string, unknown> = {};
     for (const [element, c] of [...this.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const body = c.toFieldsV1();
-      if (c.member && c.children.size > 0) out[element] = { '.': {}, ...body };
-      else out[element] = body;
+      setOwn(out, element, c.member && c.children.size > 0 ? { '.': {}, ...body } : body);
     }
     return out;
   }
@@ -205,7 +205,7 @@ function collect(value: unknown, schema: Schema | undefined, node: FieldSet): vo
 
 function mapKeyElement(item: Record<string, unknown>, keys: string[]): PathElement {
   const id: Record<string, unknown> = {};
-  for (const k of keys) if (item[k] !== undefined) id[k] = item[k];
+  for (const k of keys) if (ownValue(item, k) !== undefined) setOwn(id, k, item[k]);
   return `k:${JSON.stringify(id)}`;
 }
 
@@ -223,11 +223,13 @@ export function valueAt(object: unknown, path: FieldPath): { found: boolean; val
 function stepInto(v: unknown, element: PathElement): { found: boolean; value?: unknown; index?: number } {
   const kind = element.slice(0, 2);
   const rest = element.slice(2);
-  if (kind === 'f:') return isObject(v) && rest in v ? { found: true, value: v[rest] } : { found: false };
+  if (kind === 'f:') return hasOwnKey(v, rest) ? { found: true, value: v[rest] } : { found: false };
   if (!Array.isArray(v)) return { found: false };
   if (kind === 'k:') {
     const id = JSON.parse(rest) as Record<string, unknown>;
-    const index = v.findIndex((item) => isObject(item) && Object.entries(id).every(([k, x]) => deepEqual(item[k], x)));
+    const index = v.findIndex(
+      (item) => isObject(item) && Object.entries(id).every(([k, x]) => deepEqual(ownValue(item, k), x)),
+    );
     return index >= 0 ? { found: true, value: v[index], index } : { found: false };
   }
   if (kind === 'v:') {

@@ -1,5 +1,5 @@
 // The JSONPath subset CRD additionalPrinterColumns use: `.a.b`, `[0]`, `[*]`, `['k.x']` and filters
-// `[?(@.type=="Ready")]`. Returns every match; a printer column shows the first.
+// `[?(@.type=="Ready")]`. Returns every match; a printer column shows the first. Own properties only.
 
 type Step =
   | { kind: 'field'; name: string }
@@ -80,7 +80,7 @@ export function evaluateJsonPath(steps: Step[], root: unknown): unknown[] {
     for (const v of current) {
       if (v === null || v === undefined) continue;
       if (step.kind === 'field') {
-        if (typeof v === 'object' && !Array.isArray(v) && step.name in (v as object))
+        if (typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, step.name))
           next.push((v as Record<string, unknown>)[step.name]);
       } else if (step.kind === 'index') {
         if (Array.isArray(v)) {

@@ -2,6 +2,7 @@
 // applied configuration merges into the live object, when it conflicts and what it removes.
 import type { ManagedFieldsEntry } from '../resources/object-meta.ts';
 import { FieldSet, fieldSetOf, formatFieldPath, removeAt, valueAt, type FieldPath } from './field-set.ts';
+import { ownValue, setOwn } from '../../security/index.ts';
 import { childSchema, deepEqual, isObject, listSemantics, type Schema } from './schema.ts';
 
 type Obj = Record<string, unknown>;
@@ -209,7 +210,7 @@ function mergeApplied(live: unknown, applied: unknown, schema: Schema | undefine
     const out: Obj = isObject(live) ? { ...live } : {};
     for (const [k, v] of Object.entries(applied)) {
       if (v === null) delete out[k];
-      else out[k] = mergeApplied(out[k], v, childSchema(schema, k));
+      else setOwn(out, k, mergeApplied(ownValue(out, k), v, childSchema(schema, k)));
     }
     return out;
   }
@@ -219,7 +220,7 @@ function mergeApplied(live: unknown, applied: unknown, schema: Schema | undefine
       const out = [...live];
       for (const item of applied) {
         const at = isObject(item)
-          ? out.findIndex((l) => isObject(l) && sem.keys.every((k) => deepEqual(l[k], item[k])))
+          ? out.findIndex((l) => isObject(l) && sem.keys.every((k) => deepEqual(ownValue(l, k), ownValue(item, k))))
           : -1;
         if (at >= 0) out[at] = mergeApplied(out[at], item, schema?.items);
         else out.push(structuredClone(item));

@@ -5,6 +5,7 @@ import { fieldForbidden, fieldInvalid, fieldRequired, type FieldError } from '..
 import type { KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import { validateAnnotations, validateLabels, validateName, nameProblems } from './names.ts';
+import { setOwn } from '../../security/index.ts';
 import { deepEqual, isObject } from './schema.ts';
 
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -95,7 +96,7 @@ function specSide(obj: KubeObject, type: ResourceType): Record<string, unknown> 
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'metadata' || k === 'apiVersion' || k === 'kind') continue;
     if (k === 'status' && type.statusSubresource) continue;
-    out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }

@@ -13,6 +13,7 @@ import {
   formatValue,
   type FieldError,
 } from '../api/errors.ts';
+import { compileLinearRegExp, ownValue, setOwn } from '../../security/index.ts';
 
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
@@ -169,9 +170,12 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
     if (schema.minLength !== undefined && length < schema.minLength)
       errors.push(fieldInvalid(path, value, `${path} in body should be at least ${schema.minLength} chars long`));
     if (schema.maxLength !== undefined && length > schema.maxLength) errors.push(fieldTooLong(path, schema.maxLength));
-    if (schema.pattern !== undefined && !safeRegExp(schema.pattern).test(value))
-      errors.push(fieldInvalid(path, value, `${path} in body should match '${schema.pattern}'`));
-    if (schema.format && FORMATS[schema.format] && !FORMATS[schema.format]!.test(value)) {
+    if (schema.pattern !== undefined) {
+      const problem = patternMismatch(schema.pattern, value);
+      if (problem) errors.push(fieldInvalid(path, value, `${path} in body ${problem}`));
+    }
+    const format = schema.format === undefined ? undefined : ownValue<RegExp>(FORMATS, schema.format);
+    if (format && !format.test(value)) {
       errors.push(
         fieldInvalid(path, value, `${path} in body must be of type ${schema.format}: ${JSON.stringify(value)}`),
       );
@@ -194,9 +198,9 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
       const seen = new Set<string>();
       value.forEach((item, i) => {
         if (!isObject(item)) return;
-        const id = JSON.stringify(keys.map((k) => item[k] ?? null));
+        const id = JSON.stringify(keys.map((k) => ownValue(item, k) ?? null));
         if (seen.has(id))
-          errors.push(fieldDuplicate(joinPath(path, i), Object.fromEntries(keys.map((k) => [k, item[k]]))));
+          errors.push(fieldDuplicate(joinPath(path, i), Object.fromEntries(keys.map((k) => [k, ownValue(item, k)]))));
         seen.add(id);
       });
     }
@@ -209,12 +213,12 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
     if (schema.maxProperties !== undefined && count > schema.maxProperties)
       errors.push(fieldTooMany(path, count, schema.maxProperties));
     for (const key of schema.required ?? []) {
-      if (value[key] === undefined || value[key] === null) errors.push(fieldRequired(joinPath(path, key)));
+      if (ownValue(value, key) === undefined || ownValue(value, key) === null)
+        errors.push(fieldRequired(joinPath(path, key)));
     }
     for (const [key, child] of Object.entries(value)) {
-      const childSchema =
-        schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
-      if (childSchema) walkValidate(child, childSchema, joinPath(path, key), errors, opts);
+      const sub = childSchema(schema, key);
+      if (sub) walkValidate(child, sub, joinPath(path, key), errors, opts);
     }
   }
   for (const sub of schema.allOf ?? []) walkValidate(value, sub, path, errors, opts);
@@ -229,18 +233,14 @@ function walkValidate(value: unknown, schema: Schema, path: string, errors: Fiel
   }
 }
 
-const regexCache = new Map<string, RegExp>();
-function safeRegExp(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    try {
-      re = new RegExp(pattern, 'u');
-    } catch {
-      re = new RegExp(pattern);
-    }
-    regexCache.set(pattern, re);
+/** Linear-time matching (RE2): a pattern never costs more than the length of the value. */
+function patternMismatch(pattern: string, value: string): string | undefined {
+  try {
+    return compileLinearRegExp(pattern).test(value) ? undefined : `should match '${pattern}'`;
+  } catch (e) {
+    // only a CRD stored before patterns were checked at creation can hold one RE2 refuses
+    return `cannot be checked against '${pattern}': ${(e as Error).message}; fix the pattern in the CRD`;
   }
-  return re;
 }
 
 /**
@@ -261,8 +261,7 @@ function walkPrune(value: unknown, schema: Schema, path: string, unknown: string
   if (!isObject(value)) return;
   const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
   for (const key of Object.keys(value)) {
-    const child =
-      schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
+    const child = childSchema(schema, key);
     // apiVersion, kind and metadata are implicitly declared on embedded resources
     const implicit = schema['x-kubernetes-embedded-resource'] && ['apiVersion', 'kind', 'metadata'].includes(key);
     if (!child) {
@@ -272,11 +271,11 @@ function walkPrune(value: unknown, schema: Schema, path: string, unknown: string
       }
       continue;
     }
-    if (value[key] === null && !child.nullable) {
+    if (ownValue(value, key) === null && !child.nullable) {
       delete value[key];
       continue;
     }
-    walkPrune(value[key], child, joinPath(path, key), unknown);
+    walkPrune(ownValue(value, key), child, joinPath(path, key), unknown);
   }
 }
 
@@ -288,12 +287,14 @@ export function applyDefaults(value: unknown, schema: Schema): void {
   }
   if (!isObject(value)) return;
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
-    if (value[key] === undefined && child.default !== undefined) value[key] = structuredClone(child.default) as Json;
-    if (value[key] !== undefined) applyDefaults(value[key], child);
+    if (ownValue(value, key) === undefined && child.default !== undefined)
+      setOwn(value, key, structuredClone(child.default));
+    const present = ownValue(value, key);
+    if (present !== undefined) applyDefaults(present, child);
   }
   if (isObject(schema.additionalProperties)) {
     for (const key of Object.keys(value))
-      if (!schema.properties?.[key]) applyDefaults(value[key], schema.additionalProperties);
+      if (!ownValue(schema.properties, key)) applyDefaults(value[key], schema.additionalProperties);
   }
 }
 
@@ -301,7 +302,10 @@ export function applyDefaults(value: unknown, schema: Schema): void {
 export function childSchema(schema: Schema | undefined, key: string | number): Schema | undefined {
   if (!schema) return undefined;
   if (typeof key === 'number') return schema.items;
-  return schema.properties?.[key] ?? (isObject(schema.additionalProperties) ? schema.additionalProperties : undefined);
+  return (
+    ownValue<Schema>(schema.properties, key) ??
+    (isObject(schema.additionalProperties) ? (schema.additionalProperties as Schema) : undefined)
+  );
 }
 
 export type ListSemantics = { type: 'map'; keys: string[] } | { type: 'set' } | { type: 'atomic' };

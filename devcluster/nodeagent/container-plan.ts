@@ -4,6 +4,7 @@
 // volumes/pod-volumes.ts), and container paths in args and env rewritten to there. Failures carry the
 // kubelet's waiting reasons.
 import { join, posix } from 'node:path';
+import { ownValue } from '../../security/index.ts';
 import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 
@@ -234,13 +235,14 @@ export function rewritePaths(value: string, mounts: Mount[]): string {
 
 function resolveEnv(input: PlanInput): Record<string, string> {
   const { pod, container } = input;
-  const env: Record<string, string> = {
+  // no prototype: variable names are data ($(constructor) is not a variable, __proto__ may be one)
+  const env: Record<string, string> = Object.assign(Object.create(null), {
     ...input.baseEnv,
     HOSTNAME: pod.metadata.name ?? '',
     KUBERNETES_SERVICE_HOST: input.apiServer.host,
     KUBERNETES_SERVICE_PORT: String(input.apiServer.port),
     HOME: input.podDir,
-  };
+  });
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
     if (source.configMapRef) {
@@ -279,7 +281,7 @@ function resolveEnv(input: PlanInput): Record<string, string> {
       }
     } else if (from.configMapKeyRef) {
       const ref = from.configMapKeyRef;
-      const value = input.configMap(ref.name)?.[ref.key];
+      const value = ownValue<string>(input.configMap(ref.name), ref.key);
       if (value === undefined) {
         if (ref.optional) continue;
         throw new PlanError(
@@ -292,7 +294,7 @@ function resolveEnv(input: PlanInput): Record<string, string> {
       env[e.name] = value;
     } else if (from.secretKeyRef) {
       const ref = from.secretKeyRef;
-      const value = input.secret(ref.name)?.[ref.key];
+      const value = ownValue<Buffer>(input.secret(ref.name), ref.key);
       if (value === undefined) {
         if (ref.optional) continue;
         throw new PlanError(
@@ -312,7 +314,7 @@ function resolveEnv(input: PlanInput): Record<string, string> {
 export function expandVars(value: string, env: Record<string, string>): string {
   return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
     if (match === '$$') return '$';
-    return name !== undefined && name in env ? env[name]! : match;
+    return name !== undefined && Object.hasOwn(env, name) ? env[name]! : match;
   });
 }
 

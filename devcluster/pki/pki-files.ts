@@ -1,8 +1,9 @@
 // The data dir's credentials: a CA made on first start and kept, a serving certificate reissued when
-// it no longer covers the server's addresses, and the bearer token. Private files are mode 0600.
+// it no longer covers the server's addresses, and the bearer token. Files are 0600, the dir 0700.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../../security/index.ts';
 import { certificateCovers, createCertificateAuthority, issueCertificate, type CertificateAndKey } from './x509.ts';
 
 export interface ClusterCredentials {
@@ -29,13 +30,13 @@ function readPair(dir: string, name: string): CertificateAndKey | undefined {
 }
 
 function writePair(dir: string, name: string, pair: CertificateAndKey): void {
-  writeFileSync(join(dir, `${name}.crt`), pair.certPem);
-  writeFileSync(join(dir, `${name}.key`), pair.keyPem, { mode: 0o600 });
+  writePrivateFile(join(dir, `${name}.crt`), pair.certPem);
+  writePrivateFile(join(dir, `${name}.key`), pair.keyPem);
 }
 
 export function loadOrCreateCredentials(dataDir: string): ClusterCredentials {
   const dir = join(dataDir, 'pki');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   let ca = readPair(dir, 'ca');
   if (!ca) {
     ca = createCertificateAuthority('devcluster-ca');
@@ -50,7 +51,7 @@ export function loadOrCreateCredentials(dataDir: string): ClusterCredentials {
   let token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
   if (!token) {
     token = randomBytes(32).toString('base64url');
-    writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+    writePrivateFile(tokenFile, token + '\n');
   }
   return { ca, serving, token };
 }

@@ -4,6 +4,7 @@ import { fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from 
 import { compileJsonPath, evaluateJsonPath, type JsonPathError } from '../logic/jsonpath.ts';
 import { nameProblems } from '../logic/names.ts';
 import { isObject, isStruct, type JsonObject, type Schema } from '../logic/schema.ts';
+import { linearRegExpProblem } from '../../security/index.ts';
 import { objectMetaSchema, nowSeconds, type KubeObject } from './object-meta.ts';
 import {
   age,
@@ -130,6 +131,7 @@ export function validateCrd(crd: KubeObject): FieldError[] {
       if (root.type !== 'object')
         errors.push(fieldInvalid(`${at}.schema.openAPIV3Schema.type`, root.type ?? '', 'must be object at the root'));
       errors.push(...structuralProblems(root, `${at}.schema.openAPIV3Schema`));
+      errors.push(...patternProblems(root, `${at}.schema.openAPIV3Schema`));
     }
     (v.additionalPrinterColumns ?? []).forEach((c, j) => {
       const cat = `${at}.additionalPrinterColumns[${j}]`;
@@ -176,6 +178,37 @@ function structuralProblems(schema: Schema, path: string): FieldError[] {
   if (schema.items && isObject(schema.items)) errors.push(...structuralProblems(schema.items, `${path}.items`));
   if (isObject(schema.additionalProperties))
     errors.push(...structuralProblems(schema.additionalProperties, `${path}.additionalProperties`));
+  return errors;
+}
+
+/**
+ * Every `pattern` must compile as RE2, the linear-time engine that validates values (as Go's regexp
+ * does in kube-apiserver): lookaround and backreferences are refused here, not found out later.
+ */
+function patternProblems(schema: Schema, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (schema.pattern !== undefined) {
+    const problem =
+      typeof schema.pattern === 'string' ? linearRegExpProblem(schema.pattern) : 'the pattern must be a string';
+    if (problem)
+      errors.push(
+        fieldInvalid(`${path}.pattern`, schema.pattern, `must be a valid regular expression, but isn't: ${problem}`),
+      );
+  }
+  const children: Array<[string, unknown]> = [
+    ...Object.entries(isObject(schema.properties) ? schema.properties : {}).map(([k, v]): [string, unknown] => [
+      `properties[${k}]`,
+      v,
+    ]),
+    ['items', schema.items],
+    ['additionalProperties', schema.additionalProperties],
+    ['not', schema.not],
+    ...(['allOf', 'anyOf', 'oneOf'] as const).flatMap((k) =>
+      (Array.isArray(schema[k]) ? schema[k] : []).map((v, i): [string, unknown] => [`${k}[${i}]`, v]),
+    ),
+  ];
+  for (const [at, child] of children)
+    if (isObject(child)) errors.push(...patternProblems(child as Schema, `${path}.${at}`));
   return errors;
 }
 

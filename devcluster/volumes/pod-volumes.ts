@@ -159,7 +159,7 @@ function project(
     return;
   }
   for (const item of items) {
-    const content = data[item.key];
+    const content = Object.hasOwn(data, item.key) ? data[item.key] : undefined;
     if (content === undefined) throw new MountError(volume, `${what} references non-existent config key: ${item.key}`);
     payload.set(item.path, { content, mode: item.mode ?? mode ?? DEFAULT_MODE });
   }

@@ -1,4 +1,6 @@
 // RFC 6902 JSON Patch, applied to a copy. Failures throw PatchError (the server answers 422).
+// Pointers walk own properties only (security/own-properties.ts): `/__proto__/x` is a path like any other.
+import { hasOwnKey, setOwn } from '../../../security/index.ts';
 import { deepEqual } from '../schema.ts';
 
 export class PatchError extends Error {}
@@ -48,7 +50,7 @@ export function applyJsonPatch(document: unknown, operations: unknown): unknown 
 }
 
 function requireValue(op: Op, i: number): unknown {
-  if (!('value' in op)) throw new PatchError(`operation ${i} (${op.op} ${op.path}) is missing "value"`);
+  if (!Object.hasOwn(op, 'value')) throw new PatchError(`operation ${i} (${op.op} ${op.path}) is missing "value"`);
   return op.value;
 }
 
@@ -70,7 +72,7 @@ function get(doc: unknown, pointer: string): unknown {
   let v = doc;
   for (const part of parse(pointer)) {
     if (Array.isArray(v)) v = v[index(part, v.length, pointer)];
-    else if (v !== null && typeof v === 'object' && part in v) v = (v as Record<string, unknown>)[part];
+    else if (hasOwnKey(v, part)) v = v[part];
     else throw new PatchError(`doc is missing path: "${pointer}"`);
   }
   return v;
@@ -97,7 +99,7 @@ function add(doc: unknown, pointer: string, value: unknown): unknown {
   if (Array.isArray(parent)) {
     if (key === '-') parent.push(value);
     else parent.splice(index(key, parent.length, pointer, true), 0, value);
-  } else if (parent !== null && typeof parent === 'object') (parent as Record<string, unknown>)[key] = value;
+  } else if (parent !== null && typeof parent === 'object') setOwn(parent as Record<string, unknown>, key, value);
   else throw new PatchError(`doc is missing path: "${pointer}"`);
   return doc;
 }
@@ -106,8 +108,7 @@ function remove(doc: unknown, pointer: string): unknown {
   if (pointer === '') return null;
   const { parent, key } = parentOf(doc, pointer);
   if (Array.isArray(parent)) parent.splice(index(key, parent.length, pointer), 1);
-  else if (parent !== null && typeof parent === 'object' && key in parent)
-    delete (parent as Record<string, unknown>)[key];
+  else if (hasOwnKey(parent, key)) delete parent[key];
   else throw new PatchError(`unable to remove nonexistent key: ${key}: missing value at "${pointer}"`);
   return doc;
 }

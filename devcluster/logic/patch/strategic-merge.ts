@@ -1,6 +1,7 @@
 // Strategic merge patch (built-in kinds only): like a merge patch, but lists declared with a patch
 // strategy merge by key, and the directives kubectl emits ($patch, $setElementOrder, $retainKeys,
 // $deleteFromPrimitiveList) are honoured. Patch metadata comes from the kind's schema.
+import { ownValue, setOwn } from '../../../security/index.ts';
 import { childSchema, deepEqual, isObject, type Schema } from '../schema.ts';
 import { PatchError } from './json-patch.ts';
 
@@ -13,7 +14,7 @@ export function applyStrategicMergePatch(original: unknown, patch: unknown, sche
 }
 
 function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Schema | undefined): unknown {
-  const directive = patch.$patch;
+  const directive = ownValue(patch, '$patch');
   if (directive === 'replace') return stripDirectives(patch);
   if (directive === 'delete') return undefined;
   if (directive !== undefined && directive !== 'merge')
@@ -30,8 +31,13 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
     if (key.startsWith(DELETE_FROM)) {
       const list = key.slice(DELETE_FROM.length);
       if (!Array.isArray(value)) throw new PatchError(`${key} must be a list`);
-      if (Array.isArray(result[list]))
-        result[list] = (result[list] as unknown[]).filter((v) => !value.some((d) => deepEqual(d, v)));
+      const current = ownValue(result, list);
+      if (Array.isArray(current))
+        setOwn(
+          result,
+          list,
+          current.filter((v) => !value.some((d) => deepEqual(d, v))),
+        );
       continue;
     }
     if (value === null) {
@@ -39,23 +45,21 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
       continue;
     }
     const child = childSchema(schema, key);
-    if (Array.isArray(value)) result[key] = mergeList(result[key], value, child);
+    if (Array.isArray(value)) setOwn(result, key, mergeList(ownValue(result, key), value, child));
     else if (isObject(value)) {
-      const merged = mergeMap(result[key], value, child);
+      const merged = mergeMap(ownValue(result, key), value, child);
       if (merged === undefined) delete result[key];
-      else result[key] = merged;
-    } else result[key] = value;
+      else setOwn(result, key, merged);
+    } else setOwn(result, key, value);
   }
   for (const [list, order] of orders) {
-    if (Array.isArray(result[list]))
-      result[list] = reorder(
-        result[list] as unknown[],
-        order,
-        childSchema(schema, list)?.['x-kubernetes-patch-merge-key'],
-      );
+    const current = ownValue(result, list);
+    if (Array.isArray(current))
+      setOwn(result, list, reorder(current, order, childSchema(schema, list)?.['x-kubernetes-patch-merge-key']));
   }
-  if (Array.isArray(patch.$retainKeys)) {
-    const keep = new Set(patch.$retainKeys as string[]);
+  const retainKeys = ownValue(patch, '$retainKeys');
+  if (Array.isArray(retainKeys)) {
+    const keep = new Set(retainKeys as string[]);
     for (const key of Object.keys(result)) if (!keep.has(key)) delete result[key];
   }
   return result;
@@ -65,13 +69,13 @@ function mergeList(original: unknown, patch: unknown[], schema: Schema | undefin
   const strategy = schema?.['x-kubernetes-patch-strategy'] ?? '';
   const mergeKey = schema?.['x-kubernetes-patch-merge-key'];
   if (!strategy.split(',').includes('merge')) {
-    if (patch.some((p) => isObject(p) && p.$patch !== undefined))
-      return patch.filter((p) => !(isObject(p) && p.$patch === 'replace')).map(stripDirectives);
+    if (patch.some((p) => ownValue(p, '$patch') !== undefined))
+      return patch.filter((p) => ownValue(p, '$patch') !== 'replace').map(stripDirectives);
     return structuredClone(patch);
   }
   const current = Array.isArray(original) ? [...original] : [];
-  if (patch.some((p) => isObject(p) && p.$patch === 'replace')) {
-    return patch.filter((p) => !(isObject(p) && p.$patch === 'replace')).map(stripDirectives);
+  if (patch.some((p) => ownValue(p, '$patch') === 'replace')) {
+    return patch.filter((p) => ownValue(p, '$patch') !== 'replace').map(stripDirectives);
   }
   if (!mergeKey) {
     // a merging list of primitives (finalizers): union, in order
@@ -80,9 +84,9 @@ function mergeList(original: unknown, patch: unknown[], schema: Schema | undefin
   }
   for (const item of patch) {
     if (!isObject(item)) throw new PatchError(`list items must be objects with the merge key "${mergeKey}"`);
-    const id = item[mergeKey];
-    const at = current.findIndex((c) => isObject(c) && deepEqual(c[mergeKey], id));
-    if (item.$patch === 'delete') {
+    const id = ownValue(item, mergeKey);
+    const at = current.findIndex((c) => isObject(c) && deepEqual(ownValue(c, mergeKey), id));
+    if (ownValue(item, '$patch') === 'delete') {
       if (at >= 0) current.splice(at, 1);
       continue;
     }
@@ -93,7 +97,7 @@ function mergeList(original: unknown, patch: unknown[], schema: Schema | undefin
 }
 
 function reorder(list: unknown[], order: unknown[], mergeKey: string | undefined): unknown[] {
-  const idOf = (v: unknown) => (mergeKey && isObject(v) ? v[mergeKey] : v);
+  const idOf = (v: unknown) => (mergeKey && isObject(v) ? ownValue(v, mergeKey) : v);
   const position = (v: unknown) => {
     const i = order.findIndex((o) => deepEqual(idOf(o), idOf(v)));
     return i === -1 ? order.length : i;
@@ -110,7 +114,7 @@ function stripDirectives(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_FROM)) continue;
-    out[k] = stripDirectives(v);
+    setOwn(out, k, stripDirectives(v));
   }
   return out;
 }

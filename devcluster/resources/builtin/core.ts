@@ -3,6 +3,7 @@
 // defaults and rules kubectl users see.
 import { fieldForbidden, fieldInvalid, fieldRequired, fieldNotSupported, type FieldError } from '../../api/errors.ts';
 import { validateConfigKey } from '../../logic/names.ts';
+import { setOwn } from '../../../security/index.ts';
 import { isObject, deepEqual, type JsonObject } from '../../logic/schema.ts';
 import { age, type PrinterColumn, type ResourceType } from '../resource-type.ts';
 import type { KubeObject } from '../object-meta.ts';
@@ -139,7 +140,8 @@ const configMap = defineBuiltin({
 function foldStringData(o: KubeObject): void {
   if (isObject(o.stringData)) {
     const data = (isObject(o.data) ? o.data : {}) as Record<string, string>;
-    for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    for (const [k, v] of Object.entries(o.stringData))
+      setOwn(data, k, Buffer.from(String(v), 'utf8').toString('base64'));
     o.data = data;
   }
   delete o.stringData;
