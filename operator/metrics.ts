@@ -5,6 +5,19 @@ import type { QueueMetrics } from './queue/work-queue.ts';
 
 export class OperatorMetrics {
   readonly registry = new Registry();
+  readonly admissionRequests = new Counter({
+    name: 'workflow_operator_admission_requests_total',
+    help: 'AdmissionReviews answered, by webhook (validate, mutate) and result (allowed, denied, error)',
+    labelNames: ['webhook', 'result'],
+    registers: [this.registry],
+  });
+  readonly admissionDuration = new Histogram({
+    name: 'workflow_operator_admission_duration_seconds',
+    help: 'Time to answer an AdmissionReview, body read to response written',
+    labelNames: ['webhook'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
   readonly reconcileTotal = new Counter({
     name: 'workflow_operator_reconcile_total',
     help: 'Reconciles by result',

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import * as api from './api/constants.ts';
 import * as sourceApi from './api/source-constants.ts';
@@ -16,11 +16,19 @@ import { WorkflowAppController } from './controller/controller.ts';
 import { WorkflowSourceController } from './gitops/controller.ts';
 import { refreshThroughApi } from './gitops/refresh.ts';
 import { handleGitHook, hookPath } from './gitops/webhook.ts';
-import { KubeClient, loadKubeConfig } from './kube/client.ts';
+import { KubeClient, loadKubeConfig, type ObjectRef } from './kube/client.ts';
 import { KubeEventRecorder } from './kube/events.ts';
 import { LeaderElector, type LeaseTimings } from './kube/lease.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { CachingPluginResolver, noRegistryResolver, type PluginResolver } from './plugins/resolver.ts';
+import { noRegistryTiers, type PluginTierSource, RegistryPluginTiers } from './plugins/tiers.ts';
+import { caBundleOf, WebhookCertManager, type CertBundle } from './admission/certs.ts';
+import { startAdmissionServer, type AdmissionServer } from './admission/server.ts';
+import { renderWebhookConfigurations, type WebhookEndpoint } from './admission/webhook-config.ts';
+import { appLicenseCondition } from './tenant/app-license.ts';
+import { TenantController } from './tenant/controller.ts';
+import type { LicenseBookOptions } from './tenant/license-book.ts';
+import { TenantView } from './tenant/view.ts';
 
 export interface OperatorOptions {
   /** A loaded kubeconfig, or a path to one (default: KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -45,6 +53,42 @@ export interface OperatorOptions {
    * on the metrics server triggers it.
    */
   sources?: false | SourceOptions;
+  /**
+   * WorkflowTenants, licenses and the admission webhooks (on by default when watching all
+   * namespaces; false turns them off).
+   */
+  tenancy?: false | TenancyOptions;
+}
+
+export interface TenancyOptions {
+  /** How tenants' licenses are checked: public key (offline), license server, TTL, grace, refresh. */
+  license?: Omit<LicenseBookOptions, 'onChange' | 'logger'>;
+  /** Where plugin tiers come from; default: the registry at registryUrl, else none. */
+  tiers?: PluginTierSource;
+  registryUrl?: string;
+  registryToken?: string;
+  /** Serve and register the admission webhooks (off when unset). */
+  webhook?: WebhookOptions;
+}
+
+export interface WebhookOptions {
+  /** Listen port (0: a free one) and host; default 9443 on all addresses. */
+  port?: number;
+  host?: string;
+  /**
+   * How the API server reaches the webhooks: a Service (default workflow-operator-webhook in the
+   * operator's namespace, port 443), a URL, or 'local' (https://127.0.0.1:<port>, an operator run
+   * outside the cluster, as on devcluster).
+   */
+  endpoint?: WebhookEndpoint | 'local';
+  /** Where the TLS Secret lives and which namespace is never sent to the webhooks; default $POD_NAMESPACE or default. */
+  namespace?: string;
+  failurePolicy?: 'Fail' | 'Ignore';
+  /** How often the certificate and the webhook configurations are checked (default 10 min). */
+  checkIntervalMs?: number;
+  /** Rotate the serving certificate when less than this is left (default 30 days). */
+  rotateBeforeMs?: number;
+  validDays?: number;
 }
 
 export interface SourceOptions {
@@ -67,6 +111,12 @@ export interface RunningOperator {
   controller(): WorkflowAppController | undefined;
   /** The WorkflowSource controller while leading, else undefined. */
   sourceController(): WorkflowSourceController | undefined;
+  /** Tenants, licenses and plugin tiers as this replica sees them (tenancy on). */
+  readonly tenants?: TenantView;
+  /** The tenant controller while leading. */
+  tenantController(): TenantController | undefined;
+  /** The admission webhooks' server (webhook on). */
+  readonly admission?: AdmissionServer;
   stop(): Promise<void>;
 }
 
@@ -93,11 +143,42 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   const gitopsEvents = new KubeEventRecorder(gitopsClient, sourceApi.fieldManager, identity, logger);
   const ownCacheDir = sourceOpts && !sourceOpts.cacheDir ? mkdtempSync(join(tmpdir(), 'workflow-gitops-')) : undefined;
 
+  const tenancy = opts.tenancy === false || opts.namespace ? undefined : (opts.tenancy ?? {});
+  let tiers: RegistryPluginTiers | undefined;
+  let view: TenantView | undefined;
+  if (tenancy) {
+    if (!tenancy.tiers && tenancy.registryUrl)
+      tiers = RegistryPluginTiers.forUrl(tenancy.registryUrl, { token: tenancy.registryToken, logger });
+    view = new TenantView({
+      client,
+      tiers: tenancy.tiers ?? tiers ?? noRegistryTiers,
+      licenses: tenancy.license ?? {},
+      logger,
+    });
+    void tiers?.start();
+    view.start().catch((err: Error) => logger.error({ err: err.message }, 'tenant caches failed to start'));
+  }
+  const licenseCondition = view
+    ? (app: Parameters<typeof appLicenseCondition>[0]) =>
+        appLicenseCondition(app, {
+          tenantOfNamespace: (ns) => view.tenantOfNamespace(ns),
+          license: (t) => view.license(t),
+          pluginTier: (p) => view.tiers.tier(p),
+        })
+    : undefined;
+
   let controller: WorkflowAppController | undefined;
   let sources: WorkflowSourceController | undefined;
+  let tenantController: TenantController | undefined;
+  view?.onLicenseChange((tenant) => {
+    const t = view.tenant(tenant);
+    if (t) controller?.requeueNamespaces(view.ownedNamespaces(t));
+  });
   let starting: Promise<void> = Promise.resolve();
   const lead = () => {
     metrics.leader.set(1);
+    tenantController = view ? new TenantController({ client, view, events, logger }) : undefined;
+    const tc = tenantController;
     controller = new WorkflowAppController({
       client,
       namespace: opts.namespace,
@@ -109,6 +190,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       defaultImage: opts.defaultImage,
       metrics,
       logger,
+      licenseCondition,
     });
     const c = controller;
     if (sourceOpts) {
@@ -130,18 +212,29 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       c.start().catch((err: Error) => logger.error({ err: err.message }, 'controller failed to start')),
       // A cluster without the WorkflowSource CRD keeps running apps; the source informer retries.
       s?.start().catch((err: Error) => logger.error({ err: err.message }, 'source controller failed to start')),
+      tc?.start().catch((err: Error) => logger.error({ err: err.message }, 'tenant controller failed to start')),
     ]).then(() => undefined);
   };
   const follow = (): Promise<void> => {
     metrics.leader.set(0);
     const c = controller;
     const s = sources;
+    const tc = tenantController;
     controller = undefined;
     sources = undefined;
+    tenantController = undefined;
     // Stop at once, even while start() still waits for an unreachable API server.
-    starting = Promise.all([starting, s?.stop(), c?.stop()]).then(() => undefined);
+    starting = Promise.all([starting, s?.stop(), c?.stop(), tc?.stop()]).then(() => undefined);
     return starting;
   };
+
+  let admission: AdmissionServer | undefined;
+  let stopWebhook = () => {};
+  if (view && tenancy?.webhook) {
+    const started = await startWebhooks(client, view, tenancy.webhook, metrics, logger, validateConfig);
+    admission = started.server;
+    stopWebhook = started.stop;
+  }
 
   let elector: LeaderElector | undefined;
   if (opts.leaderElection === false) lead();
@@ -208,13 +301,111 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     isLeader: () => (elector ? elector.isLeader : true),
     controller: () => controller,
     sourceController: () => sources,
+    tenants: view,
+    tenantController: () => tenantController,
+    admission,
     async stop() {
       if (elector) await elector.stop();
       else await follow();
+      stopWebhook();
+      await admission?.stop();
+      tiers?.stop();
+      await view?.stop();
       await Promise.all([events.flush(), gitopsEvents.flush()]);
       client.close();
       if (ownCacheDir) rmSync(ownCacheDir, { recursive: true, force: true });
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     },
   };
+}
+
+/**
+ * The admission webhooks: certificates from the TLS Secret (made or rotated as needed), the HTTPS
+ * server, and both webhook configurations applied with the caBundle; then a periodic check that
+ * rotates the certificate before it expires and re-applies the configurations after a rotation or
+ * when someone changed them.
+ */
+async function startWebhooks(
+  client: KubeClient,
+  view: TenantView,
+  o: WebhookOptions,
+  metrics: OperatorMetrics,
+  logger: Logger,
+  validateConfig: ConfigValidator,
+): Promise<{ server: AdmissionServer; stop: () => void }> {
+  const namespace = o.namespace ?? process.env.POD_NAMESPACE ?? 'default';
+  const service = { namespace, name: 'workflow-operator-webhook' };
+  const endpointOpt = o.endpoint ?? { service };
+  const hosts =
+    endpointOpt !== 'local' && 'service' in endpointOpt
+      ? [
+          `${endpointOpt.service.name}.${endpointOpt.service.namespace}.svc`,
+          `${endpointOpt.service.name}.${endpointOpt.service.namespace}.svc.cluster.local`,
+          `${endpointOpt.service.name}.${endpointOpt.service.namespace}`,
+          endpointOpt.service.name,
+          'localhost',
+          '127.0.0.1',
+        ]
+      : ['localhost', '127.0.0.1', ...(endpointOpt === 'local' ? [] : [new URL(endpointOpt.url).hostname])];
+  const certs = new WebhookCertManager({
+    client,
+    namespace,
+    hosts: [...new Set(hosts)],
+    rotateBeforeMs: o.rotateBeforeMs,
+    validDays: o.validDays,
+    logger,
+  });
+  let bundle: CertBundle = await certs.ensure();
+  const server = await startAdmissionServer({
+    view,
+    validateConfig,
+    certPem: bundle.certPem,
+    keyPem: bundle.keyPem,
+    port: o.port,
+    host: o.host,
+    metrics,
+    logger,
+  });
+  const endpoint: WebhookEndpoint = endpointOpt === 'local' ? { url: `https://127.0.0.1:${server.port}` } : endpointOpt;
+  const configs = () =>
+    renderWebhookConfigurations({
+      endpoint,
+      caPem: caBundleOf(bundle),
+      excludedNamespaces: ['kube-system', namespace],
+      failurePolicy: o.failurePolicy,
+    });
+  const applyConfigs = async () => {
+    for (const c of configs()) await client.apply(c);
+  };
+  try {
+    await applyConfigs();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  let checking = false;
+  const timer = setInterval(
+    () => {
+      if (checking) return;
+      checking = true;
+      void (async () => {
+        const next = await certs.ensure();
+        const rotated = next.certPem !== bundle.certPem;
+        if (rotated) {
+          bundle = next;
+          server.setCertificate(bundle.certPem, bundle.keyPem);
+        }
+        const live = await client.read<
+          KubernetesObject & { webhooks?: Array<{ clientConfig?: { caBundle?: string } }> }
+        >(configs()[0] as ObjectRef);
+        const wanted = Buffer.from(caBundleOf(bundle)).toString('base64');
+        if (rotated || live?.webhooks?.[0]?.clientConfig?.caBundle !== wanted) await applyConfigs();
+      })()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'webhook certificate check failed; retrying later'))
+        .finally(() => (checking = false));
+    },
+    o.checkIntervalMs ?? 10 * 60_000,
+  );
+  timer.unref();
+  return { server, stop: () => clearInterval(timer) };
 }

@@ -53,5 +53,7 @@ export function effectiveSpec(app: WorkflowApp, defaultImage: string): Effective
       progressDeadlineSeconds: strategy.progressDeadlineSeconds,
     },
     suspend: s.suspend ?? false,
+    // The tenant label (set by the admission webhook from the namespace, or by a WorkflowSource) counts too.
+    tenant: s.tenant ?? app.metadata?.labels?.[api.labels.tenant],
   };
 }

@@ -2,11 +2,19 @@
 // produces an identical status (and no write).
 import type { Condition, ConditionStatus } from '../api/types.ts';
 
-export const conditionOrder = ['Ready', 'Progressing', 'Degraded', 'ConfigValid', 'PluginsResolved'] as const;
+export const conditionOrder = [
+  'Ready',
+  'Progressing',
+  'Degraded',
+  'ConfigValid',
+  'PluginsResolved',
+  'LicenseValid',
+] as const;
 export type ConditionType = (typeof conditionOrder)[number];
 
 export interface ConditionUpdate {
-  type: ConditionType;
+  /** One of conditionOrder for apps; other resources (tenants, sources) have their own. */
+  type: ConditionType | (string & {});
   status: ConditionStatus;
   reason: string;
   message: string;

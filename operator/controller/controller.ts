@@ -22,6 +22,7 @@ import { systemClock, type Clock } from '../queue/clock.ts';
 import { DefaultControllerRateLimiter } from '../queue/rate-limiter.ts';
 import { WorkQueue } from '../queue/work-queue.ts';
 import type { LiveObjects } from '../rollout/plan.ts';
+import type { ConditionUpdate } from './conditions.ts';
 import { reconcile, type AppCache, type ApplyClient, type ReconcileDeps } from './reconcile.ts';
 import { WriteMemory } from './up-to-date.ts';
 
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   metrics: OperatorMetrics;
   logger: Logger;
   clock?: Clock;
+  /** LicenseValid for each app (tenancy on). */
+  licenseCondition?: (app: WorkflowApp) => ConditionUpdate;
 }
 
 export class WorkflowAppController {
@@ -178,6 +181,7 @@ export class WorkflowAppController {
       now: () => this.clock.now(),
       defaultImage: opts.defaultImage,
       memory: this.memory,
+      licenseCondition: opts.licenseCondition,
       logger: opts.logger,
     };
   }
@@ -214,6 +218,13 @@ export class WorkflowAppController {
   /** The informers other controllers of this process share (one watch per kind). */
   sharedInformers(): SharedInformers {
     return { apps: this.apps, deployments: this.deployments, services: this.services, configMaps: this.configMaps };
+  }
+
+  /** Reconciles every app in these namespaces again (a tenant's license verdict changed). */
+  requeueNamespaces(namespaces: readonly string[]): void {
+    if (!this.running) return;
+    for (const ns of namespaces)
+      for (const app of this.apps.list(ns)) this.queue.add(appKey(app.metadata.namespace, app.metadata.name));
   }
 
   appsInCache(): WorkflowApp[] {

@@ -7,6 +7,7 @@ import type { ConfigValidator } from '../config/validator.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { PluginResolver } from '../plugins/resolver.ts';
 import type { LiveObjects } from '../rollout/plan.ts';
+import type { ConditionUpdate } from './conditions.ts';
 import type { WriteMemory } from './up-to-date.ts';
 
 /** What reconcile reads: the informer caches. */
@@ -35,6 +36,8 @@ export interface ReconcileDeps {
   now: () => number;
   defaultImage: string;
   memory: WriteMemory;
+  /** LicenseValid for the app (tenancy on); informs only, never blocks a reconcile. */
+  licenseCondition?: (app: WorkflowApp) => ConditionUpdate;
   logger?: Logger;
 }
 

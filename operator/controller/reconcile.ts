@@ -84,6 +84,7 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     configHash,
     revision,
     selector,
+    license: deps.licenseCondition?.(app),
   });
   // Objects just written reach the cache through the watch, and their events bring this app back;
   // a status computed now would describe the cache before the writes and be rewritten at once.
@@ -133,7 +134,7 @@ function announceTransitions(
   next: WorkflowAppStatus,
   say: (t: EventType, r: string, m: string) => void,
 ): void {
-  for (const type of ['ConfigValid', 'PluginsResolved'] as const) {
+  for (const type of ['ConfigValid', 'PluginsResolved', 'LicenseValid'] as const) {
     const before = getCondition(prev?.conditions, type);
     const after = getCondition(next.conditions, type);
     if (after?.status === 'False' && (before?.status !== 'False' || before.message !== after.message))

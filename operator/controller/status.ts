@@ -30,6 +30,8 @@ export interface StatusInput {
   configHash?: string;
   revision?: string;
   selector: string;
+  /** LicenseValid, when tenancy is on. */
+  license?: ConditionUpdate;
 }
 
 function timestamp(d: Date): string {
@@ -123,6 +125,8 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
       message: n === 0 ? 'no plugins requested' : input.resolvedPlugins.map((p) => `${p.name}@${p.version}`).join(', '),
     });
   }
+
+  if (input.license) updates.push(input.license);
 
   const target = revision ? deployments.filter((d) => revisionOf(d) === revision) : [];
   const status: WorkflowAppStatus = {

@@ -207,6 +207,24 @@ export class KubeClient {
     this.wrote('patch', ref.plural);
   }
 
+  /** Merge-patches a cluster-scoped custom resource's status subresource. */
+  async patchClusterCustomStatus(ref: Omit<CustomRef, 'namespace'>, status: unknown): Promise<void> {
+    await this.call(`update status of ${ref.plural}.${ref.group} ${ref.name}`, () =>
+      this.custom.patchClusterCustomObjectStatus(
+        {
+          group: ref.group,
+          version: ref.version,
+          plural: ref.plural,
+          name: ref.name,
+          body: { status },
+          fieldManager: this.opts.fieldManager,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    this.wrote('patch', `${ref.plural}/status`);
+  }
+
   /**
    * Merge-patches a custom resource's status subresource. With `resourceVersion` the patch fails
    * with 409 if the object changed since it was read, so a status computed from a stale spec is

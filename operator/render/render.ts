@@ -12,6 +12,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import * as api from '../api/constants.ts';
+import * as tenantApi from '../api/tenant-constants.ts';
 import type { EffectiveSpec } from '../api/defaults.ts';
 import type { ResolvedPlugin, WorkflowApp } from '../api/types.ts';
 import type { PreparedEngineConfig, ProbePaths } from './engine-config.ts';
@@ -108,6 +109,14 @@ function engineEnv(spec: EffectiveSpec): V1EnvVar[] {
     env.push({
       name: 'WORKFLOW_LICENSE_KEY',
       valueFrom: { secretKeyRef: { name: spec.licenseSecretRef.name, key: spec.licenseSecretRef.key ?? 'license' } },
+    });
+  } else if (spec.tenant) {
+    // The tenant controller copies the tenant's license into each of its namespaces; optional, so an
+    // app of a tenant without a license (or outside its namespaces) still starts.
+    const { licenseSecret, licenseKey } = tenantApi.objects;
+    env.push({
+      name: 'WORKFLOW_LICENSE_KEY',
+      valueFrom: { secretKeyRef: { name: licenseSecret, key: licenseKey, optional: true } },
     });
   }
   const ours = new Set(env.map((e) => e.name));
