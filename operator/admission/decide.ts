@@ -45,6 +45,8 @@ export interface AdmissionFacts {
   /** Why the tenant has no usable key, if it has none (Secret missing...). */
   licenseProblem?(tenant: string): string | undefined;
   pluginTier(name: string): string | undefined;
+  /** A plugin whose tier is being looked up (not in the registry's public index). */
+  pluginTierPending?(name: string): boolean;
   tiersKnown: boolean;
   tiersProblem?: string;
   /** The stored app (for the scale subresource, whose object is a Scale). */
@@ -174,6 +176,11 @@ export function decideWorkflowApp(req: AdmissionRequestFacts, facts: AdmissionFa
     );
   const allowedTiers = tenant?.spec?.quotas?.allowedTiers;
   for (const plugin of addedPlugins) {
+    if (facts.pluginTierPending?.(plugin))
+      return forbid(
+        `the tier of plugin "${plugin}" is being looked up in the plugin registry (it is not in its public index): retry in a few seconds`,
+        warnings,
+      );
     const tier = facts.pluginTier(plugin);
     if (allowedTiers && tier && !allowedTiers.includes(tier as never))
       return forbid(

@@ -47,16 +47,15 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // Past the limit the rest is read and dropped, so the client gets the 413 instead of a reset.
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > maxReviewBytes) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= maxReviewBytes) chunks.push(c);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > maxReviewBytes ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -79,6 +78,7 @@ export function admissionFacts(view: TenantView, now: number, config?: ConfigChe
       return t ? view.licenseKey(t).problem : undefined;
     },
     pluginTier: (name) => view.tiers.tier(name),
+    pluginTierPending: (name) => view.tiers.pending?.(name) ?? false,
     tiersKnown: view.tiers.known,
     tiersProblem: view.tiers.problem,
     app: (ns, name) => view.app(ns, name),

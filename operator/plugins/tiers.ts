@@ -5,8 +5,13 @@ import type { Logger } from 'pino';
 import { RegistryClient } from '../../registry-index/index.ts';
 
 export interface PluginTierSource {
-  /** The plugin's tier, or undefined when the registry does not list it. */
+  /** The plugin's tier, or undefined when the registry does not know it. */
   tier(name: string): string | undefined;
+  /**
+   * True while a plugin the public index does not list (a private one) is being looked up in the
+   * background: its tier is not known yet, so admission asks to retry rather than guess.
+   */
+  pending?(name: string): boolean;
   /** False until the registry answered once (then tiers are known, even if stale). */
   readonly known: boolean;
   /** Why the tiers are not known, while they are not. */
@@ -18,6 +23,8 @@ export const noRegistryTiers: PluginTierSource = { tier: () => undefined, known:
 
 export class RegistryPluginTiers implements PluginTierSource {
   private tiers = new Map<string, string>();
+  /** Plugins outside the public index, looked up one by one: tier, or null when the registry has none. */
+  private readonly unlisted = new Map<string, string | null | Promise<void>>();
   private loaded = false;
   private timer?: NodeJS.Timeout;
   problem?: string;
@@ -36,7 +43,27 @@ export class RegistryPluginTiers implements PluginTierSource {
   }
 
   tier(name: string): string | undefined {
-    return this.tiers.get(name);
+    const listed = this.tiers.get(name);
+    if (listed !== undefined) return listed;
+    const looked = this.unlisted.get(name);
+    return typeof looked === 'string' ? looked : undefined;
+  }
+
+  pending(name: string): boolean {
+    if (!this.loaded || this.tiers.has(name)) return false;
+    const looked = this.unlisted.get(name);
+    if (looked === undefined) {
+      const lookup = this.client
+        .plugin(name)
+        .then((doc) => void this.unlisted.set(name, doc.summary?.tier ?? null))
+        .catch((err: { status?: number; message: string }) => {
+          if (err.status === 404) this.unlisted.set(name, null);
+          else this.unlisted.delete(name); // unreachable: ask again next time
+        });
+      this.unlisted.set(name, lookup);
+      return true;
+    }
+    return looked instanceof Promise;
   }
 
   /** First load (a failure is retried by the schedule), then a refresh every refreshMs (default 60 s). */
@@ -63,6 +90,7 @@ export class RegistryPluginTiers implements PluginTierSource {
         if (items.length < perPage || page * perPage >= total) break;
       }
       this.tiers = next;
+      this.unlisted.clear();
       this.loaded = true;
       this.problem = undefined;
     } catch (err) {
