@@ -27,6 +27,59 @@ interface OperatorFlags {
   gitCache?: string;
   allowLocalRepos?: boolean;
   webhookSecret?: string;
+  tenancy: boolean;
+  licenseServer?: string;
+  licensePublicKey?: string;
+  licenseCacheTtl: string;
+  licenseGrace: string;
+  licenseRefresh: string;
+  admissionAddr?: string;
+  admissionUrl?: string;
+  admissionFailurePolicy: string;
+}
+
+/** Tenancy from the flags: license checks, plugin tiers from the registry, the admission webhooks. */
+async function tenancyOptions(flags: OperatorFlags, registry: string | undefined) {
+  const { readPublicKeyFile } = await import('../../license/index.ts');
+  const server = flags.licenseServer ?? process.env.WORKFLOW_LICENSE_SERVER;
+  if (server && !/^https?:\/\//.test(server))
+    throw new CliError(`--license-server must be an http(s) URL (got "${server}")`);
+  const pubPath = flags.licensePublicKey ?? process.env.WORKFLOW_LICENSE_PUBLIC_KEY;
+  let publicKey;
+  try {
+    publicKey = pubPath ? readPublicKeyFile(pubPath) : undefined;
+  } catch (err) {
+    throw new CliError((err as Error).message, { hint: 'pass the license.pub written by wfctl license keygen' });
+  }
+  if (!['Fail', 'Ignore'].includes(flags.admissionFailurePolicy))
+    throw new CliError(`--admission-failure-policy must be Fail or Ignore (got "${flags.admissionFailurePolicy}")`);
+  const url = flags.admissionUrl;
+  if (url && url !== 'local' && !/^https:\/\//.test(url))
+    throw new CliError(`--admission-url must be an https:// URL or "local" (got "${url}")`);
+  const addr = flags.admissionAddr
+    ? parseAddr(flags.admissionAddr, '--admission-addr')
+    : url
+      ? { host: '127.0.0.1', port: 0 }
+      : null;
+  return {
+    registryUrl: registry,
+    registryToken: process.env.WFCTL_REGISTRY_TOKEN,
+    license: {
+      publicKey,
+      serverUrl: server,
+      cacheTtlMs: parseDurationFlag('--license-cache-ttl', flags.licenseCacheTtl),
+      gracePeriodMs: parseDurationFlag('--license-grace', flags.licenseGrace),
+      refreshIntervalMs: parseDurationFlag('--license-refresh', flags.licenseRefresh),
+    },
+    webhook: addr
+      ? {
+          port: addr.port,
+          host: addr.host,
+          endpoint: url === 'local' ? ('local' as const) : url ? { url } : undefined,
+          failurePolicy: flags.admissionFailurePolicy as 'Fail' | 'Ignore',
+        }
+      : undefined,
+  };
 }
 
 /** "15s", "2m", "500ms", "1h" -> milliseconds. */
@@ -36,12 +89,12 @@ export function parseDurationFlag(flag: string, value: string): number {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
-function parseAddr(value: string): { host: string; port: number } | null {
+function parseAddr(value: string, flag = '--metrics-addr'): { host: string; port: number } | null {
   if (value === '0' || value === 'off') return null;
   const m = /^(.*):(\d+)$/.exec(value);
   const port = Number(m?.[2]);
   if (!m || !Number.isInteger(port) || port > 65535) {
-    throw new CliError(`--metrics-addr must be HOST:PORT or :PORT (got "${value}")`, {
+    throw new CliError(`${flag} must be HOST:PORT or :PORT (got "${value}")`, {
       hint: 'use 0 to serve no metrics',
     });
   }
@@ -81,6 +134,24 @@ export function register(program: Command): void {
       'secret of push webhooks on /hooks/git (GitHub/Gitea HMAC, GitLab token); or $WFCTL_WEBHOOK_SECRET',
     )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--no-tenancy', 'no WorkflowTenants, licenses or admission webhooks')
+    .option(
+      '--license-server <url>',
+      'license server that validates tenant licenses (default: $WORKFLOW_LICENSE_SERVER)',
+    )
+    .option(
+      '--license-public-key <file>',
+      'public key (license.pub) for the offline license check (default: $WORKFLOW_LICENSE_PUBLIC_KEY)',
+    )
+    .option('--license-cache-ttl <d>', 'how long a license server answer is fresh', '1h')
+    .option('--license-grace <d>', 'how long a valid license survives an unreachable license server', '72h')
+    .option('--license-refresh <d>', 'background license refresh interval', '1h')
+    .option('--admission-addr <addr>', 'serve the admission webhooks here, e.g. :9443 (default: off)')
+    .option(
+      '--admission-url <url>',
+      'register the admission webhooks at this URL instead of the Service workflow-operator-webhook; "local" = https://127.0.0.1:<port> (an operator outside the cluster)',
+    )
+    .option('--admission-failure-policy <policy>', 'Fail or Ignore, for the validating admission webhook', 'Fail')
     .action(async (flags: OperatorFlags) => {
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
@@ -96,6 +167,7 @@ export function register(program: Command): void {
         throw new CliError(`--registry must be an http(s) URL (got "${registry}")`);
       const { pino } = await import('pino');
       const logger = pino({ level: flags.logLevel, base: { component: 'workflow-operator' } });
+      const tenancy = flags.tenancy ? await tenancyOptions(flags, registry) : false;
       const { engineConfigValidator, registryPluginResolver, startOperator } = await loadOperator();
       const { corePlugins } = await import('../../plugins/index.ts');
       let op;
@@ -125,6 +197,7 @@ export function register(program: Command): void {
                 webhookSecret: flags.webhookSecret ?? process.env.WFCTL_WEBHOOK_SECRET,
               }
             : false,
+          tenancy,
           metricsPort: metrics ? metrics.port : null,
           metricsHost: metrics?.host,
           logger,

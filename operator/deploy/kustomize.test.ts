@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { engineVersion } from '../../engine/index.ts';
+import { renderWebhookConfigurations } from '../admission/webhook-config.ts';
 import { crdFileName } from '../api/crd.ts';
 
 const run = promisify(execFile);
@@ -33,6 +34,7 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
     'Role/workflow-operator-leader-election',
     'RoleBinding/workflow-operator-leader-election',
     'Service/workflow-operator-metrics',
+    'Service/workflow-operator-webhook',
     'ServiceAccount/workflow-operator',
   ]);
   const crd = docs.find((d) => d.metadata.name === 'workflowapps.workflow.gocodealone.com')!;
@@ -63,6 +65,16 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
     ['', 'configmaps', ['list', 'watch', 'patch', 'delete']],
     ['', 'events', ['create', 'patch']],
     ['coordination.k8s.io', 'leases', ['get', 'create', 'update']],
+    ['workflow.gocodealone.com', 'workflowtenants', ['list', 'watch']],
+    ['workflow.gocodealone.com', 'workflowtenants/status', ['patch']],
+    ['', 'namespaces', ['list', 'watch', 'create', 'patch']],
+    ['', 'secrets', ['list', 'watch', 'create', 'patch', 'delete']],
+    ['', 'resourcequotas', ['create', 'patch', 'delete']],
+    ['networking.k8s.io', 'networkpolicies', ['create', 'patch', 'delete']],
+    ['rbac.authorization.k8s.io', 'roles', ['create', 'patch', 'escalate', 'bind']],
+    ['rbac.authorization.k8s.io', 'rolebindings', ['create', 'patch']],
+    ['admissionregistration.k8s.io', 'validatingwebhookconfigurations', ['get', 'create', 'patch']],
+    ['admissionregistration.k8s.io', 'mutatingwebhookconfigurations', ['get', 'create', 'patch']],
   ] as const) {
     for (const v of verbs) assert.ok(can(g, res, v), `may ${v} ${g}/${res}`);
   }
@@ -76,9 +88,30 @@ test('the optional webhook component renders with the base', { timeout: 90_000 }
     const base = readFileSync(join(dir, 'deploy/kustomization.yaml'), 'utf8').replace('../../crds', '../crds');
     writeFileSync(join(dir, 'deploy/kustomization.yaml'), `${base}components:\n  - webhook\n`);
     const docs = await kustomize(join(dir, 'deploy'));
-    const hook = docs.find((d) => d.kind === 'ValidatingWebhookConfiguration');
-    assert.equal(hook?.webhooks[0].clientConfig.service.namespace, 'workflow-system');
-    assert.equal(hook?.webhooks[0].sideEffects, 'None');
+    // the component declares exactly what the operator registers (less the caBundle it injects)
+    const rendered = renderWebhookConfigurations({
+      endpoint: { service: { namespace: 'workflow-system', name: 'workflow-operator-webhook' } },
+      caPem: 'x',
+      excludedNamespaces: ['kube-system', 'workflow-system'],
+    });
+    for (const want of rendered) {
+      const got = docs.find((d) => d.kind === want.kind && d.metadata.name === want.metadata?.name);
+      assert.ok(got, `${want.kind} ${want.metadata?.name}`);
+      const { caBundle: _ca, ...clientConfig } = (want as any).webhooks[0].clientConfig;
+      assert.deepEqual(
+        { ...got!.webhooks[0], clientConfig: got!.webhooks[0].clientConfig },
+        {
+          ...(want as any).webhooks[0],
+          clientConfig,
+        },
+      );
+    }
+    // ...pointing at a Service that exists and reaches the operator's webhook port
+    const svc = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'workflow-operator-webhook')!;
+    assert.deepEqual(svc.spec.ports[0], { name: 'webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' });
+    const container = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0];
+    assert.ok(container.ports.some((p: any) => p.name === 'webhook' && p.containerPort === 9443));
+    assert.ok(container.args.includes('--admission-addr=:9443'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
