@@ -80,7 +80,7 @@ export function mergePatchFrom(prev: unknown, next: unknown): unknown {
   return patch;
 }
 
-/** Status without the fields that only move with time (for "did anything change?"). */
+/** Whether a status write would change anything. */
 export function statusChanged(prev: WorkflowSourceStatus | undefined, next: WorkflowSourceStatus): boolean {
   return canonicalJson(prev ?? {}) !== canonicalJson(next);
 }
