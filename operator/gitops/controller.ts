@@ -219,7 +219,9 @@ export class WorkflowSourceController {
     for (const s of this.sources.list()) {
       if (!pushMatches(event, s.spec.repoURL, s.spec.revision)) continue;
       const key = `${s.metadata.namespace}/${s.metadata.name}`;
-      this.deps.memory(key).refreshRequested = true;
+      const memory = this.deps.memory(key);
+      // A push of the commit already synced (a redelivery, another branch's push) needs no fetch.
+      if (!event.after || memory.fetched?.commit.oid !== event.after) memory.refreshRequested = true;
       this.queue.add(key);
       keys.push(key);
     }

@@ -29,6 +29,8 @@ export interface PushEvent {
   urls: string[];
   /** refs/heads/main, refs/tags/v1, ... when the payload says. */
   ref?: string;
+  /** The commit the ref now points at (GitHub, Gitea, GitLab and wfctl git serve send `after`). */
+  after?: string;
 }
 
 /** The repository URLs and ref of a GitHub, Gitea, GitLab or `wfctl git serve` push payload. */
@@ -58,7 +60,12 @@ export function parsePushEvent(body: Buffer): PushEvent | undefined {
       if (typeof holder[k] === 'string' && holder[k]) urls.add(holder[k]);
     }
   }
-  return { urls: [...urls], ref: typeof payload.ref === 'string' ? payload.ref : undefined };
+  const after = typeof payload.after === 'string' && /^[0-9a-f]{40}$/.test(payload.after) ? payload.after : undefined;
+  return {
+    urls: [...urls],
+    ref: typeof payload.ref === 'string' ? payload.ref : undefined,
+    ...(after ? { after } : {}),
+  };
 }
 
 /**
