@@ -13,6 +13,7 @@ import { defaultStorageClassAdmission } from './admission/default-storage-class.
 import { WebhookAdmission } from './admission/webhooks.ts';
 import { createApiHandler } from './api/handler.ts';
 import { createApiMetrics } from './api/metrics.ts';
+import { createUpgradeHandler } from './api/pod-streams.ts';
 import { ObjectApi, systemContext } from './api/object-api.ts';
 import { DEFAULT_WATCH_TIMING, type WatchTiming } from './api/watch-stream.ts';
 import { CrdController } from './controllers/crd-controller.ts';
@@ -179,7 +180,7 @@ async function start(
     serverAddress: () => `127.0.0.1:${port}`,
     watchTiming: { ...DEFAULT_WATCH_TIMING, ...options.watchTiming },
     metrics: createApiMetrics(),
-    podLogs: agent && ((pod, container) => agent.logFile(pod, container)),
+    podLogs: agent && ((pod, container, previous) => agent.logFile(pod, container, previous)),
   });
   const timeouts = serverTimeouts();
   const https = createServer(
@@ -188,6 +189,16 @@ async function start(
   );
   // the TCP listener: TLS goes on to `https`, plain HTTP gets a 400 saying it reached a TLS port
   const server = tlsFront(https, timeouts.headersTimeout);
+  https.on(
+    'upgrade',
+    createUpgradeHandler({
+      api,
+      catalog,
+      authenticate,
+      runtime: agent?.runtime(),
+      logger: logger.child({ component: 'devcluster-streams' }),
+    }),
+  );
   // every socket from accept on, so stop() can end even those still in their TLS handshake
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

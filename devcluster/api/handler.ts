@@ -34,6 +34,7 @@ import type { DeleteOptions, FieldValidation, ObjectApi, WriteContext } from './
 import { documentHash, groupVersionDocument, openApiRoot } from './openapi.ts';
 import { parseApiPath, parseRequestTarget } from './request-path.ts';
 import { resolveContainer, streamLog, type LogLocator } from './pod-logs.ts';
+import { STREAMING_SUBRESOURCES } from './pod-streams.ts';
 import { readScale, scalePatch } from './scale.ts';
 import { toTable, type IncludeObject } from './table.ts';
 import { streamWatch, type WatchTiming } from './watch-stream.ts';
@@ -239,6 +240,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
 
     if (sub === 'scale') return handleScale(req, res, type, namespace, name, q, user, method, verb);
     if (sub === 'log') return servePodLog(res, type, namespace, name, q, method, verb);
+    if (STREAMING_SUBRESOURCES.has(sub)) throw badRequest('Upgrade request required');
     if (method === 'GET') {
       verb.value = 'get';
       const obj = opts.api.get(type, namespace, name);
@@ -333,8 +335,10 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     verb.value = 'get';
     const pod = opts.api.get(type, namespace, name);
     const container = resolveContainer(pod, q.get('container') ?? undefined);
-    const file = opts.podLogs?.(pod, container);
+    const previous = parseBool(q.get('previous'), 'previous');
+    const file = opts.podLogs?.(pod, container, previous);
     if (!file) {
+      if (previous) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
       const waiting = (
         (
           pod.status as
@@ -348,11 +352,26 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     }
     const tail = q.get('tailLines');
     const limit = q.get('limitBytes');
+    const sinceSeconds = q.get('sinceSeconds');
+    const sinceTime = q.get('sinceTime');
+    if (sinceSeconds !== null && sinceTime !== null)
+      throw badRequest('at most one of sinceTime or sinceSeconds may be specified');
+    let since: number | undefined;
+    if (sinceSeconds !== null) since = now() - parseNonNegative(sinceSeconds, 'sinceSeconds') * 1000;
+    if (sinceTime !== null) {
+      since = Date.parse(sinceTime);
+      if (Number.isNaN(since))
+        throw badRequest(`sinceTime: Invalid value: ${JSON.stringify(sinceTime)}: must be RFC 3339`);
+    }
     streamLog(res, file, {
-      follow: q.get('follow') === 'true',
+      follow: parseBool(q.get('follow'), 'follow'),
       tailLines: tail === null ? undefined : parseNonNegative(tail, 'tailLines'),
       limitBytes: limit === null ? undefined : parseNonNegative(limit, 'limitBytes'),
-      podGone: () => opts.api.tryGet(type, namespace, name)?.metadata.uid !== pod.metadata.uid,
+      since,
+      timestamps: parseBool(q.get('timestamps'), 'timestamps'),
+      finished: () =>
+        opts.api.tryGet(type, namespace, name)?.metadata.uid !== pod.metadata.uid ||
+        opts.podLogs?.(pod, container, false) !== file,
     });
   }
 
@@ -494,7 +513,7 @@ function supportsSubresource(type: ResourceType, sub: string): boolean {
   if (sub === 'status') return type.statusSubresource;
   if (sub === 'scale') return type.scale !== undefined;
   if (sub === 'finalize') return type.storageKey === '/namespaces';
-  if (sub === 'log') return type.storageKey === '/pods';
+  if (sub === 'log' || STREAMING_SUBRESOURCES.has(sub)) return type.storageKey === '/pods';
   return false;
 }
 

@@ -1,20 +1,24 @@
-// GET /api/v1/namespaces/{ns}/pods/{name}/log: a container's output as the node agent recorded it,
-// with kubectl's parameters (container, follow, tailLines, limitBytes, timestamps are not recorded).
-import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
+// GET /api/v1/namespaces/{ns}/pods/{name}/log: a container's output as the node agent recorded it (CRI
+// log lines), with kubectl's parameters: container, follow, previous, tailLines, sinceSeconds,
+// sinceTime, timestamps and limitBytes.
+import { closeSync, existsSync, openSync, readSync, statSync, watch } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { entryTime, parseCriLine, renderEntry } from '../logic/cri-log.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import { badRequest } from './errors.ts';
 
-/** Where a pod container's log lives, or undefined when this node never ran it. */
-export type LogLocator = (pod: KubeObject, container: string) => string | undefined;
+/** Where a pod container's log lives (its current run, or the previous one), or undefined. */
+export type LogLocator = (pod: KubeObject, container: string, previous: boolean) => string | undefined;
 
 export interface LogOptions {
-  container?: string;
   follow: boolean;
   tailLines?: number;
   limitBytes?: number;
-  /** Ends a follow when the pod goes away. */
-  podGone: () => boolean;
+  /** Only entries at or after this time (ms since the epoch). */
+  since?: number;
+  timestamps: boolean;
+  /** Ends a follow when the pod goes away or the container's run is over (the file is no longer current). */
+  finished: () => boolean;
 }
 
 export function resolveContainer(pod: KubeObject, requested: string | undefined): string {
@@ -31,51 +35,64 @@ export function resolveContainer(pod: KubeObject, requested: string | undefined)
   return names[0]!;
 }
 
-/** The byte offset where the last `lines` lines of the file start. */
-function tailOffset(file: string, lines: number): number {
-  const data = readAll(file);
-  let count = 0;
-  let i = data.length;
-  if (i > 0 && data[i - 1] === 0x0a) i--;
-  for (; i > 0; i--) {
-    if (data[i - 1] === 0x0a && ++count === lines) return i;
-  }
-  return 0;
-}
+/** Reads a growing CRI log file line by line from a byte offset. */
+class LogReader {
+  private offset = 0;
+  private carry = '';
 
-function readAll(file: string): Buffer {
-  return existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+  constructor(private readonly file: string) {}
+
+  /** Complete lines appended since the last call. */
+  next(): string[] {
+    if (!existsSync(this.file)) return [];
+    const size = statSync(this.file).size;
+    if (size <= this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.file, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.carry + buf.toString('utf8')).split('\n');
+    this.carry = lines.pop()!;
+    return lines;
+  }
 }
 
 export function streamLog(res: ServerResponse, file: string, opts: LogOptions): void {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-  let offset = opts.tailLines !== undefined ? tailOffset(file, opts.tailLines) : 0;
+  const reader = new LogReader(file);
   let remaining = opts.limitBytes ?? Infinity;
-  let reading = false;
   let closed = false;
-  const pump = (then?: () => void) => {
-    if (reading || closed) return;
-    const size = existsSync(file) ? statSync(file).size : 0;
-    if (size <= offset || remaining <= 0) return then?.();
-    reading = true;
-    const end = Math.min(size, offset + remaining) - 1;
-    const stream = createReadStream(file, { start: offset, end });
-    stream.on('data', (chunk) => res.write(chunk));
-    stream.on('end', () => {
-      remaining -= end + 1 - offset;
-      offset = end + 1;
-      reading = false;
-      then?.();
-    });
+  const emit = (lines: string[]) => {
+    let out = '';
+    for (const line of lines) {
+      const entry = parseCriLine(line);
+      if (!entry || (opts.since !== undefined && entryTime(entry) < opts.since)) continue;
+      out += renderEntry(entry, opts.timestamps);
+    }
+    if (!out || remaining <= 0) return;
+    let bytes = Buffer.from(out);
+    if (bytes.length > remaining) bytes = bytes.subarray(0, remaining);
+    remaining -= bytes.length;
+    res.write(bytes);
   };
-  if (!opts.follow) {
-    pump(() => res.end());
+  let first = reader.next();
+  if (opts.tailLines !== undefined) first = opts.tailLines === 0 ? [] : first.slice(-opts.tailLines);
+  emit(first);
+  if (!opts.follow || remaining <= 0) {
+    res.end();
     return;
   }
-  const watcher = existsSync(file) ? watch(file, () => pump()) : undefined;
+  const pump = () => {
+    if (!closed) emit(reader.next());
+  };
+  const watcher = existsSync(file) ? watch(file, pump) : undefined;
   const timer = setInterval(() => {
-    if (opts.podGone() || remaining <= 0) finish();
-    else pump();
+    pump();
+    if (opts.finished() || remaining <= 0) finish();
   }, 500);
   const finish = () => {
     if (closed) return;
@@ -85,5 +102,4 @@ export function streamLog(res: ServerResponse, file: string, opts: LogOptions): 
     res.end();
   };
   res.on('close', finish);
-  pump();
 }

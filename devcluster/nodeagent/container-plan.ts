@@ -23,6 +23,8 @@ export interface Container {
   command?: string[];
   args?: string[];
   workingDir?: string;
+  stdin?: boolean;
+  tty?: boolean;
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   env?: Array<{ name: string; value?: string; valueFrom?: EnvSource }>;
   envFrom?: Array<{
@@ -83,6 +85,10 @@ export interface ContainerPlan {
   prepare: MountStep[];
   /** The container port mapped to the pod's loopback port, if any. */
   containerPort?: number;
+  /** The container's working directory as the container sees it (its `workingDir`, else "/"). */
+  workingDir: string;
+  /** The container keeps a stdin open (`stdin: true`), for pods/attach. */
+  stdin: boolean;
   readiness?: ResolvedProbe;
   liveness?: ResolvedProbe;
 }
@@ -174,6 +180,8 @@ export function planContainer(input: PlanInput): ContainerPlan {
     mounts,
     prepare,
     containerPort,
+    workingDir: container.workingDir ?? '/',
+    stdin: container.stdin === true,
     readiness: resolveProbe(container.readinessProbe, container, input.hostPort) ?? defaultReadiness(input.hostPort),
     liveness: resolveProbe(container.livenessProbe, container, input.hostPort),
   };

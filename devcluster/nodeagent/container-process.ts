@@ -2,10 +2,15 @@
 // restart with exponential back-off (CrashLoopBackOff), and graceful stop (SIGTERM, then SIGKILL).
 // It reports its state as a Kubernetes ContainerStatus through onChange.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import type { CommandOptions, RunningCommand } from '../streams/remote-command.ts';
+import { commandSucceeded } from '../streams/remote-command.ts';
+import { CriLineEncoder, type LogStream } from '../logic/cri-log.ts';
 import type { ContainerPlan, ResolvedProbe } from './container-plan.ts';
 import { nowSeconds } from '../resources/object-meta.ts';
 
@@ -38,6 +43,9 @@ export class ContainerProcess {
   private lastTerminated?: Record<string, unknown>;
   private timers = new Set<NodeJS.Timeout>();
   private log?: WriteStream;
+  private readonly encoders = { stdout: new CriLineEncoder('stdout'), stderr: new CriLineEncoder('stderr') };
+  /** pods/attach: live output of the running process, and its exits. */
+  private readonly attached = new EventEmitter();
   private readinessStreak = { ok: 0, fail: 0 };
   private livenessFailures = 0;
 
@@ -45,7 +53,8 @@ export class ContainerProcess {
     readonly name: string,
     private readonly image: string,
     private plan: ContainerPlan,
-    private readonly logFile: string,
+    /** logs/<container>: one CRI-format file per run, named by the restart count (0.log, 1.log, ...). */
+    private readonly logDir: string,
     /** Where the running process's pid is recorded, so a later agent can reap it after a crash. */
     private readonly pidFile: string,
     private readonly backoff: RestartBackoff,
@@ -81,8 +90,7 @@ export class ContainerProcess {
   }
 
   start(): void {
-    mkdirSync(dirname(this.logFile), { recursive: true });
-    this.log = createWriteStream(this.logFile, { flags: 'a' });
+    mkdirSync(this.logDir, { recursive: true });
     this.spawnProcess();
     this.scheduleProbes();
   }
@@ -121,18 +129,81 @@ export class ContainerProcess {
       await exited;
       clearTimeout(timer);
     }
-    await new Promise<void>((resolve) => (this.log ? this.log.end(() => resolve()) : resolve()));
+    await this.closeLog();
+  }
+
+  /** The log of the current run, or of the one before it (`kubectl logs --previous`). */
+  logPath(previous: boolean): string | undefined {
+    const run = this.restartCount - (previous ? 1 : 0);
+    const file = join(this.logDir, `${run}.log`);
+    return run >= 0 && existsSync(file) ? file : undefined;
+  }
+
+  /**
+   * pods/attach: the running process's output from now on, and its stdin when the container asks
+   * for one (`stdin: true`). Ends when the process exits; stop() detaches.
+   */
+  attach(options: CommandOptions): RunningCommand {
+    const child = this.child;
+    if (!child) throw new Error(`container ${this.name} is not running`);
+    if (options.stdin && !child.stdin)
+      throw new Error(`stdin is not enabled for container ${this.name}: set stdin: true in its spec to attach to it`);
+    const stdout = new PassThrough();
+    const stderr = options.tty ? stdout : new PassThrough();
+    const onOutput = (stream: LogStream, chunk: Buffer) => (stream === 'stdout' ? stdout : stderr).write(chunk);
+    let detach!: () => void;
+    const exit = new Promise<ReturnType<typeof commandSucceeded>>((resolve) => {
+      detach = () => {
+        this.attached.off('output', onOutput);
+        this.attached.off('exit', detach);
+        stdout.end();
+        if (stderr !== stdout) stderr.end();
+        resolve(commandSucceeded());
+      };
+    });
+    this.attached.on('output', onOutput);
+    this.attached.once('exit', detach);
+    const target = child.stdin;
+    return {
+      stdin: target
+        ? new Writable({
+            write: (chunk, _enc, done) => (target.writable ? target.write(chunk, () => done()) : done()),
+          })
+        : undefined,
+      stdout: options.stdout ? stdout : undefined,
+      stderr: options.stderr && !options.tty ? stderr : undefined,
+      exit,
+      stop: () => detach(),
+    };
+  }
+
+  private output(stream: LogStream, chunk: Buffer): void {
+    this.log?.write(this.encoders[stream].encode(chunk, Date.now()));
+    this.attached.emit('output', stream, chunk);
+  }
+
+  private closeLog(): Promise<void> {
+    const log = this.log;
+    this.log = undefined;
+    if (!log) return Promise.resolve();
+    const now = Date.now();
+    log.write(this.encoders.stdout.flush(now) + this.encoders.stderr.flush(now));
+    return new Promise<void>((resolve) => log.end(() => resolve()));
   }
 
   private spawnProcess(): void {
     if (this.stopped) return;
+    void this.closeLog();
+    // one log per run, like the kubelet's <restartCount>.log; only this run's and the previous are kept
+    this.log = createWriteStream(join(this.logDir, `${this.restartCount}.log`), { flags: 'a' });
+    rmSync(join(this.logDir, `${this.restartCount - 2}.log`), { force: true });
     let child: ChildProcess;
     try {
       this.prepareMounts();
       child = spawn(this.plan.command, this.plan.args, {
         cwd: this.plan.cwd,
         env: this.plan.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [this.plan.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
       this.onExit(null, null, `failed to start ${this.plan.command}: ${(e as Error).message}`);
@@ -144,9 +215,10 @@ export class ContainerProcess {
     this.runningSince = Date.now();
     this.waiting = undefined;
     this.onEvent('Normal', 'Started', `Started container ${this.name}`);
-    child.stdout!.pipe(this.log!, { end: false });
-    child.stderr!.pipe(this.log!, { end: false });
-    child.once('error', (err) => this.log?.write(`devcluster: ${err.message}\n`));
+    child.stdout!.on('data', (chunk: Buffer) => this.output('stdout', chunk));
+    child.stderr!.on('data', (chunk: Buffer) => this.output('stderr', chunk));
+    child.stdin?.on('error', () => {});
+    child.once('error', (err) => this.output('stderr', Buffer.from(`devcluster: ${err.message}\n`)));
     child.once('exit', (code, signal) => this.onExit(code, signal));
     this.onChange();
   }
@@ -164,6 +236,7 @@ export class ContainerProcess {
     };
     this.child = undefined;
     this.startedAt = undefined;
+    this.attached.emit('exit');
     this.setReady(false);
     if (this.stopped) return;
     // a process that ran for a minute starts over with the shortest back-off
@@ -229,7 +302,10 @@ export class ContainerProcess {
           if (this.livenessFailures >= liveness.failureThreshold) {
             this.livenessFailures = 0;
             this.onEvent('Normal', 'Killing', `Container ${this.name} failed liveness probe, will be restarted`);
-            this.log?.write(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`);
+            this.output(
+              'stderr',
+              Buffer.from(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`),
+            );
             this.child.kill('SIGTERM');
             const victim = this.child;
             this.after(this.graceMs, () => victim.kill('SIGKILL'));

@@ -15,6 +15,8 @@ import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { Controller, tolerating } from '../controllers/controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { imageName, PlanError, planContainer, type Container, type ImageRuntime } from './container-plan.ts';
+import type { CommandOptions, RunningCommand } from '../streams/remote-command.ts';
+import { execInvocation, findExecTools, startExec } from './container-exec.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
 import { freePort } from './ports.ts';
 import type { HostFilesystem } from '../volumes/host-filesystem.ts';
@@ -74,7 +76,10 @@ const ctx = () => systemContext('kubelet');
 export class Kubelet extends Controller {
   private readonly workers = new Map<string, PodWorker>();
   private readonly mountWaits = new Map<string, MountWait>();
+  /** Streaming sessions to end when their pod stops, by pod uid. */
+  private readonly stopListeners = new Map<string, Set<() => void>>();
   private stopping = false;
+  private readonly execTools = findExecTools();
 
   constructor(
     private readonly api: ObjectApi,
@@ -102,12 +107,67 @@ export class Kubelet extends Controller {
     this.workers.clear();
   }
 
-  /** The log file of a container this kubelet runs (or ran) for `pod`. */
-  logFile(pod: KubeObject, container: string): string | undefined {
+  /** The log file of a container this kubelet runs for `pod` (its current run, or the `previous` one). */
+  logFile(pod: KubeObject, container: string, previous = false): string | undefined {
     const worker = this.workers.get(keyOf(pod));
-    if (!worker || worker.uid !== pod.metadata.uid || !worker.containers.some((c) => c.name === container))
-      return undefined;
-    return join(worker.dir, 'logs', `${container}.log`);
+    if (!worker || worker.uid !== pod.metadata.uid) return undefined;
+    return worker.containers.find((c) => c.name === container)?.logPath(previous);
+  }
+
+  /** The running worker of exactly this pod (same uid), or an Error for the streaming subresources. */
+  private runningWorker(pod: KubeObject): PodWorker {
+    const worker = this.workers.get(keyOf(pod));
+    if (!worker || worker.uid !== pod.metadata.uid)
+      throw new Error(
+        `pod ${pod.metadata.namespace}/${pod.metadata.name} is not running on node ${this.opts.nodeName}`,
+      );
+    return worker;
+  }
+
+  /**
+   * pods/portforward: every pod gets one loopback port, for the first containerPort of its first
+   * container (the process is told it as WORKFLOW_ADDR/PORT); other pod ports are not reachable.
+   */
+  portTarget(pod: KubeObject, port: number): { host: string; port: number } {
+    const worker = this.runningWorker(pod);
+    const mapped = (pod.spec as { containers?: Container[] }).containers?.[0]?.ports?.[0]?.containerPort;
+    if (port === mapped) return { host: '127.0.0.1', port: worker.port };
+    throw new Error(
+      mapped === undefined
+        ? `pod declares no containerPort; devcluster reaches a pod only on the first containerPort of its first container`
+        : `port ${port} is not reachable: devcluster runs pods as local processes and maps only the first containerPort of the first container (${mapped}) to a loopback port (127.0.0.1:${worker.port})`,
+    );
+  }
+
+  /** pods/exec: `command` in the container's environment (see container-exec.ts). */
+  exec(pod: KubeObject, container: string, command: string[], options: CommandOptions): RunningCommand {
+    const worker = this.runningWorker(pod);
+    const spec = (pod.spec as { containers?: Container[] }).containers?.find((c) => c.name === container);
+    const running = worker.containers.find((c) => c.name === container);
+    if (!spec || !running?.status().started)
+      throw new Error(`container ${container} is not running in pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+    const plan = this.plan(pod, spec, worker.dir, worker.port, worker.volumes);
+    return startExec(execInvocation(plan, command, options.tty, this.execTools), command, options, this.execTools);
+  }
+
+  /** pods/attach: the running container's own stdio. */
+  attach(pod: KubeObject, container: string, options: CommandOptions): RunningCommand {
+    const running = this.runningWorker(pod).containers.find((c) => c.name === container);
+    if (!running)
+      throw new Error(`container ${container} is not running in pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+    return running.attach(options);
+  }
+
+  /** Calls `listener` once this kubelet stops running `pod` (deleted, or replaced by a pod of the same name). */
+  onPodStopped(pod: KubeObject, listener: () => void): () => void {
+    const uid = pod.metadata.uid ?? '';
+    let set = this.stopListeners.get(uid);
+    if (!set) this.stopListeners.set(uid, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set!.delete(listener);
+      if (set!.size === 0 && this.stopListeners.get(uid) === set) this.stopListeners.delete(uid);
+    };
   }
 
   protected onChange(change: Change): void {
@@ -342,7 +402,7 @@ export class Kubelet extends Controller {
           container.name,
           container.image ?? '',
           plan,
-          join(dir, 'logs', `${container.name}.log`),
+          join(dir, 'logs', container.name),
           join(dir, `${container.name}.pid`),
           this.opts.backoff,
           grace,
@@ -432,6 +492,9 @@ export class Kubelet extends Controller {
 
   private async teardown(key: string, worker: PodWorker, pod?: KubeObject): Promise<void> {
     this.workers.delete(key);
+    const listeners = this.stopListeners.get(worker.uid);
+    this.stopListeners.delete(worker.uid);
+    for (const listener of listeners ?? []) listener();
     if (pod)
       for (const c of worker.containers)
         this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);

@@ -6,6 +6,7 @@ import { hostname, totalmem, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
+import type { PodRuntime } from '../api/pod-streams.ts';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
@@ -86,9 +87,20 @@ export class NodeAgent {
     this.services.start();
   }
 
+  /** pods/exec, pods/attach and pods/portforward on this node. */
+  runtime(): PodRuntime {
+    const kubelet = this.kubelet;
+    return {
+      portTarget: (pod, port) => kubelet.portTarget(pod, port),
+      exec: (pod, container, command, options) => kubelet.exec(pod, container, command, options),
+      attach: (pod, container, options) => kubelet.attach(pod, container, options),
+      onPodStopped: (pod, listener) => kubelet.onPodStopped(pod, listener),
+    };
+  }
+
   /** pods/log: where a container's output is written (undefined when this node does not run it). */
-  logFile(pod: KubeObject, container: string): string | undefined {
-    return this.kubelet.logFile(pod, container);
+  logFile(pod: KubeObject, container: string, previous = false): string | undefined {
+    return this.kubelet.logFile(pod, container, previous);
   }
 
   async stop(): Promise<void> {
