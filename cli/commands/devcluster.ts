@@ -1,7 +1,8 @@
-// wfctl devcluster --data DIR [--port N]: run the embedded Kubernetes-compatible cluster in the
+// wfctl devcluster --data DIR [--port N] [--runtimes FILE]: run the embedded Kubernetes-compatible cluster in the
 // foreground. It writes DIR/kubeconfig (usable as-is by kubectl --kubeconfig) and stops cleanly on
 // SIGINT/SIGTERM; state in DIR survives restarts.
 import type { Command } from 'commander';
+import type { ImageTable } from '../../devcluster/index.ts';
 import { CliError } from '../output.ts';
 
 interface DevclusterOptions {
@@ -10,6 +11,7 @@ interface DevclusterOptions {
   logLevel: string;
   nodeAgent: boolean;
   engineImage: string;
+  runtimes?: string;
 }
 
 export function register(program: Command): void {
@@ -21,6 +23,7 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--no-node-agent', 'serve the API only: do not run engine Deployments as local processes')
     .option('--engine-image <name>', 'image name (no registry, no tag) whose pods run as the engine', 'workflow-engine')
+    .option('--runtimes <file>', 'YAML mapping more image patterns to local command templates (docs/devcluster.md)')
     .action(async (opts: DevclusterOptions) => {
       let port: number | undefined;
       if (opts.port !== undefined) {
@@ -32,14 +35,22 @@ export function register(program: Command): void {
         throw new CliError(`--log-level must be debug, info, warn or error (got "${opts.logLevel}")`);
       }
       const { pino } = await import('pino');
-      const { startDevCluster } = await import('../../devcluster/index.ts');
+      const { loadRuntimesFile, startDevCluster } = await import('../../devcluster/index.ts');
+      let extraImages: ImageTable | undefined;
+      if (opts.runtimes) {
+        try {
+          extraImages = loadRuntimesFile(opts.runtimes);
+        } catch (err) {
+          throw new CliError(`--runtimes: ${(err as Error).message}`);
+        }
+      }
       let cluster;
       try {
         cluster = await startDevCluster({
           dataDir: opts.data!,
           port,
           logger: pino({ level: opts.logLevel }),
-          nodeAgent: opts.nodeAgent ? { engineImage: opts.engineImage } : false,
+          nodeAgent: opts.nodeAgent ? { engineImage: opts.engineImage, extraImages } : false,
         });
       } catch (err) {
         throw new CliError(`devcluster did not start: ${(err as Error).message}`);

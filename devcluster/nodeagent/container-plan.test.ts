@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../resources/object-meta.ts';
-import { expandVars, imageName, PlanError, planContainer, type Container, type PlanInput } from './container-plan.ts';
+import { expandVars, PlanError, planContainer, type Container, type PlanInput } from './container-plan.ts';
 
 const pod = (container: Container, volumes: object[] = []): KubeObject => ({
   metadata: { name: 'app-1', namespace: 'team', uid: 'u1', labels: { app: 'app' } },
@@ -26,11 +26,6 @@ const input = (container: Container, volumes: object[] = [], extra: Partial<Plan
   secret: (name) => (name === 'creds' ? { token: Buffer.from('s3cret') } : undefined),
   baseEnv: { PATH: '/usr/bin' },
   ...extra,
-});
-
-test('image names ignore registry, tag and digest', () => {
-  assert.equal(imageName('ghcr.io/acme/workflow-engine:1.2@sha256:abc'), 'workflow-engine');
-  assert.equal(imageName('localhost:5000/workflow-engine'), 'workflow-engine');
 });
 
 test('the engine contract: args with mounted paths rewritten, env mapped, WORKFLOW_ADDR and PORT set', () => {

@@ -7,15 +7,7 @@ import { join, posix } from 'node:path';
 import { ownValue } from '../../security/index.ts';
 import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
-
-export interface ImageRuntime {
-  /** The process for the image's entrypoint, e.g. [process.execPath, '<repo>/bin/wfctl.js']. */
-  command: string[];
-  /** Arguments used when the container sets none. */
-  defaultArgs?: string[];
-  /** A container `command` naming this entrypoint (e.g. "wfctl") runs `command` with the rest as arguments. */
-  entrypointName?: string;
-}
+import { expandTemplate, type ImageRuntime } from './image-runtimes.ts';
 
 export interface Container {
   name: string;
@@ -118,7 +110,7 @@ export interface PlanInput {
   pod: KubeObject;
   container: Container;
   runtime: ImageRuntime | undefined;
-  /** The names of images this node runs, for the error message. */
+  /** The image patterns this node runs, for the error message. */
   runnableImages: string[];
   podDir: string;
   /** The pod's volumes as set up on disk: name -> directory, and whether it is a projection. */
@@ -133,34 +125,16 @@ export interface PlanInput {
   baseEnv: Record<string, string>;
 }
 
-/** "registry.example.com/org/workflow-engine:1.2@sha256:..." -> "workflow-engine" */
-export function imageName(image: string): string {
-  const withoutDigest = image.split('@')[0]!;
-  const last = withoutDigest.split('/').pop()!;
-  return last.includes(':') ? last.slice(0, last.lastIndexOf(':')) : last;
-}
-
 export function planContainer(input: PlanInput): ContainerPlan {
   const { container, podDir } = input;
   const image = container.image ?? '';
   if (!input.runtime) {
     throw new PlanError(
       'ErrImageNeverPull',
-      `devcluster's node agent runs only ${input.runnableImages.map((n) => `${n}:*`).join(', ')} images as local processes; "${image}" cannot run on this node`,
+      `devcluster's node agent runs only ${input.runnableImages.map((p) => (/:[^/]*$/.test(p) ? p : `${p}:*`)).join(', ')} images as local processes; "${image}" cannot run on this node (wfctl devcluster --runtimes FILE maps more images to local commands)`,
     );
   }
 
-  let command = input.runtime.command;
-  if (container.command?.length) {
-    const entry = posix.basename(container.command[0]!);
-    if (entry !== input.runtime.entrypointName) {
-      throw new PlanError(
-        'CreateContainerError',
-        `container "${container.name}": devcluster runs the image's own entrypoint${input.runtime.entrypointName ? ` ("${input.runtime.entrypointName}")` : ''}; command ${JSON.stringify(container.command)} cannot run here (put the arguments in args)`,
-      );
-    }
-    command = [...input.runtime.command, ...container.command.slice(1)];
-  }
   const containerPort = container.ports?.[0]?.containerPort;
   const env = resolveEnv(input);
   const { mounts, prepare } = mountTable(container, input.volumes, podDir, env);
@@ -168,13 +142,45 @@ export function planContainer(input: PlanInput): ContainerPlan {
   for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
   env.WORKFLOW_ADDR = `127.0.0.1:${input.hostPort}`;
   env.PORT = String(input.hostPort);
-  // as with an image's CMD: the default arguments apply only when the container sets neither command nor args
-  const args = (container.args ?? (container.command?.length ? [] : (input.runtime.defaultArgs ?? []))).map((a) =>
-    rewrite(expandVars(a, env)),
-  );
+  const expand = (values: string[] | undefined) => values?.map((v) => expandVars(v, env));
+  const runtime = input.runtime;
+  let command: string[];
+  let args: string[];
+  try {
+    if (runtime.template) {
+      [...command] = expandTemplate(
+        runtime.command,
+        { command: expand(container.command), args: expand(container.args) },
+        input.hostPort,
+      );
+      args = [];
+    } else {
+      command = runtime.command;
+      let given = container.args;
+      if (container.command?.length) {
+        const entry = posix.basename(container.command[0]!);
+        if (entry !== runtime.entrypointName) {
+          throw new Error(
+            `devcluster runs the image's own entrypoint${runtime.entrypointName ? ` ("${runtime.entrypointName}")` : ''}; command ${JSON.stringify(container.command)} cannot run here (put the arguments in args)`,
+          );
+        }
+        given = [...container.command.slice(1), ...(container.args ?? [])];
+      }
+      // as with an image's CMD: the default arguments apply only when the container sets neither command nor args
+      args = expand(given ?? (container.command?.length ? [] : runtime.defaultArgs)) ?? [];
+      if (runtime.translateArgs) {
+        const translated = runtime.translateArgs(args);
+        args = translated.args;
+        for (const [k, v] of Object.entries(translated.env)) env[k] ??= rewrite(v);
+      }
+    }
+  } catch (e) {
+    throw new PlanError('CreateContainerError', `container "${container.name}": ${(e as Error).message}`);
+  }
+  args = args.map(rewrite);
   return {
     command: command[0]!,
-    args: [...command.slice(1), ...args],
+    args: [...command.slice(1).map(rewrite), ...args],
     env,
     cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
     mounts,

@@ -14,7 +14,8 @@ import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { Controller, tolerating } from '../controllers/controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
-import { imageName, PlanError, planContainer, type Container, type ImageRuntime } from './container-plan.ts';
+import { PlanError, planContainer, type Container } from './container-plan.ts';
+import { findRuntime, type ImageTable } from './image-runtimes.ts';
 import type { CommandOptions, RunningCommand } from '../streams/remote-command.ts';
 import { execInvocation, findExecTools, startExec } from './container-exec.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
@@ -35,7 +36,7 @@ export const PORT_ANNOTATION = 'devcluster.io/port';
 export interface KubeletOptions {
   nodeName: string;
   podsDir: string;
-  images: Record<string, ImageRuntime>;
+  images: ImageTable;
   backoff: RestartBackoff;
   /** Upper bound on how long a stopping process gets before SIGKILL. */
   maxGraceMs: number;
@@ -417,7 +418,9 @@ export class Kubelet extends Controller {
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         worker.blocked.push({ container, reason: e.reason, message: e.message });
-        this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${e.reason}: ${e.message}`);
+        // as the kubelet: an image that cannot be had is its own event reason, other failures are "Failed"
+        if (e.reason === 'ErrImageNeverPull') this.opts.events.record(pod, 'Warning', e.reason, e.message);
+        else this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${e.reason}: ${e.message}`);
       }
     });
     this.logger.info(
@@ -428,12 +431,12 @@ export class Kubelet extends Controller {
 
   private plan(pod: KubeObject, container: Container, dir: string, port: number, volumes: PodWorker['volumes']) {
     const ns = pod.metadata.namespace!;
-    const runtime = this.opts.images[imageName(container.image ?? '')];
+    const runtime = findRuntime(this.opts.images, container.image ?? '');
     return planContainer({
       pod,
       container,
       runtime,
-      runnableImages: Object.keys(this.opts.images),
+      runnableImages: this.opts.images.map(([pattern]) => pattern),
       podDir: dir,
       volumes,
       node: NODE_ALLOCATABLE,

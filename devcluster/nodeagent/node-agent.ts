@@ -3,7 +3,6 @@
 // service controller (Endpoints/EndpointSlices, loopback load balancers).
 import { mkdirSync } from 'node:fs';
 import { hostname, totalmem, cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
 import type { PodRuntime } from '../api/pod-streams.ts';
@@ -11,7 +10,7 @@ import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { WatchCache } from '../storage/watch-cache.ts';
-import type { ImageRuntime } from './container-plan.ts';
+import { defaultImageTable, type ImageRuntime, type ImageTable } from './image-runtimes.ts';
 import type { RestartBackoff } from './container-process.ts';
 import { EventRecorder } from '../controllers/event-recorder.ts';
 import { DeploymentController } from './deployment-controller.ts';
@@ -20,14 +19,17 @@ import { ReplicaSetController } from './replicaset-controller.ts';
 import { ServiceController } from './service-controller.ts';
 import type { HostFilesystem } from '../volumes/host-filesystem.ts';
 
-export type { ImageRuntime };
+export type { ImageRuntime, ImageTable };
 
 export interface NodeAgentOptions {
   /**
-   * Image name (no registry, no tag) -> how to run it. Default: the engine image, "workflow-engine",
-   * run as `node <repo>/bin/wfctl.js <args>` (the engine container contract: args ["run", config]).
+   * Image pattern -> how to run it (see image-runtimes.ts), replacing the built-in table: our engine
+   * ("workflow-engine:*", run as `node <repo>/bin/wfctl.js <args>`) and upstream's server images.
+   * A pattern without a tag means any tag ("tiny-engine" = "tiny-engine:*").
    */
   images?: Record<string, ImageRuntime>;
+  /** More mappings, tried before the others (`wfctl devcluster --runtimes FILE`). */
+  extraImages?: ImageTable;
   /** Rename the default engine image (ignored when `images` is given). */
   engineImage?: string;
   /** CrashLoopBackOff timing (default 1 s doubling to 30 s). */
@@ -37,11 +39,6 @@ export interface NodeAgentOptions {
 }
 
 export const NODE_NAME = 'devcluster';
-
-export function defaultImages(engineImage = 'workflow-engine'): Record<string, ImageRuntime> {
-  const wfctl = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
-  return { [engineImage]: { command: [process.execPath, wfctl], defaultArgs: ['run'], entrypointName: 'wfctl' } };
-}
 
 export class NodeAgent {
   private readonly kubelet: Kubelet;
@@ -66,7 +63,10 @@ export class NodeAgent {
     this.kubelet = new Kubelet(api, catalog, cache, logger, {
       nodeName: NODE_NAME,
       podsDir: options.dataDir,
-      images: options.images ?? defaultImages(options.engineImage),
+      images: [
+        ...(options.extraImages ?? []),
+        ...(options.images ? Object.entries(options.images) : defaultImageTable(options.engineImage)),
+      ],
       backoff: options.restartBackoff ?? { initialMs: 1000, maxMs: 30_000 },
       maxGraceMs: options.maxGraceMs ?? 10_000,
       apiServer: options.apiServer,
