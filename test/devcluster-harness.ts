@@ -17,7 +17,10 @@ export interface TestCluster {
   dataDir: string;
   home: string;
   /** Runs real kubectl against the cluster; never throws on a non-zero exit. */
-  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  kubectl(
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+  ): Promise<KubectlResult>;
   /** Like kubectl, but fails the test with kubectl's stderr on a non-zero exit. */
   ok(args: string[], input?: string): Promise<string>;
   restart(overrides?: Partial<DevClusterOptions>): Promise<void>;
@@ -30,13 +33,13 @@ export async function startTestCluster(options: Partial<DevClusterOptions> = {})
   const home = join(root, 'home');
   const base: DevClusterOptions = { dataDir, nodeAgent: false, ...options } as DevClusterOptions;
   let cluster = await startDevCluster(base);
-  const kubectl = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) =>
+  const kubectl = (args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) =>
     new Promise<KubectlResult>((resolve) => {
       const child = execFile(
         'kubectl',
         ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args],
         {
-          env: { ...process.env, HOME: home, KUBECONFIG: '' },
+          env: { ...process.env, HOME: home, KUBECONFIG: '', ...opts.env },
           timeout: opts.timeoutMs ?? 30_000,
           maxBuffer: 16 * 1024 * 1024,
         },
