@@ -106,10 +106,16 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
       congested.delete(socket);
       errorStream.end();
     });
+    let paused = false;
+    socket.on('drain', () => {
+      if (!paused) return;
+      paused = false;
+      session.resume();
+    });
     dataStream.on('data', (chunk: Buffer) => {
-      if (!socket.write(chunk)) {
+      if (!socket.write(chunk) && !paused) {
+        paused = true;
         session.pause();
-        socket.once('drain', () => session.resume());
       }
     });
     dataStream.on('end', () => socket.end());
