@@ -54,7 +54,31 @@ export {
   type OperatorOptions,
   type RunningOperator,
   type SourceOptions,
+  type TenancyOptions,
+  type WebhookOptions,
 } from './operator.ts';
+
+// Tenants, licenses and admission (the console shows tenants' usage and license from these).
+export * as tenantApi from './api/tenant-constants.ts';
+export type {
+  WorkflowTenant,
+  WorkflowTenantSpec,
+  WorkflowTenantStatus,
+  TenantUsage,
+  TenantLimits,
+  TenantQuotas,
+  TenantLicenseSummary,
+} from './tenant/types.ts';
+export { TenantView } from './tenant/view.ts';
+export type { PluginTierSource } from './plugins/tiers.ts';
+export {
+  decideWorkflowApp,
+  tenantLabelPatch,
+  type AdmissionFacts,
+  type AdmissionRequestFacts,
+  type Decision,
+} from './admission/decide.ts';
+export { renderWebhookConfigurations, webhookConfigurationNames } from './admission/webhook-config.ts';
 export type { OperatorMetrics } from './metrics.ts';
 export { yamlConfigValidator, type ConfigValidator, type ConfigCheck } from './config/validator.ts';
 export { engineConfigValidator } from './config/engine-validator.ts';
