@@ -171,7 +171,7 @@ export class WorkflowSourceController {
           );
         },
       },
-      fetch: (src) => this.fetchAndRender(src),
+      fetch: (src, { pushed }) => this.fetchAndRender(src, pushed),
       memory: (key) => {
         let m = this.memories.get(key);
         if (!m) this.memories.set(key, (m = { nextFetchAt: 0, failures: 0, refreshRequested: false }));
@@ -182,7 +182,6 @@ export class WorkflowSourceController {
       events: opts.events,
       now: () => Date.now(),
       jitter: () => 0.9 + Math.random() * 0.2,
-      watchNamespace: namespace,
       logger: opts.logger,
     };
   }
@@ -206,11 +205,6 @@ export class WorkflowSourceController {
     this.queue.shutDown();
     await Promise.all([this.sources.stop(), this.secrets.stop()]);
     await Promise.all(this.workers);
-  }
-
-  /** Nothing queued, in flight or waiting out a delay (interval timers count as waiting). */
-  busy(): number {
-    return this.queue.len();
   }
 
   /** A push: every source following that repository (and ref) fetches now. */
@@ -260,7 +254,7 @@ export class WorkflowSourceController {
     return creds;
   }
 
-  private async fetchAndRender(src: WorkflowSource): Promise<Fetched> {
+  private async fetchAndRender(src: WorkflowSource, pushed: boolean): Promise<Fetched> {
     const key = `${src.metadata.namespace}/${src.metadata.name}`;
     const { metrics } = this.opts;
     if (!isRemoteRepo(src.spec.repoURL) && !this.opts.allowLocalRepos) {
@@ -276,6 +270,7 @@ export class WorkflowSourceController {
         repoURL: src.spec.repoURL,
         revision: src.spec.revision,
         credentials: await this.credentials(src),
+        pushed,
       });
       metrics.sourceFetches.inc({ result: 'ok' });
     } catch (err) {

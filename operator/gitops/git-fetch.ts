@@ -22,6 +22,11 @@ export interface RevisionRequest {
   /** Branch, tag or commit; undefined = the remote's HEAD. */
   revision?: string;
   credentials?: GitCredentials;
+  /**
+   * A push said the ref moved: fetch at once. Otherwise (an interval resync) the server's refs are
+   * asked first, and a tip already here costs that one request instead of a pack negotiation.
+   */
+  pushed?: boolean;
 }
 
 export interface Commit {
@@ -98,7 +103,8 @@ export class GitFetcher {
     const url = req.repoURL;
     const where = displayUrl(url);
     try {
-      if (!existsSync(join(gitdir, 'HEAD'))) {
+      const fresh = !existsSync(join(gitdir, 'HEAD'));
+      if (fresh) {
         await mkdir(gitdir, { recursive: true });
         await git.init({ fs, dir: gitdir, gitdir, bare: true });
       }
@@ -115,6 +121,10 @@ export class GitFetcher {
           throw new FetchError(`${where}: commit ${pinned} is not on any branch`, false);
         return { gitdir, cache, oid: pinned };
       }
+      if (!fresh && !req.pushed) {
+        const tip = await remoteTip(url, req.revision, onAuth);
+        if (tip && (await hasCommit({ gitdir, cache }, tip))) return { gitdir, cache, oid: tip };
+      }
       const result = await git.fetch({ ...common, ref: req.revision, singleBranch: true, depth: 1 });
       if (!result.fetchHead) throw new FetchError(`${where}: the repository is empty (nothing was pushed yet)`, true);
       return { gitdir, cache, oid: await peel({ gitdir, cache }, result.fetchHead) };
@@ -122,6 +132,25 @@ export class GitFetcher {
       throw explainFetchError(err, where, req.revision);
     }
   }
+}
+
+/** The commit a ref names on the server (peeled for annotated tags), from its ref advertisement. */
+async function remoteTip(
+  url: string,
+  revision: string | undefined,
+  onAuth: (() => { username: string; password: string }) | undefined,
+): Promise<string | undefined> {
+  const refs = await git.listServerRefs({
+    http,
+    url,
+    ...(onAuth ? { onAuth } : {}),
+    peelTags: true,
+    protocolVersion: 1,
+  });
+  const want = revision
+    ? (refs.find((r) => r.ref === `refs/heads/${revision}`) ?? refs.find((r) => r.ref === `refs/tags/${revision}`))
+    : refs.find((r) => r.ref === 'HEAD');
+  return want?.peeled ?? want?.oid;
 }
 
 function authOf(c: GitCredentials | undefined): (() => { username: string; password: string }) | undefined {

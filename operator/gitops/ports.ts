@@ -53,7 +53,7 @@ export interface SourceDeps {
   cache: SourceCache;
   client: SourceClient;
   /** Fetches the source's revision and renders it (also checks inline engine configs). */
-  fetch(source: WorkflowSource): Promise<Fetched>;
+  fetch(source: WorkflowSource, opts: { pushed: boolean }): Promise<Fetched>;
   memory(key: string): SourceMemory;
   forget(key: string): Promise<void>;
   writes: WriteMemory;
@@ -63,8 +63,6 @@ export interface SourceDeps {
   jitter: () => number;
   /** Applies in flight at once within one wave. */
   applyConcurrency?: number;
-  /** Namespace the operator is limited to, if any. */
-  watchNamespace?: string;
   logger?: Logger;
 }
 

@@ -89,9 +89,10 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
   const due =
     !mem.fetched || mem.fetchedFor !== specKey || started >= mem.nextFetchAt || mem.refreshRequested || forced;
   if (due) {
+    const pushed = mem.refreshRequested || forced;
     mem.refreshRequested = false;
     try {
-      mem.fetched = await deps.fetch(src);
+      mem.fetched = await deps.fetch(src, { pushed });
       mem.fetchedFor = specKey;
       mem.failures = 0;
       mem.nextFetchAt = started + interval * deps.jitter();
