@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
-import { stringify } from 'yaml';
 import type { KubeClient, RepoTree, WorkflowSource } from '../../operator/index.ts';
 import { CliError, formatTable, parseOutputFormat, printStructured } from '../output.ts';
 import { currentNamespace } from './deploy.ts';
@@ -310,6 +308,7 @@ async function diff(dir: string | undefined, flags: Common & { source?: string }
       process.stderr.write(
         `${p.file}${p.line ? `:${p.line}` : ''}${p.column ? `:${p.column}` : ''}: ${p.status}: ${p.message}\n`,
       );
+    const [{ createTwoFilesPatch }, { stringify }] = await Promise.all([import('diff'), import('yaml')]);
     const strip = !src;
     let differences = 0;
     const emit = (name: string, live: unknown, merged: unknown) => {
