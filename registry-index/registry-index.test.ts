@@ -3,15 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  corpusRegistry,
-  corpusRepo,
-  git,
-  json,
-  manifest,
-  skipWithoutCorpus,
-  tempDir,
-} from '../test/registry-support.ts';
+import { corpusRegistry, corpusRepo, git, json, manifest, tempDir } from '../test/registry-support.ts';
 import { writeTarGz } from './archive.ts';
 import { GitCommitTree } from './git-tree.ts';
 import { buildIndex, updateIndex } from './registry-index.ts';
@@ -21,9 +13,7 @@ import { DirectoryTree, MemoryTree, diffListings } from './tree.ts';
 const rulesOf = (problems: Array<{ rule: string; severity: string }>) =>
   problems.filter((p) => p.severity === 'error').map((p) => p.rule);
 
-test('the corpus indexes: 104 plugins, 6 templates, no errors; summaries use the directory name', {
-  skip: skipWithoutCorpus,
-}, async () => {
+test('the corpus indexes: 104 plugins, 6 templates, no errors; summaries use the directory name', async () => {
   const index = await buildIndex(new DirectoryTree(corpusRegistry));
   assert.equal(index.plugins.size, 104);
   assert.equal(index.templates.size, 6);
@@ -35,9 +25,7 @@ test('the corpus indexes: 104 plugins, 6 templates, no errors; summaries use the
   assert.equal(publicCount, 96);
 });
 
-test('summary projection: allowlisted fields with upstream defaults, nothing else leaks', {
-  skip: skipWithoutCorpus,
-}, () => {
+test('summary projection: allowlisted fields with upstream defaults, nothing else leaks', () => {
   const fixture = JSON.parse(
     readFileSync(join(corpusRegistry, 'tests/fixtures/plugins/foo-iac/manifest.json'), 'utf8'),
   );
@@ -193,9 +181,7 @@ test('archives stored in the repository are checked: present, pinned, matching, 
   assert.deepEqual(byFile('nopin'), ['download-sha256-required']);
 });
 
-test('incremental update from git reads only changed paths and equals a full build', {
-  skip: skipWithoutCorpus,
-}, async () => {
+test('incremental update from git reads only changed paths and equals a full build', async () => {
   const dir = tempDir();
   try {
     const first = corpusRepo(dir.path);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { corpusRegistry, manifest, json, skipWithoutCorpus } from '../test/registry-support.ts';
+import { corpusRegistry, manifest, json } from '../test/registry-support.ts';
 import { formatProblem } from './problem.ts';
 import { validateManifestBytes } from './validate-manifest.ts';
 
@@ -19,7 +19,7 @@ function rules(value: unknown, opts?: Parameters<typeof validate>[1]): string[] 
     .map((p) => p.rule);
 }
 
-test('every upstream corpus manifest passes the validator', { skip: skipWithoutCorpus }, () => {
+test('every upstream corpus manifest passes the validator', () => {
   const dir = join(corpusRegistry, 'plugins');
   const ids = readdirSync(dir);
   assert.equal(ids.length, 104);
@@ -78,10 +78,9 @@ test('invalid JSON is one located problem, not a crash', () => {
 });
 
 test('a 50 MB manifest is refused by size before parsing', () => {
+  // all blanks: parsing it would add a json-syntax problem, so its absence shows it was not parsed
   const big = Buffer.alloc(50 * 1024 * 1024, 0x20);
-  const started = performance.now();
   const r = validateManifestBytes({ file: 'plugins/foo/manifest.json', pluginId: 'foo' }, big);
-  assert.ok(performance.now() - started < 100);
   assert.deepEqual(
     r.problems.map((p) => p.rule),
     ['manifest-size'],

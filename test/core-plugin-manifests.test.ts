@@ -1,6 +1,5 @@
 // Every core plugin of this repository (plugins/<name>/manifest.json) must pass the registry's
-// validator, so the core plugins can be published to a registry as they are. Until the plugin
-// authors have written their manifests, there is nothing to check and the test says so.
+// validator, so the core plugins can be published to a registry as they are.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -15,9 +14,8 @@ const withManifest = existsSync(pluginsDir)
     )
   : [];
 
-test('core plugin manifests pass the registry validator', {
-  skip: withManifest.length === 0 ? 'no plugins/*/manifest.json yet' : false,
-}, async () => {
+test('core plugin manifests pass the registry validator', async () => {
+  assert.ok(withManifest.length > 5, `expected the core plugins' manifests, found ${withManifest.length}`);
   // Index only the manifests: the plugins folder also holds their TypeScript sources.
   const files = new Map(
     withManifest.map((d) => [`plugins/${d}/manifest.json`, readFileSync(join(pluginsDir, d, 'manifest.json'))]),

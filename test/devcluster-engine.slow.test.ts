@@ -20,7 +20,7 @@ let cluster: ChildProcess | undefined;
 function startCli(): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [join(repo, 'bin/wfctl.js'), 'devcluster', '--data', dataDir, '--log-level', 'warn'],
+    [join(repo, 'bin/wfctl.js'), 'devcluster', '--data', dataDir, '--log-level', 'warn', '--lb-ports', 'any'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -133,7 +133,7 @@ test('after SIGKILL the next start reaps the orphaned engine and runs the pod ag
   await new Promise((r) => cluster!.once('exit', r));
   assert.ok(alive(oldPid), 'a killed cluster leaves its pod process behind');
   cluster = await startCli();
-  await eventually(() => !alive(oldPid), 10_000, 'the orphan to be reaped');
+  await eventually(() => !alive(oldPid), 30_000, 'the orphan to be reaped');
   await eventually(async () => (await hello()).message === 'Hello, world!', 60_000, 'the app to answer again');
   assert.notEqual(enginePids()[0], oldPid);
 });

@@ -78,8 +78,27 @@ export async function startTestCluster(options: Partial<DevClusterOptions> = {})
   return handle;
 }
 
+/** Watch streams open on the cluster's API server (its apiserver_registered_watchers gauge). */
+export async function openWatches(tc: TestCluster): Promise<number> {
+  const m = /^apiserver_registered_watchers (\d+)/m.exec(await tc.ok(['get', '--raw', '/metrics']));
+  if (!m) throw new Error('apiserver_registered_watchers missing from /metrics');
+  return Number(m[1]);
+}
+
+/** Starts a kubectl command that watches, and resolves once its watch is open on the server. */
+export async function startWatching(
+  tc: TestCluster,
+  args: string[],
+  opts?: { timeoutMs?: number },
+): Promise<{ done: Promise<KubectlResult> }> {
+  const before = await openWatches(tc);
+  const done = tc.kubectl(args, opts);
+  await eventually(async () => (await openWatches(tc)) > before, 30_000, `kubectl ${args[0]} to open its watch`);
+  return { done };
+}
+
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

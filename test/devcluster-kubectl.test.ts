@@ -4,7 +4,13 @@
 // namespace deletion.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, startTestCluster, WORKFLOWAPP_CRD, type TestCluster } from './devcluster-harness.ts';
+import {
+  eventually,
+  startTestCluster,
+  startWatching,
+  WORKFLOWAPP_CRD,
+  type TestCluster,
+} from './devcluster-harness.ts';
 
 let tc: TestCluster;
 
@@ -160,7 +166,7 @@ describe('custom resources', () => {
 
   test('kubectl wait --for=condition=Ready honours the condition observedGeneration', async () => {
     const gen = JSON.parse(await tc.ok(['get', 'wfa', 'shop', '-o', 'json'])).metadata.generation as number;
-    const waiting = tc.kubectl(['wait', '--for=condition=Ready', 'wfa/shop', '--timeout=20s']);
+    const waiting = await startWatching(tc, ['wait', '--for=condition=Ready', 'wfa/shop', '--timeout=60s']);
     const stale = {
       status: {
         conditions: [
@@ -176,10 +182,9 @@ describe('custom resources', () => {
       },
     };
     await tc.ok(['patch', 'wfa', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(stale)]);
-    await new Promise((r) => setTimeout(r, 500));
     stale.status.conditions[0]!.observedGeneration = gen;
     await tc.ok(['patch', 'wfa', 'shop', '--subresource=status', '--type=merge', '-p', JSON.stringify(stale)]);
-    const r = await waiting;
+    const r = await waiting.done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /condition met/);
     assert.match(await tc.ok(['get', 'wfa', 'shop']), /shop\s+workflow-engine:2\s+1\s+True/);
@@ -255,19 +260,20 @@ describe('custom resources', () => {
     ]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /no new finalizers can be added if the object is being deleted/);
-    const waiting = tc.kubectl(['wait', '--for=delete', 'wfa/guarded', '--timeout=20s']);
-    await new Promise((r) => setTimeout(r, 400));
+    const waiting = await startWatching(tc, ['wait', '--for=delete', 'wfa/guarded', '--timeout=60s']);
     await tc.ok(['patch', 'wfa', 'guarded', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-    const r = await waiting;
+    const r = await waiting.done;
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await tc.kubectl(['get', 'wfa', 'guarded'])).code, 1);
   });
 
   test('kubectl get -w streams table rows for changes', async () => {
-    const watching = tc.kubectl(['get', 'wfa', '-w', '--request-timeout=4s', '--no-headers'], { timeoutMs: 15_000 });
-    await new Promise((r) => setTimeout(r, 800));
+    // the watch ends by its request timeout; the change is made as soon as it is open
+    const watching = await startWatching(tc, ['get', 'wfa', '-w', '--request-timeout=8s', '--no-headers'], {
+      timeoutMs: 60_000,
+    });
     await tc.ok(['patch', 'wfa', 'shop', '--type=merge', '-p', '{"spec":{"image":"workflow-engine:3"}}']);
-    const r = await watching;
+    const r = await watching.done;
     assert.match(r.stdout, /shop\s+workflow-engine:2/);
     assert.match(r.stdout, /shop\s+workflow-engine:3/);
   });

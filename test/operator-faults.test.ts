@@ -23,8 +23,16 @@ test('two replicas, one Lease: only the leader acts; the standby takes over when
   const a = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-a' } });
   const b = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-b' } });
   await eventually('a leader', async () => a.isLeader() || b.isLeader());
-  await new Promise((r) => setTimeout(r, 1_000));
-  assert.equal(a.isLeader() && b.isLeader(), false, 'never both');
+  // watch the leader renew its Lease a few times (every 250 ms), checking both replicas at every look
+  let both = false;
+  const renewals = new Set<string>();
+  await eventually('three Lease renewals', async () => {
+    both ||= a.isLeader() && b.isLeader();
+    const l = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+    renewals.add(l.spec.renewTime);
+    return renewals.size >= 3;
+  });
+  assert.equal(both || (a.isLeader() && b.isLeader()), false, 'never both');
   const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
   const lease = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
   assert.equal(lease.spec.holderIdentity, leader.identity);
@@ -35,7 +43,7 @@ test('two replicas, one Lease: only the leader acts; the standby takes over when
   assert.deepEqual(standbyWrites, [], 'the standby wrote nothing but lease attempts');
 
   await leader.stop(); // releases the Lease
-  await eventually('standby leads', async () => standby.isLeader(), 10_000);
+  await eventually('standby leads', async () => standby.isLeader(), 30_000);
   await h.apply(app('lease-two'));
   await eventually('lease-two reconciled by the new leader', () =>
     h.json('get', 'deployment', 'lease-two').catch(() => undefined),
@@ -90,12 +98,14 @@ test('the API server restarts under the operator: watches resume (410 Gone, reli
 test('a namespaced operator acts only on its namespace', { timeout: 60_000 }, async () => {
   await h.kubectl('create', 'namespace', 'team-a');
   const op = await h.startOperator({ namespace: 'team-a' });
-  await h.apply(appManifest('mine', { namespace: 'team-a' }));
+  // not-mine first: an operator that (wrongly) saw it would see it before mine, and be done with it
+  // by the time it is idle after reconciling mine
   await h.apply(app('not-mine'));
+  await h.apply(appManifest('mine', { namespace: 'team-a' }));
   await eventually('team-a/mine reconciled', () =>
     h.json('get', 'deployment', '-n', 'team-a', 'mine').catch(() => undefined),
   );
-  await new Promise((r) => setTimeout(r, 1_000));
+  await eventually('the operator idle', async () => op.controller()!.idle());
   await assert.rejects(h.kubectl('get', 'deployment', 'not-mine'), /not found/);
   assert.equal((await h.json('get', 'wfa', 'not-mine')).status, undefined, 'no status written outside its namespace');
   assert.deepEqual(

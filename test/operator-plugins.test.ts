@@ -8,14 +8,13 @@ import pino from 'pino';
 import { startRegistryServer, type RegistryServer } from '../registry-index/index.ts';
 import { registryPluginResolver } from '../operator/index.ts';
 import { appManifest, condition, eventually, startHarness, type Harness } from './operator-harness.ts';
-import { corpusRepo, skipWithoutCorpus, tempDir } from './registry-support.ts';
+import { corpusRepo, tempDir } from './registry-support.ts';
 
 let h: Harness;
 let registry: RegistryServer;
 let dirs: ReturnType<typeof tempDir>;
 
 before(async () => {
-  if (skipWithoutCorpus) return;
   dirs = tempDir('operator-plugins-');
   const repo = join(dirs.path, 'repo');
   corpusRepo(repo);
@@ -33,7 +32,6 @@ after(async () => {
 const app = (name: string, plugins: string) => appManifest(name, { spec: [`plugins: ${plugins}`] });
 
 test('plugins resolve to exact versions with the linux/amd64 sha256, in status and in the plugin lock', {
-  skip: skipWithoutCorpus,
   timeout: 60_000,
 }, async () => {
   await h.apply(app('with-plugins', '[{ name: authz, version: "^0.6.0" }, { name: actors, version: "1.x" }]'));
@@ -59,7 +57,6 @@ test('plugins resolve to exact versions with the linux/amd64 sha256, in status a
 });
 
 test("an unsatisfiable range is a PluginsResolved=False with the registry's answer, and nothing is applied", {
-  skip: skipWithoutCorpus,
   timeout: 60_000,
 }, async () => {
   await h.apply(app('bad-range', '[{ name: authz, version: "^9.0.0" }]'));
@@ -74,7 +71,6 @@ test("an unsatisfiable range is a PluginsResolved=False with the registry's answ
 });
 
 test('an unreachable registry is RegistryUnavailable (retried), not a spec error', {
-  skip: skipWithoutCorpus,
   timeout: 60_000,
 }, async () => {
   await registry.close();

@@ -19,6 +19,8 @@ after(async () => {
   await h?.stop();
 });
 
+const reconciles = async () => (await op.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+
 test('kubectl apply of an example creates its ConfigMap, Deployment and Service, owned and labelled', {
   timeout: 60_000,
 }, async () => {
@@ -67,10 +69,8 @@ test('no writes at steady state: resyncs of an unchanged app change nothing', { 
     30_000,
     1_000,
   );
-  const reconciles = async () => (await op.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
   const r0 = await reconciles();
-  await new Promise((r) => setTimeout(r, 1_500));
-  assert.ok((await reconciles()) >= r0 + 3, 'resyncs ran');
+  await eventually('three resyncs', async () => (await reconciles()) >= r0 + 3);
   assert.equal(await op.metrics.writes(), before, 'no API writes');
 });
 
@@ -133,7 +133,9 @@ test('spec.suspend stops reconciling until it is lifted', { timeout: 60_000 }, a
     async () => (await h.json('get', 'wfa', 'greeter')).status?.phase === 'Suspended',
   );
   await h.kubectl('scale', 'wfa/greeter', '--replicas=1');
-  await new Promise((r) => setTimeout(r, 1_000));
+  // the second reconcile to finish after the scale surely started after it
+  const r0 = await reconciles();
+  await eventually('a reconcile of the scaled app', async () => (await reconciles()) >= r0 + 2);
   assert.equal((await h.json('get', 'deployment', 'greeter')).spec.replicas, 3, 'left alone while suspended');
   await h.kubectl('patch', 'wfa', 'greeter', '--type', 'merge', '-p', '{"spec":{"suspend":false}}');
   await eventually(

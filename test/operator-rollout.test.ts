@@ -103,7 +103,9 @@ test('greeter: apply, Ready, call it, roll a config change with no failed reques
     );
   });
   assert.match(condition(app, 'ConfigValid').message, /spec\.config:\d+:\d+: error: unknown module type "http\.routr"/);
-  await new Promise((r) => setTimeout(r, 2_000));
+  const served = () => [...serving.seen.values()].reduce((n, c) => n + c, 0) + serving.failures.length;
+  const servedBefore = served();
+  await eventually('50 requests after the broken config was refused', async () => served() >= servedBefore + 50);
   await serving.stop();
   assert.deepEqual(serving.failures, [], 'the old version keeps serving');
   assert.deepEqual([...serving.seen.keys()], ['v2']);

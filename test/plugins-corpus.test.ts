@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, silentLogger } from '../engine/index.ts';
 import { corePlugins } from '../plugins/index.ts';
-import { corpusExamples, skipWithoutCorpus } from '../plugins/testing/index.ts';
+import { corpusExamples } from '../plugins/testing/index.ts';
 
 const CONFIGS = [
   'order-processing-pipeline.yaml',
@@ -37,7 +37,7 @@ const CONFIGS = [
   'trigger-workflow-example.yaml',
 ];
 
-test('corpus configs using the data/state plugins start and stop', { skip: skipWithoutCorpus }, async (t) => {
+test('corpus configs using the data/state plugins start and stop', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'wf-plugins-corpus-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   cpSync(corpusExamples, work, { recursive: true });

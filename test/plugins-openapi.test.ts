@@ -4,14 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { corpusExamples, requestJson, skipWithoutCorpus } from '../plugins/testing/index.ts';
+import { corpusExamples, requestJson } from '../plugins/testing/index.ts';
 import { startApp } from './plugins-harness.ts';
 
 const corpus = (name: string) => readFileSync(join(corpusExamples, name), 'utf8');
 
-test('petstore: requests are validated against the spec; valid ones reach the (unimplemented) operation', {
-  skip: skipWithoutCorpus,
-}, async (t) => {
+test('petstore: requests are validated against the spec; valid ones reach the (unimplemented) operation', async (t) => {
   const app = await startApp(t, corpus('openapi-petstore.yaml'), {
     files: { 'specs/petstore.yaml': corpus('specs/petstore.yaml') },
   });
@@ -63,9 +61,7 @@ test('petstore: requests are validated against the spec; valid ones reach the (u
   assert.match(await docs.text(), /SwaggerUIBundle\(\{ url: "\/api\/v1\/openapi.json"/);
 });
 
-test('JSON:API articles: x-pipeline operations answer with the pipeline response, checked against the spec', {
-  skip: skipWithoutCorpus,
-}, async (t) => {
+test('JSON:API articles: x-pipeline operations answer with the pipeline response, checked against the spec', async (t) => {
   const app = await startApp(t, corpus('openapi-jsonapi-articles.yaml'), {
     files: { 'specs/jsonapi-articles.yaml': corpus('specs/jsonapi-articles.yaml') },
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { startRegistryServer } from '../registry-index/index.ts';
-import { corpusRegistry, corpusRepo, skipWithoutCorpus, tempDir } from './registry-support.ts';
+import { corpusRegistry, corpusRepo, tempDir } from './registry-support.ts';
 
 const wfctl = new URL('../bin/wfctl.js', import.meta.url).pathname;
 const spawnWfctl = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -35,7 +35,6 @@ async function runAll(...runs: string[][]): Promise<Result[]> {
 }
 
 test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on a broken manifest, -o json', {
-  skip: skipWithoutCorpus,
   timeout: 60_000,
 }, async () => {
   const dir = tempDir();
@@ -74,7 +73,7 @@ test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on
   }
 });
 
-test('registry index writes the upstream static layout', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('registry index writes the upstream static layout', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   try {
     corpusRepo(dir.path);
@@ -100,7 +99,7 @@ test('registry index writes the upstream static layout', { skip: skipWithoutCorp
   }
 });
 
-test('plugin search and info against a registry server', { skip: skipWithoutCorpus, timeout: 60_000 }, async () => {
+test('plugin search and info against a registry server', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   corpusRepo(dir.path);
   const server = await startRegistryServer({ repo: dir.path, schedule: null, logger: pino({ level: 'silent' }) });

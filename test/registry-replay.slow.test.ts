@@ -2,11 +2,10 @@
 // build of that commit apart from versions refused by the immutability rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloneHistory, skipWithoutCorpus, tempDir } from './registry-support.ts';
+import { cloneHistory, tempDir } from './registry-support.ts';
 import { expectedRefusals, replay } from './registry-replay-support.ts';
 
 test('every commit of the upstream history: incremental equals full build', {
-  skip: skipWithoutCorpus,
   timeout: 600_000,
 }, async (t) => {
   const dir = tempDir();

@@ -2,11 +2,10 @@
 // is compared with a full build. registry-replay.slow.test.ts compares at every commit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloneHistory, skipWithoutCorpus, tempDir } from './registry-support.ts';
+import { cloneHistory, tempDir } from './registry-support.ts';
 import { expectedRefusals, replay } from './registry-replay-support.ts';
 
 test('upstream history replays incrementally, equal to full builds apart from immutability refusals', {
-  skip: skipWithoutCorpus,
   timeout: 120_000,
 }, async () => {
   const dir = tempDir();

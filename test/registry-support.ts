@@ -4,14 +4,15 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** ../shared/corpus next to the repository, or WORKFLOW_CORPUS. */
-export const corpusRoot = process.env.WORKFLOW_CORPUS ?? new URL('../../shared/corpus', import.meta.url).pathname;
+/** The upstream corpus: WORKFLOW_CORPUS, else the copy vendored in test/fixtures/corpus. Missing fails, never skips. */
+export const corpusRoot = process.env.WORKFLOW_CORPUS ?? new URL('./fixtures/corpus', import.meta.url).pathname;
 export const corpusRegistry = join(corpusRoot, 'workflow-registry');
 export const corpusHistoryBundle = join(corpusRoot, 'workflow-registry-history.bundle');
-export const haveCorpus = existsSync(corpusRegistry) && existsSync(corpusHistoryBundle);
-export const skipWithoutCorpus = haveCorpus
-  ? false
-  : `upstream corpus not found at ${corpusRoot} (set WORKFLOW_CORPUS)`;
+for (const required of [corpusRegistry, corpusHistoryBundle])
+  if (!existsSync(required))
+    throw new Error(
+      `the upstream corpus is missing: no ${required} (vendored in test/fixtures/corpus; WORKFLOW_CORPUS)`,
+    );
 
 export function tempDir(prefix = 'registry-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

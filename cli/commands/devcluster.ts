@@ -12,6 +12,7 @@ interface DevclusterOptions {
   nodeAgent: boolean;
   engineImage: string;
   runtimes?: string;
+  lbPorts: string;
 }
 
 export function register(program: Command): void {
@@ -24,6 +25,11 @@ export function register(program: Command): void {
     .option('--no-node-agent', 'serve the API only: do not run engine Deployments as local processes')
     .option('--engine-image <name>', 'image name (no registry, no tag) whose pods run as the engine', 'workflow-engine')
     .option('--runtimes <file>', 'YAML mapping more image patterns to local command templates (docs/devcluster.md)')
+    .option(
+      '--lb-ports <service|any>',
+      'LoadBalancer Services listen on their own port when it is free (service), or on any free port (any)',
+      'service',
+    )
     .action(async (opts: DevclusterOptions) => {
       let port: number | undefined;
       if (opts.port !== undefined) {
@@ -31,6 +37,8 @@ export function register(program: Command): void {
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new CliError(`--port must be a number from 0 to 65535 (got "${opts.port}")`);
       }
+      if (opts.lbPorts !== 'service' && opts.lbPorts !== 'any')
+        throw new CliError(`--lb-ports must be service or any (got "${opts.lbPorts}")`);
       if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) {
         throw new CliError(`--log-level must be debug, info, warn or error (got "${opts.logLevel}")`);
       }
@@ -50,7 +58,9 @@ export function register(program: Command): void {
           dataDir: opts.data!,
           port,
           logger: pino({ level: opts.logLevel }),
-          nodeAgent: opts.nodeAgent ? { engineImage: opts.engineImage, extraImages } : false,
+          nodeAgent: opts.nodeAgent
+            ? { engineImage: opts.engineImage, extraImages, loadBalancerServicePorts: opts.lbPorts === 'service' }
+            : false,
         });
       } catch (err) {
         throw new CliError(`devcluster did not start: ${(err as Error).message}`);

@@ -36,6 +36,12 @@ export interface NodeAgentOptions {
   restartBackoff?: RestartBackoff;
   /** Cap on a stopping process's grace period before SIGKILL (default 10 s). */
   maxGraceMs?: number;
+  /**
+   * A LoadBalancer Service listens on 127.0.0.1 at its own port when that port is free (so
+   * `curl 127.0.0.1:8080` reaches a Service of port 8080), else at any free port. For interactive
+   * use (`wfctl devcluster`); off by default, so tests and embedders only ever bind ephemeral ports.
+   */
+  loadBalancerServicePorts?: boolean;
 }
 
 export const NODE_NAME = 'devcluster';
@@ -76,7 +82,9 @@ export class NodeAgent {
     });
     this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, recorder('replicaset-controller'));
     this.deployments = new DeploymentController(api, catalog, cache, logger, recorder('deployment-controller'));
-    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME);
+    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME, {
+      preferServicePorts: options.loadBalancerServicePorts ?? false,
+    });
   }
 
   async start(): Promise<void> {

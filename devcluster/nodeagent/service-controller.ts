@@ -52,6 +52,7 @@ export class ServiceController extends Controller {
     cache: WatchCache,
     logger: Logger,
     private readonly nodeName: string,
+    private readonly opts: { preferServicePorts: boolean },
   ) {
     super(cache, logger);
   }
@@ -231,7 +232,7 @@ export class ServiceController extends Controller {
       let proxy = proxies.get(k);
       if (!proxy) {
         proxy = new HttpLoadBalancer(`${svc.metadata.namespace}/${svc.metadata.name}`);
-        await proxy.listen(await freePort(p.port >= 1024 ? p.port : 0));
+        await proxy.listen(await freePort(this.opts.preferServicePorts && p.port >= 1024 ? p.port : 0));
         proxies.set(k, proxy);
       }
       proxy.setBackends(backends.filter((b) => b.ready && b.ports.has(k)).map((b) => b.ports.get(k)!));

@@ -4,20 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { HttpHandler, WorkflowConfig } from '../../engine/index.ts';
-import {
-  corpusExamples,
-  requestJson,
-  serveRoutes,
-  skipWithoutCorpus,
-  startTestApp,
-  TestApp,
-  rejectsWithIssue,
-} from '../testing/index.ts';
+import { corpusExamples, requestJson, serveRoutes, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
 import { platformPlugin, type PlatformContextModule } from './index.ts';
 
-test('the corpus platform template loads; rendering checks and substitutes parameters', {
-  skip: skipWithoutCorpus,
-}, async (t) => {
+test('the corpus platform template loads; rendering checks and substitutes parameters', async (t) => {
   const config = parse(
     readFileSync(join(corpusExamples, 'platform-microservice-template.yaml'), 'utf8'),
   ) as WorkflowConfig;

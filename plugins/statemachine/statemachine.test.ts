@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ConfigValueError, ValidationError, type WorkflowConfig } from '../../engine/index.ts';
-import { createRecorder, startTestApp, TestApp, rejectsWithIssue } from '../testing/index.ts';
+import { createRecorder, startTestApp, TestApp, rejectsWithIssue, waitFor } from '../testing/index.ts';
 import { messagingPlugin } from '../messaging/index.ts';
 import { storagePlugin } from '../storage/index.ts';
 import { parseDefinitions, statemachinePlugin, type StateMachineEngine, type StateTracker } from './index.ts';
@@ -245,8 +245,7 @@ test('maxInstances bounds live instances and instanceTTL expires idle ones', asy
   engine.createInstance('order-workflow', 'a');
   engine.createInstance('order-workflow', 'b');
   assert.throws(() => engine.createInstance('order-workflow', 'c'), /maxInstances \(2\)/);
-  await new Promise((r) => setTimeout(r, 80));
-  assert.equal(engine.getInstance('a'), undefined);
+  await waitFor(() => engine.getInstance('a') === undefined, 30_000, 'the idle instance to expire');
   engine.createInstance('order-workflow', 'c');
 });
 

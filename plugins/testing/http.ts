@@ -63,7 +63,7 @@ export async function requestJson(
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (for async side effects). */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  timeoutMs = 5000,
+  timeoutMs = 30_000,
   what = 'condition',
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

@@ -3,5 +3,5 @@
 export { TestApp, startTestApp, type TestAppOptions } from './test-app.ts';
 export { serve, serveRoutes, requestJson, waitFor, type TestServer, type JsonResponse } from './http.ts';
 export { createRecorder, type Recorder } from './recorder.ts';
-export { corpusExamples, corpusRegistrySchema, skipWithoutCorpus } from './corpus.ts';
+export { corpusExamples, corpusRegistrySchema } from './corpus.ts';
 export { rejectsWithIssue } from './config-issues.ts';
