@@ -1,7 +1,7 @@
 // npm run bench -- operator [--apps 1000] [--concurrency 16] [--workers 16]
 //
 // N WorkflowApps reconciled to Ready by `wfctl operator` (a child process) on devcluster, whose node
-// agent runs every engine pod as a tiny stand-in process (operator/testing/engine-standin.c: ~1 MB,
+// agent runs every engine pod as a tiny stand-in process (operator/testing/engine-standin.ts: ~1 MB,
 // answers the probes), against the peer: the same owned objects (ConfigMap, Deployment, Service per
 // app, rendered by the operator's own renderer) written straight to the API by this process with
 // the same client and concurrency, until every Deployment is available. Both runs are measured from
@@ -23,7 +23,7 @@ import {
 import { startDevCluster } from '../devcluster/index.ts';
 import {
   enableConnectionReuse,
-  engineStandinBinary,
+  startEngineStandins,
   workflowAppApi,
   workflowAppCrd,
   type WorkflowApp,
@@ -147,9 +147,10 @@ function startOperator(
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-operator-'));
+const standins = startEngineStandins();
 const cluster = await startDevCluster({
   dataDir: join(dir, 'cluster'),
-  nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } },
+  nodeAgent: { images: { 'workflow-engine': standins.runtime } },
 });
 let operator: ChildProcess | undefined;
 try {
@@ -257,5 +258,6 @@ try {
 } finally {
   operator?.kill('SIGTERM');
   await cluster.stop();
+  await standins.stop();
   rmSync(dir, { recursive: true, force: true });
 }

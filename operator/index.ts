@@ -95,4 +95,4 @@ export { KubeApiError, KubeUnavailableError } from './kube/errors.ts';
 export { enableConnectionReuse } from './kube/connection-reuse.ts';
 
 // For tests and benchmarks that run many engine pods.
-export { engineStandinBinary } from './testing/engine-standin.ts';
+export { startEngineStandins, type EngineStandins } from './testing/engine-standin.ts';

@@ -9,7 +9,17 @@ export { validateManifestBytes, maxManifestBytes, type ManifestValidation } from
 export { policyRules, legacyNameAliases, type ManifestContext } from './rules.ts';
 export { selectDownload, type DownloadChoice } from './download-selection.ts';
 export { summarize, type IndexSummary } from './summary.ts';
-export { readTarGz, unsafeEntryReason, writeTarGz, ArchiveError, type TarEntry } from './archive.ts';
+export {
+  readTarGz,
+  extractTarGz,
+  unsafeEntryReason,
+  writeTarGz,
+  ArchiveError,
+  maxUnpackedArchiveBytes,
+  maxArchiveEntries,
+  type ArchiveLimits,
+  type TarEntry,
+} from './archive.ts';
 export {
   DirectoryTree,
   MemoryTree,

@@ -12,7 +12,8 @@ import { engineImage } from '../engine/index.ts';
 import { corePlugins } from '../plugins/index.ts';
 import {
   engineConfigValidator,
-  engineStandinBinary,
+  startEngineStandins,
+  type EngineStandins,
   startOperator,
   type OperatorOptions,
   type RunningOperator,
@@ -44,16 +45,22 @@ export interface HarnessOptions {
   pods?: 'engine' | 'standin' | 'none';
 }
 
-function nodeAgentOption(pods: HarnessOptions['pods']): Pick<DevClusterOptions, 'nodeAgent'> {
+function nodeAgentOption(
+  pods: HarnessOptions['pods'],
+  standins: EngineStandins | undefined,
+): Pick<DevClusterOptions, 'nodeAgent'> {
   if (pods === 'none') return { nodeAgent: false };
-  if (pods === 'standin')
-    return { nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } } };
+  if (standins) return { nodeAgent: { images: { 'workflow-engine': standins.runtime } } };
   return {};
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'wf-operator-e2e-'));
-  const clusterOpts: DevClusterOptions = { dataDir: join(dir, 'cluster'), ...nodeAgentOption(opts.pods ?? 'engine') };
+  const standins = opts.pods === 'standin' ? startEngineStandins() : undefined;
+  const clusterOpts: DevClusterOptions = {
+    dataDir: join(dir, 'cluster'),
+    ...nodeAgentOption(opts.pods ?? 'engine', standins),
+  };
   let cluster = await startDevCluster(clusterOpts);
   const operators: RunningOperator[] = [];
   let files = 0;
@@ -108,6 +115,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async stop() {
       await Promise.allSettled(operators.map((o) => o.stop()));
       await cluster.stop().catch(() => undefined);
+      await standins?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,8 @@
 // client-node 1.4 builds a new https.Agent for every request: a new TLS context (the CA parsed
 // again) and a new connection with a full handshake each time. Under an operator's request rate
 // that is most of its CPU (and the API server's). This swaps in one keep-alive agent per distinct
-// TLS configuration. It patches a private method of the pinned 1.4.0 client; the test in
-// client.test.ts notices if an upgrade changes it.
+// TLS configuration. It patches a private method of the pinned 1.4.0 client: when an upgrade removes
+// it, the operator refuses to start with a message saying so (and connection-reuse.test.ts fails).
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import https from 'node:https';
@@ -28,7 +28,12 @@ function fingerprint(server: string | undefined, options: Record<string, unknown
 /** Makes every client built from `kc` (APIs, watches, informers) reuse connections. Idempotent. */
 export function enableConnectionReuse(kc: KubeConfig): void {
   const target = kc as unknown as { createAgent?: AgentFactory; [pooled]?: Map<string, http.Agent> };
-  if (target[pooled] || typeof target.createAgent !== 'function') return;
+  if (target[pooled]) return;
+  if (typeof target.createAgent !== 'function' || target.createAgent.length !== 2)
+    throw new Error(
+      'this @kubernetes/client-node has no KubeConfig.createAgent(cluster, options), the private method ' +
+        'operator/kube/connection-reuse.ts patches (written for 1.4.0): update that file for this version',
+    );
   const original = target.createAgent.bind(kc);
   const agents = new Map<string, http.Agent>();
   target[pooled] = agents;
