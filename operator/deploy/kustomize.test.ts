@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
-import { engineVersion } from '../../engine/index.ts';
+import { engineImage } from '../../engine/index.ts';
 import { renderWebhookConfigurations } from '../admission/webhook-config.ts';
 import { crdFileName } from '../api/crd.ts';
 
@@ -43,7 +43,7 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
 
   const deployment = docs.find((d) => d.kind === 'Deployment')!;
   const container = deployment.spec.template.spec.containers[0];
-  assert.equal(container.image, `workflow-engine:${engineVersion}`, 'image tag follows the package version');
+  assert.equal(container.image, engineImage, 'the image the release workflow publishes, tagged with the package version');
   assert.equal(container.args[0], 'operator');
   assert.ok(container.readinessProbe && container.livenessProbe);
   assert.equal(deployment.metadata.namespace, 'workflow-system');
