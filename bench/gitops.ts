@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { startDevCluster } from '../devcluster/index.ts';
 import {
-  engineStandinBinary,
+  startEngineStandins,
   generatedCrds,
   KubeClient,
   loadKubeConfig,
@@ -116,9 +116,10 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-gitops-'));
 const procs: ChildProcess[] = [];
 const cpu0 = process.cpuUsage();
 const wall0 = performance.now();
+const standins = startEngineStandins();
 const cluster = await startDevCluster({
   dataDir: join(dir, 'cluster'),
-  nodeAgent: { images: { 'workflow-engine': { command: [engineStandinBinary()], defaultArgs: ['run'] } } },
+  nodeAgent: { images: { 'workflow-engine': standins.runtime } },
 });
 try {
   const kubeconfig = cluster.kubeconfigPath;
@@ -318,5 +319,6 @@ try {
     }
   }
   await cluster.stop();
+  await standins.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -69,7 +69,7 @@ test('extractTarGz writes files and directories with safe modes', () => {
 
 test('extractTarGz writes nothing when any entry is unsafe, and refuses duplicates and a used directory', () => {
   using dir = tempDir();
-  const escape = join(dir.path, 'escape');
+  const outside = join(dir.path, 'escape');
   for (const bad of [
     [
       { path: 'ok.txt', data: 'ok' },
@@ -84,7 +84,7 @@ test('extractTarGz writes nothing when any entry is unsafe, and refuses duplicat
     assert.throws(() => extractTarGz(writeTarGz(bad), dest), ArchiveError);
     assert.equal(existsSync(join(dest, 'ok.txt')), false, 'nothing written');
   }
-  assert.equal(existsSync(escape), false);
+  assert.equal(existsSync(outside), false);
   const dup = join(dir.path, 'dup');
   assert.throws(
     () =>
