@@ -43,7 +43,11 @@ test('kubectl kustomize operator/deploy renders the install', { timeout: 90_000 
 
   const deployment = docs.find((d) => d.kind === 'Deployment')!;
   const container = deployment.spec.template.spec.containers[0];
-  assert.equal(container.image, engineImage, 'the image the release workflow publishes, tagged with the package version');
+  assert.equal(
+    container.image,
+    engineImage,
+    'the image the release workflow publishes, tagged with the package version',
+  );
   assert.equal(container.args[0], 'operator');
   assert.ok(container.readinessProbe && container.livenessProbe);
   assert.equal(deployment.metadata.namespace, 'workflow-system');
