@@ -276,7 +276,7 @@ function createRegistryApp(
   app.get('/api/v1/plugins/:name/versions', (req, res) => {
     cached(req, res, (c) => {
       const entry = plugin(c, req.params.name as string);
-      const range = str(req.query.range);
+      const range = str(req.query.range, 'range');
       let list = c.versions(entry);
       if (range) list = list.filter((v) => !v.yanked && satisfies(v.version, range));
       return jsonResponse(list.map((v) => v.version));
@@ -286,7 +286,8 @@ function createRegistryApp(
   app.get('/api/v1/plugins/:name/resolve', (req, res) => {
     cached(req, res, (c) => {
       const entry = plugin(c, req.params.name as string);
-      const range = str(req.query.range) ?? '';
+      const range = str(req.query.range, 'range') ?? '';
+      if (range.trim() !== 'latest') validRange(range);
       const v = c.resolve(entry, range);
       if (!v)
         throw new HttpError(
@@ -301,8 +302,8 @@ function createRegistryApp(
           }`,
         );
       const downloads = v.artifacts.map((a) => artifactDoc(req, opts.publicUrl, entry, v.version, a));
-      const os = str(req.query.os);
-      const arch = str(req.query.arch);
+      const os = str(req.query.os, 'os');
+      const arch = str(req.query.arch, 'arch');
       const picked = os && arch ? pick(entry, v, os, arch) : undefined;
       return jsonResponse({
         name: entry.id,
@@ -331,8 +332,8 @@ function createRegistryApp(
     const c = currentCatalog();
     const entry = plugin(c, req.params.name as string);
     const v = version(c, entry, req.params.version as string);
-    const os = str(req.query.os);
-    const arch = str(req.query.arch);
+    const os = str(req.query.os, 'os');
+    const arch = str(req.query.arch, 'arch');
     let artifact: Artifact | undefined;
     if (os && arch) artifact = pick(entry, v, os, arch);
     else if (v.artifacts.length === 1) artifact = v.artifacts[0];
@@ -419,9 +420,17 @@ interface SearchParams {
 /** The search parameters of a parsed query string; a bad one is an HttpError 400. */
 function searchParams(query: Record<string, unknown>): SearchParams {
   return {
-    query: { q: str(query.q), tier: str(query.tier), type: str(query.type), category: str(query.category) },
-    page: positiveInt(query.page, 1, 'page'),
-    perPage: Math.min(positiveInt(query.perPage ?? query.per_page, 20, 'perPage'), 100),
+    query: {
+      q: str(query.q, 'q'),
+      tier: str(query.tier, 'tier'),
+      type: str(query.type, 'type'),
+      category: str(query.category, 'category'),
+    },
+    page: positiveInt(str(query.page, 'page'), 1, 'page'),
+    perPage: Math.min(
+      positiveInt(str(query.perPage, 'perPage') ?? str(query.per_page, 'per_page'), 20, 'perPage'),
+      100,
+    ),
   };
 }
 
@@ -541,13 +550,21 @@ function baseUrl(req: IncomingMessage, publicUrl: string | undefined): string {
   return (publicUrl ?? `${protocol}://${req.headers.host ?? 'localhost'}`).replace(/\/$/, '');
 }
 
-function satisfies(v: string, range: string): boolean {
+/** A 400 for a range semver cannot read (the same answer for /versions and /resolve). */
+function validRange(range: string): void {
   if (semver.validRange(range) === null)
     throw new HttpError(400, `"${range}" is not a valid semver range`, 'use e.g. ^1.2, ~1.4.0, >=2.0.0 <3');
+}
+
+function satisfies(v: string, range: string): boolean {
+  validRange(range);
   return semver.satisfies(v, range);
 }
 
-function str(v: unknown): string | undefined {
+/** A query parameter, given at most once (a repeated one is a 400: which one would count?); '' is unset. */
+function str(v: unknown, name: string): string | undefined {
+  if (Array.isArray(v))
+    throw new HttpError(400, `query parameter "${name}" is given ${v.length} times`, `give ${name} once`);
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 

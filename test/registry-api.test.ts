@@ -184,8 +184,25 @@ test('plugin document, versions, and npm-style range resolution (yanked and prer
   assert.equal((await client.resolve('stash', 'latest')).version, '1.3.0');
   // aliases: manifest name and the workflow-plugin- prefix
   assert.equal((await client.plugin('workflow-plugin-http')).name, 'http');
-  assert.equal((await get('/api/v1/plugins/stash/resolve?range=not-a-range')).status, 404);
+  // a range semver cannot read is a 400 on both routes, with the same message
+  const badResolve = await get('/api/v1/plugins/stash/resolve?range=not-a-range');
+  assert.equal(badResolve.status, 400);
+  assert.match(((await badResolve.json()) as { error: string }).error, /"not-a-range" is not a valid semver range/);
   assert.equal((await get('/api/v1/plugins/stash/versions?range=%3E%3D%3D')).status, 400);
+  // a repeated parameter is a 400 that names it, on the search fast path and through express alike
+  for (const [path, name] of [
+    ['/api/v1/plugins?q=http&q=redis', 'q'],
+    ['/api/v1/plugins?page=1&page=2', 'page'],
+    ['/api/v1/plugins/stash/resolve?range=^1&range=^2', 'range'],
+    ['/api/v1/plugins/stash/versions?range=^1&range=^2', 'range'],
+  ]) {
+    const r = await get(path!);
+    assert.equal(r.status, 400, path);
+    assert.match(
+      ((await r.json()) as { error: string }).error,
+      new RegExp(`query parameter "${name}" is given 2 times`),
+    );
+  }
   const resolved = await client.resolve('stash', '^1', { os: 'linux', arch: 'amd64' });
   assert.equal(resolved.artifact?.sha256, sha(archive));
   assert.match(resolved.artifact!.url, /\/api\/v1\/plugins\/stash\/versions\/1\.3\.0\/download\?os=linux&arch=amd64$/);
