@@ -139,3 +139,27 @@ test('a resync of an unchanged, synced source writes nothing', async () => {
   assert.equal(w.source.status!.sync!.status, 'Synced');
   assert.equal(w.source.status!.health!.status, 'Healthy');
 });
+
+test('without selfHeal, drift stays OutOfSync, also after an operator restart', async () => {
+  const w = world({ 'a.yaml': app('one') });
+  await reconcileSource('team/apps', w.deps);
+  w.ready('one');
+  const id = refId({ group: 'workflow.gocodealone.com', kind: 'WorkflowApp', namespace: 'team', name: 'one' });
+  (w.live.get(id) as any).spec.config = 'edited by hand';
+  (w.live.get(id) as any).metadata.resourceVersion = 'edited';
+  const restarted = {
+    ...w.deps,
+    writes: new WriteMemory(),
+    memory: (() => {
+      const m: SourceMemory = { nextFetchAt: 0, failures: 0, refreshRequested: false };
+      return () => m;
+    })(),
+  };
+  w.calls.length = 0;
+  await reconcileSource('team/apps', restarted);
+  assert.ok(!w.calls.some((c) => c.startsWith('apply')), w.calls.join());
+  const one = w.source.status!.resources!.find((r) => r.name === 'one')!;
+
+  assert.equal(one.status, 'OutOfSync');
+  assert.match(one.message!, /spec\.config: live "edited by hand", git "modules: \[\]"/);
+});

@@ -148,6 +148,13 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
   }
 
   // 3. A sync operation: apply what is OutOfSync, wave by wave, then prune.
+  // After a restart the memory is empty: a sync recorded for this commit at this generation counts.
+  if (
+    mem.syncedGeneration === undefined &&
+    prev.observedGeneration === generation &&
+    prev.history?.[0]?.revision === commit.oid
+  )
+    mem.syncedGeneration = generation;
   const newRevision = prev.history?.[0]?.revision !== commit.oid || mem.syncedGeneration !== generation;
   const operation =
     newRevision ||
