@@ -79,6 +79,8 @@ export {
   type Decision,
 } from './admission/decide.ts';
 export { renderWebhookConfigurations, webhookConfigurationNames } from './admission/webhook-config.ts';
+export { parseReview, reviewResponse, ReviewError } from './admission/review.ts';
+export { admissionFacts } from './admission/server.ts';
 export type { OperatorMetrics } from './metrics.ts';
 export { yamlConfigValidator, type ConfigValidator, type ConfigCheck } from './config/validator.ts';
 export { engineConfigValidator } from './config/engine-validator.ts';
