@@ -255,6 +255,8 @@ function comparable(obj: KubernetesObject | undefined, stripTracking: boolean, o
 }
 
 async function diff(dir: string | undefined, flags: Common & { source?: string }): Promise<number> {
+  const { createTwoFilesPatch } = await import('diff');
+  const { stringify } = await import('yaml');
   const { op, client, namespace } = await connect(flags);
   const src = flags.source ? await readSource(op, client, namespace, flags.source) : undefined;
   const sourceKey = src ? `${src.metadata.namespace}/${src.metadata.name}` : undefined;
