@@ -456,8 +456,11 @@ export const HttpRouterCap = defineCapability<HttpRouter>('HttpRouter', 'addRout
 
 export interface HttpServer {
   attachRouter(router: HttpRouter & { dispatch: HttpHandlerFn }): void;
-  /** Actual bound address once started (port 0 resolves here). */
-  address(): { host: string; port: number } | undefined;
+  /**
+   * Actual bound address once started (port 0 resolves here). `host` is one to connect to (loopback
+   * for a wildcard bind); `bindAddress` is what the socket is bound to ("0.0.0.0" or "::" for all).
+   */
+  address(): { host: string; port: number; bindAddress?: string } | undefined;
 }
 export const HttpServerCap = defineCapability<HttpServer>('HttpServer', 'attachRouter', 'address');
 

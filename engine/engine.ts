@@ -431,12 +431,12 @@ export class Engine {
   }
 
   /** Bound address of the first http.server (after start; port 0 resolves to the real port). */
-  address(): { host: string; port: number } | undefined {
+  address(): { host: string; port: number; bindAddress?: string } | undefined {
     return this.addresses()[0];
   }
 
-  addresses(): Array<{ module: string; host: string; port: number }> {
-    const out: Array<{ module: string; host: string; port: number }> = [];
+  addresses(): Array<{ module: string; host: string; port: number; bindAddress?: string }> {
+    const out: Array<{ module: string; host: string; port: number; bindAddress?: string }> = [];
     for (const b of this.modules) {
       if (!HttpServerCap.is(b.module)) continue;
       const a = b.module.address();

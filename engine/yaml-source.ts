@@ -1,5 +1,6 @@
 // YAML text -> plain JS values, recording the line and column of every map key and value in a
 // SourceMap (via the `yaml` package's source ranges), and YAML syntax errors as located issues.
+import { setOwn } from '../security/index.ts';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfigIssue } from './config-issue.ts';
 import type { SourceMap, SourcePosition } from './source-map.ts';
@@ -75,14 +76,14 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
           for (const src of sources) {
             const merged = toJs(src as Node, depth + 1);
             if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
-              for (const [k, v] of Object.entries(merged)) if (!(k in obj)) obj[k] = v;
+              for (const [k, v] of Object.entries(merged)) if (!Object.hasOwn(obj, k)) setOwn(obj, k, v);
             }
           }
           continue;
         }
         const k = typeof key === 'string' ? key : String(key);
         const valueNode = pair.value as Node | null;
-        obj[k] = toJs(valueNode, depth);
+        setOwn(obj, k, toJs(valueNode, depth)); // `__proto__: x` is a key, not a prototype
         const keyPos = posOf(keyNode?.range?.[0]);
         sourceMap.recordChild(obj, k, keyPos, valueNode?.range ? posOf(valueNode.range[0]) : keyPos);
       }

@@ -1,6 +1,7 @@
 // The operator process: metrics and health endpoints, the git push webhook, leader election, and
 // the WorkflowApp and WorkflowSource controllers, which run only while this replica holds the Lease
 // (so two replicas never both act).
+import { serverTimeouts } from '../security/index.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -255,7 +256,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   let server: Server | undefined;
   let metricsUrl: string | undefined;
   if (opts.metricsPort !== null) {
-    server = createServer((req, res) => {
+    server = createServer(serverTimeouts(), (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') {
         const stats = { ...controller?.informerStats(), ...sources?.informerStats() };

@@ -1,6 +1,7 @@
 // A smart-HTTP git server: the system's `git http-backend` (CGI) behind a small Node HTTP shim that
 // adds token auth, push-to-create, the registry's pre-receive validation and push notifications.
 // isomorphic-git is a client only; receive-pack has to be real git.
+import { serverTimeouts } from '../security/index.ts';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -52,7 +53,8 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     if (entry.endsWith('.git')) installHooks(join(opts.dataDir, entry), entry.slice(0, -4) === registryRepo);
   }
 
-  const server: Server = createServer((req, res) => {
+  // a push uploads a pack: minutes on a slow link are fine, a trickle that never ends is not
+  const server: Server = createServer(serverTimeouts({ requestTimeoutMs: 10 * 60_000 }), (req, res) => {
     handle(req, res).catch((err) => {
       logger.error({ err }, 'git request failed');
       if (!res.headersSent) plain(res, 500, 'internal error\n');
@@ -153,6 +155,11 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     return new Promise((resolve, reject) => {
       const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       req.pipe(child.stdin);
+      // a client that goes away (or is cut off by the request timeout) mid-upload would leave
+      // receive-pack waiting for the rest of its input forever
+      res.once('close', () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill();
+      });
       child.stdin.on('error', () => undefined); // the backend may stop reading on an early error
       child.stderr.on('data', (d: Buffer) => logger.debug({ stderr: d.toString() }, 'http-backend'));
       let head = Buffer.alloc(0);

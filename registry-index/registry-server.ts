@@ -1,5 +1,6 @@
 // The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
 // all-in-one platform) or by `wfctl registry serve`.
+import { serverTimeouts } from '../security/index.ts';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -84,12 +85,11 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(github ? { github } : {}),
     ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
   });
-  const server: Server = createServer(handler);
+  const server: Server = createServer(serverTimeouts({ keepAliveTimeoutMs: 65_000 }), handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
-  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
   const initialSync = sync.trigger('startup');

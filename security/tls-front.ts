@@ -12,7 +12,7 @@ const PLAIN_HTTP_ANSWER =
 
 /** Listen with the returned server; `https` must not listen itself. */
 export function tlsFront(https: HttpsServer, firstByteTimeoutMs = 20_000): Server {
-  return createServer((socket: Socket) => {
+  const front = createServer((socket: Socket) => {
     socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
@@ -23,4 +23,8 @@ export function tlsFront(https: HttpsServer, firstByteTimeoutMs = 20_000): Serve
     });
     socket.on('error', () => socket.destroy());
   });
+  // Node checks requestTimeout and headersTimeout from a timer that an HTTP server starts when it
+  // emits 'listening'; `https` never listens itself, so it hears it from the front.
+  front.on('listening', () => https.emit('listening'));
+  return front;
 }

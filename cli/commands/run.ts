@@ -2,7 +2,7 @@
 // gracefully (stop accepting, drain in-flight requests within --shutdown-timeout, stop modules).
 // Honors the engine container contract: WORKFLOW_CONFIG, WORKFLOW_ADDR, WORKFLOW_DATA_DIR.
 import type { Command } from 'commander';
-import type { Engine, LoadedConfig } from '../../engine/index.ts';
+import type { Engine } from '../../engine/index.ts';
 import { CliError } from '../output.ts';
 
 interface RunOptions {
@@ -14,31 +14,30 @@ interface RunOptions {
 }
 
 /**
- * The listen address: WORKFLOW_ADDR / --addr (normalized) replaces the config's; --port replaces just
- * the port.
+ * The listen address: WORKFLOW_ADDR / --addr (normalized) replaces the config's. --port replaces the
+ * port of --addr / WORKFLOW_ADDR; given alone it means loopback (127.0.0.1:N), whatever host the config
+ * names: a port picked on a developer's machine should not open the app to the network. To listen on
+ * all interfaces, say so: --addr :N (or --addr 0.0.0.0:N).
  */
-export function listenOverride(
-  configAddress: string | undefined,
-  opts: { port?: string; addr?: string },
-): string | undefined {
+export function listenOverride(opts: { port?: string; addr?: string }): string | undefined {
   let address = opts.addr !== undefined && opts.addr !== '' ? opts.addr : undefined;
   if (opts.port !== undefined) {
     const port = Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new CliError(`--port must be 0..65535 (got "${opts.port}")`);
-    const base = address ?? configAddress ?? ':8080';
-    const host = /^(.*):\d+$/.exec(base)?.[1] ?? '';
+    const host = address === undefined ? '127.0.0.1' : (/^(.*):\d+$/.exec(address)?.[1] ?? '');
     address = `${host}:${port}`;
   }
   return address;
 }
 
-function firstServerAddress(loaded: LoadedConfig): string | undefined {
-  const server = (loaded.config.modules ?? []).find((m) => m?.type === 'http.server');
-  const cfg = server?.config ?? {};
-  if (typeof cfg.address === 'string' && cfg.address !== '') return cfg.address;
-  if (cfg.port !== undefined) return `:${String(cfg.port)}`;
-  return undefined;
+/** What a server is bound to, as it is: all interfaces said so, with the URL to use from this machine. */
+export function listeningLine(a: { host: string; port: number; bindAddress?: string }): string {
+  const url = (host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+  const bound = a.bindAddress ?? a.host;
+  if (bound === '0.0.0.0' || bound === '::')
+    return `listening on ${url(bound)} (all interfaces; from this machine: ${url(a.host)})`;
+  return `listening on ${url(bound)}`;
 }
 
 export function register(program: Command): void {
@@ -57,8 +56,9 @@ export function register(program: Command): void {
         throw new CliError('no config file given', {
           hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)',
         });
-      const { ConfigError, createLogger, Engine, formatIssue, normalizeAddress, parseDuration, readConfigFile } =
-        await import('../../engine/index.ts');
+      const { ConfigError, createLogger, Engine, formatIssue, normalizeAddress, parseDuration } = await import(
+        '../../engine/index.ts'
+      );
       const { corePlugins } = await import('../../plugins/index.ts');
       let drainMs: number;
       try {
@@ -67,10 +67,7 @@ export function register(program: Command): void {
         throw new CliError(`--shutdown-timeout: ${(err as Error).message}`);
       }
       const addr = opts.addr ?? process.env.WORKFLOW_ADDR;
-      const address = listenOverride(firstServerAddress(readConfigFile(config)), {
-        port: opts.port,
-        addr: addr ? normalizeAddress(addr) : undefined,
-      });
+      const address = listenOverride({ port: opts.port, addr: addr ? normalizeAddress(addr) : undefined });
       const logger = createLogger({ level: opts.logLevel });
       let engine: Engine;
       try {
@@ -91,10 +88,7 @@ export function register(program: Command): void {
         }
         throw new CliError(`cannot start ${config}: ${(err as Error).message}`);
       }
-      for (const a of engine.addresses())
-        process.stdout.write(
-          `${engine.name}: ${a.module} listening on http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`,
-        );
+      for (const a of engine.addresses()) process.stdout.write(`${engine.name}: ${a.module} ${listeningLine(a)}\n`);
       if (engine.addresses().length === 0) process.stdout.write(`${engine.name}: running (no HTTP server)\n`);
       const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => {

@@ -493,6 +493,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       opts.metrics.observe(verb.value, verb.resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
     handle(req, res, verb).catch((err: unknown) => {
+      if (req.destroyed && (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+        // the client went away (or was cut off by the request timeout) while its body was read
+        opts.logger.debug({ method: req.method, url: req.url }, 'request aborted by the client');
+        return;
+      }
       const apiError = err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err));
       if (!(err instanceof ApiError)) opts.logger.error({ err, method: req.method, url: req.url }, 'request failed');
       else

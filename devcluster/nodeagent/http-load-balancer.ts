@@ -3,6 +3,7 @@
 // pod that is shutting down. A request that could not reach a pod (connection refused, or a reused
 // connection the pod closed, for methods safe to repeat) is tried on the next pod. Upgrade requests
 // (WebSocket) are passed through at the TCP level.
+import { serverTimeouts } from '../../security/index.ts';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
@@ -26,7 +27,7 @@ export class HttpLoadBalancer {
 
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer((req, res) => this.forward(req, res));
+      const server = createServer(serverTimeouts(), (req, res) => this.forward(req, res));
       server.on('upgrade', (req, socket, head) => this.tunnel(req, socket as Socket, head));
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {

@@ -1,6 +1,7 @@
 // Executes a parsed template against a pipeline context. The data root is the flat `Current` map
 // plus `steps`, `trigger` and `meta` (those three win over same-named Current keys), looked up
 // without copying Current per evaluation.
+import { compileLinearRegExp } from '../../security/index.ts';
 import type { Command, ExprNode, Operand, Pipe, TemplateNode } from './ast.ts';
 import { formatOutput, formatValue } from './go-format.ts';
 import { EXPR_BUILTINS, TEMPLATE_FUNCTIONS, type FunctionEnv, type TemplateFunction } from './functions.ts';
@@ -333,17 +334,6 @@ function exprIdentifier(name: string, env: ExecEnv): unknown {
   return null; // undefined variables are allowed and are nil
 }
 
-const regexCache = new Map<string, RegExp>();
-function cachedRegex(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern);
-    if (regexCache.size > 256) regexCache.clear();
-    regexCache.set(pattern, re);
-  }
-  return re;
-}
-
 function isFunction(v: unknown): v is TemplateFunction {
   return typeof v === 'object' && v !== null && typeof (v as TemplateFunction).call === 'function' && 'min' in v;
 }
@@ -451,8 +441,20 @@ function evalBinary(node: Extract<ExprNode, { t: 'binary' }>, env: ExecEnv): unk
     case 'endsWith':
       return stringifyExprResult(l).endsWith(stringifyExprResult(r));
     case 'matches':
-      return cachedRegex(stringifyExprResult(r)).test(stringifyExprResult(l));
+      return matchesPattern(stringifyExprResult(r), stringifyExprResult(l));
     default:
       throw new TemplateExecError(`unknown operator ${op}`);
+  }
+}
+
+/**
+ * expr-lang's `matches` runs Go's regexp, which is RE2: the same linear-time semantics here, so a
+ * tenant's pattern cannot stall an engine that other tenants share (EngineManager).
+ */
+function matchesPattern(pattern: string, value: string): boolean {
+  try {
+    return compileLinearRegExp(pattern).test(value);
+  } catch (e) {
+    throw new TemplateExecError(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
   }
 }

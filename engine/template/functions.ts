@@ -1,6 +1,7 @@
 // The template function table (UPSTREAM.md 1.9): the upstream engine's pipeline functions plus the
 // Go text/template built-ins. Both `{{ }}` and `${ }` see the same functions; argument order
 // follows Go pipelines, so `{{ .x | default "n" }}` is `default "n" .x`.
+import { ownValue, setOwn } from '../../security/index.ts';
 import { randomUUID } from 'node:crypto';
 import { formatNumber, formatValue, goTypeName, quoteGo, sprintf } from './go-format.ts';
 import {
@@ -136,7 +137,7 @@ function toList(v: unknown): unknown[] | undefined {
 }
 
 function field(item: unknown, keys: unknown[]): unknown {
-  if (keys.length > 0 && isPlainMap(item)) return item[str(keys[0])];
+  if (keys.length > 0 && isPlainMap(item)) return ownValue(item, str(keys[0]));
   return item;
 }
 
@@ -280,7 +281,9 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
     if (!items) return 0;
     return items.reduce<number>((acc, item) => acc + toFloat(field(item, keys)), 0);
   }),
-  pluck: fn(2, 2, (_e, [list, key]) => (toList(list) ?? []).filter(isPlainMap).map((m) => m[str(key)] ?? null)),
+  pluck: fn(2, 2, (_e, [list, key]) =>
+    (toList(list) ?? []).filter(isPlainMap).map((m) => ownValue(m, str(key)) ?? null),
+  ),
   flatten: fn(1, 1, (_e, [list]) => (toList(list) ?? []).flatMap((item) => (Array.isArray(item) ? item : [item]))),
   unique: fn(1, 2, (_e, [list, ...keys]) => {
     const seen = new Set<string>();
@@ -298,8 +301,9 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
     const groups: PlainMap = {};
     for (const item of toList(list) ?? []) {
       if (!isPlainMap(item)) continue;
-      const k = formatValue(item[str(key)]);
-      ((groups[k] ??= []) as unknown[]).push(item);
+      const k = formatValue(ownValue(item, str(key)));
+      if (!Object.hasOwn(groups, k)) setOwn(groups, k, []);
+      (groups[k] as unknown[]).push(item);
     }
     return groups;
   }),
@@ -333,7 +337,7 @@ const PIPELINE_FUNCTIONS: Record<string, TemplateFunction> = {
   ),
   // context helpers: {{ step "parse-request" "path_params" "id" }}, {{ trigger "k" }}
   step: fn(1, undefined, (env, [name, ...keys]) => {
-    const out = env.pc.stepOutputs[str(name)];
+    const out = ownValue(env.pc.stepOutputs, str(name));
     if (out === undefined || out === null) {
       if (env.strict) throw new Error(`step ${quoteGo(str(name))} not found in pipeline context`);
       return null;
@@ -389,13 +393,21 @@ const GO_BUILTINS: Record<string, TemplateFunction> = {
   }),
 };
 
-export const TEMPLATE_FUNCTIONS: Readonly<Record<string, TemplateFunction>> = { ...GO_BUILTINS, ...PIPELINE_FUNCTIONS };
+/**
+ * Name -> function, without a prototype: a lookup by a name from a config (`constructor`, `toString`,
+ * `__proto__`) finds only the functions listed here, never Object.prototype's members.
+ */
+function functionTable(entries: Record<string, TemplateFunction>): Readonly<Record<string, TemplateFunction>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, TemplateFunction>, entries));
+}
+
+export const TEMPLATE_FUNCTIONS = functionTable({ ...GO_BUILTINS, ...PIPELINE_FUNCTIONS });
 
 /** Names of every function, for documentation and `wfctl schema`. */
 export const TEMPLATE_FUNCTION_NAMES: readonly string[] = Object.keys(TEMPLATE_FUNCTIONS).sort();
 
 /** expr-lang built-ins available in `${ }` besides the template functions. */
-export const EXPR_BUILTINS: Readonly<Record<string, TemplateFunction>> = {
+export const EXPR_BUILTINS = functionTable({
   len: fn(1, 1, (_e, [v]) => lengthOf(v) ?? 0),
   trim: fn(1, 2, (_e, [s, chars]) =>
     chars === undefined
@@ -429,7 +441,7 @@ export const EXPR_BUILTINS: Readonly<Record<string, TemplateFunction>> = {
   now: PIPELINE_FUNCTIONS.now!,
   toNumber: fn(1, 1, (_e, [v]) => toFloat(v)),
   formatNumber: fn(1, 1, (_e, [v]) => formatNumber(toFloat(v))),
-};
+});
 
 function escapeClass(s: string): string {
   return s.replace(/[\\\]^-]/g, '\\$&');

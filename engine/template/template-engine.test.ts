@@ -241,3 +241,29 @@ test('Go formatting helpers', () => {
     'Fri Jan  5 15:04:05 2024',
   );
 });
+
+test('names resolve to own data and listed functions only, never to the JS prototype (issue 16)', () => {
+  // these yielded <func> and map[] through Object.prototype
+  assert.equal(render('${ constructor }'), '');
+  assert.equal(render('${ __proto__ }'), '');
+  assert.equal(render('${ hasOwnProperty }'), '');
+  // toString is upstream's function, not Object.prototype.toString
+  assert.equal(render('${ toString(12) }'), '12');
+  assert.equal(render('{{ toString .zero }}'), '0');
+  assert.equal(render('{{ .constructor }}'), '<no value>');
+  assert.equal(render('{{ index .nested "constructor" }}'), '<no value>');
+  assert.equal(render('{{ step "constructor" }}'), '<no value>');
+  assert.equal(render('{{ pluck .steps.data.sales "__proto__" }}'), '[<nil> <nil> <nil>]');
+  const pc = ctx({ current: JSON.parse('{"__proto__": {"x": "own"}, "name": "bob"}') });
+  assert.equal(render('{{ .__proto__.x }}', pc), 'own');
+  assert.equal(render('${ __proto__.x }', pc), 'own');
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+  assert.match(te.check('{{ constructor }}').warnings[0]?.message ?? '', /function "constructor" is not defined/);
+});
+
+test('`matches` runs in linear time (RE2, like upstream Go): a catastrophic pattern cannot stall the engine', () => {
+  const pc = ctx({ current: { v: `${'a'.repeat(50_000)}!` } });
+  assert.equal(render('${ v matches "^(a+)+$" }', pc), 'false');
+  assert.equal(render('${ "abc" matches "^a.c$" }'), 'true');
+  assert.throws(() => render('${ "a" matches "(?=a)" }'), /invalid regular expression/);
+});

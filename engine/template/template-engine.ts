@@ -1,5 +1,6 @@
 // The engine's TemplateCompiler: compiles step config values once at build time (so a syntax error
 // is a load-time config error with a location) and resolves them per execution.
+import { ownValue } from '../../security/index.ts';
 import {
   ConfigValueError,
   type CompiledValue,
@@ -187,7 +188,7 @@ export function lookupPath(ctx: PipelineContext, dottedPath: string): unknown {
   if (path === '') return materializeRoot(ctx);
   const segments = path.split('.');
   const head = segments[0]!;
-  let cur: unknown = rootNamespace(ctx, head) ?? ctx.current[head];
+  let cur: unknown = rootNamespace(ctx, head) ?? ownValue(ctx.current, head);
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
     if (Array.isArray(cur)) {

@@ -1,4 +1,5 @@
 // startLicenseServer: the license server on 127.0.0.1 (or any host), its state in DATA/license.db.
+import { serverTimeouts } from '../../security/index.ts';
 import { createServer, type Server } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -40,8 +41,7 @@ export async function startLicenseServer(opts: LicenseServerOptions): Promise<Li
     cacheTtlMs: opts.cacheTtlMs,
     now: opts.now,
   });
-  const server: Server = createServer(app);
-  server.keepAliveTimeout = 5_000;
+  const server: Server = createServer(serverTimeouts({ keepAliveTimeoutMs: 5_000 }), app);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,4 +1,5 @@
 // Small HTTP helpers shared by the http plugin's modules, triggers and handlers.
+import { MAX_NESTING_DEPTH, nestingExceeds } from '../../security/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Write a JSON response unless one was already started. */
@@ -73,10 +74,43 @@ export function parseJsonObject(raw: Buffer | undefined): Record<string, unknown
   if (raw[i] !== 0x7b) return undefined; // '{'
   try {
     const v = JSON.parse(raw.toString('utf8')) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || nestingExceeds(v)) return undefined;
+    return v as Record<string, unknown>;
   } catch {
     return undefined;
   }
+}
+
+/** `application/json` or a `+json` type: the client says the body is JSON. */
+export function declaresJson(req: IncomingMessage): boolean {
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/**
+ * Why a body sent as JSON cannot be a trigger's `body`, or undefined when it can (or is not sent as
+ * JSON: then it is read leniently, as upstream does). A JSON array or scalar is refused unless the
+ * route hands the raw body to its pipeline; upstream would drop it without a word.
+ */
+export function jsonBodyProblem(
+  req: IncomingMessage,
+  raw: Buffer | undefined,
+  rawBodyUsed = false,
+): string | undefined {
+  if (!raw || raw.length === 0 || !declaresJson(req)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    return `request body is not valid JSON: ${(err as Error).message}`;
+  }
+  if (nestingExceeds(value)) return `request body nests more than ${MAX_NESTING_DEPTH} levels deep`;
+  if (!rawBodyUsed && (value === null || typeof value !== 'object' || Array.isArray(value)))
+    return `request body must be a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`;
+  return undefined;
 }
 
 /** The client address used by rate limiting and logs. */

@@ -1,6 +1,7 @@
 // http.server: the listener. `address` (":8080", "127.0.0.1:0") or `port`; read/write/idle
 // timeouts (Go durations). Graceful drain: stop accepting, let in-flight requests finish within
 // the deadline, then close what is left.
+import { serverTimeouts } from '../../security/index.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -77,7 +78,7 @@ export class HttpServerModule implements Module, HttpServer {
   readonly type = 'http.server';
   private router?: AttachedRouter;
   private server?: Server;
-  private bound?: { host: string; port: number };
+  private bound?: { host: string; port: number; bindAddress: string };
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private logger?: Logger;
@@ -104,7 +105,7 @@ export class HttpServerModule implements Module, HttpServer {
     return this.router !== undefined;
   }
 
-  address(): { host: string; port: number } | undefined {
+  address(): { host: string; port: number; bindAddress: string } | undefined {
     return this.bound;
   }
 
@@ -124,11 +125,8 @@ export class HttpServerModule implements Module, HttpServer {
     }
     const dispatch = this.router.dispatch;
     const server = createServer(
-      {
-        requestTimeout: this.timeouts.read + this.timeouts.write,
-        headersTimeout: Math.min(this.timeouts.read, 60_000) || 60_000,
-        keepAliveTimeout: this.timeouts.idle,
-      },
+      // readTimeout bounds receiving a request (Go's ReadTimeout), checked every second, not every 30
+      serverTimeouts({ requestTimeoutMs: this.timeouts.read || undefined, keepAliveTimeoutMs: this.timeouts.idle }),
       (req: IncomingMessage, res: ServerResponse) => {
         this.inFlight++;
         res.once('close', this.requestDone);
@@ -142,7 +140,9 @@ export class HttpServerModule implements Module, HttpServer {
       },
     );
     server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-      if (socket.writable && err.code !== 'ECONNRESET')
+      if (socket.writable && err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+        socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      else if (socket.writable && err.code !== 'ECONNRESET')
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
@@ -167,7 +167,7 @@ export class HttpServerModule implements Module, HttpServer {
     this.server = server;
     const a = server.address() as AddressInfo;
     const wildcard = a.address === '::' || a.address === '0.0.0.0';
-    this.bound = { host: wildcard ? '127.0.0.1' : a.address, port: a.port };
+    this.bound = { host: wildcard ? '127.0.0.1' : a.address, port: a.port, bindAddress: a.address };
     this.logger.info(
       { url: `http://${this.bound.host.includes(':') ? `[${this.bound.host}]` : this.bound.host}:${a.port}` },
       'listening',

@@ -1,6 +1,7 @@
 // The HTTP <-> workflow contract (UPSTREAM.md 1.11), shared by the `http` trigger and by route-level
 // pipelines of the `http` workflow handler: how a request becomes trigger data, and how the result
 // (or error) becomes the response.
+import { setOwn } from '../../security/index.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ValidationError,
@@ -10,7 +11,7 @@ import {
   type HttpHandlerFn,
   type Logger,
 } from '../../engine/index.ts';
-import { BodyTooLargeError, parseJsonObject, readBody, writeError, writeJson } from './http-io.ts';
+import { BodyTooLargeError, jsonBodyProblem, parseJsonObject, readBody, writeError, writeJson } from './http-io.ts';
 
 export interface WorkflowRoute {
   method: string;
@@ -44,14 +45,14 @@ export function buildTriggerData(
   route: WorkflowRoute,
 ): ConfigMap {
   const data: ConfigMap = { method: req.method, path };
-  for (const k in params) data[k] = params[k];
+  for (const k of Object.keys(params)) setOwn(data, k, params[k]);
   if (query !== '') {
     // first value of each query parameter, flattened (upstream order: they override path params)
     const seen = new Set<string>();
     for (const [k, v] of new URLSearchParams(query)) {
       if (seen.has(k)) continue;
       seen.add(k);
-      data[k] = v;
+      setOwn(data, k, v);
     }
   }
   const body = parseJsonObject(raw);
@@ -140,6 +141,11 @@ export function workflowRouteHandler(
     };
     try {
       const raw = await readBody(req, maxBodyBytes);
+      const problem = jsonBodyProblem(req, raw, route.includeRawBody);
+      if (problem) {
+        writeError(res, 400, problem);
+        return;
+      }
       const data = buildTriggerData(req, path, query, params, raw, route);
       controller = new AbortController();
       res.once('close', onClose);

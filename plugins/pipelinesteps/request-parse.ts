@@ -1,5 +1,6 @@
 // step.request_parse: picks path params, query params, headers and the body (JSON or form) of the
 // live request into {path_params, query, headers, body}; `merge_body` also flattens body keys.
+import { setOwn } from '../../security/index.ts';
 import {
   isPlainMap,
   type ConfigMap,
@@ -7,6 +8,7 @@ import {
   type StepFactory,
   type TypeSchema,
 } from '../../engine/index.ts';
+import { parseJsonObject } from '../http/index.ts';
 import { oneOf, optStringList } from './step-config.ts';
 
 export const requestParseSchema: TypeSchema = {
@@ -45,14 +47,11 @@ function parseBody(raw: Buffer | undefined, format: 'json' | 'form', contentType
   const text = raw.toString('utf8');
   if (format === 'form' || (contentType ?? '').includes('application/x-www-form-urlencoded')) {
     const out: ConfigMap = {};
-    for (const [k, v] of new URLSearchParams(text)) if (!(k in out)) out[k] = v;
+    for (const [k, v] of new URLSearchParams(text)) if (!Object.hasOwn(out, k)) setOwn(out, k, v);
     return out;
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  // a JSON object, as upstream (json.Unmarshal into a map): arrays, scalars and bad JSON are no body
+  return parseJsonObject(raw);
 }
 
 export const createRequestParseStep: StepFactory = (spec) => {
@@ -80,7 +79,7 @@ export const createRequestParseStep: StepFactory = (spec) => {
       const url = http?.req.url;
       if (url && url.includes('?')) {
         for (const [k, v] of new URLSearchParams(url.slice(url.indexOf('?') + 1))) {
-          if (!(k in query) && (!queryParams || queryParams.includes(k))) query[k] = v;
+          if (!Object.hasOwn(query, k) && (!queryParams || queryParams.includes(k))) setOwn(query, k, v);
         }
       } else if (queryParams) {
         for (const k of queryParams) if (pc.triggerData[k] !== undefined) query[k] = pc.triggerData[k];
@@ -98,7 +97,8 @@ export const createRequestParseStep: StepFactory = (spec) => {
         const body = http ? parseBody(http.rawBody, format, http.req.headers['content-type']) : pc.triggerData.body;
         if (body !== undefined) {
           output.body = body;
-          if (merge && isPlainMap(body)) for (const [k, v] of Object.entries(body)) if (!(k in output)) output[k] = v;
+          if (merge && isPlainMap(body))
+            for (const [k, v] of Object.entries(body)) if (!Object.hasOwn(output, k)) setOwn(output, k, v);
         }
       }
       return { output };
