@@ -3,7 +3,7 @@
 // the local node agent — and takes it all down again on stop().
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';

@@ -6,6 +6,8 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -63,13 +65,16 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://git.local');
-    const m = /^\/([^/]+?)(?:\.git)?(\/.*)$/.exec(url.pathname);
+    // the raw path, not a URL's: no dot-segment resolution, so a name is exactly what was sent
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const query = q === -1 ? '' : target.slice(q + 1);
+    const m = /^\/([^/]+?)(?:\.git)?(\/.*)$/.exec(q === -1 ? target : target.slice(0, q));
     if (!m || !repoNamePattern.test(m[1]!) || m[1]!.includes('..'))
       return plain(res, 404, 'not a repository path; clone URLs look like /<name>.git\n');
     const name = m[1]!;
     const rest = m[2]!;
-    const push = rest === '/git-receive-pack' || url.searchParams.get('service') === 'git-receive-pack';
+    const push = rest === '/git-receive-pack' || new URLSearchParams(query).get('service') === 'git-receive-pack';
     const user = authenticate(req);
     if ((push || opts.anonymousRead === false) && !user) {
       res.setHeader('WWW-Authenticate', 'Basic realm="wfctl git", charset="UTF-8"');
@@ -84,11 +89,14 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     const gitdir = join(opts.dataDir, `${name}.git`);
     if (!existsSync(gitdir)) {
       if (!push) return plain(res, 404, `repository ${name} not found\n`);
+      // the ref advertisement that precedes a push comes from an empty scratch repository: a repo is
+      // created by the push itself (its POST), never by a client that only looked
+      if (req.method !== 'POST') return advertiseEmpty(req, res, query, name, rest, user);
       await createRepo(gitdir, name === registryRepo);
       logger.info({ repo: name }, 'created repository on first push');
     }
     const before = push && req.method === 'POST' ? await refs(gitdir) : undefined;
-    await cgi(req, res, url, `/${name}.git${rest}`, user);
+    await cgi(req, res, query, `/${name}.git${rest}`, user, opts.dataDir);
     if (before !== undefined) {
       const after = await refs(gitdir);
       const changed = [...new Set([...before.keys(), ...after.keys()])].filter((r) => before.get(r) !== after.get(r));
@@ -129,22 +137,42 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     installHooks(gitdir, isRegistry);
   }
 
+  async function advertiseEmpty(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: string,
+    name: string,
+    rest: string,
+    user: string | undefined,
+  ): Promise<void> {
+    const scratch = await mkdtemp(join(tmpdir(), 'wfctl-git-advertise-'));
+    try {
+      const gitdir = join(scratch, `${name}.git`);
+      await run('git', ['init', '--bare', '--quiet', '-b', 'main', gitdir]);
+      await run('git', ['--git-dir', gitdir, 'config', 'http.receivepack', 'true']);
+      await cgi(req, res, query, `/${name}.git${rest}`, user, scratch);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
   function cgi(
     req: IncomingMessage,
     res: ServerResponse,
-    url: URL,
+    query: string,
     pathInfo: string,
     user: string | undefined,
+    projectRoot: string,
   ): Promise<void> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      GIT_PROJECT_ROOT: opts.dataDir,
+      GIT_PROJECT_ROOT: projectRoot,
       GIT_HTTP_EXPORT_ALL: '1',
       GIT_HTTP_MAX_REQUEST_BUFFER: '200M',
       PATH_INFO: pathInfo,
       REQUEST_METHOD: req.method ?? 'GET',
-      QUERY_STRING: url.search.slice(1),
+      QUERY_STRING: query,
       CONTENT_TYPE: req.headers['content-type'] ?? '',
       REMOTE_ADDR: req.socket.remoteAddress ?? '',
       ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { GitLocation } from './git-tree.ts';
+import { redactUrlCredentials, splitUrlCredentials } from '../security/index.ts';
 
 export interface RegistrySource extends GitLocation {
   /** Human-readable origin for logs and status. */
@@ -83,17 +84,28 @@ class RemoteSource implements RegistrySource {
   readonly cache = {};
   readonly description: string;
 
+  private readonly url: string;
+  private readonly auth?: { username: string; password: string };
+
   constructor(
-    private readonly url: string,
+    url: string,
     readonly branch: string,
     cacheDir: string,
-    private readonly token?: string,
+    token?: string,
   ) {
     this.gitdir = join(cacheDir, 'registry.git');
-    this.description = url.replace(/\/\/[^@/]*@/, '//');
+    // Credentials in the URL go to git per request (onAuth), never into the clone's config file, a
+    // log line or an error message.
+    const split = splitUrlCredentials(url);
+    this.url = split.url;
+    this.description = split.url;
+    const password = token ?? split.password;
+    if (password !== undefined) this.auth = { username: split.username || 'token', password };
+    else if (split.username) this.auth = { username: split.username, password: '' };
   }
 
   async update(): Promise<string> {
+    const auth = this.auth;
     const common = {
       fs,
       http,
@@ -101,7 +113,7 @@ class RemoteSource implements RegistrySource {
       url: this.url,
       singleBranch: true,
       cache: this.cache,
-      ...(this.token ? { onAuth: () => ({ username: 'token', password: this.token! }) } : {}),
+      ...(auth ? { onAuth: () => auth } : {}),
     };
     try {
       if (!existsSync(join(this.gitdir, 'HEAD'))) {
@@ -114,6 +126,8 @@ class RemoteSource implements RegistrySource {
           throw err;
         }
       } else {
+        // a clone made before credentials were kept out of it has them in its config: rewrite it
+        await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url', value: this.url });
         // Without depth the server sends what is new since our shallow tip, so ancestry stays knowable.
         await git.fetch({ ...common, ref: this.branch, tags: false });
       }
@@ -130,7 +144,7 @@ class RemoteSource implements RegistrySource {
           'pass --branch with an existing branch',
         );
       throw new SourceError(
-        `${this.description}: fetch failed: ${e.message}`,
+        `${this.description}: fetch failed: ${redactUrlCredentials(e.message)}`,
         'check the URL and that the server is reachable',
       );
     }

@@ -14,6 +14,7 @@ import { isError, type Problem } from './problem.ts';
 import { buildIndex } from './registry-index.ts';
 import { DirectoryTree } from './tree.ts';
 import { validateManifestBytes } from './validate-manifest.ts';
+import { redactUrlCredentials } from '../security/index.ts';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,7 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
         // An empty repository (push-to-create) has no branch to clone yet.
         if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message))
           throw new PublishError(
-            `cannot clone ${opts.registryUrl}: ${firstLine(err.message)}`,
+            `cannot clone ${redactUrlCredentials(opts.registryUrl)}: ${redactUrlCredentials(firstLine(err.message))}`,
             'check the URL, the branch (--branch) and the token',
           );
         mkdirSync(join(work, 'registry'));
@@ -154,10 +155,10 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
       const pushed = await run('git', ['-C', repo, 'push', 'origin', `HEAD:refs/heads/${branch}`], {
         env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
       });
-      return { ok: true, ...result, output: pushed.stdout + pushed.stderr };
+      return { ok: true, ...result, output: redactUrlCredentials(pushed.stdout + pushed.stderr) };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
-      return { ok: false, ...result, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+      return { ok: false, ...result, output: redactUrlCredentials(`${e.stdout ?? ''}${e.stderr ?? ''}`) };
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

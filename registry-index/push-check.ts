@@ -1,6 +1,8 @@
 // What the git server's pre-receive hook decides: every branch pushed to the registry repository must
 // index without errors (the same validator as everywhere), and must not change the artifacts of a
 // version the branch already had (immutability). Messages are the validator's, line for line.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { CliGitTree } from './cli-git-tree.ts';
 import { formatProblem, isError, summarizeProblems, type Problem } from './problem.ts';
 import { allRefusals, emptyPublishedState, publishIndex } from './published.ts';
@@ -19,6 +21,7 @@ export interface PushVerdict {
   lines: string[];
 }
 
+const run = promisify(execFile);
 const zero = /^0+$/;
 const maxWarningsShown = 10;
 
@@ -64,7 +67,7 @@ async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems:
   const prev = zero.test(u.oldOid) ? undefined : new CliGitTree(gitdir, u.oldOid);
   try {
     const index = await buildIndex(next);
-    const problems = [...index.problems];
+    const problems = [...(await linkProblems(gitdir, u.newOid)), ...index.problems];
     const changed = new Set(
       (prev ? diffListings(await prev.list(), await next.list()) : await next.list()).map((c) => c.path),
     );
@@ -80,4 +83,38 @@ async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems:
     next.close();
     prev?.close();
   }
+}
+
+/**
+ * Symlinks and submodules anywhere in the tree are refused: a checkout of the registry (a mirror, a
+ * CI job, `wfctl registry validate DIR`) would follow `plugins/x -> /etc` out of the repository, and
+ * a submodule pulls in content this check never saw.
+ */
+async function linkProblems(gitdir: string, commit: string): Promise<Problem[]> {
+  const { stdout } = await run('git', ['--git-dir', gitdir, 'ls-tree', '-r', '-z', '--full-tree', commit], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const problems: Problem[] = [];
+  for (const record of stdout.split('\0')) {
+    const tab = record.indexOf('\t');
+    if (tab < 0) continue;
+    const mode = record.slice(0, record.indexOf(' '));
+    const file = record.slice(tab + 1);
+    const what = mode === '120000' ? 'symlink' : mode === '160000' ? 'submodule' : undefined;
+    if (!what) continue;
+    problems.push({
+      file,
+      line: 1,
+      column: 1,
+      jsonPointer: '',
+      rule: what === 'symlink' ? 'no-symlinks' : 'no-submodules',
+      message: `${file} is a ${what}; the registry repository holds regular files only`,
+      hint:
+        what === 'symlink'
+          ? `replace the link with the file itself (git rm --cached ${file}, copy the content, git add ${file})`
+          : `vendor the files instead of a submodule (git rm ${file}, copy them in, git add them)`,
+      severity: 'error',
+    });
+  }
+  return problems;
 }

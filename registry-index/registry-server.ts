@@ -1,6 +1,6 @@
 // The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
 // all-in-one platform) or by `wfctl registry serve`.
-import { serverTimeouts } from '../security/index.ts';
+import { ensurePrivateDir, serverTimeouts } from '../security/index.ts';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +50,8 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const logger = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'registry' });
   // Without a data dir nothing is persisted; a remote repository is then cloned under the temp dir.
   const cacheDir = opts.dataDir ?? join(tmpdir(), `wfctl-registry-${process.pid}`);
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  // 0700: the index store, and the clone of a remote repository (whose config once held a token)
+  if (opts.dataDir) ensurePrivateDir(opts.dataDir);
   const store = opts.dataDir ? new IndexStore(join(opts.dataDir, 'index.db')) : undefined;
   const metrics = new RegistryMetrics();
   const source = openSource(opts.repo, { branch: opts.branch, cacheDir, token: opts.token });

@@ -13,3 +13,4 @@ export {
 } from './server-timeouts.ts';
 export { ensurePrivateDir, ensurePrivateFile, tightenFiles, writePrivateFile } from './private-files.ts';
 export { tlsFront } from './tls-front.ts';
+export { redactUrlCredentials, splitUrlCredentials } from './redact.ts';

@@ -2,7 +2,7 @@
 // from security/serverTimeouts(); here each real server gets a short limit (through
 // WORKFLOW_REQUEST_TIMEOUT_MS, the operator's knob) and a client that trickles a body one byte at
 // a time must be cut off, while the server keeps answering everyone else.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';

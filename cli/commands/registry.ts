@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Problem, RegistryTree } from '../../registry-index/index.ts';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
+import { redactUrlCredentials } from '../../security/index.ts';
 
 const loadRegistry = () => import('../../registry-index/index.ts');
 
@@ -173,7 +174,7 @@ export function register(program: Command): void {
         }
         const first = await server.initialSync;
         process.stdout.write(
-          `registry serving ${opts.repo} (${opts.branch}) at ${server.url}\n` +
+          `registry serving ${redactUrlCredentials(opts.repo)} (${opts.branch}) at ${server.url}\n` +
             `  first sync: ${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
             `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ${server.url}/api/v1/sync\n` +
             `Press Ctrl+C to stop.\n`,
