@@ -7,7 +7,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Problem, RegistryTree } from '../../registry-index/index.ts';
 import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
-import { redactUrlCredentials } from '../../security/index.ts';
 
 const loadRegistry = () => import('../../registry-index/index.ts');
 
@@ -149,6 +148,7 @@ export function register(program: Command): void {
           });
         const { pino } = await import('pino');
         const { startRegistryServer } = await loadRegistry();
+        const { redactUrlCredentials } = await import('../../security/index.ts');
         let server;
         try {
           server = await startRegistryServer({

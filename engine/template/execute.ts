@@ -315,7 +315,8 @@ export function stringifyExprResult(v: unknown): string {
   return v === null || v === undefined ? '' : formatValue(v);
 }
 
-function exprIdentifier(name: string, env: ExecEnv): unknown {
+/** A name's value; `asCallee` for the callee of a call, the only place a function name means the function. */
+function exprIdentifier(name: string, env: ExecEnv, asCallee = false): unknown {
   const pc = env.pc;
   switch (name) {
     case 'steps':
@@ -329,9 +330,9 @@ function exprIdentifier(name: string, env: ExecEnv): unknown {
       return pc.current;
   }
   if (Object.hasOwn(pc.current, name)) return pc.current[name];
-  const f = EXPR_BUILTINS[name] ?? TEMPLATE_FUNCTIONS[name];
-  if (f) return f;
-  return null; // undefined variables are allowed and are nil
+  // undefined variables are allowed and are nil; so is a function named but not called (`${ toString }`),
+  // which must never become a value that renders or is passed on
+  return asCallee ? (EXPR_BUILTINS[name] ?? TEMPLATE_FUNCTIONS[name] ?? null) : null;
 }
 
 function isFunction(v: unknown): v is TemplateFunction {
@@ -362,7 +363,8 @@ export function evalExpr(node: ExprNode, env: ExecEnv): unknown {
       return null;
     }
     case 'call': {
-      const callee = evalExpr(node.callee, env);
+      const callee =
+        node.callee.t === 'ident' ? exprIdentifier(node.callee.name, env, true) : evalExpr(node.callee, env);
       const name = node.callee.t === 'ident' ? node.callee.name : 'expression';
       if (!isFunction(callee)) throw new TemplateExecError(`${name} is not a function`);
       const args = node.args.map((a) => evalExpr(a, env));

@@ -247,6 +247,9 @@ test('names resolve to own data and listed functions only, never to the JS proto
   assert.equal(render('${ constructor }'), '');
   assert.equal(render('${ __proto__ }'), '');
   assert.equal(render('${ hasOwnProperty }'), '');
+  // a function named but not called is nil, never its table entry (found by the property suite)
+  assert.equal(render('${ toString }'), '');
+  assert.equal(render('${ len(upper) }'), '0');
   // toString is upstream's function, not Object.prototype.toString
   assert.equal(render('${ toString(12) }'), '12');
   assert.equal(render('{{ toString .zero }}'), '0');

@@ -18,7 +18,7 @@ function mergeMap(original: unknown, patch: Record<string, unknown>, schema: Sch
   if (directive === 'replace') return stripDirectives(patch);
   if (directive === 'delete') return undefined;
   if (directive !== undefined && directive !== 'merge')
-    throw new PatchError(`unknown patch directive $patch: ${String(directive)}`);
+    throw new PatchError(`unknown patch directive $patch: ${JSON.stringify(directive)}; use merge, replace or delete`);
   const result: Record<string, unknown> = isObject(original) ? { ...original } : {};
   const orders = new Map<string, unknown[]>();
   for (const [key, value] of Object.entries(patch)) {
