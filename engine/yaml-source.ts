@@ -11,6 +11,8 @@ export interface ParsedYaml {
 }
 
 const MAX_ALIAS_DEPTH = 64;
+/** What a stack overflow in the parser or the conversion means: nesting no config needs. */
+const tooDeep = 'the YAML nests lists and maps too deeply (thousands of levels); a config does not need that';
 /** Alias expansions allowed per document: stops "billion laughs" documents from exhausting memory. */
 const MAX_ALIAS_EXPANSIONS = 10_000;
 
@@ -31,7 +33,7 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
       column: p.column,
       where: 'YAML syntax',
       jsonPath: '',
-      message: `invalid YAML: ${firstLine(err.message)}`,
+      message: /Maximum call stack/.test(err.message) ? tooDeep : `invalid YAML: ${firstLine(err.message)}`,
       hint:
         err.code === 'DUPLICATE_KEY'
           ? 'each key may appear once in a map; remove or rename the duplicate'
@@ -97,7 +99,16 @@ export function parseYamlWithLocations(text: string, file: string, sourceMap: So
   } catch (err) {
     return {
       value: undefined,
-      issues: [{ file, line: 1, column: 1, where: 'YAML', jsonPath: '', message: (err as Error).message }],
+      issues: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          where: 'YAML',
+          jsonPath: '',
+          message: err instanceof RangeError ? tooDeep : (err as Error).message,
+        },
+      ],
     };
   }
 }

@@ -3,6 +3,7 @@
 // keeps the last of two duplicate keys (a classic leftover of a bad merge), which this parser reports.
 //
 // Positions are stored as character offsets per JSON pointer; line/column are computed on demand.
+import { MAX_NESTING_DEPTH, nestingExceeds } from '../security/index.ts';
 
 export interface SourcePosition {
   /** 1-based line. */
@@ -55,8 +56,11 @@ export function parseJson(text: string): JsonDocument {
     value = JSON.parse(text);
   } catch {
     // The tracking parser either throws a located error or accepts what JSON.parse refused (a BOM).
+    // It recurses, as every walker after it does: refuse deep nesting before it starts.
+    refuseDeepNesting(text);
     return new Parser(text).parseDocument();
   }
+  if (nestingExceeds(value)) refuseDeepNesting(text);
   // Every key is followed by `":` in the text. If the text has exactly as many of those as the parsed
   // value has keys, no key was repeated (a repeat would make the text count larger).
   if (countKeyMarkers(text) !== countKeys(value)) return new Parser(text).parseDocument();
@@ -67,6 +71,29 @@ export function parseJson(text: string): JsonDocument {
     duplicateKeys: [],
     locate: (pointer, opts) => (tracked ??= new Parser(text).parseDocument()).locate(pointer, opts),
   };
+}
+
+/** Throws a located JsonSyntaxError where arrays and objects nest deeper than MAX_NESTING_DEPTH. */
+function refuseDeepNesting(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === Ch.Backslash) i++;
+      else if (c === Ch.Quote) inString = false;
+    } else if (c === Ch.Quote) inString = true;
+    else if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
+      if (++depth > MAX_NESTING_DEPTH) {
+        const lineStart = text.lastIndexOf('\n', i) + 1;
+        const line = text.slice(0, lineStart).split('\n').length;
+        throw new JsonSyntaxError(`arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels`, {
+          line,
+          column: i - lineStart + 1,
+        });
+      }
+    } else if (c === Ch.CloseBracket || c === Ch.CloseBrace) depth--;
+  }
 }
 
 function countKeyMarkers(text: string): number {
