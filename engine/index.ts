@@ -31,3 +31,4 @@ export {
   hasTemplateSyntax,
 } from './template/index.ts';
 export { checkConstraint } from './version-constraint.ts';
+export { inspectConfig, configName, type Inspection } from './inspect.ts';

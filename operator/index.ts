@@ -95,6 +95,7 @@ export { prepareEngineConfig } from './render/engine-config.ts';
 export { KubeClient, loadKubeConfig } from './kube/client.ts';
 export { KubeApiError, KubeUnavailableError } from './kube/errors.ts';
 export { enableConnectionReuse } from './kube/connection-reuse.ts';
+export { ResilientInformer, type InformerEvent, type InformerOptions } from './kube/informer.ts';
 
 // For tests and benchmarks that run many engine pods.
 export { startEngineStandins, type EngineStandins } from './testing/engine-standin.ts';

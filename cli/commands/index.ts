@@ -92,6 +92,11 @@ export const commands: CommandEntry[] = [
     load: () => import('./gitops.ts'),
   },
   {
+    name: 'up',
+    summary: 'start the whole platform locally: cluster, git server, registry, operator and web console',
+    load: () => import('./up.ts'),
+  },
+  {
     name: 'validate',
     summary: 'validate workflow configs; errors as file:line:column',
     load: () => import('./validate.ts'),

@@ -1,0 +1,301 @@
+// startPlatform: what `wfctl up` runs. One process on 127.0.0.1 holding devcluster (or a client of
+// an existing cluster), the git server with registry.git and apps.git, the registry API, the
+// operator and the web console; the node agent's engine pods are its children. Each part is started
+// through its folder's public surface, in order, as a named step; a failure stops what already
+// started and names the part that failed. stop() takes everything down in reverse order.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import type { Logger } from 'pino';
+import { startConsole } from '../console/index.ts';
+import { startDevCluster, type DevClusterOptions } from '../devcluster/index.ts';
+import { engineImage } from '../engine/index.ts';
+import {
+  KubeClient,
+  engineConfigValidator,
+  loadKubeConfig,
+  registryPluginResolver,
+  startOperator,
+} from '../operator/index.ts';
+import { formatProblem, startGitServer, startRegistryServer, type SyncResult } from '../registry-index/index.ts';
+import { dataLayout, loadOrCreateSecrets, lockDataDir, writePrivate } from './data-dir.ts';
+import { planPorts, reservePorts, type PortComponent, type PortPlan } from './ports.ts';
+import { appsSeed, packageRoot, registrySeed, seedRepository } from './seed.ts';
+import { runSteps, type Step, type StepEvent } from './steps.ts';
+
+export interface PlatformOptions {
+  /** Where every component keeps its state (created when missing; reused by the next start). */
+  dataDir: string;
+  /** Every port is an offset from this (ports.ts); 0: free ephemeral ports. */
+  portBase: number;
+  /** Use this existing cluster instead of starting devcluster. */
+  kubeconfig?: string;
+  /** devcluster's node agent (default: on, engine pods as local processes). */
+  nodeAgent?: DevClusterOptions['nodeAgent'];
+  logger: Logger;
+  onProgress?: (event: StepEvent) => void;
+  /** performance.now() value elapsed times count from (default: when startPlatform is called). */
+  startedAt?: number;
+}
+
+/** DATA/platform.json: how to reach everything, written once the platform is up. */
+export interface PlatformInfo {
+  kubeconfig: string;
+  consoleUrl: string;
+  consoleToken: string;
+  appsRepoUrl: string;
+  registryRepoUrl: string;
+  gitToken: string;
+  registryUrl: string;
+  /** null until the license server is part of the platform. */
+  licenseUrl: string | null;
+}
+
+export interface Platform {
+  info: PlatformInfo;
+  /** DATA/platform.json */
+  infoPath: string;
+  /** true when this start found the state of an earlier one (repositories, cluster) and kept it. */
+  reused: boolean;
+  /** Whether the cluster is the embedded devcluster (false with --kubeconfig). */
+  embeddedCluster: boolean;
+  stop(): Promise<void>;
+}
+
+export const host = '127.0.0.1';
+export const appsRepo = 'apps';
+export const registryRepo = 'registry';
+
+/** Every CRD the repository ships (crds/*.yaml), so new resource kinds are installed as they are added. */
+export function shippedCrds(root = packageRoot): Array<Record<string, unknown>> {
+  const dir = join(root, 'crds');
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+    .sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
+    .filter((o): o is Record<string, unknown> => !!o && (o as { kind?: unknown }).kind === 'CustomResourceDefinition');
+}
+
+export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
+  const startedAt = opts.startedAt ?? performance.now();
+  const dataDir = resolve(opts.dataDir);
+  const logger = opts.logger;
+  const stops: Array<{ name: string; stop: () => Promise<void> | void }> = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ component: name, err: (err as Error).message }, 'stop failed');
+      }
+    }
+  };
+
+  const embeddedCluster = opts.kubeconfig === undefined;
+  const needed: PortComponent[] = ['console', 'registry', 'git', 'operator'];
+  if (embeddedCluster) needed.push('cluster');
+
+  let ports: PortPlan = planPorts(opts.portBase);
+  let kubeconfigPath = '';
+  let kubeConfig: KubeConfig | undefined;
+  let reused = false;
+  let gitUrl = '';
+  let registryUrl = '';
+  let consoleUrl = '';
+  const secrets = { current: undefined as ReturnType<typeof loadOrCreateSecrets> | undefined };
+  const secret = () => secrets.current!;
+  const repoUrl = (name: string) => `${gitUrl}/${name}.git`;
+
+  const steps: Step[] = [
+    {
+      title: `data dir ${dataDir}`,
+      component: 'the data dir',
+      run: async () => {
+        stops.push({ name: 'data dir lock', stop: lockDataDir(dataDir) });
+        secrets.current = loadOrCreateSecrets(dataDir);
+        reused = existsSync(join(dataDir, dataLayout.git, `${appsRepo}.git`));
+        ports = await reservePorts(ports, needed, host);
+        return reused ? 'reused' : 'new';
+      },
+    },
+    embeddedCluster
+      ? {
+          title: 'devcluster (embedded Kubernetes API server and node)',
+          component: 'devcluster',
+          run: async () => {
+            const cluster = await startDevCluster({
+              dataDir: join(dataDir, dataLayout.cluster),
+              port: ports.cluster,
+              logger,
+              ...(opts.nodeAgent !== undefined ? { nodeAgent: opts.nodeAgent } : {}),
+            });
+            stops.push({ name: 'devcluster', stop: () => cluster.stop() });
+            kubeconfigPath = cluster.kubeconfigPath;
+            kubeConfig = loadKubeConfig(kubeconfigPath);
+            return cluster.url;
+          },
+        }
+      : {
+          title: `cluster of ${opts.kubeconfig}`,
+          component: 'the cluster',
+          run: async () => {
+            kubeconfigPath = resolve(opts.kubeconfig!);
+            if (!existsSync(kubeconfigPath)) throw new Error(`kubeconfig ${kubeconfigPath} does not exist`);
+            kubeConfig = loadKubeConfig(kubeconfigPath);
+            return kubeConfig.getCurrentCluster()?.server;
+          },
+        },
+    {
+      title: 'custom resource definitions',
+      component: 'CRD installation',
+      run: async () => {
+        const client = new KubeClient(kubeConfig!, { fieldManager: 'wfctl-up' });
+        try {
+          const crds = shippedCrds();
+          for (const crd of crds) await client.apply(crd as never);
+          return crds.map((c) => (c as { spec: { names: { plural: string } } }).spec.names.plural).join(', ');
+        } finally {
+          client.close();
+        }
+      },
+    },
+    {
+      title: 'git server (registry.git, apps.git)',
+      component: 'the git server',
+      run: async () => {
+        registryUrl = `http://${host}:${ports.registry}`;
+        const server = await startGitServer({
+          dataDir: join(dataDir, dataLayout.git),
+          port: ports.git,
+          host,
+          token: secret().gitToken,
+          registryRepo,
+          notify: [`${registryUrl}/api/v1/sync`],
+          notifySecret: secret().webhookSecret,
+          logger,
+        });
+        stops.push({ name: 'git server', stop: () => server.close() });
+        gitUrl = server.url;
+        const pushUrl = (name: string) =>
+          `http://wfctl:${encodeURIComponent(secret().gitToken)}@${server.url.slice('http://'.length)}/${name}.git`;
+        const seeded: string[] = [];
+        const seeds: Array<[string, () => ReturnType<typeof appsSeed>, string]> = [
+          [registryRepo, registrySeed, 'Built-in plugin manifests'],
+          [appsRepo, appsSeed, 'Example apps'],
+        ];
+        await Promise.all(
+          seeds.map(async ([name, files, message]) => {
+            if (existsSync(join(dataDir, dataLayout.git, `${name}.git`))) return;
+            await seedRepository(pushUrl(name), files(), message);
+            seeded.push(name);
+          }),
+        );
+        return seeded.length ? `${server.url}, seeded ${seeded.sort().join(' and ')}` : server.url;
+      },
+    },
+    {
+      title: 'registry API (synced from registry.git)',
+      component: 'the registry API',
+      run: async () => {
+        const server = await startRegistryServer({
+          repo: repoUrl(registryRepo),
+          dataDir: join(dataDir, dataLayout.registry),
+          port: ports.registry,
+          host,
+          webhookSecret: secret().webhookSecret,
+          logger,
+        });
+        stops.push({ name: 'registry API', stop: () => server.close() });
+        registryUrl = server.url;
+        const first = await server.initialSync;
+        if (!server.sync.current())
+          throw new Error(`the first sync of ${repoUrl(registryRepo)} failed: ${describeSync(first)}`);
+        return server.url;
+      },
+    },
+    {
+      title: 'operator',
+      component: 'the operator',
+      run: async () => {
+        const { corePlugins } = await import('../plugins/index.ts');
+        const operator = await startOperator({
+          kubeConfig: kubeConfig!,
+          defaultImage: engineImage,
+          validateConfig: engineConfigValidator(corePlugins),
+          plugins: registryPluginResolver({ url: registryUrl, platform: enginePlatform() }),
+          // One operator per data dir (the lock); on a shared cluster a Lease keeps it to one in all.
+          leaderElection: embeddedCluster ? false : {},
+          metricsPort: ports.operator,
+          metricsHost: host,
+          logger,
+        });
+        stops.push({ name: 'operator', stop: () => operator.stop() });
+        return operator.metricsUrl;
+      },
+    },
+    {
+      title: 'web console',
+      component: 'the web console',
+      run: async () => {
+        const server = await startConsole({
+          kubeConfig: kubeConfig!,
+          registryUrl,
+          token: secret().consoleToken,
+          repos: [
+            { name: 'apps.git', url: repoUrl(appsRepo) },
+            { name: 'registry.git', url: repoUrl(registryRepo) },
+          ],
+          port: ports.console,
+          host,
+          logger,
+        });
+        stops.push({ name: 'web console', stop: () => server.close() });
+        consoleUrl = server.url;
+        return server.url;
+      },
+    },
+  ];
+
+  try {
+    await runSteps(steps, opts.onProgress, startedAt);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  const info: PlatformInfo = {
+    kubeconfig: kubeconfigPath,
+    consoleUrl,
+    consoleToken: secret().consoleToken,
+    appsRepoUrl: repoUrl(appsRepo),
+    registryRepoUrl: repoUrl(registryRepo),
+    gitToken: secret().gitToken,
+    registryUrl,
+    licenseUrl: null,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  const infoPath = join(dataDir, dataLayout.platform);
+  writePrivate(infoPath, `${JSON.stringify(info, null, 2)}\n`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    info,
+    infoPath,
+    reused,
+    embeddedCluster,
+    stop: () => (stopping ??= stopAll()),
+  };
+}
+
+/** The engine pods' os/arch in registry terms (plugin archives are chosen for it). */
+function enginePlatform(): { os: string; arch: string } {
+  const arch = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' }[process.arch as string] ?? process.arch;
+  return { os: process.platform, arch };
+}
+
+function describeSync(result: SyncResult): string {
+  if (result.outcome === 'failed') return result.hint ? `${result.error} (${result.hint})` : result.error;
+  if (result.outcome === 'refused') return result.errors.map((p) => formatProblem(p)).join('; ');
+  return result.outcome;
+}
