@@ -132,7 +132,7 @@ function platformLogger(file: string, level: string): Logger {
   return pino(
     { level, base: { pid: process.pid } },
     multistream([
-      { level: level as Level, stream: destination({ dest: file, append: true, sync: false }) },
+      { level: level as Level, stream: destination({ dest: file, append: true, sync: true }) },
       { level: 'error', stream: destination(2) },
     ]),
   );
