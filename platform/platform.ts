@@ -18,8 +18,10 @@ import {
   registryPluginResolver,
   startOperator,
 } from '../operator/index.ts';
+import { startLicenseServer } from '../license/index.ts';
 import { formatProblem, startGitServer, startRegistryServer, type SyncResult } from '../registry-index/index.ts';
 import { dataLayout, loadOrCreateSecrets, lockDataDir, writePrivate } from './data-dir.ts';
+import { defaultTenant, defaultTenantObjects, loadOrIssueDevLicense } from './dev-license.ts';
 import { planPorts, reservePorts, type PortComponent, type PortPlan } from './ports.ts';
 import { appsSeed, packageRoot, registrySeed, seedRepository } from './seed.ts';
 import { runSteps, type Step, type StepEvent } from './steps.ts';
@@ -48,8 +50,7 @@ export interface PlatformInfo {
   registryRepoUrl: string;
   gitToken: string;
   registryUrl: string;
-  /** null until the license server is part of the platform. */
-  licenseUrl: string | null;
+  licenseUrl: string;
 }
 
 export interface Platform {
@@ -93,7 +94,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   };
 
   const embeddedCluster = opts.kubeconfig === undefined;
-  const needed: PortComponent[] = ['console', 'registry', 'git', 'operator'];
+  const needed: PortComponent[] = ['console', 'registry', 'git', 'license', 'operator'];
   if (embeddedCluster) needed.push('cluster');
 
   let ports: PortPlan = planPorts(opts.portBase);
@@ -103,6 +104,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   let gitUrl = '';
   let registryUrl = '';
   let consoleUrl = '';
+  let licenseUrl = '';
+  let kube: KubeClient | undefined;
   const secrets = { current: undefined as ReturnType<typeof loadOrCreateSecrets> | undefined };
   const secret = () => secrets.current!;
   const repoUrl = (name: string) => `${gitUrl}/${name}.git`;
@@ -150,14 +153,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: 'custom resource definitions',
       component: 'CRD installation',
       run: async () => {
-        const client = new KubeClient(kubeConfig!, { fieldManager: 'wfctl-up' });
-        try {
-          const crds = shippedCrds();
-          for (const crd of crds) await client.apply(crd as never);
-          return crds.map((c) => (c as { spec: { names: { plural: string } } }).spec.names.plural).join(', ');
-        } finally {
-          client.close();
-        }
+        kube = new KubeClient(kubeConfig!, { fieldManager: 'wfctl-up' });
+        const client = kube;
+        stops.push({ name: 'cluster client', stop: () => client.close() });
+        const crds = shippedCrds();
+        for (const crd of crds) await client.apply(crd as never);
+        return crds.map((c) => (c as { spec: { names: { plural: string } } }).spec.names.plural).join(', ');
       },
     },
     {
@@ -215,6 +216,29 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
     {
+      title: 'license server (development license, default tenant)',
+      component: 'the license server',
+      run: async () => {
+        const licenseDir = join(dataDir, dataLayout.license);
+        const license = loadOrIssueDevLicense(licenseDir);
+        const server = await startLicenseServer({
+          dataDir: licenseDir,
+          publicKey: license.publicKey,
+          adminToken: secret().licenseAdminToken,
+          port: ports.license,
+          host,
+          logger: logger.child({ component: 'license-server' }),
+        });
+        stops.push({ name: 'license server', stop: () => server.stop() });
+        licenseUrl = server.url;
+        server.store.putTenant(defaultTenant, { displayName: 'Default tenant' });
+        server.store.recordLicense(license.claims, license.token);
+        for (const object of defaultTenantObjects(license.token)) await kube!.apply(object as never);
+        const expires = new Date(license.claims.expiresAt * 1000).toISOString().slice(0, 10);
+        return `${server.url}, ${license.claims.tier} license for tenant ${defaultTenant} until ${expires}`;
+      },
+    },
+    {
       title: 'operator',
       component: 'the operator',
       run: async () => {
@@ -241,6 +265,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         const server = await startConsole({
           kubeConfig: kubeConfig!,
           registryUrl,
+          licenseUrl,
           token: secret().consoleToken,
           repos: [
             { name: 'apps.git', url: repoUrl(appsRepo) },
@@ -272,7 +297,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     registryRepoUrl: repoUrl(registryRepo),
     gitToken: secret().gitToken,
     registryUrl,
-    licenseUrl: null,
+    licenseUrl,
   };
   mkdirSync(dataDir, { recursive: true });
   const infoPath = join(dataDir, dataLayout.platform);

@@ -8,7 +8,14 @@ test('steps run in order and report "step N of M" with timings', async () => {
   await runSteps(
     [
       { title: 'one', component: 'first', run: async () => void order.push('one') },
-      { title: 'two', component: 'second', run: async () => (order.push('two'), 'detail') },
+      {
+        title: 'two',
+        component: 'second',
+        run: async () => {
+          order.push('two');
+          return 'detail';
+        },
+      },
     ],
     (e) => events.push(e),
   );

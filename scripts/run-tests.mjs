@@ -5,8 +5,9 @@
 // so does one in which a test is skipped or left todo unless test/allowed-skips.json allows it.
 //
 // Tests import the TypeScript sources (through tsx). Programs they start (`bin/wfctl.js`, the git
-// hook) run dist/, so dist/ is rebuilt first; bin/wfctl.js also runs the sources whenever dist/ is
-// older than them (an edit made while the tests run), so no test ever runs stale code.
+// hook) run dist/, so dist/ (and the console's front end, console/dist) is rebuilt first; bin/wfctl.js
+// also runs the sources whenever dist/ is older than them (an edit made while the tests run), so no
+// test ever runs stale code.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -44,6 +45,21 @@ const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'script
 });
 if (build.status !== 0) {
   console.error('run-tests: the build failed (npm run build:dist), so nothing was tested');
+  process.exit(1);
+}
+// the web console's front end (console/dist), which the console tests load in Chromium
+const consoleBuild = spawnSync(
+  process.execPath,
+  [
+    join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--config',
+    join(root, 'console', 'web', 'vite.config.ts'),
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+if (consoleBuild.status !== 0) {
+  console.error('run-tests: the console build failed (npm run build:console), so nothing was tested');
   process.exit(1);
 }
 

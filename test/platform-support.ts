@@ -18,7 +18,7 @@ export interface PlatformInfo {
   registryRepoUrl: string;
   gitToken: string;
   registryUrl: string;
-  licenseUrl: string | null;
+  licenseUrl: string;
 }
 
 export interface RunningUp {

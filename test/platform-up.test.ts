@@ -69,7 +69,7 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
     'registryUrl',
   ]);
   assert.equal(statSync(join(dataDir, 'platform.json')).mode & 0o077, 0, 'platform.json holds tokens: 0600');
-  for (const url of [info.consoleUrl, info.registryUrl, info.appsRepoUrl, info.registryRepoUrl])
+  for (const url of [info.consoleUrl, info.registryUrl, info.appsRepoUrl, info.registryRepoUrl, info.licenseUrl])
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
 
   // progress and the summary table
@@ -86,6 +86,34 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
 
   // the cluster, with the CRDs installed
   assert.match(await kubectl(info.kubeconfig, 'get', 'crd', '-o', 'name'), /workflowapps\.workflow\.gocodealone\.com/);
+
+  // the license server, with the development license of the default tenant, which is in the cluster too
+  assert.equal((await fetch(`${info.licenseUrl}/healthz`)).status, 200);
+  const wft = JSON.parse(await kubectl(info.kubeconfig, 'get', 'wft', 'default', '-o', 'json')) as {
+    spec: { licenseSecretRef: { name: string; namespace: string } };
+  };
+  const secret = JSON.parse(
+    await kubectl(
+      info.kubeconfig,
+      'get',
+      'secret',
+      '-n',
+      wft.spec.licenseSecretRef.namespace,
+      wft.spec.licenseSecretRef.name,
+      '-o',
+      'json',
+    ),
+  ) as { data: { license: string } };
+  const token = Buffer.from(secret.data.license, 'base64').toString();
+  const validation = (await (
+    await fetch(`${info.licenseUrl}/validate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: token }),
+    })
+  ).json()) as { valid: boolean; license: { tier: string; tenant: string } };
+  assert.equal(validation.valid, true, JSON.stringify(validation));
+  assert.equal(validation.license.tenant, 'default');
 
   // the registry API, synced from registry.git (the built-in plugins)
   const search = (await (await fetch(`${info.registryUrl}/api/v1/plugins?q=http`)).json()) as Array<{ name: string }>;
@@ -186,6 +214,19 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
   running.push(again);
   assert.equal(again.info.consoleToken, info.consoleToken);
   assert.equal(again.info.gitToken, info.gitToken);
+  const secretAgain = JSON.parse(
+    await kubectl(
+      again.info.kubeconfig,
+      'get',
+      'secret',
+      '-n',
+      'default',
+      wft.spec.licenseSecretRef.name,
+      '-o',
+      'json',
+    ),
+  ) as { data: { license: string } };
+  assert.equal(secretAgain.data.license, secret.data.license, 'the development license is reused, not issued again');
   assert.match(again.stdout(), /step 1 of \d+ {2}data dir .+ {2}reused/);
   assert.match(await kubectl(again.info.kubeconfig, 'get', 'wfa', 'probe', '-o', 'name'), /probe/);
   const { stdout: head } = await exec('git', ['ls-remote', again.info.appsRepoUrl, 'main']);

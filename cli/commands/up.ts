@@ -93,7 +93,7 @@ export function register(program: Command): void {
             ['apps repo', info.appsRepoUrl, `user wfctl, token ${info.gitToken}`],
             ['registry repo', info.registryRepoUrl, `user wfctl, token ${info.gitToken}`],
             ['kubeconfig', info.kubeconfig, ''],
-            ['license server', info.licenseUrl ?? '(not started)', ''],
+            ['license server', info.licenseUrl, 'development license, tenant default'],
             ['details', displayPath(platform.infoPath), `logs: ${displayPath(logFile)}`],
           ],
         ).replace(/^(?=.)/gm, '  '),

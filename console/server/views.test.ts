@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appSummary, eventView, podView, sortEvents, sourceDetail, sourceSummary, tenantSummary } from './views.ts';
+import {
+  appSummary,
+  durationMs,
+  eventView,
+  podView,
+  sortEvents,
+  sourceDetail,
+  sourceSummary,
+  tenantSummary,
+} from './views.ts';
 
 test('an app summary reads phase, replicas, endpoint, source and tenant', () => {
   const app = {
@@ -112,8 +121,8 @@ test('a source: sync, health, resources with file and line, history newest first
         { kind: 'WorkflowApp', name: 'broken', status: 'OutOfSync', message: 'bad', file: 'broken.yaml', line: 7 },
       ],
       history: [
-        { revision: 'r1', start: '2026-01-01T00:00:00Z', durationMs: 40, result: 'Succeeded' },
-        { revision: 'r2', start: '2026-01-01T00:01:00Z', durationSeconds: 0.5, result: 'Failed' },
+        { revision: 'r2', start: '2026-01-01T00:01:00Z', duration: '0.5s', result: 'Failed' },
+        { revision: 'r1', start: '2026-01-01T00:00:00Z', duration: '40ms', result: 'Succeeded' },
       ],
     },
   };
@@ -147,10 +156,11 @@ test('a source: sync, health, resources with file and line, history newest first
 test('a tenant: usage against quota, license tier and expiry', () => {
   const t = tenantSummary({
     metadata: { name: 'acme' },
-    spec: { displayName: 'Acme', namespaces: ['acme-prod'], quota: { maxApps: 3, maxReplicas: 10 } },
+    spec: { displayName: 'Acme', namespaces: ['acme-prod'], quotas: { maxApps: 5, maxReplicas: 10 } },
     status: {
       usage: { apps: 2, replicas: 4, plugins: 1 },
-      license: { tier: 'professional', expiresAt: '2027-01-01T00:00:00Z', features: ['*'] },
+      limits: { maxApps: 3 },
+      license: { tier: 'professional', expiresAt: '2027-01-01T00:00:00Z', features: ['*'], valid: true },
       conditions: [{ type: 'LicenseValid', status: 'True', reason: 'Valid', message: '' }],
     },
   });
@@ -167,4 +177,15 @@ test('a tenant: usage against quota, license tier and expiry', () => {
     message: null,
   });
   assert.equal(tenantSummary({ metadata: { name: 'x' } }).license.valid, null);
+  const expired = tenantSummary({ metadata: { name: 'x' }, status: { license: { valid: false, reason: 'expired' } } });
+  assert.deepEqual([expired.license.valid, expired.license.message], [false, 'expired']);
+});
+
+test('durations as the controller writes them', () => {
+  assert.equal(durationMs('1.42s'), 1420);
+  assert.equal(durationMs('350ms'), 350);
+  assert.equal(durationMs('2m3s'), 123_000);
+  assert.equal(durationMs(12), 12);
+  assert.equal(durationMs('soon'), null);
+  assert.equal(durationMs(undefined), null);
 });

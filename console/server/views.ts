@@ -153,13 +153,14 @@ export function sourceDetail(source: unknown, manifestYaml: string): SourceDetai
       line: num(x.line),
     };
   });
+  // newest first, as the controller writes it
   const history: SourceHistoryView[] = arr(status.history).map((h) => {
     const x = obj(h);
     return {
       revision: str(x.revision) ?? '',
-      startedAt: str(x.start) ?? str(x.startedAt) ?? str(x.deployedAt),
-      durationMs: num(x.durationMs) ?? secondsToMs(num(x.durationSeconds)),
-      result: str(x.result) ?? str(x.status) ?? '',
+      startedAt: str(x.start),
+      durationMs: durationMs(x.duration),
+      result: str(x.result) ?? '',
       message: str(x.message),
     };
   });
@@ -167,13 +168,19 @@ export function sourceDetail(source: unknown, manifestYaml: string): SourceDetai
     source: sourceSummary(source),
     conditions: conditionsOf(status),
     resources,
-    history: history.reverse(),
+    history,
     manifestYaml,
   };
 }
 
-function secondsToMs(s: number | null): number | null {
-  return s === null ? null : Math.round(s * 1000);
+/** "1.42s", "350ms", "2m3s" (Go-style durations, as the controller writes them) in milliseconds. */
+export function durationMs(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v !== 'string' || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(v)) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2] as keyof typeof unit];
+  return Math.round(total);
 }
 
 function usage(used: unknown, limit: unknown): UsageView {
@@ -185,7 +192,8 @@ export function tenantSummary(tenant: unknown): TenantSummary {
   const m = meta(o);
   const spec = obj(o.spec);
   const status = obj(o.status);
-  const quotas = { ...obj(spec.quota), ...obj(spec.quotas) };
+  // the effective limits (the lower of quotas and license) once the operator has written them
+  const limits = { ...obj(spec.quotas), ...obj(status.limits) };
   const used = obj(status.usage);
   const license = obj(status.license);
   const conditions = conditionsOf(status);
@@ -195,16 +203,19 @@ export function tenantSummary(tenant: unknown): TenantSummary {
     displayName: str(spec.displayName) ?? m.name,
     namespaces: arr(spec.namespaces).map(String),
     usage: {
-      apps: usage(used.apps, quotas.maxApps),
-      replicas: usage(used.replicas, quotas.maxReplicas),
-      plugins: usage(used.plugins, quotas.maxPlugins),
+      apps: usage(used.apps, limits.maxApps),
+      replicas: usage(used.replicas, limits.maxReplicas),
+      plugins: usage(used.plugins, limits.maxPlugins),
     },
     license: {
       tier: str(license.tier),
-      expiresAt: str(license.expiresAt) ?? str(license.expiry) ?? str(license.expires),
+      expiresAt: str(license.expiresAt),
       features: arr(license.features).map(String),
-      valid: valid ? valid.status === 'True' : null,
-      message: valid && valid.status !== 'True' ? valid.message || valid.reason : null,
+      valid: typeof license.valid === 'boolean' ? license.valid : valid ? valid.status === 'True' : null,
+      message:
+        license.valid === false || (valid && valid.status !== 'True')
+          ? (str(license.reason) ?? (valid?.message || valid?.reason || null))
+          : null,
     },
     conditions,
   };
