@@ -1,4 +1,4 @@
-// The hello example (what `npm start` serves) answers JSON at / and /healthz.
+// The hello example (`wfctl run examples/hello/workflow.yaml`) answers JSON at / and /healthz.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, silentLogger } from '../engine/index.ts';

@@ -1,13 +1,24 @@
 // `wfctl up --kubeconfig K`: the platform on an existing cluster instead of devcluster. The cluster
 // here is a devcluster started by the test (as a real one would be, apart from wfctl up): the CRDs
-// are installed there, the operator reconciles there, and the console shows its apps.
+// are installed there, the operator reconciles there, and the console shows its apps; then
+// `wfctl console --kubeconfig K --registry URL` serves the console alone for the same cluster.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { startDevCluster, type DevCluster } from '../devcluster/index.ts';
-import { consoleLogin, kubectl, removeDir, startUp, tempDir, waitFor, type RunningUp } from './platform-support.ts';
+import {
+  consoleLogin,
+  kubectl,
+  removeDir,
+  repoRoot,
+  startUp,
+  tempDir,
+  waitFor,
+  type RunningUp,
+} from './platform-support.ts';
 
 const dir = tempDir('wfctl-up-kubeconfig-');
 let cluster: DevCluster | undefined;
@@ -54,6 +65,49 @@ test('wfctl up --kubeconfig uses that cluster and starts no devcluster', async (
     return r.items.some((a) => a.name === 'ext') ? r : undefined;
   });
   assert.ok(apps.items.length >= 1);
+
+  // the console alone against the same cluster and registry: wfctl console --kubeconfig K --registry URL
+  const token = 'standalone-console-token-1234';
+  const standalone = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin/wfctl.js'),
+      'console',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--registry',
+      up.info.registryUrl,
+      '--port',
+      '0',
+      '--token',
+      token,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let printed = '';
+  standalone.stdout.on('data', (d: Buffer) => (printed += d.toString()));
+  try {
+    const url = await waitFor('wfctl console to print its URL', () => /console at (http:\S+)/.exec(printed)?.[1]);
+    assert.doesNotMatch(printed, /login token/, 'a token given on the command line is not echoed');
+    assert.equal((await fetch(`${url}/api/apps`)).status, 401);
+    const login = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    const session = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]! };
+    const listed = (await (await fetch(`${url}/api/apps`, { headers: session })).json()) as {
+      items: Array<{ name: string }>;
+    };
+    assert.ok(listed.items.some((a) => a.name === 'ext'));
+    const plugins = (await (await fetch(`${url}/api/registry/plugins?q=http`, { headers: session })).json()) as {
+      items: Array<{ name: string }>;
+    };
+    assert.ok(plugins.items.some((p) => p.name === 'http'));
+  } finally {
+    standalone.kill('SIGTERM');
+    await new Promise((r) => standalone.once('exit', r));
+  }
 
   const stopped = await up.stop('SIGTERM');
   up = undefined;

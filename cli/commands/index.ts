@@ -18,6 +18,11 @@ export interface CommandEntry {
 
 export const commands: CommandEntry[] = [
   {
+    name: 'console',
+    summary: 'serve the web console for a cluster: apps, sources, the plugin registry and tenants',
+    load: () => import('./console.ts'),
+  },
+  {
     name: 'deploy',
     summary: 'deploy an engine config (or a WorkflowApp manifest) to a cluster as a WorkflowApp',
     load: () => import('./deploy.ts'),
