@@ -165,6 +165,8 @@ export interface UsageView {
 
 export interface TenantSummary {
   name: string;
+  /** false until the operator has written the tenant's status (usage, license). */
+  observed: boolean;
   displayName: string;
   namespaces: string[];
   usage: { apps: UsageView; replicas: UsageView; plugins: UsageView };

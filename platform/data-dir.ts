@@ -24,6 +24,7 @@ export const dataLayout = {
   git: 'git',
   registry: 'registry',
   license: 'license',
+  gitops: 'gitops',
   console: 'console',
   logs: 'logs',
 } as const;

@@ -14,9 +14,12 @@ import { engineImage } from '../engine/index.ts';
 import {
   KubeClient,
   engineConfigValidator,
+  hookPath,
   loadKubeConfig,
   registryPluginResolver,
   startOperator,
+  workflowAppApi,
+  workflowSourceApi,
 } from '../operator/index.ts';
 import { startLicenseServer } from '../license/index.ts';
 import { formatProblem, startGitServer, startRegistryServer, type SyncResult } from '../registry-index/index.ts';
@@ -172,7 +175,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           host,
           token: secret().gitToken,
           registryRepo,
-          notify: [`${registryUrl}/api/v1/sync`],
+          // the registry re-indexes registry.git, the operator syncs the WorkflowSources of apps.git
+          notify: [`${registryUrl}/api/v1/sync`, `http://${host}:${ports.operator}${hookPath}`],
           notifySecret: secret().webhookSecret,
           logger,
         });
@@ -252,10 +256,20 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           leaderElection: embeddedCluster ? false : {},
           metricsPort: ports.operator,
           metricsHost: host,
+          sources: { cacheDir: join(dataDir, dataLayout.gitops), webhookSecret: secret().webhookSecret },
           logger,
         });
         stops.push({ name: 'operator', stop: () => operator.stop() });
         return operator.metricsUrl;
+      },
+    },
+    {
+      title: 'apps source (WorkflowSource syncing apps.git)',
+      component: 'the apps source',
+      run: async () => {
+        const source = appsSource(repoUrl(appsRepo));
+        await kube!.apply(source as never);
+        return `${source.metadata.namespace}/${source.metadata.name} <- ${repoUrl(appsRepo)}`;
       },
     },
     {
@@ -310,6 +324,20 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     reused,
     embeddedCluster,
     stop: () => (stopping ??= stopAll()),
+  };
+}
+
+/**
+ * The WorkflowSource that deploys apps.git: every app pushed there is applied to the cluster within
+ * seconds (the git server notifies the operator's push hook), and an app whose file is deleted is
+ * pruned. Apps are stamped with the default tenant.
+ */
+export function appsSource(repoURL: string) {
+  return {
+    apiVersion: workflowAppApi.apiVersion,
+    kind: workflowSourceApi.kind,
+    metadata: { name: appsRepo, namespace: 'default', labels: { 'app.kubernetes.io/managed-by': 'wfctl-up' } },
+    spec: { repoURL, prune: true, tenant: defaultTenant },
   };
 }
 

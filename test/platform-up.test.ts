@@ -84,8 +84,14 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
   assert.match(out, /kubectl --kubeconfig .+ get wfa,wfs/);
   assert.match(out, /wfctl plugin search --registry http/);
 
-  // the cluster, with the CRDs installed
-  assert.match(await kubectl(info.kubeconfig, 'get', 'crd', '-o', 'name'), /workflowapps\.workflow\.gocodealone\.com/);
+  // the cluster, with the CRDs installed, and the WorkflowSource of apps.git
+  const crds = await kubectl(info.kubeconfig, 'get', 'crd', '-o', 'name');
+  for (const plural of ['workflowapps', 'workflowsources', 'workflowtenants'])
+    assert.match(crds, new RegExp(`${plural}\\.workflow\\.gocodealone\\.com`));
+  const source = JSON.parse(await kubectl(info.kubeconfig, 'get', 'wfs', 'apps', '-n', 'default', '-o', 'json')) as {
+    spec: { repoURL: string };
+  };
+  assert.equal(source.spec.repoURL, info.appsRepoUrl);
 
   // the license server, with the development license of the default tenant, which is in the cluster too
   assert.equal((await fetch(`${info.licenseUrl}/healthz`)).status, 200);
@@ -129,9 +135,9 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
   assert.ok(existsSync(join(clone, 'hello', 'workflow.yaml')));
   const { stdout: registryRefs } = await exec('git', ['ls-remote', info.registryRepoUrl]);
   assert.match(registryRefs, /refs\/heads\/main/);
-  writeFileSync(join(clone, 'note.txt'), 'x\n');
-  await exec('git', ['-C', clone, 'add', 'note.txt']);
-  await exec('git', ['-C', clone, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'note']);
+  writeFileSync(join(clone, 'probe.yaml'), appYaml('probe'));
+  await exec('git', ['-C', clone, 'add', 'probe.yaml']);
+  await exec('git', ['-C', clone, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'add probe']);
   await assert.rejects(
     exec('git', ['-C', clone, 'push', '--quiet', 'origin', 'main'], {
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
@@ -158,15 +164,19 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
   assert.match(session.setCookie, /SameSite=Strict/);
   const authed = { cookie: session.cookie };
 
-  // the operator: an app applied to the cluster is reconciled, Running, and answers over HTTP
-  const manifest = join(dataDir, '..', 'probe.yaml');
-  writeFileSync(manifest, appYaml('probe'));
-  await kubectl(info.kubeconfig, 'apply', '-f', manifest);
+  // GitOps: the pushed app is synced from apps.git by the WorkflowSource, reconciled, and answers over HTTP
   const endpoint = await waitFor('the app to be Running', async () => {
     const apps = (await (await fetch(`${info.consoleUrl}/api/apps`, { headers: authed })).json()) as {
-      items: Array<{ name: string; phase: string; endpoint: string | null }>;
+      items: Array<{
+        name: string;
+        phase: string;
+        endpoint: string | null;
+        source: string | null;
+        tenant: string | null;
+      }>;
     };
     const probe = apps.items.find((a) => a.name === 'probe');
+    if (probe) assert.equal(probe.source, 'default/apps', 'the console shows which source applied the app');
     return probe?.phase === 'Running' && probe.endpoint ? probe.endpoint : undefined;
   });
   const answer = await waitFor('the app to answer', async () => {

@@ -12,6 +12,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pino, type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { engineVersion } from '../../engine/index.ts';
+import { workflowSourceApi } from '../../operator/index.ts';
 import type { ApiError, Overview, SessionInfo, StreamKind } from '../api-types.ts';
 import { AppDetails } from './app-detail.ts';
 import { ClusterView, group, kinds, version } from './cluster-view.ts';
@@ -48,9 +49,6 @@ export interface ConsoleServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** Annotation that asks the WorkflowSource controller for a sync now (what `wfctl sync` sets). */
-export const syncRequestAnnotation = `${group}/sync-requested-at`;
 
 export const defaultStaticDir = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -213,7 +211,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
         plural: kinds.sources.plural,
         namespace,
         name,
-        body: { metadata: { annotations: { [syncRequestAnnotation]: requestedAt } } },
+        // what `wfctl sync` does: a new value of this annotation makes the controller sync now
+        body: { metadata: { annotations: { [workflowSourceApi.annotations.syncRequestedAt]: requestedAt } } },
         fieldManager: 'workflow-console',
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),

@@ -200,6 +200,7 @@ export function tenantSummary(tenant: unknown): TenantSummary {
   const valid = conditions.find((c) => c.type === 'LicenseValid');
   return {
     name: m.name,
+    observed: Object.keys(status).length > 0,
     displayName: str(spec.displayName) ?? m.name,
     namespaces: arr(spec.namespaces).map(String),
     usage: {

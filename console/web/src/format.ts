@@ -52,3 +52,13 @@ export function tone(status: string): 'good' | 'warn' | 'bad' | 'neutral' {
       return 'neutral';
   }
 }
+
+/** An endpoint a browser on this machine can open (a cluster-internal Service name is not one). */
+export function isReachable(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return !/\.svc(\.cluster\.local)?$/.test(host);
+  } catch {
+    return false;
+  }
+}

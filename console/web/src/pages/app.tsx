@@ -5,7 +5,7 @@ import { Badge } from '../components/badge.tsx';
 import { Conditions } from '../components/conditions.tsx';
 import { DiagramView } from '../components/diagram.tsx';
 import { LogTail } from '../components/log-tail.tsx';
-import { age, shortRevision } from '../format.ts';
+import { age, isReachable, shortRevision } from '../format.ts';
 
 /**
  * One app. The summary comes from the live stream; the rest (pods, events, config, diagram) is
@@ -59,12 +59,12 @@ export function AppPage({ namespace, name, live }: { namespace: string; name: st
           <div>
             <dt>Endpoint</dt>
             <dd>
-              {app.endpoint ? (
+              {app.endpoint && isReachable(app.endpoint) ? (
                 <a href={app.endpoint} target="_blank" rel="noopener noreferrer">
                   {app.endpoint}
                 </a>
               ) : (
-                '-'
+                (app.endpoint ?? '-')
               )}
             </dd>
           </div>

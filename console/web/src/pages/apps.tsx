@@ -1,7 +1,7 @@
 import type { AppSummary, Collection } from '../../../api-types.ts';
 import { Badge } from '../components/badge.tsx';
 import { collectionNotice } from '../components/collection-state.tsx';
-import { age } from '../format.ts';
+import { age, isReachable } from '../format.ts';
 
 export function AppsPage({ apps }: { apps: Collection<AppSummary> }) {
   const notice = collectionNotice(
@@ -46,12 +46,12 @@ export function AppsPage({ apps }: { apps: Collection<AppSummary> }) {
                   {a.readyReplicas}/{a.replicas}
                 </td>
                 <td>
-                  {a.endpoint ? (
+                  {a.endpoint && isReachable(a.endpoint) ? (
                     <a href={a.endpoint} target="_blank" rel="noopener noreferrer">
                       {a.endpoint.replace(/^https?:\/\//, '')}
                     </a>
                   ) : (
-                    '-'
+                    (a.endpoint ?? '-')
                   )}
                 </td>
                 <td>{a.source ? <a href={`/sources/${a.source}`}>{a.source}</a> : '-'}</td>

@@ -18,9 +18,17 @@ export function TenantsPage({ tenants }: { tenants: Collection<TenantSummary> })
                 {t.displayName} {t.displayName !== t.name && <span class="muted">({t.name})</span>}
               </h2>
               <p class="muted">Namespaces: {t.namespaces.join(', ') || '-'}</p>
-              <UsageBar label="apps" usage={t.usage.apps} />
-              <UsageBar label="replicas" usage={t.usage.replicas} />
-              <UsageBar label="plugins" usage={t.usage.plugins} />
+              {t.observed ? (
+                <>
+                  <UsageBar label="apps" usage={t.usage.apps} />
+                  <UsageBar label="replicas" usage={t.usage.replicas} />
+                  <UsageBar label="plugins" usage={t.usage.plugins} />
+                </>
+              ) : (
+                <p class="notice">
+                  The operator has not reported this tenant's usage and license yet (is its tenant controller running?).
+                </p>
+              )}
               <dl class="facts">
                 <div>
                   <dt>License tier</dt>
