@@ -4,10 +4,10 @@
 // operator, web console) started as named steps in one process, with its data in one directory.
 export {
   startPlatform,
-  shippedCrds,
   type Platform,
   type PlatformInfo,
   type PlatformOptions,
 } from './platform.ts';
+export { installCrds, shippedCrds } from './crds.ts';
 export { defaultPortBase, planPorts, portOffsets, PortInUseError, type PortPlan } from './ports.ts';
 export { StepFailedError, type StepEvent } from './steps.ts';

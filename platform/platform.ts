@@ -1,12 +1,13 @@
 // startPlatform: what `wfctl up` runs. One process on 127.0.0.1 holding devcluster (or a client of
-// an existing cluster), the git server with registry.git and apps.git, the registry API, the
-// operator and the web console; the node agent's engine pods are its children. Each part is started
-// through its folder's public surface, in order, as a named step; a failure stops what already
-// started and names the part that failed. stop() takes everything down in reverse order.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+// an existing cluster) with the CRDs, the git server with registry.git and apps.git, the registry
+// API, the license server with a development license and the default tenant, the operator with its
+// admission webhook, the WorkflowSource that deploys apps.git, and the web console; the node agent's
+// engine pods are its children. Each part is started through its folder's public surface as a named
+// step, side by side where they do not depend on each other; a failure stops what already started
+// and names the part that failed. stop() takes everything down in reverse order.
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { Logger } from 'pino';
 import { startConsole } from '../console/index.ts';
 import { startDevCluster, type DevClusterOptions } from '../devcluster/index.ts';
@@ -23,10 +24,11 @@ import {
 } from '../operator/index.ts';
 import { startLicenseServer } from '../license/index.ts';
 import { formatProblem, startGitServer, startRegistryServer, type SyncResult } from '../registry-index/index.ts';
+import { installCrds, shippedCrds } from './crds.ts';
 import { dataLayout, loadOrCreateSecrets, lockDataDir, writePrivate } from './data-dir.ts';
 import { defaultTenant, defaultTenantObjects, loadOrIssueDevLicense } from './dev-license.ts';
 import { planPorts, reservePorts, type PortComponent, type PortPlan } from './ports.ts';
-import { appsSeed, packageRoot, registrySeed, seedRepository } from './seed.ts';
+import { appsSeed, registrySeed, seedRepository } from './seed.ts';
 import { runSteps, type Step, type StepEvent } from './steps.ts';
 
 export interface PlatformOptions {
@@ -71,16 +73,6 @@ export const host = '127.0.0.1';
 export const appsRepo = 'apps';
 export const registryRepo = 'registry';
 
-/** Every CRD the repository ships (crds/*.yaml), so new resource kinds are installed as they are added. */
-export function shippedCrds(root = packageRoot): Array<Record<string, unknown>> {
-  const dir = join(root, 'crds');
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
-    .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS()))
-    .filter((o): o is Record<string, unknown> => !!o && (o as { kind?: unknown }).kind === 'CustomResourceDefinition');
-}
-
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const startedAt = opts.startedAt ?? performance.now();
   const dataDir = resolve(opts.dataDir);
@@ -98,7 +90,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
   const embeddedCluster = opts.kubeconfig === undefined;
   const needed: PortComponent[] = ['console', 'registry', 'git', 'license', 'operator'];
-  if (embeddedCluster) needed.push('cluster');
+  // the admission webhook is served on 127.0.0.1, which only an API server on this machine can call
+  if (embeddedCluster) needed.push('cluster', 'webhook');
 
   let ports: PortPlan = planPorts(opts.portBase);
   let kubeconfigPath = '';
@@ -108,6 +101,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   let registryUrl = '';
   let consoleUrl = '';
   let licenseUrl = '';
+  let licensePublicKey: ReturnType<typeof loadOrIssueDevLicense>['publicKey'] | undefined;
   let kube: KubeClient | undefined;
   const secrets = { current: undefined as ReturnType<typeof loadOrCreateSecrets> | undefined };
   const secret = () => secrets.current!;
@@ -115,6 +109,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
 
   const steps: Step[] = [
     {
+      id: 'data',
       title: `data dir ${dataDir}`,
       component: 'the data dir',
       run: async () => {
@@ -127,6 +122,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     },
     embeddedCluster
       ? {
+          id: 'cluster',
+          after: ['data'],
           title: 'devcluster (embedded Kubernetes API server and node)',
           component: 'devcluster',
           run: async () => {
@@ -143,6 +140,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           },
         }
       : {
+          id: 'cluster',
+          after: ['data'],
           title: `cluster of ${opts.kubeconfig}`,
           component: 'the cluster',
           run: async () => {
@@ -153,18 +152,22 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           },
         },
     {
+      id: 'crds',
+      after: ['cluster'],
       title: 'custom resource definitions',
       component: 'CRD installation',
       run: async () => {
         kube = new KubeClient(kubeConfig!, { fieldManager: 'wfctl-up' });
         const client = kube;
         stops.push({ name: 'cluster client', stop: () => client.close() });
-        const crds = shippedCrds();
-        for (const crd of crds) await client.apply(crd as never);
-        return crds.map((c) => (c as { spec: { names: { plural: string } } }).spec.names.plural).join(', ');
+        const results = await installCrds(kubeConfig!, shippedCrds());
+        const applied = results.filter((r) => r.action === 'applied').length;
+        return `${results.map((r) => r.name.split('.')[0]).join(', ')}${applied ? '' : ' (current)'}`;
       },
     },
     {
+      id: 'git',
+      after: ['data'],
       title: 'git server (registry.git, apps.git)',
       component: 'the git server',
       run: async () => {
@@ -200,6 +203,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
     {
+      id: 'registry',
+      after: ['git'],
       title: 'registry API (synced from registry.git)',
       component: 'the registry API',
       run: async () => {
@@ -213,6 +218,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         });
         stops.push({ name: 'registry API', stop: () => server.close() });
         registryUrl = server.url;
+        // an index restored from the last run is served at once; the sync catches up behind it
+        if (server.sync.current()) return `${server.url} (restored index)`;
         const first = await server.initialSync;
         if (!server.sync.current())
           throw new Error(`the first sync of ${repoUrl(registryRepo)} failed: ${describeSync(first)}`);
@@ -220,11 +227,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
     {
+      id: 'license',
+      after: ['crds'],
       title: 'license server (development license, default tenant)',
       component: 'the license server',
       run: async () => {
         const licenseDir = join(dataDir, dataLayout.license);
         const license = loadOrIssueDevLicense(licenseDir);
+        licensePublicKey = license.publicKey;
         const server = await startLicenseServer({
           dataDir: licenseDir,
           publicKey: license.publicKey,
@@ -243,7 +253,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
     {
-      title: 'operator',
+      id: 'operator',
+      after: ['crds', 'registry', 'license'],
+      title: embeddedCluster ? 'operator (with its admission webhook)' : 'operator',
       component: 'the operator',
       run: async () => {
         const { corePlugins } = await import('../plugins/index.ts');
@@ -257,13 +269,24 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           metricsPort: ports.operator,
           metricsHost: host,
           sources: { cacheDir: join(dataDir, dataLayout.gitops), webhookSecret: secret().webhookSecret },
+          tenancy: {
+            registryUrl,
+            license: { publicKey: licensePublicKey, serverUrl: licenseUrl },
+            webhook: embeddedCluster
+              ? { port: ports.webhook, host, endpoint: 'local', namespace: 'default', failurePolicy: 'Fail' }
+              : undefined,
+          },
           logger,
         });
         stops.push({ name: 'operator', stop: () => operator.stop() });
-        return operator.metricsUrl;
+        return embeddedCluster
+          ? `${operator.metricsUrl}, admission webhook https://${host}:${ports.webhook}`
+          : `${operator.metricsUrl} (no admission webhook: the cluster's API server cannot call 127.0.0.1)`;
       },
     },
     {
+      id: 'source',
+      after: ['crds', 'git'],
       title: 'apps source (WorkflowSource syncing apps.git)',
       component: 'the apps source',
       run: async () => {
@@ -273,6 +296,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
     {
+      id: 'console',
+      after: ['crds', 'registry', 'license'],
       title: 'web console',
       component: 'the web console',
       run: async () => {

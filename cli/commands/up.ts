@@ -59,12 +59,14 @@ export function register(program: Command): void {
           kubeconfig: flags.kubeconfig,
           logger,
           startedAt: 0, // elapsed times include loading wfctl
+          // steps run side by side where they can: each line is printed when its step is done
           onProgress: (e) => {
             const head = `  step ${e.index} of ${e.total}  ${e.title}`;
-            if (e.kind === 'start') out.write(head);
-            else if (e.kind === 'done')
-              out.write(`  ${e.detail ? `${e.detail}  ` : ''}(${seconds(e.ms)}, ${seconds(e.elapsedMs)} elapsed)\n`);
-            else out.write(`  FAILED after ${seconds(e.ms)}\n`);
+            if (e.kind === 'done')
+              out.write(
+                `${head}  ${e.detail ? `${e.detail}  ` : ''}(${seconds(e.ms)}, ${seconds(e.elapsedMs)} elapsed)\n`,
+              );
+            else out.write(`${head}  FAILED after ${seconds(e.ms)}\n`);
           },
         });
       } catch (err) {
