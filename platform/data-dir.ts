@@ -2,7 +2,7 @@
 // and the generated credentials, kept across starts so tokens, clone URLs and kubeconfigs a user has
 // copied stay valid. Each component keeps its own state in its own subdirectory.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PlatformSecrets {
@@ -59,10 +59,15 @@ function validToken(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9_-]{16,}$/.test(value) ? value : undefined;
 }
 
-/** A file only its owner can read (created so, and tightened when it existed looser). */
+/**
+ * A file only its owner can read, written whole: a script polling for it (platform.json) never reads
+ * half of it, because it appears by rename.
+ */
 export function writePrivate(file: string, text: string): void {
-  writeFileSync(file, text, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 /** One wfctl up per data dir; returns the release function. */

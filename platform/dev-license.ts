@@ -12,8 +12,8 @@ import {
   type LicenseClaims,
 } from '../license/index.ts';
 import { writePrivate } from './data-dir.ts';
+import { defaultTenant } from './names.ts';
 
-export const defaultTenant = 'default';
 export const licenseSecretName = 'wfctl-dev-license';
 const renewWithinMs = 7 * 24 * 60 * 60 * 1000;
 

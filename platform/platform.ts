@@ -9,24 +9,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { startConsole } from '../console/index.ts';
-import { startDevCluster, type DevClusterOptions } from '../devcluster/index.ts';
-import { engineImage } from '../engine/index.ts';
-import {
-  KubeClient,
-  engineConfigValidator,
-  hookPath,
-  loadKubeConfig,
-  registryPluginResolver,
-  startOperator,
-  workflowAppApi,
-  workflowSourceApi,
-} from '../operator/index.ts';
-import { startLicenseServer } from '../license/index.ts';
-import { formatProblem, startGitServer, startRegistryServer, type SyncResult } from '../registry-index/index.ts';
-import { installCrds, shippedCrds } from './crds.ts';
+import type { DevClusterOptions } from '../devcluster/index.ts';
+import type { KubeClient } from '../operator/index.ts';
+import type { SyncResult } from '../registry-index/index.ts';
+
+type SyncResultProblem = Extract<SyncResult, { outcome: 'refused' }>['errors'][number];
 import { dataLayout, loadOrCreateSecrets, lockDataDir, writePrivate } from './data-dir.ts';
-import { defaultTenant, defaultTenantObjects, loadOrIssueDevLicense } from './dev-license.ts';
+import type { PlatformLicense } from './dev-license.ts';
+import { appsRepo, defaultTenant, host, operatorHookPath, registryRepo } from './names.ts';
 import { planPorts, reservePorts, type PortComponent, type PortPlan } from './ports.ts';
 import { appsSeed, registrySeed, seedRepository } from './seed.ts';
 import { runSteps, type Step, type StepEvent } from './steps.ts';
@@ -69,9 +59,20 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export const host = '127.0.0.1';
-export const appsRepo = 'apps';
-export const registryRepo = 'registry';
+/**
+ * Each part's code is loaded by the step that starts it, not up front: the cluster and the git
+ * server (whose seeding runs in git processes) start while the operator's and the console's
+ * modules (@kubernetes/client-node above all) are still being loaded.
+ */
+const load = {
+  devcluster: () => import('../devcluster/index.ts'),
+  registry: () => import('../registry-index/index.ts'),
+  operator: () => import('../operator/index.ts'),
+  license: () => import('../license/index.ts'),
+  console: () => import('../console/index.ts'),
+  crds: () => import('./crds.ts'),
+  devLicense: () => import('./dev-license.ts'),
+};
 
 export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const startedAt = opts.startedAt ?? performance.now();
@@ -101,7 +102,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   let registryUrl = '';
   let consoleUrl = '';
   let licenseUrl = '';
-  let licensePublicKey: ReturnType<typeof loadOrIssueDevLicense>['publicKey'] | undefined;
+  let licensePublicKey: PlatformLicense['publicKey'] | undefined;
   let kube: KubeClient | undefined;
   const secrets = { current: undefined as ReturnType<typeof loadOrCreateSecrets> | undefined };
   const secret = () => secrets.current!;
@@ -127,6 +128,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           title: 'devcluster (embedded Kubernetes API server and node)',
           component: 'devcluster',
           run: async () => {
+            const { startDevCluster } = await load.devcluster();
             const cluster = await startDevCluster({
               dataDir: join(dataDir, dataLayout.cluster),
               port: ports.cluster,
@@ -135,7 +137,6 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
             });
             stops.push({ name: 'devcluster', stop: () => cluster.stop() });
             kubeconfigPath = cluster.kubeconfigPath;
-            kubeConfig = loadKubeConfig(kubeconfigPath);
             return cluster.url;
           },
         }
@@ -147,6 +148,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           run: async () => {
             kubeconfigPath = resolve(opts.kubeconfig!);
             if (!existsSync(kubeconfigPath)) throw new Error(`kubeconfig ${kubeconfigPath} does not exist`);
+            const { loadKubeConfig } = await load.operator();
             kubeConfig = loadKubeConfig(kubeconfigPath);
             return kubeConfig.getCurrentCluster()?.server;
           },
@@ -157,10 +159,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: 'custom resource definitions',
       component: 'CRD installation',
       run: async () => {
-        kube = new KubeClient(kubeConfig!, { fieldManager: 'wfctl-up' });
+        const [{ KubeClient, loadKubeConfig }, { installCrds, shippedCrds }] = await Promise.all([
+          load.operator(),
+          load.crds(),
+        ]);
+        kubeConfig ??= loadKubeConfig(kubeconfigPath);
+        kube = new KubeClient(kubeConfig, { fieldManager: 'wfctl-up' });
         const client = kube;
         stops.push({ name: 'cluster client', stop: () => client.close() });
-        const results = await installCrds(kubeConfig!, shippedCrds());
+        const results = await installCrds(kubeConfig, shippedCrds());
         const applied = results.filter((r) => r.action === 'applied').length;
         return `${results.map((r) => r.name.split('.')[0]).join(', ')}${applied ? '' : ' (current)'}`;
       },
@@ -172,6 +179,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       component: 'the git server',
       run: async () => {
         registryUrl = `http://${host}:${ports.registry}`;
+        const { startGitServer } = await load.registry();
         const server = await startGitServer({
           dataDir: join(dataDir, dataLayout.git),
           port: ports.git,
@@ -179,7 +187,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
           token: secret().gitToken,
           registryRepo,
           // the registry re-indexes registry.git, the operator syncs the WorkflowSources of apps.git
-          notify: [`${registryUrl}/api/v1/sync`, `http://${host}:${ports.operator}${hookPath}`],
+          notify: [`${registryUrl}/api/v1/sync`, `http://${host}:${ports.operator}${operatorHookPath}`],
           notifySecret: secret().webhookSecret,
           logger,
         });
@@ -208,6 +216,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: 'registry API (synced from registry.git)',
       component: 'the registry API',
       run: async () => {
+        const { formatProblem, startRegistryServer } = await load.registry();
         const server = await startRegistryServer({
           repo: repoUrl(registryRepo),
           dataDir: join(dataDir, dataLayout.registry),
@@ -222,7 +231,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         if (server.sync.current()) return `${server.url} (restored index)`;
         const first = await server.initialSync;
         if (!server.sync.current())
-          throw new Error(`the first sync of ${repoUrl(registryRepo)} failed: ${describeSync(first)}`);
+          throw new Error(`the first sync of ${repoUrl(registryRepo)} failed: ${describeSync(first, formatProblem)}`);
         return server.url;
       },
     },
@@ -233,6 +242,10 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       component: 'the license server',
       run: async () => {
         const licenseDir = join(dataDir, dataLayout.license);
+        const [{ startLicenseServer }, { defaultTenantObjects, loadOrIssueDevLicense }] = await Promise.all([
+          load.license(),
+          load.devLicense(),
+        ]);
         const license = loadOrIssueDevLicense(licenseDir);
         licensePublicKey = license.publicKey;
         const server = await startLicenseServer({
@@ -258,7 +271,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: embeddedCluster ? 'operator (with its admission webhook)' : 'operator',
       component: 'the operator',
       run: async () => {
-        const { corePlugins } = await import('../plugins/index.ts');
+        const [{ corePlugins }, { engineImage }, { engineConfigValidator, registryPluginResolver, startOperator }] =
+          await Promise.all([import('../plugins/index.ts'), import('../engine/index.ts'), load.operator()]);
         const operator = await startOperator({
           kubeConfig: kubeConfig!,
           defaultImage: engineImage,
@@ -290,7 +304,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: 'apps source (WorkflowSource syncing apps.git)',
       component: 'the apps source',
       run: async () => {
-        const source = appsSource(repoUrl(appsRepo));
+        const source = appsSource(repoUrl(appsRepo), await load.operator());
         await kube!.apply(source as never);
         return `${source.metadata.namespace}/${source.metadata.name} <- ${repoUrl(appsRepo)}`;
       },
@@ -301,6 +315,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       title: 'web console',
       component: 'the web console',
       run: async () => {
+        const { startConsole } = await load.console();
         const server = await startConsole({
           kubeConfig: kubeConfig!,
           registryUrl,
@@ -357,10 +372,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
  * seconds (the git server notifies the operator's push hook), and an app whose file is deleted is
  * pruned. Apps are stamped with the default tenant.
  */
-export function appsSource(repoURL: string) {
+export function appsSource(
+  repoURL: string,
+  api: Pick<Awaited<ReturnType<typeof load.operator>>, 'workflowAppApi' | 'workflowSourceApi'>,
+) {
   return {
-    apiVersion: workflowAppApi.apiVersion,
-    kind: workflowSourceApi.kind,
+    apiVersion: api.workflowAppApi.apiVersion,
+    kind: api.workflowSourceApi.kind,
     metadata: { name: appsRepo, namespace: 'default', labels: { 'app.kubernetes.io/managed-by': 'wfctl-up' } },
     spec: { repoURL, prune: true, tenant: defaultTenant },
   };
@@ -372,7 +390,7 @@ function enginePlatform(): { os: string; arch: string } {
   return { os: process.platform, arch };
 }
 
-function describeSync(result: SyncResult): string {
+function describeSync(result: SyncResult, formatProblem: (p: SyncResultProblem) => string): string {
   if (result.outcome === 'failed') return result.hint ? `${result.error} (${result.hint})` : result.error;
   if (result.outcome === 'refused') return result.errors.map((p) => formatProblem(p)).join('; ');
   return result.outcome;

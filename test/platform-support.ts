@@ -2,7 +2,7 @@
 // its own process group, waits for DATA/platform.json, and checks on stop that no process of the
 // tree outlives it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -211,4 +211,35 @@ export async function consoleLogin(info: PlatformInfo): Promise<{ cookie: string
   const setCookie = res.headers.get('set-cookie') ?? '';
   const body = (await res.json()) as { csrfToken: string };
   return { cookie: setCookie.split(';')[0]!, csrf: body.csrfToken, setCookie };
+}
+
+export const appYaml = (name: string, message = name) => `apiVersion: workflow.gocodealone.com/v1alpha1
+kind: WorkflowApp
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: 1
+  service: {type: LoadBalancer}
+  config: |
+    name: ${name}
+    modules:
+      - {name: server, type: http.server, config: {address: ":8080"}}
+      - {name: router, type: http.router, dependsOn: [server]}
+    pipelines:
+      hello:
+        trigger: {type: http, config: {method: GET, path: /hello}}
+        steps:
+          - {name: respond, type: step.json_response, config: {status: 200, body: {app: ${message}}}}
+`;
+
+/** Clones apps.git with real git, adds one app, pushes with the printed token. Returns the clone. */
+export async function pushApp(info: PlatformInfo, workDir: string, name: string): Promise<string> {
+  const clone = join(workDir, `apps-${name}`);
+  const git = (...args: string[]) =>
+    exec('git', ['-C', clone, '-c', 'user.name=walkthrough', '-c', 'user.email=walk@localhost', ...args]);
+  await exec('git', ['clone', '--quiet', info.appsRepoUrl, clone]);
+  writeFileSync(join(clone, `${name}.yaml`), appYaml(name));
+  await git('add', `${name}.yaml`);
+  await git('commit', '--quiet', '-m', `add ${name}`);
+  await git('push', '--quiet', info.appsRepoUrl.replace('http://', `http://wfctl:${info.gitToken}@`), 'main');
+  return clone;
 }

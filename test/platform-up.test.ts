@@ -17,6 +17,7 @@ import {
   startUp,
   tempDir,
   waitFor,
+  pushApp,
   type RunningUp,
 } from './platform-support.ts';
 
@@ -32,24 +33,6 @@ function newDataDir(): string {
   dirs.push(dir);
   return join(dir, 'data');
 }
-
-const appYaml = (name: string) => `apiVersion: workflow.gocodealone.com/v1alpha1
-kind: WorkflowApp
-metadata: {name: ${name}, namespace: default}
-spec:
-  replicas: 1
-  service: {type: LoadBalancer}
-  config: |
-    name: ${name}
-    modules:
-      - {name: server, type: http.server, config: {address: ":8080"}}
-      - {name: router, type: http.router, dependsOn: [server]}
-    pipelines:
-      hello:
-        trigger: {type: http, config: {method: GET, path: /hello}}
-        steps:
-          - {name: respond, type: step.json_response, config: {status: 200, body: {app: ${name}}}}
-`;
 
 test('wfctl up: every component answers; SIGTERM stops the whole tree; a second start keeps the state', async () => {
   const dataDir = newDataDir();
@@ -129,23 +112,22 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
   );
 
   // the git server: apps.git seeded with the examples, registry.git with the manifests; pushes need the token
-  const clone = join(dataDir, '..', 'apps');
-  await exec('git', ['clone', '--quiet', info.appsRepoUrl, clone]);
-  assert.ok(existsSync(join(clone, 'greeter.workflowapp.yaml')));
-  assert.ok(existsSync(join(clone, 'hello', 'workflow.yaml')));
+  const anonymousClone = join(dataDir, '..', 'apps-read');
+  await exec('git', ['clone', '--quiet', info.appsRepoUrl, anonymousClone]);
+  assert.ok(existsSync(join(anonymousClone, 'greeter.workflowapp.yaml')));
+  assert.ok(existsSync(join(anonymousClone, 'hello', 'workflow.yaml')));
   const { stdout: registryRefs } = await exec('git', ['ls-remote', info.registryRepoUrl]);
   assert.match(registryRefs, /refs\/heads\/main/);
-  writeFileSync(join(clone, 'probe.yaml'), appYaml('probe'));
-  await exec('git', ['-C', clone, 'add', 'probe.yaml']);
-  await exec('git', ['-C', clone, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'add probe']);
+  writeFileSync(join(anonymousClone, 'note.txt'), 'x\n');
+  await exec('git', ['-C', anonymousClone, 'add', 'note.txt']);
+  await exec('git', ['-C', anonymousClone, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'note']);
   await assert.rejects(
-    exec('git', ['-C', clone, 'push', '--quiet', 'origin', 'main'], {
+    exec('git', ['-C', anonymousClone, 'push', '--quiet', 'origin', 'main'], {
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
     }),
     'a push without the token is refused',
   );
-  const pushUrl = info.appsRepoUrl.replace('http://', `http://wfctl:${info.gitToken}@`);
-  await exec('git', ['-C', clone, 'push', '--quiet', pushUrl, 'main']);
+  const clone = await pushApp(info, join(dataDir, '..'), 'probe');
 
   // the console: nothing readable without a login; the cookie is HttpOnly and SameSite=Strict
   assert.equal((await fetch(`${info.consoleUrl}/api/apps`)).status, 401);

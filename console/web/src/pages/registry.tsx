@@ -47,7 +47,7 @@ export function RegistryPage({ search }: { search: string }) {
       <p class="lead">Plugins in the registry, indexed from registry.git.</p>
       <form
         class="search"
-        aria-label="Search plugins"
+        aria-label="Plugin search"
         onSubmit={(e) => {
           e.preventDefault();
           go({ q: text });
