@@ -3,7 +3,6 @@
 // the token printed at start.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { CliError } from '../output.ts';
 import { parsePort, waitForShutdown } from './registry.ts';
 
@@ -41,6 +40,7 @@ export function register(program: Command): void {
       if (token.length < 16) throw new CliError('the console token must be at least 16 characters');
       const { loadKubeConfig } = await import('../../operator/index.ts');
       const { startConsole } = await import('../../console/index.ts');
+      const { pino } = await import('pino');
       let kubeConfig;
       try {
         kubeConfig = loadKubeConfig(flags.kubeconfig);

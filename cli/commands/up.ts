@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { destination, multistream, pino, type Level, type Logger } from 'pino';
+import type { Level, Logger } from 'pino';
 import { CliError, formatTable } from '../output.ts';
 import { parsePort } from './registry.ts';
 
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       const dataDir = resolve(flags.data);
       const logFile = join(dataDir, 'logs', 'up.log');
       mkdirSync(join(dataDir, 'logs'), { recursive: true });
-      const logger = platformLogger(logFile, flags.logLevel);
+      const logger = await platformLogger(logFile, flags.logLevel);
       const out = process.stdout;
       const lastPort = portBase + Math.max(...Object.values(portOffsets));
       out.write(
@@ -103,7 +103,7 @@ export function register(program: Command): void {
       const cloneUrl = info.appsRepoUrl.replace('http://', `http://wfctl:${info.gitToken}@`);
       out.write(
         '\nTry:\n' +
-          `  git clone ${cloneUrl} && cd apps    # add a WorkflowApp, commit, git push\n` +
+          `  git clone ${cloneUrl} ../apps    # add a WorkflowApp there, commit, git push: it is deployed\n` +
           `  kubectl --kubeconfig ${info.kubeconfig} get wfa,wfs\n` +
           `  npx wfctl plugin search --registry ${info.registryUrl}\n` +
           '\nPress Ctrl-C to stop.\n',
@@ -130,7 +130,8 @@ export function register(program: Command): void {
     });
 }
 
-function platformLogger(file: string, level: string): Logger {
+async function platformLogger(file: string, level: string): Promise<Logger> {
+  const { destination, multistream, pino } = await import('pino');
   return pino(
     { level, base: { pid: process.pid } },
     multistream([
