@@ -232,6 +232,16 @@ test('wfctl up: every component answers; SIGTERM stops the whole tree; a second 
     if (wfa.status?.phase !== 'Running' || !wfa.status.endpoint) return false;
     return (await fetch(`${wfa.status.endpoint}/hello`)).status === 200;
   });
+  // GitOps goes on over what the first run synced (objects the restarted operator found by listing)
+  await pushApp(again.info, join(dataDir, '..'), 'after-restart');
+  await waitFor('the app pushed after the restart to be Running', async () => {
+    const wfa = JSON.parse(await kubectl(again.info.kubeconfig, 'get', 'wfa', 'after-restart', '-o', 'json')) as {
+      status?: { phase?: string };
+    };
+    return wfa.status?.phase === 'Running';
+  }).catch((err: Error) => assert.fail(`${err.message}\n${again.stderr()}`));
+  assert.match(await kubectl(again.info.kubeconfig, 'get', 'wfa', 'probe', '-o', 'name'), /probe/, 'not pruned');
+  assert.doesNotMatch(again.stderr(), /reconcile failed/);
   const stoppedAgain = await again.stop('SIGINT');
   running.splice(running.indexOf(again), 1);
   assert.equal(stoppedAgain.code, 0, again.stderr());

@@ -37,6 +37,20 @@ class TrimmingWatch extends Watch {
 }
 export type InformerHandler<T> = (obj: T, event: InformerEvent) => void;
 
+/**
+ * kube-apiserver serves built-in list items without kind and apiVersion (watch events carry them).
+ * Caches hold whole objects, as client-go's do after decoding, so each listed item gets its type back
+ * from the list's own ("ConfigMapList" in v1 -> ConfigMap, v1): without it a controller restarted over
+ * existing objects would not recognise what it manages (wrong diffs, prunes of "unknown kinds").
+ */
+export function typeListItems<T extends KubernetesObject>(list: KubernetesListObject<T>): void {
+  const kind = list.kind?.endsWith('List') ? list.kind.slice(0, -'List'.length) : undefined;
+  for (const item of list.items) {
+    if (!item.kind && kind) item.kind = kind;
+    if (!item.apiVersion && list.apiVersion) item.apiVersion = list.apiVersion;
+  }
+}
+
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs: "workflowapps", "deployments", ... */
   name: string;
@@ -83,6 +97,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const list = async () => {
       const result = await opts.list();
       for (const item of result.items) dropManagedFields(item);
+      typeListItems(result);
       if (this.listedOnce) this.relists++;
       this.listedOnce = true;
       this.markSynced();
