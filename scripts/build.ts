@@ -26,6 +26,8 @@ const entryPoints = {
   wfctl: 'cli/wfctl.ts',
   index: 'index.ts',
   'pre-receive-hook': 'registry-index/pre-receive-hook.ts',
+  // step.jq's worker thread (plugins/pipelinesteps/jq-runner.ts starts dist/jq-worker.js)
+  'jq-worker': 'plugins/pipelinesteps/jq-worker.mjs',
 };
 
 /** The source files a build may read, with their mtime:size, taken before esbuild reads them. */

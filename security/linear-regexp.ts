@@ -8,6 +8,8 @@ import { RE2JS } from 're2js';
 export interface LinearRegExp {
   /** Whether the pattern matches anywhere in `input` (JSON Schema and Go's MatchString semantics). */
   test(input: string): boolean;
+  /** The first match and its groups (Go's FindStringSubmatch: "" for a group that did not take part). */
+  match(input: string): string[] | undefined;
 }
 
 /** The pattern cannot be compiled by RE2 (lookaround, backreferences, bad syntax). */
@@ -26,7 +28,14 @@ export function compileLinearRegExp(pattern: string): LinearRegExp {
   } catch (e) {
     throw new RegExpSyntaxError((e as Error).message);
   }
-  compiled = { test: (input) => re.matcher(input).find() };
+  compiled = {
+    test: (input) => re.matcher(input).find(),
+    match: (input) => {
+      const m = re.matcher(input);
+      if (!m.find()) return undefined;
+      return Array.from({ length: m.groupCount() + 1 }, (_, i) => m.group(i) ?? '');
+    },
+  };
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(pattern, compiled);
   return compiled;

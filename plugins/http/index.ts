@@ -27,6 +27,7 @@ export { HttpRouterModule } from './http-router.ts';
 export { HttpServerModule, parseListenAddress } from './http-server.ts';
 export { parsePattern, RouteTable } from './route-table.ts';
 export { writeJson, writeError, readBody, parseJsonObject } from './http-io.ts';
+export { proxyTo, type ProxyTarget } from './proxy.ts';
 export { TokenBuckets } from './middleware/token-bucket.ts';
 
 /**

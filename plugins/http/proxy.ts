@@ -65,21 +65,44 @@ export function forward(
   const path = basePath + (remainder.startsWith('/') || remainder.startsWith('?') ? remainder : '/' + remainder);
   const headers: OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
-  headers.host = route.target.host;
   const prior = req.headers['x-forwarded-for'];
   headers['x-forwarded-for'] =
     (prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ` : '') + clientAddress(req, false);
   headers['x-forwarded-host'] = req.headers.host ?? '';
   headers['x-forwarded-proto'] = 'http';
-  const send = route.target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // origin + path: a path such as //other-host/x stays a path on the target
+  const target = new URL(route.target.origin + path);
+  return proxyTo(req, res, { url: target, headers }, timeoutMs).then(() => undefined);
+}
+
+export interface ProxyTarget {
+  /** The full URL to send the request to. */
+  url: URL;
+  /** The headers to send (the caller chooses which of the client's to pass on); host is set here. */
+  headers: OutgoingHttpHeaders;
+  /** The request body when the client's was already read (a pipeline's trigger reads it); else streamed. */
+  body?: Buffer;
+}
+
+/**
+ * Sends the client's request (method, body) to `target` and streams the answer back to the client,
+ * status and headers included (hop-by-hop ones dropped). Failures answer 502, timeouts 504, as JSON.
+ * Resolves with the upstream status (undefined when the upstream could not be reached).
+ */
+export function proxyTo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ProxyTarget,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const headers: OutgoingHttpHeaders = { ...target.headers, host: target.url.host };
+  if (target.body) headers['content-length'] = target.body.length;
+  const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     const upstream = send(
+      target.url,
       {
-        protocol: route.target.protocol,
-        hostname: route.target.hostname,
-        port: route.target.port || undefined,
         method: req.method,
-        path,
         headers,
         timeout: timeoutMs,
       },
@@ -88,10 +111,10 @@ export function forward(
         for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
         res.writeHead(up.statusCode ?? 502, out);
         up.pipe(res);
-        up.on('end', resolve);
+        up.on('end', () => resolve(up.statusCode));
         up.on('error', () => {
           res.destroy();
-          resolve();
+          resolve(up.statusCode);
         });
       },
     );
@@ -103,12 +126,13 @@ export function forward(
         writeError(
           res,
           err.code === 'ETIMEDOUT' ? 504 : 502,
-          `bad gateway: ${route.target.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`,
+          `bad gateway: ${target.url.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`,
         );
       else res.destroy();
-      resolve();
+      resolve(undefined);
     });
-    req.pipe(upstream);
+    if (target.body) upstream.end(target.body);
+    else req.pipe(upstream);
   });
 }
 

@@ -11,7 +11,7 @@ import type {
   ModuleSpec,
   TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, exponentialDelay, sleep } from '../support/index.ts';
 
 export const webhookSenderSchema: TypeSchema = {
   description: 'Sends HTTP webhooks with retry, exponential backoff and a dead-letter list',
@@ -48,7 +48,7 @@ export interface WebhookPolicy {
 
 /** Delay before retry number `attempt` (1-based): initial * multiplier^(attempt-1), capped. */
 export function backoffDelay(policy: WebhookPolicy, attempt: number): number {
-  return Math.min(policy.initialBackoffMs * policy.multiplier ** (attempt - 1), policy.maxBackoffMs);
+  return exponentialDelay(policy.initialBackoffMs, policy.multiplier, policy.maxBackoffMs, attempt);
 }
 
 export class WebhookSender implements Module, MessageSubscriber {
@@ -175,10 +175,6 @@ export class WebhookSender implements Module, MessageSubscriber {
       this.inFlight.delete(controller);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function createWebhookSender(spec: ModuleSpec): WebhookSender {

@@ -2,6 +2,19 @@
 import type { EnginePlugin, PluginManifestInfo, StepFactory, TypeSchema } from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { buildUiSchema, createBuildUiStep } from './build-ui.ts';
+import { createBase64DecodeStep, base64DecodeSchema } from './base64-decode.ts';
+import { createBranchStep, branchSchema } from './branch.ts';
+import { createCircuitBreakerStep, circuitBreakerSchema } from './circuit-breaker.ts';
+import { createHashStep, hashSchema } from './hash.ts';
+import { createHttpProxyStep, httpProxySchema } from './http-proxy.ts';
+import { createJqStep, jqSchema } from './jq.ts';
+import { createJsonParseStep, jsonParseSchema } from './json-parse.ts';
+import { createRegexMatchStep, regexMatchSchema } from './regex-match.ts';
+import { createRetryWithBackoffStep, retryWithBackoffSchema } from './retry-with-backoff.ts';
+import { createStaticFileStep, staticFileSchema } from './static-file.ts';
+import { createValidatePaginationStep, validatePaginationSchema } from './validate-pagination.ts';
+import { createValidateRequestBodyStep, validateRequestBodySchema } from './validate-request-body.ts';
+import { createWhileStep, whileSchema } from './while.ts';
 import { conditionalSchema, createConditionalStep } from './conditional.ts';
 import { createDelegateStep, delegateSchema } from './delegate.ts';
 import { createForeachStep, foreachSchema } from './foreach.ts';
@@ -40,6 +53,19 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.webhook_verify': [createWebhookVerifyStep, webhookVerifySchema],
   'step.pipeline_output': [createPipelineOutputStep, pipelineOutputSchema],
   'step.build_ui': [createBuildUiStep, buildUiSchema],
+  'step.base64_decode': [createBase64DecodeStep, base64DecodeSchema],
+  'step.branch': [createBranchStep, branchSchema],
+  'step.resilient_circuit_breaker': [createCircuitBreakerStep, circuitBreakerSchema],
+  'step.hash': [createHashStep, hashSchema],
+  'step.http_proxy': [createHttpProxyStep, httpProxySchema],
+  'step.jq': [createJqStep, jqSchema],
+  'step.json_parse': [createJsonParseStep, jsonParseSchema],
+  'step.regex_match': [createRegexMatchStep, regexMatchSchema],
+  'step.retry_with_backoff': [createRetryWithBackoffStep, retryWithBackoffSchema],
+  'step.static_file': [createStaticFileStep, staticFileSchema],
+  'step.validate_pagination': [createValidatePaginationStep, validatePaginationSchema],
+  'step.validate_request_body': [createValidateRequestBodyStep, validateRequestBodySchema],
+  'step.while': [createWhileStep, whileSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {

@@ -16,3 +16,4 @@ export { manifestInfo } from './manifest.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
 export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export { moduleRef } from './module-ref.ts';
+export { exponentialDelay, sleep } from './backoff.ts';
