@@ -5,7 +5,7 @@
 // canonical base64)}; content that fails a check gives {valid: false, reason}, not an error, so a
 // pipeline can answer the client (upstream behaviour).
 import type { StepFactory, TypeSchema } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { ConfigReader, decodeBase64 } from '../support/index.ts';
 import { extensionFor, sniffContentType } from './content-sniff.ts';
 import { oneOf } from './step-config.ts';
 
@@ -27,18 +27,6 @@ export const base64DecodeSchema: TypeSchema = {
     { key: 'data', type: 'string', description: 'the content as standard base64' },
   ],
 };
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-
-/** Standard or URL-safe, padded or not (the variants upstream tries in turn); undefined if neither. */
-export function decodeBase64(text: string): Buffer | undefined {
-  const s = text.replace(/\s+/g, '');
-  if (s.length % 4 === 1) return undefined;
-  if (BASE64.test(s)) return Buffer.from(s, 'base64');
-  if (BASE64URL.test(s)) return Buffer.from(s, 'base64url');
-  return undefined;
-}
 
 function parseDataUri(s: string): { mime: string; data: string } | string {
   if (!s.startsWith('data:')) return "missing 'data:' prefix";

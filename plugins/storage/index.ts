@@ -10,6 +10,18 @@ import {
 } from './sql-database-module.ts';
 import { createPersistenceStore, persistenceStoreSchema } from './persistence-store.ts';
 import { createDbExecStep, createDbQueryStep, dbExecStepSchema, dbQueryStepSchema } from './db-steps.ts';
+import { artifactStoreSchema, createArtifactStore } from './artifact-store.ts';
+import {
+  artifactDeleteSchema,
+  artifactDownloadSchema,
+  artifactListSchema,
+  artifactUploadSchema,
+  createArtifactDeleteStep,
+  createArtifactDownloadStep,
+  createArtifactListStep,
+  createArtifactUploadStep,
+} from './artifact-steps.ts';
+import { createStorageLocal, storageLocalSchema } from './storage-local.ts';
 
 export const storagePlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),
@@ -17,14 +29,32 @@ export const storagePlugin: EnginePlugin = {
     'storage.sqlite': createStorageSqlite,
     'database.workflow': createDatabaseWorkflow,
     'persistence.store': createPersistenceStore,
+    'storage.local': createStorageLocal,
+    'storage.artifact': createArtifactStore,
   },
   moduleSchemas: {
     'storage.sqlite': storageSqliteSchema,
     'database.workflow': databaseWorkflowSchema,
     'persistence.store': persistenceStoreSchema,
+    'storage.local': storageLocalSchema,
+    'storage.artifact': artifactStoreSchema,
   },
-  steps: { 'step.db_query': createDbQueryStep, 'step.db_exec': createDbExecStep },
-  stepSchemas: { 'step.db_query': dbQueryStepSchema, 'step.db_exec': dbExecStepSchema },
+  steps: {
+    'step.db_query': createDbQueryStep,
+    'step.db_exec': createDbExecStep,
+    'step.artifact_upload': createArtifactUploadStep,
+    'step.artifact_download': createArtifactDownloadStep,
+    'step.artifact_list': createArtifactListStep,
+    'step.artifact_delete': createArtifactDeleteStep,
+  },
+  stepSchemas: {
+    'step.db_query': dbQueryStepSchema,
+    'step.db_exec': dbExecStepSchema,
+    'step.artifact_upload': artifactUploadSchema,
+    'step.artifact_download': artifactDownloadSchema,
+    'step.artifact_list': artifactListSchema,
+    'step.artifact_delete': artifactDeleteSchema,
+  },
 };
 
 export { SqliteDatabase } from './sqlite-database.ts';
@@ -38,3 +68,5 @@ export {
   type WorkflowInstanceRecord,
 } from './persistence-store.ts';
 export { toSqlitePlaceholders } from './sql-params.ts';
+export { ArtifactStoreCap, type ArtifactStore, type ArtifactInfo } from './artifact-store.ts';
+export { FileStorageCap, type FileStorage } from './storage-local.ts';

@@ -17,3 +17,4 @@ export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
 export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export { moduleRef } from './module-ref.ts';
 export { exponentialDelay, sleep } from './backoff.ts';
+export { decodeBase64 } from './base64.ts';
