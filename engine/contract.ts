@@ -541,3 +541,14 @@ export interface DataTransformer {
   transform(pipelineName: string, data: unknown): unknown | Promise<unknown>;
 }
 export const DataTransformerCap = defineCapability<DataTransformer>('DataTransformer', 'transform');
+
+/**
+ * A key -> value cache (cache.modular in memory, cache.redis): what step.cache_get/set/delete use.
+ * Methods may answer directly or with a promise. `ttlMs` 0 or absent: the cache's default.
+ */
+export interface CacheStore {
+  get(key: string): unknown | Promise<unknown>;
+  set(key: string, value: unknown, ttlMs?: number): void | Promise<void>;
+  delete(key: string): boolean | Promise<boolean>;
+}
+export const CacheStoreCap = defineCapability<CacheStore>('CacheStore', 'get', 'set', 'delete');

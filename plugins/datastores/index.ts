@@ -1,8 +1,9 @@
-// plugins/datastores: nosql.memory and the step.nosql_* steps.
+// plugins/datastores: nosql.memory, nosql.redis and the step.nosql_* steps.
 import type { EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
 import { createMemoryNoSql, memoryNoSqlSchema } from './memory-nosql.ts';
+import { createRedisNoSql, redisNoSqlSchema } from './redis-nosql.ts';
 import {
   createNoSqlDeleteStep,
   createNoSqlGetStep,
@@ -16,8 +17,8 @@ import {
 
 export const datastoresPlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),
-  modules: { 'nosql.memory': createMemoryNoSql },
-  moduleSchemas: { 'nosql.memory': memoryNoSqlSchema },
+  modules: { 'nosql.memory': createMemoryNoSql, 'nosql.redis': createRedisNoSql },
+  moduleSchemas: { 'nosql.memory': memoryNoSqlSchema, 'nosql.redis': redisNoSqlSchema },
   steps: {
     'step.nosql_get': createNoSqlGetStep,
     'step.nosql_put': createNoSqlPutStep,

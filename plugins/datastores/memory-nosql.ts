@@ -3,12 +3,13 @@
 import { defineCapability, type ConfigMap, type Module, type ModuleSpec, type TypeSchema } from '../../engine/index.ts';
 import { ConfigReader } from '../support/index.ts';
 
+/** A key -> document store (nosql.memory, nosql.redis); methods may answer directly or with a promise. */
 export interface NoSqlStore {
-  get(key: string): ConfigMap | undefined;
-  put(key: string, item: ConfigMap): void;
-  delete(key: string): boolean;
+  get(key: string): ConfigMap | undefined | Promise<ConfigMap | undefined>;
+  put(key: string, item: ConfigMap): void | Promise<void>;
+  delete(key: string): boolean | Promise<boolean>;
   /** Documents in key order; `prefix` keeps keys that start with it. */
-  query(params?: { prefix?: string }): ConfigMap[];
+  query(params?: { prefix?: string }): ConfigMap[] | Promise<ConfigMap[]>;
 }
 export const NoSqlStoreCap = defineCapability<NoSqlStore>('NoSqlStore', 'get', 'put', 'delete', 'query');
 

@@ -94,17 +94,17 @@ function common(spec: StepSpec, ctx: StepBuildContext, needsKey: boolean): Commo
   return { store, c, key: needsKey ? ctx.templates.compile(c.requiredString('key'), ['key']) : undefined };
 }
 
-function step(spec: StepSpec, run: (pc: PipelineContext) => ConfigMap): Step {
-  return { name: spec.name, type: spec.type, execute: async (pc): Promise<StepResult> => ({ output: run(pc) }) };
+function step(spec: StepSpec, run: (pc: PipelineContext) => Promise<ConfigMap>): Step {
+  return { name: spec.name, type: spec.type, execute: async (pc): Promise<StepResult> => ({ output: await run(pc) }) };
 }
 
 export function createNoSqlGetStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const { store, key, c } = common(spec, ctx, true);
   const output = c.string('output') || 'item';
   const missOk = c.boolean('miss_ok', true)!;
-  return step(spec, (pc) => {
+  return step(spec, async (pc) => {
     const k = String(key!.resolve(pc));
-    const item = store().get(k);
+    const item = await store().get(k);
     if (!item && !missOk) throw new Error(`nosql_get step "${spec.name}": key "${k}" not found`);
     return { [output]: item ?? {}, found: item !== undefined };
   });
@@ -113,20 +113,20 @@ export function createNoSqlGetStep(spec: StepSpec, ctx: StepBuildContext): Step 
 export function createNoSqlPutStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const { store, key, c } = common(spec, ctx, true);
   const itemPath = c.string('item') || 'body';
-  return step(spec, (pc) => {
+  return step(spec, async (pc) => {
     const k = String(key!.resolve(pc));
     const raw = ctx.templates.lookup(pc, itemPath);
     const item = isPlainObject(raw) ? raw : raw !== undefined && raw !== null ? { value: raw } : { ...pc.current };
-    store().put(k, item);
+    await store().put(k, item);
     return { stored: true, key: k };
   });
 }
 
 export function createNoSqlDeleteStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const { store, key } = common(spec, ctx, true);
-  return step(spec, (pc) => {
+  return step(spec, async (pc) => {
     const k = String(key!.resolve(pc));
-    return { deleted: store().delete(k), key: k };
+    return { deleted: await store().delete(k), key: k };
   });
 }
 
@@ -134,9 +134,9 @@ export function createNoSqlQueryStep(spec: StepSpec, ctx: StepBuildContext): Ste
   const { store, c } = common(spec, ctx, false);
   const prefix = c.has('prefix') ? ctx.templates.compile(c.string('prefix'), ['prefix']) : undefined;
   const output = c.string('output') || 'items';
-  return step(spec, (pc) => {
+  return step(spec, async (pc) => {
     const p = prefix ? String(prefix.resolve(pc) ?? '') : '';
-    const items = store().query(p ? { prefix: p } : {});
+    const items = await store().query(p ? { prefix: p } : {});
     return { [output]: items, count: items.length };
   });
 }

@@ -4,6 +4,14 @@ import manifestJson from './manifest.json' with { type: 'json' };
 import { buildUiSchema, createBuildUiStep } from './build-ui.ts';
 import { createBase64DecodeStep, base64DecodeSchema } from './base64-decode.ts';
 import { createBranchStep, branchSchema } from './branch.ts';
+import {
+  cacheDeleteSchema,
+  cacheGetSchema,
+  cacheSetSchema,
+  createCacheDeleteStep,
+  createCacheGetStep,
+  createCacheSetStep,
+} from './cache-steps.ts';
 import { createCircuitBreakerStep, circuitBreakerSchema } from './circuit-breaker.ts';
 import { createHashStep, hashSchema } from './hash.ts';
 import { createHttpProxyStep, httpProxySchema } from './http-proxy.ts';
@@ -66,6 +74,9 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.validate_pagination': [createValidatePaginationStep, validatePaginationSchema],
   'step.validate_request_body': [createValidateRequestBodyStep, validateRequestBodySchema],
   'step.while': [createWhileStep, whileSchema],
+  'step.cache_get': [createCacheGetStep, cacheGetSchema],
+  'step.cache_set': [createCacheSetStep, cacheSetSchema],
+  'step.cache_delete': [createCacheDeleteStep, cacheDeleteSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {

@@ -22,6 +22,7 @@ import {
   createArtifactUploadStep,
 } from './artifact-steps.ts';
 import { createStorageLocal, storageLocalSchema } from './storage-local.ts';
+import { createRedisCache, redisCacheSchema } from './redis-cache.ts';
 
 export const storagePlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),
@@ -31,6 +32,7 @@ export const storagePlugin: EnginePlugin = {
     'persistence.store': createPersistenceStore,
     'storage.local': createStorageLocal,
     'storage.artifact': createArtifactStore,
+    'cache.redis': createRedisCache,
   },
   moduleSchemas: {
     'storage.sqlite': storageSqliteSchema,
@@ -38,6 +40,7 @@ export const storagePlugin: EnginePlugin = {
     'persistence.store': persistenceStoreSchema,
     'storage.local': storageLocalSchema,
     'storage.artifact': artifactStoreSchema,
+    'cache.redis': redisCacheSchema,
   },
   steps: {
     'step.db_query': createDbQueryStep,

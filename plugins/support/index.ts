@@ -18,3 +18,4 @@ export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export { moduleRef } from './module-ref.ts';
 export { exponentialDelay, sleep } from './backoff.ts';
 export { decodeBase64 } from './base64.ts';
+export { connectRedis, type RedisConnection, type RedisOptions } from './redis.ts';

@@ -1,0 +1,86 @@
+// cache.redis: a key -> string cache in a real Redis (`address` localhost:6379, `password`, `db`,
+// `prefix` "wf:" before every key, `defaultTTL` 1h for entries set without a ttl). Start connects
+// and pings, and fails with a clear message when Redis does not answer. It is the CacheStore that
+// step.cache_get/set/delete use. Values are strings (other values are stored as their JSON).
+import type { AppContext, CacheStore, Module, ModuleFactory, TypeSchema } from '../../engine/index.ts';
+import { ConfigReader, connectRedis, type RedisConnection } from '../support/index.ts';
+
+export const redisCacheSchema: TypeSchema = {
+  description: 'Key/value cache in Redis',
+  configFields: [
+    { key: 'address', type: 'string', default: 'localhost:6379', description: 'host:port or redis:// URL' },
+    { key: 'password', type: 'string' },
+    { key: 'db', type: 'number', default: 0 },
+    { key: 'prefix', type: 'string', default: 'wf:', description: 'prepended to every key' },
+    { key: 'defaultTTL', type: 'duration', default: '1h', description: 'expiry of entries set without a ttl' },
+  ],
+};
+
+export class RedisCache implements Module, CacheStore {
+  readonly type = 'cache.redis';
+  private client?: RedisConnection;
+  readonly address: string;
+  private readonly password?: string;
+  private readonly db: number;
+  readonly prefix: string;
+  private readonly defaultTtlMs: number;
+
+  constructor(
+    readonly name: string,
+    config: Record<string, unknown>,
+  ) {
+    const cfg = new ConfigReader(config);
+    this.address = cfg.string('address') || 'localhost:6379';
+    this.password = cfg.string('password');
+    this.db = Math.floor(cfg.number('db', 0)!);
+    this.prefix = cfg.string('prefix') || 'wf:';
+    this.defaultTtlMs = cfg.duration('defaultTTL', 3_600_000)!;
+  }
+
+  async start(app: AppContext): Promise<void> {
+    this.client = await connectRedis({
+      address: this.address,
+      password: this.password,
+      db: this.db,
+      owner: `cache.redis "${this.name}"`,
+      logger: app.logger,
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isOpen) await client.close();
+  }
+
+  private connection(): RedisConnection {
+    if (!this.client) throw new Error(`cache.redis "${this.name}" is not started`);
+    return this.client;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.connection().get(this.prefix + key);
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    const ttl = ttlMs && ttlMs > 0 ? ttlMs : this.defaultTtlMs;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    await this.connection().set(this.prefix + key, text, ttl > 0 ? { expiration: { type: 'PX', value: ttl } } : {});
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.connection().del(this.prefix + key)) > 0;
+  }
+
+  async healthCheck(): Promise<{ status: 'healthy' | 'unhealthy'; message?: string }> {
+    try {
+      await this.connection().ping();
+      return { status: 'healthy' };
+    } catch (err) {
+      return { status: 'unhealthy', message: (err as Error).message };
+    }
+  }
+}
+
+export const createRedisCache: ModuleFactory = (spec) => new RedisCache(spec.name, spec.config);

@@ -1,0 +1,125 @@
+// Real Redis and NATS servers (the Debian packages) for tests: each on a free port on 127.0.0.1, in
+// its own process group, with no persistence, killed (group and all) by stop(). No fixed ports, no
+// sleeps: start() resolves once the server answers, and fails with the server's output if it cannot.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BackingServer {
+  /** host:port, as configs spell it (`addr: 127.0.0.1:6380`). */
+  address: string;
+  port: number;
+  /** Kills the server's process group and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+const START_DEADLINE_MS = 30_000;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return exited;
+}
+
+/** Resolves when `probe` succeeds; rejects when the child exits first or the deadline passes. */
+async function untilReady(child: ChildProcess, output: () => string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + START_DEADLINE_MS;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (!exited && Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${exited ? 'exited' : 'did not answer in time'}:\n${output()}`);
+}
+
+/** One request/response over TCP; whether the answer starts with `expect`. */
+function answers(port: number, send: string | undefined, expect: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => send && socket.write(send));
+    socket.on('data', (chunk) => {
+      got += chunk.toString();
+      if (got.length >= expect.length) done(got.startsWith(expect));
+    });
+  });
+}
+
+function spawnServer(command: string, args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('error', (err) => keep(Buffer.from(`${command}: ${err.message}\n`)));
+  return { child, output: () => output };
+}
+
+/** A redis-server with no persistence. A port taken between choosing and binding is retried. */
+export async function startRedisServer(): Promise<BackingServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'wf-redis-'));
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const { child, output } = spawnServer('redis-server', args);
+    try {
+      await untilReady(child, output, () => answers(port, 'PING\r\n', '+PONG'));
+      return {
+        address: `127.0.0.1:${port}`,
+        port,
+        stop: async () => {
+          await killGroup(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      await killGroup(child);
+      lastError = err as Error;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`redis-server did not start (is the redis-server package installed?): ${lastError?.message}`);
+}
+
+/** A nats-server (core NATS, no JetStream); it picks its own free port (-p -1) and says which. */
+export async function startNatsServer(): Promise<BackingServer> {
+  const { child, output } = spawnServer('nats-server', ['-a', '127.0.0.1', '-p', '-1']);
+  let port = 0;
+  try {
+    await untilReady(child, output, async () => {
+      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(output());
+      if (!m) return false;
+      port = Number(m[1]);
+      return answers(port, undefined, 'INFO ');
+    });
+  } catch (err) {
+    await killGroup(child);
+    throw new Error(`nats-server did not start (is the nats-server package installed?): ${(err as Error).message}`);
+  }
+  return { address: `127.0.0.1:${port}`, port, stop: () => killGroup(child) };
+}
