@@ -6,6 +6,7 @@ import manifest from './manifest.json' with { type: 'json' };
 import { createInMemoryBroker, inMemoryBrokerSchema } from './in-memory-broker.ts';
 import { createEventBusBroker, eventBusBrokerSchema } from './eventbus-broker.ts';
 import { createMessageHandler, messageHandlerSchema } from './message-handler.ts';
+import { createNatsBroker, natsBrokerSchema } from './nats-broker.ts';
 import { createWebhookSender, webhookSenderSchema } from './webhook-sender.ts';
 import { createPublishStep, publishStepSchema } from './publish-step.ts';
 import { EventTrigger } from './event-trigger.ts';
@@ -20,12 +21,14 @@ export const messagingPlugin: EnginePlugin = {
     'messaging.broker.eventbus': createEventBusBroker,
     'messaging.handler': createMessageHandler,
     'webhook.sender': createWebhookSender,
+    'messaging.nats': createNatsBroker,
   },
   moduleSchemas: {
     'messaging.broker': inMemoryBrokerSchema,
     'messaging.broker.eventbus': eventBusBrokerSchema,
     'messaging.handler': messageHandlerSchema,
     'webhook.sender': webhookSenderSchema,
+    'messaging.nats': natsBrokerSchema,
   },
   steps: { 'step.publish': createPublishStep },
   stepSchemas: { 'step.publish': publishStepSchema },
@@ -36,6 +39,7 @@ export const messagingPlugin: EnginePlugin = {
 
 export { InMemoryBroker } from './in-memory-broker.ts';
 export { EventBusBroker } from './eventbus-broker.ts';
+export { NatsBroker } from './nats-broker.ts';
 export { MessageHandlerModule } from './message-handler.ts';
 export { WebhookSender, backoffDelay, type WebhookDelivery } from './webhook-sender.ts';
 export { messageToData } from './payload.ts';
