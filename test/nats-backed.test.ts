@@ -75,6 +75,8 @@ test('messaging.nats: a message published by one app reaches the subscriptions o
     });
     assert.deepEqual([audits[0].id, audits[0].topic], ['o-1', 'orders.created']);
   }
+  // the apps go before their server (the harness's own cleanup would run after nats.stop)
+  for (const app of [pub, subA, subB]) await app.stop();
 });
 
 test('messaging.nats: no NATS server at the URL fails start with where it looked', async (t) => {

@@ -83,9 +83,15 @@ function appConfig(address: string) {
 
 test('cache.redis and nosql.redis on a real redis-server: steps, prefixes, TTLs, shared between apps', async (t) => {
   const redis = await startRedisServer();
-  t.after(() => redis.stop());
+  // teardown in order: the apps and the probe client first, Redis last (a client whose server goes
+  // away first reports "Socket closed unexpectedly")
+  const cleanups: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  cleanups.push(() => redis.stop());
   const app = new TestApp({ plugins, config: appConfig(redis.address) });
-  t.after(() => app.stop());
+  cleanups.push(() => app.stop());
   await (await app.build()).start();
   const port = app.services.get<{ address(): { port: number } }>('server')!.address().port;
   const base = `http://127.0.0.1:${port}`;
@@ -99,7 +105,7 @@ test('cache.redis and nosql.redis on a real redis-server: steps, prefixes, TTLs,
   // what landed in Redis: the prefix, the step's ttl (90s), never the other cache's value
   const probe = createClient({ url: `redis://${redis.address}` });
   await probe.connect();
-  t.after(() => probe.close());
+  cleanups.push(() => probe.close());
   assert.equal(await probe.get('sess:u1'), 'ada');
   const ttl = await probe.pTTL('sess:u1');
   assert.ok(ttl > 60_000 && ttl <= 90_000, `ttl ${ttl}`);
@@ -127,7 +133,7 @@ test('cache.redis and nosql.redis on a real redis-server: steps, prefixes, TTLs,
 
   // a second app on the same Redis sees the same data (what Redis is for)
   const other = new TestApp({ plugins, config: appConfig(redis.address) });
-  t.after(() => other.stop());
+  cleanups.push(() => other.stop());
   await (await other.build()).start();
   assert.equal((await other.executePipeline('docQuery', { prefix: '' })).count, 3);
 
