@@ -1,82 +1,122 @@
-// The benchmarks' HTTP load generator (autocannon-style): N keep-alive connections, each sending
-// its next request as soon as the previous answer ends, for a fixed time. Only 2xx answers count as
-// requests; everything else is an error. Used in-process (`runLoad`) or as a child process
-// (`node --import tsx bench/_load.ts BASE_URL PATHS_FILE SECONDS CONNECTIONS`, one JSON line out),
-// so that a bench whose own heap is large cannot add GC pauses to the measurement.
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+// The benchmarks' one HTTP load generator: autocannon (N keep-alive connections, each sending its next
+// request as soon as the previous answer ends, for a fixed time), always in a process of its own so it
+// neither shares a heap with the bench nor hides its own CPU cost. Only 2xx answers count as requests;
+// everything else is an error. `runLoad` spawns
+// `node --import tsx bench/_load.ts BASE_URL PATHS_FILE SECONDS CONNECTIONS` (paths one a line, taken in
+// turn on every connection), which prints one JSON line: a LoadResult, the client's own CPU included.
+// Latencies are taken from autocannon's per-response event (its own histogram keeps whole ms only).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface LoadResult {
+  /** 2xx answers. */
   requests: number;
+  /** Non-2xx answers plus socket errors and timeouts. */
   errors: number;
+  /** 2xx answers per second over the run. */
   rps: number;
   p50: number;
   p99: number;
   max: number;
+  /** CPU the client process used during the run (user + system), ms. */
+  clientCpuMs: number;
+  seconds: number;
 }
 
 export interface LoadOptions {
   baseUrl: string;
-  /** Request paths, taken round-robin across all connections. */
+  /** Request paths, taken in turn on every connection. */
   paths: string[];
   seconds: number;
   connections: number;
 }
 
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const url = new URL(opts.baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const path = opts.paths[next++ % opts.paths.length]!;
-      const started = performance.now();
-      const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) latencies.push(performance.now() - started);
-          else errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end();
+interface AutocannonResult {
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+
+interface AutocannonInstance extends PromiseLike<AutocannonResult> {
+  on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests?: Array<{ path: string }>;
+}) => AutocannonInstance;
+
+const self = fileURLToPath(import.meta.url);
+
+/** Drive `baseUrl` from a child process; resolves with its result line. */
+export function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'wf-load-'));
+  const pathsFile = join(dir, 'paths.txt');
+  writeFileSync(pathsFile, opts.paths.join('\n'));
+  const args = ['--import', 'tsx', self, opts.baseUrl, pathsFile, String(opts.seconds), String(opts.connections)];
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) return reject(new Error(`load generator exited ${code}: ${err.trim()}`));
+      resolve(JSON.parse(line) as LoadResult);
     });
-  const deadline = performance.now() + opts.seconds * 1000;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: opts.connections }, async () => {
-      while (performance.now() < deadline) await one();
-    }),
-  );
-  const elapsed = (performance.now() - began) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+async function main(baseUrl: string, pathsFile: string, seconds: number, connections: number): Promise<LoadResult> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const paths = readFileSync(pathsFile, 'utf8').split('\n').filter(Boolean);
+  // a preallocated buffer: pushing to a plain array would cost the client GC time under load
+  let latencies = new Float64Array(1 << 20);
+  let n = 0;
+  const cpuBefore = process.cpuUsage();
+  const instance = autocannon({
+    url: baseUrl,
+    connections,
+    duration: seconds,
+    ...(paths.length > 0 ? { requests: paths.map((path) => ({ path })) } : {}),
+  });
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status < 200 || status >= 300) return;
+    if (n === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2);
+      grown.set(latencies);
+      latencies = grown;
+    }
+    latencies[n++] = ms;
+  });
+  const r = await instance;
+  const cpu = process.cpuUsage(cpuBefore);
+  const sorted = latencies.subarray(0, n).sort();
+  const q = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(n * p))]!);
   return {
-    requests: latencies.length,
-    errors,
-    rps: latencies.length / elapsed,
+    requests: r['2xx'],
+    errors: r.non2xx + r.errors + r.timeouts,
+    rps: r['2xx'] / r.duration,
     p50: q(0.5),
     p99: q(0.99),
-    max: latencies.at(-1) ?? 0,
+    max: n === 0 ? 0 : sorted[n - 1]!,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+    seconds: r.duration,
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] === self) {
   const [baseUrl, pathsFile, seconds, connections] = process.argv.slice(2);
-  const paths = readFileSync(pathsFile!, 'utf8').split('\n').filter(Boolean);
-  const result = await runLoad({
-    baseUrl: baseUrl!,
-    paths,
-    seconds: Number(seconds),
-    connections: Number(connections),
-  });
+  const result = await main(baseUrl!, pathsFile!, Number(seconds), Number(connections));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

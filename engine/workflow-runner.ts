@@ -73,11 +73,13 @@ export class AppWorkflowRunner implements WorkflowRunner {
   }
 
   /** Run a pipeline and return its full context (used by triggers that need Current + metadata). */
-  async run(name: string, data: ConfigMap, opts: TriggerOptions = {}): Promise<PipelineContext> {
+  run(name: string, data: ConfigMap, opts: TriggerOptions = {}): Promise<PipelineContext> {
     const def = this.pipelines.get(name);
-    if (!def) throw new UnknownPipelineError(name, this.pipelineNames());
-    const metadata = opts.http ? { _route_pattern: opts.http.routePattern.replace(/^[A-Z]+\s+/, '') } : undefined;
-    return executePipeline(def, data, { http: opts.http, signal: opts.signal, metadata });
+    if (!def) return Promise.reject(new UnknownPipelineError(name, this.pipelineNames()));
+    const http = opts.http;
+    // "GET /items/{id}" -> "/items/{id}"
+    const routePattern = http ? http.routePattern.slice(http.routePattern.indexOf(' ') + 1) : undefined;
+    return executePipeline(def, data, { http, signal: opts.signal, routePattern });
   }
 
   async executePipeline(name: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap> {
@@ -105,11 +107,15 @@ export class AppWorkflowRunner implements WorkflowRunner {
   }
 
   /** Emits workflow.started/completed/failed (metrics listen) only when someone listens. */
-  private async tracked<T>(workflowType: string, action: string, fn: () => Promise<T>): Promise<T> {
+  private tracked<T>(workflowType: string, action: string, fn: () => Promise<T>): Promise<T> {
     const events = this.events;
     const listening =
       events.has('workflow.completed') || events.has('workflow.failed') || events.has('workflow.started');
-    if (!listening) return fn();
+    return listening ? this.emitting(workflowType, action, fn) : fn();
+  }
+
+  private async emitting<T>(workflowType: string, action: string, fn: () => Promise<T>): Promise<T> {
+    const events = this.events;
     const started = performance.now();
     events.emit('workflow.started', { workflowType, action });
     try {

@@ -34,11 +34,16 @@ export class BodyTooLargeError extends Error {
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/** Whether a request announces a body (Content-Length above 0, or a Transfer-Encoding). */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** Read the whole request body (bounded). Bodiless requests resolve to undefined without waiting. */
 export function readBody(req: IncomingMessage, limit = DEFAULT_MAX_BODY_BYTES): Promise<Buffer | undefined> {
+  if (!requestHasBody(req)) return Promise.resolve(undefined);
   const length = req.headers['content-length'];
-  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined)
-    return Promise.resolve(undefined);
   if (length !== undefined && Number(length) > limit) return Promise.reject(new BodyTooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -149,8 +149,7 @@ export class RouteTable<T> {
   match(method: string, rawPath: string): MatchResult<T> {
     const segments = rawPath.split('/');
     segments.shift(); // leading ""
-    const allowed = new Set<string>();
-    const hit = this.walk(this.root, segments, 0, method, [], allowed);
+    const hit = this.walk(this.root, segments, 0, method, [], undefined);
     if (hit) {
       const params: Record<string, string> = {};
       const names = hit.entry.names;
@@ -160,9 +159,12 @@ export class RouteTable<T> {
     }
     // "/dir" with only "/dir/" registered -> redirect, like ServeMux
     if (!rawPath.endsWith('/')) {
-      const withSlash = this.walk(this.root, [...segments, ''], 0, method, [], new Set());
+      const withSlash = this.walk(this.root, [...segments, ''], 0, method, [], undefined);
       if (withSlash) return { kind: 'redirect', location: rawPath + '/' };
     }
+    // a miss: walk again, this time collecting the methods the path does answer
+    const allowed = new Set<string>();
+    this.walk(this.root, segments, 0, method, [], allowed);
     if (allowed.size > 0) return { kind: 'method-not-allowed', allowed: [...allowed].sort() };
     return { kind: 'not-found' };
   }
@@ -170,7 +172,7 @@ export class RouteTable<T> {
   private pick(
     map: Map<string, Entry<T>>,
     method: string,
-    allowed: Set<string>,
+    allowed: Set<string> | undefined,
   ): { entry: Entry<T>; method: string } | undefined {
     if (map.size === 0) return undefined;
     const exact = map.get(method);
@@ -181,6 +183,7 @@ export class RouteTable<T> {
     }
     const any = map.get('');
     if (any !== undefined) return { entry: any, method: '' };
+    if (!allowed) return undefined;
     for (const m of map.keys()) {
       allowed.add(m);
       if (m === 'GET') allowed.add('HEAD');
@@ -194,7 +197,7 @@ export class RouteTable<T> {
     i: number,
     method: string,
     values: string[],
-    allowed: Set<string>,
+    allowed: Set<string> | undefined,
   ): Hit<T> | undefined {
     // `values` is one array shared down the recursion (push/pop), copied only on a hit
     if (i === segs.length) {

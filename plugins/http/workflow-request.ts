@@ -11,7 +11,15 @@ import {
   type HttpHandlerFn,
   type Logger,
 } from '../../engine/index.ts';
-import { BodyTooLargeError, jsonBodyProblem, parseJsonObject, readBody, writeError, writeJson } from './http-io.ts';
+import {
+  BodyTooLargeError,
+  jsonBodyProblem,
+  parseJsonObject,
+  readBody,
+  requestHasBody,
+  writeError,
+  writeJson,
+} from './http-io.ts';
 
 export interface WorkflowRoute {
   method: string;
@@ -130,35 +138,32 @@ export function workflowRouteHandler(
   maxBodyBytes?: number,
 ): HttpHandlerFn {
   const routePattern = `${route.method.toUpperCase()} ${route.path}`;
-  return async (req, res, params) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
-    let controller: AbortController | undefined;
-    const onClose = () => {
-      if (!res.writableFinished) controller?.abort(new Error('client closed the connection'));
-    };
+  const run = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, raw?: Buffer) => {
     try {
-      const raw = await readBody(req, maxBodyBytes);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const query = q === -1 ? '' : url.slice(q + 1);
       const problem = jsonBodyProblem(req, raw, route.includeRawBody);
       if (problem) {
         writeError(res, 400, problem);
         return;
       }
       const data = buildTriggerData(req, path, query, params, raw, route);
-      controller = new AbortController();
-      res.once('close', onClose);
+      // no signal: the engine cancels the run if the client goes away (it watches the exchange)
       const exchange: HttpExchange = { req, res, rawBody: raw, params, routePattern };
-      const result = await app.workflows.triggerWorkflow(route.workflow, route.action, data, {
-        http: exchange,
-        signal: controller.signal,
-      });
+      const result = await app.workflows.triggerWorkflow(route.workflow, route.action, data, { http: exchange });
       writeWorkflowResult(res, result);
     } catch (err) {
       writeWorkflowError(res, err, logger);
-    } finally {
-      res.off('close', onClose);
     }
+  };
+  return (req, res, params) => {
+    // a bodiless request (most GETs) starts its workflow without waiting for a body
+    if (!requestHasBody(req)) return run(req, res, params);
+    return readBody(req, maxBodyBytes).then(
+      (raw) => run(req, res, params, raw),
+      (err: unknown) => writeWorkflowError(res, err, logger),
+    );
   };
 }

@@ -99,12 +99,16 @@ export const createJsonResponseStep: StepFactory = (spec, ctx) => {
       if (!res)
         return { output: payload === undefined ? { status: code } : { status: code, body: payload }, stop: true };
       if (!res.headersSent) {
-        res.statusCode = code;
-        res.setHeader('Content-Type', 'application/json');
-        if (headerValues)
-          for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
         const text = payload === undefined || code === 204 || code === 304 ? '' : JSON.stringify(payload) + '\n';
-        res.setHeader('Content-Length', Buffer.byteLength(text));
+        if (headerValues) {
+          res.statusCode = code;
+          res.setHeader('Content-Type', 'application/json');
+          for (const [k, v] of Object.entries(headerValues.resolve(pc) as ConfigMap)) res.setHeader(k, String(v));
+          res.setHeader('Content-Length', Buffer.byteLength(text));
+        } else {
+          // writeHead with a literal skips Node's per-header map (headers set earlier still merge in)
+          res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+        }
         res.end(isHead(pc.http!.req) ? undefined : text);
       }
       markHandled(pc);
