@@ -11,6 +11,12 @@ export interface ConfigIssue {
   jsonPath: string;
   message: string;
   hint?: string;
+  /**
+   * Set when upstream's engine starts a config with this mistake: what happens when the path runs (the
+   * step fails, or the value is ignored). `wfctl validate` reports it as an error; `wfctl run` starts
+   * the app and warns, unless --strict.
+   */
+  runTime?: string;
 }
 
 export interface ValidationResult {

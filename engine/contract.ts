@@ -330,11 +330,14 @@ export interface TypeSchema {
   /**
    * Extra per-type validation beyond required keys; return problems with paths relative to config.
    * For step types, `context.pipelineStepNames` lists the steps of the enclosing pipeline (goto targets).
+   * `runTime`: upstream's engine accepts this at load time; what happens when the path runs (e.g. an
+   * unknown goto target fails the run that takes it). `wfctl run` starts the app with a warning unless
+   * --strict.
    */
   validate?(
     config: ConfigMap,
     context?: { pipelineStepNames?: string[] },
-  ): Array<{ message: string; path?: ConfigPath; hint?: string }>;
+  ): Array<{ message: string; path?: ConfigPath; hint?: string; runTime?: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------

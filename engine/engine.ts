@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basename, extname, resolve } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { ConfigError, formatIssue, formatJsonPath, type ConfigIssue } from './config-issue.ts';
+import { ConfigError, formatIssue, formatJsonPath, type ConfigIssue, type ValidationResult } from './config-issue.ts';
 import { loadConfigFile, loadConfigText, type LoadedConfig } from './config-loader.ts';
 import {
   ConfigValueError,
@@ -46,6 +46,11 @@ export interface EngineOptions {
   httpAddress?: string;
   /** `${scheme:ref}` resolvers for module config (e.g. vault). */
   secretProviders?: Record<string, SecretResolver>;
+  /**
+   * Refuse configs with mistakes upstream's engine meets only at run time (ConfigIssue.runTime), as
+   * `wfctl validate` does. Default false: like upstream, start, warn, and fail only what takes that path.
+   */
+  strict?: boolean;
 }
 
 export type EngineState = 'built' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -54,6 +59,19 @@ export interface ModuleInfo {
   name: string;
   type: string;
   dependsOn: string[];
+}
+
+/** Not strict: the errors upstream's engine starts with become warnings that say what happens at run time. */
+export function tolerateRunTimeErrors(result: ValidationResult, strict: boolean): ValidationResult {
+  if (strict || !result.errors.some((e) => e.runTime)) return result;
+  const errors = result.errors.filter((e) => !e.runTime);
+  const deferred = result.errors
+    .filter((e) => e.runTime)
+    .map((e) => {
+      const why = `started anyway, as upstream does: ${e.runTime} (wfctl run --strict refuses it)`;
+      return { ...e, hint: e.hint ? `${e.hint}\n  ${why}` : why };
+    });
+  return { ok: errors.length === 0, errors, warnings: [...deferred, ...result.warnings] };
 }
 
 /** Normalise "8080" / ":8080" / "host:port" into a listen address string. */
@@ -162,9 +180,12 @@ export class Engine {
       (typeof config.application?.name === 'string' ? config.application.name : undefined) ??
       (loaded.file.startsWith('<') ? 'app' : basename(loaded.file, extname(loaded.file)));
     const logger = (opts.logger ?? createLogger()).child({ app: name });
-    const validation = validateLoaded(loaded, { plugins: opts.plugins, allowNoEntryPoints: true, env: opts.env });
+    const validation = tolerateRunTimeErrors(
+      validateLoaded(loaded, { plugins: opts.plugins, allowNoEntryPoints: true, env: opts.env }),
+      opts.strict === true,
+    );
     if (!validation.ok) throw new ConfigError(validation.errors);
-    for (const w of validation.warnings) logger.warn({ component: 'config' }, formatIssue(w));
+    for (const w of validation.warnings) logger.warn({ component: 'config' }, formatIssue(w, 'warning'));
 
     const catalog = new PluginCatalog(opts.plugins);
     for (const note of catalog.notes) logger.info({ component: 'plugins' }, note);
@@ -172,7 +193,8 @@ export class Engine {
     const events = new AppEvents((event, err) =>
       logger.error({ component: 'events', event, err: (err as Error)?.message }, 'event listener failed'),
     );
-    const templates = new TemplateEngine();
+    // a template that does not parse fails its step when it runs (as upstream), unless strict refused it
+    const templates = new TemplateEngine({ deferSyntaxErrors: true });
     const issues: ConfigIssue[] = [];
     const issueAt = (path: ConfigPath, where: string, message: string, hint?: string) =>
       issues.push({

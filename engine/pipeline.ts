@@ -245,9 +245,9 @@ export async function executePipeline(
     if (debug) def.logger.debug({ pipeline: def.name, step: step.name }, 'step completed');
     if (result?.stop) break;
     if (result?.nextStep) {
-      const target = steps.findIndex((s) => s.step.name === result.nextStep);
-      if (target === -1)
-        throw new Error(`step "${step.name}" routed to unknown step "${result.nextStep}" in pipeline "${def.name}"`);
+      // the last step of that name, as upstream's name -> index map (duplicate names are a warning)
+      const target = steps.findLastIndex((s) => s.step.name === result.nextStep);
+      if (target === -1) throw new Error(`step "${step.name}" routed to unknown step "${result.nextStep}"`);
       i = target;
       continue;
     }

@@ -71,9 +71,9 @@ export class StepBuilder {
         this.issue([...path, 'timeout'], where, (err as Error).message);
       }
     }
-    const onError = (config.on_error ?? 'stop') as ErrorStrategy;
-    if (!['stop', 'skip', 'compensate'].includes(onError))
-      this.issue([...path, 'on_error'], where, `on_error must be stop, skip or compensate (got "${String(onError)}")`);
+    // any other on_error means stop, as upstream (the validator reports it; strict refuses it)
+    const onError: ErrorStrategy =
+      config.on_error === 'skip' || config.on_error === 'compensate' ? config.on_error : 'stop';
     if (this.issues.length > before) return undefined;
     return {
       name,
@@ -106,11 +106,12 @@ export class StepBuilder {
       this.issue(path, whereBase, 'a step must be a map with name and type');
       return undefined;
     }
-    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : undefined;
+    // a step without a name runs, its output kept under "" (upstream; the validator reports it)
+    const name = typeof raw.name === 'string' ? raw.name : '';
     const type = typeof raw.type === 'string' ? raw.type : undefined;
-    const where = `${whereBase} step ${name ?? '#' + String(path[path.length - 1])}`;
-    if (!name || !type) {
-      this.issue(path, where, `a step needs ${!name ? 'a name' : 'a type'}`);
+    const where = `${whereBase} step ${name || '#' + String(path[path.length - 1])}`;
+    if (!type) {
+      this.issue(path, where, 'a step needs a type');
       return undefined;
     }
     const entry = this.deps.catalog.steps.get(type);
@@ -159,8 +160,8 @@ export class StepBuilder {
     if (raw.timeout !== undefined) {
       try {
         prepared.timeoutMs = parseDuration(raw.timeout);
-      } catch (err) {
-        this.issue([...path, 'timeout'], where, (err as Error).message);
+      } catch {
+        // not applied (upstream never reads a step's timeout; the validator reports it)
       }
     }
     return prepared;

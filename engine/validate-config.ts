@@ -98,6 +98,11 @@ class Collector {
     this.errors.push(this.make(path, where, message, hint, atKey));
   }
 
+  /** An error upstream's engine starts with; `runTime` says what happens when the path runs. */
+  runTimeError(runTime: string, path: ConfigPath, where: string, message: string, hint?: string, atKey = false): void {
+    this.errors.push({ ...this.make(path, where, message, hint, atKey), runTime });
+  }
+
   warn(path: ConfigPath, where: string, message: string, hint?: string, atKey = false): void {
     this.warnings.push(this.make(path, where, message, hint, atKey));
   }
@@ -167,7 +172,11 @@ function checkTypeConfig(
     } catch (err) {
       problems = [{ message: `config check failed: ${(err as Error).message}` }];
     }
-    for (const p of problems) c.error([...path, ...(p.path ?? [])], where, p.message, p.hint);
+    for (const p of problems) {
+      const at = [...path, ...(p.path ?? [])];
+      if (p.runTime) c.runTimeError(p.runTime, at, where, p.message, p.hint);
+      else c.error(at, where, p.message, p.hint);
+    }
   }
 }
 
@@ -181,8 +190,10 @@ function checkTemplates(
 ): void {
   if (typeof value === 'string') {
     const d = templates.check(value);
+    // upstream parses a template when its step runs: the step fails then, not the load
     if (d.error)
-      c.error(
+      c.runTimeError(
+        'the step fails when it runs',
         path,
         where,
         `template syntax error: ${d.error.message}`,
@@ -242,8 +253,10 @@ function checkStepList(
     const name = typeof raw.name === 'string' ? raw.name : `#${i}`;
     const where = `${whereBase} step ${name}`;
     if (typeof raw.name === 'string') {
+      // upstream runs both: the later one's output replaces the earlier's, and a jump goes to the later
       if (seen.has(raw.name))
-        c.error(
+        c.runTimeError(
+          "both run: the later one's output replaces the earlier one's, and a jump goes to the later",
           [...stepPath, 'name'],
           where,
           `duplicate step name "${raw.name}" (first defined as step #${seen.get(raw.name)! + 1})`,
@@ -283,7 +296,8 @@ function checkStepList(
       try {
         parseDuration(raw.timeout);
       } catch (err) {
-        c.error([...stepPath, 'timeout'], where, (err as Error).message);
+        // upstream never reads a step's timeout; here an unreadable one is not applied
+        c.runTimeError('the step runs without a deadline', [...stepPath, 'timeout'], where, (err as Error).message);
       }
     }
     checkTemplates(c, templates, raw.config, [...stepPath, 'config'], where);
@@ -339,14 +353,13 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     return { ok: false, errors: c.errors, warnings: c.warnings };
   }
   const cfg = loaded.config as Map_;
-  for (const p of checkWorkflowConfigShape(cfg))
-    c.error(
-      p.path,
-      describeWhere(cfg, p.path),
-      p.message,
-      p.keyword === 'enum' && p.path.includes('on_error') ? 'use stop (default), skip or compensate' : undefined,
-      p.keyword === 'additionalProperties',
-    );
+  for (const p of checkWorkflowConfigShape(cfg)) {
+    const hint =
+      p.keyword === 'enum' && p.path.includes('on_error') ? 'use stop (default), skip or compensate' : undefined;
+    const runTime = upstreamToleratedShape(p);
+    if (runTime) c.runTimeError(runTime, p.path, describeWhere(cfg, p.path), p.message, hint);
+    else c.error(p.path, describeWhere(cfg, p.path), p.message, hint, p.keyword === 'additionalProperties');
+  }
   const templates = new TemplateEngine();
   const refsModeRaw =
     isMap(cfg.engine) && isMap(cfg.engine.validation) ? cfg.engine.validation.templateRefs : undefined;
@@ -573,6 +586,18 @@ export function validateLoaded(loaded: LoadedConfig, opts: ValidateOptions): Val
     );
   }
   return { ok: c.errors.length === 0, errors: c.errors, warnings: c.warnings };
+}
+
+/** Shape problems upstream's engine starts with, and what it then does; undefined for the others. */
+function upstreamToleratedShape(p: { path: ConfigPath; keyword: string; message: string }): string | undefined {
+  const last = p.path[p.path.length - 1];
+  const inStepList = (i: number) => p.path[i] === 'steps' || p.path[i] === 'compensation';
+  if (p.keyword === 'required' && typeof last === 'number' && inStepList(p.path.length - 2))
+    return p.message.includes('"name"') ? 'the step runs; its output is kept under the name ""' : undefined;
+  if (p.keyword !== 'enum') return undefined;
+  if (last === 'templateRefs') return 'it means warn';
+  if (last === 'on_error') return inStepList(p.path.length - 3) ? "the pipeline's on_error applies" : 'it means stop';
+  return undefined;
 }
 
 function hasEntryPoint(cfg: Map_, catalog: PluginCatalog): boolean {

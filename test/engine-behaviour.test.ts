@@ -339,7 +339,7 @@ workflows:
   }
 });
 
-test('bad configs fail to build with located errors (template syntax, unknown types, cycles)', async () => {
+test('bad configs fail to build with located errors (unknown types, cycles; template syntax when strict)', async () => {
   const yaml = base(`
   - { name: a, type: http.handler, dependsOn: [b] }
   - { name: b, type: http.handler, dependsOn: [a] }
@@ -350,7 +350,13 @@ pipelines:
       - { name: t, type: step.nope }
 `);
   await assert.rejects(
-    Engine.fromText(yaml, { plugins: corePlugins, logger: silentLogger(), file: 'bad.yaml', baseDir: dir }),
+    Engine.fromText(yaml, {
+      plugins: corePlugins,
+      logger: silentLogger(),
+      file: 'bad.yaml',
+      baseDir: dir,
+      strict: true,
+    }),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       const text = err.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n');

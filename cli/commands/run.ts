@@ -11,6 +11,7 @@ interface RunOptions {
   logLevel?: string;
   dataDir?: string;
   shutdownTimeout: string;
+  strict?: boolean;
 }
 
 /**
@@ -50,6 +51,10 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error (default: info)')
     .option('--data-dir <dir>', 'where modules keep state (default: $WORKFLOW_DATA_DIR or ./data)')
     .option('--shutdown-timeout <duration>', 'how long to drain in-flight requests on shutdown', '10s')
+    .option(
+      '--strict',
+      'refuse configs with mistakes upstream only meets at run time (by default they are warnings and fail only the requests that reach them)',
+    )
     .action(async (configArg: string | undefined, opts: RunOptions) => {
       const config = configArg ?? process.env.WORKFLOW_CONFIG;
       if (!config)
@@ -76,6 +81,7 @@ export function register(program: Command): void {
           logger,
           httpAddress: address,
           dataDir: opts.dataDir,
+          strict: opts.strict === true,
         });
         await engine.start();
       } catch (err) {

@@ -23,6 +23,11 @@ export interface TemplateDiagnostics {
 export interface TemplateEngineOptions {
   /** Backs the `config KEY` function (a config.provider service). */
   configLookup?: (key: string) => string | undefined;
+  /**
+   * A template that does not parse compiles to one that throws the syntax error when rendered (upstream
+   * parses templates when the step runs), instead of throwing a ConfigValueError now.
+   */
+  deferSyntaxErrors?: boolean;
 }
 
 /** A compiled template string. */
@@ -77,9 +82,11 @@ function visitCommands(
 
 export class TemplateEngine implements TemplateCompiler {
   private readonly configLookup?: (key: string) => string | undefined;
+  private readonly deferSyntaxErrors: boolean;
 
   constructor(opts: TemplateEngineOptions = {}) {
     this.configLookup = opts.configLookup;
+    this.deferSyntaxErrors = opts.deferSyntaxErrors === true;
   }
 
   /** Syntax check for the validator: a parse error, plus warnings for unknown functions. */
@@ -102,7 +109,15 @@ export class TemplateEngine implements TemplateCompiler {
       parsed = parseTemplate(source);
     } catch (err) {
       if (err instanceof TemplateSyntaxError) {
-        throw new ConfigValueError(`template syntax error at offset ${err.offset}: ${err.message}`, {
+        const message = `template syntax error at offset ${err.offset}: ${err.message}`;
+        if (this.deferSyntaxErrors)
+          return {
+            source,
+            render: () => {
+              throw new Error(message);
+            },
+          };
+        throw new ConfigValueError(message, {
           path,
           hint: 'fix the {{ }} / ${ } expression (see docs/engine.md, "Templates")',
         });

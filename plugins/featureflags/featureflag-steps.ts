@@ -61,6 +61,7 @@ export const ffGateStepSchema: TypeSchema = {
         message: `${key} names step "${String(config[key])}", which is not in this pipeline`,
         path: [key],
         hint: `steps: ${names.join(', ')}`,
+        runTime: 'a run that takes this route fails: step routed to unknown step',
       }));
   },
 };

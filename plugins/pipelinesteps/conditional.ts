@@ -19,7 +19,7 @@ export const conditionalSchema: TypeSchema = {
     { key: 'next_step', type: 'string' },
   ],
   validate(config, context) {
-    const problems: Array<{ message: string; path: Array<string | number>; hint?: string }> = [];
+    const problems: Array<{ message: string; path: Array<string | number>; hint?: string; runTime?: string }> = [];
     const boolean = config.if !== undefined;
     if (!boolean && (typeof config.field !== 'string' || config.field === ''))
       problems.push({ message: '"field" is required (or use the if/then/else form)', path: ['field'] });
@@ -45,6 +45,7 @@ export const conditionalSchema: TypeSchema = {
             message: `jump target "${t}" is not a step of this pipeline`,
             path,
             hint: `steps: ${names.join(', ')}`,
+            runTime: 'a run that takes this route fails: step routed to unknown step',
           });
       }
     }
