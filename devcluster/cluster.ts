@@ -1,7 +1,6 @@
 // startDevCluster: the I/O shell that assembles devcluster from its parts — data dir (credentials,
 // SQLite state, kubeconfig, lock), the HTTPS API server, the in-process controllers and, optionally,
 // the local node agent — and takes it all down again on stop().
-import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
@@ -9,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { pino, destination, type Logger } from 'pino';
 import type { UserInfo } from './admission/admission.ts';
 import { admissionChain } from './admission/chain.ts';
+import { AuthPlane } from './auth/auth-plane.ts';
+import { readTokenFile } from './auth/authenticator.ts';
 import { defaultStorageClassAdmission } from './admission/default-storage-class.ts';
 import { WebhookAdmission } from './admission/webhooks.ts';
 import { createApiHandler } from './api/handler.ts';
@@ -57,6 +58,11 @@ export interface DevClusterOptions {
   watchTiming?: Partial<WatchTiming>;
   /** How many changes the watch cache keeps for resuming watches (default 20,000). */
   watchHistory?: number;
+  /**
+   * Static users, as kube-apiserver's --token-auth-file: one `token,user,uid,"group1,group2"` per
+   * line. They are authorized by RBAC like any other user.
+   */
+  tokenAuthFile?: string;
 }
 
 export interface DevCluster {
@@ -106,11 +112,23 @@ async function start(
   releaseLock: () => void,
 ): Promise<DevCluster> {
   const credentials = loadOrCreateCredentials(dataDir);
+  const staticUsers = options.tokenAuthFile ? readTokenFile(options.tokenAuthFile) : undefined;
   // SQLite gives state.db-wal and -shm the mode of state.db, so it is made 0600 before it opens
   ensurePrivateFile(join(dataDir, 'state.db'));
   const store = new SqliteStore(join(dataDir, 'state.db'));
   const catalog = new ResourceCatalog(builtinTypes());
   const cache = new WatchCache(store.currentRv(), options.watchHistory);
+  const auth = new AuthPlane({
+    dataDir,
+    adminToken: credentials.token,
+    admin: ADMIN,
+    caCertPem: credentials.ca.certPem,
+    staticUsers,
+    api: () => api,
+    catalog,
+    cache,
+    logger,
+  });
   const admission = new WebhookAdmission(
     () => api,
     catalog,
@@ -123,6 +141,7 @@ async function start(
     catalog,
     admissionChain(
       defaultStorageClassAdmission(() => api, catalog),
+      auth.admission,
       admission,
     ),
   );
@@ -153,15 +172,8 @@ async function start(
     NODE_NAME,
   );
   volumes.start();
+  await auth.start();
 
-  const tokenBytes = Buffer.from(credentials.token);
-  const authenticate = (req: { headers: Record<string, string | string[] | undefined> }): UserInfo | undefined => {
-    const header = String(req.headers.authorization ?? '');
-    const m = /^Bearer\s+(.+)$/i.exec(header);
-    if (!m) return undefined;
-    const given = Buffer.from(m[1]!.trim());
-    return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes) ? ADMIN : undefined;
-  };
   let port = 0;
   const agent =
     options.nodeAgent === false
@@ -175,7 +187,8 @@ async function start(
   const handler = createApiHandler({
     api,
     catalog,
-    authenticate,
+    access: (req, path, parsed, query) => auth.access.check(req, path, parsed, query),
+    tokenRequest: (namespace, name, body) => auth.tokenRequest(namespace, name, body),
     logger,
     serverAddress: () => `127.0.0.1:${port}`,
     watchTiming: { ...DEFAULT_WATCH_TIMING, ...options.watchTiming },
@@ -194,7 +207,7 @@ async function start(
     createUpgradeHandler({
       api,
       catalog,
-      authenticate,
+      access: (req, path, parsed, query) => auth.access.check(req, path, parsed, query),
       runtime: agent?.runtime(),
       logger: logger.child({ component: 'devcluster-streams' }),
     }),
@@ -210,7 +223,7 @@ async function start(
   } catch (e) {
     await agent?.stop();
     eventTtl.stop();
-    await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop()]);
+    await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), auth.stop()]);
     admission.close();
     store.close();
     throw e;
@@ -242,7 +255,7 @@ async function start(
           for (const socket of sockets) socket.destroy();
         });
         eventTtl.stop();
-        await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop()]);
+        await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), auth.stop()]);
         admission.close();
         store.close();
         releaseLock();

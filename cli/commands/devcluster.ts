@@ -13,6 +13,7 @@ interface DevclusterOptions {
   engineImage: string;
   runtimes?: string;
   lbPorts: string;
+  tokenAuthFile?: string;
 }
 
 export function register(program: Command): void {
@@ -29,6 +30,10 @@ export function register(program: Command): void {
       '--lb-ports <service|any>',
       'LoadBalancer Services listen on their own port when it is free (service), or on any free port (any)',
       'service',
+    )
+    .option(
+      '--token-auth-file <file>',
+      'static users, as kube-apiserver\'s flag: one token,user,uid,"group1,group2" per line (authorized by RBAC)',
     )
     .action(async (opts: DevclusterOptions) => {
       let port: number | undefined;
@@ -61,6 +66,7 @@ export function register(program: Command): void {
           nodeAgent: opts.nodeAgent
             ? { engineImage: opts.engineImage, extraImages, loadBalancerServicePorts: opts.lbPorts === 'service' }
             : false,
+          tokenAuthFile: opts.tokenAuthFile,
         });
       } catch (err) {
         throw new CliError(`devcluster did not start: ${(err as Error).message}`);

@@ -7,6 +7,7 @@ export interface UserInfo {
   username: string;
   uid?: string;
   groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';

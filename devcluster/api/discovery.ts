@@ -43,12 +43,15 @@ function subresources(t: ResourceType): Array<{ name: string; kind: string; grou
   if (t.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1' });
   if (t.storageKey === '/namespaces') out.push({ name: 'finalize', kind: 'Namespace' });
   if (t.storageKey === '/pods') out.push({ name: 'log', kind: 'Pod' });
+  if (t.storageKey === '/serviceaccounts')
+    out.push({ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1' });
   return out;
 }
 
 function subresourceVerbs(name: string): string[] {
   if (name === 'finalize') return ['update'];
   if (name === 'log') return ['get'];
+  if (name === 'token') return ['create'];
   return SUBRESOURCE_VERBS;
 }
 

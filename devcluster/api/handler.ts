@@ -32,7 +32,7 @@ import type { ApiMetrics } from './metrics.ts';
 import { chooseRepresentation, parseAccept, type Representation } from './negotiation.ts';
 import type { DeleteOptions, FieldValidation, ObjectApi, WriteContext } from './object-api.ts';
 import { documentHash, groupVersionDocument, openApiRoot } from './openapi.ts';
-import { parseApiPath, parseRequestTarget } from './request-path.ts';
+import { parseApiPath, parseRequestTarget, type ApiPath } from './request-path.ts';
 import { resolveContainer, streamLog, type LogLocator } from './pod-logs.ts';
 import { STREAMING_SUBRESOURCES } from './pod-streams.ts';
 import { readScale, scalePatch } from './scale.ts';
@@ -55,8 +55,13 @@ export const SERVER_VERSION = {
 export interface ApiHandlerOptions {
   api: ObjectApi;
   catalog: ResourceCatalog;
-  /** The user a request authenticates as, or undefined (401). */
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  /**
+   * Authentication, impersonation and authorization: the user the request acts as, once allowed.
+   * Throws 401 (no valid credentials) or 403 (not allowed).
+   */
+  access(req: IncomingMessage, path: string, parsed: ApiPath | undefined, query: URLSearchParams): Promise<UserInfo>;
+  /** serviceaccounts/token: answers a TokenRequest for the account. */
+  tokenRequest?(namespace: string, name: string, body: unknown): Promise<object>;
   serverAddress(): string;
   logger: Logger;
   watchTiming: WatchTiming;
@@ -96,8 +101,8 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       res.end('ok');
       return;
     }
-    const user = opts.authenticate(req);
-    if (!user) throw unauthorized();
+    const parsed = parseApiPath(path);
+    const user = await opts.access(req, path, parsed, q);
     if (method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
       res.end(await opts.metrics.render());
@@ -109,7 +114,6 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
       });
     if (path.startsWith('/openapi/')) return serveOpenApi(res, path, method);
 
-    const parsed = parseApiPath(path);
     if (!parsed) throw noSuchPath();
     const accept = parseAccept(req.headers.accept);
     if (parsed.kind !== 'resource') {
@@ -211,7 +215,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
             kind: type.kind,
             metadata: { ...(body as KubeObject).metadata },
           };
-          return sendJson(res, 201, type.ephemeral(review, user));
+          return sendJson(res, 201, type.ephemeral(review, user, ns));
         }
         const created = await opts.api.create(type, ns ?? '', body, ctx);
         return sendObject(res, ctx.dryRun ? 200 : 201, type, created, representation, includeObject, ctx.warnings);
@@ -241,6 +245,11 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     if (sub === 'scale') return handleScale(req, res, type, namespace, name, q, user, method, verb);
     if (sub === 'log') return servePodLog(res, type, namespace, name, q, method, verb);
     if (STREAMING_SUBRESOURCES.has(sub)) throw badRequest('Upgrade request required');
+    if (sub === 'token') {
+      if (method !== 'POST' || !opts.tokenRequest) throw methodNotAllowed('serviceaccounts/token supports POST only');
+      verb.value = 'create';
+      return sendJson(res, 201, await opts.tokenRequest(namespace, name, decodeBody(req, await readBody(req))));
+    }
     if (method === 'GET') {
       verb.value = 'get';
       const obj = opts.api.get(type, namespace, name);
@@ -519,6 +528,7 @@ function supportsSubresource(type: ResourceType, sub: string): boolean {
   if (sub === 'scale') return type.scale !== undefined;
   if (sub === 'finalize') return type.storageKey === '/namespaces';
   if (sub === 'log' || STREAMING_SUBRESOURCES.has(sub)) return type.storageKey === '/pods';
+  if (sub === 'token') return type.storageKey === '/serviceaccounts';
   return false;
 }
 

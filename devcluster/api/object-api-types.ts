@@ -15,11 +15,21 @@ export interface WriteContext {
   warnings: string[];
 }
 
+/**
+ * The identity of an in-process controller. Controllers are part of the control plane: they call
+ * ObjectApi directly, never pass through authorization, and (as system:masters) may write the RBAC
+ * objects they maintain, such as aggregated ClusterRoles.
+ */
 export function systemContext(component: string): WriteContext {
   return {
     user: {
       username: `system:serviceaccount:kube-system:${component}`,
-      groups: ['system:serviceaccounts', 'system:authenticated'],
+      groups: [
+        'system:serviceaccounts',
+        'system:serviceaccounts:kube-system',
+        'system:masters',
+        'system:authenticated',
+      ],
     },
     fieldManager: component,
     warnings: [],

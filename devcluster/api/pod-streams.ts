@@ -23,10 +23,10 @@ import {
   WebSocketChannels,
 } from '../streams/remote-command.ts';
 import { SpdySession } from '../streams/spdy-session.ts';
-import { ApiError, badRequest, internalError, noSuchPath, unauthorized, type Status } from './errors.ts';
+import { ApiError, badRequest, internalError, noSuchPath, type Status } from './errors.ts';
 import type { ObjectApi } from './object-api.ts';
 import { resolveContainer } from './pod-logs.ts';
-import { parseApiPath } from './request-path.ts';
+import { parseApiPath, parseRequestTarget, type ApiPath } from './request-path.ts';
 
 export const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
@@ -47,7 +47,8 @@ export interface PodRuntime {
 export interface PodStreamsOptions {
   api: ObjectApi;
   catalog: ResourceCatalog;
-  authenticate(req: IncomingMessage): UserInfo | undefined;
+  /** Authentication, impersonation and authorization (create pods/exec|attach|portforward): 401/403. */
+  access(req: IncomingMessage, path: string, parsed: ApiPath | undefined, query: URLSearchParams): Promise<UserInfo>;
   runtime?: PodRuntime;
   logger: Logger;
 }
@@ -72,13 +73,13 @@ export function createUpgradeHandler(
     if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
   });
 
-  return (req, socket, head) => {
+  return async (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     let request: StreamRequest;
     let transport: 'websocket' | 'spdy';
     let protocol: string;
     try {
-      request = parseRequest(req);
+      request = await parseRequest(req);
       ({ transport, protocol } = negotiate(req, request.subresource));
     } catch (e) {
       const error = e instanceof ApiError ? e : internalError((e as Error).message);
@@ -113,9 +114,9 @@ export function createUpgradeHandler(
     );
   };
 
-  function parseRequest(req: IncomingMessage): StreamRequest {
-    const url = new URL(req.url ?? '/', 'https://devcluster.local');
-    const parsed = parseApiPath(url.pathname);
+  async function parseRequest(req: IncomingMessage): Promise<StreamRequest> {
+    const { path, query: q } = parseRequestTarget(req.url);
+    const parsed = parseApiPath(path);
     if (
       parsed?.kind !== 'resource' ||
       parsed.group !== '' ||
@@ -125,12 +126,11 @@ export function createUpgradeHandler(
       !STREAMING_SUBRESOURCES.has(parsed.subresource ?? '')
     )
       throw noSuchPath();
-    if (!opts.authenticate(req)) throw unauthorized();
+    await opts.access(req, path, parsed, q);
     const type = opts.catalog.lookup('', parsed.version, 'pods');
     if (!type) throw noSuchPath();
     const pod = opts.api.get(type, parsed.namespace, parsed.name);
     const subresource = parsed.subresource as StreamRequest['subresource'];
-    const q = url.searchParams;
     const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
     const options: CommandOptions = {
       stdin: flag('stdin'),

@@ -282,6 +282,28 @@ const MESSAGES: Record<string, Message> = {
     7: ['name', 'string'],
   },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  SubjectAccessReview: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'SubjectAccessReviewSpec'] },
+  SubjectAccessReviewSpec: {
+    1: ['resourceAttributes', 'ResourceAttributes'],
+    2: ['nonResourceAttributes', 'NonResourceAttributes'],
+    3: ['user', 'string'],
+    4: ['groups', 'string', 'r'],
+    6: ['uid', 'string'],
+  },
+  SelfSubjectRulesReview: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'SelfSubjectRulesReviewSpec'] },
+  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
+  TokenRequest: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'TokenRequestSpec'] },
+  TokenRequestSpec: {
+    1: ['audiences', 'string', 'r'],
+    3: ['boundObjectRef', 'BoundObjectReference'],
+    4: ['expirationSeconds', 'int64', 'p'],
+  },
+  BoundObjectReference: {
+    1: ['kind', 'string'],
+    2: ['apiVersion', 'string'],
+    3: ['name', 'string'],
+    4: ['uid', 'string'],
+  },
   SelfSubjectReview: { 1: ['metadata', 'ObjectMeta'] },
 
   DeleteOptions: {
@@ -308,6 +330,10 @@ const TOP_LEVEL: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
   'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
   'v1/DeleteOptions': 'DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
@@ -451,6 +477,8 @@ function decodeValue(reader: Reader, wireType: number, type: string): unknown {
 
 function decodeTime(buf: Buffer): string {
   const m = decodeMessage(new Reader(buf), 'TimeMessage');
+  // Go writes a zero Time (an unset timestamp) too: it stays unset
+  if (!m.seconds && !m.nanos) return '';
   return new Date(Number(m.seconds ?? 0) * 1000).toISOString().replace('.000Z', 'Z');
 }
 

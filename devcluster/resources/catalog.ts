@@ -40,6 +40,13 @@ export class ResourceCatalog extends EventEmitter {
     for (const t of builtins) this.types.set(key(t.group, t.version, t.plural), t);
   }
 
+  /** Serve more built-in kinds (those that need the running server's parts, like access reviews). */
+  register(types: ResourceType[]): void {
+    for (const t of types) this.types.set(key(t.group, t.version, t.plural), t);
+    this.revision++;
+    this.emit('changed');
+  }
+
   lookup(group: string, version: string, plural: string): ResourceType | undefined {
     return this.types.get(key(group, version, plural));
   }

@@ -76,7 +76,11 @@ export interface ResourceType {
    * Create-only "review" kinds (SelfSubjectAccessReview, SelfSubjectReview): POST answers with this
    * and nothing is stored.
    */
-  ephemeral?(obj: KubeObject, user: { username: string; uid?: string; groups: string[] }): KubeObject;
+  ephemeral?(
+    obj: KubeObject,
+    user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> },
+    namespace: string | undefined,
+  ): KubeObject;
   /** Set for CRD-defined types: the CRD's name (for discovery hashing and removal). */
   crdName?: string;
 }

@@ -28,8 +28,6 @@ export interface VolumeSources {
   /** The claim and, when it is bound, its PersistentVolume. */
   claim(name: string): { claim: KubeObject; volume?: KubeObject } | undefined;
   node: NodeAllocatable;
-  /** A bound ServiceAccount token for the pod (projected serviceAccountToken sources). */
-  serviceAccountToken?(pod: KubeObject, audience: string | undefined, expirationSeconds: number): string;
 }
 
 export type PlannedVolume =
@@ -110,15 +108,11 @@ function planVolume(pod: KubeObject, v: VolumeSpec, podDir: string, sources: Vol
       if (s.configMap) addConfigMap(payload, v.name, s.configMap, mode, sources);
       if (s.secret) addSecret(payload, v.name, s.secret, mode, sources);
       if (s.downwardAPI) addDownward(payload, v.name, pod, s.downwardAPI.items ?? [], mode, sources);
-      if (s.serviceAccountToken) {
-        if (!sources.serviceAccountToken) throw new MountError(v.name, 'this node cannot issue service account tokens');
-        const token = sources.serviceAccountToken(
-          pod,
-          s.serviceAccountToken.audience,
-          s.serviceAccountToken.expirationSeconds ?? 3600,
+      if (s.serviceAccountToken)
+        throw new MountError(
+          v.name,
+          'devcluster does not project serviceAccountToken sources into pods; request a token with `kubectl create token` and mount it from a Secret',
         );
-        payload.set(s.serviceAccountToken.path, { content: Buffer.from(token), mode: mode ?? DEFAULT_MODE });
-      }
     }
   } else {
     const source = Object.keys(v).find((k) => k !== 'name') ?? 'none';

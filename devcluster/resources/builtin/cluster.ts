@@ -1,6 +1,5 @@
 // The remaining built-in groups: apiextensions (CRDs), admissionregistration (webhook configurations),
-// coordination (Leases), events.k8s.io (a view of core Events), discovery (EndpointSlices) and rbac
-// (stored, not enforced: devcluster has one user).
+// coordination (Leases), events.k8s.io (a view of core Events) and discovery (EndpointSlices).
 import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../../api/errors.ts';
 import { nameProblems } from '../../logic/names.ts';
 import { isObject, type JsonObject } from '../../logic/schema.ts';
@@ -324,45 +323,6 @@ const endpointSlice = defineBuiltin({
   ],
 });
 
-const rbac = (
-  kind: string,
-  plural: string,
-  namespaced: boolean,
-  properties: Record<string, ReturnType<typeof opaque>>,
-) =>
-  defineBuiltin({
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    kind,
-    plural,
-    namespaced,
-    nameRule: 'path-segment',
-    schema: objectFrame(properties),
-    replaceColumns: true,
-    columns: [
-      { name: 'Name', type: 'string', format: 'name', priority: 0, description: '', cell: (o) => o.metadata.name },
-      col('Created At', (o) => o.metadata.creationTimestamp, 0, 'date'),
-    ],
-  });
-
-/** devcluster has one user, the admin behind the kubeconfig token: every access review is allowed. */
-const accessReview = defineBuiltin({
-  group: 'authorization.k8s.io',
-  version: 'v1',
-  kind: 'SelfSubjectAccessReview',
-  plural: 'selfsubjectaccessreviews',
-  namespaced: false,
-  verbs: ['create'],
-  schema: objectFrame({ spec: opaque(), status: opaque() }),
-  ephemeral: (o) => ({
-    ...o,
-    status: {
-      allowed: true,
-      reason: 'devcluster does not enforce RBAC: its one user (the kubeconfig token) may do everything',
-    },
-  }),
-});
-
 const whoAmI = defineBuiltin({
   group: 'authentication.k8s.io',
   version: 'v1',
@@ -374,9 +334,6 @@ const whoAmI = defineBuiltin({
   ephemeral: (o, user) => ({ ...o, status: { userInfo: user } }),
 });
 
-const rules = atomicList(opaque());
-const subjects = atomicList(opaque());
-
 export const clusterTypes: ResourceType[] = [
   crd,
   webhookConfiguration('ValidatingWebhookConfiguration'),
@@ -384,10 +341,5 @@ export const clusterTypes: ResourceType[] = [
   lease,
   eventsV1,
   endpointSlice,
-  accessReview,
   whoAmI,
-  rbac('Role', 'roles', true, { rules }),
-  rbac('ClusterRole', 'clusterroles', false, { rules, aggregationRule: opaque() }),
-  rbac('RoleBinding', 'rolebindings', true, { subjects, roleRef: opaque() }),
-  rbac('ClusterRoleBinding', 'clusterrolebindings', false, { subjects, roleRef: opaque() }),
 ];

@@ -3,8 +3,9 @@ import type { ResourceType } from '../resource-type.ts';
 import { appsTypes } from './apps.ts';
 import { clusterTypes } from './cluster.ts';
 import { coreTypes } from './core.ts';
+import { rbacTypes } from './rbac.ts';
 import { storageTypes } from './storage.ts';
 
 export function builtinTypes(): ResourceType[] {
-  return [...coreTypes, ...storageTypes, ...appsTypes, ...clusterTypes];
+  return [...coreTypes, ...storageTypes, ...appsTypes, ...clusterTypes, ...rbacTypes];
 }
