@@ -30,6 +30,8 @@ import { ResourceCatalog } from './resources/catalog.ts';
 import type { KubeObject } from './resources/object-meta.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
 import { WatchCache } from './storage/watch-cache.ts';
+import { resourceQuotaAdmission } from './quota/resource-quota-admission.ts';
+import { ResourceQuotaController } from './quota/resource-quota-controller.ts';
 import { HostFilesystem } from './volumes/host-filesystem.ts';
 import { defaultStorageClass } from './volumes/local-path-provisioner.ts';
 import { PersistentVolumeController } from './volumes/persistent-volume-controller.ts';
@@ -143,6 +145,8 @@ async function start(
       defaultStorageClassAdmission(() => api, catalog),
       auth.admission,
       admission,
+      // as kube-apiserver orders it: quota last, once everything else admitted the object
+      resourceQuotaAdmission(() => api, catalog),
     ),
   );
   // the node's filesystem: hostPath volumes and provisioned PersistentVolumes live here
@@ -172,6 +176,8 @@ async function start(
     NODE_NAME,
   );
   volumes.start();
+  const quotas = new ResourceQuotaController(api, catalog, cache, logger);
+  quotas.start();
   await auth.start();
 
   let port = 0;
@@ -223,7 +229,7 @@ async function start(
   } catch (e) {
     await agent?.stop();
     eventTtl.stop();
-    await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), auth.stop()]);
+    await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), quotas.stop(), auth.stop()]);
     admission.close();
     store.close();
     throw e;
@@ -255,7 +261,7 @@ async function start(
           for (const socket of sockets) socket.destroy();
         });
         eventTtl.stop();
-        await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), auth.stop()]);
+        await Promise.all([crds.stop(), gc.stop(), namespaces.stop(), volumes.stop(), quotas.stop(), auth.stop()]);
         admission.close();
         store.close();
         releaseLock();

@@ -243,8 +243,9 @@ export class ObjectApi {
       delete obj.metadata[k];
     if (type.statusSubresource) delete obj.status;
     const now = this.clock();
-    type.strategy.prepareForCreate?.(obj, this.strategyContext(now));
+    // the uid first: a strategy may derive from it (a Job's generated selector does)
     obj.metadata.uid = randomUUID();
+    type.strategy.prepareForCreate?.(obj, this.strategyContext(now));
     obj.metadata.creationTimestamp = nowSeconds(now);
     if (type.tracksGeneration) obj.metadata.generation = 1;
     if (type.namespaced) obj.metadata.namespace = ns;
@@ -462,6 +463,15 @@ export class ObjectApi {
           if (typeof ip === 'string') inUse.add(ip);
         }
         return allocateClusterIP(inUse);
+      },
+      nodePortsInUse: (except) => {
+        const inUse = new Set<number>();
+        for (const s of this.store.entries('/services')) {
+          if (except && s.object.metadata.uid === except) continue;
+          for (const p of ((s.object.spec as JsonObject | undefined)?.ports ?? []) as JsonObject[])
+            if (typeof p.nodePort === 'number') inUse.add(p.nodePort);
+        }
+        return inUse;
       },
     };
   }

@@ -69,6 +69,13 @@ export class ContainerProcess {
     this.waiting = { reason: 'ContainerCreating' };
   }
 
+  /**
+   * The pod's restartPolicy: Always restarts every exit, OnFailure only a non-zero one, Never none.
+   * A container that is not restarted stays terminated (a Job's pod completes).
+   */
+  restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always';
+  private terminated?: Record<string, unknown>;
+
   /** The plan the next (re)start uses: a changed ConfigMap or Secret changes env and subPath copies. */
   replan(plan: ContainerPlan): void {
     this.plan = plan;
@@ -95,9 +102,15 @@ export class ContainerProcess {
     this.scheduleProbes();
   }
 
+  /** The final termination of a container its restart policy does not restart. */
+  finished(): { exitCode: number } | undefined {
+    return this.terminated as { exitCode: number } | undefined;
+  }
+
   status(): ContainerStatus {
-    const state: Record<string, unknown> =
-      this.child && this.startedAt
+    const state: Record<string, unknown> = this.terminated
+      ? { terminated: this.terminated }
+      : this.child && this.startedAt
         ? { running: { startedAt: this.startedAt } }
         : { waiting: this.waiting ?? { reason: 'ContainerCreating' } };
     return {
@@ -225,7 +238,7 @@ export class ContainerProcess {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null, message?: string): void {
     const finishedAt = nowSeconds();
-    this.lastTerminated = {
+    const termination = {
       exitCode: code ?? (signal ? 137 : 128),
       ...(signal ? { signal: signalNumber(signal) } : {}),
       reason: code === 0 ? 'Completed' : 'Error',
@@ -234,11 +247,19 @@ export class ContainerProcess {
       finishedAt,
       containerID: this.child?.pid ? `devcluster://${this.child.pid}` : undefined,
     };
+    const restart =
+      this.restartPolicy === 'Always' || (this.restartPolicy === 'OnFailure' && termination.exitCode !== 0);
+    if (restart || this.stopped) this.lastTerminated = termination;
+    else this.terminated = termination;
     this.child = undefined;
     this.startedAt = undefined;
     this.attached.emit('exit');
     this.setReady(false);
     if (this.stopped) return;
+    if (!restart) {
+      this.onChange();
+      return;
+    }
     // a process that ran for a minute starts over with the shortest back-off
     if (this.runningSince && Date.now() - this.runningSince > 60_000) this.backoffMs = this.backoff.initialMs;
     const delay = this.backoffMs;

@@ -411,6 +411,7 @@ export class Kubelet extends Controller {
           () => this.queue.add(key),
           (type, reason, message) => this.opts.events.record(pod, type, reason, message),
         );
+        process.restartPolicy = restartPolicyOf(pod);
         worker.containers.push(process);
         process.start();
         if (index > 0 && container.ports?.length)
@@ -590,19 +591,32 @@ function podStatus(worker: PodWorker, pod: KubeObject) {
   containerStatuses.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const allReady = containerStatuses.length > 0 && containerStatuses.every((s) => s.ready);
   const running = containerStatuses.some((s) => s.started || s.restartCount > 0);
-  const condition = (type: string, ok: boolean) => ({
+  // every container done for good (restartPolicy Never/OnFailure): the pod is Succeeded or Failed
+  const finished =
+    worker.blocked.length === 0 && worker.containers.length > 0 ? worker.containers.map((c) => c.finished()) : [];
+  const terminal = finished.length > 0 && finished.every((f) => f !== undefined);
+  const phase = terminal
+    ? finished.every((f) => f!.exitCode === 0)
+      ? 'Succeeded'
+      : 'Failed'
+    : running
+      ? 'Running'
+      : 'Pending';
+  const condition = (type: string, ok: boolean, reason?: string) => ({
     type,
     status: ok ? 'True' : 'False',
     lastProbeTime: null,
     lastTransitionTime: '' as string,
+    ...(reason ? { reason } : {}),
   });
+  const completed = terminal ? 'PodCompleted' : undefined;
   return {
-    phase: running ? 'Running' : 'Pending',
+    phase,
     conditions: [
-      condition('PodReadyToStartContainers', true),
-      condition('Initialized', true),
-      condition('Ready', allReady),
-      condition('ContainersReady', allReady),
+      condition('PodReadyToStartContainers', !terminal),
+      condition('Initialized', true, completed),
+      condition('Ready', allReady, completed),
+      condition('ContainersReady', allReady, completed),
       condition('PodScheduled', true),
     ],
     hostIP: '127.0.0.1',
@@ -613,6 +627,11 @@ function podStatus(worker: PodWorker, pod: KubeObject) {
     containerStatuses,
     qosClass: 'BestEffort',
   };
+}
+
+function restartPolicyOf(pod: KubeObject): 'Always' | 'OnFailure' | 'Never' {
+  const policy = (pod.spec as { restartPolicy?: string }).restartPolicy;
+  return policy === 'Never' || policy === 'OnFailure' ? policy : 'Always';
 }
 
 /** The ConfigMaps and Secrets a pod's volumes and environment read. */

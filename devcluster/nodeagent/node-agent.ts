@@ -1,6 +1,7 @@
-// The local node agent: one Node ("devcluster") whose kubelet runs engine pods as local processes,
-// plus the controllers that make Deployments work on it (Deployment -> ReplicaSet -> Pod) and the
-// service controller (Endpoints/EndpointSlices, loopback load balancers).
+// The local node agent: one Node ("devcluster") whose kubelet runs pods as local processes, plus the
+// controllers that make workloads run on it (Deployment -> ReplicaSet -> Pod, Job, CronJob,
+// StatefulSet, DaemonSet) and the service controller (Endpoints/EndpointSlices, loopback load
+// balancers and node ports).
 import { mkdirSync } from 'node:fs';
 import { hostname, totalmem, cpus } from 'node:os';
 import type { Logger } from 'pino';
@@ -17,6 +18,10 @@ import { DeploymentController } from './deployment-controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { ReplicaSetController } from './replicaset-controller.ts';
 import { ServiceController } from './service-controller.ts';
+import { CronJobController } from '../workloads/cronjob-controller.ts';
+import { DaemonSetController } from '../workloads/daemonset-controller.ts';
+import { JobController } from '../workloads/job-controller.ts';
+import { StatefulSetController } from '../workloads/statefulset-controller.ts';
 import type { HostFilesystem } from '../volumes/host-filesystem.ts';
 
 export type { ImageRuntime, ImageTable };
@@ -51,6 +56,8 @@ export class NodeAgent {
   private readonly replicaSets: ReplicaSetController;
   private readonly deployments: DeploymentController;
   private readonly services: ServiceController;
+  /** Jobs, CronJobs, StatefulSets and DaemonSets (kube-controller-manager's workload controllers). */
+  private readonly workloads: Array<{ start(): void; stop(): Promise<void> }>;
 
   constructor(
     private readonly api: ObjectApi,
@@ -82,9 +89,15 @@ export class NodeAgent {
     });
     this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, recorder('replicaset-controller'));
     this.deployments = new DeploymentController(api, catalog, cache, logger, recorder('deployment-controller'));
-    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME, {
+    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME, recorder('service-controller'), {
       preferServicePorts: options.loadBalancerServicePorts ?? false,
     });
+    this.workloads = [
+      new JobController(api, catalog, cache, logger, recorder('job-controller')),
+      new CronJobController(api, catalog, cache, logger, recorder('cronjob-controller')),
+      new StatefulSetController(api, catalog, cache, logger, recorder('statefulset-controller')),
+      new DaemonSetController(api, catalog, cache, logger, recorder('daemonset-controller'), NODE_NAME),
+    ];
   }
 
   async start(): Promise<void> {
@@ -93,6 +106,7 @@ export class NodeAgent {
     this.replicaSets.start();
     this.deployments.start();
     this.services.start();
+    for (const c of this.workloads) c.start();
   }
 
   /** pods/exec, pods/attach and pods/portforward on this node. */
@@ -112,7 +126,12 @@ export class NodeAgent {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.deployments.stop(), this.replicaSets.stop(), this.services.stop()]);
+    await Promise.all([
+      this.deployments.stop(),
+      this.replicaSets.stop(),
+      this.services.stop(),
+      ...this.workloads.map((c) => c.stop()),
+    ]);
     await this.kubelet.stop();
   }
 

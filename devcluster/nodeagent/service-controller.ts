@@ -16,6 +16,7 @@ import { PORT_ANNOTATION } from './kubelet.ts';
 import { podReadySince } from './replicaset-controller.ts';
 import { freePort } from './ports.ts';
 import { HttpLoadBalancer } from './http-load-balancer.ts';
+import type { EventRecorder } from '../controllers/event-recorder.ts';
 
 const ctx = () => systemContext('endpoint-controller');
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
@@ -45,6 +46,8 @@ interface Backend {
 export class ServiceController extends Controller {
   /** service key -> service port (name/number) -> proxy */
   private readonly proxies = new Map<string, Map<string, HttpLoadBalancer>>();
+  /** service key -> node port -> proxy listening on 127.0.0.1:<nodePort> */
+  private readonly nodePorts = new Map<string, Map<number, HttpLoadBalancer>>();
 
   constructor(
     private readonly api: ObjectApi,
@@ -52,6 +55,7 @@ export class ServiceController extends Controller {
     cache: WatchCache,
     logger: Logger,
     private readonly nodeName: string,
+    private readonly events: EventRecorder,
     private readonly opts: { preferServicePorts: boolean },
   ) {
     super(cache, logger);
@@ -70,6 +74,8 @@ export class ServiceController extends Controller {
     await super.stop();
     for (const ports of this.proxies.values()) for (const p of ports.values()) await p.close();
     this.proxies.clear();
+    for (const ports of this.nodePorts.values()) for (const p of ports.values()) await p.close();
+    this.nodePorts.clear();
   }
 
   protected onChange(change: Change): void {
@@ -94,6 +100,7 @@ export class ServiceController extends Controller {
     const svc = this.api.tryGet(this.type('', 'services'), namespace, name);
     if (!svc || svc.metadata.deletionTimestamp) {
       await this.closeProxies(key);
+      await this.closeNodePorts(key);
       const endpoints = this.api.tryGet(this.type('', 'endpoints'), namespace, name);
       if (endpoints?.metadata.labels?.['endpoints.kubernetes.io/managed-by'] === 'endpoint-controller') {
         await this.api.delete(this.type('', 'endpoints'), namespace, name, {}, ctx()).catch(tolerating(404, 409));
@@ -104,6 +111,7 @@ export class ServiceController extends Controller {
     if (!spec.selector || Object.keys(spec.selector).length === 0) {
       // no selector: the user manages the Endpoints; a load balancer has nothing to balance
       await this.syncLoadBalancer(key, svc, []);
+      await this.syncNodePorts(key, svc, []);
       return;
     }
     const sel = fromLabelSelectorObject({ matchLabels: spec.selector });
@@ -119,6 +127,7 @@ export class ServiceController extends Controller {
     await this.syncEndpoints(svc, backends);
     await this.syncEndpointSlices(svc, backends);
     await this.syncLoadBalancer(key, svc, backends);
+    await this.syncNodePorts(key, svc, backends);
   }
 
   private async syncEndpoints(svc: KubeObject, backends: Backend[]): Promise<void> {
@@ -259,6 +268,50 @@ export class ServiceController extends Controller {
         )
         .catch(tolerating(404, 409));
     }
+  }
+
+  /**
+   * A Service's node ports (NodePort and LoadBalancer types): the same load balancer, listening on
+   * 127.0.0.1:<nodePort>, as kube-proxy makes a node port reach the Service on every node address.
+   */
+  private async syncNodePorts(key: string, svc: KubeObject, backends: Backend[]): Promise<void> {
+    const ports = ((svc.spec as ServiceSpec).ports ?? []) as Array<ServicePort & { nodePort?: number }>;
+    let open = this.nodePorts.get(key);
+    if (!open) this.nodePorts.set(key, (open = new Map()));
+    const wanted = new Map(ports.filter((p) => typeof p.nodePort === 'number').map((p) => [p.nodePort!, p]));
+    for (const [nodePort, proxy] of open) {
+      if (!wanted.has(nodePort)) {
+        await proxy.close();
+        open.delete(nodePort);
+      }
+    }
+    for (const [nodePort, p] of wanted) {
+      let proxy = open.get(nodePort);
+      if (!proxy) {
+        proxy = new HttpLoadBalancer(`${svc.metadata.namespace}/${svc.metadata.name}`);
+        try {
+          await proxy.listen(nodePort);
+        } catch (e) {
+          this.events.record(
+            svc,
+            'Warning',
+            'NodePortUnavailable',
+            `node port ${nodePort} is in use on this host (${(e as Error).message}); the Service is not reachable on it`,
+          );
+          continue;
+        }
+        open.set(nodePort, proxy);
+      }
+      const k = portKey(p);
+      proxy.setBackends(backends.filter((b) => b.ready && b.ports.has(k)).map((b) => b.ports.get(k)!));
+    }
+    if (open.size === 0) this.nodePorts.delete(key);
+  }
+
+  private async closeNodePorts(key: string): Promise<void> {
+    const open = this.nodePorts.get(key);
+    this.nodePorts.delete(key);
+    for (const p of open?.values() ?? []) await p.close();
   }
 
   private async closeProxies(key: string): Promise<void> {

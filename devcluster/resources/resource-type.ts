@@ -20,6 +20,8 @@ export interface PrinterColumn {
 export interface StrategyContext {
   now: number;
   allocateClusterIP(): string;
+  /** The node ports Services hold (leaving out the Service with uid `except`). */
+  nodePortsInUse(except?: string): Set<number>;
 }
 
 export interface Strategy {

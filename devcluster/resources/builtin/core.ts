@@ -1,11 +1,19 @@
 // core/v1 kinds devcluster serves: Namespace, ConfigMap, Secret, Service, ServiceAccount, Event, Pod,
 // Endpoints, Node. Schemas list the fields of the real API; strategies reproduce the server-side
 // defaults and rules kubectl users see.
-import { fieldForbidden, fieldInvalid, fieldRequired, fieldNotSupported, type FieldError } from '../../api/errors.ts';
+import { randomInt } from 'node:crypto';
+import {
+  fieldForbidden,
+  fieldInvalid,
+  fieldRequired,
+  fieldNotSupported,
+  invalid,
+  type FieldError,
+} from '../../api/errors.ts';
 import { validateConfigKey } from '../../logic/names.ts';
 import { setOwn } from '../../../security/index.ts';
 import { isObject, deepEqual, type JsonObject } from '../../logic/schema.ts';
-import { age, type PrinterColumn, type ResourceType } from '../resource-type.ts';
+import { age, type PrinterColumn, type ResourceType, type StrategyContext } from '../resource-type.ts';
 import type { KubeObject } from '../object-meta.ts';
 import { objectFrame } from '../object-meta.ts';
 import { atomicList, bool, int, intOrString, keyedList, obj, opaque, str, stringMap, time } from '../schema-dsl.ts';
@@ -284,9 +292,10 @@ const service = defineBuiltin({
         p.protocol ??= 'TCP';
         p.targetPort ??= p.port ?? null;
       }
+      assignNodePorts(o, undefined, ctx);
       o.status = { loadBalancer: {} };
     },
-    prepareForUpdate(o, old) {
+    prepareForUpdate(o, old, ctx) {
       const spec = (isObject(o.spec) ? o.spec : (o.spec = {})) as JsonObject;
       const oldSpec = (old.spec ?? {}) as JsonObject;
       spec.type ??= 'ClusterIP';
@@ -301,6 +310,7 @@ const service = defineBuiltin({
         p.protocol ??= 'TCP';
         p.targetPort ??= p.port ?? null;
       }
+      assignNodePorts(o, old, ctx);
     },
     validate(o, old) {
       const errors: FieldError[] = [];
@@ -327,6 +337,67 @@ const service = defineBuiltin({
     },
   },
 });
+
+export const NODE_PORT_RANGE = [30000, 32767] as const;
+
+function wantsNodePorts(spec: JsonObject): boolean {
+  return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+}
+
+/**
+ * NodePort (and LoadBalancer) Services get a node port per port from 30000-32767, kept across
+ * updates; a requested one must be in range and free. Other types hold none.
+ */
+function assignNodePorts(o: KubeObject, old: KubeObject | undefined, ctx: StrategyContext): void {
+  const spec = (o.spec ?? {}) as JsonObject;
+  const ports = servicePorts(o);
+  if (!wantsNodePorts(spec)) {
+    for (const p of ports) delete p.nodePort;
+    return;
+  }
+  const previous = old ? servicePorts(old) : [];
+  const taken = ctx.nodePortsInUse(old?.metadata.uid);
+  const errors: FieldError[] = [];
+  ports.forEach((p, i) => {
+    if (p.nodePort === undefined) {
+      const kept = previous.find((q) => q.port === p.port && (q.protocol ?? 'TCP') === p.protocol)?.nodePort;
+      if (typeof kept === 'number' && !taken.has(kept)) p.nodePort = kept;
+    }
+    if (p.nodePort === undefined) {
+      const free = freeNodePort(taken);
+      if (free === undefined)
+        errors.push(fieldInvalid(`spec.ports[${i}].nodePort`, null, 'failed to allocate a nodePort: range is full'));
+      else p.nodePort = free;
+    } else if (typeof p.nodePort === 'number') {
+      if (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])
+        errors.push(
+          fieldInvalid(
+            `spec.ports[${i}].nodePort`,
+            p.nodePort,
+            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE[0]}-${NODE_PORT_RANGE[1]}`,
+          ),
+        );
+      else if (taken.has(p.nodePort))
+        errors.push(fieldInvalid(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated'));
+    }
+    if (typeof p.nodePort === 'number') taken.add(p.nodePort);
+  });
+  if (errors.length) throw invalid('Service', '', o.metadata.name ?? '', errors);
+}
+
+/**
+ * A free node port, from a random place in the range as kube-apiserver's allocator does: two
+ * clusters on one host (or a host process) seldom want the same one.
+ */
+function freeNodePort(taken: Set<number>): number | undefined {
+  const size = NODE_PORT_RANGE[1] - NODE_PORT_RANGE[0] + 1;
+  const start = randomInt(size);
+  for (let i = 0; i < size; i++) {
+    const port = NODE_PORT_RANGE[0] + ((start + i) % size);
+    if (!taken.has(port)) return port;
+  }
+  return undefined;
+}
 
 function externalIP(o: KubeObject): string {
   const type = get(o, 'spec', 'type');
@@ -442,6 +513,13 @@ function podStatusCell(o: KubeObject): string {
   for (const s of statuses) {
     const waiting = get(s, 'state', 'waiting', 'reason');
     if (waiting) return String(waiting);
+  }
+  // finished containers show how they ended, as kubectl's printer does ("Completed", "Error")
+  const terminated = statuses.map((s) => get(s, 'state', 'terminated') as JsonObject | undefined);
+  if (terminated.length && terminated.every(Boolean)) {
+    const last = terminated[terminated.length - 1]!;
+    if (last.reason) return String(last.reason);
+    return last.signal ? `Signal:${last.signal}` : `ExitCode:${last.exitCode}`;
   }
   return String(get(o, 'status', 'reason') ?? get(o, 'status', 'phase') ?? 'Pending');
 }

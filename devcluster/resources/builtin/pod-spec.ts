@@ -322,12 +322,13 @@ export function defaultPodSpec(spec: JsonObject): void {
   }
 }
 
-export function validatePodSpec(spec: unknown, path: string): FieldError[] {
+/** `claimTemplates`: names a StatefulSet's volumeClaimTemplates add as volumes of its pods. */
+export function validatePodSpec(spec: unknown, path: string, claimTemplates: string[] = []): FieldError[] {
   if (!isObject(spec)) return [fieldRequired(path)];
   const errors: FieldError[] = [];
   const containers = spec.containers;
   if (!Array.isArray(containers) || containers.length === 0) errors.push(fieldRequired(`${path}.containers`));
-  const volumeNames = new Set<string>();
+  const volumeNames = new Set<string>(claimTemplates);
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v, i) => {
     if (!isObject(v) || typeof v.name !== 'string') return;
     const problems = nameProblems(v.name, 'label');
