@@ -75,7 +75,10 @@ test('Secret bytes become base64; IntOrString targetPort resolves to its type', 
 });
 
 test('unknown kinds and broken bodies are refused clearly', () => {
-  assert.throws(() => decodeKubernetesProtobuf(envelope('batch/v1', 'Job', msg())), ProtobufUnsupported);
+  assert.throws(
+    () => decodeKubernetesProtobuf(envelope('certificates.k8s.io/v1', 'CertificateSigningRequest', msg())),
+    ProtobufUnsupported,
+  );
   assert.throws(() => decodeKubernetesProtobuf(Buffer.from('{"json":true}')), /envelope magic/);
   assert.throws(
     () => decodeKubernetesProtobuf(Buffer.concat([Buffer.from('k8s\0', 'binary'), Buffer.from([0x0a, 0x50])])),
