@@ -248,3 +248,25 @@ spec: {scaleTargetRef: {kind: Deployment, name: x}, minReplicas: 5, maxReplicas:
   });
   assert.match(unknown.stderr, /unknown field "spec.ingres"/);
 });
+
+test('every served kind has its OpenAPI schema: kubectl explain answers for each one api-resources lists', async () => {
+  const rows = (await tc.ok(['api-resources', '--no-headers']))
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/));
+  const served = rows.map(([name, ...rest]) => ({
+    name: name!,
+    apiVersion: rest.find((c) => /^([a-z0-9.-]+\/)?v\d+(alpha\d+|beta\d+)?$/.test(c))!,
+  }));
+  for (const name of ['statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'ingresses', 'resourcequotas', 'limitranges'])
+    assert.ok(
+      served.some((r) => r.name === name),
+      `api-resources lists ${name}`,
+    );
+  const missing: string[] = [];
+  for (const { name, apiVersion } of served) {
+    const r = await tc.kubectl(['explain', name, `--api-version=${apiVersion}`]);
+    if (r.code !== 0 || !/FIELDS:/.test(r.stdout)) missing.push(`${apiVersion} ${name}: ${r.stderr.trim()}`);
+  }
+  assert.deepEqual(missing, []);
+});
