@@ -25,7 +25,6 @@ import {
   notAcceptable,
   notFound,
   tooLargeResourceVersion,
-  unauthorized,
   type Status,
 } from './errors.ts';
 import type { ApiMetrics } from './metrics.ts';

@@ -14,7 +14,7 @@ export function requestAttributes(
   query: URLSearchParams,
 ): RequestAttributes {
   const httpVerb = method.toLowerCase();
-  if (!parsed || parsed.kind !== 'resource') return { kind: 'nonResource', verb: httpVerb, path };
+  if (parsed?.kind !== 'resource') return { kind: 'nonResource', verb: httpVerb, path };
   const name = parsed.name ?? '';
   const subresource = parsed.subresource ?? '';
   let verb: string;
