@@ -53,7 +53,7 @@ after(async () => {
   await h?.stop();
 });
 
-test('wfctl get sources and kubectl get wfs; wfctl history', { timeout: 60_000 }, async () => {
+test('wfctl get sources and kubectl get wfs; wfctl history', { timeout: 180_000 }, async () => {
   const r = await wfctl('get', 'sources');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.split('\n')[0]!, /^NAME\s+SYNC\s+HEALTH\s+REVISION\s+AGE\s+REPO/);

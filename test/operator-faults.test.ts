@@ -15,42 +15,49 @@ after(async () => {
 
 const app = (name: string, replicas = 1) => appManifest(name, { spec: [`replicas: ${replicas}`] });
 
-const leaseTimings = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
+// A lease long enough that a starved machine's late renewals do not hand it over mid-test (the
+// handover under test is the release on stop, which does not wait for the lease to expire).
+const leaseTimings = { leaseDurationMs: 10_000, renewDeadlineMs: 7_500, retryPeriodMs: 250 };
 
 test('two replicas, one Lease: only the leader acts; the standby takes over when it goes', {
   timeout: 90_000,
 }, async () => {
   const a = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-a' } });
   const b = await h.startOperator({ leaderElection: { ...leaseTimings, identity: 'replica-b' } });
-  await eventually('a leader', async () => a.isLeader() || b.isLeader());
-  // watch the leader renew its Lease a few times (every 250 ms), checking both replicas at every look
-  let both = false;
-  const renewals = new Set<string>();
-  await eventually('three Lease renewals', async () => {
-    both ||= a.isLeader() && b.isLeader();
-    const l = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
-    renewals.add(l.spec.renewTime);
-    return renewals.size >= 3;
-  });
-  assert.equal(both || (a.isLeader() && b.isLeader()), false, 'never both');
-  const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
-  const lease = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
-  assert.equal(lease.spec.holderIdentity, leader.identity);
+  try {
+    await eventually('a leader', async () => a.isLeader() || b.isLeader());
+    // watch the leader renew its Lease a few times (every 250 ms), checking both replicas at every look
+    let both = false;
+    const renewals = new Set<string>();
+    await eventually('three Lease renewals', async () => {
+      both ||= a.isLeader() && b.isLeader();
+      const l = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+      renewals.add(l.spec.renewTime);
+      return renewals.size >= 3;
+    });
+    assert.equal(both || (a.isLeader() && b.isLeader()), false, 'never both');
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    const lease = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+    assert.equal(lease.spec.holderIdentity, leader.identity);
 
-  await h.apply(app('lease-one'));
-  await eventually('lease-one reconciled', () => h.json('get', 'deployment', 'lease-one').catch(() => undefined));
-  const standbyWrites = (await standby.metrics.apiWrites.get()).values.filter((v) => v.labels.kind !== 'Lease');
-  assert.deepEqual(standbyWrites, [], 'the standby wrote nothing but lease attempts');
+    await h.apply(app('lease-one'));
+    await eventually('lease-one reconciled', () => h.json('get', 'deployment', 'lease-one').catch(() => undefined));
+    const standbyWrites = (await standby.metrics.apiWrites.get()).values.filter((v) => v.labels.kind !== 'Lease');
+    assert.deepEqual(standbyWrites, [], 'the standby wrote nothing but lease attempts');
 
-  await leader.stop(); // releases the Lease
-  await eventually('standby leads', async () => standby.isLeader(), 30_000);
-  await h.apply(app('lease-two'));
-  await eventually('lease-two reconciled by the new leader', () =>
-    h.json('get', 'deployment', 'lease-two').catch(() => undefined),
-  );
-  await standby.stop();
-  const after = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
-  assert.ok(after.spec.leaseTransitions >= 1);
+    await leader.stop(); // releases the Lease
+    await eventually('standby leads', async () => standby.isLeader(), 30_000);
+    await h.apply(app('lease-two'));
+    await eventually('lease-two reconciled by the new leader', () =>
+      h.json('get', 'deployment', 'lease-two').catch(() => undefined),
+    );
+    await standby.stop();
+    const after = await h.json('get', 'lease', '-n', 'default', 'workflow-operator.workflow.gocodealone.com');
+    assert.ok(after.spec.leaseTransitions >= 1);
+  } finally {
+    // a failed assertion must not leave a cluster-wide operator running into the next tests
+    await Promise.allSettled([a.stop(), b.stop()]);
+  }
 });
 
 test('the API server restarts under the operator: watches resume (410 Gone, relist) and new work is done', {
