@@ -54,6 +54,11 @@ export interface DevClusterOptions {
    * with the default image mapping). false: an API server only — pods stay Pending.
    */
   nodeAgent?: NodeAgentOptions | false;
+  /**
+   * Start the node agent only when startNodeAgent() is called (wfctl up: the engine pods of a
+   * previous run restart once the control plane is up, instead of competing with it for the CPU).
+   */
+  deferNodeAgent?: boolean;
   /** pino logger; default: warnings and errors to stderr (DEVCLUSTER_LOG_LEVEL overrides the level). */
   logger?: Logger;
   /** Watch stream timing (tests shorten the bookmark interval and stream lifetime). */
@@ -79,6 +84,8 @@ export interface DevCluster {
   token: string;
   /** PEM of the cluster CA (verifies the API server's certificate). */
   caCert: string;
+  /** Starts a node agent held back by deferNodeAgent (once; a no-op otherwise). */
+  startNodeAgent(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -241,7 +248,9 @@ async function start(
   const kubeconfigPath = join(dataDir, 'kubeconfig');
   writePrivateFile(kubeconfigPath, kubeconfig);
 
-  await agent?.start();
+  let agentStarted: Promise<void> | undefined;
+  const startNodeAgent = () => (agentStarted ??= agent ? agent.start() : Promise.resolve());
+  if (!options.deferNodeAgent) await startNodeAgent();
   logger.info({ url, kubeconfigPath }, 'devcluster is serving');
 
   let stopping: Promise<void> | undefined;
@@ -252,9 +261,10 @@ async function start(
     kubeconfig,
     token: credentials.token,
     caCert: credentials.ca.certPem,
+    startNodeAgent,
     stop() {
       stopping ??= (async () => {
-        await agent?.stop();
+        if (agentStarted) await agentStarted.then(() => agent?.stop());
         await new Promise<void>((done) => {
           server.close(() => done());
           https.close();

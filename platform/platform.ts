@@ -108,6 +108,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const secret = () => secrets.current!;
   const repoUrl = (name: string) => `${gitUrl}/${name}.git`;
 
+  /** The embedded cluster's node agent, started last (see the node step). */
+  let startNodeAgent: (() => Promise<void>) | undefined;
+
   const steps: Step[] = [
     {
       id: 'data',
@@ -134,8 +137,10 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
               port: ports.cluster,
               logger,
               ...(opts.nodeAgent !== undefined ? { nodeAgent: opts.nodeAgent } : {}),
+              deferNodeAgent: true,
             });
             stops.push({ name: 'devcluster', stop: () => cluster.stop() });
+            startNodeAgent = () => cluster.startNodeAgent();
             kubeconfigPath = cluster.kubeconfigPath;
             return cluster.url;
           },
@@ -335,6 +340,19 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       },
     },
   ];
+  // Engine pods (a second start restarts every app's) run once the control plane is up, so they do
+  // not compete with it for the CPU while it starts; apps turn Running right after.
+  if (embeddedCluster)
+    steps.push({
+      id: 'node',
+      after: ['operator', 'console', 'source'],
+      title: 'node agent (engine pods)',
+      component: 'the node agent',
+      run: async () => {
+        await startNodeAgent!();
+        return undefined;
+      },
+    });
 
   try {
     await runSteps(steps, opts.onProgress, startedAt);
