@@ -44,7 +44,12 @@ export function loadOrIssueDevLicense(licenseDir: string, now = Date.now()): Pla
   return { token: dev.token, claims: dev.claims, publicKey: dev.publicKey, issued: true };
 }
 
-/** The Secret holding the token and the default WorkflowTenant, as wfctl up applies them. */
+export const defaultTenantQuotas = { maxApps: 50, maxReplicas: 100, maxPlugins: 25 };
+
+/**
+ * The Secret holding the token (applied at every start: the license may have been renewed) and the
+ * default WorkflowTenant (created once; its quotas are then the user's to edit).
+ */
 export function defaultTenantObjects(token: string, namespace = 'default'): Array<Record<string, unknown>> {
   return [
     {
@@ -62,6 +67,8 @@ export function defaultTenantObjects(token: string, namespace = 'default'): Arra
         displayName: 'Default tenant (development license)',
         namespaces: [namespace],
         licenseSecretRef: { name: licenseSecretName, namespace, key: 'license' },
+        // generous, but there: the console's Tenants page and the admission webhook show quotas at work
+        quotas: defaultTenantQuotas,
       },
     },
   ];

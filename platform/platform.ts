@@ -265,7 +265,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         licenseUrl = server.url;
         server.store.putTenant(defaultTenant, { displayName: 'Default tenant' });
         server.store.recordLicense(license.claims, license.token);
-        for (const object of defaultTenantObjects(license.token)) await kube!.apply(object as never);
+        for (const object of defaultTenantObjects(license.token)) {
+          const metadata = object.metadata as { name: string };
+          const ref = { apiVersion: object.apiVersion as string, kind: object.kind as string, metadata };
+          if (object.kind === 'WorkflowTenant' && (await kube!.read(ref))) continue;
+          await kube!.apply(object as never);
+        }
         const expires = new Date(license.claims.expiresAt * 1000).toISOString().slice(0, 10);
         return `${server.url}, ${license.claims.tier} license for tenant ${defaultTenant} until ${expires}`;
       },

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { kubectl, pushApp, repoRoot, tempDir, waitFor, type PlatformInfo } from './platform-support.ts';
+import { kubectl, pushApp, pushPlugin, repoRoot, tempDir, waitFor, type PlatformInfo } from './platform-support.ts';
 
 /** Where screenshots go: $WFCTL_ARTIFACTS_DIR, else artifacts/ in the checkout (git-ignored). */
 export const artifactsDir = process.env.WFCTL_ARTIFACTS_DIR ?? join(repoRoot, 'artifacts');
@@ -105,6 +105,7 @@ export async function walkThroughConsole(info: PlatformInfo, opts: { workDir: st
       return r.status === 200 ? ((await r.json()) as { app: string }) : undefined;
     });
     assert.deepEqual(answer, { app: opts.pushed });
+    await page.evaluate('document.activeElement?.blur()');
     await shot(page, 'apps');
 
     // the app's page: conditions, pods, the diagram from its config, live logs, the config
@@ -173,12 +174,27 @@ export async function walkThroughConsole(info: PlatformInfo, opts: { workDir: st
     await page.waitForURL('**/registry/http');
     await page.getByRole('table', { name: 'Versions of http' }).waitFor();
     await page.getByRole('heading', { name: 'Capabilities' }).waitFor();
+    await page.getByText('built into the engine: nothing to download').waitFor();
+
+    // a plugin published to registry.git by a git push is searchable at once, with its downloads' checksums
+    await pushPlugin(info, opts.workDir, 'workflow-plugin-gitlab');
+    await page.goto(`${info.consoleUrl}/registry?q=gitlab&tier=community`);
+    await waitFor('the pushed plugin to be indexed', async () => {
+      const found = await page.getByRole('link', { name: /gitlab$/ }).count();
+      if (!found) await page.reload();
+      return found > 0;
+    });
+    await page.getByRole('link', { name: /gitlab$/ }).click();
+    await page.waitForURL(/\/registry\/[\w-]*gitlab$/);
+    const versions = page.getByRole('table', { name: /^Versions of [\w-]*gitlab$/ });
+    await versions.getByText('60f48423961dbb0245cf3d8ad8bbbe1c7d5d9949b3c8c22a5bc7c2a470a568df').waitFor();
+    await page.getByText('step.gitlab_trigger_pipeline').first().waitFor();
     await shot(page, 'plugin');
 
     // Tenants: the default tenant, its usage and its license
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Tenants' }).click();
     const tenant = page.locator('[data-tenant="default"]');
-    await tenant.getByText(/\d+ apps/).waitFor();
+    await tenant.getByText(/\d+ of 50 apps/).waitFor();
     await tenant.getByText('enterprise').waitFor();
     await shot(page, 'tenants');
 

@@ -2,7 +2,17 @@
 // its own process group, waits for DATA/platform.json, and checks on stop that no process of the
 // tree outlives it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -242,4 +252,26 @@ export async function pushApp(info: PlatformInfo, workDir: string, name: string)
   await git('commit', '--quiet', '-m', `add ${name}`);
   await git('push', '--quiet', info.appsRepoUrl.replace('http://', `http://wfctl:${info.gitToken}@`), 'main');
   return clone;
+}
+
+/** Upstream's registry data, vendored (test/fixtures/corpus, or WORKFLOW_CORPUS). */
+export const corpusDir = process.env.WORKFLOW_CORPUS ?? join(repoRoot, 'test', 'fixtures', 'corpus');
+
+/**
+ * Publishes an upstream plugin manifest (with its real downloads and checksums) to registry.git by
+ * a git push, as a plugin author would; the registry re-indexes on the push.
+ */
+export async function pushPlugin(info: PlatformInfo, workDir: string, plugin: string): Promise<void> {
+  const clone = join(workDir, `registry-${plugin}`);
+  const git = (...args: string[]) =>
+    exec('git', ['-C', clone, '-c', 'user.name=walkthrough', '-c', 'user.email=walk@localhost', ...args]);
+  await exec('git', ['clone', '--quiet', info.registryRepoUrl, clone]);
+  mkdirSync(join(clone, 'plugins', plugin), { recursive: true });
+  copyFileSync(
+    join(corpusDir, 'workflow-registry', 'plugins', plugin, 'manifest.json'),
+    join(clone, 'plugins', plugin, 'manifest.json'),
+  );
+  await git('add', '.');
+  await git('commit', '--quiet', '-m', `add ${plugin}`);
+  await git('push', '--quiet', info.registryRepoUrl.replace('http://', `http://wfctl:${info.gitToken}@`), 'main');
 }
