@@ -1,6 +1,7 @@
 // Merging config files (pure over decoded values): `imports` (UPSTREAM.md 1.3) and application
 // multi-file configs (1.2). Merged containers inherit a source location so errors still point into
 // the files they came from.
+import { ownValue, setOwn } from '../security/index.ts';
 import type { ConfigIssue } from './config-issue.ts';
 import type { ConfigMap, WorkflowConfig } from './contract.ts';
 import type { SourceMap } from './source-map.ts';
@@ -50,7 +51,7 @@ export function mergeImport(base: WorkflowConfig, imported: WorkflowConfig, sour
   sourceMap.copy(base, out);
   for (const [key, value] of Object.entries(imported)) {
     if (key === 'imports') continue;
-    const current = out[key];
+    const current = ownValue(out, key);
     switch (key) {
       case 'modules':
       case 'sidecars': {
@@ -69,7 +70,8 @@ export function mergeImport(base: WorkflowConfig, imported: WorkflowConfig, sour
         }
         const merged: ConfigMap = { ...current };
         sourceMap.copy(current, merged);
-        if (isMap(value)) for (const [k, v] of Object.entries(value)) if (!(k in merged)) merged[k] = v;
+        if (isMap(value))
+          for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(merged, k)) setOwn(merged, k, v);
         out[key] = merged as never;
         break;
       }
@@ -80,7 +82,7 @@ export function mergeImport(base: WorkflowConfig, imported: WorkflowConfig, sour
         out.requires = mergeRequires(current, value) as WorkflowConfig['requires'];
         break;
       default:
-        if (current === undefined) out[key] = value;
+        if (current === undefined) setOwn(out, key, value);
     }
   }
   return out;
@@ -141,25 +143,25 @@ export function mergeApplication(
           continue;
         }
         owners.set(k, part.file);
-        target[k] = v;
+        setOwn(target, k, v);
       }
     }
     if (isMap(cfg.workflows)) {
       const target = (merged.workflows ??= {}) as ConfigMap;
       sourceMap.copy(cfg.workflows, target);
       for (const [type, section] of Object.entries(cfg.workflows)) {
-        const existing = target[type];
+        const existing = ownValue(target, type);
         if (!isMap(existing) || !isMap(section)) {
-          if (existing === undefined) target[type] = section;
+          if (existing === undefined) setOwn(target, type, section);
           continue;
         }
         const combined: ConfigMap = { ...existing };
         sourceMap.copy(existing, combined);
         for (const [k, v] of Object.entries(section)) {
           if (CONCAT_KEYS.has(k) && Array.isArray(v)) combined[k] = [...asArray(combined[k]), ...v];
-          else if (!(k in combined)) combined[k] = v;
+          else if (!Object.hasOwn(combined, k)) setOwn(combined, k, v);
         }
-        target[type] = combined;
+        setOwn(target, type, combined);
       }
     }
     if (cfg.plugins !== undefined)
@@ -171,7 +173,7 @@ export function mergeApplication(
         ['modules', 'triggers', 'pipelines', 'workflows', 'plugins', 'requires', 'imports', 'application'].includes(k)
       )
         continue;
-      if (merged[k] === undefined) merged[k] = v;
+      if (ownValue(merged, k) === undefined) setOwn(merged, k, v);
     }
   }
   return { config: merged, issues };

@@ -106,3 +106,43 @@ test('wfctl run --port 0 on a config that says ":0" binds 127.0.0.1 and prints i
     process.kill(-child.pid!, 'SIGKILL');
   }
 });
+
+test('steps look up fields as own properties: "constructor" is no field of {}, and no key sets a prototype', async () => {
+  const app = await Engine.fromText(
+    `
+pipelines:
+  check:
+    steps:
+      - { name: v, type: step.validate, config: { required_fields: [constructor, toString, a.constructor] } }
+  body:
+    steps:
+      - { name: v, type: step.validate_request_body, config: { required_fields: [constructor, valueOf] } }
+  pick:
+    steps:
+      - name: t
+        type: step.transform
+        config:
+          operations:
+            - { type: map, config: { mappings: { data: __proto__ } } }
+            - { type: extract, config: { path: polluted } }
+  reach:
+    steps:
+      - { name: t, type: step.transform, config: { operations: [{ type: extract, config: { path: a.constructor } }] } }
+`,
+    { plugins: corePlugins, logger: silentLogger(), baseDir: dir },
+  );
+  try {
+    // each of these passed: the names resolved to Object.prototype's members
+    await assert.rejects(
+      app.executePipeline('check', { a: {} }),
+      /missing required fields: constructor, toString, a\.constructor/,
+    );
+    await assert.rejects(app.executePipeline('body', { body: {} }), /missing required fields: constructor, valueOf/);
+    await assert.rejects(app.executePipeline('reach', { a: {} }), /path "a\.constructor" not found/);
+    // a mapping to "__proto__" makes an own key, not a new prototype to inherit "polluted" from
+    await assert.rejects(app.executePipeline('pick', { data: { polluted: 'yes' } }), /path "polluted" not found/);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  } finally {
+    await app.stop();
+  }
+});

@@ -1,5 +1,6 @@
 // The operations of a data.transformer pipeline (upstream: extract, map, filter, convert), as pure
 // functions over JSON-like values. Errors say which operation failed and why.
+import { setOwn } from '../../security/index.ts';
 import { isPlainObject } from '../support/index.ts';
 
 export interface TransformOperation {
@@ -40,7 +41,7 @@ export function extract(data: unknown, path: string): unknown {
         throw new Error(`index ${index} out of bounds (length ${current.length})`);
       current = current[index];
     } else if (isPlainObject(current)) {
-      if (!(part in current)) throw new Error(`key "${part}" not found in path "${path}"`);
+      if (!Object.hasOwn(current, part)) throw new Error(`key "${part}" not found in path "${path}"`);
       current = current[part];
     } else {
       throw new Error(`cannot navigate into ${typeof current} at "${part}"`);
@@ -55,8 +56,8 @@ function renameFields(data: unknown, mappings: unknown): unknown {
   if (!isPlainObject(data)) throw new Error('map needs a map as input');
   const result = { ...data };
   for (const [from, to] of Object.entries(mappings)) {
-    if (typeof to === 'string' && from in result) {
-      result[to] = result[from];
+    if (typeof to === 'string' && Object.hasOwn(result, from)) {
+      setOwn(result, to, result[from]);
       delete result[from];
     }
   }

@@ -1,4 +1,5 @@
 // Reading step config values with located errors (paths are relative to the step's `config`).
+import { ownValue } from '../../security/index.ts';
 import {
   ConfigValueError,
   hasTemplateSyntax,
@@ -91,7 +92,7 @@ export function getPath(value: unknown, dotted: string): unknown {
   for (const seg of dotted.split('.')) {
     if (seg === '') continue;
     if (Array.isArray(cur)) cur = cur[Number(seg)];
-    else if (cur !== null && typeof cur === 'object') cur = (cur as ConfigMap)[seg];
+    else if (cur !== null && typeof cur === 'object') cur = ownValue(cur, seg);
     else return undefined;
   }
   return cur;

@@ -2,6 +2,7 @@
 // (extract {path} | map {mappings: old -> new} | filter {fields} | convert {from, to}), or a named
 // pipeline of a data transformer service (`transformer` + `pipeline`). A map result becomes the
 // step output; anything else is output as `result`.
+import { setOwn } from '../../security/index.ts';
 import {
   ConfigValueError,
   DataTransformerCap,
@@ -44,8 +45,8 @@ export function applyOperations(ops: readonly TransformOperation[], data: unknow
         if (!isPlainMap(cur)) throw fail('input is not a map');
         const out: ConfigMap = { ...cur };
         for (const [from, to] of Object.entries((op.config.mappings ?? {}) as ConfigMap)) {
-          if (typeof to === 'string' && from in out) {
-            out[to] = out[from];
+          if (typeof to === 'string' && Object.hasOwn(out, from)) {
+            setOwn(out, to, out[from]);
             delete out[from];
           }
         }

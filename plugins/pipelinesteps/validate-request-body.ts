@@ -30,7 +30,7 @@ export const createValidateRequestBodyStep: StepFactory = (spec) => {
         body = parsed as ConfigMap;
       }
       if (!body && required.length > 0) throw new ValidationError('request body is required');
-      const missing = required.filter((f) => !body || !(f in body));
+      const missing = required.filter((f) => !body || !Object.hasOwn(body, f));
       if (missing.length > 0) throw new ValidationError(`missing required fields: ${missing.join(', ')}`);
       return { output: { body: body ?? {} } };
     },

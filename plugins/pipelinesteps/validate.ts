@@ -1,5 +1,6 @@
 // step.validate: `required_fields` (default strategy) or `json_schema` against `schema`, checking
 // `source` (a dotted path) or Current. A failure is a validation error (HTTP 400).
+import { ownValue } from '../../security/index.ts';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import {
@@ -73,14 +74,12 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
       const data = read(pc);
       const map = isPlainMap(data) ? data : {};
       const missing = fields.filter((f) => {
-        const v = f.includes('.') ? getPath(map, f) : map[f];
+        const v = f.includes('.') ? getPath(map, f) : ownValue(map, f);
         return v === undefined || v === null || v === '';
       });
       if (missing.length > 0) {
         const hint =
-          !source &&
-          isPlainMap(pc.current.body) &&
-          missing.every((f) => (pc.current.body as Record<string, unknown>)[f] !== undefined)
+          !source && isPlainMap(pc.current.body) && missing.every((f) => ownValue(pc.current.body, f) !== undefined)
             ? ' (the request JSON is under body: set source: body)'
             : '';
         throw new ValidationError(`missing required fields: ${missing.join(', ')}${hint}`);

@@ -119,7 +119,7 @@ export class ConfigReader {
     const value = this.string(list);
     if (value === undefined || value === '') return fallback;
     if ((options as readonly string[]).includes(value)) return value as T;
-    if (value in aliases) return aliases[value];
+    if (Object.hasOwn(aliases, value)) return aliases[value]!;
     const key = this.pick(list)!.key;
     throw new ConfigValueError(
       `"${key}" must be one of ${[...options, ...Object.keys(aliases)].join(', ')}; got "${value}"`,
