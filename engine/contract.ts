@@ -141,6 +141,8 @@ export interface WorkflowRunner {
   /** Run a pipeline by name; returns `_pipeline_output` if a pipeline_output step ran, else Current. */
   executePipeline(name: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap>;
   hasPipeline(name: string): boolean;
+  /** Run a pipeline and return its whole context (step outputs, metadata), for callers that need more than Current. */
+  run(name: string, data: ConfigMap, opts?: TriggerOptions): Promise<PipelineContext>;
   /**
    * Build and register a pipeline from config at configure time (route-level `pipeline.steps` of a
    * workflow handler). Throws ConfigError with located issues; `configPath` is where the steps live.

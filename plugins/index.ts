@@ -17,6 +17,7 @@ import { modularCompatPlugin } from './modularcompat/index.ts';
 import { schedulerPlugin } from './scheduler/index.ts';
 import { datastoresPlugin } from './datastores/index.ts';
 import { platformPlugin } from './platform/index.ts';
+import { actorsPlugin } from './actors/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -33,6 +34,7 @@ export { modularCompatPlugin } from './modularcompat/index.ts';
 export { schedulerPlugin } from './scheduler/index.ts';
 export { datastoresPlugin } from './datastores/index.ts';
 export { platformPlugin } from './platform/index.ts';
+export { actorsPlugin } from './actors/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -50,4 +52,5 @@ export const corePlugins: EnginePlugin[] = [
   schedulerPlugin,
   datastoresPlugin,
   platformPlugin,
+  actorsPlugin,
 ];
