@@ -176,3 +176,29 @@ test('an on_error upstream does not know means stop; an unreadable step timeout 
     await engine.stop();
   }
 });
+
+test("a step's unknown on_error leaves the pipeline's in force; an unknown templateRefs means warn", async () => {
+  const engine = await Engine.fromText(
+    `${SERVER}engine: { validation: { templateRefs: loud } }
+pipelines:
+  p:
+    on_error: skip
+    steps:
+      - { name: boom, type: step.validate, on_error: sideways, config: { required_fields: [missing] } }
+      - { name: after, type: step.set, config: { values: { reached: after, ref: '{{ .steps.nowhere.x }}' } } }
+`,
+    { plugins: corePlugins, logger: silentLogger(), httpAddress: '127.0.0.1:0', dataDir: join(dir, 'data') },
+  );
+  try {
+    const runTime = engine.warnings.filter((w) => w.runTime).map((w) => w.jsonPath);
+    assert.deepEqual(runTime.sort(), ['engine.validation.templateRefs', 'pipelines.p.steps[0].on_error']);
+    assert.ok(
+      engine.warnings.some((w) => /step "nowhere"/.test(w.message) && !w.runTime),
+      'the undefined step reference is the templateRefs warning it would be by default',
+    );
+    const out = await engine.executePipeline('p', {});
+    assert.equal(out.reached, 'after', "the pipeline's skip applied to the failing step");
+  } finally {
+    await engine.stop();
+  }
+});
