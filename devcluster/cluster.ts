@@ -1,6 +1,7 @@
 // startDevCluster: the I/O shell that assembles devcluster from its parts — data dir (credentials,
 // SQLite state, kubeconfig, lock), the HTTPS API server, the in-process controllers and, optionally,
 // the local node agent — and takes it all down again on stop().
+import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
@@ -90,7 +91,6 @@ export interface DevCluster {
 }
 
 const SEED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const KUBERNETES_SERVICE_IP = '10.43.0.1';
 const ADMIN: UserInfo = {
   username: 'devcluster-admin',
   uid: 'devcluster-admin',
@@ -194,6 +194,7 @@ async function start(
       : new NodeAgent(api, catalog, cache, logger.child({ component: 'devcluster-node-agent' }), {
           ...options.nodeAgent,
           dataDir: join(dataDir, 'pods'),
+          dnsDir: join(dataDir, 'dns'),
           host,
           apiServer: () => ({ host: '127.0.0.1', port }),
         });
@@ -296,11 +297,21 @@ async function seedStorageClass(api: ObjectApi, catalog: ResourceCatalog): Promi
   if (!api.tryGet(type, '', name)) await api.create(type, '', sc, systemContext('devcluster'));
 }
 
-/** default/kubernetes: the API server's own Service (ClusterIP 10.43.0.1) and its Endpoints (this port). */
+/**
+ * default/kubernetes: the API server's own Service and its Endpoints (this port). Its ClusterIP is the
+ * first address of the cluster's service range, a /24 of 127/8 picked at random when the cluster is
+ * made (127.1-254.x.0/24), which every later Service's ClusterIP comes from (object-api.ts); the node
+ * agent serves them on this host. A data dir from before ClusterIPs were loopback addresses has it at
+ * 10.43.0.1: a ClusterIP cannot change, so it is made again.
+ */
 async function seedKubernetesService(api: ObjectApi, catalog: ResourceCatalog, port: number): Promise<void> {
   const ctx = systemContext('devcluster');
   const services = catalog.lookup('', 'v1', 'services')!;
+  const existing = api.tryGet(services, 'default', 'kubernetes');
+  if (existing && !/^127\.\d+\.\d+\.1$/.test(String((existing.spec as { clusterIP?: string }).clusterIP)))
+    await api.delete(services, 'default', 'kubernetes', { gracePeriodSeconds: 0 }, ctx);
   if (!api.tryGet(services, 'default', 'kubernetes')) {
+    const range = `127.${1 + randomInt(254)}.${randomInt(256)}`;
     await api.create(
       services,
       'default',
@@ -308,7 +319,7 @@ async function seedKubernetesService(api: ObjectApi, catalog: ResourceCatalog, p
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
         spec: {
           type: 'ClusterIP',
-          clusterIP: KUBERNETES_SERVICE_IP,
+          clusterIP: `${range}.1`,
           ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
         },
       },

@@ -61,13 +61,22 @@ import {
 
 export * from './object-api-types.ts';
 
-/** The first free ClusterIP in k3s's default service CIDR, 10.43.0.0/16. */
-function allocateClusterIP(inUse: Set<string>): string {
-  for (let i = 1; i < 65_534; i++) {
-    const ip = `10.43.${Math.floor(i / 256)}.${i % 256}`;
-    if (i % 256 !== 0 && i % 256 !== 255 && !inUse.has(ip)) return ip;
+/**
+ * The first free ClusterIP of the cluster's service range: the /24 of the kubernetes Service's address,
+ * a loopback range each devcluster picks at random when it is made (cluster.ts), so the node agent
+ * can serve every ClusterIP on this host (Linux routes all of 127/8 to lo) and clusters on one host
+ * do not take each other's addresses.
+ */
+function allocateClusterIP(range: string, inUse: Set<string>): string {
+  for (let i = 2; i < 255; i++) {
+    const ip = `${range}.${i}`;
+    if (!inUse.has(ip)) return ip;
   }
-  throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+  throw new ApiError(
+    500,
+    'InternalError',
+    `Internal error occurred: failed to allocate a serviceIP: range ${range}.0/24 is full`,
+  );
 }
 
 export class ObjectApi {
@@ -456,13 +465,17 @@ export class ObjectApi {
     return {
       now,
       allocateClusterIP: () => {
-        // 10.43.0.1 is the kubernetes Service's, as in k3s
-        const inUse = new Set<string>(['10.43.0.1']);
+        // the range's first address is the kubernetes Service's, as in k3s
+        let range = '127.43.0';
+        const inUse = new Set<string>();
         for (const s of this.store.entries('/services')) {
           const ip = (s.object.spec as JsonObject | undefined)?.clusterIP;
-          if (typeof ip === 'string') inUse.add(ip);
+          if (typeof ip !== 'string') continue;
+          inUse.add(ip);
+          const m = /^(127\.\d+\.\d+)\.1$/.exec(ip);
+          if (m && s.object.metadata.namespace === 'default' && s.object.metadata.name === 'kubernetes') range = m[1]!;
         }
-        return allocateClusterIP(inUse);
+        return allocateClusterIP(range, inUse);
       },
       nodePortsInUse: (except) => {
         const inUse = new Set<number>();

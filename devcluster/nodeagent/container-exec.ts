@@ -4,7 +4,8 @@
 // the container's, so `cat /config/app.yaml` or `sh -c 'ls /data'` see what the container would.
 // Without proot the command runs on the host with container paths in its arguments rewritten to the
 // volumes' host directories (as the node agent does for the container itself), which covers direct
-// paths but not paths a shell builds. A TTY request runs the command under util-linux `script`, which
+// paths but not paths a shell builds. Under proot /etc/hosts is the pod's hosts file, so Service names
+// resolve (cluster-dns.ts). A TTY request runs the command under util-linux `script`, which
 // gives it a pseudo-terminal (and `stty` applies resizes to it).
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, readlinkSync } from 'node:fs';
@@ -54,6 +55,8 @@ export function execInvocation(plan: ContainerPlan, command: string[], tty: bool
     file = tools.proot;
     // mounts are longest-path-first; proot wants parents bound before the paths inside them
     const binds = [...plan.mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
+    // the pod's hosts file names the cluster's Services, for any program that resolves through libc
+    if (plan.hostsFile) binds.push('-b', `${plan.hostsFile}:/etc/hosts`);
     args = [...binds, '-w', plan.workingDir, ...command];
     cwd = '/';
   } else {

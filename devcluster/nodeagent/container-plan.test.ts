@@ -20,7 +20,7 @@ const input = (container: Container, volumes: object[] = [], extra: Partial<Plan
     ['claim', { dir: '/host/var/lib/devcluster/storage/pvc-1', projected: false }],
   ]),
   node: { cpu: 4, memory: 8 * 2 ** 30 },
-  hostPort: 31000,
+  ports: { primary: 31000, byPodPort: new Map([[8080, 31000]]) },
   apiServer: { host: '127.0.0.1', port: 6443 },
   configMap: (name) => (name === 'cfg' ? { 'workflow.yaml': 'modules: []', level: 'debug' } : undefined),
   secret: (name) => (name === 'creds' ? { token: Buffer.from('s3cret') } : undefined),
@@ -197,4 +197,72 @@ test('a subPath that climbs out of its volume is refused', () => {
       ),
     (e: unknown) => e instanceof PlanError && /must be a relative path without/.test(e.message),
   );
+});
+
+test('pod ports: each container is told its own first port, probes reach any pod port by number or name', () => {
+  const ports = {
+    primary: 31000,
+    byPodPort: new Map([
+      [8080, 31000],
+      [8081, 31001],
+      [9090, 31002],
+    ]),
+  };
+  const admin: Container = {
+    name: 'admin',
+    image: 'workflow-engine:1',
+    ports: [{ name: 'admin', containerPort: 8081 }],
+    readinessProbe: { httpGet: { path: '/healthz', port: 'admin' } },
+    livenessProbe: { tcpSocket: { port: 9090 } },
+  };
+  const plan = planContainer(input(admin, [], { ports }));
+  assert.equal(plan.env.WORKFLOW_ADDR, '127.0.0.1:31001');
+  assert.equal(plan.env.PORT, '31001');
+  assert.equal(plan.readiness?.port, 31001);
+  assert.equal(plan.readiness?.path, '/healthz');
+  assert.deepEqual([plan.liveness?.kind, plan.liveness?.port], ['tcp', 31002]);
+  assert.throws(
+    () => planContainer(input({ ...admin, readinessProbe: { httpGet: { port: 'metrics' } } }, [], { ports })),
+    (e: unknown) =>
+      e instanceof PlanError && /probe port "metrics" is not a named port of container "admin"/.test(e.message),
+  );
+});
+
+test('the pod network: Node processes load the preload with the port table and the namespace hosts file', () => {
+  const ports = {
+    primary: 31000,
+    byPodPort: new Map([
+      [8080, 31000],
+      [8081, 31001],
+    ]),
+  };
+  const network = { preload: '/repo/devcluster/nodeagent/pod-network-preload.cjs', hostsFile: '/data/dns/team/hosts' };
+  const plan = planContainer(
+    input(
+      {
+        name: 'engine',
+        image: 'workflow-engine:1',
+        env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=256' }],
+      },
+      [],
+      {
+        ports,
+        network,
+      },
+    ),
+  );
+  assert.equal(plan.env.DEVCLUSTER_POD_PORTS, '8080=31000,8081=31001');
+  assert.equal(plan.env.DEVCLUSTER_POD_HOSTS, '/data/dns/team/hosts');
+  assert.equal(
+    plan.env.NODE_OPTIONS,
+    '--max-old-space-size=256 --require /repo/devcluster/nodeagent/pod-network-preload.cjs',
+  );
+  assert.equal(plan.hostsFile, '/data/dns/team/hosts');
+  const spaced = planContainer(
+    input({ name: 'engine', image: 'workflow-engine:1' }, [], {
+      ports,
+      network: { ...network, preload: '/my repo/p.cjs' },
+    }),
+  );
+  assert.equal(spaced.env.NODE_OPTIONS, '--require "/my repo/p.cjs"');
 });

@@ -8,6 +8,7 @@ import { ownValue } from '../../security/index.ts';
 import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
 import { expandTemplate, type ImageRuntime } from './image-runtimes.ts';
+import { containerPrimaryPort, type PodPorts, portTableEnv, resolvePodPort } from './pod-ports.ts';
 
 export interface Container {
   name: string;
@@ -75,12 +76,12 @@ export interface ContainerPlan {
   cwd: string;
   mounts: Mount[];
   prepare: MountStep[];
-  /** The container port mapped to the pod's loopback port, if any. */
-  containerPort?: number;
   /** The container's working directory as the container sees it (its `workingDir`, else "/"). */
   workingDir: string;
   /** The container keeps a stdin open (`stdin: true`), for pods/attach. */
   stdin: boolean;
+  /** The pod's hosts file (Service names), bound at /etc/hosts for `kubectl exec`. */
+  hostsFile?: string;
   readiness?: ResolvedProbe;
   liveness?: ResolvedProbe;
 }
@@ -116,7 +117,13 @@ export interface PlanInput {
   /** The pod's volumes as set up on disk: name -> directory, and whether it is a projection. */
   volumes: Map<string, { dir: string; projected: boolean }>;
   node: NodeAllocatable;
-  hostPort: number;
+  /** The pod's loopback ports (pod-ports.ts). */
+  ports: PodPorts;
+  /**
+   * The pod's network as its Node processes see it: the preload script (NODE_OPTIONS --require) that
+   * moves listens on pod ports to their loopback ports and resolves Service names from `hostsFile`.
+   */
+  network?: { preload: string; hostsFile: string };
   apiServer: { host: string; port: number };
   configMap(name: string): Record<string, string> | undefined;
   /** Secret data, already base64-decoded. */
@@ -135,13 +142,20 @@ export function planContainer(input: PlanInput): ContainerPlan {
     );
   }
 
-  const containerPort = container.ports?.[0]?.containerPort;
+  const hostPort = containerPrimaryPort(container, input.ports);
   const env = resolveEnv(input);
   const { mounts, prepare } = mountTable(container, input.volumes, podDir, env);
   const rewrite = (value: string) => rewritePaths(value, mounts);
   for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
-  env.WORKFLOW_ADDR = `127.0.0.1:${input.hostPort}`;
-  env.PORT = String(input.hostPort);
+  env.WORKFLOW_ADDR = `127.0.0.1:${hostPort}`;
+  env.PORT = String(hostPort);
+  if (input.network) {
+    env.DEVCLUSTER_POD_PORTS = portTableEnv(input.ports);
+    env.DEVCLUSTER_POD_HOSTS = input.network.hostsFile;
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${nodeOptionQuote(input.network.preload)}`]
+      .filter(Boolean)
+      .join(' ');
+  }
   const expand = (values: string[] | undefined) => values?.map((v) => expandVars(v, env));
   const runtime = input.runtime;
   let command: string[];
@@ -151,7 +165,7 @@ export function planContainer(input: PlanInput): ContainerPlan {
       [...command] = expandTemplate(
         runtime.command,
         { command: expand(container.command), args: expand(container.args) },
-        input.hostPort,
+        { primary: hostPort, byPodPort: input.ports.byPodPort },
       );
       args = [];
     } else {
@@ -185,11 +199,11 @@ export function planContainer(input: PlanInput): ContainerPlan {
     cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
     mounts,
     prepare,
-    containerPort,
     workingDir: container.workingDir ?? '/',
     stdin: container.stdin === true,
-    readiness: resolveProbe(container.readinessProbe, container, input.hostPort) ?? defaultReadiness(input.hostPort),
-    liveness: resolveProbe(container.livenessProbe, container, input.hostPort),
+    ...(input.network ? { hostsFile: input.network.hostsFile } : {}),
+    readiness: resolveProbe(container.readinessProbe, input) ?? defaultReadiness(hostPort),
+    liveness: resolveProbe(container.livenessProbe, input),
   };
 }
 
@@ -332,11 +346,11 @@ export function expandVars(value: string, env: Record<string, string>): string {
   });
 }
 
-function resolveProbe(probe: Probe | undefined, container: Container, hostPort: number): ResolvedProbe | undefined {
+function resolveProbe(probe: Probe | undefined, input: PlanInput): ResolvedProbe | undefined {
   if (!probe) return undefined;
   const target = probe.httpGet ?? probe.tcpSocket;
   if (!target) return undefined; // exec probes are not run: treated as passing
-  const port = mapPort(target.port, container, hostPort);
+  const port = mapProbePort(target.port, input);
   return {
     kind: probe.httpGet ? 'http' : 'tcp',
     port,
@@ -362,21 +376,25 @@ function defaultReadiness(hostPort: number): ResolvedProbe {
   };
 }
 
-/** The first container port (by number or name) is the pod's loopback port; others are unreachable. */
-function mapPort(port: number | string, container: Container, hostPort: number): number {
-  const first = container.ports?.[0];
-  if (typeof port === 'string') {
-    const named = container.ports?.find((p) => p.name === port);
-    if (!named)
-      throw new PlanError(
-        'CreateContainerConfigError',
-        `probe port "${port}" is not a named port of container "${container.name}"`,
-      );
-    port = named.containerPort;
-  }
-  if (first === undefined || port === first.containerPort) return hostPort;
-  throw new PlanError(
-    'CreateContainerConfigError',
-    `probe port ${port} is not the container's first port (${first.containerPort}); devcluster maps only that port`,
-  );
+/** A probe's port (a number, or the name of one of the container's ports) as its loopback port. */
+function mapProbePort(port: number | string, input: PlanInput): number {
+  const { container } = input;
+  const podPort = resolvePodPort(input.pod, port, container);
+  if (podPort === undefined)
+    throw new PlanError(
+      'CreateContainerConfigError',
+      `probe port "${port}" is not a named port of container "${container.name}"`,
+    );
+  const hostPort = input.ports.byPodPort.get(podPort);
+  if (hostPort === undefined)
+    throw new PlanError(
+      'CreateContainerConfigError',
+      `probe port ${podPort} of container "${container.name}" has no loopback port on this node`,
+    );
+  return hostPort;
+}
+
+/** A path in NODE_OPTIONS: quoted when it has spaces or quotes (Node splits the variable on spaces). */
+function nodeOptionQuote(path: string): string {
+  return /[\s"\\]/.test(path) ? `"${path.replace(/[\\"]/g, '\\$&')}"` : path;
 }

@@ -63,22 +63,39 @@ test("upstream server flags become wfctl run's arguments and environment", () =>
   assert.throws(() => translateServerArgs(['-config']), /flag needs an argument: -config/);
 });
 
+const only = (primary: number) => ({ primary, byPodPort: new Map<number, number>() });
+
 test('runtime templates: {{command}} and {{args}} splice, {{port}} substitutes, args append otherwise', () => {
-  assert.deepEqual(expandTemplate(['python3', '-m', 'http.server', '{{port}}'], { args: ['-b', '127.0.0.1'] }, 4100), [
-    'python3',
-    '-m',
-    'http.server',
-    '4100',
-    '-b',
-    '127.0.0.1',
-  ]);
-  assert.deepEqual(expandTemplate(['{{command}}', '{{args}}'], { command: ['sh', '-c'], args: ['echo hi'] }, 1), [
+  assert.deepEqual(
+    expandTemplate(['python3', '-m', 'http.server', '{{port}}'], { args: ['-b', '127.0.0.1'] }, only(4100)),
+    ['python3', '-m', 'http.server', '4100', '-b', '127.0.0.1'],
+  );
+  assert.deepEqual(expandTemplate(['{{command}}', '{{args}}'], { command: ['sh', '-c'], args: ['echo hi'] }, only(1)), [
     'sh',
     '-c',
     'echo hi',
   ]);
-  assert.deepEqual(expandTemplate(['srv', '--listen=127.0.0.1:{{port}}'], {}, 9), ['srv', '--listen=127.0.0.1:9']);
-  assert.throws(() => expandTemplate(['srv'], { command: ['other'] }, 1), /fixed entrypoint/);
+  assert.deepEqual(expandTemplate(['srv', '--listen=127.0.0.1:{{port}}'], {}, only(9)), [
+    'srv',
+    '--listen=127.0.0.1:9',
+  ]);
+  assert.throws(() => expandTemplate(['srv'], { command: ['other'] }, only(1)), /fixed entrypoint/);
+});
+
+test('runtime templates: {{port:N}} is the loopback port of pod port N, an error for a port the pod lacks', () => {
+  const ports = {
+    primary: 41000,
+    byPodPort: new Map([
+      [8080, 41000],
+      [8081, 41001],
+    ]),
+  };
+  assert.deepEqual(expandTemplate(['srv', '--http={{port:8080}}', '--admin=127.0.0.1:{{port:8081}}'], {}, ports), [
+    'srv',
+    '--http=41000',
+    '--admin=127.0.0.1:41001',
+  ]);
+  assert.throws(() => expandTemplate(['srv', '{{port:9090}}'], {}, ports), /9090 is not a port of this pod/);
 });
 
 test('runtimes files: a mapping of patterns to command lists, with clear errors', () => {

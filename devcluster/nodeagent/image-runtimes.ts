@@ -20,7 +20,8 @@ export interface ImageRuntime {
   translateArgs?: (args: string[]) => { args: string[]; env: Record<string, string> };
   /**
    * A command template from a runtimes file: `{{command}}` and `{{args}}` (whole elements) splice in the
-   * container's command and args; `{{port}}` anywhere is the pod's loopback port.
+   * container's command and args; `{{port}}` anywhere is the container's loopback port, `{{port:N}}`
+   * the loopback port of pod port N.
    */
   template?: boolean;
 }
@@ -157,15 +158,22 @@ export function loadRuntimesFile(file: string): ImageTable {
 export function expandTemplate(
   template: string[],
   container: { command?: string[]; args?: string[] },
-  port: number,
+  ports: { primary: number; byPodPort: ReadonlyMap<number, number> },
 ): string[] {
   const uses = template.some((t) => t === '{{command}}' || t === '{{args}}');
   if (!uses && container.command?.length)
     throw new Error(`this image's runtime has a fixed entrypoint; put the arguments in args instead of command`);
+  const port = (podPort: string | undefined) => {
+    if (podPort === undefined) return String(ports.primary);
+    const host = ports.byPodPort.get(Number(podPort));
+    if (host === undefined)
+      throw new Error(`the runtime template names {{port:${podPort}}}, but ${podPort} is not a port of this pod`);
+    return String(host);
+  };
   const out = template.flatMap((t) => {
     if (t === '{{command}}') return container.command ?? [];
     if (t === '{{args}}') return container.args ?? [];
-    return [t.replaceAll('{{port}}', String(port))];
+    return [t.replace(/\{\{port(?::(\d+))?\}\}/g, (_m, podPort: string | undefined) => port(podPort))];
   });
   return uses ? out : [...out, ...(container.args ?? [])];
 }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
 import { deepEqual } from '../logic/schema.ts';
@@ -20,6 +21,8 @@ import type { CommandOptions, RunningCommand } from '../streams/remote-command.t
 import { execInvocation, findExecTools, startExec } from './container-exec.ts';
 import { ContainerProcess, type RestartBackoff } from './container-process.ts';
 import { freePort } from './ports.ts';
+import { allocatePodPorts, portAnnotations, type PodPorts } from './pod-ports.ts';
+import type { ClusterDns } from './cluster-dns.ts';
 import type { HostFilesystem } from '../volumes/host-filesystem.ts';
 import {
   claimNames,
@@ -31,7 +34,8 @@ import {
 } from '../volumes/pod-volumes.ts';
 import { claimScheduling, SELECTED_NODE_ANNOTATION } from '../volumes/volume-binding.ts';
 
-export const PORT_ANNOTATION = 'devcluster.io/port';
+/** Loaded into every Node process of a pod (pod-network-preload.cjs: its ports and Service names). */
+const POD_NETWORK_PRELOAD = fileURLToPath(new URL('./pod-network-preload.cjs', import.meta.url));
 
 export interface KubeletOptions {
   nodeName: string;
@@ -45,12 +49,14 @@ export interface KubeletOptions {
   host: HostFilesystem;
   events: EventRecorder;
   schedulerEvents: EventRecorder;
+  /** Service names for the pods' processes (a hosts file per namespace). */
+  dns: ClusterDns;
 }
 
 interface PodWorker {
   uid: string;
   dir: string;
-  port: number;
+  ports: PodPorts;
   containers: ContainerProcess[];
   /** Containers that cannot start, with the kubelet's waiting reason. */
   blocked: Array<{ container: Container; reason: string; message: string }>;
@@ -125,18 +131,16 @@ export class Kubelet extends Controller {
     return worker;
   }
 
-  /**
-   * pods/portforward: every pod gets one loopback port, for the first containerPort of its first
-   * container (the process is told it as WORKFLOW_ADDR/PORT); other pod ports are not reachable.
-   */
+  /** pods/portforward: the loopback port behind one of the pod's ports. */
   portTarget(pod: KubeObject, port: number): { host: string; port: number } {
-    const worker = this.runningWorker(pod);
-    const mapped = (pod.spec as { containers?: Container[] }).containers?.[0]?.ports?.[0]?.containerPort;
-    if (port === mapped) return { host: '127.0.0.1', port: worker.port };
+    const { ports } = this.runningWorker(pod);
+    const mapped = ports.byPodPort.get(port);
+    if (mapped !== undefined) return { host: '127.0.0.1', port: mapped };
+    const known = [...ports.byPodPort.keys()];
     throw new Error(
-      mapped === undefined
-        ? `pod declares no containerPort; devcluster reaches a pod only on the first containerPort of its first container`
-        : `port ${port} is not reachable: devcluster runs pods as local processes and maps only the first containerPort of the first container (${mapped}) to a loopback port (127.0.0.1:${worker.port})`,
+      known.length === 0
+        ? `pod declares no containerPort; devcluster runs pods as local processes and reaches them only on ports their containers declare`
+        : `port ${port} is not reachable: devcluster runs pods as local processes and reaches them only on the ports their containers declare (${known.join(', ')})`,
     );
   }
 
@@ -147,7 +151,7 @@ export class Kubelet extends Controller {
     const running = worker.containers.find((c) => c.name === container);
     if (!spec || !running?.status().started)
       throw new Error(`container ${container} is not running in pod ${pod.metadata.namespace}/${pod.metadata.name}`);
-    const plan = this.plan(pod, spec, worker.dir, worker.port, worker.volumes);
+    const plan = this.plan(pod, spec, worker.dir, worker.ports, worker.volumes);
     return startExec(execInvocation(plan, command, options.tty, this.execTools), command, options, this.execTools);
   }
 
@@ -360,16 +364,16 @@ export class Kubelet extends Controller {
     const dir = join(this.opts.podsDir, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
     const volumes = this.mountVolumes(key, pod, dir);
     if (!volumes) return this.writeWaitingStatus(pod);
-    const previous = Number(pod.metadata.annotations?.[PORT_ANNOTATION] ?? 0);
-    const port = await freePort(previous);
-    if (String(port) !== pod.metadata.annotations?.[PORT_ANNOTATION]) {
+    const ports = await allocatePodPorts(pod, freePort);
+    const annotations = portAnnotations(ports);
+    if (Object.entries(annotations).some(([k, v]) => pod.metadata.annotations?.[k] !== v)) {
       const patched = await this.api
         .patch(
           this.type('pods'),
           pod.metadata.namespace!,
           pod.metadata.name!,
           'merge',
-          { metadata: { annotations: { [PORT_ANNOTATION]: String(port) } } },
+          { metadata: { annotations } },
           ctx(),
         )
         .catch(tolerating(404, 409));
@@ -381,7 +385,7 @@ export class Kubelet extends Controller {
     const worker: PodWorker = {
       uid: pod.metadata.uid!,
       dir,
-      port,
+      ports,
       containers: [],
       blocked: [],
       startTime: nowSeconds(),
@@ -395,9 +399,9 @@ export class Kubelet extends Controller {
       Number((pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30) * 1000,
       this.opts.maxGraceMs,
     );
-    containers.forEach((container, index) => {
+    containers.forEach((container) => {
       try {
-        const plan = this.plan(pod, container, dir, port, worker.volumes);
+        const plan = this.plan(pod, container, dir, ports, worker.volumes);
         const restarts = statuses.find((s) => s.name === container.name)?.restartCount ?? 0;
         const process = new ContainerProcess(
           container.name,
@@ -414,8 +418,6 @@ export class Kubelet extends Controller {
         process.restartPolicy = restartPolicyOf(pod);
         worker.containers.push(process);
         process.start();
-        if (index > 0 && container.ports?.length)
-          this.logger.warn({ pod: key, container: container.name }, 'only the first container gets the pod port');
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         worker.blocked.push({ container, reason: e.reason, message: e.message });
@@ -425,12 +427,17 @@ export class Kubelet extends Controller {
       }
     });
     this.logger.info(
-      { pod: key, port, containers: worker.containers.length, blocked: worker.blocked.map((b) => b.reason) },
+      {
+        pod: key,
+        ports: annotations,
+        containers: worker.containers.length,
+        blocked: worker.blocked.map((b) => b.reason),
+      },
       'pod started',
     );
   }
 
-  private plan(pod: KubeObject, container: Container, dir: string, port: number, volumes: PodWorker['volumes']) {
+  private plan(pod: KubeObject, container: Container, dir: string, ports: PodPorts, volumes: PodWorker['volumes']) {
     const ns = pod.metadata.namespace!;
     const runtime = findRuntime(this.opts.images, container.image ?? '');
     return planContainer({
@@ -441,7 +448,8 @@ export class Kubelet extends Controller {
       podDir: dir,
       volumes,
       node: NODE_ALLOCATABLE,
-      hostPort: port,
+      ports,
+      network: { preload: POD_NETWORK_PRELOAD, hostsFile: this.opts.dns.hostsFile(ns) },
       apiServer: this.opts.apiServer(),
       configMap: (name) => {
         const cm = this.api.tryGet(this.type('configmaps'), ns, name);
@@ -486,7 +494,7 @@ export class Kubelet extends Controller {
       const container = containers.find((c) => c.name === process.name);
       if (!container) continue;
       try {
-        process.replan(this.plan(pod, container, worker.dir, worker.port, worker.volumes));
+        process.replan(this.plan(pod, container, worker.dir, worker.ports, worker.volumes));
       } catch (e) {
         if (!(e instanceof PlanError)) throw e;
         this.logger.warn({ pod: key, err: e.message }, 'the container keeps its previous plan');

@@ -1,7 +1,7 @@
 // The local node agent: one Node ("devcluster") whose kubelet runs pods as local processes, plus the
 // controllers that make workloads run on it (Deployment -> ReplicaSet -> Pod, Job, CronJob,
-// StatefulSet, DaemonSet) and the service controller (Endpoints/EndpointSlices, loopback load
-// balancers and node ports).
+// StatefulSet, DaemonSet) and the service controller (Endpoints/EndpointSlices, ClusterIP proxies and
+// names, loopback load balancers and node ports).
 import { mkdirSync } from 'node:fs';
 import { hostname, totalmem, cpus } from 'node:os';
 import type { Logger } from 'pino';
@@ -22,6 +22,7 @@ import { CronJobController } from '../workloads/cronjob-controller.ts';
 import { DaemonSetController } from '../workloads/daemonset-controller.ts';
 import { JobController } from '../workloads/job-controller.ts';
 import { StatefulSetController } from '../workloads/statefulset-controller.ts';
+import { ClusterDns } from './cluster-dns.ts';
 import type { HostFilesystem } from '../volumes/host-filesystem.ts';
 
 export type { ImageRuntime, ImageTable };
@@ -66,6 +67,8 @@ export class NodeAgent {
     logger: Logger,
     options: NodeAgentOptions & {
       dataDir: string;
+      /** Where the cluster's hosts files live (cluster-dns.ts). */
+      dnsDir: string;
       apiServer: () => { host: string; port: number };
       /** The node's filesystem (hostPath volumes, local PersistentVolumes). */
       host: HostFilesystem;
@@ -73,6 +76,7 @@ export class NodeAgent {
   ) {
     mkdirSync(options.dataDir, { recursive: true });
     const recorder = (component: string) => new EventRecorder(api, catalog, component, logger);
+    const dns = new ClusterDns(options.dnsDir);
     this.kubelet = new Kubelet(api, catalog, cache, logger, {
       nodeName: NODE_NAME,
       podsDir: options.dataDir,
@@ -86,10 +90,11 @@ export class NodeAgent {
       host: options.host,
       events: recorder('kubelet'),
       schedulerEvents: recorder('default-scheduler'),
+      dns,
     });
     this.replicaSets = new ReplicaSetController(api, catalog, cache, logger, recorder('replicaset-controller'));
     this.deployments = new DeploymentController(api, catalog, cache, logger, recorder('deployment-controller'));
-    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME, recorder('service-controller'), {
+    this.services = new ServiceController(api, catalog, cache, logger, NODE_NAME, dns, recorder('service-controller'), {
       preferServicePorts: options.loadBalancerServicePorts ?? false,
     });
     this.workloads = [

@@ -19,7 +19,7 @@ export const SERVING_HOSTS = [
   'kubernetes',
   'kubernetes.default',
   'kubernetes.default.svc',
-  '10.43.0.1',
+  'kubernetes.default.svc.cluster.local',
 ];
 
 function readPair(dir: string, name: string): CertificateAndKey | undefined {
