@@ -110,7 +110,11 @@ describe('built-in kinds', () => {
     await tc.ok(['create', 'namespace', 'team-a']);
     await tc.ok(['-n', 'team-a', 'create', 'service', 'clusterip', 'api', '--tcp=80:8080']);
     const svc = JSON.parse(await tc.ok(['-n', 'team-a', 'get', 'svc', 'api', '-o', 'json']));
-    assert.match(svc.spec.clusterIP, /^10\.43\.\d+\.\d+$/);
+    // from the cluster's loopback service range: the /24 of the kubernetes Service's ClusterIP
+    const kubernetes = JSON.parse(await tc.ok(['get', 'svc', 'kubernetes', '-o', 'json'])).spec.clusterIP;
+    assert.match(kubernetes, /^127\.\d+\.\d+\.1$/);
+    assert.equal(svc.spec.clusterIP.replace(/\.\d+$/, ''), kubernetes.replace(/\.1$/, ''));
+    assert.notEqual(svc.spec.clusterIP, kubernetes);
     assert.equal(svc.spec.ports[0].targetPort, 8080);
     await eventually(
       async () => (await tc.kubectl(['-n', 'team-a', 'get', 'sa', 'default'])).code === 0,
