@@ -1,11 +1,10 @@
 // pods/exec: a command run in a container's environment. Containers here are local processes, so the
-// container's filesystem view is recreated per command: with PRoot (Debian's `proot`, ptrace-based,
-// no root or namespaces needed), each volume is bound at its mountPath and the working directory is
-// the container's, so `cat /config/app.yaml` or `sh -c 'ls /data'` see what the container would.
-// Without proot the command runs on the host with container paths in its arguments rewritten to the
-// volumes' host directories (as the node agent does for the container itself), which covers direct
-// paths but not paths a shell builds. Under proot /etc/hosts is the pod's hosts file, so Service names
-// resolve (cluster-dns.ts). A TTY request runs the command under util-linux `script`, which
+// container's filesystem view is recreated per command, as for the container itself (container-plan.ts):
+// with PRoot each volume is bound at its mountPath, the pod's hosts file at /etc/hosts (Service names,
+// cluster-dns.ts), and the working directory is the container's, so `cat /config/app.yaml` or
+// `sh -c 'ls /data'` see what the container would. Without proot the command runs on the host with
+// container paths in its arguments rewritten to the volumes' host directories, which covers direct
+// paths but not paths a shell builds. A TTY request runs the command under util-linux `script`, which
 // gives it a pseudo-terminal (and `stty` applies resizes to it).
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, readlinkSync } from 'node:fs';
@@ -13,7 +12,7 @@ import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { CommandOptions, CommandStatus, RunningCommand, TerminalSize } from '../streams/remote-command.ts';
 import { commandExited, commandFailed, commandSucceeded } from '../streams/remote-command.ts';
-import { type ContainerPlan, rewritePaths } from './container-plan.ts';
+import { type ContainerPlan, prootArgs, rewritePaths } from './container-plan.ts';
 
 export interface ExecTools {
   /** Path of the proot binary, if installed. */
@@ -53,11 +52,7 @@ export function execInvocation(plan: ContainerPlan, command: string[], tty: bool
   let cwd: string;
   if (tools.proot) {
     file = tools.proot;
-    // mounts are longest-path-first; proot wants parents bound before the paths inside them
-    const binds = [...plan.mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
-    // the pod's hosts file names the cluster's Services, for any program that resolves through libc
-    if (plan.hostsFile) binds.push('-b', `${plan.hostsFile}:/etc/hosts`);
-    args = [...binds, '-w', plan.workingDir, ...command];
+    args = [...prootArgs(plan.mounts, plan.hostsFile, plan.workingDir), ...command];
     cwd = '/';
   } else {
     const rewrite = (v: string) => rewritePaths(v, plan.mounts);

@@ -266,3 +266,87 @@ test('the pod network: Node processes load the preload with the port table and t
   );
   assert.equal(spaced.env.NODE_OPTIONS, '--require "/my repo/p.cjs"');
 });
+
+test('under PRoot the process sees container paths: mounts and the hosts file bound, nothing rewritten', () => {
+  const plan = planContainer(
+    input(
+      {
+        name: 'engine',
+        image: 'workflow-engine:1',
+        args: ['run', '/etc/workflow/workflow.yaml'],
+        env: [{ name: 'CONFIG', value: '/etc/workflow/workflow.yaml' }],
+        volumeMounts: [
+          { name: 'config', mountPath: '/etc/workflow' },
+          { name: 'claim', mountPath: '/data' },
+        ],
+      },
+      [
+        { name: 'config', configMap: { name: 'cfg' } },
+        { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
+      ],
+      {
+        proot: '/usr/bin/proot',
+        network: { preload: '/repo/p.cjs', hostsFile: '/dc/dns/team/hosts' },
+      },
+    ),
+  );
+  assert.equal(plan.command, '/usr/bin/proot');
+  assert.deepEqual(plan.args, [
+    '-v',
+    '-1',
+    '-b',
+    '/host/var/lib/devcluster/storage/pvc-1:/data',
+    '-b',
+    '/pods/app-1/volumes/config:/etc/workflow',
+    '-b',
+    '/dc/dns/team/hosts:/etc/hosts',
+    '-w',
+    '/pods/app-1',
+    '/usr/bin/node',
+    '/repo/bin/wfctl.js',
+    'run',
+    '/etc/workflow/workflow.yaml',
+  ]);
+  assert.equal(plan.env.CONFIG, '/etc/workflow/workflow.yaml');
+  assert.equal(plan.cwd, '/pods/app-1');
+  assert.equal(plan.sandboxed, true);
+});
+
+test("an engine's data dir that no volume holds is the container's own directory, never the host's", () => {
+  const engine = {
+    command: ['/usr/bin/node', '/repo/bin/wfctl.js'],
+    entrypointName: 'wfctl',
+    dataDir: { flag: '--data-dir', env: 'WORKFLOW_DATA_DIR' },
+  };
+  const plan = (args: string[], extra: Partial<Container> = {}, proot?: string) =>
+    planContainer(
+      input(
+        {
+          name: 'engine',
+          image: 'workflow-engine:1',
+          args,
+          volumeMounts: [{ name: 'claim', mountPath: '/app/data' }],
+          ...extra,
+        },
+        [{ name: 'claim', persistentVolumeClaim: { claimName: 'data' } }],
+        { runtime: engine, ...(proot ? { proot } : {}) },
+      ),
+    );
+  assert.deepEqual(plan(['run', '--data-dir', '/data/']).args.slice(1), [
+    'run',
+    '--data-dir',
+    '/pods/app-1/rootfs/engine/data/',
+  ]);
+  assert.deepEqual(plan(['run', '--data-dir', '/data']).prepare, [
+    { kind: 'mkdir', path: '/pods/app-1/rootfs/engine/data' },
+  ]);
+  assert.deepEqual(plan(['run', '--data-dir=/app/data/x']).args.slice(1), [
+    'run',
+    '--data-dir=/host/var/lib/devcluster/storage/pvc-1/x',
+  ]);
+  const fromEnv = plan(['run'], { env: [{ name: 'WORKFLOW_DATA_DIR', value: '/state' }] });
+  assert.equal(fromEnv.env.WORKFLOW_DATA_DIR, '/pods/app-1/rootfs/engine/state');
+  const sandboxed = plan(['run', '--data-dir', '/data'], {}, '/usr/bin/proot');
+  assert.ok(sandboxed.args.includes('/pods/app-1/rootfs/engine/data:/data'), sandboxed.args.join(' '));
+  assert.deepEqual(sandboxed.args.slice(-3), ['run', '--data-dir', '/data']);
+});

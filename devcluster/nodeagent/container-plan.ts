@@ -1,8 +1,12 @@
 // How one container of a pod becomes a local process, as a pure function of the pod and the objects
 // it references: the command for its image, its environment (env, envFrom, downward API fields,
-// WORKFLOW_ADDR/PORT), where each of its volume mounts lives on disk (the pod's volumes are set up by
-// volumes/pod-volumes.ts), and container paths in args and env rewritten to there. Failures carry the
-// kubelet's waiting reasons.
+// WORKFLOW_ADDR/PORT), and where each of its volume mounts lives on disk (the pod's volumes are set up
+// by volumes/pod-volumes.ts). With PRoot (Debian's `proot`: ptrace-based, no root or namespaces
+// needed) the process runs with every mount bound at its mountPath and the pod's hosts file at
+// /etc/hosts, so whatever path it opens (from its config file too) is the container's; without it,
+// container paths in args and env are rewritten to the host directories. An engine's data dir that
+// no volume holds lives in the container's own directory under the pod dir (its writable layer),
+// never on the host's filesystem. Failures carry the kubelet's waiting reasons.
 import { join, posix } from 'node:path';
 import { ownValue } from '../../security/index.ts';
 import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
@@ -80,8 +84,10 @@ export interface ContainerPlan {
   workingDir: string;
   /** The container keeps a stdin open (`stdin: true`), for pods/attach. */
   stdin: boolean;
-  /** The pod's hosts file (Service names), bound at /etc/hosts for `kubectl exec`. */
+  /** The pod's hosts file (Service names), bound at /etc/hosts under PRoot. */
   hostsFile?: string;
+  /** The command runs under PRoot (see the header). */
+  sandboxed: boolean;
   readiness?: ResolvedProbe;
   liveness?: ResolvedProbe;
 }
@@ -130,6 +136,8 @@ export interface PlanInput {
   secret(name: string): Record<string, Buffer> | undefined;
   /** Extra host environment every process gets (PATH and friends). */
   baseEnv: Record<string, string>;
+  /** The proot binary, when installed: the container runs under it (see the header). */
+  proot?: string;
 }
 
 export function planContainer(input: PlanInput): ContainerPlan {
@@ -145,8 +153,7 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const hostPort = containerPrimaryPort(container, input.ports);
   const env = resolveEnv(input);
   const { mounts, prepare } = mountTable(container, input.volumes, podDir, env);
-  const rewrite = (value: string) => rewritePaths(value, mounts);
-  for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
+  const rewrite = (value: string) => (input.proot ? value : rewritePaths(value, mounts));
   env.WORKFLOW_ADDR = `127.0.0.1:${hostPort}`;
   env.PORT = String(hostPort);
   if (input.network) {
@@ -160,6 +167,7 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const runtime = input.runtime;
   let command: string[];
   let args: string[];
+  let translatedEnv: Record<string, string> = {};
   try {
     if (runtime.template) {
       [...command] = expandTemplate(
@@ -185,26 +193,73 @@ export function planContainer(input: PlanInput): ContainerPlan {
       if (runtime.translateArgs) {
         const translated = runtime.translateArgs(args);
         args = translated.args;
-        for (const [k, v] of Object.entries(translated.env)) env[k] ??= rewrite(v);
+        translatedEnv = Object.fromEntries(Object.entries(translated.env).filter(([k]) => !(k in env)));
       }
     }
   } catch (e) {
     throw new PlanError('CreateContainerError', `container "${container.name}": ${(e as Error).message}`);
   }
-  args = args.map(rewrite);
+  const dataDir = runtime.dataDir && containerDataDir(args, { ...env, ...translatedEnv }, runtime.dataDir);
+  if (dataDir && !mounts.some((m) => isUnder(dataDir, m.mountPath))) {
+    // what the process writes there stays with this container, as in its image's writable layer
+    const hostPath = join(podDir, 'rootfs', container.name, dataDir);
+    mounts.push({ mountPath: dataDir, hostPath, volume: '', readOnly: false });
+    mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
+    prepare.push({ kind: 'mkdir', path: hostPath });
+  }
+  // paths the container was given (literal env values, translated flags, args); data from objects stays as it is
+  for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
+  for (const [k, v] of Object.entries(translatedEnv)) env[k] = rewrite(v);
+  const workingDir = container.workingDir ?? '/';
+  const argv = [...command.map(rewrite), ...args.map(rewrite)];
+  const hostsFile = input.network?.hostsFile;
+  const [file, ...rest] = input.proot
+    ? [input.proot, ...prootArgs(mounts, hostsFile, container.workingDir ?? podDir), ...argv]
+    : argv;
   return {
-    command: command[0]!,
-    args: [...command.slice(1).map(rewrite), ...args],
+    command: file!,
+    args: rest,
     env,
-    cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
+    cwd: container.workingDir && !input.proot ? rewrite(container.workingDir) : podDir,
     mounts,
     prepare,
-    workingDir: container.workingDir ?? '/',
+    workingDir,
     stdin: container.stdin === true,
-    ...(input.network ? { hostsFile: input.network.hostsFile } : {}),
+    ...(hostsFile ? { hostsFile } : {}),
+    sandboxed: input.proot !== undefined,
     readiness: resolveProbe(container.readinessProbe, input) ?? defaultReadiness(hostPort),
     liveness: resolveProbe(container.livenessProbe, input),
   };
+}
+
+/**
+ * PRoot's arguments for a command in the container's view: quiet, each mount bound at its mountPath
+ * (parents before the paths inside them), the pod's hosts file at /etc/hosts, the working directory.
+ */
+export function prootArgs(mounts: Mount[], hostsFile: string | undefined, workingDir: string): string[] {
+  // mounts are longest-path-first; proot wants parents bound before the paths inside them
+  const binds = [...mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
+  if (hostsFile) binds.push('-b', `${hostsFile}:/etc/hosts`);
+  return ['-v', '-1', ...binds, '-w', workingDir];
+}
+
+function isUnder(path: string, mountPath: string): boolean {
+  return mountPath === '/' || path === mountPath || path.startsWith(`${mountPath}/`);
+}
+
+/** The absolute data dir the engine will use: its data-dir flag (`--data-dir D`, `--data-dir=D`), else the env. */
+function containerDataDir(
+  args: string[],
+  env: Record<string, string>,
+  spec: { flag: string; env: string },
+): string | undefined {
+  let dir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === spec.flag) dir = args[i + 1];
+    else if (args[i]!.startsWith(`${spec.flag}=`)) dir = args[i]!.slice(spec.flag.length + 1);
+  }
+  dir ??= env[spec.env];
+  return dir && posix.isAbsolute(dir) ? posix.normalize(dir).replace(/(.)\/$/, '$1') : undefined;
 }
 
 function mountTable(

@@ -1,5 +1,7 @@
 // One container as a supervised local process: spawn, readiness and liveness probes over HTTP or TCP,
 // restart with exponential back-off (CrashLoopBackOff), and graceful stop (SIGTERM, then SIGKILL).
+// The process leads a process group of its own, and signals go to the whole group, as a container
+// runtime's go to every process of the container (and past PRoot, which does not forward them).
 // It reports its state as a Kubernetes ContainerStatus through onChange.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -137,8 +139,8 @@ export class ContainerProcess {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.graceMs);
+      signalGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), this.graceMs);
       await exited;
       clearTimeout(timer);
     }
@@ -217,6 +219,7 @@ export class ContainerProcess {
         cwd: this.plan.cwd,
         env: this.plan.env,
         stdio: [this.plan.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        detached: true,
       });
     } catch (e) {
       this.onExit(null, null, `failed to start ${this.plan.command}: ${(e as Error).message}`);
@@ -327,15 +330,25 @@ export class ContainerProcess {
               'stderr',
               Buffer.from(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`),
             );
-            this.child.kill('SIGTERM');
             const victim = this.child;
-            this.after(this.graceMs, () => victim.kill('SIGKILL'));
+            signalGroup(victim, 'SIGTERM');
+            this.after(this.graceMs, () => signalGroup(victim, 'SIGKILL'));
           }
         }
         this.after(liveness.periodMs, () => void tick());
       };
       this.after(liveness.initialDelayMs + liveness.periodMs, () => void tick());
     }
+  }
+}
+
+/** Signals the process group the container's process leads (it was spawned detached). */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
   }
 }
 

@@ -463,6 +463,7 @@ export class Kubelet extends Controller {
         );
       },
       baseEnv: baseEnvironment(),
+      ...(this.execTools.proot ? { proot: this.execTools.proot } : {}),
     });
   }
 
@@ -698,10 +699,13 @@ function reapOrphans(podsDir: string, logger: Logger): void {
       }
       if (!environ.split('\0').includes(`HOME=${dir}`)) continue;
       logger.warn({ pid, podDir }, 'stopping a pod process left over from a previous run');
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
+      for (const target of [-pid, pid]) {
+        try {
+          // the container's process group (it leads one), and the process itself
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     }
   }
