@@ -18,6 +18,7 @@ import { schedulerPlugin } from './scheduler/index.ts';
 import { datastoresPlugin } from './datastores/index.ts';
 import { platformPlugin } from './platform/index.ts';
 import { actorsPlugin } from './actors/index.ts';
+import { adminPlugin } from './admin/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -35,6 +36,7 @@ export { schedulerPlugin } from './scheduler/index.ts';
 export { datastoresPlugin } from './datastores/index.ts';
 export { platformPlugin } from './platform/index.ts';
 export { actorsPlugin } from './actors/index.ts';
+export { adminPlugin, AdminConfigError, withAdmin, type AdminOptions } from './admin/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -53,4 +55,5 @@ export const corePlugins: EnginePlugin[] = [
   datastoresPlugin,
   platformPlugin,
   actorsPlugin,
+  adminPlugin,
 ];

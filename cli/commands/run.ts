@@ -12,6 +12,8 @@ interface RunOptions {
   dataDir?: string;
   shutdownTimeout: string;
   strict?: boolean;
+  admin?: boolean;
+  adminAddr?: string;
 }
 
 /**
@@ -55,16 +57,17 @@ export function register(program: Command): void {
       '--strict',
       'refuse configs with mistakes upstream only meets at run time (by default they are warnings and fail only the requests that reach them)',
     )
+    .option('--admin', 'also serve the admin API and dashboard (needs JWT_SECRET; see docs/plugins.md)')
+    .option('--admin-addr <address>', 'listen address of the admin server', ':8081')
     .action(async (configArg: string | undefined, opts: RunOptions) => {
       const config = configArg ?? process.env.WORKFLOW_CONFIG;
       if (!config)
         throw new CliError('no config file given', {
           hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)',
         });
-      const { ConfigError, createLogger, Engine, formatIssue, normalizeAddress, parseDuration } = await import(
-        '../../engine/index.ts'
-      );
-      const { corePlugins } = await import('../../plugins/index.ts');
+      const { ConfigError, createLogger, Engine, formatIssue, loadConfigFile, normalizeAddress, parseDuration } =
+        await import('../../engine/index.ts');
+      const { AdminConfigError, corePlugins, withAdmin } = await import('../../plugins/index.ts');
       let drainMs: number;
       try {
         drainMs = parseDuration(opts.shutdownTimeout);
@@ -76,15 +79,23 @@ export function register(program: Command): void {
       const logger = createLogger({ level: opts.logLevel });
       let engine: Engine;
       try {
-        engine = await Engine.fromFile(config, {
+        const engineOptions = {
           plugins: corePlugins,
           logger,
           httpAddress: address,
           dataDir: opts.dataDir,
           strict: opts.strict === true,
-        });
+        };
+        if (opts.admin) {
+          const loaded = loadConfigFile(config);
+          const merged = withAdmin(loaded.config, { address: normalizeAddress(opts.adminAddr ?? ':8081') });
+          engine = await Engine.fromLoaded({ ...loaded, config: merged }, engineOptions);
+        } else {
+          engine = await Engine.fromFile(config, engineOptions);
+        }
         await engine.start();
       } catch (err) {
+        if (err instanceof AdminConfigError) throw new CliError(`--admin: ${err.message}`);
         if (err instanceof ConfigError) {
           for (const issue of err.issues) process.stderr.write(formatIssue(issue) + '\n');
           throw new CliError(

@@ -30,10 +30,26 @@ test('the built-in table: our engine, and upstream server images with their flag
   const table = defaultImageTable();
   assert.deepEqual(
     table.map(([p]) => p),
-    ['workflow-engine:*', 'workflow-server:*', 'workflow-server-*:*', 'ghcr.io/gocodealone/workflow:*'],
+    [
+      'workflow-engine:*',
+      'workflow-server-admin:*',
+      'workflow-server:*',
+      'workflow-server-*:*',
+      'ghcr.io/gocodealone/workflow:*',
+    ],
   );
   assert.equal(findRuntime(table, 'workflow-engine:dev')?.entrypointName, 'wfctl');
-  assert.ok(findRuntime(table, 'workflow-server-admin:local')?.translateArgs);
+  // upstream's image with the admin plugin built in runs our engine with the admin
+  assert.deepEqual(
+    findRuntime(table, 'workflow-server-admin:local')?.translateArgs?.([
+      '-config',
+      '/app/app.yaml',
+      '-data-dir',
+      '/data',
+    ]),
+    { args: ['run', '--admin', '--data-dir', '/data', '/app/app.yaml'], env: {} },
+  );
+  assert.equal(findRuntime(table, 'workflow-server-other:1')?.translateArgs?.([]).args[0], 'run');
   assert.equal(findRuntime(table, 'nginx'), undefined);
   assert.equal(findRuntime(defaultImageTable('my-engine'), 'my-engine:1')?.entrypointName, 'wfctl');
 });

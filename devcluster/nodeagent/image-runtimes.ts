@@ -1,6 +1,7 @@
 // Which images this node can run, and how: the image -> local runtime table. devcluster has no
 // container runtime, so an image is only a name that picks a local command. Built in:
 //   workflow-engine:*                     our engine: `node bin/wfctl.js <args>` (args default ["run"])
+//   workflow-server-admin:*               upstream's server with its admin plugin: the same, with `--admin`
 //   workflow-server:*, workflow-server-*:*,
 //   ghcr.io/gocodealone/workflow:*        upstream's server images: our engine, with the upstream server's
 //                                         flags (-config, -data-dir, -addr, -plugin-dir, ...) translated
@@ -16,6 +17,11 @@ export interface ImageRuntime {
   defaultArgs?: string[];
   /** A container `command` naming this entrypoint (e.g. "wfctl") runs `command` with the rest as arguments. */
   entrypointName?: string;
+  /**
+   * Where the program keeps its state (its data-dir flag, else this environment variable): a directory
+   * no volume holds is given the container's own directory, as in its image's writable layer.
+   */
+  dataDir?: { flag: string; env: string };
   /** Turns the container's arguments (upstream's flags) into the runtime's arguments and environment. */
   translateArgs?: (args: string[]) => { args: string[]; env: Record<string, string> };
   /**
@@ -92,10 +98,25 @@ export function translateServerArgs(args: string[]): { args: string[]; env: Reco
 
 export function defaultImageTable(engineImage = 'workflow-engine'): ImageTable {
   const wfctl = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
-  const engine: ImageRuntime = { command: [process.execPath, wfctl], defaultArgs: ['run'], entrypointName: 'wfctl' };
-  const upstream: ImageRuntime = { command: [process.execPath, wfctl], translateArgs: translateServerArgs };
+  const dataDir = { flag: '--data-dir', env: 'WORKFLOW_DATA_DIR' };
+  const engine: ImageRuntime = {
+    command: [process.execPath, wfctl],
+    defaultArgs: ['run'],
+    entrypointName: 'wfctl',
+    dataDir,
+  };
+  const upstream: ImageRuntime = { command: [process.execPath, wfctl], translateArgs: translateServerArgs, dataDir };
+  // the image upstream builds with workflow-plugin-admin in its plugin dir (scenario 07): the admin on :8081
+  const upstreamAdmin: ImageRuntime = {
+    ...upstream,
+    translateArgs: (args) => {
+      const translated = translateServerArgs(args);
+      return { ...translated, args: ['run', '--admin', ...translated.args.slice(1)] };
+    },
+  };
   return [
     [`${engineImage}:*`, engine],
+    ['workflow-server-admin:*', upstreamAdmin],
     ['workflow-server:*', upstream],
     ['workflow-server-*:*', upstream],
     ['ghcr.io/gocodealone/workflow:*', upstream],
