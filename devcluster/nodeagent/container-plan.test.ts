@@ -267,14 +267,13 @@ test('the pod network: Node processes load the preload with the port table and t
   assert.equal(spaced.env.NODE_OPTIONS, '--require "/my repo/p.cjs"');
 });
 
-test('under PRoot the process sees container paths: mounts and the hosts file bound, nothing rewritten', () => {
+test('the mount table travels in WORKFLOW_PATH_MAP, so the engine finds the absolute paths of its config', () => {
   const plan = planContainer(
     input(
       {
         name: 'engine',
         image: 'workflow-engine:1',
         args: ['run', '/etc/workflow/workflow.yaml'],
-        env: [{ name: 'CONFIG', value: '/etc/workflow/workflow.yaml' }],
         volumeMounts: [
           { name: 'config', mountPath: '/etc/workflow' },
           { name: 'claim', mountPath: '/data' },
@@ -284,32 +283,13 @@ test('under PRoot the process sees container paths: mounts and the hosts file bo
         { name: 'config', configMap: { name: 'cfg' } },
         { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
       ],
-      {
-        proot: '/usr/bin/proot',
-        network: { preload: '/repo/p.cjs', hostsFile: '/dc/dns/team/hosts' },
-      },
     ),
   );
-  assert.equal(plan.command, '/usr/bin/proot');
-  assert.deepEqual(plan.args, [
-    '-v',
-    '-1',
-    '-b',
-    '/host/var/lib/devcluster/storage/pvc-1:/data',
-    '-b',
-    '/pods/app-1/volumes/config:/etc/workflow',
-    '-b',
-    '/dc/dns/team/hosts:/etc/hosts',
-    '-w',
-    '/pods/app-1',
-    '/usr/bin/node',
-    '/repo/bin/wfctl.js',
-    'run',
-    '/etc/workflow/workflow.yaml',
-  ]);
-  assert.equal(plan.env.CONFIG, '/etc/workflow/workflow.yaml');
-  assert.equal(plan.cwd, '/pods/app-1');
-  assert.equal(plan.sandboxed, true);
+  assert.deepEqual(JSON.parse(plan.env.WORKFLOW_PATH_MAP!), {
+    '/etc/workflow': '/pods/app-1/volumes/config',
+    '/data': '/host/var/lib/devcluster/storage/pvc-1',
+  });
+  assert.deepEqual(plan.args.slice(1), ['run', '/pods/app-1/volumes/config/workflow.yaml']);
 });
 
 test("an engine's data dir that no volume holds is the container's own directory, never the host's", () => {
@@ -318,7 +298,7 @@ test("an engine's data dir that no volume holds is the container's own directory
     entrypointName: 'wfctl',
     dataDir: { flag: '--data-dir', env: 'WORKFLOW_DATA_DIR' },
   };
-  const plan = (args: string[], extra: Partial<Container> = {}, proot?: string) =>
+  const plan = (args: string[], extra: Partial<Container> = {}) =>
     planContainer(
       input(
         {
@@ -329,7 +309,7 @@ test("an engine's data dir that no volume holds is the container's own directory
           ...extra,
         },
         [{ name: 'claim', persistentVolumeClaim: { claimName: 'data' } }],
-        { runtime: engine, ...(proot ? { proot } : {}) },
+        { runtime: engine },
       ),
     );
   assert.deepEqual(plan(['run', '--data-dir', '/data/']).args.slice(1), [
@@ -346,7 +326,8 @@ test("an engine's data dir that no volume holds is the container's own directory
   ]);
   const fromEnv = plan(['run'], { env: [{ name: 'WORKFLOW_DATA_DIR', value: '/state' }] });
   assert.equal(fromEnv.env.WORKFLOW_DATA_DIR, '/pods/app-1/rootfs/engine/state');
-  const sandboxed = plan(['run', '--data-dir', '/data'], {}, '/usr/bin/proot');
-  assert.ok(sandboxed.args.includes('/pods/app-1/rootfs/engine/data:/data'), sandboxed.args.join(' '));
-  assert.deepEqual(sandboxed.args.slice(-3), ['run', '--data-dir', '/data']);
+  assert.equal(
+    JSON.parse(plan(['run', '--data-dir', '/data']).env.WORKFLOW_PATH_MAP!)['/data'],
+    '/pods/app-1/rootfs/engine/data',
+  );
 });

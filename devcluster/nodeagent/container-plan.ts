@@ -1,12 +1,14 @@
 // How one container of a pod becomes a local process, as a pure function of the pod and the objects
 // it references: the command for its image, its environment (env, envFrom, downward API fields,
 // WORKFLOW_ADDR/PORT), and where each of its volume mounts lives on disk (the pod's volumes are set up
-// by volumes/pod-volumes.ts). With PRoot (Debian's `proot`: ptrace-based, no root or namespaces
-// needed) the process runs with every mount bound at its mountPath and the pod's hosts file at
-// /etc/hosts, so whatever path it opens (from its config file too) is the container's; without it,
-// container paths in args and env are rewritten to the host directories. An engine's data dir that
-// no volume holds lives in the container's own directory under the pod dir (its writable layer),
-// never on the host's filesystem. Failures carry the kubelet's waiting reasons.
+// by volumes/pod-volumes.ts). The process runs on the host, not in a mount namespace: container paths
+// in its args and env are rewritten to the host directories, and the whole mount table travels in
+// WORKFLOW_PATH_MAP, through which our engine resolves the absolute paths of its config (a
+// `dbPath: /data/app.db`). An engine's data dir that no volume holds lives in the container's own
+// directory under the pod dir (its writable layer), never on the host's filesystem. (Containers do not
+// run under PRoot as `kubectl exec` commands do: Debian's PRoot 5.1 intermittently fails path system
+// calls made from a multi-threaded process, such as Node's fs thread pool, with EFAULT.) Failures
+// carry the kubelet's waiting reasons.
 import { join, posix } from 'node:path';
 import { ownValue } from '../../security/index.ts';
 import { DownwardApiError, fieldValue, resourceValue, type NodeAllocatable } from '../logic/downward-api.ts';
@@ -84,10 +86,8 @@ export interface ContainerPlan {
   workingDir: string;
   /** The container keeps a stdin open (`stdin: true`), for pods/attach. */
   stdin: boolean;
-  /** The pod's hosts file (Service names), bound at /etc/hosts under PRoot. */
+  /** The pod's hosts file (Service names), bound at /etc/hosts for `kubectl exec`. */
   hostsFile?: string;
-  /** The command runs under PRoot (see the header). */
-  sandboxed: boolean;
   readiness?: ResolvedProbe;
   liveness?: ResolvedProbe;
 }
@@ -136,8 +136,6 @@ export interface PlanInput {
   secret(name: string): Record<string, Buffer> | undefined;
   /** Extra host environment every process gets (PATH and friends). */
   baseEnv: Record<string, string>;
-  /** The proot binary, when installed: the container runs under it (see the header). */
-  proot?: string;
 }
 
 export function planContainer(input: PlanInput): ContainerPlan {
@@ -153,7 +151,7 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const hostPort = containerPrimaryPort(container, input.ports);
   const env = resolveEnv(input);
   const { mounts, prepare } = mountTable(container, input.volumes, podDir, env);
-  const rewrite = (value: string) => (input.proot ? value : rewritePaths(value, mounts));
+  const rewrite = (value: string) => rewritePaths(value, mounts);
   env.WORKFLOW_ADDR = `127.0.0.1:${hostPort}`;
   env.PORT = String(hostPort);
   if (input.network) {
@@ -210,23 +208,18 @@ export function planContainer(input: PlanInput): ContainerPlan {
   // paths the container was given (literal env values, translated flags, args); data from objects stays as it is
   for (const e of container.env ?? []) if (!e.valueFrom && e.name in env) env[e.name] = rewrite(env[e.name]!);
   for (const [k, v] of Object.entries(translatedEnv)) env[k] = rewrite(v);
-  const workingDir = container.workingDir ?? '/';
-  const argv = [...command.map(rewrite), ...args.map(rewrite)];
+  env.WORKFLOW_PATH_MAP = JSON.stringify(Object.fromEntries(mounts.map((m) => [m.mountPath, m.hostPath])));
   const hostsFile = input.network?.hostsFile;
-  const [file, ...rest] = input.proot
-    ? [input.proot, ...prootArgs(mounts, hostsFile, container.workingDir ?? podDir), ...argv]
-    : argv;
   return {
-    command: file!,
-    args: rest,
+    command: command[0]!,
+    args: [...command.slice(1).map(rewrite), ...args.map(rewrite)],
     env,
-    cwd: container.workingDir && !input.proot ? rewrite(container.workingDir) : podDir,
+    cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
     mounts,
     prepare,
-    workingDir,
+    workingDir: container.workingDir ?? '/',
     stdin: container.stdin === true,
     ...(hostsFile ? { hostsFile } : {}),
-    sandboxed: input.proot !== undefined,
     readiness: resolveProbe(container.readinessProbe, input) ?? defaultReadiness(hostPort),
     liveness: resolveProbe(container.livenessProbe, input),
   };

@@ -463,7 +463,6 @@ export class Kubelet extends Controller {
         );
       },
       baseEnv: baseEnvironment(),
-      ...(this.execTools.proot ? { proot: this.execTools.proot } : {}),
     });
   }
 

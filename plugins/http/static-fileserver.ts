@@ -3,7 +3,8 @@
 // unknown non-asset paths. Mounted on its router by the http plugin's wiring hook.
 import { createReadStream, realpathSync, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, sep } from 'node:path';
+import { resolveFrom } from '../support/index.ts';
 import type {
   AppContext,
   ConfigMap,
@@ -80,7 +81,7 @@ export class StaticFileServer implements Module, HttpHandler {
     config: ConfigMap,
   ) {
     const base = typeof config._config_dir === 'string' ? config._config_dir : process.cwd();
-    this.root = resolve(base, String(config.root ?? '.'));
+    this.root = resolveFrom(base, String(config.root ?? '.'));
     this.prefix = normalizePrefix(config.prefix);
     this.spa = config.spaFallback === true || config.spa === true;
     const maxAge = Number(config.cacheMaxAge ?? 0);
