@@ -91,7 +91,8 @@ export function createUpgradeHandler(
       chosen.set(req, protocol);
       delete req.headers['sec-websocket-protocol'];
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (request.subresource === 'portforward') return startPortForward(createWebSocketStream(ws), request);
+        if (request.subresource === 'portforward')
+          return startPortForward(createWebSocketStream(ws, { readableHighWaterMark: 1 << 20 }), request);
         startCommand(new WebSocketChannels(ws, request.options), request, ws);
       });
       return;

@@ -20,6 +20,9 @@ export interface PortForwardTarget {
 /** How long the second stream of a pair may lag behind the first (the kubelet's default). */
 const PAIR_TIMEOUT_MS = 30_000;
 
+/** How much of the client's data may wait in a pod connection's buffer before the session pauses. */
+const SOCKET_BUFFER = 1 << 20;
+
 export function servePortForward(session: SpdySession, target: PortForwardTarget): void {
   const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream; timer: NodeJS.Timeout }>();
   const congested = new Set<Socket>();
@@ -113,7 +116,10 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
       session.resume();
     });
     dataStream.on('data', (chunk: Buffer) => {
-      if (!socket.write(chunk) && !paused) {
+      socket.write(chunk);
+      // a client writes 32 KiB frames: pausing the session whenever write() says the 16 KiB high-water
+      // mark is passed would stop it once per frame; it stops when a megabyte waits for the pod
+      if (socket.writableLength > SOCKET_BUFFER && !paused) {
         paused = true;
         session.pause();
       }
