@@ -119,7 +119,7 @@ test('a NodePort Service gets a node port in 30000-32767 and answers on it', asy
   assert.ok(nodePort >= 30000 && nodePort <= 32767, String(nodePort));
   assert.match(
     await tc.ok(['get', 'svc', 'hello']),
-    new RegExp(`hello\\s+NodePort\\s+10\\.43\\.\\d+\\.\\d+\\s+<none>\\s+80:${nodePort}/TCP`),
+    new RegExp(`hello\\s+NodePort\\s+127\\.\\d+\\.\\d+\\.\\d+\\s+<none>\\s+80:${nodePort}/TCP`),
   );
   await tc.ok(['rollout', 'status', 'deployment/hello', '--timeout=60s']);
   const body = await eventually(
