@@ -1,6 +1,6 @@
 // YAML text -> plain JS values, recording the line and column of every map key and value in a
 // SourceMap (via the `yaml` package's source ranges), and YAML syntax errors as located issues.
-import { setOwn } from '../security/index.ts';
+import { MAX_NESTING_DEPTH, setOwn, textNestingOffset } from '../security/index.ts';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfigIssue } from './config-issue.ts';
 import type { SourceMap, SourcePosition } from './source-map.ts';
@@ -12,11 +12,20 @@ export interface ParsedYaml {
 
 const MAX_ALIAS_DEPTH = 64;
 /** What a stack overflow in the parser or the conversion means: nesting no config needs. */
-const tooDeep = 'the YAML nests lists and maps too deeply (thousands of levels); a config does not need that';
+const tooDeep = `the YAML nests lists and maps more than ${MAX_NESTING_DEPTH} levels deep; a config does not need that`;
 /** Alias expansions allowed per document: stops "billion laughs" documents from exhausting memory. */
 const MAX_ALIAS_EXPANSIONS = 10_000;
 
 export function parseYamlWithLocations(text: string, file: string, sourceMap: SourceMap): ParsedYaml {
+  const deep = textNestingOffset(text, MAX_NESTING_DEPTH, true);
+  if (deep >= 0) {
+    const lineStart = text.lastIndexOf('\n', deep) + 1;
+    const line = text.slice(0, lineStart).split('\n').length;
+    return {
+      value: undefined,
+      issues: [{ file, line, column: deep - lineStart + 1, where: 'YAML', jsonPath: '', message: tooDeep }],
+    };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true, strict: false });
   const issues: ConfigIssue[] = [];

@@ -3,7 +3,7 @@
 // keeps the last of two duplicate keys (a classic leftover of a bad merge), which this parser reports.
 //
 // Positions are stored as character offsets per JSON pointer; line/column are computed on demand.
-import { MAX_NESTING_DEPTH, nestingExceeds } from '../security/index.ts';
+import { MAX_NESTING_DEPTH, nestingExceeds, textNestingOffset } from '../security/index.ts';
 
 export interface SourcePosition {
   /** 1-based line. */
@@ -75,25 +75,13 @@ export function parseJson(text: string): JsonDocument {
 
 /** Throws a located JsonSyntaxError where arrays and objects nest deeper than MAX_NESTING_DEPTH. */
 function refuseDeepNesting(text: string): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === Ch.Backslash) i++;
-      else if (c === Ch.Quote) inString = false;
-    } else if (c === Ch.Quote) inString = true;
-    else if (c === Ch.OpenBracket || c === Ch.OpenBrace) {
-      if (++depth > MAX_NESTING_DEPTH) {
-        const lineStart = text.lastIndexOf('\n', i) + 1;
-        const line = text.slice(0, lineStart).split('\n').length;
-        throw new JsonSyntaxError(`arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels`, {
-          line,
-          column: i - lineStart + 1,
-        });
-      }
-    } else if (c === Ch.CloseBracket || c === Ch.CloseBrace) depth--;
-  }
+  const at = textNestingOffset(text);
+  if (at < 0) return;
+  const lineStart = text.lastIndexOf('\n', at) + 1;
+  throw new JsonSyntaxError(`arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels`, {
+    line: text.slice(0, lineStart).split('\n').length,
+    column: at - lineStart + 1,
+  });
 }
 
 function countKeyMarkers(text: string): number {

@@ -3,7 +3,7 @@
 // expressions, HTTP server timeouts, private data dirs and files, and credential redaction.
 export { hasOwnKey, ownValue, setOwn } from './own-properties.ts';
 export { compileLinearRegExp, linearRegExpProblem, RegExpSyntaxError, type LinearRegExp } from './linear-regexp.ts';
-export { MAX_NESTING_DEPTH, nestingExceeds } from './nesting.ts';
+export { MAX_NESTING_DEPTH, nestingExceeds, textNestingOffset } from './nesting.ts';
 export {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,

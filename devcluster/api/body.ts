@@ -2,7 +2,7 @@
 // JSON or YAML by Content-Type, and precise errors for malformed input.
 import type { IncomingMessage } from 'node:http';
 import { isScalar, parseAllDocuments } from 'yaml';
-import { MAX_NESTING_DEPTH, nestingExceeds } from '../../security/index.ts';
+import { MAX_NESTING_DEPTH, nestingExceeds, textNestingOffset } from '../../security/index.ts';
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from './errors.ts';
 import type { PatchType } from './object-api.ts';
 import { decodeKubernetesProtobuf, ProtobufUnsupported } from './protobuf.ts';
@@ -90,6 +90,7 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
 }
 
 function decodeYaml(text: string): unknown {
+  if (textNestingOffset(text, MAX_NESTING_DEPTH, true) >= 0) throw tooDeep();
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
