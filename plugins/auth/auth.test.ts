@@ -282,3 +282,21 @@ test('users persist across a restart; seed users load and a bcrypt user is fixed
     200,
   );
 });
+
+test('allowRegistration: true lets any visitor register, one after another (upstream jwt_auth.go)', async (t) => {
+  const app = await startTestApp({ plugins: [authPlugin], config: authConfig({ allowRegistration: true }) });
+  const server = await authServer(app);
+  t.after(async () => {
+    await server.close();
+    await app.stop();
+  });
+  const url = `${server.url}/api/auth`;
+  const emails = ['first@x.io', 'second@x.io', 'third@x.io'];
+  for (const email of emails) {
+    const reg = await requestJson(`${url}/register`, { method: 'POST', body: { email, password: 'long-enough-1' } });
+    assert.deepEqual([reg.status, reg.json.user.email], [201, email], reg.text);
+    const me = await requestJson(`${url}/me`, { headers: { authorization: `Bearer ${reg.json.token}` } });
+    assert.deepEqual([me.status, me.json.email], [200, email]);
+  }
+  assert.equal((await requestJson(`${url}/setup-status`)).json.userCount, 3);
+});
