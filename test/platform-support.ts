@@ -16,20 +16,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { PlatformInfo } from '../platform/index.ts';
 
 export const repoRoot = new URL('../', import.meta.url).pathname;
 export const exec = promisify(execFile);
 
-export interface PlatformInfo {
-  kubeconfig: string;
-  consoleUrl: string;
-  consoleToken: string;
-  appsRepoUrl: string;
-  registryRepoUrl: string;
-  gitToken: string;
-  registryUrl: string;
-  licenseUrl: string;
-}
+// DATA/platform.json's shape (the tests check its exact keys on the file itself)
+export type { PlatformInfo };
 
 export interface RunningUp {
   child: ChildProcess;
