@@ -7,21 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../plugins/testing/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const corpus = process.env.WORKFLOW_CORPUS ?? join(root, 'test', 'fixtures', 'corpus');
 const scenario = join(corpus, 'workflow-scenarios', 'scenarios', '24-artifact-store');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test("scenario 24 (artifact store): upstream's run.sh passes against wfctl run", async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'wf-scenario-24-'));

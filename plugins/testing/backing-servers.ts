@@ -17,7 +17,8 @@ export interface BackingServer {
 
 const START_DEADLINE_MS = 30_000;
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (for servers that cannot bind port 0 and say which port they got). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -5,4 +5,4 @@ export { serve, serveRoutes, requestJson, waitFor, type TestServer, type JsonRes
 export { createRecorder, type Recorder } from './recorder.ts';
 export { corpusExamples, corpusRegistrySchema } from './corpus.ts';
 export { rejectsWithIssue } from './config-issues.ts';
-export { startNatsServer, startRedisServer, type BackingServer } from './backing-servers.ts';
+export { freePort, startNatsServer, startRedisServer, type BackingServer } from './backing-servers.ts';
