@@ -270,3 +270,28 @@ test('every served kind has its OpenAPI schema: kubectl explain answers for each
   }
   assert.deepEqual(missing, []);
 });
+
+test('kubectl autoscale writes autoscaling/v1 (protobuf); the same object reads as v2 with a cpu metric', async () => {
+  await tc.ok(['create', 'deployment', 'scaled', '--image=serve:1']);
+  assert.match(
+    await tc.ok(['autoscale', 'deployment', 'scaled', '--min=2', '--max=5', '--cpu-percent=70']),
+    /horizontalpodautoscaler.autoscaling\/scaled autoscaled/,
+  );
+  const v2 = await json(['get', 'hpa', 'scaled']);
+  assert.equal(v2.apiVersion, 'autoscaling/v2');
+  assert.deepEqual(v2.spec.metrics, [
+    { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+  ]);
+  assert.equal(v2.spec.minReplicas, 2);
+  const v1 = await json(['get', 'horizontalpodautoscalers.v1.autoscaling', 'scaled']);
+  assert.equal(v1.apiVersion, 'autoscaling/v1');
+  assert.equal(v1.spec.targetCPUUtilizationPercentage, 70);
+  assert.equal(v1.spec.metrics, undefined);
+  assert.match(await tc.ok(['get', 'hpa', 'scaled']), /Deployment\/scaled\s+cpu: <unknown>\/70%\s+2\s+5/);
+  const bad = await tc.kubectl(['apply', '-f', '-'], {
+    input:
+      'apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: bad}\nspec: {scaleTargetRef: {kind: Deployment, name: scaled}, minReplicas: 3, maxReplicas: 2, targetCPUUtilizationPercentage: 0}\n',
+  });
+  assert.match(bad.stderr, /spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
+  assert.match(bad.stderr, /spec.targetCPUUtilizationPercentage: Invalid value: 0: must be greater than 0/);
+});

@@ -301,6 +301,19 @@ const MESSAGES: Record<string, Message> = {
     4: ['unhealthyPodEvictionPolicy', 'string', 'p'],
   },
   ResourceQuota: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'ResourceQuotaSpec'], 3: ['status', 'Ignored'] },
+  // autoscaling/v1, as `kubectl autoscale` sends it
+  HorizontalPodAutoscaler: {
+    1: ['metadata', 'ObjectMeta'],
+    2: ['spec', 'HorizontalPodAutoscalerSpec'],
+    3: ['status', 'Ignored'],
+  },
+  HorizontalPodAutoscalerSpec: {
+    1: ['scaleTargetRef', 'CrossVersionObjectReference'],
+    2: ['minReplicas', 'int32', 'p'],
+    3: ['maxReplicas', 'int32'],
+    4: ['targetCPUUtilizationPercentage', 'int32', 'p'],
+  },
+  CrossVersionObjectReference: { 1: ['kind', 'string'], 2: ['name', 'string'], 3: ['apiVersion', 'string'] },
   ResourceQuotaSpec: { 1: ['hard', 'map:Quantity'], 2: ['scopes', 'string', 'r'] },
 
   Role: { 1: ['metadata', 'ObjectMeta'], 2: ['rules', 'PolicyRule', 'r'] },
@@ -385,6 +398,7 @@ const TOP_LEVEL: Record<string, string> = {
   'networking.k8s.io/v1/Ingress': 'Ingress',
   'policy/v1/PodDisruptionBudget': 'PodDisruptionBudget',
   'v1/ResourceQuota': 'ResourceQuota',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscaler',
   'rbac.authorization.k8s.io/v1/Role': 'Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',

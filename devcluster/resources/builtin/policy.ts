@@ -377,15 +377,7 @@ const horizontalPodAutoscaler = defineBuiltin({
     },
     validate(o) {
       const spec = (isObject(o.spec) ? o.spec : {}) as JsonObject;
-      const errors: FieldError[] = [];
-      const min = Number(spec.minReplicas ?? 1);
-      const max = Number(spec.maxReplicas);
-      if (!(min >= 1))
-        errors.push(fieldInvalid('spec.minReplicas', spec.minReplicas, 'must be greater than or equal to 1'));
-      if (!(max >= 1)) errors.push(fieldInvalid('spec.maxReplicas', spec.maxReplicas ?? 0, 'must be greater than 0'));
-      else if (max < min)
-        errors.push(fieldInvalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
-      if (!get(spec, 'scaleTargetRef', 'name')) errors.push(fieldRequired('spec.scaleTargetRef.name'));
+      const errors = replicaBoundErrors(spec);
       const types = ['ContainerResource', 'External', 'Object', 'Pods', 'Resource'];
       list(spec.metrics).forEach((m, i) => {
         if (!types.includes(String(m.type))) errors.push(fieldNotSupported(`spec.metrics[${i}].type`, m.type, types));
@@ -394,6 +386,120 @@ const horizontalPodAutoscaler = defineBuiltin({
     },
   },
 });
+
+/** The CPU utilization target of v2 metrics, the one metric autoscaling/v1 can say. */
+function cpuUtilization(metrics: unknown): number | undefined {
+  const cpu = list(metrics).find((m) => m.type === 'Resource' && get(m, 'resource', 'name') === 'cpu');
+  const value = get(cpu, 'resource', 'target', 'averageUtilization');
+  return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * autoscaling/v1 is another view of the stored v2 HorizontalPodAutoscalers (`kubectl autoscale`
+ * writes it): v1's targetCPUUtilizationPercentage is v2's cpu Utilization metric. Other metrics,
+ * behavior and conditions are not visible through v1, and a v1 update replaces the metrics with
+ * the CPU target (kube keeps them in annotations; write them with autoscaling/v2).
+ */
+const horizontalPodAutoscalerV1 = defineBuiltin({
+  group: 'autoscaling',
+  version: 'v1',
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  namespaced: true,
+  shortNames: ['hpa'],
+  categories: ['all'],
+  tracksGeneration: true,
+  statusSubresource: true,
+  schema: objectFrame({
+    spec: obj(
+      {
+        scaleTargetRef: obj({ kind: str(), name: str(), apiVersion: str() }, { required: ['kind', 'name'] }),
+        minReplicas: int(),
+        maxReplicas: int(),
+        targetCPUUtilizationPercentage: int(),
+      },
+      { required: ['scaleTargetRef', 'maxReplicas'] },
+    ),
+    status: obj({
+      observedGeneration: int(),
+      lastScaleTime: time(),
+      currentReplicas: int(),
+      desiredReplicas: int(),
+      currentCPUUtilizationPercentage: int(),
+    }),
+  }),
+  columns: [
+    col('Reference', (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`),
+    col('Targets', (o) => `cpu: <unknown>/${get(o, 'spec', 'targetCPUUtilizationPercentage') ?? 80}%`),
+    col('MinPods', (o) => get(o, 'spec', 'minReplicas') ?? 1),
+    col('MaxPods', (o) => get(o, 'spec', 'maxReplicas')),
+    col('Replicas', (o) => get(o, 'status', 'currentReplicas') ?? 0),
+  ],
+  toStorage(o) {
+    const spec = (isObject(o.spec) ? o.spec : {}) as JsonObject;
+    const { targetCPUUtilizationPercentage: target, ...rest } = spec;
+    const status = (isObject(o.status) ? o.status : {}) as JsonObject;
+    const { currentCPUUtilizationPercentage: _current, ...statusRest } = status;
+    return {
+      ...o,
+      apiVersion: 'autoscaling/v2',
+      spec: {
+        ...rest,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target ?? 80 } },
+          },
+        ],
+      },
+      ...(o.status !== undefined ? { status: statusRest } : {}),
+    };
+  },
+  fromStorage(o) {
+    const { metrics, behavior: _behavior, ...spec } = (isObject(o.spec) ? o.spec : {}) as JsonObject;
+    const target = cpuUtilization(metrics);
+    const {
+      currentMetrics: _metrics,
+      conditions: _conditions,
+      ...status
+    } = (isObject(o.status) ? o.status : {}) as JsonObject;
+    return {
+      ...o,
+      apiVersion: 'autoscaling/v1',
+      spec: { ...spec, ...(target !== undefined ? { targetCPUUtilizationPercentage: target } : {}) },
+      ...(o.status !== undefined ? { status } : {}),
+    };
+  },
+  strategy: {
+    prepareForCreate(o) {
+      const spec = (isObject(o.spec) ? o.spec : (o.spec = {})) as JsonObject;
+      spec.minReplicas ??= 1;
+      o.status = { currentReplicas: 0, desiredReplicas: 0 };
+    },
+    validate(o) {
+      const spec = (isObject(o.spec) ? o.spec : {}) as JsonObject;
+      const errors = replicaBoundErrors(spec);
+      const target = spec.targetCPUUtilizationPercentage;
+      if (target !== undefined && !(Number(target) >= 1))
+        errors.push(fieldInvalid('spec.targetCPUUtilizationPercentage', target, 'must be greater than 0'));
+      return errors;
+    },
+  },
+});
+
+/** minReplicas, maxReplicas and the target's name, checked alike in v1 and v2. */
+function replicaBoundErrors(spec: JsonObject): FieldError[] {
+  const errors: FieldError[] = [];
+  const min = Number(spec.minReplicas ?? 1);
+  const max = Number(spec.maxReplicas);
+  if (!(min >= 1))
+    errors.push(fieldInvalid('spec.minReplicas', spec.minReplicas, 'must be greater than or equal to 1'));
+  if (!(max >= 1)) errors.push(fieldInvalid('spec.maxReplicas', spec.maxReplicas ?? 0, 'must be greater than 0'));
+  else if (max < min)
+    errors.push(fieldInvalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
+  if (!get(spec, 'scaleTargetRef', 'name')) errors.push(fieldRequired('spec.scaleTargetRef.name'));
+  return errors;
+}
 
 // ---------------------------------------------------------------------------------------------
 // core/v1 LimitRange and ResourceQuota
@@ -536,4 +642,5 @@ export const policyTypes: ResourceType[] = [
   networkPolicy,
   podDisruptionBudget,
   horizontalPodAutoscaler,
+  horizontalPodAutoscalerV1,
 ];
