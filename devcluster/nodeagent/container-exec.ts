@@ -1,18 +1,18 @@
 // pods/exec: a command run in a container's environment. Containers here are local processes, so the
-// container's filesystem view is recreated per command, as for the container itself (container-plan.ts):
-// with PRoot each volume is bound at its mountPath, the pod's hosts file at /etc/hosts (Service names,
-// cluster-dns.ts), and the working directory is the container's, so `cat /config/app.yaml` or
-// `sh -c 'ls /data'` see what the container would. Without proot the command runs on the host with
-// container paths in its arguments rewritten to the volumes' host directories, which covers direct
-// paths but not paths a shell builds. A TTY request runs the command under util-linux `script`, which
-// gives it a pseudo-terminal (and `stty` applies resizes to it).
+// container's filesystem view is recreated per command: with PRoot (Debian's `proot`, ptrace-based, no
+// root or namespaces needed) each volume is bound at its mountPath, the pod's hosts file at /etc/hosts
+// (Service names, cluster-dns.ts), and the working directory is the container's, so
+// `cat /config/app.yaml` or `sh -c 'ls /data'` see what the container would. Without proot the command
+// runs on the host with container paths in its arguments rewritten to the volumes' host directories,
+// which covers direct paths but not paths a shell builds. A TTY request runs the command under
+// util-linux `script`, which gives it a pseudo-terminal (and `stty` applies resizes to it).
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { CommandOptions, CommandStatus, RunningCommand, TerminalSize } from '../streams/remote-command.ts';
 import { commandExited, commandFailed, commandSucceeded } from '../streams/remote-command.ts';
-import { type ContainerPlan, prootArgs, rewritePaths } from './container-plan.ts';
+import { type ContainerPlan, type Mount, rewritePaths } from './container-plan.ts';
 
 export interface ExecTools {
   /** Path of the proot binary, if installed. */
@@ -134,4 +134,15 @@ function resizeTerminal(scriptPid: number | undefined, size: TerminalSize, tools
   } catch {
     // the command has not started yet or is gone: nothing to resize
   }
+}
+
+/**
+ * PRoot's arguments for a command in the container's view: quiet, each mount bound at its mountPath
+ * (parents before the paths inside them), the pod's hosts file at /etc/hosts, the working directory.
+ */
+function prootArgs(mounts: Mount[], hostsFile: string | undefined, workingDir: string): string[] {
+  // mounts are longest-path-first; proot wants parents bound before the paths inside them
+  const binds = [...mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
+  if (hostsFile) binds.push('-b', `${hostsFile}:/etc/hosts`);
+  return ['-v', '-1', ...binds, '-w', workingDir];
 }

@@ -225,17 +225,6 @@ export function planContainer(input: PlanInput): ContainerPlan {
   };
 }
 
-/**
- * PRoot's arguments for a command in the container's view: quiet, each mount bound at its mountPath
- * (parents before the paths inside them), the pod's hosts file at /etc/hosts, the working directory.
- */
-export function prootArgs(mounts: Mount[], hostsFile: string | undefined, workingDir: string): string[] {
-  // mounts are longest-path-first; proot wants parents bound before the paths inside them
-  const binds = [...mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
-  if (hostsFile) binds.push('-b', `${hostsFile}:/etc/hosts`);
-  return ['-v', '-1', ...binds, '-w', workingDir];
-}
-
 function isUnder(path: string, mountPath: string): boolean {
   return mountPath === '/' || path === mountPath || path.startsWith(`${mountPath}/`);
 }

@@ -11,7 +11,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   type JsonBody,
 } from './http-json.ts';
-export { hostPath, resolveFrom } from './paths.ts';
+export { resolveFrom } from './paths.ts';
 export { manifestInfo } from './manifest.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
 export { readSeedFile, type SeedRecord } from './seed-file.ts';
