@@ -68,7 +68,7 @@ function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: Sche
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
-      const value = String(valueAt(doc.value, at));
+      const value = display(valueAt(doc.value, at));
       const guess = closestMatch(value, allowed);
       return {
         ...base,
@@ -87,7 +87,7 @@ function toProblem(file: string, doc: JsonDocument, e: ErrorObject, schema: Sche
       };
     }
     case 'pattern': {
-      const value = String(valueAt(doc.value, at));
+      const value = display(valueAt(doc.value, at));
       const isVersion = (e.params as { pattern: string }).pattern.includes('\\d+\\.\\d+\\.\\d+');
       return isVersion
         ? {
@@ -154,4 +154,9 @@ function jsonTypeOf(v: unknown): string {
 
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+/** A value as a message shows it; String() would throw on an object whose own `toString` is data. */
+function display(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
