@@ -1,7 +1,7 @@
 // Prometheus metrics of the operator, on a registry of its own (several operators can run in one
 // process, as the tests do). Names follow controller-runtime's (reconcile, workqueue) under our prefix.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueueMetrics } from './queue/work-queue.ts';
+import type { QueueMetrics } from '../common/index.ts';
 
 export class OperatorMetrics {
   readonly registry = new Registry();

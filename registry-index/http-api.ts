@@ -14,6 +14,7 @@ import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import semver from 'semver';
 import type { Logger } from 'pino';
+import type { TokenBuckets } from '../common/index.ts';
 import { RegistryCatalog, type VersionInfo } from './catalog.ts';
 import { selectDownload } from './download-selection.ts';
 import { GitCommitTree } from './git-tree.ts';
@@ -28,7 +29,6 @@ import {
 } from './http-cache.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import type { PullRequestChecker, PullRequestEvent } from './pr-checker.ts';
-import type { RateLimiter } from './rate-limit.ts';
 import type { Artifact, PluginEntry } from './registry-index.ts';
 import { searchPageBody } from './search-page.ts';
 import type { SearchQuery } from './search.ts';
@@ -39,7 +39,8 @@ export interface RegistryApiOptions {
   sync: RegistrySync;
   logger: Logger;
   metrics: RegistryMetrics;
-  rateLimiter?: RateLimiter;
+  /** Requests per client address (a 429 with Retry-After beyond it). */
+  rateLimiter?: TokenBuckets;
   /** HMAC secret for POST /api/v1/sync; without it any POST triggers a sync. */
   webhookSecret?: string;
   /** Public base URL used in absolute links (archives stored in the repository); default: from the request. */
@@ -120,9 +121,9 @@ function cacheKey(req: IncomingMessage): string {
 }
 
 /** False (and a 429 sent) when the client is over its rate. */
-function allowed(limiter: RateLimiter, req: IncomingMessage, res: ServerResponse): boolean {
-  const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
-  if (wait === 0) return true;
+function allowed(limiter: TokenBuckets, req: IncomingMessage, res: ServerResponse): boolean {
+  const { allowed, retryAfterSeconds: wait } = limiter.take(req.socket.remoteAddress ?? 'unknown');
+  if (allowed) return true;
   res.statusCode = 429;
   res.setHeader('Retry-After', String(wait));
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

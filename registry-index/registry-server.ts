@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import pino, { type Logger } from 'pino';
+import { TokenBuckets } from '../common/index.ts';
 import { openSource } from './git-source.ts';
 import { createRegistryHandler } from './http-api.ts';
 import { IndexStore } from './index-store.ts';
 import { RegistryMetrics } from './metrics.ts';
 import { PullRequestChecker, gitTreeReader } from './pr-checker.ts';
-import { RateLimiter } from './rate-limit.ts';
 import { RegistrySync, type SyncResult } from './sync.ts';
 
 export interface RegistryServerOptions {
@@ -84,7 +84,14 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     webhookSecret: opts.webhookSecret,
     publicUrl: opts.publicUrl,
     ...(github ? { github } : {}),
-    ...(opts.rateLimit ? { rateLimiter: new RateLimiter({ perSecond: opts.rateLimit }) } : {}),
+    ...(opts.rateLimit
+      ? {
+          rateLimiter: new TokenBuckets({
+            perSecond: opts.rateLimit,
+            burst: Math.max(1, Math.ceil(opts.rateLimit * 2)),
+          }),
+        }
+      : {}),
   });
   const server: Server = createServer(serverTimeouts({ keepAliveTimeoutMs: 65_000 }), handler);
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../queue/clock.ts';
+import { type Clock, systemClock } from '../../common/index.ts';
 import { toKubeError } from './errors.ts';
 
 export type InformerEvent = 'add' | 'update' | 'delete';

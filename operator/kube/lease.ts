@@ -5,7 +5,7 @@
 // over at once. Writes are resourceVersion-guarded: of two racing candidates one gets 409.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../queue/clock.ts';
+import { type Clock, systemClock } from '../../common/index.ts';
 import type { KubeClient } from './client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
 

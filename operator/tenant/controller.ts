@@ -7,9 +7,7 @@ import * as tenantApi from '../api/tenant-constants.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isConflict, isTemporary } from '../kube/errors.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { systemClock, type Clock } from '../queue/clock.ts';
-import { DefaultControllerRateLimiter } from '../queue/rate-limiter.ts';
-import { WorkQueue } from '../queue/work-queue.ts';
+import { type Clock, DefaultControllerRateLimiter, systemClock, WorkQueue } from '../../common/index.ts';
 import { reconcileTenant, type TenantReconcileDeps } from './reconcile.ts';
 import type { TenantView } from './view.ts';
 

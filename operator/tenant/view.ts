@@ -11,7 +11,7 @@ import { appKey, type WorkflowApp } from '../api/types.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { ResilientInformer } from '../kube/informer.ts';
 import type { PluginTierSource } from '../plugins/tiers.ts';
-import type { Clock } from '../queue/clock.ts';
+import type { Clock } from '../../common/index.ts';
 import { LicenseBook, type LicenseBookOptions } from './license-book.ts';
 import type { WorkflowTenant } from './types.ts';
 import { footprint, sumUsage, type AppFootprint } from './usage.ts';

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Engine, silentLogger, type EnginePlugin } from '../../engine/index.ts';
 import { parsePattern, RouteTable } from './route-table.ts';
-import { TokenBuckets } from './middleware/token-bucket.ts';
 import { parseListenAddress } from './http-server.ts';
 import { verifyHs256 } from './middleware/jwt-hs256.ts';
 import { httpPlugin } from './index.ts';
@@ -67,21 +66,6 @@ test('route table: Go 1.22 precedence, wildcards, methods, HEAD, 405, prefix red
   assert.throws(() => parsePattern('/a/{x...}/b'), /must be the last segment/);
   assert.throws(() => parsePattern('/a/x{y}'), /whole segment/);
   assert.throws(() => parsePattern('items'), /must start with/);
-});
-
-test('token buckets refill over time (injected clock)', () => {
-  let now = 0;
-  const b = new TokenBuckets(1 / 1000, 2, () => now);
-  assert.equal(b.take('a').allowed, true);
-  assert.equal(b.take('a').allowed, true);
-  const denied = b.take('a');
-  assert.deepEqual(denied, { allowed: false, remaining: 0, retryAfterSeconds: 1 });
-  assert.equal(b.take('b').allowed, true, 'per key');
-  now += 1000;
-  assert.equal(b.take('a').allowed, true);
-  now += 10_000;
-  b.sweep();
-  assert.equal(b.size(), 0, 'idle full buckets are forgotten');
 });
 
 test('listen addresses and HS256 tokens', () => {

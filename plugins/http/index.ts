@@ -28,7 +28,6 @@ export { HttpServerModule, parseListenAddress } from './http-server.ts';
 export { parsePattern, RouteTable } from './route-table.ts';
 export { writeJson, writeError, readBody, parseJsonObject } from './http-io.ts';
 export { proxyTo, type ProxyTarget } from './proxy.ts';
-export { TokenBuckets } from './middleware/token-bucket.ts';
 
 /**
  * The standard probe paths for apps without a health.checker: a serving app is alive and ready,

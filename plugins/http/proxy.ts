@@ -1,9 +1,10 @@
 // Reverse proxies: http.simple_proxy (`targets: {"/prefix": "http://backend"}`) and
 // reverseproxy / http.proxy (upstream's modular reverse proxy, configured by its module config or
 // the top-level `reverseproxy:` section: backend_services, routes, composite_routes,
-// default_backend, timeout). Longest prefix wins; bodies stream both ways; errors are JSON 502/504.
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// default_backend, timeout). Longest prefix wins; the request goes through the one reverse proxy
+// (common/reverse-proxy.ts: bodies stream both ways); its errors are answered here as JSON 502/504.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { forwardRequest, type ProxyFailure } from '../../common/index.ts';
 import {
   ConfigValueError,
   parseDuration,
@@ -14,19 +15,44 @@ import {
   type ModuleFactory,
   type TypeSchema,
 } from '../../engine/index.ts';
-import { clientAddress, writeError } from './http-io.ts';
+import { writeError } from './http-io.ts';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
+/** A proxy's failure as the engine answers errors: JSON 502 or 504. */
+function failAsJson(res: ServerResponse, failure: ProxyFailure): void {
+  if (res.headersSent) return void res.destroy();
+  writeError(res, failure.status, `bad gateway: ${failure.message}`);
+}
+
+export interface ProxyTarget {
+  /** The full URL to send the request to. */
+  url: URL;
+  /** The headers to send (the caller chooses which of the client's to pass on); host is set here. */
+  headers: OutgoingHttpHeaders;
+  /** The request body when the client's was already read (a pipeline's trigger reads it); else streamed. */
+  body?: Buffer;
+}
+
+/**
+ * Sends the client's request (method, body) to exactly `target.url` through the one reverse proxy and
+ * streams the answer back, status and headers included. Failures answer JSON 502, timeouts 504.
+ * Resolves with the upstream status (undefined when the upstream could not be reached). step.http_proxy
+ * uses it.
+ */
+export function proxyTo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ProxyTarget,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  return forwardRequest(req, res, {
+    targets: [target.url],
+    exactTarget: true,
+    headers: target.headers,
+    ...(target.body ? { body: target.body } : {}),
+    timeoutMs,
+    fail: failAsJson,
+  });
+}
 
 export interface ProxyRoute {
   prefix: string;
@@ -50,90 +76,6 @@ function parseTarget(raw: unknown, path: Array<string | number>): URL {
       hint: 'e.g. "http://backend:8080"',
     });
   }
-}
-
-/** Forward one request to `target` (path = target path + remainder after the route prefix). */
-export function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  route: ProxyRoute,
-  timeoutMs: number,
-): Promise<void> {
-  const url = req.url ?? '/';
-  const remainder = route.prefix === '/' ? url : url.slice(route.prefix.length) || '/';
-  const basePath = route.target.pathname.replace(/\/+$/, '');
-  const path = basePath + (remainder.startsWith('/') || remainder.startsWith('?') ? remainder : '/' + remainder);
-  const headers: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
-  const prior = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] =
-    (prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ` : '') + clientAddress(req, false);
-  headers['x-forwarded-host'] = req.headers.host ?? '';
-  headers['x-forwarded-proto'] = 'http';
-  // origin + path: a path such as //other-host/x stays a path on the target
-  const target = new URL(route.target.origin + path);
-  return proxyTo(req, res, { url: target, headers }, timeoutMs).then(() => undefined);
-}
-
-export interface ProxyTarget {
-  /** The full URL to send the request to. */
-  url: URL;
-  /** The headers to send (the caller chooses which of the client's to pass on); host is set here. */
-  headers: OutgoingHttpHeaders;
-  /** The request body when the client's was already read (a pipeline's trigger reads it); else streamed. */
-  body?: Buffer;
-}
-
-/**
- * Sends the client's request (method, body) to `target` and streams the answer back to the client,
- * status and headers included (hop-by-hop ones dropped). Failures answer 502, timeouts 504, as JSON.
- * Resolves with the upstream status (undefined when the upstream could not be reached).
- */
-export function proxyTo(
-  req: IncomingMessage,
-  res: ServerResponse,
-  target: ProxyTarget,
-  timeoutMs: number,
-): Promise<number | undefined> {
-  const headers: OutgoingHttpHeaders = { ...target.headers, host: target.url.host };
-  if (target.body) headers['content-length'] = target.body.length;
-  const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
-    const upstream = send(
-      target.url,
-      {
-        method: req.method,
-        headers,
-        timeout: timeoutMs,
-      },
-      (up) => {
-        const out: OutgoingHttpHeaders = {};
-        for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
-        res.writeHead(up.statusCode ?? 502, out);
-        up.pipe(res);
-        up.on('end', () => resolve(up.statusCode));
-        up.on('error', () => {
-          res.destroy();
-          resolve(up.statusCode);
-        });
-      },
-    );
-    upstream.on('timeout', () =>
-      upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })),
-    );
-    upstream.on('error', (err: Error & { code?: string }) => {
-      if (!res.headersSent)
-        writeError(
-          res,
-          err.code === 'ETIMEDOUT' ? 504 : 502,
-          `bad gateway: ${target.url.origin} ${err.code === 'ETIMEDOUT' ? 'timed out' : `unreachable (${err.code ?? err.message})`}`,
-        );
-      else res.destroy();
-      resolve(undefined);
-    });
-    if (target.body) upstream.end(target.body);
-    else req.pipe(upstream);
-  });
 }
 
 export abstract class ProxyModule implements Module, HttpHandler {
@@ -160,7 +102,12 @@ export abstract class ProxyModule implements Module, HttpHandler {
       writeError(res, 404, `no proxy route for ${path}`);
       return;
     }
-    return forward(req, res, route, this.timeoutMs);
+    return forwardRequest(req, res, {
+      targets: [route.target],
+      stripPrefix: route.prefix,
+      timeoutMs: this.timeoutMs,
+      fail: failAsJson,
+    }).then(() => undefined);
   }
 }
 

@@ -8,8 +8,8 @@ import type {
   ModuleFactory,
   TypeSchema,
 } from '../../../engine/index.ts';
+import { TokenBuckets } from '../../../common/index.ts';
 import { clientAddress, writeError } from '../http-io.ts';
-import { TokenBuckets } from './token-bucket.ts';
 
 export const rateLimitSchema: TypeSchema = {
   description: 'Limits requests per client address (token bucket); 429 when exceeded',
@@ -21,10 +21,15 @@ export const rateLimitSchema: TypeSchema = {
   ],
   validate(config) {
     const problems = [];
-    for (const k of ['requestsPerMinute', 'requestsPerHour', 'burstSize']) {
+    for (const k of ['requestsPerMinute', 'requestsPerHour']) {
       if (config[k] !== undefined && !(Number(config[k]) > 0))
         problems.push({ message: `${k} must be a positive number`, path: [k] });
     }
+    if (config.burstSize !== undefined && !(Number(config.burstSize) >= 1))
+      problems.push({
+        message: 'burstSize must be at least 1 (requests a client may send at once)',
+        path: ['burstSize'],
+      });
     return problems;
   },
 };
@@ -34,7 +39,6 @@ export class RateLimitMiddleware implements Module, HttpMiddleware {
   private readonly buckets: TokenBuckets;
   private readonly limit: number;
   private readonly trustProxy: boolean;
-  private sweeper?: NodeJS.Timeout;
 
   constructor(
     readonly name: string,
@@ -42,20 +46,10 @@ export class RateLimitMiddleware implements Module, HttpMiddleware {
     now: () => number = Date.now,
   ) {
     const perHour = config.requestsPerHour !== undefined && config.requestsPerMinute === undefined;
-    const rate = perHour ? Number(config.requestsPerHour) / 3_600_000 : Number(config.requestsPerMinute ?? 60) / 60_000;
+    const perSecond = perHour ? Number(config.requestsPerHour) / 3600 : Number(config.requestsPerMinute ?? 60) / 60;
     this.limit = config.burstSize !== undefined ? Number(config.burstSize) : 10;
-    this.buckets = new TokenBuckets(rate, this.limit, now);
+    this.buckets = new TokenBuckets({ perSecond, burst: this.limit, now });
     this.trustProxy = config.trustProxy === true;
-  }
-
-  start(): void {
-    this.sweeper = setInterval(() => this.buckets.sweep(), 60_000);
-    this.sweeper.unref();
-  }
-
-  stop(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
   }
 
   wrap(next: HttpHandlerFn): HttpHandlerFn {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from './clock.ts';
-import { DefaultControllerRateLimiter, ExponentialBackoff, TokenBucket } from './rate-limiter.ts';
+import { DefaultControllerRateLimiter, ExponentialBackoff } from './queue-rate-limiter.ts';
 import { WorkQueue } from './work-queue.ts';
 
 function queue(clock = new ManualClock()) {
@@ -67,14 +67,27 @@ test('per-key exponential backoff from 5 ms to 1000 s; forget resets it', () => 
   assert.equal(b.when('k'), 5);
 });
 
-test('the token bucket allows a burst of 100 then 10 per second', () => {
+test('the controller rate limiter: a burst of 100 retries, then 10 per second, however many keys', () => {
   const clock = new ManualClock();
-  const bucket = new TokenBucket(10, 100, clock);
-  for (let i = 0; i < 100; i++) assert.equal(bucket.reserve(), 0);
-  assert.equal(bucket.reserve(), 100);
-  assert.equal(bucket.reserve(), 200);
+  const limiter = new DefaultControllerRateLimiter<string>(clock);
+  for (let i = 0; i < 100; i++) assert.equal(limiter.when(`k${i}`), 5, 'the first backoff of each key');
+  assert.equal(limiter.when('k100'), 100, 'the bucket is empty: a token is due in 100 ms');
+  assert.equal(limiter.when('k101'), 200);
   clock.advance(1000);
-  assert.equal(bucket.reserve(), 0, 'refilled at 10 qps');
+  assert.equal(limiter.when('k102'), 5, 'refilled at 10 qps');
+});
+
+test('many keys come out in the order they went in', async () => {
+  const { q } = queue();
+  for (let i = 0; i < 5000; i++) q.add(i % 2 ? `odd${i}` : `even${i}`);
+  q.add('odd1');
+  assert.equal(q.len(), 5000);
+  for (let i = 0; i < 5000; i++) {
+    const key = await q.get();
+    assert.equal(key, i % 2 ? `odd${i}` : `even${i}`);
+    q.done(key!);
+  }
+  assert.equal(q.pending(), 0);
 });
 
 test('addRateLimited backs a failing key off and counts retries', async () => {

@@ -1,7 +1,9 @@
-// controller-runtime's default rate limiter (client-go DefaultTypedControllerRateLimiter): the later
-// of a per-item exponential backoff (5 ms doubling to 1000 s) and an overall token bucket (10 qps,
-// burst 100), so one failing app backs off alone and a storm of failures cannot flood the API.
+// How long a work-queue key waits before a retry: controller-runtime's default rate limiter
+// (client-go DefaultTypedControllerRateLimiter) is the later of a per-key exponential backoff (5 ms
+// doubling to 1000 s) and an overall token bucket (10 qps, burst 100), so one failing key backs off
+// alone and a storm of failures cannot flood the API.
 import type { Clock } from './clock.ts';
+import { TokenBuckets } from './token-buckets.ts';
 
 export interface RateLimiter<K> {
   /** Delay before `key` may be retried; counts a failure. */
@@ -30,36 +32,15 @@ export class ExponentialBackoff<K> implements RateLimiter<K> {
   }
 }
 
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-    private readonly clock: Clock,
-  ) {
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-  /** Takes a token and returns how long to wait for it (0 when one is available now). */
-  reserve(): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
-  }
-}
-
 export class DefaultControllerRateLimiter<K> implements RateLimiter<K> {
   private readonly backoff: ExponentialBackoff<K>;
-  private readonly bucket: TokenBucket;
+  private readonly bucket: TokenBuckets<'all'>;
   constructor(clock: Clock, opts: { baseMs?: number; maxMs?: number; qps?: number; burst?: number } = {}) {
     this.backoff = new ExponentialBackoff(opts.baseMs ?? 5, opts.maxMs ?? 1_000_000);
-    this.bucket = new TokenBucket(opts.qps ?? 10, opts.burst ?? 100, clock);
+    this.bucket = new TokenBuckets({ perSecond: opts.qps ?? 10, burst: opts.burst ?? 100, now: () => clock.now() });
   }
   when(key: K): number {
-    return Math.max(this.backoff.when(key), this.bucket.reserve());
+    return Math.max(this.backoff.when(key), this.bucket.reserve('all'));
   }
   forget(key: K): void {
     this.backoff.forget(key);

@@ -1,0 +1,15 @@
+// common/: public surface. Mechanisms several folders share, one implementation each: the work queue
+// (with its clock and retry rate limiters), the token-bucket rate limiter and the HTTP reverse proxy.
+// It imports nothing else of ours, so every folder may import it.
+export { type Clock, ManualClock, systemClock } from './clock.ts';
+export { type QueueMetrics, WorkQueue } from './work-queue.ts';
+export { DefaultControllerRateLimiter, ExponentialBackoff, type RateLimiter } from './queue-rate-limiter.ts';
+export { type TakeResult, type TokenBucketOptions, TokenBuckets } from './token-buckets.ts';
+export {
+  forwardRequest,
+  forwardUpgrade,
+  type ProxyFailure,
+  type ProxyOptions,
+  REPLAY_LIMIT,
+  upstreamPath,
+} from './reverse-proxy.ts';
