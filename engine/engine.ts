@@ -30,7 +30,7 @@ import { AppServiceRegistry } from './service-registry.ts';
 import { SourceMap } from './source-map.ts';
 import { StepBuilder } from './step-builder.ts';
 import { TemplateEngine } from './template/index.ts';
-import { validateLoaded } from './validate-config.ts';
+import { validateLoaded } from './validate/index.ts';
 import { AppWorkflowRunner } from './workflow-runner.ts';
 
 export interface EngineOptions {

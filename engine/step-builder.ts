@@ -17,7 +17,7 @@ import type { ErrorStrategy, PipelineDefinition, PreparedStep } from './pipeline
 import type { PluginCatalog } from './plugin-catalog.ts';
 import type { SourceLocation } from './source-map.ts';
 import { guardTruthy, type TemplateEngine } from './template/index.ts';
-import { inlineConfig } from './validate-config.ts';
+import { inlineConfig } from './validate/index.ts';
 
 type Map_ = Record<string, unknown>;
 const isMap = (v: unknown): v is Map_ => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -5,7 +5,7 @@ import { compiledValidator, pluginManifestSchema } from '../schema/index.ts';
 import type { JsonDocument } from './json-source.ts';
 import { escapePointerToken } from './json-source.ts';
 import type { Problem } from './problem.ts';
-import { closestMatch } from './suggest.ts';
+import { closestMatch } from '../common/index.ts';
 
 interface SchemaNode {
   description?: string;

@@ -18,7 +18,7 @@ import type {
   VersionEntry,
 } from './registry-index.ts';
 import { sortByVersionDescending } from './version-order.ts';
-import { closestMatch } from './suggest.ts';
+import { closestMatch } from '../common/index.ts';
 import { summarize } from './summary.ts';
 import type { RegistryTree } from './tree.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfigText } from './validate-config.ts';
-import { formatIssue } from './config-issue.ts';
-import type { EnginePlugin } from './contract.ts';
+import { formatIssue } from '../config-issue.ts';
+import type { EnginePlugin } from '../contract.ts';
 
 // a small plugin set, so these tests do not depend on the real plugins
 const plugin: EnginePlugin = {

@@ -1,7 +1,15 @@
-// "Did you mean ...?" for misspelled property names, enum values and plugin names.
+// "Did you mean ...?" for misspelled keys, types, enum values and plugin names (config validation and
+// the registry's manifest rules).
 
-/** The candidate closest to `input` by edit distance, if it is close enough to be a plausible typo. */
-export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to `input` by edit distance (case-insensitive), if it is close enough to be a
+ * plausible typo: within `tolerance` edits (default: a third of the input's length, at least 1).
+ */
+export function closestMatch(
+  input: string,
+  candidates: Iterable<string>,
+  tolerance = Math.max(1, Math.floor(input.length / 3)),
+): string | undefined {
   const needle = input.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -12,7 +20,6 @@ export function closestMatch(input: string, candidates: readonly string[]): stri
       bestDistance = d;
     }
   }
-  const tolerance = Math.max(1, Math.floor(input.length / 3));
   return bestDistance <= tolerance ? best : undefined;
 }
 
