@@ -323,14 +323,15 @@ export class ContainerProcess {
           const failure = await probe(liveness);
           this.livenessFailures = failure === undefined ? 0 : this.livenessFailures + 1;
           if (failure !== undefined) this.onEvent('Warning', 'Unhealthy', `Liveness probe failed: ${failure}`);
-          if (this.livenessFailures >= liveness.failureThreshold) {
+          // the container may have exited (or been stopped) while the probe ran: nothing left to restart
+          const victim = this.child;
+          if (victim && !this.stopped && this.livenessFailures >= liveness.failureThreshold) {
             this.livenessFailures = 0;
             this.onEvent('Normal', 'Killing', `Container ${this.name} failed liveness probe, will be restarted`);
             this.output(
               'stderr',
               Buffer.from(`devcluster: liveness probe failed ${liveness.failureThreshold} times; restarting\n`),
             );
-            const victim = this.child;
             signalGroup(victim, 'SIGTERM');
             this.after(this.graceMs, () => signalGroup(victim, 'SIGKILL'));
           }
