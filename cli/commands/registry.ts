@@ -2,11 +2,9 @@
 //   validate DIR|FILE   every rule the pre-receive hook and the PR check apply, printed like a compiler
 //   index DIR           build the index and write the upstream static layout (index.json, plugins/...)
 //   serve --repo R      sync job + HTTP API, until Ctrl+C
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Problem, RegistryTree } from '../../registry-index/index.ts';
-import { CliError, parseOutputFormat, printStructured, printTable } from '../output.ts';
+import { CliError, parseOutputFormat } from '../output.ts';
 
 const loadRegistry = () => import('../../registry-index/index.ts');
 
@@ -25,19 +23,8 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print errors only')
     .action(async (path: string, opts: { output?: string; quiet?: boolean }) => {
       const format = parseOutputFormat(opts.output);
-      const { formatProblem, summarizeProblems } = await loadRegistry();
-      const problems = await validatePath(path);
-      const errors = problems.filter((p) => p.severity === 'error');
-      if (!printStructured(format, format === 'table' ? undefined : { ok: errors.length === 0, problems })) {
-        for (const p of problems)
-          if (!opts.quiet || p.severity === 'error') process.stdout.write(`${formatProblem(p)}\n`);
-        process.stdout.write(
-          errors.length === 0
-            ? `PASS ${path}: ${summarizeProblems(problems)}\n`
-            : `FAIL ${path}: ${summarizeProblems(problems)}\n`,
-        );
-      }
-      if (errors.length > 0) process.exitCode = 1;
+      const { validateRegistryPath } = await import('./registry/checkout.ts');
+      process.exitCode = await validateRegistryPath(path, { format, quiet: opts.quiet });
     });
 
   registry
@@ -51,51 +38,8 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'json or yaml summary')
     .action(async (dir: string, opts: { out?: string; rev?: string; output?: string }) => {
       const format = parseOutputFormat(opts.output);
-      const { buildIndex, emptyPublishedState, formatProblem, publishIndex, summarizeProblems, writeStaticLayout } =
-        await loadRegistry();
-      const tree = await openTree(dir, opts.rev);
-      const started = performance.now();
-      const index = await buildIndex(tree);
-      const errors = index.problems.filter((p) => p.severity === 'error');
-      if (errors.length > 0) {
-        for (const p of errors) process.stderr.write(`${formatProblem(p)}\n`);
-        throw new CliError(`the registry has ${summarizeProblems(index.problems)}; no index written`, {
-          hint: `wfctl registry validate ${dir} lists every problem`,
-        });
-      }
-      const published = await publishIndex(emptyPublishedState, index, tree);
-      const out = resolve(opts.out ?? join(dir, 'v1'));
-      const written = await writeStaticLayout({ index, published, generation: 1, syncedAt: new Date() }, tree, out);
-      const plugins = [...index.plugins.values()];
-      const summary = {
-        revision: index.revision,
-        plugins: plugins.length,
-        public: plugins.filter((p) => !p.summary.private).length,
-        versions: plugins.reduce((n, p) => n + p.versions.length, 0),
-        templates: index.templates.size,
-        warnings: index.problems.length,
-        out,
-        files: written.files,
-        ms: Math.round(performance.now() - started),
-      };
-      if (!printStructured(format, format === 'table' ? undefined : summary)) {
-        printTable(
-          ['revision', 'plugins', 'public', 'versions', 'templates', 'warnings', 'files', 'ms'],
-          [
-            [
-              summary.revision.slice(0, 12),
-              summary.plugins,
-              summary.public,
-              summary.versions,
-              summary.templates,
-              summary.warnings,
-              summary.files,
-              summary.ms,
-            ],
-          ],
-        );
-        process.stdout.write(`wrote ${out}\n`);
-      }
+      const { indexRegistry } = await import('./registry/checkout.ts');
+      await indexRegistry(dir, { out: opts.out, rev: opts.rev, format });
     });
 
   registry
@@ -182,49 +126,6 @@ export function register(program: Command): void {
         await waitForShutdown('registry server', () => server!.close());
       },
     );
-}
-
-/** Problems of a registry directory, or of a single manifest file. */
-async function validatePath(path: string): Promise<Problem[]> {
-  const { buildIndex, DirectoryTree, validateManifestBytes } = await loadRegistry();
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    throw new CliError(`${path}: no such file or directory`, {
-      hint: 'pass a registry checkout (with plugins/) or a manifest.json',
-    });
-  }
-  if (stat.isFile()) {
-    const abs = resolve(path);
-    const inVersions = basename(dirname(abs)) === 'versions';
-    const pluginDir = inVersions ? dirname(dirname(abs)) : dirname(abs);
-    const id = basename(pluginDir);
-    const file = inVersions ? `plugins/${id}/versions/${basename(abs)}` : `plugins/${id}/${basename(abs)}`;
-    return validateManifestBytes(
-      { file, pluginId: id, ...(inVersions ? { fileVersion: basename(abs, '.json') } : {}) },
-      readFileSync(abs),
-    ).problems;
-  }
-  const index = await buildIndex(new DirectoryTree(path));
-  if (index.files.size === 0 && index.templates.size === 0) {
-    throw new CliError(`${path} has no plugins/<name>/manifest.json`, {
-      hint: 'run it in a registry checkout, or pass the path of one',
-    });
-  }
-  return index.problems;
-}
-
-async function openTree(dir: string, rev: string | undefined): Promise<RegistryTree> {
-  const { DirectoryTree, GitCommitTree, resolveCommit } = await loadRegistry();
-  if (!rev) return new DirectoryTree(dir);
-  const gitdir = join(dir, '.git');
-  const oid = await resolveCommit(gitdir, rev);
-  if (!oid)
-    throw new CliError(`${rev}: no such revision in ${dir}`, {
-      hint: 'use a branch, tag or commit id of that repository',
-    });
-  return new GitCommitTree({ gitdir }, oid);
 }
 
 /** A TCP port from a flag value (0 = any free port). Shared by the serve commands. */
