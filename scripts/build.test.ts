@@ -23,29 +23,52 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** The packages an output loads when it is imported: its static imports, transitively. */
-function staticPackages(output: string, seen = new Set<string>()): Set<string> {
+/** What an output loads when it is imported: its static imports, transitively. */
+function staticLoad(output: string, seen = new Set<string>()): { packages: Set<string>; bundled: Set<string> } {
   const packages = new Set<string>();
-  if (seen.has(output)) return packages;
+  const bundled = new Set<string>();
+  if (seen.has(output)) return { packages, bundled };
   seen.add(output);
+  for (const input of Object.keys(meta.outputs[output]!.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+    if (pkg) bundled.add(pkg);
+  }
   for (const i of meta.outputs[output]!.imports) {
     if (i.kind !== 'import-statement') continue;
     if (i.external) packages.add(i.path);
-    else for (const p of staticPackages(i.path, seen)) packages.add(p);
+    else {
+      const inner = staticLoad(i.path, seen);
+      for (const p of inner.packages) packages.add(p);
+      for (const p of inner.bundled) bundled.add(p);
+    }
   }
-  return packages;
+  return { packages, bundled };
 }
 
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
 test('wfctl and each command module load only commander and Node built-ins when they start', () => {
-  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
   const starts = Object.entries(meta.outputs).filter(
     ([, o]) => o.entryPoint === 'cli/wfctl.ts' || /^cli\/commands\/[^/]+\.ts$/.test(o.entryPoint ?? ''),
   );
   assert.ok(starts.length > 5, `expected the CLI and its command modules among the outputs, got ${starts.length}`);
   for (const [output, o] of starts) {
-    const heavy = [...staticPackages(output)].filter((p) => p !== 'commander' && !builtins.has(p));
+    const { packages, bundled } = staticLoad(output);
+    const heavy = [...packages, ...bundled].filter((p) => p !== 'commander' && !builtins.has(p));
     assert.deepEqual(heavy, [], `${o.entryPoint} imports ${heavy.join(', ')} at start: import them in its actions`);
   }
+});
+
+test('wfctl registry index loads the index builder only: no server, git, SQLite or logger', () => {
+  const [output] = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === 'cli/commands/registry/checkout.ts')!;
+  const { packages, bundled } = staticLoad(output);
+  const loaded = [...packages].filter((p) => !builtins.has(p)).map((p) => p.replace(/^((?:@[^/]+\/)?[^/]+).*$/, '$1'));
+  assert.ok(bundled.has('yaml') && bundled.has('semver'), 'yaml and semver are bundled into the chunks');
+  assert.deepEqual(
+    [...new Set(loaded)].sort(),
+    ['ajv', 'ajv-formats'],
+    "only the precompiled validators' ajv runtime helpers load from node_modules",
+  );
 });
 
 /** Runs wfctl from the build and from the sources; both must print and exit the same. */

@@ -10,8 +10,8 @@
 // bin/wfctl.js can tell when dist/ is older than the sources (and then runs the sources instead).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import standalone from 'ajv/dist/standalone/index.js';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { type ValidatorName, validatorDefinitions } from '../schema/validator-definitions.ts';
@@ -20,6 +20,40 @@ const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const dist = join(root, 'dist');
 const staleChunkAgeMs = 60 * 60 * 1000;
+
+/**
+ * npm packages bundled into dist/ rather than loaded from node_modules: small pure-JS ones on the
+ * paths that must start fast (commander for every command; yaml, semver and tar for `wfctl registry
+ * index`). Node resolves and compiles a package's files one by one (yaml alone is ~90 CommonJS files);
+ * as part of a chunk they cost about a quarter of that. Every other package stays external and is
+ * installed by `npm ci --omit=dev`.
+ */
+const bundledPackages = ['commander', 'yaml', 'semver', 'tar'];
+
+/** Every package the sources may import but those bundled, with their subpaths. */
+function externalPackages(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies });
+  return names.filter((n) => !bundledPackages.includes(n)).flatMap((n) => [n, `${n}/*`]);
+}
+
+/**
+ * A bundled CommonJS package's `require('node:fs')` becomes the built-in itself: an ES module has no
+ * `require`, and esbuild's stand-in throws "Dynamic require of ... is not supported".
+ */
+const builtinRequires: Plugin = {
+  name: 'builtin-requires',
+  setup(b) {
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    b.onResolve({ filter: /^[a-z:_/]+$/ }, (args) =>
+      args.kind === 'require-call' && builtins.has(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+    }));
+  },
+};
 
 /** dist/<name>.js for each: the CLI, the library, and the scripts other programs run (git hooks). */
 const entryPoints = {
@@ -92,21 +126,90 @@ const precompiledValidators: Plugin = {
   },
 };
 
+/** Where each name a folder's index.ts re-exports is defined: `name -> [file, name there]`. */
+type Barrel = Map<string, { file: string; name: string }>;
+
 /**
- * Every output file sits in dist/, so a module's own location is a fixed relative path from there:
- * `new URL('./x', import.meta.url)` keeps meaning "beside this source file" in a bundle.
+ * The re-exports of a folder's public surface, when it holds nothing but `export { ... } from` lists
+ * (undefined otherwise: such an index.ts is left as it is).
  */
-const sourceLocations = (outdir: string): Plugin => ({
-  name: 'source-locations',
-  setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const fromDist = relative(outdir, args.path);
-      return {
-        loader: 'ts',
-        contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromDist)}, import.meta.url).href`),
+function readBarrel(file: string): Barrel | undefined {
+  const text = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  const barrel: Barrel = new Map();
+  const rest = text.replace(/export\s+(type\s+)?\{([^}]*)\}\s*from\s*'([^']+)';?/g, (_, type, names, from) => {
+    if (!type)
+      for (const spec of importSpecifiers(names))
+        if (!spec.type) barrel.set(spec.alias, { file: resolve(dirname(file), from), name: spec.name });
+    return '';
+  });
+  return rest.trim() === '' ? barrel : undefined;
+}
+
+/** `a, b as c, type T` -> [{ name: 'a', alias: 'a' }, { name: 'b', alias: 'c' }, { type: true, ... }] */
+function importSpecifiers(list: string): { name: string; alias: string; type: boolean }[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const type = s.startsWith('type ');
+      const [name, alias = name] = s.replace(/^type\s+/, '').split(/\s+as\s+/) as [string, string?];
+      return { name, alias, type };
+    });
+}
+
+/**
+ * `import { a, b } from '../folder/index.ts'` -> one import per file that defines them. esbuild assigns
+ * whole files to chunks by which entry points reach them, so every command that imported through a
+ * folder's index.ts would load every file and package of that folder: `wfctl registry index` would
+ * start express, isomorphic-git, SQLite and pino to read 104 JSON files. The sources keep importing
+ * through index.ts (the folder's public surface); only the bundle imports past it.
+ */
+function importPastBarrels(importer: string, text: string, barrels: Map<string, Barrel | undefined>): string {
+  return text.replace(
+    /^import\s+\{([^}]*)\}\s*from\s*'(\.{1,2}\/[^']*\/index\.ts)';?/gm,
+    (statement, names: string, from: string) => {
+      const barrelFile = resolve(dirname(importer), from);
+      if (!barrels.has(barrelFile)) barrels.set(barrelFile, readBarrel(barrelFile));
+      const barrel = barrels.get(barrelFile);
+      if (!barrel) return statement;
+      const byFile = new Map<string, string[]>();
+      for (const spec of importSpecifiers(names)) {
+        if (spec.type) continue; // erased
+        const target = barrel.get(spec.name);
+        if (!target) return statement; // a name this parse did not see: keep the statement whole
+        const list = byFile.get(target.file) ?? byFile.set(target.file, []).get(target.file)!;
+        list.push(target.name === spec.alias ? spec.alias : `${target.name} as ${spec.alias}`);
+      }
+      const specifier = (file: string) => {
+        const path = relative(dirname(importer), file);
+        return path.startsWith('.') ? path : `./${path}`;
       };
+      // as many lines as the statement had, so that the source map's lines stay the source's
+      const imports = [...byFile].map(([file, list]) => `import { ${list.join(', ')} } from '${specifier(file)}';`);
+      return imports.join(' ') + '\n'.repeat(statement.split('\n').length - 1);
+    },
+  );
+}
+
+/**
+ * Our sources as the bundle needs them: imports past folders' index.ts (above), and module locations
+ * kept. Every output file sits in dist/, so a module's own location is a fixed relative path from
+ * there: `new URL('./x', import.meta.url)` keeps meaning "beside this source file" in a bundle.
+ */
+const sourceTransforms = (outdir: string): Plugin => ({
+  name: 'source-transforms',
+  setup(b) {
+    const barrels = new Map<string, Barrel | undefined>();
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      let text = importPastBarrels(args.path, readFileSync(args.path, 'utf8'), barrels);
+      if (text.includes('import.meta.url'))
+        text = text.replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify(relative(outdir, args.path))}, import.meta.url).href`,
+        );
+      return { loader: 'ts', contents: text };
     });
   },
 });
@@ -131,14 +234,14 @@ export async function buildDist(outdir = dist): Promise<Metafile> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    external: externalPackages(),
     sourcemap: 'linked',
     chunkNames: '[name]-[hash]',
     define: { 'import.meta.bundled': 'true' },
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [precompiledValidators, sourceLocations(outdir)],
+    plugins: [builtinRequires, precompiledValidators, sourceTransforms(outdir)],
   });
   const entryFiles = new Set(Object.keys(entryPoints).flatMap((n) => [`${n}.js`, `${n}.js.map`]));
   const outputs = result.outputFiles.map((f) => ({ name: relative(outdir, f.path), contents: f.contents }));
