@@ -2,7 +2,8 @@
 // plugins/<id>/{manifest,versions,latest}.json, and the archives stored in the repository next to
 // the manifests that name them, so the tree can be served by any static web server. Written to a
 // temporary directory and renamed into place: readers never see half an index.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RegistryCatalog } from './catalog.ts';
 import type { RegistrySnapshot } from './sync.ts';
@@ -30,9 +31,14 @@ export async function writeStaticLayout(
   }
   const staging = `${outDir.replace(/\/+$/, '')}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
+  // Hundreds of small files: synchronous writes are several times faster than one awaited write after
+  // another, and only `wfctl registry index` (a batch command, nothing else on its event loop) calls this.
+  const made = new Set<string>();
   for (const [path, content] of files) {
-    await mkdir(dirname(join(staging, path)), { recursive: true });
-    await writeFile(join(staging, path), content);
+    const dir = dirname(join(staging, path));
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+    made.add(dir);
+    writeFileSync(join(staging, path), content);
   }
   const old = `${outDir.replace(/\/+$/, '')}.old-${process.pid}`;
   await rename(outDir, old).catch((err: NodeJS.ErrnoException) => {
