@@ -45,7 +45,10 @@ function typeRules(types: string[], schemas: Map<string, TypeSchema>): unknown[]
 }
 
 export function buildConfigSchema(catalog: PluginCatalog): Record<string, unknown> {
-  const schema = structuredClone(workflowConfigSchema) as Record<string, any>;
+  type Definition = { properties: { type: object }; allOf?: unknown };
+  const schema = structuredClone(workflowConfigSchema) as Record<string, unknown> & {
+    definitions: { module: Definition; step: Definition };
+  };
   const moduleTypes = [...catalog.modules.keys()].sort();
   const stepTypes = [...catalog.steps.keys()].sort();
   const defs = schema.definitions;

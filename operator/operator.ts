@@ -131,7 +131,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     fieldManager: api.fieldManager,
     onWrite: (verb, kind) => metrics.apiWrites.inc({ verb, kind }),
   });
-  const identity = (opts.leaderElection && opts.leaderElection.identity) || `${hostname()}_${randomUUID().slice(0, 8)}`;
+  const identity = (opts.leaderElection || undefined)?.identity || `${hostname()}_${randomUUID().slice(0, 8)}`;
   const events = new KubeEventRecorder(client, api.fieldManager, identity, logger);
   const validateConfig = memoizeValidator(opts.validateConfig ?? yamlConfigValidator);
   const plugins = new CachingPluginResolver(opts.plugins ?? noRegistryResolver);

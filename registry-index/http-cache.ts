@@ -51,7 +51,7 @@ export function sendCached(req: IncomingMessage, res: ServerResponse, r: CachedR
   if (r.status === 200) {
     res.setHeader('ETag', r.etag);
     const inm = req.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === r.etag)) {
+    if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === r.etag)) {
       res.statusCode = 304;
       res.end();
       return;

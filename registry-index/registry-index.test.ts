@@ -216,7 +216,10 @@ test('incremental update from git reads only changed paths and equals a full bui
     );
     let reads = 0;
     const counting = Object.assign(Object.create(tree), {
-      read: (e: Parameters<typeof tree.read>[0]) => (reads++, tree.read(e)),
+      read: (e: Parameters<typeof tree.read>[0]) => {
+        reads++;
+        return tree.read(e);
+      },
     });
     const incremental = await updateIndex(prev, counting, changes);
     assert.equal(reads, 3);

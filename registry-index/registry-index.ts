@@ -12,7 +12,7 @@
 import type { Manifest } from './manifest.ts';
 import { compareProblems, type Problem } from './problem.ts';
 import { checkRegistry, checkPlugin } from './registry-rules.ts';
-import { summarize, type IndexSummary } from './summary.ts';
+import type { IndexSummary } from './summary.ts';
 import type { ParsedTemplate } from './templates.ts';
 import { parseTemplate } from './templates.ts';
 import { gitBlobOid, type RegistryTree, type TreeChange, type TreeEntry } from './tree.ts';

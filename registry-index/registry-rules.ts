@@ -36,7 +36,7 @@ export async function checkPlugin(
   const manifestPath = `plugins/${id}/manifest.json`;
   const main = group.get(manifestPath);
   const versionFiles = [...group.values()].filter((r): r is ManifestFileRecord => r.kind === 'version');
-  if (!main || main.kind !== 'manifest') {
+  if (main?.kind !== 'manifest') {
     const first = versionFiles[0] ?? [...group.values()][0]!;
     problems.push(
       at(
@@ -140,7 +140,7 @@ async function storedArchive(
   const report = async (ptr: string, rule: string, message: string, hint: string) =>
     problems.push(at(record.path, ...(await locateInFile(ctx.tree, record, ptr)), ptr, rule, message, hint));
   const asset = group.get(path);
-  if (!asset || asset.kind !== 'asset') {
+  if (asset?.kind !== 'asset') {
     await report(
       `${pointer}/url`,
       'download-archive-missing',

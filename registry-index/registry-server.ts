@@ -1,7 +1,7 @@
 // The registry server: sync job + persisted index + HTTP API, started programmatically (tests, the
 // all-in-one platform) or by `wfctl registry serve`.
 import { ensurePrivateDir, serverTimeouts } from '../security/index.ts';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';

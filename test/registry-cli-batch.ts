@@ -9,12 +9,8 @@ const real = { out: process.stdout.write.bind(process.stdout), err: process.stde
 for (const args of runs) {
   const out: string[] = [];
   const err: string[] = [];
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    out.push(String(chunk)), true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    err.push(String(chunk)), true
-  )) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
   let code: number;
   try {
     code = await main(['node', 'wfctl', ...args]);

@@ -238,9 +238,10 @@ function age(created: Date | string | undefined): string {
 /** Metadata the server or the sync machinery sets, left out of a diff. */
 function comparable(obj: KubernetesObject | undefined, stripTracking: boolean, op: OperatorModule): unknown {
   if (!obj) return undefined;
-  const o = structuredClone(obj) as Record<string, any>;
+  type Metadata = Record<string, unknown> & { annotations?: Record<string, string>; labels?: Record<string, string> };
+  const o = structuredClone(obj) as { status?: unknown; metadata?: Metadata };
   delete o.status;
-  const m = o.metadata ?? {};
+  const m: Metadata = o.metadata ?? {};
   for (const k of ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'])
     delete m[k];
   if (stripTracking) {
@@ -249,14 +250,12 @@ function comparable(obj: KubernetesObject | undefined, stripTracking: boolean, o
     delete m.annotations?.[`${op.workflowAppApi.group}/desired-hash`];
     delete m.labels?.[s.labels.sourceName];
     delete m.labels?.[s.labels.sourceNamespace];
-    for (const key of ['annotations', 'labels']) if (m[key] && Object.keys(m[key]).length === 0) delete m[key];
+    for (const key of ['annotations', 'labels'] as const) if (m[key] && Object.keys(m[key]).length === 0) delete m[key];
   }
   return o;
 }
 
 async function diff(dir: string | undefined, flags: Common & { source?: string }): Promise<number> {
-  const { createTwoFilesPatch } = await import('diff');
-  const { stringify } = await import('yaml');
   const { op, client, namespace } = await connect(flags);
   const src = flags.source ? await readSource(op, client, namespace, flags.source) : undefined;
   const sourceKey = src ? `${src.metadata.namespace}/${src.metadata.name}` : undefined;

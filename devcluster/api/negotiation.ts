@@ -8,7 +8,7 @@ export interface MediaRange {
 }
 
 export function parseAccept(header: string | undefined): MediaRange[] {
-  if (!header || !header.trim()) return [{ type: '*/*', params: {} }];
+  if (!header?.trim()) return [{ type: '*/*', params: {} }];
   return header.split(',').map((part) => {
     const [type, ...params] = part.split(';').map((s) => s.trim());
     return {

@@ -62,7 +62,7 @@ export class CrdController extends Controller {
   protected async reconcile(name: string): Promise<void> {
     const crdType = this.catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
     const crd = this.api.tryGet(crdType, '', name);
-    if (!crd || !crd.metadata.deletionTimestamp) return;
+    if (!crd?.metadata.deletionTimestamp) return;
     const spec = crd.spec as { group: string; names: { plural: string } };
     const key = storageKeyOf(spec.group, spec.names.plural);
     const type = this.catalog.versionsOf(key)[0];

@@ -45,7 +45,7 @@ export class FieldSet {
 
   has(path: FieldPath): boolean {
     const node = this.find(path);
-    return node !== undefined && node.member;
+    return node?.member === true;
   }
 
   /** True when the path or anything under it is owned. */

@@ -12,7 +12,7 @@ export interface LabelRequirement {
 export type LabelSelector = LabelRequirement[];
 
 export function parseLabelSelector(text: string | undefined): LabelSelector {
-  if (!text || !text.trim()) return [];
+  if (!text?.trim()) return [];
   const out: LabelSelector = [];
   for (const part of splitTopLevel(text)) {
     const req = part.trim();
@@ -142,7 +142,7 @@ export interface FieldRequirement {
 export type FieldSelector = FieldRequirement[];
 
 export function parseFieldSelector(text: string | undefined, supported: readonly string[]): FieldSelector {
-  if (!text || !text.trim()) return [];
+  if (!text?.trim()) return [];
   const out: FieldSelector = [];
   for (const part of splitUnescaped(text, ',')) {
     const m = /^(.*?)(==|!=|=)(.*)$/s.exec(part);

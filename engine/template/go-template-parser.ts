@@ -168,8 +168,7 @@ export function parseTemplate(src: string): ParsedTemplate {
         if (tk.v === '(') {
           const inner = parseCommands(toks, i + 1, tk.pos);
           const close = toks[inner.next];
-          if (!close || close.t !== 'punct' || close.v !== ')')
-            throw new TemplateSyntaxError('unclosed left paren', tk.pos);
+          if (close?.t !== 'punct' || close.v !== ')') throw new TemplateSyntaxError('unclosed left paren', tk.pos);
           i = inner.next + 1;
           let chain: string[] = [];
           const after = toks[i];
@@ -216,7 +215,7 @@ export function parseTemplate(src: string): ParsedTemplate {
 
 function findDeclEnd(toks: Tok[], start: number, allowTwo: boolean): number {
   const a = toks[start];
-  if (!a || a.t !== 'var' || a.chain.length > 0) return -1;
+  if (a?.t !== 'var' || a.chain.length > 0) return -1;
   const b = toks[start + 1];
   if (b && b.t === 'punct' && (b.v === ':=' || b.v === '=')) return start + 1;
   if (allowTwo && b && b.t === 'punct' && b.v === ',') {

@@ -231,7 +231,7 @@ export class WorkflowAppController {
 
   /** Per informer: watch restarts after errors and relists (410 Gone). */
   informerStats(): Record<string, { restarts: number; relists: number }> {
-    const stats = (i: ResilientInformer<any>) => ({ restarts: i.restarts, relists: i.relists });
+    const stats = (i: { restarts: number; relists: number }) => ({ restarts: i.restarts, relists: i.relists });
     return {
       workflowapps: stats(this.apps),
       deployments: stats(this.deployments),

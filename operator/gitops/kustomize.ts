@@ -30,6 +30,7 @@ export const kustomizationNames = ['kustomization.yaml', 'kustomization.yml', 'K
 /** A rendered object: where it came from, and its value after the kustomization's transforms. */
 export interface RenderedDocument extends SourceDocument {}
 
+// biome-ignore lint/suspicious/noExplicitAny: kustomize transforms walk arbitrary Kubernetes objects parsed from YAML
 type Obj = Record<string, any>;
 
 export async function findKustomization(tree: RepoTree, dir: string): Promise<string | undefined> {

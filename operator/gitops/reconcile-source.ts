@@ -17,7 +17,7 @@ import { isTemporary } from '../kube/errors.ts';
 import type { EventType } from '../kube/events.ts';
 import { FetchError } from './git-fetch.ts';
 import type { Fetched, SourceDeps, SourceResult } from './ports.ts';
-import { describeObject, groupOf, refId, versionOf, type DesiredObject, type ObjectRef } from './render-source.ts';
+import { describeObject, groupOf, refId, type DesiredObject, type ObjectRef } from './render-source.ts';
 import {
   formatDuration,
   mergeConditions,

@@ -19,6 +19,9 @@ import { parseDocuments, type SourceDocument } from './documents.ts';
 import { findKustomization, kustomizationNames, renderKustomization } from './kustomize.ts';
 import type { RepoTree } from './repo-tree.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a document parsed from YAML, walked before it is known to be an object
+type KubeObject = Record<string, any>;
+
 export interface RenderOptions {
   /** The source: its key goes into the tracking annotation and labels. */
   source: { namespace: string; name: string };
@@ -186,7 +189,7 @@ function toDesired(
   opts: RenderOptions,
 ): DesiredObject | RenderProblem {
   const at = { file: doc.file, line: doc.line };
-  let value = doc.value as Record<string, any>;
+  let value = doc.value as KubeObject;
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     return {
       ...at,
@@ -204,7 +207,7 @@ function toDesired(
       };
     value = workflowAppFromFile(fileText, posix.basename(doc.file), {
       namespace: opts.targetNamespace,
-    }) as unknown as Record<string, any>;
+    }) as unknown as KubeObject;
     delete value.metadata.labels;
     config = { text: fileText, file: doc.file, firstLine: 1, indent: 0 };
   }
@@ -244,9 +247,9 @@ function toDesired(
       message: `namespace "${namespace}": this source syncs into "${opts.targetNamespace}" (spec.targetNamespace)`,
     };
 
-  const object = structuredClone(value) as Record<string, any>;
+  const object = structuredClone(value) as KubeObject;
   delete object.status;
-  const meta = object.metadata as Record<string, any>;
+  const meta = object.metadata as KubeObject;
   for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink'])
     delete meta[k];
   meta.namespace = opts.targetNamespace;

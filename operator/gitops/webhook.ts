@@ -35,9 +35,9 @@ export interface PushEvent {
 
 /** The repository URLs and ref of a GitHub, Gitea, GitLab or `wfctl git serve` push payload. */
 export function parsePushEvent(body: Buffer): PushEvent | undefined {
-  let payload: Record<string, any>;
+  let payload: Record<string, unknown>;
   try {
-    payload = JSON.parse(body.toString('utf8')) as Record<string, any>;
+    payload = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -57,7 +57,8 @@ export function parsePushEvent(body: Buffer): PushEvent | undefined {
       'http_url',
       'homepage',
     ]) {
-      if (typeof holder[k] === 'string' && holder[k]) urls.add(holder[k]);
+      const url = (holder as Record<string, unknown>)[k];
+      if (typeof url === 'string' && url) urls.add(url);
     }
   }
   const after = typeof payload.after === 'string' && /^[0-9a-f]{40}$/.test(payload.after) ? payload.after : undefined;

@@ -29,7 +29,9 @@ class TrimmingWatch extends Watch {
   override watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
+    // biome-ignore lint/suspicious/noExplicitAny: client-node's Watch.watch signature, overridden as it is
     callback: (phase: string, apiObj: any, watchObj?: any) => void,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     done: (err: any) => void,
   ): Promise<AbortController> {
     return super.watch(path, queryParams, (phase, obj, raw) => callback(phase, dropManagedFields(obj), raw), done);

@@ -49,7 +49,7 @@ export class TenantView {
   private readonly now: () => number;
   private started = false;
 
-  constructor(private readonly opts: TenantViewOptions) {
+  constructor(opts: TenantViewOptions) {
     const { client } = opts;
     const kc = client.kc;
     const common = { logger: opts.logger, clock: opts.clock };

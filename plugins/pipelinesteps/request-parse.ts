@@ -77,7 +77,7 @@ export const createRequestParseStep: StepFactory = (spec) => {
       output.path_params = pp;
       const query: ConfigMap = {};
       const url = http?.req.url;
-      if (url && url.includes('?')) {
+      if (url?.includes('?')) {
         for (const [k, v] of new URLSearchParams(url.slice(url.indexOf('?') + 1))) {
           if (!Object.hasOwn(query, k) && (!queryParams || queryParams.includes(k))) setOwn(query, k, v);
         }

@@ -109,7 +109,7 @@ function validateDataKeys(o: KubeObject, fields: string[]): FieldError[] {
 }
 
 function validateImmutable(o: KubeObject, old: KubeObject | undefined, fields: string[]): FieldError[] {
-  if (!old || old.immutable !== true) return [];
+  if (old?.immutable !== true) return [];
   const errors: FieldError[] = [];
   if (o.immutable !== true) errors.push(fieldForbidden('immutable', 'field is immutable when `immutable` is set'));
   for (const f of fields)

@@ -67,7 +67,7 @@ export class AuthMiddleware implements Module, HttpMiddleware {
     const challenge = `${this.scheme} realm="workflow"`;
     return async (req, res, params) => {
       const header = req.headers.authorization;
-      if (!header || !header.toLowerCase().startsWith(prefix)) {
+      if (!header?.toLowerCase().startsWith(prefix)) {
         writeError(res, 401, `missing ${this.scheme} credentials in the Authorization header`, {
           'WWW-Authenticate': challenge,
         });
