@@ -52,7 +52,8 @@ export function table(peer: Sample[], results: Map<string, Sample[]>): string[] 
     `  ${name.padEnd(42)} ${wall.toFixed(0).padStart(8)} ${cpu.toFixed(0).padStart(7)} ` +
     `${(wall / peerWall).toFixed(2).padStart(12)} ${(cpu / peerCpu).toFixed(2).padStart(11)}`;
   const lines = [
-    `  ${'command'.padEnd(42)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(7)} ${'x peer wall'.padStart(12)} ${'x peer CPU'.padStart(11)}`,
+    `  ${'command'.padEnd(42)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(7)} ${'x peer wall'.padStart(12)} ` +
+      `${'x peer CPU'.padStart(11)}`,
     row('node -e 0 (peer)', peerWall, peerCpu),
   ];
   for (const [name, samples] of results)

@@ -183,7 +183,8 @@ spec:
   console.log('who             requests  errors  rps     p50 ms  p99 ms  max ms  late sends');
   for (const { who, r } of results)
     console.log(
-      `${who.padEnd(16)}${String(r.requests).padEnd(10)}${String(r.errors).padEnd(8)}${r.rps.toFixed(0).padEnd(8)}${f(r.p50).padEnd(8)}${f(r.p99).padEnd(8)}${f(r.max).padEnd(8)}${r.lateStarts}`,
+      `${who.padEnd(16)}${String(r.requests).padEnd(10)}${String(r.errors).padEnd(8)}` +
+        `${r.rps.toFixed(0).padEnd(8)}${f(r.p50).padEnd(8)}${f(r.p99).padEnd(8)}${f(r.max).padEnd(8)}${r.lateStarts}`,
     );
   const med = (who: string, k: 'p50' | 'p99') => {
     const xs = results
@@ -194,7 +195,9 @@ spec:
   };
   const p99 = med('webhook', 'p99');
   console.log(
-    `webhook p50 ${f(med('webhook', 'p50'))} ms, p99 ${f(p99)} ms (target < 10); p99 vs no-op ${(p99 / med('no-op handler', 'p99')).toFixed(2)}x (target <= 2x); p50 vs no-op ${(med('webhook', 'p50') / med('no-op handler', 'p50')).toFixed(2)}x`,
+    `webhook p50 ${f(med('webhook', 'p50'))} ms, p99 ${f(p99)} ms (target < 10); p99 vs no-op ` +
+      `${(p99 / med('no-op handler', 'p99')).toFixed(2)}x (target <= 2x); p50 vs no-op ` +
+      `${(med('webhook', 'p50') / med('no-op handler', 'p50')).toFixed(2)}x`,
   );
 
   // CPU per decision, in process (parse, decide over the caches, format): what the webhook adds to a

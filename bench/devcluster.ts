@@ -107,7 +107,11 @@ async function startCluster(): Promise<{ child: ChildProcess; target: Target }> 
   const index = fileURLToPath(new URL('../devcluster/index.ts', import.meta.url));
   const code = `
     import { startDevCluster } from ${JSON.stringify(index)};
-    const c = await startDevCluster({ dataDir: ${JSON.stringify(join(root, 'cluster'))}, nodeAgent: false, watchHistory: 100000 });
+    const c = await startDevCluster({
+      dataDir: ${JSON.stringify(join(root, 'cluster'))},
+      nodeAgent: false,
+      watchHistory: 100000,
+    });
     process.stdout.write(JSON.stringify({ url: c.url, token: c.token, ca: c.caCert }) + '\\n');
     process.on('SIGTERM', () => c.stop().then(() => process.exit(0)));
   `;
@@ -405,28 +409,37 @@ async function main(): Promise<void> {
     const list = await listTimes(target);
     const pacing = INTERVAL > 0 ? `one every ${INTERVAL} ms` : 'each after the previous one arrived';
     console.log(
-      `devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}; ${WATCHERS} watchers in ${CLIENTS} client processes x ${EVENTS} events, ${pacing}, after ${WARMUP} warm-up events; ${LIST_SIZE} ConfigMaps listed)`,
+      `devcluster benchmark (${CREATES} creates at concurrency ${CONCURRENCY}; ${WATCHERS} watchers in ` +
+        `${CLIENTS} client processes x ${EVENTS} events, ${pacing}, after ${WARMUP} warm-up events; ` +
+        `${LIST_SIZE} ConfigMaps listed)`,
     );
     console.log('');
     console.log(
-      `creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ${creates >= 1000 ? 'met' : 'MISSED'}`,
+      `creates/s                      ${fmt(creates, 0).padStart(10)}   target >= 1,000   ` +
+        `${creates >= 1000 ? 'met' : 'MISSED'}`,
     );
     console.log(
-      `  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerHttps, 2)}x`,
+      `  peer: bare HTTPS round trips ${fmt(peerHttps, 0).padStart(10)}/s   devcluster = ` +
+        `${fmt(creates / peerHttps, 2)}x`,
     );
     console.log(
-      `  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`,
+      `  peer: raw SQLite inserts     ${fmt(peerSqlite.insertsPerSecond, 0).padStart(10)}/s   devcluster = ` +
+        `${fmt(creates / peerSqlite.insertsPerSecond, 3)}x`,
     );
     console.log(
-      `watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ${watch.p99 < 50 ? 'met' : 'MISSED'}`,
+      `watch latency (${fmt(watch.samples, 0)} deliveries)  p50 ${fmt(watch.p50, 2)} ms   p99 ` +
+        `${fmt(watch.p99, 2)} ms   max ${fmt(watch.max, 2)} ms   target p99 < 50 ms   ` +
+        `${watch.p99 < 50 ? 'met' : 'MISSED'}`,
     );
     console.log(
-      `  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`,
+      `  peer: bare HTTPS fan-out     p50 ${fmt(peerWatch.p50, 2)} ms   p99 ${fmt(peerWatch.p99, 2)} ms   ` +
+        `devcluster p99 = ${fmt(watch.p99 / peerWatch.p99, 2)}x`,
     );
     console.log(`list ${fmt(list.items, 0)} ConfigMaps           ${fmt(list.allMs, 1).padStart(8)} ms (median of 5)`);
     console.log(`list with labelSelector (${fmt(list.selected, 0)})  ${fmt(list.selectedMs, 1).padStart(8)} ms`);
     console.log(
-      `  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ${fmt(list.allMs / peerSqlite.listMs, 2)}x`,
+      `  peer: raw SQLite read+parse  ${fmt(peerSqlite.listMs, 1).padStart(8)} ms   devcluster full list = ` +
+        `${fmt(list.allMs / peerSqlite.listMs, 2)}x`,
     );
   } finally {
     agent.destroy();

@@ -301,13 +301,21 @@ try {
   const wall = performance.now() - wall0;
   const lines = [
     `first sync of ${N} apps: WorkflowSource ${fmt(syncMs)} (fetch, render, ${N} server-side applies, status)`,
-    `  peer: kubectl apply --server-side -f (${N} files) ${fmt(kubectlMs)}; ratio ${(syncMs / kubectlMs).toFixed(2)}x (target <= 1.5x)`,
-    `no-op resync of ${N} apps, push of the synced commit (webhook -> reconcile done): median ${fmt(pct(noopKnown.times, 50))}, max ${fmt(Math.max(...noopKnown.times))} over 5; API writes ${noopKnown.writes} (target < 1 s, 0 writes)`,
-    `  with a git fetch that finds nothing new (as an interval resync): median ${fmt(pct(noopFetch.times, 50))}, max ${fmt(Math.max(...noopFetch.times))} over 5; API writes ${noopFetch.writes}`,
+    `  peer: kubectl apply --server-side -f (${N} files) ${fmt(kubectlMs)}; ratio ` +
+      `${(syncMs / kubectlMs).toFixed(2)}x (target <= 1.5x)`,
+    `no-op resync of ${N} apps, push of the synced commit (webhook -> reconcile done): median ` +
+      `${fmt(pct(noopKnown.times, 50))}, max ${fmt(Math.max(...noopKnown.times))} over 5; API writes ` +
+      `${noopKnown.writes} (target < 1 s, 0 writes)`,
+    `  with a git fetch that finds nothing new (as an interval resync): median ` +
+      `${fmt(pct(noopFetch.times, 50))}, max ${fmt(Math.max(...noopFetch.times))} over 5; API writes ` +
+      `${noopFetch.writes}`,
     `  peer: kubectl apply --server-side re-apply ${fmt(kubectlNoopMs)}, ${N} PATCH requests`,
-    `push-to-Ready through the webhook, ${P} pushes: p50 ${fmt(pct(pushToReady, 50))}, p99 ${fmt(pct(pushToReady, 99))} (target p99 < 3 s)`,
-    `  peer: kubectl apply -f to Ready: p50 ${fmt(pct(applyToReady, 50))}, p99 ${fmt(pct(applyToReady, 99))}; ratio p50 ${(pct(pushToReady, 50) / pct(applyToReady, 50)).toFixed(2)}x`,
-    `load generator (this process): ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)}% of one core over ${fmt(wall)}`,
+    `push-to-Ready through the webhook, ${P} pushes: p50 ${fmt(pct(pushToReady, 50))}, p99 ` +
+      `${fmt(pct(pushToReady, 99))} (target p99 < 3 s)`,
+    `  peer: kubectl apply -f to Ready: p50 ${fmt(pct(applyToReady, 50))}, p99 ${fmt(pct(applyToReady, 99))}; ` +
+      `ratio p50 ${(pct(pushToReady, 50) / pct(applyToReady, 50)).toFixed(2)}x`,
+    `load generator (this process): ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)}% of one ` +
+      `core over ${fmt(wall)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {

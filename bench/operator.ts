@@ -237,21 +237,25 @@ try {
 
   const ratio = operatorMs / directMs;
   const lines = [
-    `operator bench: ${N} WorkflowApps on devcluster, ${concurrency} concurrent writers, ${workers} operator workers, operator run as wfctl operator`,
-    `  direct (peer): ${(directMs / 1000).toFixed(1)} s to all ${N} Deployments available (writing the ${3 * N} objects took ${(directWritesMs / 1000).toFixed(1)} s)`,
-    `  operator:      ${(operatorMs / 1000).toFixed(1)} s from the first create to all ${N} apps Ready (creating the apps took ${(createdMs / 1000).toFixed(1)} s)`,
+    `operator bench: ${N} WorkflowApps on devcluster, ${concurrency} concurrent writers, ${workers} operator ` +
+      `workers, operator run as wfctl operator`,
+    `  direct (peer): ${(directMs / 1000).toFixed(1)} s to all ${N} Deployments available (writing the ` +
+      `${3 * N} objects took ${(directWritesMs / 1000).toFixed(1)} s)`,
+    `  operator:      ${(operatorMs / 1000).toFixed(1)} s from the first create to all ${N} apps Ready ` +
+      `(creating the apps took ${(createdMs / 1000).toFixed(1)} s)`,
     `  ratio operator/direct: ${ratio.toFixed(2)}x (target <= 1.5x)`,
     `  API writes per app to converge: ${(converged.writes / N).toFixed(2)} (${Object.entries(converged.byKind)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')})`,
-    `  API writes per app per resync at steady state: ${((steady.writes - converged.writes) / N / 3).toFixed(3)} (target 0; ${steady.writes - converged.writes} writes over 3 resyncs${
-      steady.writes > converged.writes
-        ? `: ${Object.entries(steady.byKind)
-            .map(([k, v]) => `${k} +${v - (converged.byKind[k] ?? 0)}`)
-            .filter((s) => !s.endsWith('+0'))
-            .join(', ')}`
-        : ''
-    })`,
+    `  API writes per app per resync at steady state: ${((steady.writes - converged.writes) / N / 3).toFixed(3)} ` +
+      `(target 0; ${steady.writes - converged.writes} writes over 3 resyncs${
+        steady.writes > converged.writes
+          ? `: ${Object.entries(steady.byKind)
+              .map(([k, v]) => `${k} +${v - (converged.byKind[k] ?? 0)}`)
+              .filter((s) => !s.endsWith('+0'))
+              .join(', ')}`
+          : ''
+      })`,
     `  operator RSS: peak ${peakRss.toFixed(0)} MB (target < 250 MB)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -19,13 +19,22 @@ modules:
 pipelines:
   setup:
     steps:
-      - { name: ddl, type: step.db_exec, config: { database: db, query: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)" } }
+      - name: ddl
+        type: step.db_exec
+        config: { database: db, query: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)" }
   put:
     steps:
-      - { name: ins, type: step.db_exec, config: { database: db, query: "INSERT INTO items (id, name, qty) VALUES ($1, $2, $3)", params: ["{{ .id }}", "{{ .name }}", "{{ .qty }}"] } }
+      - name: ins
+        type: step.db_exec
+        config:
+          database: db
+          query: "INSERT INTO items (id, name, qty) VALUES ($1, $2, $3)"
+          params: ["{{ .id }}", "{{ .name }}", "{{ .qty }}"]
   get:
     steps:
-      - { name: q, type: step.db_query, config: { database: db, query: "SELECT name, qty FROM items WHERE id = ?", params: ["{{ .id }}"], mode: single } }
+      - name: q
+        type: step.db_query
+        config: { database: db, query: "SELECT name, qty FROM items WHERE id = ?", params: ["{{ .id }}"], mode: single }
 `;
 
 async function viaPlugins(): Promise<number> {
@@ -70,7 +79,8 @@ try {
   console.log(`raw better-sqlite3:        ${rate(rawMs).toLocaleString('en-US')} ops/s (${rawMs.toFixed(0)} ms)`);
   console.log(`pipeline steps (plugins):  ${rate(pluginMs).toLocaleString('en-US')} ops/s (${pluginMs.toFixed(0)} ms)`);
   console.log(
-    `ratio plugins/raw: ${(rawMs / pluginMs).toFixed(2)} (per-op overhead ${(((pluginMs - rawMs) / (2 * OPS)) * 1000).toFixed(1)} µs)`,
+    `ratio plugins/raw: ${(rawMs / pluginMs).toFixed(2)} (per-op overhead ` +
+      `${(((pluginMs - rawMs) / (2 * OPS)) * 1000).toFixed(1)} µs)`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

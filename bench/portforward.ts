@@ -29,10 +29,22 @@ createServer((req, res) => {
   if (req.url.startsWith('/bytes/')) {
     let left = Number(req.url.slice(7));
     res.writeHead(200, { 'Content-Length': String(left) });
-    const pump = () => { while (left > 0) { const n = Math.min(left, chunk.length); left -= n; if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return res.once('drain', pump); } res.end(); };
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return res.once('drain', pump);
+      }
+      res.end();
+    };
     return pump();
   }
-  if (req.method === 'POST') { let n = 0; req.on('data', (c) => (n += c.length)); req.on('end', () => res.end(String(n))); return; }
+  if (req.method === 'POST') {
+    let n = 0;
+    req.on('data', (c) => (n += c.length));
+    req.on('end', () => res.end(String(n)));
+    return;
+  }
   res.setHeader('Content-Type', 'application/json');
   res.end('{"ok":true}');
 }).listen(Number(port), host);
@@ -152,14 +164,18 @@ kind: Pod
 metadata: {name: bench}
 spec:
   containers:
-  - {name: server, image: bench-server:1, ports: [{containerPort: 8080}], readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}}
+  - name: server
+    image: bench-server:1
+    ports: [{containerPort: 8080}]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
 `,
   );
   await kubectl(['wait', '--for=condition=Ready', 'pod/bench', '--timeout=60s']);
   const pod = JSON.parse(await kubectl(['get', 'pod', 'bench', '-o', 'json']));
   const podPort = Number(pod.metadata.annotations['devcluster.io/port']);
   process.stdout.write(
-    `portforward bench: ${megabytes} MB transfers, ${connections} connections for ${seconds}s, best of ${rounds} rounds\n`,
+    `portforward bench: ${megabytes} MB transfers, ${connections} connections for ${seconds}s, best of ` +
+      `${rounds} rounds\n`,
   );
   // the paths are measured in turn, round after round, and each keeps its best round: on a shared
   // machine a burst of someone else's load then costs a round, not a path
@@ -194,7 +210,10 @@ spec:
   for (const [name, r] of rows) {
     const ratio = (a: number, b: number) => (r === direct ? '' : ` (${(a / b).toFixed(2)}x)`);
     process.stdout.write(
-      `| ${name} | ${f(r.downloadMBs)}${ratio(r.downloadMBs, direct.downloadMBs)} | ${f(r.uploadMBs)}${ratio(r.uploadMBs, direct.uploadMBs)} | ${f(r.load.rps)}${ratio(r.load.rps, direct.load.rps)} | ${r.load.p50.toFixed(2)} | ${r.load.p99.toFixed(2)} | ${r.load.errors} |\n`,
+      `| ${name} | ${f(r.downloadMBs)}${ratio(r.downloadMBs, direct.downloadMBs)} | ` +
+        `${f(r.uploadMBs)}${ratio(r.uploadMBs, direct.uploadMBs)} | ` +
+        `${f(r.load.rps)}${ratio(r.load.rps, direct.load.rps)} | ${r.load.p50.toFixed(2)} | ` +
+        `${r.load.p99.toFixed(2)} | ${r.load.errors} |\n`,
     );
   }
 } finally {

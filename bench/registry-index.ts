@@ -60,7 +60,8 @@ if (upstream.length > 0) {
   );
 } else {
   lines.push(
-    `  upstream's build-index.sh not measured: ${hasJq ? 'set UPSTREAM_BUILD_INDEX to its path' : 'jq is not installed'}`,
+    `  upstream's build-index.sh not measured: ` +
+      `${hasJq ? 'set UPSTREAM_BUILD_INDEX to its path' : 'jq is not installed'}`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

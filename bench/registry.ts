@@ -35,7 +35,8 @@ const corpus = process.env.WORKFLOW_CORPUS ?? join(root, '../shared/corpus');
 
 const words = (
   'http cache queue stream auth token oauth saml ldap kafka nats redis postgres mysql sqlite mongo s3 gcs blob ' +
-  'metrics tracing logging alert slack teams email sms webhook cron schedule workflow state machine graph search index ' +
+  'metrics tracing logging alert slack teams email sms webhook cron schedule workflow state machine graph ' +
+  'search index ' +
   'vector embed llm agent tool proxy gateway router balance retry circuit limit quota billing invoice payment ledger ' +
   'audit policy secret vault kms crypto sign verify image video audio pdf csv json yaml xml grpc rest graphql socket'
 ).split(' ');
@@ -283,7 +284,9 @@ try {
   const queries = Array.from(
     { length: 200 },
     (_, k) =>
-      `/api/v1/plugins?q=${encodeURIComponent(k % 3 === 0 ? `${pick(k, 1)} ${pick(k, 5)}` : pick(k, k % 5).slice(0, 3 + (k % 3)))}${k % 4 === 0 ? '&tier=community' : ''}`,
+      `/api/v1/plugins?q=` +
+      `${encodeURIComponent(k % 3 === 0 ? `${pick(k, 1)} ${pick(k, 5)}` : pick(k, k % 5).slice(0, 3 + (k % 3)))}` +
+      `${k % 4 === 0 ? '&tier=community' : ''}`,
   );
   // Two-word queries with varying prefixes from a seeded generator, 100,000 different URLs: every
   // request of a run is a new URL (a miss in the response cache; pages 1-5 of a query share a search).
@@ -294,10 +297,9 @@ try {
     return (seed >>> 8) % n; // the low bits of this generator repeat quickly
   };
   const distinct = new Set<string>();
+  const prefix = () => words[rand(words.length)]!.slice(0, 2 + rand(4));
   while (distinct.size < 100_000)
-    distinct.add(
-      `/api/v1/plugins?q=${encodeURIComponent(`${words[rand(words.length)]!.slice(0, 2 + rand(4))} ${words[rand(words.length)]!.slice(0, 2 + rand(4))}`)}&page=${1 + rand(5)}`,
-    );
+    distinct.add(`/api/v1/plugins?q=${encodeURIComponent(`${prefix()} ${prefix()}`)}&page=${1 + rand(5)}`);
   const unique = [...distinct];
 
   const registry = await startChild(['registry', gen, data]);
@@ -323,11 +325,13 @@ try {
   if (!api || !stat) throw new Error('no load results');
 
   const fmt = (r: LoadResult) =>
-    `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
+    `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ` +
+    `ms${r.errors ? `  ERRORS ${r.errors}` : ''}`;
   row(`static JSON, node:http (peer; ${sample.byteLength} B body)`, fmt(stat));
   row('search, 200-query mix (response cache warm)', fmt(api));
   row(
-    `search, ${new Set(unique).size.toLocaleString()} distinct URLs (${new Set(unique.map((u) => u.split('&')[0])).size.toLocaleString()} queries)`,
+    `search, ${new Set(unique).size.toLocaleString()} distinct URLs ` +
+      `(${new Set(unique.map((u) => u.split('&')[0])).size.toLocaleString()} queries)`,
     fmt(apiUnique),
   );
   row(

@@ -388,7 +388,8 @@ function acquireLock(dataDir: string): () => void {
     const pid = Number(readFileSync(lock, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
       throw new Error(
-        `the data dir ${dataDir} is in use by devcluster process ${pid}; stop that process or choose another --data dir`,
+        `the data dir ${dataDir} is in use by devcluster process ${pid}; stop that process or choose another ` +
+          `--data dir`,
       );
     }
   }

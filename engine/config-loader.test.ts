@@ -22,12 +22,14 @@ const write = (name: string, text: string) => {
 test('imports merge depth-first relative to each file; the importing file wins', () => {
   write(
     'shared/base.yaml',
-    'imports: [deeper.yaml]\nmodules:\n  - { name: db, type: database.workflow, config: { dsn: from-base } }\n  - { name: cache, type: cache.modular }\npipelines:\n  p1: { steps: [] }\n  p2: { steps: [] }\n',
+    'imports: [deeper.yaml]\nmodules:\n  - { name: db, type: database.workflow, config: { dsn: from-base } ' +
+      '}\n  - { name: cache, type: cache.modular }\npipelines:\n  p1: { steps: [] }\n  p2: { steps: [] }\n',
   );
   write('shared/deeper.yaml', 'modules:\n  - { name: deep, type: x.deep }\nworkflows:\n  http: { routes: [] }\n');
   const main = write(
     'main.yaml',
-    'imports: [shared/base.yaml]\nmodules:\n  - { name: db, type: database.workflow, config: { dsn: from-main } }\npipelines:\n  p1: { steps: [{ name: s, type: step.set }] }\n',
+    'imports: [shared/base.yaml]\nmodules:\n  - { name: db, type: database.workflow, config: { dsn: from-main ' +
+      '} }\npipelines:\n  p1: { steps: [{ name: s, type: step.set }] }\n',
   );
   const loaded = loadConfigFile(main);
   assert.deepEqual(
@@ -90,7 +92,8 @@ test('YAML errors are one located issue; a non-map document is rejected', () => 
 test('application configs merge their workflow files; duplicate names are errors', () => {
   write(
     'app/orders.yaml',
-    'modules:\n  - { name: server, type: http.server }\nworkflows:\n  http: { routes: [{ path: /a }] }\npipelines:\n  create: { steps: [] }\n',
+    'modules:\n  - { name: server, type: http.server }\nworkflows:\n  http: { routes: [{ path: /a }] ' +
+      '}\npipelines:\n  create: { steps: [] }\n',
   );
   write(
     'app/billing.yaml',

@@ -282,7 +282,8 @@ export type WorkflowHandlerFactory = () => WorkflowHandler;
 
 /**
  * Converts an inline pipeline trigger (`pipelines.<name>.trigger: {type, config}`) into the config of
- * a top-level trigger, e.g. http {path, method} -> {routes: [{path, method, workflow: 'pipeline:<name>', action: 'execute'}]}.
+ * a top-level trigger, e.g. http {path, method} -> {routes: [{path, method, workflow: 'pipeline:<name>', action:
+ * 'execute'}]}.
  */
 export type PipelineTriggerWrapper = (
   pipelineName: string,

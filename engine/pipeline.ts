@@ -202,7 +202,8 @@ export async function executePipeline(
     if (pc.cancelled) throw abortError(pc.signal, def.name);
     if (++executions > MAX_STEP_EXECUTIONS) {
       throw new Error(
-        `pipeline "${def.name}" ran more than ${MAX_STEP_EXECUTIONS} steps; a step.conditional probably jumps back in a loop`,
+        `pipeline "${def.name}" ran more than ${MAX_STEP_EXECUTIONS} steps; a step.conditional probably jumps ` +
+          `back in a loop`,
       );
     }
     const prepared = steps[i]!;

@@ -50,7 +50,8 @@ export class PluginCatalog {
           if (existing) {
             if (!overridable.has(type)) {
               throw new Error(
-                `${kind} type "${type}" is registered by both plugin "${existing.plugin}" and plugin "${name}"; list it in overridableTypes to allow replacing it`,
+                `${kind} type "${type}" is registered by both plugin "${existing.plugin}" and plugin ` +
+                  `"${name}"; list it in overridableTypes to allow replacing it`,
               );
             }
             this.notes.push(`${kind} type "${type}" from plugin "${existing.plugin}" overridden by plugin "${name}"`);

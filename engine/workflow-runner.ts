@@ -25,7 +25,9 @@ export class NoHandlerError extends Error {
 export class UnknownPipelineError extends Error {
   constructor(name: string, known: string[]) {
     super(
-      `no pipeline named "${name}"${known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''}`,
+      `no pipeline named ` +
+        `"${name}"` +
+        `${known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''}`,
     );
     this.name = 'UnknownPipelineError';
   }

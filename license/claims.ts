@@ -152,8 +152,14 @@ export function isoSeconds(unixSeconds: number): string {
  */
 export function premiumPluginProblem(c: LicenseClaims, plugin: string): string | undefined {
   if (!premiumTiers.includes(c.tier))
-    return `license ${c.licenseId} is tier ${c.tier}, which does not permit premium plugins (professional or enterprise do)`;
+    return (
+      `license ${c.licenseId} is tier ${c.tier}, which does not permit premium plugins (professional or ` +
+      `enterprise do)`
+    );
   if (!c.features.includes(plugin) && !c.features.includes(allFeatures))
-    return `license ${c.licenseId} (tier ${c.tier}) does not include premium plugin "${plugin}" (features: ${c.features.join(', ') || 'none'})`;
+    return (
+      `license ${c.licenseId} (tier ${c.tier}) does not include premium plugin "${plugin}" (features: ` +
+      `${c.features.join(', ') || 'none'})`
+    );
   return undefined;
 }

@@ -50,7 +50,8 @@ export function buildClaims(opts: IssueOptions): LicenseClaims {
   const now = opts.now ?? Date.now();
   if (!opts.tenant || !namePattern.test(opts.tenant))
     throw new Error(
-      `tenant "${opts.tenant ?? ''}" must be a lower-case DNS name (letters, digits, '-', '.'), like the WorkflowTenant it licenses`,
+      `tenant "${opts.tenant ?? ''}" must be a lower-case DNS name (letters, digits, '-', '.'), like the ` +
+        `WorkflowTenant it licenses`,
     );
   if (!(tiers as readonly string[]).includes(opts.tier))
     throw new Error(`tier "${opts.tier}" is not one of ${tiers.join(', ')}`);

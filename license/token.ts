@@ -97,12 +97,14 @@ export function verifySignature(token: string, publicKey: KeyObject): LicenseCla
     if (claims.keyId && claims.keyId !== ours)
       throw new LicenseTokenError(
         'wrong-key',
-        `license ${claims.licenseId} was signed by another key (key id ${claims.keyId}; this public key is ${ours}): verify it with the issuer's license.pub`,
+        `license ${claims.licenseId} was signed by another key (key id ${claims.keyId}; this public key is ` +
+          `${ours}): verify it with the issuer's license.pub`,
         claims,
       );
     throw new LicenseTokenError(
       'tampered',
-      `license token signature is invalid: the token was altered after signing${claims.keyId ? '' : ', or signed by another key'}`,
+      `license token signature is invalid: the token was altered after ` +
+        `signing${claims.keyId ? '' : ', or signed by another key'}`,
       claims,
     );
   }

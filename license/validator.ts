@@ -275,7 +275,9 @@ export class LicenseValidator {
       return {
         valid: false,
         reason: 'NotValidatedYet',
-        message: `the license has not been validated by ${this.serverUrl} yet${this.failure ? `: ${this.failure.message}` : ''}`,
+        message:
+          `the license has not been validated by ${this.serverUrl} ` +
+          `yet${this.failure ? `: ${this.failure.message}` : ''}`,
         claims: known,
         source: 'none',
         ...online,
@@ -287,7 +289,9 @@ export class LicenseValidator {
       return {
         valid: false,
         reason: 'GraceExpired',
-        message: `license server unreachable and grace period of ${formatDuration(this.graceMs)} expired at ${new Date(until).toISOString()}${this.failure ? ` (${this.failure.message})` : ''}`,
+        message:
+          `license server unreachable and grace period of ${formatDuration(this.graceMs)} expired at ` +
+          `${new Date(until).toISOString()}${this.failure ? ` (${this.failure.message})` : ''}`,
         claims: known,
         source: 'grace',
         ...online,
@@ -295,7 +299,9 @@ export class LicenseValidator {
     return {
       valid: true,
       reason: 'Valid',
-      message: `${unreachable || `license ${known.licenseId} not re-validated since ${new Date(last).toISOString()}`}; valid within the grace period until ${new Date(until).toISOString()}`,
+      message:
+        `${unreachable || `license ${known.licenseId} not re-validated since ${new Date(last).toISOString()}`}; ` +
+        `valid within the grace period until ${new Date(until).toISOString()}`,
       claims: known,
       source: 'grace',
       ...online,

@@ -82,7 +82,10 @@ export interface WebhookOptions {
    * outside the cluster, as on devcluster).
    */
   endpoint?: WebhookEndpoint | 'local';
-  /** Where the TLS Secret lives and which namespace is never sent to the webhooks; default $POD_NAMESPACE or default. */
+  /**
+   * Where the TLS Secret lives and which namespace is never sent to the webhooks; default $POD_NAMESPACE or
+   * default.
+   */
   namespace?: string;
   failurePolicy?: 'Fail' | 'Ignore';
   /** How often the certificate and the webhook configurations are checked (default 10 min). */

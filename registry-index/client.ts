@@ -182,13 +182,15 @@ export class RegistryClient {
     if (expected === null) {
       if (!opts.allowUnverified)
         throw new IntegrityError(
-          `${doc.name}@${v.version} publishes no sha256 for ${platform.os}/${platform.arch}; refusing to use an unverified archive`,
+          `${doc.name}@${v.version} publishes no sha256 for ${platform.os}/${platform.arch}; refusing to use ` +
+            `an unverified archive`,
           null,
           actual,
         );
     } else if (expected !== actual) {
       throw new IntegrityError(
-        `sha256 mismatch for ${doc.name}@${v.version} ${platform.os}/${platform.arch}: expected ${expected}, got ${actual}`,
+        `sha256 mismatch for ${doc.name}@${v.version} ${platform.os}/${platform.arch}: expected ${expected}, ` +
+          `got ${actual}`,
         expected,
         actual,
       );
@@ -221,7 +223,8 @@ export class RegistryClient {
     } catch (err) {
       const e = err as Error;
       throw new RegistryError(
-        `cannot reach the registry at ${this.base}: ${e.name === 'TimeoutError' ? 'timed out' : ((e.cause as Error | undefined)?.message ?? e.message)}`,
+        `cannot reach the registry at ${this.base}: ` +
+          `${e.name === 'TimeoutError' ? 'timed out' : ((e.cause as Error | undefined)?.message ?? e.message)}`,
         0,
         'check the registry URL (--registry or WFCTL_REGISTRY_URL) and that the server runs',
       );

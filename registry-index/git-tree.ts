@@ -24,7 +24,10 @@ interface GitTreeItem {
 
 const rawTrees = new WeakMap<object, Map<string, Buffer>>();
 
-/** Offsets where the entries of a raw git tree object ("<mode> <name>\0<20-byte id>" repeated) start, plus its length. */
+/**
+ * Offsets where the entries of a raw git tree object ("<mode> <name>\0<20-byte id>" repeated) start, plus its
+ * length.
+ */
 function entryOffsets(buf: Buffer): number[] {
   const starts: number[] = [];
   for (let i = 0; i < buf.length; ) {

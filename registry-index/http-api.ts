@@ -543,7 +543,10 @@ function absolute(
   a: Pick<Artifact, 'os' | 'arch' | 'url'> & { stored?: unknown },
 ): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(a.url)) return a.url;
-  return `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}/download?os=${a.os}&arch=${a.arch}`;
+  return (
+    `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/` +
+    `${encodeURIComponent(version)}/download?os=${a.os}&arch=${a.arch}`
+  );
 }
 
 function baseUrl(req: IncomingMessage, publicUrl: string | undefined): string {

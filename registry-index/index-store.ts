@@ -44,7 +44,8 @@ export class IndexStore {
     const version = this.meta('schemaVersion');
     if (version !== undefined && version !== schemaVersion) {
       throw new Error(
-        `index store ${path} has format ${version}, this build reads ${schemaVersion}; delete the file to rebuild it from git`,
+        `index store ${path} has format ${version}, this build reads ${schemaVersion}; delete the file to ` +
+          `rebuild it from git`,
       );
     }
     this.setMeta('schemaVersion', schemaVersion);

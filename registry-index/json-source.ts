@@ -229,7 +229,8 @@ class Parser {
         if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
           const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos, this.pos + 32))![0];
           this.fail(
-            `unexpected word "${word}"; strings need double quotes, and the only JSON literals are true, false and null`,
+            `unexpected word "${word}"; strings need double quotes, and the only JSON literals are true, ` +
+              `false and null`,
           );
         }
         return this.fail(

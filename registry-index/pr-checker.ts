@@ -121,7 +121,8 @@ export class PullRequestChecker {
         ? 'The registry rules found errors; they are annotated on the changed lines.'
         : 'All changed manifests pass the registry rules.',
       versionBumps.length
-        ? `\nVersion-only bumps (only version, download URLs and checksums changed): ${versionBumps.map((b) => `\`${b}\``).join(', ')}`
+        ? `\nVersion-only bumps (only version, download URLs and checksums changed): ` +
+          `${versionBumps.map((b) => `\`${b}\``).join(', ')}`
         : '',
       problems.length ? `\n\`\`\`\n${problems.map(formatProblem).join('\n')}\n\`\`\`` : '',
     ].join('\n');

@@ -136,7 +136,9 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
       return {
         ok: true,
         ...result,
-        output: `dry run: would push ${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}`,
+        output:
+          `dry run: would push ` +
+          `${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}`,
       };
 
     await git(repo, 'add', '--all', 'plugins');

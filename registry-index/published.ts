@@ -175,8 +175,12 @@ async function immutabilityProblem(
     jsonPointer: pointer,
     rule: 'immutable-version',
     severity: 'error',
-    message: `version ${v.version} is already published and its artifacts cannot change (${what}); the published artifact is still served`,
-    hint: `publish the new archive as a new version (e.g. bump to the next patch), or restore the published ${first.was.url}${first.was.sha256 ? ` (sha256 ${first.was.sha256})` : ''}`,
+    message:
+      `version ${v.version} is already published and its artifacts cannot change (${what}); the ` +
+      `published artifact is still served`,
+    hint:
+      `publish the new archive as a new version (e.g. bump to the next patch), or restore the published ` +
+      `${first.was.url}${first.was.sha256 ? ` (sha256 ${first.was.sha256})` : ''}`,
   };
 }
 

@@ -54,7 +54,8 @@ export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<P
     for (const p of shown) lines.push(...formatProblem(p).split('\n'));
     if (hidden > 0)
       lines.push(
-        `registry: ${hidden} more warning${hidden === 1 ? '' : 's'} not shown (\`wfctl registry validate .\` lists them all)`,
+        `registry: ${hidden} more warning${hidden === 1 ? '' : 's'} not shown (\`wfctl registry validate .\` ` +
+          `lists them all)`,
       );
     if (errors.length > 0)
       lines.push('registry: fix these and push again; `wfctl registry validate .` shows the same messages locally');

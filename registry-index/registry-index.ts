@@ -219,7 +219,9 @@ async function readManifest(
           jsonPointer: '',
           rule: 'plugin-id',
           severity: 'error',
-          message: `directory name "${place.pluginId}" is not a valid plugin id (it becomes part of URLs and install paths)`,
+          message:
+            `directory name "${place.pluginId}" is not a valid plugin id (it becomes part of URLs and ` +
+            `install paths)`,
           hint: 'use lower-case letters, digits and dashes, at most 64 characters, e.g. plugins/my-plugin/',
         },
       ],

@@ -174,7 +174,8 @@ async function storedArchive(
       `${pointer}/url`,
       'archive-entry-unsafe',
       `archive ${path} ${facts.unsafe}`,
-      'rebuild the archive with relative paths and only regular files and directories (e.g. `tar -czf x.tar.gz -C build .`)',
+      'rebuild the archive with relative paths and only regular files and directories (e.g. `tar -czf ' +
+        'x.tar.gz -C build .`)',
     );
   }
   return { path, oid: asset.oid, size: facts.size };

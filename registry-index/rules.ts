@@ -178,7 +178,8 @@ function checkName(ctx: ManifestContext, m: Manifest, report: Report): void {
     '/name',
     'name-matches-directory',
     `name "${m.name}" does not match its directory plugins/${id}/`,
-    `set "name" to "${id}" (or "workflow-plugin-${id}"), or move the file to plugins/${m.name.replace(/^workflow-plugin-/, '')}/`,
+    `set "name" to "${id}" (or "workflow-plugin-${id}"), or move the file to ` +
+      `plugins/${m.name.replace(/^workflow-plugin-/, '')}/`,
   );
 }
 
@@ -258,7 +259,8 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
       report(
         `/downloads/${indexes[1]}`,
         'download-platform-unique',
-        `downloads ${indexes.map((i) => `[${i}]`).join(', ')} are all for ${platform}, so a client cannot tell which one to install`,
+        `downloads ${indexes.map((i) => `[${i}]`).join(', ')} are all for ${platform}, so a client cannot ` +
+          `tell which one to install`,
         `keep one archive per os/arch, or name the plugin's own archive "${m.name}-${os}-${arch}.tar.gz"`,
       );
     }

@@ -225,7 +225,8 @@ export class RegistrySync {
       if ((await source.isAncestor(prev.index.revision, head)) === false) {
         historyRewritten = true;
         this.warn(
-          `history rewritten: ${prev.index.revision.slice(0, 12)} is not an ancestor of ${head.slice(0, 12)} (force-push); published versions stay immutable`,
+          `history rewritten: ${prev.index.revision.slice(0, 12)} is not an ancestor of ${head.slice(0, 12)} ` +
+            `(force-push); published versions stay immutable`,
         );
       }
       changes = await tree.changesSince(prev.index.revision).catch(() => undefined);

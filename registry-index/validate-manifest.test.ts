@@ -39,7 +39,8 @@ test('a good manifest has no problems', () => {
 
 test('schema failures carry file, line, column, pointer, rule and a fix', () => {
   const text =
-    '{\n  "name": "foo",\n  "version": "1.0.0",\n  "author": "a",\n  "descripton": "x",\n  "type": "extrenal",\n  "tier": "community",\n  "license": "MIT",\n  "category": "other"\n}\n';
+    '{\n  "name": "foo",\n  "version": "1.0.0",\n  "author": "a",\n  "descripton": "x",\n  "type": ' +
+    '"extrenal",\n  "tier": "community",\n  "license": "MIT",\n  "category": "other"\n}\n';
   const problems = validate(text).problems;
   const unknown = problems.find((p) => p.rule === 'schema/additionalProperties')!;
   assert.deepEqual(

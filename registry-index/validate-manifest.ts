@@ -37,7 +37,8 @@ export function validateManifestBytes(ctx: ManifestContext, bytes: Uint8Array): 
     return at(
       'json-syntax',
       `invalid JSON: ${err.message}`,
-      'fix the syntax at this position (a JSON linter or `node -e "JSON.parse(require(\'fs\').readFileSync(0))" < file` shows the same spot)',
+      'fix the syntax at this position (a JSON linter or `node -e ' +
+        '"JSON.parse(require(\'fs\').readFileSync(0))" < file` shows the same spot)',
       err.position.line,
       err.position.column,
     );
@@ -51,7 +52,9 @@ function validateManifestDocument(ctx: ManifestContext, doc: JsonDocument): Mani
     ...d.position,
     jsonPointer: d.pointer,
     rule: 'json-duplicate-key',
-    message: `property "${d.pointer.slice(d.pointer.lastIndexOf('/') + 1)}" appears more than once; only the last one would count`,
+    message:
+      `property "${d.pointer.slice(d.pointer.lastIndexOf('/') + 1)}" appears more than once; only the ` +
+      `last one would count`,
     hint: 'remove the duplicate (often left over from a merge)',
     severity: 'error' as const,
   }));

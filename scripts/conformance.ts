@@ -193,7 +193,10 @@ function describe(r: ScenarioResult): string {
     ...(r.deployed ? [] : ['deploy.sh failed']),
     ...(r.testExit !== 0 ? [`test.sh exited ${r.testExit}`] : []),
   ];
-  return `${r.ok ? 'PASS' : 'FAIL'} ${r.id}: ${r.pass} PASS, ${r.fail} FAIL${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return (
+    `${r.ok ? 'PASS' : 'FAIL'} ${r.id}: ${r.pass} PASS, ${r.fail} ` +
+    `FAIL${notes.length ? ` (${notes.join('; ')})` : ''}`
+  );
 }
 
 /** Re-runs this script in a fresh network namespace with its loopback up, when the system allows it. */

@@ -152,7 +152,10 @@ test('wfctl validate prints compiler-style errors and exits 1 for an invalid cor
     assert.equal(e.status, 1);
     assert.match(
       e.stdout,
-      /workflow-a-orders-with-branching\.yaml:\d+:\d+: error: unknown module type "step\.conditional" \(module validate-body\)/,
+      new RegExp(
+        String.raw`workflow-a-orders-with-branching\.yaml:\d+:\d+: error: unknown` +
+          String.raw` module type "step\.conditional" \(module validate-body\)`,
+      ),
     );
     assert.match(e.stdout, /FAIL .*workflow-a-orders-with-branching\.yaml: \d+ errors?/);
   }

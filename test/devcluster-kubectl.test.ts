@@ -58,9 +58,10 @@ describe('discovery and authentication', () => {
 });
 
 describe('built-in kinds', () => {
-  test('ConfigMap: apply create / unchanged / configure (strategic merge), label selectors, patch, delete', async () => {
+  test('ConfigMap: apply create/unchanged/configure (strategic merge), label selectors, patch, delete', async () => {
     const cm = (value: string) =>
-      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: demo}\ndata:\n  level: "${value}"\n`;
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: demo}\ndata:\n  level: ` +
+      `"${value}"\n`;
     assert.match(await tc.ok(['apply', '-f', '-'], cm('1')), /configmap\/settings created/);
     assert.match(await tc.ok(['apply', '-f', '-'], cm('1')), /configmap\/settings unchanged/);
     assert.match(await tc.ok(['apply', '-f', '-'], cm('2')), /configmap\/settings configured/);
@@ -81,7 +82,7 @@ describe('built-in kinds', () => {
     assert.match(gone.stderr, /NotFound.*configmaps "settings" not found/);
   });
 
-  test('Deployment: defaults, printer columns, set image (strategic merge on containers), scale subresource', async () => {
+  test('Deployment: defaults, printer columns, set image (containers merged by name), scale subresource', async () => {
     await tc.ok(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=2']);
     const d = JSON.parse(await tc.ok(['get', 'deploy', 'web', '-o', 'json']));
     assert.equal(d.spec.strategy.rollingUpdate.maxSurge, '25%');
@@ -208,9 +209,10 @@ describe('custom resources', () => {
     assert.match(unknown.stderr, /strict decoding error: unknown field "spec.colour"/);
   });
 
-  test('server-side apply: conflicts between managers, --force-conflicts, fields dropped by their manager are removed', async () => {
+  test('server-side apply: manager conflicts, --force-conflicts, fields a manager drops are removed', async () => {
     const doc = (image: string, plugins: string) =>
-      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  image: ${image}\n  plugins:\n${plugins}`;
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ssa\nspec:\n  image: ${image}\n  ` +
+      `plugins:\n${plugins}`;
     await tc.ok(
       ['apply', '--server-side', '--field-manager=team-a', '-f', '-'],
       doc('a:1', '  - {name: auth, version: "1"}\n  - {name: cache}\n'),
@@ -245,10 +247,11 @@ describe('custom resources', () => {
     assert.equal(obj.spec.image, 'b:1');
   });
 
-  test('finalizers: delete marks deletionTimestamp, new finalizers are refused, kubectl wait --for=delete returns once released', async () => {
+  test('finalizers: deletionTimestamp on delete, new ones refused, wait --for=delete returns on release', async () => {
     await tc.ok(
       ['apply', '-f', '-'],
-      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: guarded\n  finalizers: [example.com/cleanup]\nspec:\n  image: x:1\n`,
+      `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: guarded\n  finalizers: ` +
+        `[example.com/cleanup]\nspec:\n  image: x:1\n`,
     );
     await tc.ok(['delete', 'wfa', 'guarded', '--wait=false']);
     const obj = JSON.parse(await tc.ok(['get', 'wfa', 'guarded', '-o', 'json']));
@@ -285,7 +288,9 @@ describe('custom resources', () => {
 
 describe('garbage collection and namespaces', () => {
   const owned = (name: string, ownerUid: string, block = false) =>
-    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  ownerReferences:\n  - {apiVersion: example.com/v1, kind: WorkflowApp, name: owner, uid: ${ownerUid}, controller: true${block ? ', blockOwnerDeletion: true' : ''}}\ndata: {k: v}\n`;
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  ownerReferences:\n  - {apiVersion: ` +
+    `example.com/v1, kind: WorkflowApp, name: owner, uid: ${ownerUid}, controller: ` +
+    `true${block ? ', blockOwnerDeletion: true' : ''}}\ndata: {k: v}\n`;
 
   async function makeOwner(): Promise<string> {
     await tc.ok(

@@ -23,7 +23,11 @@ const server = createServer((req, res) => {
   if (req.url === '/crash') { res.writeHead(200).end('bye'); setTimeout(() => process.exit(3), 10); return; }
   if (req.url === '/sick') { res.writeHead(500).end('sick'); return; }
   res.writeHead(200, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify({ pod: process.env.POD_NAME, namespace: process.env.POD_NAMESPACE, greeting: process.env.GREETING, level: process.env.LEVEL, config: readFileSync(configPath, 'utf8'), pid: process.pid }));
+  const env = process.env;
+  res.end(JSON.stringify({
+    pod: env.POD_NAME, namespace: env.POD_NAMESPACE, greeting: env.GREETING, level: env.LEVEL,
+    config: readFileSync(configPath, 'utf8'), pid: process.pid,
+  }));
 });
 server.listen(Number(port), host, () => console.log('tiny engine listening on', process.env.WORKFLOW_ADDR));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -162,7 +166,7 @@ test('the controllers and the kubelet record Events, as kubectl describe shows t
   );
 });
 
-test('a template change rolls out a new ReplicaSet within maxSurge/maxUnavailable, without a failed request', async () => {
+test('a template change rolls out a ReplicaSet within maxSurge/maxUnavailable, with no failed request', async () => {
   const url = await loadBalancerUrl();
   let serving = true;
   let failures = 0;
@@ -277,7 +281,7 @@ test('an image the node cannot run leaves the Deployment unavailable with a clea
   await tc.ok(['delete', 'deployment', 'web']);
 });
 
-test('scaling to zero and deleting stop the processes; the Deployment cascade removes ReplicaSets and pods', async () => {
+test('scaling to zero and deleting stop the processes; the Deployment cascade removes ReplicaSets, pods', async () => {
   const ports = JSON.parse(await tc.ok(['get', 'pods', '-l', 'app=app', '-o', 'json'])).items.map(
     (p: { metadata: { annotations: Record<string, string> } }) => p.metadata.annotations['devcluster.io/port'],
   );

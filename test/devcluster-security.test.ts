@@ -100,7 +100,7 @@ test('finding 2: a JSON patch into __proto__ gets a 422, the server lives on, an
   assert.equal((await rawRequest(tc.cluster, 'GET', '/metrics')).status, 200);
 });
 
-test('finding 3: a CRD pattern runs in linear time, and patterns RE2 cannot express are refused at creation', async () => {
+test('finding 3: a CRD pattern runs in linear time; patterns RE2 cannot express are refused at creation', async () => {
   const crd = (pattern: string) => `
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -126,7 +126,10 @@ spec:
   assert.notEqual(refused.code, 0);
   assert.match(
     refused.stderr,
-    /spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[value\]\.pattern: Invalid value: .*must be a valid regular expression, but isn't/,
+    new RegExp(
+      String.raw`spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.properties\[value\]\.pattern:` +
+        ` Invalid value: .*must be a valid regular expression, but isn't`,
+    ),
   );
   await tc.ok(['apply', '-f', '-'], crd('^(a+)+$'));
   await tc.ok(['wait', '--for=condition=Established', 'crd/redoses.example.com']);
@@ -163,7 +166,7 @@ test('finding 4: the data dir is 0700 and its files (state.db, -wal, -shm, token
     assert.equal(mode(join(tc.dataDir, f)), 0o600, f);
 });
 
-test('bad bodies get a 400 with a precise message: alias bomb, 100k-deep JSON and YAML, several documents', async () => {
+test('bad bodies get a 400 with a precise message: alias bomb, 100k-deep JSON and YAML, many documents', async () => {
   const bomb = [
     'apiVersion: v1',
     'kind: ConfigMap',
@@ -182,7 +185,8 @@ test('bad bodies get a 400 with a precise message: alias bomb, 100k-deep JSON an
     /YAML|nests/,
   );
   const two =
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\n';
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: ' +
+    '{name: two}\n';
   const multi = await rawRequest(tc.cluster, 'POST', cms, { body: two, headers: yaml });
   assertStatus(multi, 400, /holds 2 YAML documents; send one object per request/);
   assert.doesNotMatch(multi.body, /parseAllDocuments|YAML\.parse/);
@@ -215,7 +219,7 @@ test('a JSON patch that changes metadata.name or uid is refused, not silently ig
   await victimIntact();
 });
 
-test('a watch from a resourceVersion in the future is refused ("Too large resource version"), as kube does', async () => {
+test('a watch from a future resourceVersion is refused ("Too large resource version"), as kube does', async () => {
   const r = await rawRequest(
     tc.cluster,
     'GET',

@@ -297,7 +297,11 @@ kind: Pod
 metadata: {name: waits}
 spec:
   containers:
-  - {name: engine, image: store-engine:1, ports: [{containerPort: 8080}], env: [{name: DATA, value: /data}], volumeMounts: [{name: d, mountPath: /data}]}
+  - name: engine
+    image: store-engine:1
+    ports: [{containerPort: 8080}]
+    env: [{name: DATA, value: /data}]
+    volumeMounts: [{name: d, mountPath: /data}]
   volumes: [{name: d, persistentVolumeClaim: {claimName: later}}]
 `,
   );
@@ -312,7 +316,8 @@ spec:
   assert.match(await tc.ok(['get', 'events', '--field-selector', 'involvedObject.name=waits']), /FailedScheduling/);
   await tc.ok(
     ['apply', '-f', '-'],
-    'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: later}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}\n',
+    'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: later}\nspec: {accessModes: ' +
+      '[ReadWriteOnce], resources: {requests: {storage: 1Mi}}}\n',
   );
   await tc.ok(['wait', '--for=condition=Ready', 'pod/waits', '--timeout=30s']);
   await tc.ok(['delete', 'pod', 'waits']);
@@ -326,7 +331,8 @@ test('bad claims and volumes get clear validation errors', async () => {
   assert.match(noSize.stderr, /spec.resources\[storage\]: Required value/);
   const badMode = await tc.kubectl(['apply', '-f', '-'], {
     input:
-      'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: bad}\nspec: {accessModes: [WriteSometimes], resources: {requests: {storage: 1Gi}}}\n',
+      'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: bad}\nspec: {accessModes: ' +
+      '[WriteSometimes], resources: {requests: {storage: 1Gi}}}\n',
   });
   assert.match(badMode.stderr, /spec.accessModes: Unsupported value: "WriteSometimes"/);
   const climbing = await tc.kubectl(['apply', '-f', '-'], {

@@ -22,7 +22,12 @@ const server = createServer((req, res) => {
   console.log('request ' + n + ' ' + req.url);
   if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(7), 20); return; }
   if (req.url.startsWith('/bytes/')) { res.end(Buffer.alloc(Number(req.url.slice(7)), 97)); return; }
-  if (req.method === 'POST') { const chunks = []; req.on('data', (c) => chunks.push(c)); req.on('end', () => res.end(String(Buffer.concat(chunks).length))); return; }
+  if (req.method === 'POST') {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => res.end(String(Buffer.concat(chunks).length)));
+    return;
+  }
   res.setHeader('Content-Type', 'application/json');
   res.end(JSON.stringify({ pod: process.env.HOSTNAME, pid: process.pid, n }));
 });
@@ -196,7 +201,7 @@ for (const transport of ['websocket', 'spdy'] as const) {
   });
 }
 
-test('port-forward keeps working across a container restart, ends when the pod goes, and reconnects to the new pod', async () => {
+test('port-forward survives a container restart, ends when the pod goes, and reconnects to the new pod', async () => {
   const before = await podName();
   const pf = await portForward('deployment/web', 8080, 'websocket');
   try {
@@ -280,7 +285,8 @@ test('exec with a TTY runs the command on a terminal of its own', async () => {
       'script',
       [
         '-qec',
-        `kubectl --kubeconfig ${tc.cluster.kubeconfigPath} --cache-dir ${join(tc.home, 'cache')} exec -it deploy/web -- sh -c 'test -t 1 && echo tty:$TERM || echo no-tty'`,
+        `kubectl --kubeconfig ${tc.cluster.kubeconfigPath} --cache-dir ${join(tc.home, 'cache')} exec -it ` +
+          `deploy/web -- sh -c 'test -t 1 && echo tty:$TERM || echo no-tty'`,
         '/dev/null',
       ],
       { env: { ...process.env, HOME: tc.home, KUBECONFIG: '' } },

@@ -118,7 +118,8 @@ function configuration(
 }
 
 const app = (name: string, image: string) =>
-  `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ${name}\n  namespace: enforced\nspec:\n  image: ${image}\n`;
+  `apiVersion: example.com/v1\nkind: WorkflowApp\nmetadata:\n  name: ${name}\n  namespace: enforced\nspec:\n  ` +
+  `image: ${image}\n`;
 
 test('a validating webhook allows with warnings and denies with its own message', async () => {
   await tc.ok(['apply', '-f', '-'], configuration('Validating', 'license', '/validate'));
@@ -129,7 +130,10 @@ test('a validating webhook allows with warnings and denies with its own message'
   assert.notEqual(denied.code, 0);
   assert.match(
     denied.stderr,
-    /admission webhook "license.example.com" denied the request: plugin "premium" needs the pro tier; tenant "acme" has free/,
+    new RegExp(
+      `admission webhook "license.example.com" denied the request:` +
+        ` plugin "premium" needs the pro tier; tenant "acme" has free`,
+    ),
   );
   assert.equal((await tc.kubectl(['-n', 'enforced', 'get', 'wfa', 'fancy'])).code, 1, 'nothing was stored');
   assert.ok(calls.includes('/validate:CREATE:basic'));
@@ -156,14 +160,17 @@ test('a mutating webhook patches the object before it is stored', async () => {
   await tc.ok(['delete', 'mutatingwebhookconfiguration', 'labeller']);
 });
 
-test('failurePolicy: Fail refuses when the webhook cannot be trusted or answers too late; Ignore lets the request through', async () => {
+test('failurePolicy: Fail refuses an untrusted or late webhook; Ignore lets the request through', async () => {
   await tc.ok(['delete', 'validatingwebhookconfiguration', 'license']);
   await tc.ok(['apply', '-f', '-'], configuration('Validating', 'untrusted', '/validate', {}, otherCa.certPem));
   const untrusted = await tc.kubectl(['apply', '-f', '-'], { input: app('u1', 'engine:1') });
   assert.notEqual(untrusted.code, 0);
   assert.match(
     untrusted.stderr,
-    /Internal error occurred: failed calling webhook "untrusted.example.com": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate"/,
+    new RegExp(
+      `Internal error occurred: failed calling webhook "untrusted.example.com":` +
+        String.raw` failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/validate"`,
+    ),
   );
   await tc.ok(['delete', 'validatingwebhookconfiguration', 'untrusted']);
 

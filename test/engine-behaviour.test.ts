@@ -84,7 +84,10 @@ pipelines:
       - name: respond
         type: step.json_response
         config:
-          body: { path: '{{ .path }}', fast_seen: '{{ .fast_seen | default "no" }}', matched: '{{ .steps.branch.matched_value }}' }
+          body:
+            path: '{{ .path }}'
+            fast_seen: '{{ .fast_seen | default "no" }}'
+            matched: '{{ .steps.branch.matched_value }}'
 `),
   );
   try {
@@ -122,13 +125,17 @@ pipelines:
     trigger: { type: http, config: { method: POST, path: /orders } }
     on_error: compensate
     steps:
-      - { name: reserve, type: step.http_call, config: { url: "${svc.url}/reserve", method: POST, body: { sku: '{{ .body.sku }}' } } }
+      - name: reserve
+        type: step.http_call
+        config: { url: "${svc.url}/reserve", method: POST, body: { sku: '{{ .body.sku }}' } }
       - { name: charge, type: step.http_call, config: { url: "${svc.url}/charge", method: POST } }
       - { name: respond, type: step.json_response, config: { status: 201 } }
     compensation:
       - { name: notify, type: step.http_call, config: { url: "${svc.url}/notify", method: POST } }
       # Current is a flat merge: reserve's output replaced "body", so read the request from trigger
-      - { name: release, type: step.http_call, config: { url: "${svc.url}/release", method: POST, body: { sku: '{{ .trigger.body.sku }}' } } }
+      - name: release
+        type: step.http_call
+        config: { url: "${svc.url}/release", method: POST, body: { sku: '{{ .trigger.body.sku }}' } }
 `),
   );
   try {
@@ -184,7 +191,10 @@ test('static.fileserver serves files, falls back to index.html for SPA routes, r
   writeFileSync(join(dir, 'secret.txt'), 'top secret');
   const { engine, url } = await startApp(
     base(`
-  - { name: ui, type: static.fileserver, dependsOn: [router], config: { root: ./site, prefix: /, spaFallback: true, cacheMaxAge: 60 } }
+  - name: ui
+    type: static.fileserver
+    dependsOn: [router]
+    config: { root: ./site, prefix: /, spaFallback: true, cacheMaxAge: 60 }
 pipelines:
   api:
     trigger: { type: http, config: { method: GET, path: /api/status } }
@@ -263,7 +273,9 @@ pipelines:
   custom:
     trigger: { type: http, config: { method: GET, path: /custom } }
     steps:
-      - { name: set, type: step.set, config: { values: { response_status: 418, response_body: teapot, response_headers: { X-Kind: tea } } } }
+      - name: set
+        type: step.set
+        config: { values: { response_status: 418, response_body: teapot, response_headers: { X-Kind: tea } } }
 `),
   );
   // answers after a minute: only the pipeline's 100ms timeout can make the request fail with 500 first
@@ -317,7 +329,9 @@ workflows:
         pipeline:
           steps:
             - { name: parse, type: step.request_parse, config: { path_params: [id] } }
-            - { name: respond, type: step.json_response, config: { body: { id: '{{ .steps.parse.path_params.id }}', rest: '{{ .q }}' } } }
+            - name: respond
+              type: step.json_response
+              config: { body: { id: '{{ .steps.parse.path_params.id }}', rest: '{{ .q }}' } }
 `),
   );
   try {
@@ -376,7 +390,9 @@ pipelines:
   hello:
     trigger: { type: http, config: { method: GET, path: /hello } }
     steps:
-      - { name: respond, type: step.json_response, config: { body: { greeting: ${greeting}, app: '{{ .meta.pipeline }}' } } }
+      - name: respond
+        type: step.json_response
+        config: { body: { greeting: ${greeting}, app: '{{ .meta.pipeline }}' } }
 `);
   const manager = new EngineManager({ plugins: corePlugins, logger: silentLogger(), dataDir: join(dir, 'tenants') });
   try {

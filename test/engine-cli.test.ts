@@ -27,7 +27,8 @@ test('validate: PASS and exit 0; compiler-style errors and exit 1; -o json', () 
   const bad = join(dir, 'bad.yaml');
   writeFileSync(
     bad,
-    'modules:\n  - name: web\n    type: http.server\n    config: { address: "not-an-address" }\npipelines:\n  p:\n    steps:\n      - { name: s, type: step.set, config: { values: { x: "{{ .a" } } }\n',
+    'modules:\n  - name: web\n    type: http.server\n    config: { address: "not-an-address" }\npipelines:\n  ' +
+      'p:\n    steps:\n      - { name: s, type: step.set, config: { values: { x: "{{ .a" } } }\n',
   );
   const r = run('validate', bad, hello);
   assert.equal(r.code, 1);

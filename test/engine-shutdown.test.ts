@@ -39,7 +39,9 @@ pipelines:
     trigger: { type: http, config: { method: GET, path: /slow } }
     steps:
       - { name: call, type: step.http_call, config: { url: "${backendUrl}/" } }
-      - { name: respond, type: step.json_response, config: { body: { done: true, upstream: '{{ .steps.call.body.slow }}' } } }
+      - name: respond
+        type: step.json_response
+        config: { body: { done: true, upstream: '{{ .steps.call.body.slow }}' } }
 `,
   );
   const child = spawn(process.execPath, [wfctl, 'run', '--log-level', 'warn'], {

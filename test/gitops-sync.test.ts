@@ -101,7 +101,8 @@ test('a pushed config change rolls out with no failed request', { timeout: 180_0
   assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rollout`);
 });
 
-test('a broken file: status names file and line, other apps keep syncing, nothing is pruned; fixed, the deleted app is pruned', {
+test('a broken file: status names file and line, other apps keep syncing, nothing is pruned; fixed, the ' +
+  'deleted app is pruned', {
   timeout: 180_000,
 }, async () => {
   const broken = await work.push('break things', {

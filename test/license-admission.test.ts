@@ -113,7 +113,11 @@ test('kubectl apply of an app with a premium plugin is refused, with the reason'
   const message = await refused(premiumApp('shop'));
   assert.match(
     message,
-    /admission webhook "license.workflow.gocodealone.com" denied the request: plugin "payments" is a premium plugin; tenant acme's license is not valid \(NoKey\): Secret acme\/acme-license \(spec.licenseSecretRef\) not found/,
+    new RegExp(
+      `admission webhook "license.workflow.gocodealone.com" denied the request: ` +
+        String.raw`plugin "payments" is a premium plugin; tenant acme's license is not valid \(NoKey\): ` +
+        String.raw`Secret acme\/acme-license \(spec.licenseSecretRef\) not found`,
+    ),
   );
   // the tenant's namespace got its objects, or the tenant says which kinds this cluster does not serve
   const role = await h.json('get', 'role', 'workflow-tenant', '-n', 'acme').catch(() => undefined);
@@ -202,7 +206,10 @@ test('a revoked license: new apps are denied', { timeout: 60_000 }, async () => 
   const message = await refused(plainApp('late'));
   assert.match(
     message,
-    /tenant acme's license is not valid \(Revoked\): license lic-\w+ was revoked at .*: contract ended; new apps are refused, running apps keep running/,
+    new RegExp(
+      String.raw`tenant acme's license is not valid \(Revoked\): license lic-\w+ was revoked` +
+        ` at .*: contract ended; new apps are refused, running apps keep running`,
+    ),
   );
   const shop = await h.json('get', 'wfa', 'shop', '-n', 'acme');
   assert.equal(condition(shop, 'Ready').status, 'True', 'the running app is left alone');
@@ -218,7 +225,8 @@ test('a revoked license: new apps are denied', { timeout: 60_000 }, async () => 
   );
 });
 
-test('license server stopped: admission works inside the grace period; after it new premium apps are denied and running ones serve', {
+test('license server stopped: admission works inside the grace period; after it new premium apps are denied ' +
+  'and running ones serve', {
   timeout: 120_000,
 }, async () => {
   await h.kubectl('delete', 'wfa', 'two', '-n', 'acme');

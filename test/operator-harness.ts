@@ -166,7 +166,8 @@ export async function eventually<T>(
     }
     if (Date.now() > deadline)
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ` +
+          `${last instanceof Error ? last.message : JSON.stringify(last)}`,
       );
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -214,6 +214,7 @@ test('an object of someone else under a name the operator derives is never taken
   assert.equal(cm.metadata.ownerReferences, undefined);
   await assert.rejects(h.kubectl('get', 'deployment', 'clash'), /not found/, 'nothing applied');
   await h.kubectl('delete', 'configmap', 'clash-config');
-  await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/clash'); // (found by the resync here; every 30 s otherwise)
+  // (found by the resync here; every 30 s otherwise)
+  await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/clash');
   await h.kubectl('delete', 'wfa', 'clash');
 });

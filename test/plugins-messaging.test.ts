@@ -34,7 +34,9 @@ pipelines:
           payload: { type: order.created, id: "{{ .body.id }}", total: "{{ .body.total }}" }
       - name: respond
         type: step.json_response
-        config: { status: 202, body: { published: "{{ .steps.publish.published }}", topic: "{{ .steps.publish.topic }}" } }
+        config:
+          status: 202
+          body: { published: "{{ .steps.publish.published }}", topic: "{{ .steps.publish.topic }}" }
 
   on-order-created:
     trigger: { type: event, config: { topic: orders, event: order.created } }

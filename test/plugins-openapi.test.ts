@@ -61,7 +61,7 @@ test('petstore: requests are validated against the spec; valid ones reach the (u
   assert.match(await docs.text(), /SwaggerUIBundle\(\{ url: "\/api\/v1\/openapi.json"/);
 });
 
-test('JSON:API articles: x-pipeline operations answer with the pipeline response, checked against the spec', async (t) => {
+test('JSON:API articles: x-pipeline operations answer with the pipeline response, checked by the spec', async (t) => {
   const app = await startApp(t, corpus('openapi-jsonapi-articles.yaml'), {
     files: { 'specs/jsonapi-articles.yaml': corpus('specs/jsonapi-articles.yaml') },
   });

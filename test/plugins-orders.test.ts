@@ -58,13 +58,20 @@ pipelines:
         config: { statemachine: order-sm, entity_id: "{{ .id }}", event: ship, fail_on_error: true }
       - name: audit-table
         type: step.db_exec
-        config: { database: orders-db, query: "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, order_id TEXT, event TEXT)" }
+        config:
+          database: orders-db
+          query: "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, order_id TEXT, event TEXT)"
       - name: audit
         type: step.db_exec
-        config: { database: orders-db, query: "INSERT INTO audit (order_id, event) VALUES ($1, $2)", params: ["{{ .id }}", "{{ .steps.ship.new_state }}"] }
+        config:
+          database: orders-db
+          query: "INSERT INTO audit (order_id, event) VALUES ($1, $2)"
+          params: ["{{ .id }}", "{{ .steps.ship.new_state }}"]
       - name: respond
         type: step.json_response
-        config: { status: 200, body: { id: "{{ .id }}", state: "{{ .steps.ship.new_state }}", audit_id: "{{ .steps.audit.last_id }}" } }
+        config:
+          status: 200
+          body: { id: "{{ .id }}", state: "{{ .steps.ship.new_state }}", audit_id: "{{ .steps.audit.last_id }}" }
   audit-log:
     trigger: { type: http, config: { path: /api/audit, method: GET } }
     steps:

@@ -178,7 +178,8 @@ test('plugin document, versions, and npm-style range resolution (yanked and prer
   assert.deepEqual(await getJson('/api/v1/plugins/stash/versions?range=^1'), ['1.3.0', '1.0.0']);
   const client = new RegistryClient({ baseUrl: server.url });
   assert.equal((await client.resolve('stash', '^1.0')).version, '1.3.0');
-  assert.equal(await client.resolve('stash', '~1.2.0').catch((e) => e.status), 404); // only 1.2.0 matches, and it is yanked
+  // only 1.2.0 matches, and it is yanked
+  assert.equal(await client.resolve('stash', '~1.2.0').catch((e) => e.status), 404);
   assert.equal((await client.resolve('stash', '1.2.0')).version, '1.2.0'); // exact versions resolve even when yanked
   assert.equal((await client.resolve('stash', '^2.0.0-rc.0')).version, '2.0.0-rc.1');
   assert.equal((await client.resolve('stash', 'latest')).version, '1.3.0');
@@ -357,7 +358,8 @@ test('a commit that re-points a published archive is refused for that version on
   }>('/api/v1/plugins/remote');
   assert.equal(doc.summary.description, 'now with a better description'); // descriptive fields may change
   assert.equal(doc.versions[0]!.refusedChange, true);
-  assert.equal(doc.versions[0]!.downloads[0]!.url, `${artifactsUrl}/good.tar.gz`); // the published artifact is still served
+  // the published artifact is still served
+  assert.equal(doc.versions[0]!.downloads[0]!.url, `${artifactsUrl}/good.tar.gz`);
   const status = await getJson<{ refusedVersions: Array<{ id: string; version: string; message: string }> }>(
     '/api/v1/sync',
   );

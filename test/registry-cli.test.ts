@@ -53,7 +53,11 @@ test('registry validate: PASS on the corpus, compiler-style errors and exit 1 on
     assert.equal(bad!.code, 1);
     assert.match(
       bad!.stdout,
-      /^plugins\/slack\/manifest\.json:\d+:3: error schema\/additionalProperties: unknown property "licence" in the manifest \(at \/licence\)\n {2}hint: did you mean "license"\?$/m,
+      new RegExp(
+        String.raw`^plugins\/slack\/manifest\.json:\d+:3: error schema\/additionalProperties: unknown property` +
+          String.raw` "licence" in the manifest \(at \/licence\)\n {2}hint: did you mean "license"\?$`,
+        'm',
+      ),
     );
     assert.match(bad!.stdout, /^FAIL /m);
     assert.equal(single!.code, 1);

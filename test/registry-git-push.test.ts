@@ -156,7 +156,10 @@ test("changing a published version's artifact is refused; a force-push is refuse
   assert.equal(r.ok, false);
   assert.match(
     r.output,
-    /plugins\/workflow-plugin-aws\/manifest\.json:\d+:\d+: error immutable-version: version 2\.3\.7 is already published/,
+    new RegExp(
+      String.raw`plugins\/workflow-plugin-aws\/manifest\.json:\d+:\d+: error` +
+        String.raw` immutable-version: version 2\.3\.7 is already published`,
+    ),
   );
   assert.match(r.output, /bump to the next patch/);
   git(work, 'reset', '-q', '--hard', head);

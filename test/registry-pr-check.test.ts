@@ -221,7 +221,7 @@ test('a version-only bump passes and is labelled as one; a changed published art
   );
 });
 
-test('deleting a plugin a template needs fails; without check-run permission a status and review are posted', async () => {
+test('deleting a plugin a template needs fails; without check-run permission, a status and review post', async () => {
   github.checkRunsAllowed = false;
   const head = '4'.repeat(40);
   github.prFiles.set(4, [{ filename: 'plugins/http/manifest.json', status: 'removed' }]);

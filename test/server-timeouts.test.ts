@@ -46,7 +46,8 @@ function trickle(open: () => Socket, host: string, path: string, headers = '', d
       resolve(answer);
     });
     socket.write(
-      `POST ${path} HTTP/1.1\r\nHost: ${host}\r\n${headers || 'Content-Type: application/json\r\n'}Content-Length: 1000000\r\n\r\n`,
+      `POST ${path} HTTP/1.1\r\nHost: ` +
+        `${host}\r\n${headers || 'Content-Type: application/json\r\n'}Content-Length: 1000000\r\n\r\n`,
     );
     let sent = 0;
     timer = setInterval(() => socket.writable && socket.write(drip[sent++ % drip.length]!), 100);
@@ -114,7 +115,9 @@ test('the registry server, the git server and the engine cut off a slow request 
   await engine.start();
   stops.push(() => engine.stop());
 
-  const auth = `Authorization: Basic ${Buffer.from('me:t').toString('base64')}\r\nContent-Type: application/x-git-receive-pack-request\r\n`;
+  const auth =
+    `Authorization: Basic ${Buffer.from('me:t').toString('base64')}\r\nContent-Type: ` +
+    `application/x-git-receive-pack-request\r\n`;
   // git receive-pack waits for the rest of a pkt-line that starts like a real push command
   const pktLine = `0094${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/main`;
   const targets: Array<[string, number, string, string, string]> = [

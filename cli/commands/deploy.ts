@@ -73,7 +73,8 @@ export function register(program: Command): void {
         text = readFileSync(file, 'utf8');
       } catch (err) {
         throw new CliError(
-          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+          `cannot read ${file}: ` +
+            `${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
         );
       }
       let replicas: number | undefined;

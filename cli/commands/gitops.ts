@@ -1,6 +1,7 @@
 // The GitOps commands, thin over the operator package:
 //   wfctl sync NAME [-n NS] [--wait]     force a sync (annotation, like `argocd app sync`), optionally follow it
-//   wfctl diff DIR | --source NAME       what a sync would add, change or remove, as a unified diff (exit 1 on differences)
+// wfctl diff DIR | --source NAME       what a sync would add, change or remove, as a unified diff (exit 1 on
+// differences)
 //   wfctl get sources [-n NS | -A]       the sources, like `kubectl get wfs`
 //   wfctl history NAME [-n NS]           a source's last syncs
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -123,7 +124,8 @@ export function register(program: Command): void {
     program
       .command('diff')
       .description(
-        'show what a sync would add, change or remove against the live cluster (unified diff; exit 1 when there are differences)',
+        'show what a sync would add, change or remove against the live cluster (unified diff; exit 1 when ' +
+          'there are differences)',
       )
       .argument('[dir]', 'a directory of manifests (a checkout), rendered as a source would render it')
       .option(

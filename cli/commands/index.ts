@@ -35,7 +35,8 @@ export const commands: CommandEntry[] = [
   {
     name: 'diff',
     summary:
-      'show what a sync would add, change or remove against the live cluster (unified diff; exit 1 when there are differences)',
+      'show what a sync would add, change or remove against the live cluster (unified diff; exit 1 when there ' +
+      'are differences)',
     load: () => import('./gitops.ts'),
   },
   {
@@ -62,7 +63,8 @@ export const commands: CommandEntry[] = [
   {
     name: 'operator',
     summary:
-      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources synced from git',
+      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources ' +
+      'synced from git',
     load: () => import('./operator.ts'),
   },
   {
@@ -73,7 +75,8 @@ export const commands: CommandEntry[] = [
   {
     name: 'publish',
     summary:
-      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, commits and pushes',
+      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, ' +
+      'commits and pushes',
     load: () => import('./plugin.ts'),
   },
   {

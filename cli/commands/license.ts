@@ -127,7 +127,8 @@ export function register(program: Command): void {
       const info = lib.licenseInfo(claims);
       if (printStructured(format, { valid: true, license: info })) return;
       process.stdout.write(
-        `valid: license ${claims.licenseId} for tenant ${claims.tenant} (${claims.organization}), tier ${claims.tier}, expires ${info.expires_at}\n`,
+        `valid: license ${claims.licenseId} for tenant ${claims.tenant} (${claims.organization}), tier ` +
+          `${claims.tier}, expires ${info.expires_at}\n`,
       );
     });
 

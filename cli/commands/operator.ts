@@ -105,7 +105,8 @@ export function register(program: Command): void {
   const cmd = program
     .command('operator')
     .description(
-      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources synced from git',
+      'run the operator: WorkflowApps into engine Deployments, Services and ConfigMaps; WorkflowSources ' +
+        'synced from git',
     )
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: all namespaces)')
@@ -149,7 +150,8 @@ export function register(program: Command): void {
     .option('--admission-addr <addr>', 'serve the admission webhooks here, e.g. :9443 (default: off)')
     .option(
       '--admission-url <url>',
-      'register the admission webhooks at this URL instead of the Service workflow-operator-webhook; "local" = https://127.0.0.1:<port> (an operator outside the cluster)',
+      'register the admission webhooks at this URL instead of the Service workflow-operator-webhook; "local" ' +
+        '= https://127.0.0.1:<port> (an operator outside the cluster)',
     )
     .option('--admission-failure-policy <policy>', 'Fail or Ignore, for the validating admission webhook', 'Fail')
     .action(async (flags: OperatorFlags) => {

@@ -91,7 +91,8 @@ export function register(program: Command): void {
         );
         if (total > page * perPage)
           process.stdout.write(
-            `(${total} matches; showing ${(page - 1) * perPage + 1}-${(page - 1) * perPage + items.length}; --page ${page + 1} for more)\n`,
+            `(${total} matches; showing ${(page - 1) * perPage + 1}-${(page - 1) * perPage + items.length}; ` +
+              `--page ${page + 1} for more)\n`,
           );
       },
     );
@@ -199,7 +200,8 @@ function registerInit(plugin: Command): void {
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, 'manifest.json'), text);
         process.stdout.write(
-          `created ${join(dir, 'manifest.json')}\n  next: fill in capabilities, then  wfctl registry validate ${join(dir, 'manifest.json')}\n  publish:   wfctl publish --dir ${dir} --registry-git <url>\n`,
+          `created ${join(dir, 'manifest.json')}\n  next: fill in capabilities, then  wfctl registry validate ` +
+            `${join(dir, 'manifest.json')}\n  publish:   wfctl publish --dir ${dir} --registry-git <url>\n`,
         );
       },
     );
@@ -209,7 +211,8 @@ function registerPublish(program: Command): void {
   program
     .command('publish')
     .description(
-      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, commits and pushes',
+      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, ' +
+        'commits and pushes',
     )
     .option('--dir <dir>', 'plugin directory holding manifest.json', '.')
     .requiredOption(
@@ -262,7 +265,8 @@ function registerPublish(program: Command): void {
           });
         if (!opts.dryRun)
           process.stdout.write(
-            `published ${result.id}@${result.version}${result.previous ? ` (${result.previous} kept in versions/)` : ''}\n`,
+            `published ` +
+              `${result.id}@${result.version}${result.previous ? ` (${result.previous} kept in versions/)` : ''}\n`,
           );
       },
     );

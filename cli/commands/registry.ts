@@ -30,7 +30,8 @@ export function register(program: Command): void {
   registry
     .command('index')
     .description(
-      'build the index of a registry checkout and write the static API (index.json, plugins/<id>/{manifest,versions,latest}.json)',
+      'build the index of a registry checkout and write the static API (index.json, ' +
+        'plugins/<id>/{manifest,versions,latest}.json)',
     )
     .argument('[dir]', 'registry directory', '.')
     .option('--out <dir>', 'where to write the static layout (default: DIR/v1)')
@@ -119,8 +120,11 @@ export function register(program: Command): void {
         const first = await server.initialSync;
         process.stdout.write(
           `registry serving ${redactUrlCredentials(opts.repo)} (${opts.branch}) at ${server.url}\n` +
-            `  first sync: ${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
-            `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ${server.url}/api/v1/sync\n` +
+            `  first sync: ` +
+            `${first.outcome}${'revision' in first ? ` ${first.revision.slice(0, 12)}` : ''}` +
+            `${first.outcome === 'failed' ? ` (${first.error})` : ''}\n` +
+            `  try:        curl '${server.url}/api/v1/plugins?q=http'   |   push hook: POST ` +
+            `${server.url}/api/v1/sync\n` +
             `Press Ctrl+C to stop.\n`,
         );
         await waitForShutdown('registry server', () => server!.close());

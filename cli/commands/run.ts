@@ -99,7 +99,8 @@ export function register(program: Command): void {
         if (err instanceof ConfigError) {
           for (const issue of err.issues) process.stderr.write(formatIssue(issue) + '\n');
           throw new CliError(
-            `${config}: ${err.issues.length} config error${err.issues.length === 1 ? '' : 's'}; the app was not started`,
+            `${config}: ${err.issues.length} config error${err.issues.length === 1 ? '' : 's'}; the app was ` +
+              `not started`,
             { hint: `run \`wfctl validate ${config}\` for details` },
           );
         }

@@ -186,6 +186,7 @@ export function callFailure(webhookName: string, url: string, err: Error): ApiEr
   return new ApiError(
     500,
     'InternalError',
-    `Internal error occurred: failed calling webhook "${webhookName}": failed to call webhook: Post "${url}": ${err.message}`,
+    `Internal error occurred: failed calling webhook "${webhookName}": failed to call webhook: Post "${url}": ` +
+      `${err.message}`,
   );
 }

@@ -62,7 +62,8 @@ export class WebhookAdmission implements Admission {
           throw new ApiError(
             500,
             'InternalError',
-            `Internal error occurred: admission webhook "${webhook.name}" returned a patch that does not apply: ${(e as Error).message}`,
+            `Internal error occurred: admission webhook "${webhook.name}" returned a patch that does not ` +
+              `apply: ${(e as Error).message}`,
           );
         }
       }

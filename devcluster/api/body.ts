@@ -65,7 +65,8 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
     throw new ApiError(
       415,
       'UnsupportedMediaType',
-      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+      'the body of the request was in an unknown format - accepted media types include: application/json, ' +
+        'application/yaml, application/vnd.kubernetes.protobuf',
     );
   }
   const text = raw.toString('utf8');
@@ -78,7 +79,8 @@ export function decodeBody(req: IncomingMessage, raw: Buffer, asYaml = false): u
       value = JSON.parse(text);
     } catch (e) {
       throw badRequest(
-        `the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with Content-Type: application/yaml)`,
+        `the request body is not valid JSON: ${(e as Error).message}; send a JSON document (or YAML with ` +
+          `Content-Type: application/yaml)`,
       );
     }
   }
@@ -109,7 +111,8 @@ function decodeYaml(text: string): unknown {
   const documents = all.filter((d) => !(d.contents === null || (isScalar(d.contents) && d.contents.source === '')));
   if (documents.length > 1) {
     throw badRequest(
-      `the request body holds ${documents.length} YAML documents; send one object per request (kubectl apply -f sends each document of a file on its own)`,
+      `the request body holds ${documents.length} YAML documents; send one object per request (kubectl apply ` +
+        `-f sends each document of a file on its own)`,
     );
   }
   if (documents.length === 0) return undefined;
@@ -120,7 +123,8 @@ function decodeYaml(text: string): unknown {
     // the yaml package's guard against alias bombs ("billion laughs")
     if (e instanceof ReferenceError && /alias/i.test(e.message))
       throw badRequest(
-        'the YAML body expands its aliases (*name) into too many nodes; write the values out instead of repeating aliases',
+        'the YAML body expands its aliases (*name) into too many nodes; write the values out instead of ' +
+          'repeating aliases',
       );
     throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
   }

@@ -83,7 +83,9 @@ export const unsupportedMediaType = (contentType: string): ApiError =>
   new ApiError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${contentType ? ` (got ${contentType})` : ''}`,
+    `the body of the request was in an unknown format - accepted media types include: ` +
+      `application/json-patch+json, application/merge-patch+json, ` +
+      `application/apply-patch+yaml${contentType ? ` (got ${contentType})` : ''}`,
   );
 export const tooLarge = (limit: number): ApiError =>
   new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
@@ -183,7 +185,9 @@ export const fieldRequired = (field: string, why = ''): FieldError => ({
 export const fieldNotSupported = (field: string, value: unknown, supported: unknown[]): FieldError => ({
   type: 'FieldValueNotSupported',
   field,
-  detail: `Unsupported value: ${formatValue(value)}: supported values: ${supported.map((v) => formatValue(v)).join(', ')}`,
+  detail:
+    `Unsupported value: ${formatValue(value)}: supported values: ` +
+    `${supported.map((v) => formatValue(v)).join(', ')}`,
 });
 export const fieldForbidden = (field: string, why: string): FieldError => ({
   type: 'FieldValueForbidden',

@@ -129,7 +129,8 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     const representation = chooseRepresentation(accept, ['table', 'partial-metadata']);
     if (!representation)
       throw notAcceptable(
-        `only the following media types are accepted: application/json, application/yaml (asked for ${req.headers.accept})`,
+        `only the following media types are accepted: application/json, application/yaml (asked for ` +
+          `${req.headers.accept})`,
       );
     const includeObject = parseIncludeObject(q.get('includeObject'));
 
@@ -355,7 +356,9 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
         )?.containerStatuses ?? []
       ).find((s) => s.name === container)?.state?.waiting?.reason;
       throw badRequest(
-        `container "${container}" in pod "${name}" is waiting to start: ${waiting ?? (opts.podLogs ? 'ContainerCreating' : 'devcluster runs without a node agent, so no container ever ran')}`,
+        `container "${container}" in pod "${name}" is waiting to start: ` +
+          (waiting ??
+            (opts.podLogs ? 'ContainerCreating' : 'devcluster runs without a node agent, so no container ever ran')),
       );
     }
     const tail = q.get('tailLines');
@@ -448,7 +451,8 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: IncomingMessage
     const validation = q.get('fieldValidation') ?? 'Warn';
     if (!['Strict', 'Warn', 'Ignore'].includes(validation)) {
       throw badRequest(
-        `fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`,
+        `fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", ` +
+          `"Strict", "Warn"`,
       );
     }
     let manager = q.get('fieldManager') ?? undefined;

@@ -44,7 +44,9 @@ export class ObjectDeletion {
           {
             type: 'FieldValueNotSupported',
             field: 'propagationPolicy',
-            detail: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`,
+            detail:
+              `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", ` +
+              `"Background", "Orphan", "nil"`,
           },
         ]);
       }
@@ -157,7 +159,8 @@ function checkPreconditions(type: ResourceType, name: string, current: KubeObjec
   if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict(
       { group: type.group, resource: type.plural, name },
-      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in ` +
+        `object meta: ${current.metadata.resourceVersion}`,
     );
   }
 }

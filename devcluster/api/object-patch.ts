@@ -99,11 +99,13 @@ export class ObjectPatching {
     const applied = patch as KubeObject;
     if (!applied.apiVersion || !applied.kind)
       throw badRequest(
-        `invalid object type: ${applied.apiVersion ?? ''}, Kind=${applied.kind ?? ''}: apiVersion and kind must be set in an applied configuration`,
+        `invalid object type: ${applied.apiVersion ?? ''}, Kind=${applied.kind ?? ''}: apiVersion and kind ` +
+          `must be set in an applied configuration`,
       );
     if (applied.apiVersion !== apiVersionOf(type) || applied.kind !== type.kind) {
       throw badRequest(
-        `the applied configuration is a ${applied.kind} of ${applied.apiVersion}, but this endpoint serves ${type.kind} of ${apiVersionOf(type)}`,
+        `the applied configuration is a ${applied.kind} of ${applied.apiVersion}, but this endpoint serves ` +
+          `${type.kind} of ${apiVersionOf(type)}`,
       );
     }
     if (!isObject(applied.metadata)) applied.metadata = {};

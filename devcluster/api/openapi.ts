@@ -19,7 +19,8 @@ const PARAM = {
   ),
   fieldValidation: q(
     'fieldValidation',
-    'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
+    'fieldValidation instructs the server on how to handle objects in the request containing unknown or ' +
+      'duplicate fields. Valid values are: Ignore, Warn (default), Strict.',
   ),
   force: q(
     'force',
@@ -37,7 +38,8 @@ const PARAM = {
   ),
   watch: q(
     'watch',
-    'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.',
+    'Watch for changes to the described resources and return them as a stream of add, update, and remove ' +
+      'notifications.',
     'boolean',
   ),
   allowWatchBookmarks: q(
@@ -48,7 +50,8 @@ const PARAM = {
   timeoutSeconds: q('timeoutSeconds', 'Timeout for the list/watch call.', 'integer'),
   propagationPolicy: q(
     'propagationPolicy',
-    "Whether and how garbage collection will be performed. Acceptable values are: 'Orphan', 'Background', 'Foreground'.",
+    "Whether and how garbage collection will be performed. Acceptable values are: 'Orphan', 'Background', " +
+      "'Foreground'.",
   ),
   gracePeriodSeconds: q(
     'gracePeriodSeconds',

@@ -209,7 +209,8 @@ function negotiate(req: IncomingMessage, subresource: StreamRequest['subresource
       throw new ApiError(
         400,
         'BadRequest',
-        `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${supported.join(' ')}]`,
+        `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server ` +
+          `accepts [${supported.join(' ')}]`,
       );
     return { transport: 'websocket' as const, protocol };
   }
@@ -227,7 +228,8 @@ function negotiate(req: IncomingMessage, subresource: StreamRequest['subresource
       throw new ApiError(
         403,
         'Forbidden',
-        `unable to upgrade: unable to negotiate protocol: client supports [${trimmed.join(' ')}], server accepts [${supported.join(' ')}]`,
+        `unable to upgrade: unable to negotiate protocol: client supports [${trimmed.join(' ')}], server ` +
+          `accepts [${supported.join(' ')}]`,
       );
     return { transport: 'spdy' as const, protocol };
   }

@@ -426,7 +426,8 @@ export function decodeKubernetesProtobuf(body: Buffer): Record<string, unknown> 
   const message = TOP_LEVEL[`${typeMeta.apiVersion}/${typeMeta.kind}`];
   if (!message) {
     throw new ProtobufUnsupported(
-      `devcluster cannot decode ${typeMeta.kind ?? 'this kind'} (${typeMeta.apiVersion ?? '?'}) from protobuf; send it as JSON or YAML (kubectl apply/create -f do)`,
+      `devcluster cannot decode ${typeMeta.kind ?? 'this kind'} (${typeMeta.apiVersion ?? '?'}) from ` +
+        `protobuf; send it as JSON or YAML (kubectl apply/create -f do)`,
     );
   }
   const raw = envelope.raw instanceof Buffer ? envelope.raw : Buffer.alloc(0);

@@ -74,7 +74,7 @@ const refused = (p: string) =>
     p,
   );
 
-test('"." and ".." are never names or namespaces, however they are encoded (issue 16: %2e%2e deleted a namespace)', () => {
+test('"." and ".." are never names or namespaces, however encoded (issue 16: %2e%2e deleted a namespace)', () => {
   for (const dots of ['..', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '.', '%2e']) {
     refused(`/api/v1/namespaces/victim/configmaps/${dots}`);
     refused(`/api/v1/namespaces/victim/secrets/${dots}/${dots}`);

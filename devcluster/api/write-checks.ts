@@ -23,7 +23,8 @@ export function decodeBody(type: ResourceType, body: unknown, verb: 'create' | '
   }
   if (obj.kind !== undefined && obj.kind !== type.kind) {
     throw badRequest(
-      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind}); send ${type.kind} objects to this URL`,
+      `the kind in the data (${String(obj.kind)}) does not match the expected kind (${type.kind}); send ` +
+        `${type.kind} objects to this URL`,
     );
   }
   if (obj.metadata !== undefined && !isObject(obj.metadata))
@@ -61,7 +62,8 @@ export function decodeFields(
     const messages = unknown.map((p) => `unknown field ${JSON.stringify(p)}`);
     if (ctx.fieldValidation === 'Strict') {
       throw badRequest(
-        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${messages.join(', ')}`,
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding ` +
+          `error: ${messages.join(', ')}`,
       );
     }
     if (ctx.fieldValidation === 'Warn') ctx.warnings.push(...messages);
@@ -71,7 +73,8 @@ export function decodeFields(
     validateValue(obj, type.schema, '', { collectTypeErrors: typeErrors });
     if (typeErrors.length) {
       throw badRequest(
-        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${typeErrors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`,
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ` +
+          `${typeErrors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`,
       );
     }
   }

@@ -75,7 +75,8 @@ export class CrdController extends Controller {
             .delete(type, item.metadata.namespace ?? '', item.metadata.name!, {}, ctx)
             .catch(tolerating(404, 409));
       }
-      if (this.api.list(type, undefined).items.length > 0) return; // custom resources with finalizers: wait for their DELETED events
+      // custom resources with finalizers: wait for their DELETED events
+      if (this.api.list(type, undefined).items.length > 0) return;
     }
     this.terminating.delete(key);
     const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);

@@ -70,7 +70,9 @@ export class NamespaceController extends Controller {
               name: 'kube-root-ca.crt',
               annotations: {
                 'kubernetes.io/description':
-                  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+                  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal ' +
+                  'endpoints such as the internal service IP or kubernetes.default.svc. No other usage is ' +
+                  'guaranteed across distributions of Kubernetes clusters.',
               },
             },
             data: { 'ca.crt': this.caCertPem },

@@ -47,7 +47,10 @@ test('apply creates ownership; a second manager conflicts on changed values only
   );
   assert.match(
     describeConflicts(clash.conflicts).message,
-    /Apply failed with 2 conflicts: conflicts with "alice":\n- \.spec\.image\n- \.spec\.plugins\[name="auth"\]\.version/,
+    new RegExp(
+      String.raw`Apply failed with 2 conflicts: conflicts with "alice":\n` +
+        String.raw`- \.spec\.image\n- \.spec\.plugins\[name="auth"\]\.version`,
+    ),
   );
   const forced = serverSideApply(first.object, { ...base, spec: { image: 'x:2' } }, true, ctx('bob'));
   assert.equal((forced.object.spec as any).image, 'x:2');

@@ -20,7 +20,9 @@ export function nameProblems(name: string, rule: NameRule): string[] {
         ...(DNS1123_LABEL.test(name)
           ? []
           : [
-              "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+              "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must " +
+                "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for " +
+                "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
             ]),
       ];
     case 'dns1035':
@@ -29,7 +31,9 @@ export function nameProblems(name: string, rule: NameRule): string[] {
         ...(DNS1035_LABEL.test(name)
           ? []
           : [
-              "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+              "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an " +
+                "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', " +
+                "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
             ]),
       ];
     case 'path-segment': {
@@ -43,7 +47,9 @@ export function nameProblems(name: string, rule: NameRule): string[] {
         ...(DNS1123_SUBDOMAIN.test(name)
           ? []
           : [
-              "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+              "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
+                "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for " +
+                "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
             ]),
       ];
   }
@@ -59,7 +65,10 @@ export function qualifiedNameProblems(key: string): string[] {
   const parts = key.split('/');
   if (parts.length > 2) {
     return [
-      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with " +
+        "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is " +
+        "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. " +
+        "'example.com/MyName')",
     ];
   }
   const [prefix, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['', parts[0]!];
@@ -73,7 +82,9 @@ export function qualifiedNameProblems(key: string): string[] {
     if (name.length > 63) out.push('name part must be no more than 63 characters');
     if (!QUALIFIED_NAME_PART.test(name)) {
       out.push(
-        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " +
+          "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is " +
+          "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
       );
     }
   }
@@ -85,7 +96,9 @@ export function labelValueProblems(value: string): string[] {
   if (value.length > 63) out.push('must be no more than 63 characters');
   if (!LABEL_VALUE.test(value)) {
     out.push(
-      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must " +
+        "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex " +
+        "used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
     );
   }
   return out;
@@ -139,7 +152,8 @@ export function validateConfigKey(field: string, key: string): FieldError[] {
       fieldInvalid(
         field,
         key,
-        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or " +
+          "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
       ),
     ];
   }

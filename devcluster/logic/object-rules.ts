@@ -82,7 +82,8 @@ export function validateObjectMeta(obj: KubeObject, type: ResourceType, old: Kub
         errors.push(
           fieldForbidden(
             'metadata.finalizers',
-            `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+            `no new finalizers can be added if the object is being deleted, found new finalizers ` +
+              `[]string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
           ),
         );
     }

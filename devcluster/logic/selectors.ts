@@ -52,7 +52,8 @@ function parseRequirement(req: string, whole: string): LabelRequirement {
 function checkKey(key: string, fail: (why: string) => Error): string {
   if (key.length > 316 || !/^([a-z0-9A-Z.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)) {
     throw fail(
-      `invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      `invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and ` +
+        `must start and end with an alphanumeric character`,
     );
   }
   return key;

@@ -144,7 +144,10 @@ export function planContainer(input: PlanInput): ContainerPlan {
   if (!input.runtime) {
     throw new PlanError(
       'ErrImageNeverPull',
-      `devcluster's node agent runs only ${input.runnableImages.map((p) => (/:[^/]*$/.test(p) ? p : `${p}:*`)).join(', ')} images as local processes; "${image}" cannot run on this node (wfctl devcluster --runtimes FILE maps more images to local commands)`,
+      `devcluster's node agent runs only ` +
+        `${input.runnableImages.map((p) => (/:[^/]*$/.test(p) ? p : `${p}:*`)).join(', ')} images as local ` +
+        `processes; "${image}" cannot run on this node (wfctl devcluster --runtimes FILE maps more images ` +
+        `to local commands)`,
     );
   }
 
@@ -181,7 +184,9 @@ export function planContainer(input: PlanInput): ContainerPlan {
         const entry = posix.basename(container.command[0]!);
         if (entry !== runtime.entrypointName) {
           throw new Error(
-            `devcluster runs the image's own entrypoint${runtime.entrypointName ? ` ("${runtime.entrypointName}")` : ''}; command ${JSON.stringify(container.command)} cannot run here (put the arguments in args)`,
+            `devcluster runs the image's own ` +
+              `entrypoint${runtime.entrypointName ? ` ("${runtime.entrypointName}")` : ''}; command ` +
+              `${JSON.stringify(container.command)} cannot run here (put the arguments in args)`,
           );
         }
         given = [...container.command.slice(1), ...(container.args ?? [])];
@@ -259,7 +264,8 @@ function mountTable(
     if (subPath && (posix.isAbsolute(subPath) || subPath.split('/').includes('..')))
       throw new PlanError(
         'CreateContainerConfigError',
-        `failed to prepare subPath for volumeMount "${m.name}" of container "${container.name}": ${JSON.stringify(subPath)} must be a relative path without '..'`,
+        `failed to prepare subPath for volumeMount "${m.name}" of container "${container.name}": ` +
+          `${JSON.stringify(subPath)} must be a relative path without '..'`,
       );
     let hostPath = volume.dir;
     if (subPath && volume.projected) {

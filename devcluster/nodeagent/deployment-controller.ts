@@ -179,7 +179,8 @@ export class DeploymentController extends Controller {
         ctx(),
       );
     } catch (e) {
-      if (e instanceof ApiError && e.code === 409) return undefined; // a hash collision or a racing reconcile: the next event retries
+      // a hash collision or a racing reconcile: the next event retries
+      if (e instanceof ApiError && e.code === 409) return undefined;
       throw e;
     }
   }

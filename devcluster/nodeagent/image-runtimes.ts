@@ -85,11 +85,10 @@ export function translateServerArgs(args: string[]): { args: string[]; env: Reco
     else if (SERVER_FLAG_ENV[name]) env[SERVER_FLAG_ENV[name]!] = value;
     else
       throw new Error(
-        `flag provided but not defined: -${name} (upstream server flags understood here: -config, -data-dir, -addr, ${Object.keys(
-          SERVER_FLAG_ENV,
-        )
-          .map((f) => `-${f}`)
-          .join(', ')}, -watch)`,
+        `flag provided but not defined: -${name} (upstream server flags understood here: -config, -data-dir, ` +
+          `-addr, ${Object.keys(SERVER_FLAG_ENV)
+            .map((f) => `-${f}`)
+            .join(', ')}, -watch)`,
       );
   }
   if (config !== undefined) out.push(config);
@@ -162,12 +161,14 @@ export function loadRuntimesFile(file: string): ImageTable {
   if (doc === null || doc === undefined) return [];
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new RuntimeFileError(
-      `${file}: expected a mapping of image patterns to command templates, e.g. "python:3*": [python3, app.py, "{{port}}"]`,
+      `${file}: expected a mapping of image patterns to command templates, e.g. "python:3*": [python3, ` +
+        `app.py, "{{port}}"]`,
     );
   return Object.entries(doc as Record<string, unknown>).map(([pattern, command]) => {
     if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string'))
       throw new RuntimeFileError(
-        `${file}: ${JSON.stringify(pattern)}: the command template must be a non-empty list of strings (got ${JSON.stringify(command)})`,
+        `${file}: ${JSON.stringify(pattern)}: the command template must be a non-empty list of strings (got ` +
+          `${JSON.stringify(command)})`,
       );
     if (!/^[\w.\-/:*@]+$/.test(pattern))
       throw new RuntimeFileError(`${file}: ${JSON.stringify(pattern)} is not an image pattern (like "nginx:*")`);

@@ -1,4 +1,5 @@
-// The ReplicaSet controller: keeps spec.replicas pods (named <rs>-<suffix>, owned by the ReplicaSet) and writes status — replicas, readyReplicas, availableReplicas after
+// The ReplicaSet controller: keeps spec.replicas pods (named <rs>-<suffix>, owned by the ReplicaSet) and writes status
+// — replicas, readyReplicas, availableReplicas after
 // minReadySeconds, observedGeneration — plus a ReplicaFailure condition when its pods cannot run.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';

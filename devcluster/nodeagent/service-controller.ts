@@ -253,7 +253,8 @@ export class ServiceController extends Controller {
     const wanted = new Map<string, Record<string, unknown>>();
     // every pod listens on its own loopback port, and a slice's ports apply to all of its endpoints: one slice per pod
     for (const b of backends) {
-      const sliceName = `${svc.metadata.name}-${createHash('sha256').update(b.pod.metadata.uid!).digest('hex').slice(0, 5)}`;
+      const sliceName =
+        `${svc.metadata.name}-` + `${createHash('sha256').update(b.pod.metadata.uid!).digest('hex').slice(0, 5)}`;
       wanted.set(sliceName, {
         metadata: {
           name: sliceName,
@@ -292,7 +293,8 @@ export class ServiceController extends Controller {
       });
     }
     const existing = this.api.list(sliceType, svc.metadata.namespace, {
-      labelSelector: `kubernetes.io/service-name=${svc.metadata.name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`,
+      labelSelector:
+        `kubernetes.io/service-name=${svc.metadata.name},endpointslice.kubernetes.io/managed-by=` + `${MANAGED_BY}`,
     }).items;
     for (const slice of existing) {
       if (!wanted.has(slice.metadata.name!))

@@ -104,7 +104,10 @@ export const NAME_COLUMN: PrinterColumn = {
   format: 'name',
   priority: 0,
   description:
-    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may ' +
+    'allow a client to request the generation of an appropriate name automatically. Name is primarily ' +
+    'intended for creation idempotence and configuration definition. Cannot be updated. More info: ' +
+    'https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
   cell: (o) => o.metadata.name,
 };
 
@@ -113,7 +116,11 @@ export const AGE_COLUMN: PrinterColumn = {
   type: 'string',
   priority: 0,
   description:
-    'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+    'CreationTimestamp is a timestamp representing the server time when this object was created. It is not ' +
+    'guaranteed to be set in happens-before order across separate operations. Clients may not set this ' +
+    'value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null ' +
+    'for lists. More info: ' +
+    'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
   cell: (o, now) => age(o.metadata.creationTimestamp, now),
 };
 

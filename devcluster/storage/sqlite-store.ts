@@ -116,7 +116,8 @@ export class SqliteStore {
         new Entry(row.rv, row.data, row.namespace, row.name),
       );
     const upsert = this.db.prepare(
-      'INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data',
+      'INSERT INTO objects (storage_key, namespace, name, rv, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT ' +
+        '(storage_key, namespace, name) DO UPDATE SET rv = excluded.rv, data = excluded.data',
     );
     const remove = this.db.prepare('DELETE FROM objects WHERE storage_key = ? AND namespace = ? AND name = ?');
     const saveRv = this.db.prepare('UPDATE sequence SET rv = ? WHERE id = 1');

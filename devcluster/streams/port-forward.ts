@@ -101,7 +101,8 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
     socket.on('error', (e) => {
       if (!connected)
         fail(
-          `failed to connect to localhost:${port} inside the pod (127.0.0.1:${address.port} on this node): ${e.message}`,
+          `failed to connect to localhost:${port} inside the pod (127.0.0.1:${address.port} on this node): ` +
+            `${e.message}`,
         );
       else dataStream.reset();
     });

@@ -60,7 +60,9 @@ export function commandExited(command: string[], code: number): CommandStatus {
   return {
     metadata: {},
     status: 'Failure',
-    message: `command terminated with non-zero exit code: error executing command ${JSON.stringify(command)}, exit code ${code}`,
+    message:
+      `command terminated with non-zero exit code: error executing command ${JSON.stringify(command)}, ` +
+      `exit code ${code}`,
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
   };

@@ -77,7 +77,8 @@ export class HostFilesystem {
     if (resolved !== root && !resolved.startsWith(root + sep)) {
       throw new MountError(
         volume,
-        `hostPath ${nodePath} resolves outside the node's filesystem (${this.root}); devcluster confines hostPath volumes to it`,
+        `hostPath ${nodePath} resolves outside the node's filesystem (${this.root}); devcluster confines ` +
+          `hostPath volumes to it`,
       );
     }
   }

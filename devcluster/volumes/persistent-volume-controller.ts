@@ -205,7 +205,9 @@ export class PersistentVolumeController extends Controller {
       return this.normalOnce(
         claim,
         'ExternalProvisioning',
-        `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+        `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually ` +
+          `by the system administrator. If volume creation is delayed, please verify that the provisioner is ` +
+          `running and correctly registered.`,
       );
     }
     if (sc.volumeBindingMode === 'WaitForFirstConsumer' && !claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION])

@@ -125,6 +125,8 @@ export function claimScheduling(
   }
   if (unboundImmediate) problems.push('pod has unbound immediate PersistentVolumeClaims');
   if (problems.length)
-    out.unschedulable = `0/1 nodes are available: ${problems.join(', ')}. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`;
+    out.unschedulable =
+      `0/1 nodes are available: ${problems.join(', ')}. preemption: 0/1 nodes are ` +
+      `available: 1 Preemption is not helpful for scheduling.`;
   return out;
 }

@@ -116,13 +116,15 @@ test('upstream pipeline functions (UPSTREAM.md 1.9)', () => {
   assert.equal(render('{{ json .nested }}'), '{"a":{"b":"deep"}}');
   assert.equal(
     render(
-      '{{ replace "a" "o" "banana" }} {{ contains "an" "banana" }} {{ hasPrefix "ba" "banana" }} {{ hasSuffix "na" "banana" }}',
+      '{{ replace "a" "o" "banana" }} {{ contains "an" "banana" }} {{ hasPrefix "ba" "banana" }} {{ hasSuffix ' +
+        '"na" "banana" }}',
     ),
     'bonono true true true',
   );
   assert.equal(
     render(
-      '{{ split "," "a,b,c" }} {{ join "-" .tags }} {{ trimSpace "  x " }} {{ trimPrefix "ab" "abc" }} {{ trimSuffix "bc" "abc" }}',
+      '{{ split "," "a,b,c" }} {{ join "-" .tags }} {{ trimSpace "  x " }} {{ trimPrefix "ab" "abc" }} {{ ' +
+        'trimSuffix "bc" "abc" }}',
     ),
     '[a b c] x-y x c a',
   );

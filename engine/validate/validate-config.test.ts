@@ -121,7 +121,8 @@ pipelines:
   assert.doesNotMatch(warns, /step "j"/);
   assert.match(warns, /no trigger of type "carrier-pigeon" can start this pipeline/);
   const strict = v(
-    `engine: { validation: { templateRefs: error } }\npipelines:\n  p:\n    steps:\n      - { name: a, type: step.set, config: { v: "{{ .steps.nope.x }}" } }\n`,
+    `engine: { validation: { templateRefs: error } }\npipelines:\n  p:\n    steps:\n      - { name: a, type: ` +
+      `step.set, config: { v: "{{ .steps.nope.x }}" } }\n`,
   );
   assert.match(lines(strict).join('\n'), /template refers to step "nope"/);
 });
@@ -140,7 +141,10 @@ requires:
   const out = lines(r).join('\n');
   assert.match(
     out,
-    /app\.yaml:3:3: unknown workflow type "htp": no workflow handler is loaded for it \(workflows\.htp\)\n {2}hint: did you mean "http"\?/,
+    new RegExp(
+      String.raw`app\.yaml:3:3: unknown workflow type "htp": no workflow handler is loaded for it \(workflows\.htp\)` +
+        String.raw`\n {2}hint: did you mean "http"\?`,
+    ),
   );
   assert.match(out, /app\.yaml:5:3: unknown trigger type "cron"/);
   assert.match(out, /plugin "test-plugin" version 1\.2\.0 does not satisfy ">=2\.0\.0"/);

@@ -1,7 +1,8 @@
 // The license server's HTTP API (express 5): thin handlers over the store and the offline check.
 //
 //   POST /validate {key}                    -> {valid, license, error?, reason?, cached_until}  (upstream 7.2)
-//   POST /api/v1/usage {tenant, apps, replicas, plugins[], key?}   usage report: the tenant's license key or the admin token
+// POST /api/v1/usage {tenant, apps, replicas, plugins[], key?}   usage report: the tenant's license key or the admin
+// token
 //   GET  /healthz  /metrics
 //   admin (Authorization: Bearer <admin token>):
 //   GET  /api/v1/tenants          GET|PUT|DELETE /api/v1/tenants/{id}   {displayName?, suspended?}

@@ -140,8 +140,8 @@ export class LicenseStore {
     this.stmts = {
       tenant: p('SELECT * FROM tenants WHERE id = ?'),
       tenants: p('SELECT * FROM tenants ORDER BY id'),
-      upsertTenant:
-        p(`INSERT INTO tenants (id, display_name, suspended, created_at, updated_at) VALUES (@id, @displayName, @suspended, @now, @now)
+      upsertTenant: p(`INSERT INTO tenants (id, display_name, suspended, created_at, updated_at)
+        VALUES (@id, @displayName, @suspended, @now, @now)
         ON CONFLICT(id) DO UPDATE SET display_name = @displayName, suspended = @suspended, updated_at = @now`),
       deleteTenant: p('DELETE FROM tenants WHERE id = ?'),
       license: p(`${licenseSelect} WHERE l.id = ?`),
@@ -164,7 +164,8 @@ export class LicenseStore {
         ON CONFLICT(tenant) DO UPDATE SET apps = @apps, replicas = @replicas, plugins = @plugins,
         license_id = @licenseId, reporter = @reporter, reported_at = @reportedAt`),
       addHistory: p(
-        'INSERT INTO usage_history (tenant, apps, replicas, plugins, reported_at) VALUES (@tenant, @apps, @replicas, @plugins, @reportedAt)',
+        'INSERT INTO usage_history (tenant, apps, replicas, plugins, reported_at) VALUES (@tenant, @apps, ' +
+          '@replicas, @plugins, @reportedAt)',
       ),
       trimHistory: p(`DELETE FROM usage_history WHERE tenant = ? AND id <= (
         SELECT id FROM usage_history WHERE tenant = ? ORDER BY id DESC LIMIT 1 OFFSET ${historyPerTenant})`),

@@ -113,7 +113,10 @@ test('premium plugins: refused without a license, admitted with one that include
   );
   assert.match(
     other.message,
-    /tenant acme's license lic-\w+ \(tier enterprise\) does not include premium plugin "payments" \(features: billing\)/,
+    new RegExp(
+      String.raw`tenant acme's license lic-\w+ \(tier enterprise\) does not` +
+        String.raw` include premium plugin "payments" \(features: billing\)`,
+    ),
   );
 
   const starter = decideWorkflowApp(
@@ -146,7 +149,10 @@ test('quotas: a fourth app over maxApps 3, replicas over maxReplicas, plugins ov
   assert.equal(fourth.allowed, false);
   assert.match(
     fourth.message,
-    /tenant acme already has 3 of its 3 apps \(maxApps, from spec.quotas of the WorkflowTenant\): delete an app or raise the limit/,
+    new RegExp(
+      String.raw`tenant acme already has 3 of its 3 apps \(maxApps, from spec.quotas` +
+        String.raw` of the WorkflowTenant\): delete an app or raise the limit`,
+    ),
   );
   assert.equal(decideWorkflowApp(req(app()), facts({ usage: { apps: 2, replicas: 2 } })).allowed, true);
 
@@ -205,7 +211,10 @@ test('an invalid license: no new apps, no growth; updates that add nothing still
   const create = decideWorkflowApp(req(app()), facts({ license: expired }));
   assert.match(
     create.message,
-    /tenant acme's license is not valid \(Expired\): license lic-\w+ expired at .*; new apps are refused, running apps keep running/,
+    new RegExp(
+      String.raw`tenant acme's license is not valid \(Expired\): license lic-\w+` +
+        ` expired at .*; new apps are refused, running apps keep running`,
+    ),
   );
   const edit = decideWorkflowApp(
     req(app({ config: 'modules: [] # edited\n' }), { operation: 'UPDATE', oldObject: app() }),
@@ -306,7 +315,11 @@ test('AdmissionReview parsing: bad bodies are 400s that say why; answers carry t
     ['{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', /request is missing/],
     ['{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE"}}', /request.uid/],
     [
-      '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":"x"}}',
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: { uid: 'u', operation: 'CREATE', object: 'x' },
+      }),
       /request.object must be an object/,
     ],
   ];

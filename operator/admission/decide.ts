@@ -92,7 +92,9 @@ function licenseWarnings(tenant: string, l: LicenseStatus | undefined, now: numb
   const days = Math.floor((l.claims.expiresAt * 1000 - now) / 86_400_000);
   if (days < expiryWarningDays)
     out.push(
-      `license ${l.claims.licenseId} of tenant ${tenant} expires in ${days <= 0 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`} (${isoSeconds(l.claims.expiresAt)}): renew it`,
+      `license ${l.claims.licenseId} of tenant ${tenant} expires in ` +
+        `${days <= 0 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`} ` +
+        `(${isoSeconds(l.claims.expiresAt)}): renew it`,
     );
   if (l.source === 'grace') out.push(`tenant ${tenant}: ${l.message}`);
   return out;
@@ -136,14 +138,17 @@ export function decideWorkflowApp(req: AdmissionRequestFacts, facts: AdmissionFa
   if (claimed) {
     if (nsTenant && claimed !== nsTenant.metadata.name)
       return forbid(
-        `namespace ${req.namespace} belongs to tenant ${nsTenant.metadata.name}, but the app names tenant ${claimed} (label ${api.labels.tenant} or spec.tenant): remove it or use tenant ${nsTenant.metadata.name}`,
+        `namespace ${req.namespace} belongs to tenant ${nsTenant.metadata.name}, but the app names tenant ` +
+          `${claimed} (label ${api.labels.tenant} or spec.tenant): remove it or use tenant ${nsTenant.metadata.name}`,
         warnings,
       );
     if (!nsTenant) {
       const named = facts.tenant(claimed);
       if (named)
         return forbid(
-          `namespace ${req.namespace} is not one of tenant ${claimed}'s namespaces (${(named.spec?.namespaces ?? []).join(', ') || 'none'}): deploy the app there or add the namespace to the WorkflowTenant`,
+          `namespace ${req.namespace} is not one of tenant ${claimed}'s namespaces ` +
+            `(${(named.spec?.namespaces ?? []).join(', ') || 'none'}): deploy the app there or add the ` +
+            `namespace to the WorkflowTenant`,
           warnings,
         );
       warnings.push(`no WorkflowTenant "${claimed}" exists: no tenant quota or license applies to this app`);
@@ -171,36 +176,42 @@ export function decideWorkflowApp(req: AdmissionRequestFacts, facts: AdmissionFa
   const license = tenantName ? facts.license(tenantName) : undefined;
   if (addedPlugins.length && !facts.tiersKnown)
     return forbid(
-      `cannot check the tier of plugin${addedPlugins.length > 1 ? 's' : ''} ${addedPlugins.join(', ')}: the plugin registry has not answered yet${facts.tiersProblem ? ` (${facts.tiersProblem})` : ''}; retry shortly`,
+      `cannot check the tier of plugin${addedPlugins.length > 1 ? 's' : ''} ${addedPlugins.join(', ')}: the ` +
+        `plugin registry has not answered yet${facts.tiersProblem ? ` (${facts.tiersProblem})` : ''}; retry shortly`,
       warnings,
     );
   const allowedTiers = tenant?.spec?.quotas?.allowedTiers;
   for (const plugin of addedPlugins) {
     if (facts.pluginTierPending?.(plugin))
       return forbid(
-        `the tier of plugin "${plugin}" is being looked up in the plugin registry (it is not in its public index): retry in a few seconds`,
+        `the tier of plugin "${plugin}" is being looked up in the plugin registry (it is not in its public ` +
+          `index): retry in a few seconds`,
         warnings,
       );
     const tier = facts.pluginTier(plugin);
     if (allowedTiers && tier && !allowedTiers.includes(tier as never))
       return forbid(
-        `plugin "${plugin}" is tier ${tier}; tenant ${tenantName} allows only ${allowedTiers.join(', ')} plugins (spec.quotas.allowedTiers)`,
+        `plugin "${plugin}" is tier ${tier}; tenant ${tenantName} allows only ${allowedTiers.join(', ')} ` +
+          `plugins (spec.quotas.allowedTiers)`,
         warnings,
       );
     if (tier !== 'premium') continue;
     if (!tenantName)
       return forbid(
-        `plugin "${plugin}" is a premium plugin and needs a license: deploy the app in a namespace of a WorkflowTenant whose license includes it`,
+        `plugin "${plugin}" is a premium plugin and needs a license: deploy the app in a namespace of a ` +
+          `WorkflowTenant whose license includes it`,
         warnings,
       );
     if (!license)
       return forbid(
-        `plugin "${plugin}" is a premium plugin; tenant ${tenantName} has no license: set spec.licenseSecretRef on the WorkflowTenant`,
+        `plugin "${plugin}" is a premium plugin; tenant ${tenantName} has no license: set ` +
+          `spec.licenseSecretRef on the WorkflowTenant`,
         warnings,
       );
     if (!license.valid || !license.claims)
       return forbid(
-        `plugin "${plugin}" is a premium plugin; tenant ${tenantName}'s license is not valid (${license.reason}): ${licenseText(tenantName, license, facts)}`,
+        `plugin "${plugin}" is a premium plugin; tenant ${tenantName}'s license is not valid ` +
+          `(${license.reason}): ${licenseText(tenantName, license, facts)}`,
         warnings,
       );
     const problem = premiumPluginProblem(license.claims, plugin);
@@ -213,7 +224,8 @@ export function decideWorkflowApp(req: AdmissionRequestFacts, facts: AdmissionFa
       ? 'new apps are refused'
       : `scaling up (${prevFoot?.replicas ?? 0} -> ${nextFoot.replicas} replicas) is refused`;
     return forbid(
-      `tenant ${tenantName}'s license is not valid (${license.reason}): ${licenseText(tenantName, license, facts)}; ${what}, running apps keep running`,
+      `tenant ${tenantName}'s license is not valid (${license.reason}): ` +
+        `${licenseText(tenantName, license, facts)}; ${what}, running apps keep running`,
       warnings,
     );
   }
@@ -226,19 +238,25 @@ export function decideWorkflowApp(req: AdmissionRequestFacts, facts: AdmissionFa
       quota !== undefined && (!lic || quota <= lic) ? 'spec.quotas of the WorkflowTenant' : 'the license';
     if (creating && limits.maxApps !== undefined && usage.apps + 1 > limits.maxApps)
       return forbid(
-        `tenant ${tenantName} already has ${usage.apps} of its ${limits.maxApps} apps (maxApps, from ${from(tenant.spec?.quotas?.maxApps, license?.claims?.maxApps)}): delete an app or raise the limit`,
+        `tenant ${tenantName} already has ${usage.apps} of its ${limits.maxApps} apps (maxApps, from ` +
+          `${from(tenant.spec?.quotas?.maxApps, license?.claims?.maxApps)}): delete an app or raise the limit`,
         warnings,
       );
     if (moreReplicas && limits.maxReplicas !== undefined && usage.replicas + nextFoot.replicas > limits.maxReplicas)
       return forbid(
-        `tenant ${tenantName} would run ${usage.replicas + nextFoot.replicas} replicas, over its limit of ${limits.maxReplicas} (maxReplicas, from ${from(tenant.spec?.quotas?.maxReplicas, license?.claims?.maxReplicas)}; ${usage.replicas} in other apps, ${nextFoot.replicas} asked for ${req.name})`,
+        `tenant ${tenantName} would run ${usage.replicas + nextFoot.replicas} replicas, over its limit of ` +
+          `${limits.maxReplicas} (maxReplicas, from ` +
+          `${from(tenant.spec?.quotas?.maxReplicas, license?.claims?.maxReplicas)}; ${usage.replicas} in ` +
+          `other apps, ${nextFoot.replicas} asked for ${req.name})`,
         warnings,
       );
     if (addedPlugins.length && limits.maxPlugins !== undefined) {
       const all = new Set([...usage.pluginNames, ...nextFoot.plugins]);
       if (all.size > limits.maxPlugins)
         return forbid(
-          `tenant ${tenantName} would use ${all.size} distinct plugins, over its limit of ${limits.maxPlugins} (maxPlugins, from ${from(tenant.spec?.quotas?.maxPlugins, license?.claims?.maxPlugins)})`,
+          `tenant ${tenantName} would use ${all.size} distinct plugins, over its limit of ` +
+            `${limits.maxPlugins} (maxPlugins, from ` +
+            `${from(tenant.spec?.quotas?.maxPlugins, license?.claims?.maxPlugins)})`,
           warnings,
         );
     }

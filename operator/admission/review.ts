@@ -30,7 +30,8 @@ export function parseReview(raw: string): ParsedReview {
   if (body.apiVersion !== 'admission.k8s.io/v1')
     throw new ReviewError(
       400,
-      `apiVersion is ${JSON.stringify(body.apiVersion ?? null)}: this webhook speaks admission.k8s.io/v1 only (admissionReviewVersions: [v1])`,
+      `apiVersion is ${JSON.stringify(body.apiVersion ?? null)}: this webhook speaks admission.k8s.io/v1 only ` +
+        `(admissionReviewVersions: [v1])`,
     );
   if (body.kind !== 'AdmissionReview')
     throw new ReviewError(400, `kind is ${JSON.stringify(body.kind ?? null)}, expected AdmissionReview`);

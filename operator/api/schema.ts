@@ -54,7 +54,9 @@ function simplify(errors: ErrorObject[]): SchemaProblem[] {
     } else if (e.keyword === 'additionalProperties') {
       message = `unknown field "${String((e.params as { additionalProperty: string }).additionalProperty)}"`;
     } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+      message =
+        `must be one of ` +
+        `${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     } else if (e.keyword === 'const') {
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     } else {

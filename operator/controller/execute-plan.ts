@@ -36,7 +36,8 @@ function refuseForeignObjects(creating: KubernetesObject[], app: WorkflowApp, de
     if (controller?.uid === app.metadata.uid) continue;
     const owner = controller ? `${controller.kind} ${controller.name}` : 'no controller';
     throw new NameConflictError(
-      `${creating[i]!.kind} ${app.metadata.namespace}/${existing.metadata?.name} already exists and is not this app's (${owner}); the operator will not take it over: rename or delete it, or rename the WorkflowApp`,
+      `${creating[i]!.kind} ${app.metadata.namespace}/${existing.metadata?.name} already exists and is not ` +
+        `this app's (${owner}); the operator will not take it over: rename or delete it, or rename the WorkflowApp`,
     );
   }
 }

@@ -47,7 +47,9 @@ function specBlocker(app: WorkflowApp): Blocker | undefined {
     return {
       condition: 'Ready',
       reason: 'InvalidName',
-      message: `name "${app.metadata.name}" cannot name the app's Service: use at most ${api.maxAppNameLength} lower-case letters, digits and '-', starting with a letter`,
+      message:
+        `name "${app.metadata.name}" cannot name the app's Service: use at most ` +
+        `${api.maxAppNameLength} lower-case letters, digits and '-', starting with a letter`,
     };
   }
   const problems = validateWorkflowAppObject({ ...app, status: undefined, metadata: {} });
@@ -79,7 +81,8 @@ export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: R
       blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') },
       text: '',
     };
-  const configNote = `config is valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
+  const configNote =
+    `config is ` + `valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
   const plugins = await resolvePlugins(spec.plugins, deps.plugins);
   if (!plugins.ok) {
     const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';

@@ -258,7 +258,8 @@ export class WorkflowSourceController {
     if (!isRemoteRepo(src.spec.repoURL) && !this.opts.allowLocalRepos) {
       metrics.sourceFetches.inc({ result: 'refused' });
       throw new FetchError(
-        `repoURL "${src.spec.repoURL}" is a local path, which this operator does not read (start it with --allow-local-repos for development), or use an http(s) URL`,
+        `repoURL "${src.spec.repoURL}" is a local path, which this operator does not read (start it with ` +
+          `--allow-local-repos for development), or use an http(s) URL`,
         false,
       );
     }

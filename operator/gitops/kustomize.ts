@@ -92,7 +92,8 @@ async function render(
         line: doc.lineOf([key]),
         message:
           `kustomization field "${key}" is not supported by WorkflowSource ` +
-          `(supported: ${supportedKustomizationFields.filter((f) => f !== 'apiVersion' && f !== 'kind').join(', ')}); ` +
+          `(supported: ` +
+          `${supportedKustomizationFields.filter((f) => f !== 'apiVersion' && f !== 'kind').join(', ')}); ` +
           'render it in CI and commit the output, or remove the field',
       });
     }

@@ -203,7 +203,8 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
   }
   const pruneBlockedBy =
     failedFiles.length > 0
-      ? `prune skipped: ${failedFiles.length} file problem${failedFiles.length === 1 ? '' : 's'} in this revision (${where(failedFiles[0]!)})`
+      ? `prune skipped: ${failedFiles.length} file problem${failedFiles.length === 1 ? '' : 's'} in this ` +
+        `revision (${where(failedFiles[0]!)})`
       : undefined;
   const prunedIds = new Set<string>();
   if (operation && src.spec.prune && !pruneBlockedBy && !waitingOn && !stoppedOn) {
@@ -306,7 +307,9 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
         outOfSync.size ? `${outOfSync.size} OutOfSync${src.spec.selfHeal ? '' : ' (selfHeal is off)'}` : '',
         applyErrors.size ? `${applyErrors.size} failed to apply` : '',
         firstProblem
-          ? `${where(firstProblem)}: ${firstProblem.message}${rendered.problems.length > 1 ? ` (and ${rendered.problems.length - 1} more)` : ''}`
+          ? `${where(firstProblem)}: ` +
+            `${firstProblem.message}` +
+            `${rendered.problems.length > 1 ? ` (and ${rendered.problems.length - 1} more)` : ''}`
           : '',
         remainingOrphans ? `${remainingOrphans} to prune${pruneBlockedBy ? ` (${pruneBlockedBy})` : ''}` : '',
         ownedBySomeoneElse.size ? `${ownedBySomeoneElse.size} synced by another source` : '',
@@ -321,7 +324,8 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
         ...[...applyErrors.values()].slice(0, 5),
         ...(pruneBlockedBy && remainingOrphans ? [pruneBlockedBy] : []),
       ].join('\n')
-    : `${rendered.objects.length} objects from ${commit.oid.slice(0, 7)}${pruned.length ? `; pruned ${pruned.length}` : ''}`;
+    : `${rendered.objects.length} objects from ` +
+      `${commit.oid.slice(0, 7)}${pruned.length ? `; pruned ${pruned.length}` : ''}`;
   const conditions: ConditionUpdate[] = [
     {
       type: 'Fetched',

@@ -227,7 +227,9 @@ function toDesired(
       file: doc.file,
       line: doc.lineOf(['metadata', 'name']),
       status: 'Failed',
-      message: `${kind}: metadata.name ${name === undefined ? 'is missing' : `"${name}" is not a valid name (lower-case letters, digits, - and .)`}`,
+      message:
+        `${kind}: metadata.name ` +
+        `${name === undefined ? 'is missing' : `"${name}" is not a valid name (lower-case letters, digits, - and .)`}`,
     };
   const allowed = [...builtinKinds, ...(opts.allowedKinds ?? [])];
   if (!allowed.some((a) => a.kind === kind && (a.group ?? '') === group))
@@ -235,7 +237,9 @@ function toDesired(
       ...ref,
       ...at,
       status: 'Refused',
-      message: `kind ${group ? `${group}/` : ''}${kind} is not synced by a WorkflowSource; list {group: "${group}", kind: ${kind}} in spec.allowedKinds to sync it`,
+      message:
+        `kind ${group ? `${group}/` : ''}${kind} is not synced by a WorkflowSource; list {group: ` +
+        `"${group}", kind: ${kind}} in spec.allowedKinds to sync it`,
     };
   const namespace = value.metadata?.namespace;
   if (namespace !== undefined && namespace !== opts.targetNamespace)

@@ -9,7 +9,10 @@ import { verifyWebhook, webhookProvider } from '../../registry-index/index.ts';
 export const hookPath = '/hooks/git';
 const maxBody = 25 * 1024 * 1024;
 
-/** A repo URL reduced to what identifies the repository: host and path, no scheme, credentials, port 80/443 or `.git`. */
+/**
+ * A repo URL reduced to what identifies the repository: host and path, no scheme, credentials, port 80/443
+ * or `.git`.
+ */
 export function normalizeRepoUrl(url: string): string {
   let u = url.trim();
   const scp = /^([^@/:]+@)?([^/:]+):(?!\/)(.+)$/.exec(u); // git@github.com:org/repo.git

@@ -24,7 +24,8 @@ export function registryPluginResolver(opts: RegistryResolverOptions): PluginRes
         if (!artifact && r.downloads.length > 0) {
           const have = r.downloads.map((d) => `${d.os}/${d.arch}`).join(', ');
           throw new PluginResolutionError(
-            `plugin "${name}@${range}": ${name}@${r.version} has no archive for ${platform.os}/${platform.arch} (has ${have})`,
+            `plugin "${name}@${range}": ${name}@${r.version} has no archive for ` +
+              `${platform.os}/${platform.arch} (has ${have})`,
             false,
           );
         }

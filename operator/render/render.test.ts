@@ -55,7 +55,8 @@ test('prepareEngineConfig appends a health.checker to an HTTP config without one
 
 test('prepareEngineConfig probes the paths of an existing health.checker', () => {
   const p = prepareEngineConfig(
-    `${config.split('workflows:')[0]}  - name: health\n    type: health.checker\n    config:\n      readyPath: /ready\n      livePath: /alive\n`,
+    `${config.split('workflows:')[0]}  - name: health\n    type: health.checker\n    config:\n      ` +
+      `readyPath: /ready\n      livePath: /alive\n`,
   );
   assert.equal(p.injectedHealthChecker, false);
   assert.deepEqual(p.probes, { readyPath: '/ready', livePath: '/alive' });

@@ -242,7 +242,9 @@ function planCanary(input: PlanInput): Plan {
   const effectiveWeight =
     split.canary + split.stable === 0 ? 0 : Math.round((split.canary * 100) / (split.canary + split.stable));
   const base = { apply, scale, keep: new Set<string>(), prune: false, events };
-  const label = `canary step ${step + 1}/${steps.length} (weight ${weight}%, ${split.canary} canary / ${split.stable} stable pods)`;
+  const label =
+    `canary step ${step + 1}/${steps.length} (weight ${weight}%, ${split.canary} canary / ` +
+    `${split.stable} stable pods)`;
 
   if (!readyAt(canary, T, split.canary)) {
     const why = revisionOf(canary) === T ? deploymentHealth(canary).message : `starting ${canaryName}`;
@@ -408,7 +410,9 @@ function rollBack(
     },
     progress: {
       state: 'RolledBack',
-      message: `revision ${T} was rolled back (${degraded?.message ?? 'degraded'}); ${stableName} serves revision ${revisionOf(stable)}. Change the spec to try again.`,
+      message:
+        `revision ${T} was rolled back (${degraded?.message ?? 'degraded'}); ${stableName} serves ` +
+        `revision ${revisionOf(stable)}. Change the spec to try again.`,
     },
     events,
   };

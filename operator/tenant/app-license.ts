@@ -28,7 +28,8 @@ export function appLicenseCondition(app: WorkflowApp, facts: AppLicenseFacts): C
     };
   for (const plugin of premium) {
     const problem = !license?.claims
-      ? `premium plugin "${plugin}" needs a license${tenant ? ` and tenant ${tenant} has none` : ' (the app belongs to no tenant)'}`
+      ? `premium plugin "${plugin}" needs a ` +
+        `license${tenant ? ` and tenant ${tenant} has none` : ' (the app belongs to no tenant)'}`
       : premiumPluginProblem(license.claims, plugin);
     if (problem)
       return { type: 'LicenseValid', status: 'False', reason: 'NotLicensed', message: `${problem}; ${keeps}` };
@@ -38,7 +39,9 @@ export function appLicenseCondition(app: WorkflowApp, facts: AppLicenseFacts): C
       type: 'LicenseValid',
       status: 'True',
       reason: license.source === 'grace' ? 'GracePeriod' : 'Valid',
-      message: `tenant ${tenant}: ${license.message}${premium.length ? `; premium plugins ${premium.join(', ')} licensed` : ''}`,
+      message:
+        `tenant ${tenant}: ` +
+        `${license.message}${premium.length ? `; premium plugins ${premium.join(', ')} licensed` : ''}`,
     };
   return {
     type: 'LicenseValid',

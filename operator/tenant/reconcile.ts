@@ -87,7 +87,8 @@ export async function reconcileTenant(name: string, deps: TenantReconcileDeps): 
       } catch (err) {
         if (isTemporary(err)) throw err;
         problems.push(
-          `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}: ${(err as Error).message}`,
+          `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}: ` +
+            `${(err as Error).message}`,
         );
       }
     }
@@ -210,7 +211,9 @@ export function tenantStatus(t: WorkflowTenant, f: TenantFacts): WorkflowTenantS
       type: 'LicenseValid',
       status: 'False',
       reason: l.reason,
-      message: `${l.reason === 'NoKey' && f.keyProblem ? f.keyProblem : l.message}; new apps are refused, running apps keep running`,
+      message:
+        `${l.reason === 'NoKey' && f.keyProblem ? f.keyProblem : l.message}; new apps are refused, ` +
+        `running apps keep running`,
     });
   }
   const over = overLimits(f.usage, f.limits);

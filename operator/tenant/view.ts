@@ -222,7 +222,9 @@ export class TenantView {
     if (raw === undefined)
       return {
         key: '',
-        problem: `Secret ${ref.namespace}/${ref.name} has no key "${ref.key}" (keys: ${Object.keys(secret.data ?? {}).join(', ') || 'none'})`,
+        problem:
+          `Secret ${ref.namespace}/${ref.name} has no key "${ref.key}" (keys: ` +
+          `${Object.keys(secret.data ?? {}).join(', ') || 'none'})`,
       };
     return { key: Buffer.from(raw, 'base64').toString('utf8').trim() };
   }

@@ -156,7 +156,7 @@ test('state machine per resource: create starts the instance, transitions move i
   assert.equal((await requestJson(`${server.url}/api/orders/${id}/teleport`, { method: 'POST' })).status, 404);
 });
 
-test('resources and instance states survive a restart with persistence.store; seeds fill only what is missing', async (t) => {
+test('resources and instance states survive a restart with persistence.store; seeds fill only gaps', async (t) => {
   const dbModules: WorkflowConfig['modules'] = [
     { name: 'db', type: 'database.workflow', config: { driver: 'sqlite', dsn: 'orders.db' } },
     { name: 'persistence', type: 'persistence.store', config: { database: 'db' } },

@@ -173,7 +173,8 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     if (check === 'unsupported-hash') {
       this.logger?.warn(
         { user: user!.id },
-        'stored password hash is not scrypt (bcrypt from upstream?); the user needs a new password, see docs/plugins.md',
+        'stored password hash is not scrypt (bcrypt from upstream?); the user needs a new password, see ' +
+          'docs/plugins.md',
       );
     }
     if (check !== 'match') return writeJson(res, 401, { error: 'invalid credentials' });

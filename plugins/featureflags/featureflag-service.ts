@@ -87,7 +87,8 @@ export class FeatureFlagModule implements Module, FeatureFlagService, HttpHandle
     if (!this.storePath) return;
     this.store = new SqliteDatabase(resolveFrom(app.dataDir, this.storePath));
     this.store.execScript(
-      'CREATE TABLE IF NOT EXISTS feature_flags (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at TEXT NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS feature_flags (name TEXT PRIMARY KEY, definition TEXT NOT NULL, updated_at ' +
+        'TEXT NOT NULL)',
     );
     const stored = new Map(
       this.store.query('SELECT name, definition FROM feature_flags').map((r) => [String(r.name), String(r.definition)]),
@@ -152,7 +153,8 @@ export class FeatureFlagModule implements Module, FeatureFlagService, HttpHandle
 
   private persist(flag: string, raw: unknown): void {
     this.store?.exec(
-      'INSERT INTO feature_flags (name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at',
+      'INSERT INTO feature_flags (name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE ' +
+        'SET definition = excluded.definition, updated_at = excluded.updated_at',
       [flag, JSON.stringify(raw ?? null), new Date().toISOString()],
     );
   }

@@ -114,7 +114,10 @@ export function jsonBodyProblem(
   }
   if (nestingExceeds(value)) return `request body nests more than ${MAX_NESTING_DEPTH} levels deep`;
   if (!rawBodyUsed && (value === null || typeof value !== 'object' || Array.isArray(value)))
-    return `request body must be a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`;
+    return (
+      `request body must be a JSON object (got ` +
+      `${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`
+    );
   return undefined;
 }
 

@@ -119,7 +119,8 @@ export class HttpServerModule implements Module, HttpServer {
         throw new Error(
           routers.length === 0
             ? `http.server "${this.name}" has no router; add an http.router module that dependsOn it`
-            : `http.server "${this.name}" has no router attached and ${routers.length} routers exist; make one router dependOn this server or name it in workflows.http.router`,
+            : `http.server "${this.name}" has no router attached and ${routers.length} routers exist; make ` +
+                `one router dependOn this server or name it in workflows.http.router`,
         );
       }
     }
@@ -152,7 +153,8 @@ export class HttpServerModule implements Module, HttpServer {
         reject(
           new Error(
             err.code === 'EADDRINUSE'
-              ? `http.server "${this.name}" cannot listen on ${where}: address already in use; choose another port (--port, WORKFLOW_ADDR or config.address)`
+              ? `http.server "${this.name}" cannot listen on ${where}: address already in use; choose another ` +
+                  `port (--port, WORKFLOW_ADDR or config.address)`
               : `http.server "${this.name}" cannot listen on ${where}: ${err.message}`,
           ),
         );

@@ -23,7 +23,8 @@ export type LicenseResult = ValidationResult;
 
 export const licenseValidatorSchema: TypeSchema = {
   description:
-    'License validation: offline wflic.v1 signature check, then a license server with cache, grace period and background refresh; no key means not licensed',
+    'License validation: offline wflic.v1 signature check, then a license server with cache, grace period and ' +
+    'background refresh; no key means not licensed',
   configFields: [
     { key: 'server_url', type: 'string', description: 'License server base URL; empty = offline check only' },
     {

@@ -8,7 +8,8 @@ import { createMemoryCache, memoryCacheSchema } from './memory-cache.ts';
 
 const schedulerModularSchema: TypeSchema = {
   description:
-    'Cron scheduler from the modular framework: runs workflows.scheduler jobs at cronExpression and serves schedule triggers',
+    'Cron scheduler from the modular framework: runs workflows.scheduler jobs at cronExpression and serves ' +
+    'schedule triggers',
   configFields: [
     {
       key: 'cronExpression',

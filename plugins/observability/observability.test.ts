@@ -40,7 +40,7 @@ pipelines:
       - { name: fail, type: step.validate, config: { required_fields: [nope] } }
 `;
 
-test('health, readiness and liveness follow the checks; metrics and logs record workflow and HTTP activity', async () => {
+test('health, readiness and liveness follow the checks; metrics and logs record workflow, HTTP activity', async () => {
   const engine = await Engine.fromText(yaml, {
     plugins: [httpPlugin, pipelineStepsPlugin, observabilityPlugin, probePlugin],
     logger: silentLogger(),

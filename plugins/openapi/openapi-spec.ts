@@ -45,7 +45,8 @@ export function loadOpenApiFile(path: string): OpenApiDocument {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(
-      `cannot read spec file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      `cannot read spec file ${path}: ` +
+        `${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     );
   }
   return parseOpenApi(text, path);

@@ -24,7 +24,9 @@ paths:
       - { name: id, in: path, required: true, schema: { type: integer } }
     put:
       operationId: updatePet
-      parameters: [ { $ref: '#/components/parameters/Limit' }, { name: X-Trace, in: header, required: true, schema: { type: string } } ]
+      parameters:
+        - { $ref: '#/components/parameters/Limit' }
+        - { name: X-Trace, in: header, required: true, schema: { type: string } }
       requestBody:
         required: true
         content: { application/json: { schema: { $ref: '#/components/schemas/Pet' } } }

@@ -39,7 +39,8 @@ function run(command: string, cwd: string, deadline: number, signal: AbortSignal
       else
         reject(
           new Error(
-            `"${command}" ${sig ? `was stopped (${sig}; timeout?)` : `exited with ${code}`}: ${tail.trim().split('\n').slice(-5).join(' | ')}`,
+            `"${command}" ${sig ? `was stopped (${sig}; timeout?)` : `exited with ${code}`}: ` +
+              `${tail.trim().split('\n').slice(-5).join(' | ')}`,
           ),
         );
     });

@@ -56,7 +56,9 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
       const a = auth.resolve(pc) as ConfigMap;
       if (a.type === 'bearer' && a.token) h.Authorization = `Bearer ${String(a.token)}`;
       if (a.type === 'basic')
-        h.Authorization = `Basic ${Buffer.from(`${String(a.username ?? '')}:${String(a.password ?? '')}`).toString('base64')}`;
+        h.Authorization = `Basic ${Buffer.from(`${String(a.username ?? '')}:${String(a.password ?? '')}`).toString(
+          'base64',
+        )}`;
       let payload: string | undefined;
       const value = bodyFrom ? ctx.templates.lookup(pc, bodyFrom) : body ? decodeJsonLike(body.resolve(pc)) : undefined;
       if (value !== undefined && method !== 'GET' && method !== 'HEAD') {
@@ -79,7 +81,10 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
       } catch (err) {
         const e = err as Error;
         throw new Error(
-          `http_call ${method} ${target} failed: ${e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : ((e.cause as Error)?.message ?? e.message)}`,
+          `http_call ${method} ${target} failed: ` +
+            (e.name === 'TimeoutError'
+              ? `timed out after ${timeoutMs} ms`
+              : ((e.cause as Error)?.message ?? e.message)),
         );
       }
       const text = await res.text();

@@ -161,7 +161,9 @@ pipelines:
           strategy: json_schema
           source: body
           schema: { type: object, required: [total], properties: { total: { type: number } } }
-      - { name: t, type: step.transform, config: { source: body, operations: [{ type: filter, config: { fields: [total] } }] } }
+      - name: t
+        type: step.transform
+        config: { source: body, operations: [{ type: filter, config: { fields: [total] } }] }
 `);
   try {
     assert.deepEqual(await engine.executePipeline('check', { body: { total: 5, extra: 1 } }), {
@@ -178,13 +180,14 @@ pipelines:
   }
   await assert.rejects(
     build(
-      'pipelines:\n  p:\n    steps:\n      - { name: t, type: step.transform, config: { operations: [{ type: explode }] } }\n',
+      'pipelines:\n  p:\n    steps:\n      - { name: t, type: step.transform, config: { operations: [{ type: ' +
+        'explode }] } }\n',
     ),
     (e: unknown) => e instanceof ConfigError && /unknown operation type "explode"/.test(e.message),
   );
 });
 
-test('over HTTP: request_parse, json_response variants, raw_response, path params, webhook_verify, delegate, http_call', async () => {
+test('over HTTP: request_parse, json/raw responses, path params, webhook_verify, delegate, http_call', async () => {
   const backend = createServer((req, res) => {
     res.statusCode = req.url === '/missing' ? 404 : 200;
     res.setHeader('content-type', 'application/json');
@@ -202,13 +205,21 @@ pipelines:
   form:
     trigger: { type: http, config: { method: POST, path: "/forms/{kind}" } }
     steps:
-      - { name: parse, type: step.request_parse, config: { format: form, merge_body: true, parse_headers: [X-Tenant], query_params: [page] } }
-      - { name: respond, type: step.json_response, config: { status: 201, headers: { X-Kind: '{{ .steps.parse.path_params.kind }}' }, body_from: steps.parse } }
+      - name: parse
+        type: step.request_parse
+        config: { format: form, merge_body: true, parse_headers: [X-Tenant], query_params: [page] }
+      - name: respond
+        type: step.json_response
+        config: { status: 201, headers: { X-Kind: '{{ .steps.parse.path_params.kind }}' }, body_from: steps.parse }
   computed:
     trigger: { type: http, config: { method: GET, path: /computed } }
     steps:
       - { name: data, type: step.set, config: { values: { code: "418", list: [1, 2] } } }
-      - { name: respond, type: step.json_response, config: { status_from: steps.data.code, body: { list: { _from: steps.data.list }, json: '{{ json .steps.data.list }}' } } }
+      - name: respond
+        type: step.json_response
+        config:
+          status_from: steps.data.code
+          body: { list: { _from: steps.data.list }, json: '{{ json .steps.data.list }}' }
   text:
     trigger: { type: http, config: { method: GET, path: /text } }
     steps:
@@ -231,7 +242,9 @@ pipelines:
     trigger: { type: http, config: { method: GET, path: "/call/{what}" } }
     steps:
       - { name: out, type: step.http_call, config: { url: "${target}/{{ .what }}", error_on_status: false } }
-      - { name: respond, type: step.json_response, config: { body: { status: '{{ .steps.out.status_code }}', from: '{{ .steps.out.body.from }}' } } }
+      - name: respond
+        type: step.json_response
+        config: { body: { status: '{{ .steps.out.status_code }}', from: '{{ .steps.out.body.from }}' } }
 `);
   await engine.start();
   const url = `http://127.0.0.1:${engine.address()!.port}`;

@@ -26,7 +26,10 @@ export function cronProblem(expression: string): string | undefined {
   if (detail.valid) return undefined;
   const fields = (detail as { errors?: Array<{ field?: string; message?: string }> }).errors;
   const why = fields?.map((e) => [e.field, e.message].filter(Boolean).join(': ')).join('; ');
-  return `invalid cron expression "${expression}"${why ? ` (${why})` : ''}; use 5 fields (min hour day month weekday) or 6 with seconds first`;
+  return (
+    `invalid cron expression "${expression}"${why ? ` (${why})` : ''}; use 5 fields (min hour day month ` +
+    `weekday) or 6 with seconds first`
+  );
 }
 
 export class CronScheduler implements JobScheduler {

@@ -17,7 +17,7 @@ test('bad cron expressions are explained', () => {
   );
 });
 
-test('an inline schedule pipeline, a top-level schedule job and a workflows.scheduler job all really fire', async (t) => {
+test('an inline schedule pipeline, a top-level schedule job and a workflows.scheduler job all fire', async (t) => {
   const recorder = createRecorder();
   const app = await startTestApp({
     plugins: [...plugins, recorder.plugin],

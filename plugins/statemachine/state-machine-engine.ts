@@ -208,13 +208,15 @@ export class StateMachineEngine implements Module {
     const transition = def.transitions.get(transitionName);
     if (!transition) {
       throw new TransitionError(
-        `transition "${transitionName}" not found in workflow "${def.name}" (available: ${[...def.transitions.keys()].join(', ')})`,
+        `transition "${transitionName}" not found in workflow "${def.name}" (available: ` +
+          `${[...def.transitions.keys()].join(', ')})`,
         'unknown_transition',
       );
     }
     if (instance.currentState !== transition.fromState) {
       throw new TransitionError(
-        `cannot trigger transition "${transitionName}" from state "${instance.currentState}", expected "${transition.fromState}"`,
+        `cannot trigger transition "${transitionName}" from state "${instance.currentState}", expected ` +
+          `"${transition.fromState}"`,
         'invalid_state',
       );
     }

@@ -85,7 +85,9 @@ function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepParts {
   if (!dynamic && (query.includes('{{') || query.includes('${'))) {
     throw new ConfigValueError('templates are not allowed in "query" (SQL injection risk)', {
       path: ['query'],
-      hint: 'pass values through params ($1, $2 ...), or set allow_dynamic_sql: true if the template cannot carry user input',
+      hint:
+        'pass values through params ($1, $2 ...), or set allow_dynamic_sql: true if the template cannot ' +
+        'carry user input',
     });
   }
   const compiledQuery: CompiledValue | undefined = dynamic ? ctx.templates.compile(query, ['query']) : undefined;

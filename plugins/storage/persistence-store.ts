@@ -158,7 +158,8 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
     const state = typeof data.state === 'string' ? data.state : '';
     this.database().exec(
       `INSERT INTO resources (resource_type, id, data, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(resource_type, id) DO UPDATE SET data = excluded.data, state = excluded.state, updated_at = excluded.updated_at`,
+       ON CONFLICT(resource_type, id) DO UPDATE SET data = excluded.data, state = excluded.state,
+         updated_at = excluded.updated_at`,
       [resourceType, id, JSON.stringify(data), state, now, now],
     );
   }
@@ -185,7 +186,8 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
 
   saveWorkflowInstance(i: WorkflowInstanceRecord): void {
     this.database().exec(
-      `INSERT INTO workflow_instances (id, workflow_type, current_state, previous_state, data, start_time, last_updated, completed, error_msg)
+      `INSERT INTO workflow_instances
+         (id, workflow_type, current_state, previous_state, data, start_time, last_updated, completed, error_msg)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET workflow_type = excluded.workflow_type, current_state = excluded.current_state,
          previous_state = excluded.previous_state, data = excluded.data, last_updated = excluded.last_updated,
@@ -231,7 +233,8 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
   saveUser(u: UserRecord): void {
     this.database().exec(
       `INSERT INTO users (id, email, name, password_hash, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash, metadata = excluded.metadata`,
+       ON CONFLICT(id) DO UPDATE SET email = excluded.email, name = excluded.name,
+         password_hash = excluded.password_hash, metadata = excluded.metadata`,
       [u.id, u.email, u.name, u.passwordHash, JSON.stringify(u.metadata ?? {}), u.createdAt],
     );
   }
@@ -243,7 +246,8 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
   loadUsers(): UserRecord[] {
     return this.database()
       .query(
-        "SELECT id, email, name, password_hash, COALESCE(metadata, '{}') AS metadata, created_at FROM users ORDER BY created_at, id",
+        "SELECT id, email, name, password_hash, COALESCE(metadata, '{}') AS metadata, created_at FROM users " +
+          'ORDER BY created_at, id',
       )
       .map((r) => ({
         id: String(r.id),

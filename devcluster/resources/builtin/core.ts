@@ -586,7 +586,10 @@ const pod = defineBuiltin({
           errors.push(
             fieldForbidden(
               'spec',
-              'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+              'pod updates may not change fields other than `spec.containers[*].image`, ' +
+                '`spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only ' +
+                'additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be ' +
+                'set to 1 if it was previously negative)',
             ),
           );
         }
