@@ -111,3 +111,10 @@ test('precompiled validators: a bad WorkflowApp gets the same errors as from the
   assert.equal(r.status, 1);
   assert.match(r.stderr, /spec\.replicas/);
 });
+
+test('a bundled CommonJS package keeps its named exports when a command imports it dynamically', () => {
+  // cli/commands/schema.ts: const { stringify } = await import('yaml'), yaml being bundled
+  const r = sameAsSources(['schema', '-o', 'yaml']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\$schema: /m);
+});

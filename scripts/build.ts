@@ -100,6 +100,52 @@ function standaloneModule(name: ValidatorName): string {
   return `${imports.join('\n')}\n${body}`;
 }
 
+/**
+ * A bundled CommonJS package (yaml, semver) behind an ES module that names its exports. In a split
+ * bundle esbuild gives a CommonJS module only a default export where it is the target of a dynamic
+ * import, so `const { stringify } = await import('yaml')` (which Node's own loader answers) would
+ * find nothing.
+ */
+const bundledCommonJs: Plugin = {
+  name: 'bundled-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^[\w@][\w@./-]*$/ }, async (args) => {
+      if (!bundledPackages.includes(args.path) || args.namespace === 'bundled-commonjs') return undefined;
+      if (args.pluginData === 'as-is') return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'as-is',
+      });
+      return isCommonJs(resolved.path) ? { path: args.path, namespace: 'bundled-commonjs' } : resolved;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'bundled-commonjs' }, (args) => {
+      const names = Object.keys(require(args.path) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents: [
+          `import m from ${JSON.stringify(args.path)};`,
+          'export default m;',
+          `export const { ${names.filter((n) => n !== 'default').join(', ')} } = m;`,
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+/** Whether Node loads this file as CommonJS: .cjs, or .js in a package without "type": "module". */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) return (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: string }).type !== 'module';
+  }
+  return true;
+}
+
 /** Replaces schema/validators.ts (in-memory ajv compiling) with the validators compiled now. */
 const precompiledValidators: Plugin = {
   name: 'precompiled-validators',
@@ -241,7 +287,7 @@ export async function buildDist(outdir = dist): Promise<Metafile> {
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [builtinRequires, precompiledValidators, sourceTransforms(outdir)],
+    plugins: [builtinRequires, bundledCommonJs, precompiledValidators, sourceTransforms(outdir)],
   });
   const entryFiles = new Set(Object.keys(entryPoints).flatMap((n) => [`${n}.js`, `${n}.js.map`]));
   const outputs = result.outputFiles.map((f) => ({ name: relative(outdir, f.path), contents: f.contents }));
