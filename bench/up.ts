@@ -147,7 +147,8 @@ for (let i = 0; i < RUNS; i++) {
     secondCpu.push(b.cpu);
     lastSecond = b.output;
     process.stdout.write(
-      `run ${i + 1}: first ${s(a.ms)}, second ${s(b.ms)}, devcluster alone ${s(cluster.at(-1)!)}, node -e 0 ${s(node.at(-1)!)}\n`,
+      `run ${i + 1}: first ${s(a.ms)}, second ${s(b.ms)}, devcluster alone ${s(cluster.at(-1)!)}, node -e 0 ` +
+        `${s(node.at(-1)!)}\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -46,7 +46,14 @@ export function inspectConfig(config: WorkflowConfig, name: string, files: strin
     const trig = isMap(pc.trigger) ? pc.trigger : undefined;
     const tcfg = trig && isMap(trig.config) ? trig.config : {};
     const trigger = trig
-      ? `${String(trig.type)}${tcfg.path ? ` ${String(tcfg.method ?? 'GET').toUpperCase()} ${String(tcfg.path)}` : tcfg.topic ? ` ${String(tcfg.topic)}` : tcfg.cron ? ` ${String(tcfg.cron)}` : ''}`
+      ? String(trig.type) +
+        (tcfg.path
+          ? ` ${String(tcfg.method ?? 'GET').toUpperCase()} ${String(tcfg.path)}`
+          : tcfg.topic
+            ? ` ${String(tcfg.topic)}`
+            : tcfg.cron
+              ? ` ${String(tcfg.cron)}`
+              : '')
       : undefined;
     return {
       name: pname,

@@ -168,7 +168,9 @@ pipelines:
       - {name: parse, type: step.request_parse, config: {parse_body: true, path_params: [id]}}
       - name: respond
         type: step.json_response
-        config: {status: 200, body: {id: "{{ index .steps.parse.path_params \\"id\\" }}", name: "{{ .body.name }}", c: "\${ constructor }"}}
+        config:
+          status: 200
+          body: {id: "{{ index .steps.parse.path_params \\"id\\" }}", name: "{{ .body.name }}", c: "\${ constructor }"}
 `,
   );
   engine = await Engine.fromFile(app, { plugins: corePlugins, logger: silentLogger(), httpAddress: '127.0.0.1:0' });

@@ -63,7 +63,10 @@ test('a restricted ServiceAccount token gets 403 with the exact Status, and kube
   assert.notEqual(denied.code, 0);
   assert.match(
     denied.stderr,
-    /Error from server \(Forbidden\): secrets is forbidden: User "system:serviceaccount:team:restricted" cannot list resource "secrets" in API group "" in the namespace "team"/,
+    new RegExp(
+      String.raw`Error from server \(Forbidden\): secrets is forbidden: User "system:serviceaccount:team:restricted"` +
+        ` cannot list resource "secrets" in API group "" in the namespace "team"`,
+    ),
   );
   const raw = await rawRequest(tc.cluster, 'GET', '/api/v1/namespaces/team/secrets/x', { token: t });
   assert.equal(raw.status, 403);
@@ -73,7 +76,8 @@ test('a restricted ServiceAccount token gets 403 with the exact Status, and kube
     metadata: {},
     status: 'Failure',
     message:
-      'secrets "x" is forbidden: User "system:serviceaccount:team:restricted" cannot get resource "secrets" in API group "" in the namespace "team"',
+      'secrets "x" is forbidden: User "system:serviceaccount:team:restricted" cannot get resource "secrets" ' +
+      'in API group "" in the namespace "team"',
     reason: 'Forbidden',
     details: { name: 'x', kind: 'secrets' },
     code: 403,
@@ -111,7 +115,10 @@ test('the kubeconfig written at start stays cluster-admin; impersonation needs t
   const forbidden = await tc.kubectl(['--token', t, 'get', 'pods', '-n', 'team', '--as', 'alice']);
   assert.match(
     forbidden.stderr,
-    /users "alice" is forbidden: User "system:serviceaccount:team:restricted" cannot impersonate resource "users" in API group "" at the cluster scope/,
+    new RegExp(
+      `users "alice" is forbidden: User "system:serviceaccount:team:restricted"` +
+        ` cannot impersonate resource "users" in API group "" at the cluster scope`,
+    ),
   );
 });
 
@@ -151,7 +158,11 @@ spec:
   group: example.com
   names: {kind: Widget, plural: widgets}
   scope: Namespaced
-  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -217,7 +228,11 @@ test('RBAC escalation is refused: a namespace admin cannot grant cluster-admin, 
   assert.notEqual(escalate.code, 0);
   assert.match(
     escalate.stderr,
-    /rolebindings\.rbac\.authorization\.k8s\.io "take-over" is forbidden: user "system:serviceaccount:team:team-admin" \(groups=\[.*\]\) is attempting to grant RBAC permissions not currently held:/,
+    new RegExp(
+      String.raw`rolebindings\.rbac\.authorization\.k8s\.io "take-over" is forbidden: ` +
+        String.raw`user "system:serviceaccount:team:team-admin" \(groups=\[.*\]\) ` +
+        'is attempting to grant RBAC permissions not currently held:',
+    ),
   );
   const role = await tc.kubectl([
     '--token',
@@ -246,7 +261,7 @@ test('RBAC escalation is refused: a namespace admin cannot grant cluster-admin, 
   assert.match(immutable.stderr, /roleRef: Invalid value: .*cannot change roleRef/);
 });
 
-test('token Secrets are filled by the token controller and revoked when deleted; deleting the account revokes its tokens', async () => {
+test('token Secrets: filled by the token controller, revoked when deleted or when their account goes', async () => {
   await tc.ok(['create', 'serviceaccount', 'legacy', '-n', 'team']);
   await tc.ok([
     'create',

@@ -16,7 +16,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'exit') {
-  console.log('task ' + process.env.HOSTNAME + ' index=' + (process.env.JOB_COMPLETION_INDEX ?? '-') + ' exiting ' + (rest[0] ?? 0));
+  const index = process.env.JOB_COMPLETION_INDEX ?? '-';
+  console.log('task ' + process.env.HOSTNAME + ' index=' + index + ' exiting ' + (rest[0] ?? 0));
   process.exit(Number(rest[0] ?? 0));
 }
 const server = createServer((req, res) => {
@@ -59,7 +60,7 @@ const json = async (args: string[]) => JSON.parse(await tc.ok([...args, '-o', 'j
 const conditions = (o: { status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } }) =>
   Object.fromEntries((o.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason ?? ''}`]));
 
-test('a Job completes: completions and parallelism, Completed pods, logs, and its tracking finalizers released', async () => {
+test('a Job completes: completions and parallelism, Completed pods, logs, tracking finalizers released', async () => {
   await tc.ok(
     ['apply', '-f', '-'],
     `
@@ -106,7 +107,7 @@ spec:
   );
 });
 
-test('a failing Job stops at its backoff limit; kubectl create job (protobuf) runs a command to completion', async () => {
+test('a failing Job stops at its backoff limit; kubectl create job (protobuf) runs a command to the end', async () => {
   await tc.ok(
     ['apply', '-f', '-'],
     `
@@ -257,7 +258,7 @@ async function podPort(name: string): Promise<string> {
   return pod.metadata.annotations['devcluster.io/port'];
 }
 
-test('a StatefulSet: ordinal pods in order, one claim per ordinal, kept across deletion, scaling and rollout restart', async () => {
+test('a StatefulSet: ordered ordinal pods, one claim per ordinal, kept across deletion, scaling, restart', async () => {
   await tc.ok(['apply', '-f', '-'], statefulSet('1', 2));
   const rollout = await tc.kubectl(['rollout', 'status', 'sts/web', '--timeout=60s'], { timeoutMs: 70_000 });
   assert.equal(rollout.code, 0, rollout.stderr);
@@ -337,7 +338,12 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec:
-      containers: [{name: agent, image: task:1, args: [serve], ports: [{containerPort: 9100}], env: [{name: VERSION, value: "${version}"}]}]
+      containers:
+      - name: agent
+        image: task:1
+        args: [serve]
+        ports: [{containerPort: 9100}]
+        env: [{name: VERSION, value: "${version}"}]
 `;
   await tc.ok(['apply', '-f', '-'], ds('1'));
   const rollout = await tc.kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s'], { timeoutMs: 70_000 });

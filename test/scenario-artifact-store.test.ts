@@ -28,8 +28,10 @@ test("scenario 24 (artifact store): upstream's run.sh passes against wfctl run",
       '#!/bin/sh',
       '# upstream server flags -> wfctl run',
       'config=""; data=""',
-      'while [ $# -gt 0 ]; do case "$1" in -config) config="$2"; shift 2;; -data-dir) data="$2"; shift 2;; *) shift;; esac; done',
-      `exec "${process.execPath}" "${join(root, 'bin', 'wfctl.js')}" run "$config" --data-dir "$data" --addr 127.0.0.1:${port}`,
+      'while [ $# -gt 0 ]; do case "$1" in -config) config="$2"; shift 2;; -data-dir) data="$2"; shift 2;; *) ' +
+        'shift;; esac; done',
+      `exec "${process.execPath}" "${join(root, 'bin', 'wfctl.js')}" run "$config" --data-dir "$data" --addr ` +
+        `127.0.0.1:${port}`,
       '',
     ].join('\n'),
   );

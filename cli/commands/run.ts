@@ -55,7 +55,8 @@ export function register(program: Command): void {
     .option('--shutdown-timeout <duration>', 'how long to drain in-flight requests on shutdown', '10s')
     .option(
       '--strict',
-      'refuse configs with mistakes upstream only meets at run time (by default they are warnings and fail only the requests that reach them)',
+      'refuse configs with mistakes upstream only meets at run time (by default they are warnings and fail ' +
+        'only the requests that reach them)',
     )
     .option('--admin', 'also serve the admin API and dashboard (needs JWT_SECRET; see docs/plugins.md)')
     .option('--admin-addr <address>', 'listen address of the admin server', ':8081')

@@ -74,7 +74,9 @@ export function register(program: Command): void {
         if (err instanceof StepFailedError && err.cause instanceof PortInUseError) {
           const next = portBase === defaultPortBase ? defaultPortBase + 100 : portBase + 100;
           throw new CliError(err.cause.message, {
-            hint: `stop what uses port ${err.cause.port}, or move every port: wfctl up --port-base ${next} (npm start -- --port-base ${next})`,
+            hint:
+              `stop what uses port ${err.cause.port}, or move every port: wfctl up --port-base ${next} ` +
+              `(npm start -- --port-base ${next})`,
           });
         }
         if (err instanceof StepFailedError)

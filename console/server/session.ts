@@ -78,7 +78,10 @@ function safeEqual(a: string, b: string): boolean {
 /** Set-Cookie for a session: HttpOnly (no script reads it), SameSite=Strict (no cross-site sends). */
 export function sessionCookie(session: Session, secure: boolean): string {
   const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
-  return `${sessionCookieName}=${session.value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+  return (
+    `${sessionCookieName}=${session.value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+    `${secure ? '; Secure' : ''}`
+  );
 }
 
 export function clearedSessionCookie(secure: boolean): string {

@@ -63,7 +63,8 @@ export function rbacEscalationAdmission(rbac: RbacCache): Admission {
       if (missing.length)
         throw refuse(
           attrs,
-          `${who(attrs.user)} is attempting to grant RBAC permissions not currently held:\n${missing.map(formatRule).join('\n')}`,
+          `${who(attrs.user)} is attempting to grant RBAC permissions not currently held:\n` +
+            `${missing.map(formatRule).join('\n')}`,
         );
     },
   };

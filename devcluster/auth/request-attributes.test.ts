@@ -9,7 +9,8 @@ test('requests map to RBAC attributes as kube RequestInfo does', () => {
   const short = (a: ReturnType<typeof attrs>) =>
     a.kind === 'nonResource'
       ? `${a.verb} ${a.path}`
-      : `${a.verb} ${a.group}/${a.resource}${a.subresource ? `/${a.subresource}` : ''} ns=${a.namespace} name=${a.name}`;
+      : `${a.verb} ${a.group}/${a.resource}${a.subresource ? `/${a.subresource}` : ''} ns=${a.namespace} name=` +
+        `${a.name}`;
   const cases: Array<[string, string, string, string]> = [
     ['GET', '/api/v1/namespaces/team/pods', '', 'list /pods ns=team name='],
     ['GET', '/api/v1/namespaces/team/pods', 'watch=true', 'watch /pods ns=team name='],

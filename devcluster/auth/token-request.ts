@@ -68,7 +68,8 @@ export async function createTokenRequest(
         throw new ApiError(
           409,
           'Conflict',
-          `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+          `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object ` +
+            `might have been deleted and then recreated`,
         );
       boundObject = { kind: ref.kind, name: obj.metadata.name!, uid: obj.metadata.uid! };
     }

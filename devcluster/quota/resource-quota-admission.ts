@@ -54,7 +54,8 @@ export function resourceQuotaAdmission(api: () => ObjectApi, catalog: ResourceCa
           over.map((k) => `${k}=${formatAmount(k, values(k), view.hard[k])}`).join(',');
         throw forbidden(
           ref,
-          `exceeded quota: ${name}, requested: ${show((k) => delta.get(k) ?? 0)}, used: ${show((k) => used.get(k) ?? 0)}, limited: ${show((k) => parseQuantity(view.hard[k]) ?? 0)}`,
+          `exceeded quota: ${name}, requested: ${show((k) => delta.get(k) ?? 0)}, used: ` +
+            `${show((k) => used.get(k) ?? 0)}, limited: ${show((k) => parseQuantity(view.hard[k]) ?? 0)}`,
         );
       }
     },

@@ -111,7 +111,8 @@ function planVolume(pod: KubeObject, v: VolumeSpec, podDir: string, sources: Vol
       if (s.serviceAccountToken)
         throw new MountError(
           v.name,
-          'devcluster does not project serviceAccountToken sources into pods; request a token with `kubectl create token` and mount it from a Secret',
+          'devcluster does not project serviceAccountToken sources into pods; request a token with `kubectl ' +
+            'create token` and mount it from a Secret',
         );
     }
   } else {

@@ -71,7 +71,8 @@ export function jobOutcome(
   const backoffLimit = spec.backoffLimit ?? 6;
   const onFailure = spec.template?.spec?.restartPolicy === 'OnFailure';
   const restarts = active.reduce((n, p) => n + p.restarts, 0);
-  // OnFailure restarts containers in place: their restarts count against the limit (as kube's pastBackoffLimitOnFailure)
+  // OnFailure restarts containers in place: their restarts count against the limit (as kube's
+  // pastBackoffLimitOnFailure)
   const restartsExceed = onFailure && (backoffLimit === 0 ? restarts > 0 : restarts >= backoffLimit);
   if (counts.failed > backoffLimit || restartsExceed)
     return { kind: 'failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };

@@ -209,7 +209,8 @@ export class StatefulSetController extends Controller {
           set,
           'Warning',
           'FailedCreate',
-          `create Claim ${name} for Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`,
+          `create Claim ${name} for Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} ` +
+            `failed error: ${(e as Error).message}`,
         );
         return false;
       }

@@ -57,7 +57,8 @@ export class NatsBroker implements Module, MessageBroker {
       this.connection = await connect({ servers: this.servers, name: this.connectionName, timeout: 5000 });
     } catch (err) {
       throw new Error(
-        `messaging.nats "${this.name}": cannot reach NATS at ${this.servers.join(', ')} (${(err as Error).message}); is nats-server running there?`,
+        `messaging.nats "${this.name}": cannot reach NATS at ${this.servers.join(', ')} (` +
+          `${(err as Error).message}); is nats-server running there?`,
       );
     }
     for (const topic of this.subscribers.keys()) this.open(topic);

@@ -60,10 +60,17 @@ pipelines:
           steps:
             - { name: fetch, type: step.http_call, config: { url: "${api.url}/page/{{ .iter.index }}" } }
             - { name: next, type: step.set, config: { values: { more: "{{ .steps.fetch.body.has_next }}" } } }
-      - { name: respond, type: step.json_response, config: { body: { iterations: { _from: steps.pages.iterations }, items: { _from: steps.pages.items } } } }
+      - name: respond
+        type: step.json_response
+        config: { body: { iterations: { _from: steps.pages.iterations }, items: { _from: steps.pages.items } } }
   forever:
     steps:
-      - { name: spin, type: step.while, config: { condition: "true", max_iterations: 5, step: { name: noop, type: step.set, config: { values: { x: 1 } } } } }
+      - name: spin
+        type: step.while
+        config:
+          condition: "true"
+          max_iterations: 5
+          step: { name: noop, type: step.set, config: { values: { x: 1 } } }
 `);
   await engine.start();
   try {
@@ -91,7 +98,10 @@ pipelines:
     steps:
       - name: fetch
         type: step.retry_with_backoff
-        config: { max_retries: 1, initial_delay: 5ms, step: { type: step.http_call, config: { url: "${api.url}/down" } } }
+        config:
+          max_retries: 1
+          initial_delay: 5ms
+          step: { type: step.http_call, config: { url: "${api.url}/down" } }
 `);
   try {
     const out = await engine.executePipeline('call', {});
@@ -167,7 +177,8 @@ pipelines:
   }
   await assert.rejects(
     build(
-      `pipelines:\n  p:\n    steps:\n      - { name: b, type: step.branch, config: { field: x, branches: { a: [] } } }\n`,
+      `pipelines:\n  p:\n    steps:\n      - { name: b, type: step.branch, config: { field: x, branches: { a: ` +
+        `[] } } }\n`,
     ),
     (err: unknown) => err instanceof ConfigError && /"branches.a" must be a non-empty list of steps/.test(err.message),
   );

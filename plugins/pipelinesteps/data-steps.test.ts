@@ -57,7 +57,9 @@ pipelines:
       - { name: parse, type: step.request_parse, config: { parse_body: true } }
       - { name: each, type: step.jq, config: { input_from: steps.parse.body, expression: ".xs[] | select(. > 1)" } }
       - { name: none, type: step.jq, config: { input_from: steps.parse.body, expression: "empty" } }
-      - { name: respond, type: step.json_response, config: { body: { each: { _from: steps.each.result }, none: { _from: steps.none.result } } } }
+      - name: respond
+        type: step.json_response
+        config: { body: { each: { _from: steps.each.result }, none: { _from: steps.none.result } } }
   fails:
     trigger: { type: http, config: { method: POST, path: /fails } }
     steps:
@@ -127,7 +129,9 @@ pipelines:
       - { name: order, type: step.regex_match, config: { pattern: "^ord-(\\\\d+)-([a-z]+)$", input: "{{ .order }}" } }
       - { name: evil, type: step.regex_match, config: { pattern: "^(a+)+$", input: "{{ .attack }}" } }
       - { name: doc, type: step.json_parse, config: { source: steps.parse.body.payload, target: parsed } }
-      - { name: image, type: step.base64_decode, config: { input_from: image, allowed_types: [image/png], validate_magic_bytes: true } }
+      - name: image
+        type: step.base64_decode
+        config: { input_from: image, allowed_types: [image/png], validate_magic_bytes: true }
       - { name: fake, type: step.base64_decode, config: { input_from: fake, validate_magic_bytes: true } }
       - name: respond
         type: step.json_response
@@ -174,7 +178,8 @@ pipelines:
   }
   await assert.rejects(
     build(
-      `pipelines:\n  p:\n    steps:\n      - { name: bad, type: step.regex_match, config: { pattern: "(?<=a)b", input: x } }\n`,
+      `pipelines:\n  p:\n    steps:\n      - { name: bad, type: step.regex_match, config: { pattern: ` +
+        `"(?<=a)b", input: x } }\n`,
     ),
     /"pattern" is not a valid RE2 regular expression/,
   );
@@ -245,12 +250,16 @@ pipelines:
   home:
     trigger: { type: http, config: { method: GET, path: / } }
     steps:
-      - { name: page, type: step.static_file, config: { file: index.html, content_type: text/html, cache_control: "max-age=60" } }
+      - name: page
+        type: step.static_file
+        config: { file: index.html, content_type: text/html, cache_control: "max-age=60" }
   gateway:
     trigger: { type: http, config: { method: POST, path: "/gw/{tenant}/{resource...}" } }
     steps:
       - { name: parse, type: step.request_parse, config: { parse_body: false } }
-      - { name: route, type: step.set, config: { values: { backend_url: "${target}/{{ .steps.parse.path_params.tenant }}" } } }
+      - name: route
+        type: step.set
+        config: { values: { backend_url: "${target}/{{ .steps.parse.path_params.tenant }}" } }
       - { name: proxy, type: step.http_proxy, config: { forward_headers: [X-Tenant] } }
 `);
   await engine.start();
@@ -279,7 +288,8 @@ pipelines:
   }
   await assert.rejects(
     build(
-      `pipelines:\n  p:\n    steps:\n      - { name: f, type: step.static_file, config: { file: missing.html, content_type: text/html } }\n`,
+      `pipelines:\n  p:\n    steps:\n      - { name: f, type: step.static_file, config: { file: missing.html, ` +
+        `content_type: text/html } }\n`,
     ),
     /cannot read .*missing\.html: ENOENT/,
   );

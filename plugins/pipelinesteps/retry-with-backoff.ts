@@ -45,7 +45,8 @@ export const createRetryWithBackoffStep: StepFactory = (spec, ctx) => {
         }
       }
       throw new Error(
-        `retry_with_backoff "${spec.name}": all ${maxRetries + 1} attempts failed: ${(lastError as Error)?.message ?? String(lastError)}`,
+        `retry_with_backoff "${spec.name}": all ${maxRetries + 1} attempts failed: ` +
+          `${(lastError as Error)?.message ?? String(lastError)}`,
       );
     },
   };

@@ -43,7 +43,8 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisConnection>
   } catch (err) {
     await client.destroy?.();
     throw new Error(
-      `${opts.owner}: cannot reach Redis at ${opts.address} (${(err as Error).message || (err as NodeJS.ErrnoException).code}); is redis-server running there?`,
+      `${opts.owner}: cannot reach Redis at ${opts.address} (` +
+        `${(err as Error).message || (err as NodeJS.ErrnoException).code}); is redis-server running there?`,
     );
   }
   connected = true;

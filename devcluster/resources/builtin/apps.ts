@@ -348,7 +348,8 @@ const statefulSet = defineBuiltin({
           errors.push(
             fieldForbidden(
               'spec',
-              "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+              "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', " +
+                "'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
             ),
           );
       }

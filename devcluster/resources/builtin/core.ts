@@ -374,7 +374,8 @@ function assignNodePorts(o: KubeObject, old: KubeObject | undefined, ctx: Strate
           fieldInvalid(
             `spec.ports[${i}].nodePort`,
             p.nodePort,
-            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE[0]}-${NODE_PORT_RANGE[1]}`,
+            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE[0]}-` +
+              `${NODE_PORT_RANGE[1]}`,
           ),
         );
       else if (taken.has(p.nodePort))
