@@ -234,14 +234,16 @@ const load = () =>
     .join(' ');
 const loadBefore = load();
 console.log(
-  `engine-http: autocannon -c ${CONNECTIONS} -d ${DURATION_S} per target per round, ${ROUNDS} rounds (targets alternate, ` +
+  `engine-http: autocannon -c ${CONNECTIONS} -d ${DURATION_S} per target per round, ${ROUNDS} rounds (targets ` +
+    `alternate, ` +
     `first one rotates), ${WARMUP_S}s warm-up each, loopback; load average before: ${loadBefore}`,
 );
 
 const colds: number[] = [];
 for (let i = 0; i < 3; i++) colds.push(await coldStart(config));
 console.log(
-  `cold start (spawn wfctl run -> first 200): median ${median(colds).toFixed(0)} ms of ${colds.map((c) => c.toFixed(0)).join(', ')}  (target < 500 ms)`,
+  `cold start (spawn wfctl run -> first 200): median ${median(colds).toFixed(0)} ms of ` +
+    `${colds.map((c) => c.toFixed(0)).join(', ')}  (target < 500 ms)`,
 );
 
 let nodeRedDir: string | undefined;
@@ -302,8 +304,10 @@ console.log(
 for (const t of targets) {
   const s = summary(t);
   console.log(
-    `${t.name.padEnd(20)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(2).padStart(7)}  ${s.p99.toFixed(2).padStart(7)}  ` +
-      `${String(s.errors).padStart(7)}   ${s.serverCpuPct.toFixed(0).padStart(8)} %  ${s.serverCpuUsPerReq.toFixed(0).padStart(5)} us  ` +
+    `${t.name.padEnd(20)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50.toFixed(2).padStart(7)}  ` +
+      `${s.p99.toFixed(2).padStart(7)}  ` +
+      `${String(s.errors).padStart(7)}   ${s.serverCpuPct.toFixed(0).padStart(8)} %  ` +
+      `${s.serverCpuUsPerReq.toFixed(0).padStart(5)} us  ` +
       `${s.clientCpuPct.toFixed(0).padStart(8)} %   ${((s.rps / rawSummary.rps) * 100).toFixed(1).padStart(9)} %`,
   );
 }
@@ -318,22 +322,26 @@ const saturated = rawSummary.serverCpuPct >= 85;
 const verdict = (met: boolean) => (saturated ? (met ? 'met' : 'NOT met') : 'not judged: raw was not saturated');
 console.log('');
 console.log(
-  `engine/raw throughput: ${(ratio * 100).toFixed(1)}% (per round: ${perRound.map((r) => (r * 100).toFixed(1)).join(', ')}); ` +
+  `engine/raw throughput: ${(ratio * 100).toFixed(1)}% (per round: ` +
+    `${perRound.map((r) => (r * 100).toFixed(1)).join(', ')}); ` +
     `target >= 50%: ${verdict(ratio >= 0.5)}`,
 );
 console.log(
-  `engine/raw p99: ${p99Ratio.toFixed(2)}x (${engineSummary.p99.toFixed(2)} vs ${rawSummary.p99.toFixed(2)} ms); target < 2x: ${verdict(p99Ratio < 2)}`,
+  `engine/raw p99: ${p99Ratio.toFixed(2)}x (${engineSummary.p99.toFixed(2)} vs ${rawSummary.p99.toFixed(2)} ` +
+    `ms); target < 2x: ${verdict(p99Ratio < 2)}`,
 );
 console.log(`load average before: ${loadBefore}; after: ${loadAfter} (2 cores; others' work shows here)`);
 console.log(
-  `client CPU while driving raw: ${rawSummary.clientCpuPct.toFixed(0)}% of one core; raw server: ${rawSummary.serverCpuPct.toFixed(0)}% ` +
+  `client CPU while driving raw: ${rawSummary.clientCpuPct.toFixed(0)}% of one core; raw server: ` +
+    `${rawSummary.serverCpuPct.toFixed(0)}% ` +
     (saturated
       ? '(saturated: the server, not the client, was the limit)'
       : '(NOT saturated: the machine is busy with other work; rerun when it is quiet)'),
 );
 // CPU per request is less sensitive to others' load than req/s: the capacity ratio of one core each
 console.log(
-  `CPU per request, raw/engine: ${((rawSummary.serverCpuUsPerReq / engineSummary.serverCpuUsPerReq) * 100).toFixed(1)}% ` +
+  `CPU per request, raw/engine: ` +
+    `${((rawSummary.serverCpuUsPerReq / engineSummary.serverCpuUsPerReq) * 100).toFixed(1)}% ` +
     `(${rawSummary.serverCpuUsPerReq.toFixed(0)} vs ${engineSummary.serverCpuUsPerReq.toFixed(0)} us)`,
 );
 
@@ -348,7 +356,8 @@ if (profileDir) {
     // as shares of the time the engine was busy (the profile also spans the raw peer's rounds)
     const busy = (pct: number) => ((pct * 100) / Math.max(1e-9, 100 - idlePct)).toFixed(1);
     console.log(
-      `\nengine CPU profile ${newest} (idle ${idlePct.toFixed(1)}%; GC ${busy(gcPct)}% of busy time), top self time, % of busy time:`,
+      `\nengine CPU profile ${newest} (idle ${idlePct.toFixed(1)}%; GC ${busy(gcPct)}% of busy time), top ` +
+        `self time, % of busy time:`,
     );
     for (const f of frames) console.log(`${busy(f.selfPct).padStart(6)}%  ${f.name}`);
   }

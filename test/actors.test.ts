@@ -99,7 +99,9 @@ pipelines:
           message: { type: "{{ .type }}", payload: { tenant: "{{ .tenant }}", url: "{{ .url }}" } }
   shard:
     steps:
-      - { name: ask, type: step.actor_ask, config: { pool: shards, message: { type: Who, payload: { tenant: "{{ .tenant }}" } } } }
+      - name: ask
+        type: step.actor_ask
+        config: { pool: shards, message: { type: Who, payload: { tenant: "{{ .tenant }}" } } }
   broadcastAsk:
     steps:
       - { name: ask, type: step.actor_ask, config: { pool: everyone, message: { type: Ping } } }

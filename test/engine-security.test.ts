@@ -107,7 +107,7 @@ test('wfctl run --port 0 on a config that says ":0" binds 127.0.0.1 and prints i
   }
 });
 
-test('steps look up fields as own properties: "constructor" is no field of {}, and no key sets a prototype', async () => {
+test('steps look up fields as own properties: "constructor" is no field of {}, no key sets a prototype', async () => {
   const app = await Engine.fromText(
     `
 pipelines:

@@ -139,8 +139,10 @@ export class Kubelet extends Controller {
     const known = [...ports.byPodPort.keys()];
     throw new Error(
       known.length === 0
-        ? `pod declares no containerPort; devcluster runs pods as local processes and reaches them only on ports their containers declare`
-        : `port ${port} is not reachable: devcluster runs pods as local processes and reaches them only on the ports their containers declare (${known.join(', ')})`,
+        ? `pod declares no containerPort; devcluster runs pods as local processes and reaches them only on ` +
+            `ports their containers declare`
+        : `port ${port} is not reachable: devcluster runs pods as local processes and reaches them only on ` +
+            `the ports their containers declare (${known.join(', ')})`,
     );
   }
 

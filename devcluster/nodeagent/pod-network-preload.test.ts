@@ -61,7 +61,13 @@ test('Service names resolve from the hosts file for dns.lookup, http and fetch; 
       const all = await dns.promises.lookup('WEB.shop.svc.cluster.local.', { all: true });
       const cb = await new Promise((r) => dns.lookup('web.shop', (e, a, f) => r([e && e.code, a, f])));
       const v6 = await new Promise((r) => dns.lookup('web', { family: 6 }, (e) => r(e && e.code)));
-      const viaHttp = await new Promise((r) => http.get('http://web:${port}/', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => r(b)); }));
+      const viaHttp = await new Promise((r) =>
+        http.get('http://web:${port}/', (res) => {
+          let b = '';
+          res.on('data', (c) => (b += c));
+          res.on('end', () => r(b));
+        }),
+      );
       const viaFetch = await (await fetch('http://web.shop.svc:${port}/')).text();
       const unknown = await new Promise((r) => dns.lookup('nothing.invalid', (e) => r(e && e.code)));
       console.log(JSON.stringify({ all, cb, v6, viaHttp, viaFetch, unknown }));

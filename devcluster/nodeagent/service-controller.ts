@@ -208,7 +208,8 @@ export class ServiceController extends Controller {
   private bindFailed(key: string, proxyKey: string, svc: KubeObject, address: string, e: NodeJS.ErrnoException): void {
     const why =
       e.code === 'EACCES'
-        ? `binding port ${address} needs privileges (root, CAP_NET_BIND_SERVICE, or a lower net.ipv4.ip_unprivileged_port_start)`
+        ? `binding port ${address} needs privileges (root, CAP_NET_BIND_SERVICE, or a lower ` +
+          `net.ipv4.ip_unprivileged_port_start)`
         : e.code === 'EADDRINUSE'
           ? `${address} is in use by another process on this host (one listening on all addresses on that port?)`
           : `cannot listen on ${address}: ${e.message}`;
@@ -383,7 +384,8 @@ export class ServiceController extends Controller {
             svc,
             'Warning',
             'NodePortUnavailable',
-            `node port ${p.nodePort} is in use on this host (${(e as Error).message}); the Service is not reachable on it`,
+            `node port ${p.nodePort} is in use on this host (${(e as Error).message}); the Service is not ` +
+              `reachable on it`,
           );
           continue;
         }

@@ -17,7 +17,9 @@ export function dashboardPage(title: string): string {
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f4f6fa; }
   header { background: #1d2330; color: #fff; padding: 12px 24px; display: flex; justify-content: space-between; }
   main { max-width: 960px; margin: 24px auto; padding: 0 24px; }
-  section { background: #fff; border-radius: 8px; padding: 16px 20px; margin-bottom: 16px; box-shadow: 0 1px 2px #0002; }
+  section {
+    background: #fff; border-radius: 8px; padding: 16px 20px; margin-bottom: 16px; box-shadow: 0 1px 2px #0002;
+  }
   form { display: grid; gap: 8px; max-width: 360px; }
   input, button { font: inherit; padding: 6px 8px; }
   table { border-collapse: collapse; width: 100%; }
@@ -72,7 +74,12 @@ async function showEngine() {
   for (const [k, v] of Object.entries(status)) { const r = st.insertRow(); cell(r, k); cell(r, String(v)); }
   const body = $('modules').tBodies[0];
   body.replaceChildren();
-  for (const m of modules) { const r = body.insertRow(); cell(r, m.name); cell(r, m.type); cell(r, m.dependsOn.join(', ')); }
+  for (const m of modules) {
+    const r = body.insertRow();
+    cell(r, m.name);
+    cell(r, m.type);
+    cell(r, m.dependsOn.join(', '));
+  }
   $('config').textContent = JSON.stringify(config, null, 2);
 }
 async function start() {

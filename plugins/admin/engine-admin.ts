@@ -1,5 +1,6 @@
 // admin.engine: the admin API's view of the running app (upstream's engine management handler):
-//   GET .../engine/status    {status, app, engineVersion, moduleCount, workflowCount, pipelineCount, startedAt, uptimeSeconds}
+// GET .../engine/status    {status, app, engineVersion, moduleCount, workflowCount, pipelineCount, startedAt,
+// uptimeSeconds}
 //   GET .../engine/config    the app's config (as given: ${VAR} references unexpanded; literal secrets redacted)
 //   GET .../engine/modules   [{name, type, dependsOn}] of the app's modules
 //   GET .../engine/services  names in the app's service registry
@@ -19,7 +20,8 @@ import { ConfigReader, requestPath, writeJson } from '../support/index.ts';
 
 export const adminEngineSchema: TypeSchema = {
   description:
-    "The admin API's engine endpoints (status, config, modules, services) for the running app; mount it behind an auth middleware",
+    "The admin API's engine endpoints (status, config, modules, services) for the running app; mount it " +
+    'behind an auth middleware',
   configFields: [
     {
       key: 'roles',

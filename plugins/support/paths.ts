@@ -28,7 +28,8 @@ function pathMap(env: NodeJS.ProcessEnv): Array<[string, string]> {
       Object.entries(parsed).every(([k, v]) => posix.isAbsolute(k) && typeof v === 'string' && isAbsolute(v));
     if (!valid)
       throw new Error(
-        'WORKFLOW_PATH_MAP must be a JSON object from absolute container paths to absolute host paths, e.g. {"/data":"/srv/app-data"}',
+        'WORKFLOW_PATH_MAP must be a JSON object from absolute container paths to absolute host paths, e.g. ' +
+          '{"/data":"/srv/app-data"}',
       );
     // the longest container path that holds a path wins, as the innermost of nested mounts
     entries = Object.entries(parsed as Record<string, string>)
