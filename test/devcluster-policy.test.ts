@@ -305,7 +305,9 @@ test('kubectl autoscale writes autoscaling/v1 (protobuf); the same object reads 
   assert.match(await tc.ok(['get', 'hpa', 'scaled']), /Deployment\/scaled\s+cpu: <unknown>\/70%\s+2\s+5/);
   const bad = await tc.kubectl(['apply', '-f', '-'], {
     input:
-      'apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: bad}\nspec: {scaleTargetRef: {kind: Deployment, name: scaled}, minReplicas: 3, maxReplicas: 2, targetCPUUtilizationPercentage: 0}\n',
+      'apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: bad}\n' +
+      'spec: {scaleTargetRef: {kind: Deployment, name: scaled}, minReplicas: 3, maxReplicas: 2, ' +
+      'targetCPUUtilizationPercentage: 0}\n',
   });
   assert.match(bad.stderr, /spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
   assert.match(bad.stderr, /spec.targetCPUUtilizationPercentage: Invalid value: 0: must be greater than 0/);
