@@ -33,7 +33,7 @@ export interface RunningUp {
   /** Every process below the one started (engine pods included), as of now. */
   descendants(): number[];
   /** Sends `signal` to the started process only (as a service manager would) and waits for the tree to end. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; survivors: number[] }>;
+  stop(signal?: NodeJS.Signals, opts?: { group?: boolean }): Promise<{ code: number | null; survivors: number[] }>;
 }
 
 export function tempDir(prefix: string): string {
@@ -167,9 +167,9 @@ export async function startUp(opts: {
     stdout: () => out,
     stderr: () => err,
     descendants: () => descendantsOf(pid),
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    async stop(signal: NodeJS.Signals = 'SIGTERM', opts: { group?: boolean } = {}) {
       const tree = descendantsOf(pid);
-      if (exitCode === undefined) process.kill(pid, signal);
+      if (exitCode === undefined) process.kill(opts.group ? -pid : pid, signal);
       const timer = setTimeout(killGroup, 120_000);
       const code = await exited;
       clearTimeout(timer);
