@@ -353,6 +353,8 @@ export interface PluginManifestInfo {
   version: string;
   description: string;
   tier: 'core' | 'community' | 'premium';
+  /** The engine plugin API range the plugin was written against, e.g. "^1.0" (plugin-api.ts). */
+  engineApi?: string;
 }
 
 export interface EnginePlugin {

@@ -13,6 +13,16 @@ export { EngineManager } from './engine-manager.ts';
 export type { AppSource, DeployOptions, ManagedAppStatus, EngineManagerOptions } from './engine-manager.ts';
 export type { EngineOptions, EngineState, ModuleInfo } from './engine.ts';
 export { PluginCatalog } from './plugin-catalog.ts';
+export {
+  pluginApiVersion,
+  engineApi,
+  definePlugin,
+  engineApiProblem,
+  pluginManifestInfo,
+  pluginFromEntry,
+  PluginCompatibilityError,
+} from './plugin-api.ts';
+export type { EngineApi, PluginDefinition, PluginEntryModule } from './plugin-api.ts';
 export { buildConfigSchema } from './config-schema.ts';
 export { parseDuration, durationOr } from './duration.ts';
 export { expandConfig, expandString } from './env-expansion.ts';

@@ -12,6 +12,7 @@ import type {
   WorkflowHandler,
   WorkflowHandlerFactory,
 } from './contract.ts';
+import { PluginCompatibilityError, engineApiProblem } from './plugin-api.ts';
 
 /** Module types upstream counts as entry points (they listen for external input). */
 const DEFAULT_ENTRY_POINT_TYPES = ['http.server', 'scheduler.modular', 'messaging.broker'];
@@ -39,6 +40,8 @@ export class PluginCatalog {
       if (names.has(name))
         throw new Error(`plugin "${name}" is loaded twice; each plugin may appear once in the plugin list`);
       names.set(name, 1);
+      const incompatible = engineApiProblem(p.manifest);
+      if (incompatible) throw new PluginCompatibilityError(incompatible, name);
       const add = <T>(
         map: Map<string, T & { plugin: string }>,
         kind: string,

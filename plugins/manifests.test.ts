@@ -1,7 +1,7 @@
-// Every plugin folder ships a manifest.json that (1) is valid against the registry's manifest
-// schema (UPSTREAM.md 5.2, the upstream registry-schema.json) and (2) lists exactly the module,
-// step and trigger types and workflow handlers its factories register; and every loaded plugin's
-// identity matches its folder's manifest.
+// Every plugin folder ships a manifest.json that (1) is valid against the registry's manifest schema
+// (schema/plugin-manifest.schema.json: UPSTREAM.md 5.2 plus this registry's extensions) and (2) lists
+// exactly the module, step and trigger types and workflow handlers its factories register; and every
+// loaded plugin's identity matches its folder's manifest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,9 +10,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { corePlugins } from './index.ts';
 
 const pluginsDir = new URL('.', import.meta.url).pathname;
-const corpus = process.env.WORKFLOW_CORPUS ?? new URL('../test/fixtures/corpus', import.meta.url).pathname;
 const registrySchema = JSON.parse(
-  readFileSync(join(corpus, 'workflow-registry', 'schema', 'registry-schema.json'), 'utf8'),
+  readFileSync(new URL('../schema/plugin-manifest.schema.json', import.meta.url), 'utf8'),
 ) as object;
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(registrySchema);
 

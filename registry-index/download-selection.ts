@@ -2,6 +2,7 @@
 // releases ship several binaries per platform (the engine, wfctl, a migration tool), and then the
 // plugin's own archive is the one whose file name starts with the plugin's name. The validator's
 // download-platform-unique rule and the client use this same function, so "valid" means "installable".
+// An archive for os/arch "any" is chosen when the platform has none of its own.
 import type { Download, Manifest } from './manifest.ts';
 
 export type DownloadChoice =
@@ -14,10 +15,10 @@ export function selectDownload(
   os: string,
   arch: string,
 ): DownloadChoice {
-  const all = manifest.downloads ?? [];
-  const indexed = all
-    .map((download, index) => ({ download, index }))
-    .filter((c) => c.download.os === os && c.download.arch === arch);
+  const all = (manifest.downloads ?? []).map((download, index) => ({ download, index }));
+  let indexed = all.filter((c) => c.download.os === os && c.download.arch === arch);
+  // A platform-independent archive (a JavaScript plugin) serves every platform without its own.
+  if (indexed.length === 0) indexed = all.filter((c) => c.download.os === 'any' && c.download.arch === 'any');
   if (indexed.length === 0) return { ok: false, reason: 'none', candidates: [] };
   if (indexed.length === 1) return { ok: true, ...indexed[0]! };
   const prefixes = [`${manifest.name}-`, `${manifest.name}_`, `${pluginId}-`, `${pluginId}_`];

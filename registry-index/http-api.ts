@@ -7,6 +7,7 @@
 //   GET  /api/v1/plugins/{name}/versions/{version}                  the version's manifest (immutable)
 //   GET  /api/v1/plugins/{name}/versions/{version}/download?os=&arch=   archive bytes or a redirect, sha256 in headers
 //   GET  /api/v1/sync   POST /api/v1/sync (push hook)               sync status / trigger
+//   PUT/GET /api/v1/blobs/sha256/{hex}, GET /api/v1/keys            archive blobs, trusted keys (blob-api.ts)
 //   GET  /v1/index.json, /v1/plugins/{name}/{manifest,versions,latest}.json (and the same at /)  upstream static layout
 //   GET  /healthz /readyz /metrics
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +16,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import semver from 'semver';
 import type { Logger } from 'pino';
 import type { TokenBuckets } from '../common/index.ts';
+import { mountBlobApi } from './blob-api.ts';
+import type { BlobStore } from './blob-store.ts';
 import { RegistryCatalog, type VersionInfo } from './catalog.ts';
 import { selectDownload } from './download-selection.ts';
 import { GitCommitTree } from './git-tree.ts';
@@ -33,6 +36,7 @@ import type { Artifact, PluginEntry } from './registry-index.ts';
 import { searchPageBody } from './search-page.ts';
 import type { SearchQuery } from './search.ts';
 import type { RegistrySync } from './sync.ts';
+import { trustedKeys } from './trusted-keys.ts';
 import { pushedBranch, verifyWebhook } from './webhook.ts';
 
 export interface RegistryApiOptions {
@@ -47,6 +51,10 @@ export interface RegistryApiOptions {
   publicUrl?: string;
   /** Pull-request checks for POST /api/v1/github/webhook (needs its own webhook secret). */
   github?: { checker: PullRequestChecker; webhookSecret: string };
+  /** Archives uploaded by `wfctl publish` (blob:sha256: download URLs). */
+  blobs?: BlobStore;
+  /** Bearer token that may upload blobs. */
+  publishToken?: string;
 }
 
 class HttpError extends Error {
@@ -219,6 +227,15 @@ function createRegistryApp(
     res.json({ accepted: true, result: await running });
   });
 
+  mountBlobApi(app, {
+    blobs: opts.blobs,
+    publishToken: opts.publishToken,
+    keys: () => {
+      const snapshot = sync.current();
+      return snapshot && trustedKeys(snapshot.index.keys.values());
+    },
+  });
+
   app.post('/api/v1/github/webhook', express.raw({ type: () => true, limit: '5mb' }), async (req, res) => {
     if (!opts.github)
       throw new HttpError(
@@ -351,6 +368,20 @@ function createRegistryApp(
       res.setHeader('Digest', `sha-256=${Buffer.from(artifact.sha256, 'hex').toString('base64')}`);
     }
     res.setHeader('Cache-Control', immutableCache);
+    if (artifact.blob) {
+      const bytes = opts.blobs?.read(artifact.blob);
+      if (!bytes)
+        throw new HttpError(
+          404,
+          `the archive of ${entry.id}@${v.version} (sha256:${artifact.blob}) is not in this registry's blob store`,
+          'the publisher uploads it with `wfctl publish`',
+        );
+      res.setHeader('Content-Type', 'application/gzip');
+      res.setHeader('Content-Disposition', `attachment; filename="${entry.id}-${v.version}.tar.gz"`);
+      res.setHeader('ETag', `"${artifact.blob}"`);
+      res.end(bytes);
+      return;
+    }
     if (!artifact.stored) {
       res.redirect(302, artifact.url);
       return;
@@ -492,7 +523,8 @@ function pick(entry: PluginEntry, v: VersionInfo, os: string, arch: string): Art
       `platforms: ${platforms(v) || 'none'}`,
     );
   }
-  return v.artifacts.find((a) => a.os === os && a.arch === arch && a.url === choice.download.url)!;
+  // artifacts are built from manifest.downloads in order
+  return v.artifacts[choice.index]!;
 }
 
 function platforms(v: VersionInfo): string {
@@ -518,11 +550,12 @@ function artifactDoc(req: Request, publicUrl: string | undefined, entry: PluginE
     url: absolute(req, publicUrl, entry.id, version, a),
     sha256: a.sha256 ?? null,
     ...(a.stored ? { size: a.stored.size } : {}),
+    ...(a.signature ? { signature: a.signature } : {}),
   };
 }
 
 function withAbsoluteUrls(req: Request, publicUrl: string | undefined, entry: PluginEntry, v: VersionInfo) {
-  if (!v.artifacts.some((a) => a.stored)) return v.manifest;
+  if (!v.artifacts.some((a) => a.stored || a.blob)) return v.manifest;
   return {
     ...v.manifest,
     downloads: v.artifacts.map((a) => ({
@@ -530,18 +563,20 @@ function withAbsoluteUrls(req: Request, publicUrl: string | undefined, entry: Pl
       arch: a.arch,
       url: absolute(req, publicUrl, entry.id, v.version, a),
       ...(a.sha256 ? { sha256: a.sha256 } : {}),
+      ...(a.signature ? { signature: a.signature } : {}),
     })),
   };
 }
 
-/** Archives stored in the repository are served by this API; their manifest URL is relative. */
+/** Archives stored in the repository or the blob store are served by this API; their manifest URL is not http. */
 function absolute(
   req: Request,
   publicUrl: string | undefined,
   id: string,
   version: string,
-  a: Pick<Artifact, 'os' | 'arch' | 'url'> & { stored?: unknown },
+  a: Pick<Artifact, 'os' | 'arch' | 'url' | 'blob'> & { stored?: unknown },
 ): string {
+  if (a.blob) return `${baseUrl(req, publicUrl)}/api/v1/blobs/sha256/${a.blob}`;
   if (/^[a-z][a-z0-9+.-]*:/i.test(a.url)) return a.url;
   return (
     `${baseUrl(req, publicUrl)}/api/v1/plugins/${encodeURIComponent(id)}/versions/` +

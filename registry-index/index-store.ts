@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Problem } from './problem.ts';
 import type { ByPlugin, PublishedState, PublishedVersion, Refusal } from './published.ts';
 import type { ArchiveFacts, PluginFileRecord, RegistryIndex, TemplateRecord } from './registry-index.ts';
+import type { KeyRecord } from './trusted-keys.ts';
 
 export interface RefusedCommit {
   revision: string;
@@ -19,12 +20,14 @@ export interface StoredState {
   syncedAt: string;
   files: Map<string, Map<string, PluginFileRecord>>;
   templates: Map<string, TemplateRecord>;
+  keys: Map<string, KeyRecord>;
   published: PublishedState;
   archiveFacts: Map<string, ArchiveFacts>;
   refusedCommits: RefusedCommit[];
 }
 
-const schemaVersion = '2';
+// 3: trusted key files (keys/) are part of the index.
+const schemaVersion = '3';
 
 export class IndexStore {
   private readonly db: Database.Database;
@@ -37,6 +40,7 @@ export class IndexStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, plugin TEXT NOT NULL, record TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS templates (path TEXT PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS keys (path TEXT PRIMARY KEY, record TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS refusals (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS archives (oid TEXT PRIMARY KEY, doc TEXT NOT NULL);
@@ -75,11 +79,19 @@ export class IndexStore {
     }>) {
       templates.set(row.path, JSON.parse(row.record) as TemplateRecord);
     }
+    const keys = new Map<string, KeyRecord>();
+    for (const row of this.db.prepare('SELECT path, record FROM keys').iterate() as Iterable<{
+      path: string;
+      record: string;
+    }>) {
+      keys.set(row.path, JSON.parse(row.record) as KeyRecord);
+    }
     return {
       revision,
       syncedAt: this.meta('syncedAt') ?? new Date(0).toISOString(),
       files,
       templates,
+      keys,
       published: {
         ledger: byPlugin(this.docs<Record<string, PublishedVersion>>('ledger')),
         refusals: byPlugin(this.docs<Record<string, Refusal>>('refusals')),
@@ -103,10 +115,14 @@ export class IndexStore {
     const delFile = this.db.prepare('DELETE FROM files WHERE path = ?');
     const putTemplate = this.db.prepare('INSERT OR REPLACE INTO templates (path, record) VALUES (?, ?)');
     const delTemplate = this.db.prepare('DELETE FROM templates WHERE path = ?');
+    const putKey = this.db.prepare('INSERT OR REPLACE INTO keys (path, record) VALUES (?, ?)');
+    const delKey = this.db.prepare('DELETE FROM keys WHERE path = ?');
     const putArchive = this.db.prepare('INSERT OR IGNORE INTO archives (oid, doc) VALUES (?, ?)');
     this.db.transaction(() => {
       if (!prev) {
-        this.db.exec('DELETE FROM files; DELETE FROM templates; DELETE FROM ledger; DELETE FROM refusals;');
+        this.db.exec(
+          'DELETE FROM files; DELETE FROM templates; DELETE FROM keys; DELETE FROM ledger; DELETE FROM refusals;',
+        );
       }
       // Groups and records are shared between revisions when unchanged, so identity finds the changes.
       for (const [id, group] of next.index.files) {
@@ -124,6 +140,9 @@ export class IndexStore {
         if (prev?.index.templates.get(path) !== t) putTemplate.run(path, JSON.stringify(t));
       if (prev)
         for (const path of prev.index.templates.keys()) if (!next.index.templates.has(path)) delTemplate.run(path);
+      for (const [path, k] of next.index.keys)
+        if (prev?.index.keys.get(path) !== k) putKey.run(path, JSON.stringify(k));
+      if (prev) for (const path of prev.index.keys.keys()) if (!next.index.keys.has(path)) delKey.run(path);
       this.saveDocs('ledger', next.published.ledger, prev?.published.ledger);
       this.saveDocs('refusals', next.published.refusals, prev?.published.refusals);
       for (const [oid, facts] of next.archiveFacts) putArchive.run(oid, JSON.stringify(facts));

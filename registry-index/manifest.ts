@@ -4,8 +4,8 @@
 export type PluginType = 'builtin' | 'external' | 'ui';
 export type PluginTier = 'core' | 'community' | 'premium';
 export type PluginStatus = 'verified' | 'experimental' | 'deprecated';
-export type DownloadOs = 'linux' | 'darwin' | 'windows';
-export type DownloadArch = 'amd64' | 'arm64';
+export type DownloadOs = 'linux' | 'darwin' | 'windows' | 'any';
+export type DownloadArch = 'amd64' | 'arm64' | 'any';
 
 export interface Download {
   os: DownloadOs;
@@ -13,6 +13,15 @@ export interface Download {
   /** https URL, or a path relative to the plugin directory for an archive stored in the registry repo. */
   url: string;
   sha256?: string;
+  /** The publisher's Ed25519 signature over name, version and sha256 (signing.ts). */
+  signature?: DownloadSignature;
+}
+
+export interface DownloadSignature {
+  /** Names the trusted key keys/<keyId>.json (16 hex digits of the public key's sha256). */
+  keyId: string;
+  /** base64 Ed25519 signature. */
+  sig: string;
 }
 
 export interface CliCommand {
@@ -59,6 +68,10 @@ export interface Manifest {
   version: string;
   author: string;
   description: string;
+  /** The engine plugin API range the entry was written against (registry extension). */
+  engineApi?: string;
+  /** The ESM entry inside the archive (registry extension; default index.js). */
+  main?: string;
   type: PluginType;
   tier: PluginTier;
   license: string;

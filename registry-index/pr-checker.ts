@@ -82,6 +82,7 @@ export class PullRequestChecker {
     const baseOid = (path: string) => {
       const place = classify(path);
       if (place.kind === 'template') return base.index.templates.get(path)?.oid;
+      if (place.kind === 'key') return base.index.keys.get(path)?.oid;
       return 'pluginId' in place ? base.index.files.get(place.pluginId)?.get(path)?.oid : undefined;
     };
     for (const f of files) {

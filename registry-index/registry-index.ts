@@ -4,6 +4,7 @@
 //   plugins/<id>/versions/<v>.json    earlier versions kept resolvable (optional, this registry's addition)
 //   plugins/<id>/<path>               archives a manifest references by relative URL (stored in the repo)
 //   templates/*.yaml                  app templates and the plugins they require
+//   keys/<keyId>.json                 trusted publisher keys (trusted-keys.ts)
 //
 // `buildIndex` reads a whole tree. `updateIndex` takes the previous index and the changed paths
 // between two revisions and reads only those paths, reusing every unchanged file's result, so a
@@ -18,6 +19,8 @@ import { parseTemplate } from './templates.ts';
 import { gitBlobOid, type RegistryTree, type TreeChange, type TreeEntry } from './tree.ts';
 import { validateManifestBytes } from './validate-manifest.ts';
 import { pluginIdPattern } from './rules.ts';
+import type { DownloadSignature } from './manifest.ts';
+import { parseKeyFile, type KeyRecord } from './trusted-keys.ts';
 
 export interface ManifestFileRecord {
   kind: 'manifest' | 'version';
@@ -48,6 +51,9 @@ export interface Artifact {
   sha256?: string;
   /** Set when the archive is stored in the registry repository (relative URL). */
   stored?: { path: string; oid: string; size: number };
+  /** Set when the archive is in the registry's content-addressed blob store (`blob:sha256:<hex>`). */
+  blob?: string;
+  signature?: DownloadSignature;
 }
 
 export interface VersionEntry {
@@ -73,6 +79,8 @@ export interface RegistryIndex {
   /** Files under plugins/<id>/, grouped by id. */
   files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>;
   templates: ReadonlyMap<string, TemplateRecord>;
+  /** Trusted publisher key files by path. */
+  keys: ReadonlyMap<string, KeyRecord>;
   plugins: ReadonlyMap<string, PluginEntry>;
   /** Problems of each plugin directory: its files' own, and those found assembling them. Non-empty only. */
   pluginProblems: ReadonlyMap<string, Problem[]>;
@@ -98,11 +106,16 @@ export async function buildIndex(tree: RegistryTree, ctx: Omit<BuildContext, 'tr
   const listing = await tree.list();
   const files = new Map<string, Map<string, PluginFileRecord>>();
   const templates = new Map<string, TemplateRecord>();
+  const keys = new Map<string, KeyRecord>();
   await forEachLimited(listing, 32, async (entry) => {
     const place = classify(entry.path);
     if (place.kind === 'ignored') return;
     if (place.kind === 'template') {
       templates.set(entry.path, await readTemplate(tree, entry));
+      return;
+    }
+    if (place.kind === 'key') {
+      keys.set(entry.path, await readKey(tree, entry));
       return;
     }
     let group = files.get(place.pluginId);
@@ -114,7 +127,7 @@ export async function buildIndex(tree: RegistryTree, ctx: Omit<BuildContext, 'tr
         : await readManifest(tree, entry, place),
     );
   });
-  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), {
+  return assemble(tree.revision, sortGroups(files), templates, keys, new Map(), new Map(), new Set(files.keys()), {
     tree,
     ...ctx,
   });
@@ -129,6 +142,7 @@ export async function updateIndex(
 ): Promise<RegistryIndex> {
   const files = new Map(prev.files);
   const templates = new Map(prev.templates);
+  const keys = new Map(prev.keys);
   const touched = new Set<string>();
   const copied = new Set<string>();
   await forEachLimited(changes, 32, async (change) => {
@@ -137,6 +151,11 @@ export async function updateIndex(
     if (place.kind === 'template') {
       if (change.after === undefined) templates.delete(change.path);
       else templates.set(change.path, await readTemplate(tree, { path: change.path, oid: change.after }));
+      return;
+    }
+    if (place.kind === 'key') {
+      if (change.after === undefined) keys.delete(change.path);
+      else keys.set(change.path, await readKey(tree, { path: change.path, oid: change.after }));
       return;
     }
     touched.add(place.pluginId);
@@ -159,7 +178,7 @@ export async function updateIndex(
     if (group.size === 0) files.delete(id);
     else files.set(id, new Map([...group].sort(([a], [b]) => (a < b ? -1 : 1))));
   }
-  return assemble(tree.revision, files, templates, new Map(prev.plugins), new Map(prev.pluginProblems), touched, {
+  return assemble(tree.revision, files, templates, keys, new Map(prev.plugins), new Map(prev.pluginProblems), touched, {
     tree,
     ...ctx,
   });
@@ -173,9 +192,10 @@ export async function restoreIndex(
   tree: RegistryTree,
   files: Map<string, Map<string, PluginFileRecord>>,
   templates: Map<string, TemplateRecord>,
+  keys: Map<string, KeyRecord>,
   ctx: Omit<BuildContext, 'tree'> = {},
 ): Promise<RegistryIndex> {
-  return assemble(tree.revision, sortGroups(files), templates, new Map(), new Map(), new Set(files.keys()), {
+  return assemble(tree.revision, sortGroups(files), templates, keys, new Map(), new Map(), new Set(files.keys()), {
     tree,
     ...ctx,
   });
@@ -186,6 +206,7 @@ type Place =
   | { kind: 'version'; pluginId: string; fileVersion: string }
   | { kind: 'asset'; pluginId: string }
   | { kind: 'template' }
+  | { kind: 'key' }
   | { kind: 'ignored' };
 
 /** Where a repository path belongs in the index. */
@@ -193,6 +214,7 @@ export function classify(path: string): Place {
   const parts = path.split('/');
   if (parts[0] === 'templates')
     return parts.length === 2 && /\.ya?ml$/.test(parts[1]!) ? { kind: 'template' } : { kind: 'ignored' };
+  if (parts[0] === 'keys') return parts.length >= 2 ? { kind: 'key' } : { kind: 'ignored' };
   if (parts[0] !== 'plugins' || parts.length < 3) return { kind: 'ignored' };
   const pluginId = parts[1]!;
   if (parts.length === 3 && parts[2] === 'manifest.json') return { kind: 'manifest', pluginId };
@@ -245,10 +267,16 @@ async function readTemplate(tree: RegistryTree, entry: TreeEntry): Promise<Templ
   return { path: entry.path, oid: entry.oid || gitBlobOid(bytes), ...parseTemplate(entry.path, bytes) };
 }
 
+async function readKey(tree: RegistryTree, entry: TreeEntry): Promise<KeyRecord> {
+  const bytes = await tree.read(entry);
+  return parseKeyFile(entry.path, entry.oid || gitBlobOid(bytes), bytes);
+}
+
 async function assemble(
   revision: string,
   files: Map<string, ReadonlyMap<string, PluginFileRecord>>,
   templates: Map<string, TemplateRecord>,
+  keys: Map<string, KeyRecord>,
   plugins: Map<string, PluginEntry>,
   pluginProblems: Map<string, Problem[]>,
   touched: ReadonlySet<string>,
@@ -272,13 +300,23 @@ async function assemble(
   // Map order is insertion order: re-sort only when plugins came or went.
   const sortedPlugins = membershipChanged ? new Map([...plugins].sort(([a], [b]) => (a < b ? -1 : 1))) : plugins;
   const sortedTemplates = new Map([...templates].sort(([a], [b]) => (a < b ? -1 : 1)));
-  const registryProblems = await checkRegistry(sortedPlugins, files, sortedTemplates, ctx.tree);
+  const sortedKeys = new Map([...keys].sort(([a], [b]) => (a < b ? -1 : 1)));
+  const registryProblems = await checkRegistry(sortedPlugins, files, sortedTemplates, sortedKeys, ctx.tree);
   const problems: Problem[] = [];
   for (const list of pluginProblems.values()) problems.push(...list);
   for (const t of sortedTemplates.values()) problems.push(...t.problems);
+  for (const k of sortedKeys.values()) problems.push(...k.problems);
   problems.push(...registryProblems);
   problems.sort(compareProblems);
-  return { revision, files, templates: sortedTemplates, plugins: sortedPlugins, pluginProblems, problems };
+  return {
+    revision,
+    files,
+    templates: sortedTemplates,
+    keys: sortedKeys,
+    plugins: sortedPlugins,
+    pluginProblems,
+    problems,
+  };
 }
 
 function sortGroups(

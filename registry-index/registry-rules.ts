@@ -21,6 +21,7 @@ import { sortByVersionDescending } from './version-order.ts';
 import { closestMatch } from '../common/index.ts';
 import { summarize } from './summary.ts';
 import type { RegistryTree } from './tree.ts';
+import { checkSignature, trustedKeys, type KeyRecord, type SignatureVerdict, type TrustedKey } from './trusted-keys.ts';
 
 export interface PluginCheck {
   entry?: PluginEntry;
@@ -108,8 +109,16 @@ async function versionEntry(
 ): Promise<VersionEntry> {
   const artifacts: Artifact[] = [];
   for (const [i, d] of (manifest.downloads ?? []).entries()) {
-    const artifact: Artifact = { os: d.os, arch: d.arch, url: d.url, ...(d.sha256 ? { sha256: d.sha256 } : {}) };
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(d.url)) {
+    const artifact: Artifact = {
+      os: d.os,
+      arch: d.arch,
+      url: d.url,
+      ...(d.sha256 ? { sha256: d.sha256 } : {}),
+      ...(d.signature ? { signature: d.signature } : {}),
+    };
+    const blob = blobDigest(d.url);
+    if (blob) artifact.blob = blob;
+    else if (!/^[a-z][a-z0-9+.-]*:/i.test(d.url)) {
       const stored = await storedArchive(id, record, i, d.url, d.sha256, group, ctx, problems);
       if (stored) artifact.stored = stored;
     }
@@ -181,6 +190,11 @@ async function storedArchive(
   return { path, oid: asset.oid, size: facts.size };
 }
 
+/** The digest of a `blob:sha256:<hex>` download URL (an archive in the registry's blob store). */
+export function blobDigest(url: string): string | undefined {
+  return /^blob:sha256:([0-9a-f]{64})$/.exec(url)?.[1];
+}
+
 function inspectArchive(bytes: Uint8Array): ArchiveFacts {
   const facts: ArchiveFacts = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
   try {
@@ -203,9 +217,11 @@ export async function checkRegistry(
   plugins: ReadonlyMap<string, PluginEntry>,
   files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>,
   templates: ReadonlyMap<string, TemplateRecord>,
+  keys: ReadonlyMap<string, KeyRecord>,
   tree: RegistryTree,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
+  await checkSignatures(plugins, files, trustedKeys(keys.values()), tree, problems);
   // A plugin claims its id and its name; the first claimant in id order (plugins are sorted by id)
   // owns a key, later ones get "duplicate-name". Ids are unique, so a key can only be contested
   // through a name that differs from its plugin's id.
@@ -257,6 +273,68 @@ export async function checkRegistry(
     }
   }
   return problems;
+}
+
+/** Verdicts by everything they depend on: a sync re-checks every signature, but verifies each once. */
+const verdictCache = new Map<string, SignatureVerdict>();
+
+/**
+ * Every signed download must carry a trusted key's valid signature. Runs over the whole registry on
+ * each sync because a key change affects plugins whose files did not change; the cache makes an
+ * unchanged signature cost one map lookup.
+ */
+async function checkSignatures(
+  plugins: ReadonlyMap<string, PluginEntry>,
+  files: ReadonlyMap<string, ReadonlyMap<string, PluginFileRecord>>,
+  keys: ReadonlyMap<string, TrustedKey>,
+  tree: RegistryTree,
+  problems: Problem[],
+): Promise<void> {
+  for (const entry of plugins.values()) {
+    for (const v of entry.versions) {
+      for (const [i, a] of v.artifacts.entries()) {
+        if (!a.signature) continue;
+        const archive = { pluginId: entry.id, name: v.manifest.name, version: v.version, sha256: a.sha256 ?? '' };
+        const key = keys.get(a.signature.keyId);
+        const cacheKey = [
+          a.signature.keyId,
+          a.signature.sig,
+          entry.id,
+          archive.name,
+          archive.version,
+          archive.sha256,
+          key?.publicKey,
+          key?.plugins.join(','),
+        ].join('\0');
+        let verdict = verdictCache.get(cacheKey);
+        if (!verdict) {
+          verdict = a.sha256
+            ? checkSignature(keys, archive, a.signature)
+            : {
+                ok: false,
+                rule: 'signature-invalid',
+                message: `downloads[${i}] of ${archive.name}@${archive.version} is signed but has no sha256 to verify`,
+                hint: 'publish with `wfctl publish`, which records the sha256 it signs',
+              };
+          if (verdictCache.size > 100_000) verdictCache.clear();
+          verdictCache.set(cacheKey, verdict);
+        }
+        if (verdict.ok) continue;
+        const record = files.get(entry.id)!.get(v.file) as ManifestFileRecord;
+        const pointer = `/downloads/${i}/signature`;
+        problems.push(
+          at(
+            record.path,
+            ...(await locateInFile(tree, record, pointer)),
+            pointer,
+            verdict.rule,
+            verdict.message,
+            verdict.hint,
+          ),
+        );
+      }
+    }
+  }
 }
 
 /** Every id and name a template may reference, in claim order (the order suggestions are tried in). */

@@ -10,6 +10,7 @@ import { Octokit } from '@octokit/rest';
 import pino, { type Logger } from 'pino';
 import { TokenBuckets } from '../common/index.ts';
 import { openSource } from './git-source.ts';
+import { BlobStore } from './blob-store.ts';
 import { createRegistryHandler } from './http-api.ts';
 import { IndexStore } from './index-store.ts';
 import { RegistryMetrics } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface RegistryServerOptions {
   publicUrl?: string;
   /** Pull-request checks: a token (GitHub App installation token or PAT), the API base URL, the webhook secret. */
   github?: { token: string; apiUrl?: string; webhookSecret: string; checkName?: string };
+  /** Bearer token `wfctl publish` uploads archives with; without one the blob store is read-only. */
+  publishToken?: string;
   logger?: Logger;
 }
 
@@ -83,6 +86,8 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     metrics,
     webhookSecret: opts.webhookSecret,
     publicUrl: opts.publicUrl,
+    blobs: new BlobStore(join(cacheDir, 'blobs')),
+    ...(opts.publishToken ? { publishToken: opts.publishToken } : {}),
     ...(github ? { github } : {}),
     ...(opts.rateLimit
       ? {

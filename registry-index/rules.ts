@@ -84,6 +84,7 @@ export function manifestRuleProblems(ctx: ManifestContext, doc: JsonDocument, m:
 
   checkName(ctx, m, report);
   checkVersions(ctx, m, report);
+  checkEntry(m, report);
   checkDownloads(ctx, m, report);
 
   if (m.name === scaffold.name || m.source === scaffold.source || m.repository === scaffold.repository) {
@@ -243,6 +244,23 @@ function checkVersions(ctx: ManifestContext, m: Manifest, report: Report): void 
   });
 }
 
+/** The plugin format's fields (this registry's extension): an API range and an entry inside the archive. */
+function checkEntry(m: Manifest, report: Report): void {
+  if (m.engineApi !== undefined && semver.validRange(m.engineApi) === null) {
+    report(
+      '/engineApi',
+      'engine-api-range',
+      `engineApi "${m.engineApi}" is not a version range`,
+      'state the engine plugin API the entry was written against, e.g. "^1.0"',
+    );
+  }
+  if (m.main !== undefined) {
+    const problem = storedArchivePathProblem(m.main);
+    if (problem)
+      report('/main', 'entry-path', `main "${m.main}" ${problem}`, 'name a file inside the archive, e.g. "index.js"');
+  }
+}
+
 function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void {
   // Builtin plugins ship inside the engine; their downloads list the engine's own release binaries,
   // several per platform, and nothing installs them as a plugin.
@@ -267,6 +285,14 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
   }
   (m.downloads ?? []).forEach((d, i) => {
     const at = `/downloads/${i}`;
+    if ((d.os === 'any') !== (d.arch === 'any')) {
+      report(
+        at,
+        'download-platform-any',
+        `downloads[${i}] is for ${d.os}/${d.arch}: "any" stands for a platform-independent archive, so it applies to both`,
+        'use os "any" with arch "any", or a real os/arch pair',
+      );
+    }
     if (d.sha256 === undefined) {
       report(
         at,
@@ -286,12 +312,37 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
         fix,
       );
     }
-    checkDownloadUrl(ctx, m, d.url, `${at}/url`, report);
+    checkDownloadUrl(ctx, m, d.url, d.sha256, `${at}/url`, report);
   });
 }
 
-function checkDownloadUrl(ctx: ManifestContext, m: Manifest, url: string, pointer: string, report: Report): void {
+function checkDownloadUrl(
+  ctx: ManifestContext,
+  m: Manifest,
+  url: string,
+  sha256: string | undefined,
+  pointer: string,
+  report: Report,
+): void {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'blob') {
+    const digest = /^blob:sha256:([0-9a-f]{64})$/.exec(url)?.[1];
+    if (!digest)
+      report(
+        pointer,
+        'download-url',
+        `download URL "${url}" is not a blob reference`,
+        'write "blob:sha256:<64 hex digits>"',
+      );
+    else if (sha256 !== undefined && digest !== sha256)
+      report(
+        pointer,
+        'download-blob-digest',
+        `download URL names blob sha256:${digest.slice(0, 12)}... but "sha256" is ${sha256.slice(0, 12)}...`,
+        'a blob is named by its own sha256: publish again with `wfctl publish`',
+      );
+    return;
+  }
   if (scheme === undefined) {
     const problem = storedArchivePathProblem(url);
     if (problem)

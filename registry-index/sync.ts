@@ -101,7 +101,9 @@ export class RegistrySync {
     this.archiveFacts = stored.archiveFacts;
     try {
       const tree = new GitCommitTree(this.opts.source, stored.revision);
-      const index = await restoreIndex(tree, stored.files, stored.templates, { archiveFacts: this.archiveFacts });
+      const index = await restoreIndex(tree, stored.files, stored.templates, stored.keys, {
+        archiveFacts: this.archiveFacts,
+      });
       this.swap({ index, published: stored.published, generation: 1, syncedAt: new Date(stored.syncedAt) });
       this.opts.logger.info(
         { revision: stored.revision, plugins: index.plugins.size },

@@ -26,13 +26,13 @@ export interface TreeChange {
 export interface RegistryTree {
   /** Commit id, or a label such as "working tree" for a directory. */
   readonly revision: string;
-  /** Every file under plugins/ and templates/. */
+  /** Every file under the indexed roots (plugins/, templates/, keys/). */
   list(): Promise<TreeEntry[]>;
   read(entry: TreeEntry): Promise<Uint8Array>;
 }
 
 /** The top-level folders a registry index reads. */
-export const indexedRoots = ['plugins', 'templates'] as const;
+export const indexedRoots = ['plugins', 'templates', 'keys'] as const;
 
 /** The git blob id of some bytes, so files from disk and from git compare equal. */
 export function gitBlobOid(bytes: Uint8Array): string {

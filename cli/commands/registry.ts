@@ -56,6 +56,7 @@ export function register(program: Command): void {
     .option('--rate-limit <n>', 'requests per second per client (0 = off)', '100')
     .option('--token <token>', 'token for reading a private remote repository (or WFCTL_REGISTRY_TOKEN)')
     .option('--public-url <url>', 'base URL clients use to reach this server (for archive links)')
+    .option('--publish-token <token>', 'bearer token `wfctl publish` uploads archives with (or WFCTL_PUBLISH_TOKEN)')
     .option('--github-token <token>', 'check pull requests: GitHub App installation token or PAT (or GITHUB_TOKEN)')
     .option(
       '--github-webhook-secret <secret>',
@@ -75,6 +76,7 @@ export function register(program: Command): void {
         rateLimit: string;
         token?: string;
         publicUrl?: string;
+        publishToken?: string;
         githubToken?: string;
         githubWebhookSecret?: string;
         githubApiUrl: string;
@@ -110,6 +112,7 @@ export function register(program: Command): void {
             rateLimit,
             token: opts.token ?? process.env.WFCTL_REGISTRY_TOKEN,
             publicUrl: opts.publicUrl,
+            publishToken: opts.publishToken ?? process.env.WFCTL_PUBLISH_TOKEN,
             logger: pino({ level: opts.logLevel }),
           });
         } catch (err) {

@@ -2,10 +2,10 @@
 // proxies, the `http` trigger and the `http` workflow handler.
 import {
   HttpRouterCap,
+  pluginManifestInfo,
   type AppContext,
   type EnginePlugin,
   type HttpRouter,
-  type PluginManifestInfo,
 } from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { createHttpHandler, httpHandlerSchema } from './http-handler.ts';
@@ -47,7 +47,7 @@ function routerFor(app: AppContext, name: string | undefined, owner: string): Ht
 }
 
 export const httpPlugin: EnginePlugin = {
-  manifest: manifestJson as PluginManifestInfo,
+  manifest: pluginManifestInfo(manifestJson),
   modules: {
     'http.server': createHttpServer,
     'http.router': createHttpRouter,

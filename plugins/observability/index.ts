@@ -1,5 +1,5 @@
 // plugins/observability: Prometheus metrics, health/readiness/liveness, recent workflow activity.
-import type { EnginePlugin, PluginManifestInfo } from '../../engine/index.ts';
+import { pluginManifestInfo, type EnginePlugin } from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { createHealthChecker, healthCheckerSchema, mountHealthEndpoints } from './health-checker.ts';
 import { createLogCollector, logCollectorSchema, mountLogEndpoint } from './log-collector.ts';
@@ -10,7 +10,7 @@ export { MetricsCollector } from './metrics-collector.ts';
 export { LogCollector } from './log-collector.ts';
 
 export const observabilityPlugin: EnginePlugin = {
-  manifest: manifestJson as PluginManifestInfo,
+  manifest: pluginManifestInfo(manifestJson),
   modules: {
     'health.checker': createHealthChecker,
     'metrics.collector': createMetricsCollector,

@@ -1,5 +1,5 @@
 // plugins/pipelinesteps: the generic pipeline step types.
-import type { EnginePlugin, PluginManifestInfo, StepFactory, TypeSchema } from '../../engine/index.ts';
+import { pluginManifestInfo, type EnginePlugin, type StepFactory, type TypeSchema } from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { buildUiSchema, createBuildUiStep } from './build-ui.ts';
 import { createBase64DecodeStep, base64DecodeSchema } from './base64-decode.ts';
@@ -80,7 +80,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
-  manifest: manifestJson as PluginManifestInfo,
+  manifest: pluginManifestInfo(manifestJson),
   steps: Object.fromEntries(Object.entries(steps).map(([t, [f]]) => [t, f])),
   stepSchemas: Object.fromEntries(Object.entries(steps).map(([t, [, s]]) => [t, s])),
 };

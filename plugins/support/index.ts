@@ -12,7 +12,7 @@ export {
   type JsonBody,
 } from './http-json.ts';
 export { resolveFrom } from './paths.ts';
-export { manifestInfo } from './manifest.ts';
+export { pluginManifestInfo as manifestInfo } from '../../engine/index.ts';
 export { matchPath, parseRouteKey, type RouteKey } from './route-pattern.ts';
 export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export { moduleRef } from './module-ref.ts';
