@@ -22,7 +22,43 @@ export {
   pluginFromEntry,
   PluginCompatibilityError,
 } from './plugin-api.ts';
-export type { EngineApi, PluginDefinition, PluginEntryModule } from './plugin-api.ts';
+export type { EngineApi, PluginContext, PluginDefinition, PluginEntryModule, PluginFunction } from './plugin-api.ts';
+export {
+  lockFileName,
+  receiptFileName,
+  emptyLock,
+  parseLock,
+  readLockFile,
+  formatLock,
+  writeLockFile,
+  withLocked,
+  withoutLocked,
+  findLocked,
+  hashTree,
+  writeReceipt,
+  readReceipt,
+  installedMismatch,
+  PluginLockError,
+} from './plugin-lock.ts';
+export type { LockedPlugin, PluginLock, InstallReceipt } from './plugin-lock.ts';
+export {
+  loadPluginDir,
+  loadRequiredPlugins,
+  readPluginManifest,
+  requiredPlugins,
+  isLocalSource,
+  entryPath,
+  noLicenseGate,
+  PluginLoadError,
+} from './plugin-loader.ts';
+export type { LicenseGate, PluginManifestFile, RequiredPlugin, RequiredPluginOptions } from './plugin-loader.ts';
+export { buildPluginProject, loadPluginProject, projectBuildDir } from './plugin-build.ts';
+export { runTestFiles, runTestFile } from './wftest/runner.ts';
+export type { TestResult, RunOptions as TestRunOptions } from './wftest/runner.ts';
+export { findTestFiles, parseTestFile, readTestFile, TestFileError } from './wftest/test-file.ts';
+export type { TestFile } from './wftest/test-file.ts';
+export { formatTap, type TestReport } from './wftest/report.ts';
+export type { BuiltPluginProject } from './plugin-build.ts';
 export { buildConfigSchema } from './config-schema.ts';
 export { parseDuration, durationOr } from './duration.ts';
 export { expandConfig, expandString } from './env-expansion.ts';

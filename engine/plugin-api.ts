@@ -81,13 +81,22 @@ export const engineApi: EngineApi = Object.freeze({
   }),
 });
 
+/** What the engine tells a plugin about itself: the second argument of a default-exported function. */
+export interface PluginContext {
+  /** The plugin's root directory: where manifest.json and its packaged files (assets/...) are. */
+  readonly dir: string;
+  readonly manifest: PluginManifestInfo;
+}
+
+export type PluginFunction = (api: EngineApi, self: PluginContext) => PluginDefinition | Promise<PluginDefinition>;
+
 /** What a plugin entry module may export (see the header). */
 export interface PluginEntryModule extends Partial<PluginDefinition> {
-  default?: PluginDefinition | ((api: EngineApi) => PluginDefinition | Promise<PluginDefinition>);
+  default?: PluginDefinition | PluginFunction;
 }
 
 /** Typing helper for plugin authors: `export default definePlugin((api) => ({ steps: {...} }))`. */
-export function definePlugin<T extends PluginDefinition | ((api: EngineApi) => PluginDefinition)>(definition: T): T {
+export function definePlugin<T extends PluginDefinition | PluginFunction>(definition: T): T {
   return definition;
 }
 
@@ -160,17 +169,19 @@ export async function pluginFromEntry(
   manifest: PluginManifestInfo & { capabilities?: Record<string, unknown> },
   exports: PluginEntryModule,
   where: string,
+  dir: string,
 ): Promise<EnginePlugin> {
   const problem = engineApiProblem(manifest);
   if (problem) throw new PluginCompatibilityError(problem, manifest.name);
   let definition: PluginDefinition;
   const d = exports.default;
-  if (typeof d === 'function') definition = await d(engineApi);
+  const identity = pluginManifestInfo(manifest);
+  if (typeof d === 'function') definition = await d(engineApi, Object.freeze({ dir, manifest: identity }));
   else if (d && typeof d === 'object') definition = d;
   else definition = exports;
   if (!definition || typeof definition !== 'object')
     throw new Error(`${where}: the default export must return a plugin definition object`);
-  const plugin: EnginePlugin = { manifest };
+  const plugin: EnginePlugin = { manifest: identity };
   let contributes = false;
   for (const key of definitionKeys) {
     const value = definition[key];

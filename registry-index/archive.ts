@@ -80,6 +80,22 @@ export function unsafeEntryReason(entry: Pick<TarEntry, 'path' | 'type'>): strin
   return undefined;
 }
 
+/** The first reason an archive must not be installed (unreadable, over a limit, an unsafe entry), or undefined. */
+export function unsafeArchiveReason(bytes: Uint8Array, limits: ArchiveLimits = {}): string | undefined {
+  let entries: TarEntry[];
+  try {
+    entries = readTarGz(bytes, limits);
+  } catch (err) {
+    if (err instanceof ArchiveError) return `is not a readable .tar.gz archive: ${err.message}`;
+    throw err;
+  }
+  for (const entry of entries) {
+    const reason = unsafeEntryReason(entry);
+    if (reason) return `has an entry "${entry.path}" that ${reason}`;
+  }
+  return undefined;
+}
+
 /**
  * Extracts an archive into `dest`, which must be missing or empty. Nothing is written unless every
  * entry is safe (unsafeEntryReason) and within the limits; files get mode 0644 or 0755 (executable),

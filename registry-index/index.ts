@@ -13,6 +13,7 @@ export {
   readTarGz,
   extractTarGz,
   unsafeEntryReason,
+  unsafeArchiveReason,
   writeTarGz,
   ArchiveError,
   maxUnpackedArchiveBytes,

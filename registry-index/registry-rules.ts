@@ -3,7 +3,7 @@
 // live in rules.ts; both are part of the one validator.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { ArchiveError, readTarGz, unsafeEntryReason } from './archive.ts';
+import { unsafeArchiveReason } from './archive.ts';
 import { parseJson } from './json-source.ts';
 import type { Manifest } from './manifest.ts';
 import type { Problem } from './problem.ts';
@@ -197,16 +197,8 @@ export function blobDigest(url: string): string | undefined {
 
 function inspectArchive(bytes: Uint8Array): ArchiveFacts {
   const facts: ArchiveFacts = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
-  try {
-    for (const entry of readTarGz(bytes)) {
-      const reason = unsafeEntryReason(entry);
-      if (reason) return { ...facts, unsafe: `has an entry "${entry.path}" that ${reason}` };
-    }
-  } catch (err) {
-    if (!(err instanceof ArchiveError)) throw err;
-    return { ...facts, unsafe: `is not a readable .tar.gz archive: ${err.message}` };
-  }
-  return facts;
+  const unsafe = unsafeArchiveReason(bytes);
+  return unsafe ? { ...facts, unsafe } : facts;
 }
 
 /**
