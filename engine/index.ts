@@ -52,7 +52,7 @@ export {
   PluginLoadError,
 } from './plugin-loader.ts';
 export type { LicenseGate, PluginManifestFile, RequiredPlugin, RequiredPluginOptions } from './plugin-loader.ts';
-export { buildPluginProject, loadPluginProject, projectBuildDir } from './plugin-build.ts';
+export { buildPluginProject, loadBuiltPlugin, loadPluginProject, projectBuildDir } from './plugin-build.ts';
 export { runTestFiles, runTestFile } from './wftest/runner.ts';
 export type { TestResult, RunOptions as TestRunOptions } from './wftest/runner.ts';
 export { findTestFiles, parseTestFile, readTestFile, TestFileError } from './wftest/test-file.ts';

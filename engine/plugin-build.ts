@@ -56,7 +56,11 @@ export async function buildPluginProject(dir: string): Promise<BuiltPluginProjec
 
 /** Build a project and load it as the engine loads an installed plugin. */
 export async function loadPluginProject(dir: string): Promise<EnginePlugin> {
-  const built = await buildPluginProject(dir);
+  return loadBuiltPlugin(dir, await buildPluginProject(dir));
+}
+
+/** Import a built project's entry (written under .wfctl/build/, named by its hash) as a plugin. */
+export async function loadBuiltPlugin(dir: string, built: BuiltPluginProject): Promise<EnginePlugin> {
   const hash = createHash('sha256').update(built.code).digest('hex').slice(0, 16);
   const out = join(dir, projectBuildDir, `plugin-${hash}.mjs`);
   if (!existsSync(out) || readFileSync(out, 'utf8') !== built.code) {

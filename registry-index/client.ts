@@ -10,8 +10,9 @@
 // Downloads are verified against the sha256 the registry published for that version and fail closed:
 // a mismatch, or no published checksum at all, is an error unless `allowUnverified` is set.
 import { createHash } from 'node:crypto';
-import type { Manifest } from './manifest.ts';
+import type { DownloadSignature, Manifest } from './manifest.ts';
 import type { IndexSummary } from './summary.ts';
+import type { TrustedKey } from './trusted-keys.ts';
 
 export interface RegistryClientOptions {
   /** e.g. http://127.0.0.1:8090 (no trailing /api/v1). */
@@ -42,6 +43,7 @@ export interface ArtifactRef {
   url: string;
   sha256: string | null;
   size?: number;
+  signature?: DownloadSignature;
 }
 
 export interface PluginVersionSummary {
@@ -80,10 +82,21 @@ export interface Resolution {
 export interface DownloadResult {
   name: string;
   version: string;
+  /** The archive's platform: the one asked for, or "any" for a platform-independent archive. */
   os: string;
   arch: string;
   sha256: string;
+  signature?: DownloadSignature;
   bytes: Buffer;
+}
+
+/** The archive a client installs for a platform: its own, else a platform-independent one ("any"). */
+export function artifactFor<T extends { os: string; arch: string }>(
+  artifacts: readonly T[],
+  platform: { os: string; arch: string },
+): T[] {
+  const own = artifacts.filter((a) => a.os === platform.os && a.arch === platform.arch);
+  return own.length > 0 ? own : artifacts.filter((a) => a.os === 'any' && a.arch === 'any');
 }
 
 /** The registry answered with an error (carries its message and hint). */
@@ -172,11 +185,13 @@ export class RegistryClient {
         404,
         `available: ${doc.versions.map((x) => x.version).join(', ')}`,
       );
-    const params = new URLSearchParams(platform);
+    const candidates = artifactFor(v.downloads, platform);
+    const chosen = candidates[0] ?? platform;
+    const params = new URLSearchParams({ os: chosen.os, arch: chosen.arch });
     const res = await this.request(`/api/v1/plugins/${enc(doc.name)}/versions/${enc(v.version)}/download?${params}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const actual = createHash('sha256').update(bytes).digest('hex');
-    const published = v.downloads.filter((d) => d.os === platform.os && d.arch === platform.arch).map((d) => d.sha256);
+    const published = candidates.map((d) => d.sha256);
     const header = res.headers.get('x-checksum-sha256');
     const expected = published.find((s) => s === actual) ?? published.find((s) => s !== null) ?? null;
     if (expected === null) {
@@ -202,22 +217,66 @@ export class RegistryClient {
         actual,
       );
     }
-    return { name: doc.name, version: v.version, os: platform.os, arch: platform.arch, sha256: actual, bytes };
+    const signature = candidates.find((d) => d.sha256 === actual)?.signature;
+    return {
+      name: doc.name,
+      version: v.version,
+      os: chosen.os,
+      arch: chosen.arch,
+      sha256: actual,
+      ...(signature ? { signature } : {}),
+      bytes,
+    };
+  }
+
+  /** The publisher keys the registry trusts (keys/ of its repository at the served revision). */
+  async trustedKeys(): Promise<Map<string, TrustedKey>> {
+    const { keys } = await this.json<{ keys: TrustedKey[] }>('/api/v1/keys');
+    return new Map(keys.map((k) => [k.keyId, k]));
+  }
+
+  /** Upload an archive to the registry's blob store (the registry's publish token). Returns its digest. */
+  async uploadBlob(bytes: Uint8Array, publishToken: string): Promise<{ sha256: string; created: boolean }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const res = await this.request(`/api/v1/blobs/sha256/${sha256}`, {
+      method: 'PUT',
+      body: bytes,
+      headers: { authorization: `Bearer ${publishToken}`, 'content-type': 'application/gzip' },
+    });
+    const body = (await res.json()) as { created: boolean };
+    return { sha256, created: body.created };
+  }
+
+  /** Whether the registry's blob store has an archive. */
+  async hasBlob(sha256: string): Promise<boolean> {
+    try {
+      await this.request(`/api/v1/blobs/sha256/${sha256}`, { method: 'HEAD' });
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError && err.status === 404) return false;
+      throw err;
+    }
   }
 
   private async json<T>(path: string): Promise<T> {
     return (await (await this.request(path)).json()) as T;
   }
 
-  private async request(path: string): Promise<Response> {
+  private async request(
+    path: string,
+    init: { method?: string; body?: Uint8Array; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const url = `${this.base}${path}`;
     let res: Response;
     try {
       res = await this.fetchImpl(url, {
+        method: init.method ?? 'GET',
         headers: {
           accept: 'application/json',
           ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+          ...(init.headers ?? {}),
         },
+        ...(init.body ? { body: init.body } : {}),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {

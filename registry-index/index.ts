@@ -69,7 +69,57 @@ export {
   type ArtifactRef,
   type DownloadResult,
   type SearchResult,
+  artifactFor,
 } from './client.ts';
 export { writeStaticLayout } from './static-layout.ts';
 export { PullRequestChecker, type PullRequestEvent, type PrCheckResult } from './pr-checker.ts';
-export { publishToGitRegistry, PublishError, type PublishOptions, type PublishResult } from './publish.ts';
+export {
+  publishToGitRegistry,
+  yankVersion,
+  PublishError,
+  type PublishOptions,
+  type PublishResult,
+  type YankOptions,
+} from './publish.ts';
+export {
+  publishPlugin,
+  registryManifest,
+  type PluginPublishOptions,
+  type PluginPublishResult,
+} from './publish-plugin.ts';
+export { packPlugin, isPluginProject, registryIdOf, PackError, type PackedPlugin } from './plugin-package.ts';
+export {
+  submitPullRequest,
+  githubClient,
+  SubmissionError,
+  type GitHubAuth,
+  type PullRequestSubmission,
+  type SubmittedPullRequest,
+} from './github-submit.ts';
+export {
+  installPlugin,
+  installFromLock,
+  updatePlugins,
+  removePlugin,
+  listInstalled,
+  readLock,
+  parsePluginSpec,
+  currentPlatform,
+  InstallError,
+  type InstallOptions,
+  type InstallResult,
+  type InstalledPlugin,
+} from './installer.ts';
+export {
+  generateSigningKey,
+  loadSigningKey,
+  signArchive,
+  verifyArchiveSignature,
+  keyIdOf,
+  signaturePayload,
+  type GeneratedKey,
+  type SigningKey,
+  type ArchiveSignature,
+} from './signing.ts';
+export { checkSignature, keyCovers, parseKeyFile, type TrustedKey, type SignatureVerdict } from './trusted-keys.ts';
+export { BlobStore } from './blob-store.ts';

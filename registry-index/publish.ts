@@ -30,6 +30,10 @@ export interface PublishOptions {
   archive?: { path: string; os: string; arch: string };
   /** Stop before pushing (prints what would be published). */
   dryRun?: boolean;
+  /** The manifest to publish, when it is not the file as it is (a packed plugin: publish-plugin.ts). */
+  manifest?: Partial<Manifest>;
+  /** Runs after every local check passed, right before the push (uploading the archive it names). */
+  beforePush?: () => Promise<void>;
 }
 
 export interface PublishResult {
@@ -55,8 +59,7 @@ export class PublishError extends Error {
 }
 
 export async function publishToGitRegistry(opts: PublishOptions): Promise<PublishResult> {
-  const bytes = readFileSync(opts.manifestPath);
-  const draft = JSON.parse(bytes.toString('utf8')) as Partial<Manifest>;
+  const draft = opts.manifest ?? (JSON.parse(readFileSync(opts.manifestPath, 'utf8')) as Partial<Manifest>);
   const work = mkdtempSync(join(tmpdir(), 'wfctl-publish-'));
   try {
     const branch = opts.branch ?? 'main';
@@ -109,6 +112,11 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
         own,
       );
 
+    if (existsSync(join(dir, 'versions', `${draft.version}.json`)))
+      throw new PublishError(
+        `${id}@${draft.version} is already published`,
+        'published versions are immutable: bump "version"',
+      );
     let previous: string | undefined;
     if (existsSync(join(dir, 'manifest.json'))) {
       previous = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest).version;
@@ -141,6 +149,7 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
           `${id}@${draft.version}${previous ? ` (previous ${previous} kept in versions/)` : ''}`,
       };
 
+    await opts.beforePush?.();
     await git(repo, 'add', '--all', 'plugins');
     await git(
       repo,
@@ -182,4 +191,96 @@ function withToken(url: string, token: string | undefined): string {
 
 function firstLine(s: string): string {
   return s.split('\n').find((l) => l.trim() && !l.startsWith('Command failed')) ?? s;
+}
+
+export interface YankOptions {
+  /** Clone URL of the registry repository. */
+  registryUrl: string;
+  branch?: string;
+  token?: string;
+  /** Registry id or manifest name. */
+  name: string;
+  version: string;
+  reason: string;
+  dryRun?: boolean;
+}
+
+/**
+ * Mark a published version yanked (`"yanked": {"reason": ...}` in its manifest file) and push. A
+ * yanked version stays downloadable by exact version (existing locks keep working) but no range
+ * resolution picks it. Its artifacts do not change, so the registry's immutability check accepts it.
+ */
+export async function yankVersion(opts: YankOptions): Promise<PublishResult> {
+  const work = mkdtempSync(join(tmpdir(), 'wfctl-yank-'));
+  try {
+    const branch = opts.branch ?? 'main';
+    await git(
+      work,
+      'clone',
+      '--quiet',
+      '--depth',
+      '1',
+      '--branch',
+      branch,
+      withToken(opts.registryUrl, opts.token),
+      'registry',
+    ).catch((err: Error) => {
+      throw new PublishError(
+        `cannot clone ${opts.registryUrl}: ${firstLine(err.message)}`,
+        'check the URL, the branch and the token',
+      );
+    });
+    const repo = join(work, 'registry');
+    const bare = opts.name.replace(/^workflow-plugin-/, '');
+    const id = [opts.name, bare].find((d) => existsSync(join(repo, 'plugins', d, 'manifest.json')));
+    if (!id) throw new PublishError(`the registry has no plugin "${opts.name}"`, 'wfctl plugin search shows the names');
+    const current = join(repo, 'plugins', id, 'manifest.json');
+    const candidates = [current, join(repo, 'plugins', id, 'versions', `${opts.version}.json`)];
+    const file = candidates.find(
+      (f) => existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as Manifest).version === opts.version,
+    );
+    if (!file)
+      throw new PublishError(
+        `${id}@${opts.version} is not in the registry`,
+        `wfctl plugin info ${id} lists its versions`,
+      );
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    if (manifest.yanked)
+      throw new PublishError(`${id}@${opts.version} is already yanked (${manifest.yanked.reason})`, 'nothing to do');
+    manifest.yanked = { reason: opts.reason };
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    const index = await buildIndex(new DirectoryTree(repo));
+    const problems = index.problems.filter((p) => isError(p) && p.file.startsWith(`plugins/${id}/`));
+    if (problems.length)
+      throw new PublishError(
+        `the registry would not accept the yank of ${id}@${opts.version}`,
+        'fix the errors above',
+        problems,
+      );
+    const result = { id, version: opts.version, problems: [] };
+    if (opts.dryRun) return { ok: true, ...result, output: `dry run: would yank ${id}@${opts.version}` };
+    await git(repo, 'add', '--all', 'plugins');
+    await git(
+      repo,
+      '-c',
+      'user.name=wfctl',
+      '-c',
+      'user.email=wfctl@localhost',
+      'commit',
+      '--quiet',
+      '-m',
+      `yank ${id} ${opts.version}: ${opts.reason}`,
+    );
+    try {
+      const pushed = await run('git', ['-C', repo, 'push', 'origin', `HEAD:refs/heads/${branch}`], {
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      });
+      return { ok: true, ...result, output: pushed.stdout + pushed.stderr };
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      return { ok: false, ...result, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
