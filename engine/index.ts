@@ -58,6 +58,7 @@ export type { TestResult, RunOptions as TestRunOptions } from './wftest/runner.t
 export { findTestFiles, parseTestFile, readTestFile, TestFileError } from './wftest/test-file.ts';
 export type { TestFile } from './wftest/test-file.ts';
 export { formatTap, type TestReport } from './wftest/report.ts';
+export { pluginDocsMarkdown } from './plugin-docs.ts';
 export type { BuiltPluginProject } from './plugin-build.ts';
 export { buildConfigSchema } from './config-schema.ts';
 export { parseDuration, durationOr } from './duration.ts';

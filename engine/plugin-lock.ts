@@ -22,8 +22,11 @@ export interface LockedPlugin {
   /** The range that was asked for (`wfctl plugin update` re-resolves it). */
   range?: string;
   version: string;
-  /** sha256 of the archive. */
-  sha256: string;
+  /**
+   * sha256 of the archive. Absent only for a plugin that has no archive because the engine has it
+   * built in (the operator locks those too, to record the version the registry resolved).
+   */
+  sha256?: string;
   /** Key id of the publisher key whose signature was verified. */
   signer?: string;
   /** Where it came from: the registry's plugin URL. */
@@ -65,9 +68,9 @@ export function parseLock(text: string, where: string): PluginLock {
   const plugins = d.plugins.map((p, i): LockedPlugin => {
     const e = p as Record<string, unknown>;
     const at = `${where}: plugins[${i}]`;
-    for (const field of ['name', 'version', 'sha256'])
+    for (const field of ['name', 'version'])
       if (typeof e?.[field] !== 'string' || e[field] === '') throw new PluginLockError(`${at} has no "${field}"`);
-    if (!sha256Pattern.test(e.sha256 as string))
+    if (e.sha256 !== undefined && !sha256Pattern.test(e.sha256 as string))
       throw new PluginLockError(`${at} (${e.name}): sha256 must be 64 lower-case hex digits`);
     if (seen.has(e.name as string)) throw new PluginLockError(`${at}: plugin "${e.name}" is locked twice`);
     seen.add(e.name as string);
@@ -77,7 +80,7 @@ export function parseLock(text: string, where: string): PluginLock {
       name: e.name as string,
       ...optional('range'),
       version: e.version as string,
-      sha256: e.sha256 as string,
+      ...optional('sha256'),
       ...optional('signer'),
       ...optional('source'),
     };
@@ -134,6 +137,7 @@ export function findLocked(lock: PluginLock, name: string): LockedPlugin | undef
 // ---------------------------------------------------------------------------------------------
 
 export interface InstallReceipt extends LockedPlugin {
+  sha256: string;
   /** sha256 of every extracted file, by path relative to the plugin directory. */
   files: Record<string, string>;
 }
@@ -173,6 +177,7 @@ export function installedMismatch(dir: string, locked: LockedPlugin): string | u
   if (!receipt) return `${dir} has no install receipt (${receiptFileName}); it was not installed by wfctl`;
   if (receipt.version !== locked.version)
     return `${dir} holds ${receipt.name}@${receipt.version}, but the lock pins ${locked.version}`;
+  if (!locked.sha256) return `the lock pins ${locked.name}@${locked.version} without an archive checksum`;
   if (receipt.sha256 !== locked.sha256)
     return `${dir} was installed from an archive with sha256 ${receipt.sha256.slice(0, 12)}..., but the lock pins ${locked.sha256.slice(0, 12)}...`;
   const now = hashTree(dir);

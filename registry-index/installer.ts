@@ -116,6 +116,7 @@ export async function installFromLock(opts: InstallOptions): Promise<InstallResu
   if (!lock) throw new InstallError(`${opts.lockPath} not found`, 'install plugins by name: wfctl plugin install NAME');
   const results: InstallResult[] = [];
   for (const locked of lock.plugins) {
+    if (!locked.sha256) continue; // built into the engine: nothing to download
     const dir = join(opts.pluginDir, locked.name);
     if (existsSync(dir) && !installedMismatch(dir, locked)) {
       results.push({
@@ -175,7 +176,7 @@ async function install(
       `${what} publishes no sha256 checksum for its archive; refusing to install bytes nothing can verify`,
       'ask the publisher to publish with `wfctl publish`',
     );
-  if (pinned && artifact.sha256 !== pinned.sha256)
+  if (pinned?.sha256 && artifact.sha256 !== pinned.sha256)
     throw new InstallError(
       `the registry now publishes sha256 ${artifact.sha256.slice(0, 12)}... for ${what}, but the lock pins ${pinned.sha256.slice(0, 12)}...`,
       'published versions are immutable; this registry is not the one the lock came from, or it was tampered with',
@@ -234,7 +235,7 @@ async function install(
       ...(artifact.signature ? { signer: artifact.signature.keyId } : {}),
       source: `${opts.registryUrl.replace(/\/+$/, '')}/api/v1/plugins/${encodeURIComponent(target.name)}`,
     };
-    writeReceipt(stage, { ...entry, files: hashTree(stage) });
+    writeReceipt(stage, { ...entry, sha256: downloaded.sha256, files: hashTree(stage) });
     const hadOld = existsSync(final);
     if (hadOld) renameSync(final, old);
     renameSync(stage, final);
@@ -320,7 +321,7 @@ export async function updatePlugins(names: string[], opts: InstallOptions): Prom
       results.push({
         name: locked.name,
         version: locked.version,
-        sha256: locked.sha256,
+        sha256: locked.sha256 ?? '',
         ...signer(locked),
         unchanged: true,
       });

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildPluginProject, loadBuiltPlugin } from '../engine/index.ts';
-import { type ArchiveFile, writeTarGz } from './archive.ts';
+import { writeTarGz } from './archive.ts';
 import type { Manifest } from './manifest.ts';
 import { isError, type Problem } from './problem.ts';
 import { validateManifestBytes } from './validate-manifest.ts';
@@ -89,12 +89,13 @@ export async function packPlugin(dir: string): Promise<PackedPlugin> {
   }
   const { downloads: _downloads, ...rest } = draft;
   const manifest: Manifest = { ...rest, main: 'index.js' };
-  const files: ArchiveFile[] = [
+  const files: Array<{ path: string; data: string | Buffer }> = [
     { path: 'manifest.json', data: `${JSON.stringify(manifest, null, 2)}\n` },
     { path: 'index.js', data: built.code },
     ...extraFiles(dir).map((path) => ({ path, data: readFileSync(join(dir, path)) })),
   ];
-  const bytes = writeTarGz(files.map((f) => ({ ...f, mode: 0o644 })));
+  // sorted, so the archive does not depend on the order files were listed in
+  const bytes = writeTarGz(files.map((f) => ({ ...f, mode: 0o644 })).sort((a, b) => (a.path < b.path ? -1 : 1)));
   return {
     manifest,
     id,

@@ -3,7 +3,7 @@
 // engine's validator first, so a broken config never reaches the cluster. --dry-run prints the
 // WorkflowApp instead; --wait follows it until Ready and prints its endpoint.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { KubeClient, WorkflowApp } from '../../operator/index.ts';
 import { CliError, parseOutputFormat, printStructured } from '../output.ts';
@@ -100,7 +100,7 @@ export function register(program: Command): void {
         if (err instanceof CliError) throw err;
         throw new CliError(`${file}: not valid YAML: ${(err as Error).message}`);
       }
-      await checkApp(op, app, file, text);
+      await checkApp(op, app, file, text, !!flags.dryRun);
       if (flags.dryRun) {
         const format = parseOutputFormat(flags.output ?? 'yaml');
         if (format === 'json') printStructured('json', app);
@@ -112,14 +112,31 @@ export function register(program: Command): void {
 }
 
 /** Schema and engine validation; prints every problem, then fails with a count. */
-async function checkApp(op: OperatorModule, app: WorkflowApp, file: string, text: string): Promise<void> {
+async function checkApp(
+  op: OperatorModule,
+  app: WorkflowApp,
+  file: string,
+  text: string,
+  dryRun: boolean,
+): Promise<void> {
   const problems = op
     .validateWorkflowAppObject(app)
     .map((p) => `${file}: ${op.pointerToFieldPath(p.pointer)}: ${p.message}`);
   if (problems.length === 0 && app.spec.config !== undefined) {
-    const { corePlugins } = await import('../../plugins/index.ts');
+    const engine = await import('../../engine/index.ts');
+    const { pluginLocations, pluginsForConfig } = await import('../app-plugins.ts');
     const inline = app.spec.config === text ? file : `${file}#spec.config`;
-    const check = await op.engineConfigValidator(corePlugins)(app.spec.config, inline);
+    const loaded = engine.readConfigText(app.spec.config, { file: inline, baseDir: dirname(resolve(file)) });
+    // The cluster gets plugins from the registry (the operator resolves requires.plugins); a plugin
+    // project on this disk cannot be deployed until it is published.
+    const local = engine.requiredPlugins(loaded.config).filter((r) => engine.isLocalSource(r.source));
+    if (!dryRun && local.length)
+      throw new CliError(
+        `${file}: requires.plugins ${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} is a local project, which a cluster cannot install`,
+        { hint: 'publish it (wfctl publish) and drop "source", so the operator installs it from the registry' },
+      );
+    const plugins = await pluginsForConfig(loaded.config, loaded, pluginLocations({}, file));
+    const check = await op.engineConfigValidator(plugins)(app.spec.config, inline);
     problems.push(...check.errors);
   }
   if (problems.length) {

@@ -51,9 +51,19 @@ export const commands: CommandEntry[] = [
     load: () => import('./gitops.ts'),
   },
   {
+    name: 'init',
+    summary: 'scaffold a new project from a template: an app (API, events, full stack) or a plugin',
+    load: () => import('./init.ts'),
+  },
+  {
     name: 'inspect',
     summary: 'show modules, dependency graph, pipelines, triggers and workflows of a config',
     load: () => import('./inspect.ts'),
+  },
+  {
+    name: 'keys',
+    summary: 'publisher signing keys (Ed25519) for wfctl publish',
+    load: () => import('./keys.ts'),
   },
   {
     name: 'license',
@@ -77,7 +87,7 @@ export const commands: CommandEntry[] = [
     summary:
       'publish a plugin version to a git registry: keeps the previous version in versions/, validates, ' +
       'commits and pushes',
-    load: () => import('./plugin.ts'),
+    load: () => import('./publish.ts'),
   },
   {
     name: 'registry',

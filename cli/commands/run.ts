@@ -14,6 +14,8 @@ interface RunOptions {
   strict?: boolean;
   admin?: boolean;
   adminAddr?: string;
+  pluginDir?: string;
+  lock?: string;
 }
 
 /**
@@ -60,15 +62,26 @@ export function register(program: Command): void {
     )
     .option('--admin', 'also serve the admin API and dashboard (needs JWT_SECRET; see docs/plugins.md)')
     .option('--admin-addr <address>', 'listen address of the admin server', ':8081')
+    .option('--plugin-dir <dir>', 'installed plugins (default: $WORKFLOW_PLUGIN_DIR or <data dir>/plugins)')
+    .option('--lock <file>', 'plugin lock (default: $WORKFLOW_PLUGIN_LOCK or wfctl.lock beside the config)')
     .action(async (configArg: string | undefined, opts: RunOptions) => {
       const config = configArg ?? process.env.WORKFLOW_CONFIG;
       if (!config)
         throw new CliError('no config file given', {
           hint: 'wfctl run path/to/workflow.yaml (or set WORKFLOW_CONFIG)',
         });
-      const { ConfigError, createLogger, Engine, formatIssue, loadConfigFile, normalizeAddress, parseDuration } =
-        await import('../../engine/index.ts');
-      const { AdminConfigError, corePlugins, withAdmin } = await import('../../plugins/index.ts');
+      const {
+        ConfigError,
+        createLogger,
+        Engine,
+        formatIssue,
+        loadConfigFile,
+        normalizeAddress,
+        parseDuration,
+        readConfigFile,
+      } = await import('../../engine/index.ts');
+      const { AdminConfigError, withAdmin } = await import('../../plugins/index.ts');
+      const { pluginLocations, pluginsForConfig, installLockedPlugins } = await import('../app-plugins.ts');
       let drainMs: number;
       try {
         drainMs = parseDuration(opts.shutdownTimeout);
@@ -77,20 +90,27 @@ export function register(program: Command): void {
       }
       const addr = opts.addr ?? process.env.WORKFLOW_ADDR;
       const address = listenOverride({ port: opts.port, addr: addr ? normalizeAddress(addr) : undefined });
+      const loaded = readConfigFile(config);
       const logger = createLogger({ level: opts.logLevel });
+      const locations = pluginLocations(opts, config);
+      // In a pod, the lock comes from the app's ConfigMap and the plugins are fetched and verified
+      // now, before the server listens, so the pod is ready only with exactly the locked bytes.
+      if (process.env.WORKFLOW_REGISTRY_URL)
+        await installLockedPlugins(locations, process.env.WORKFLOW_REGISTRY_URL, logger);
+      const plugins = await pluginsForConfig(loaded.config, loaded, locations);
       let engine: Engine;
       try {
         const engineOptions = {
-          plugins: corePlugins,
+          plugins,
           logger,
           httpAddress: address,
           dataDir: opts.dataDir,
           strict: opts.strict === true,
         };
         if (opts.admin) {
-          const loaded = loadConfigFile(config);
-          const merged = withAdmin(loaded.config, { address: normalizeAddress(opts.adminAddr ?? ':8081') });
-          engine = await Engine.fromLoaded({ ...loaded, config: merged }, engineOptions);
+          const full = loadConfigFile(config);
+          const merged = withAdmin(full.config, { address: normalizeAddress(opts.adminAddr ?? ':8081') });
+          engine = await Engine.fromLoaded({ ...full, config: merged }, engineOptions);
         } else {
           engine = await Engine.fromFile(config, engineOptions);
         }

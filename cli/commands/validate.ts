@@ -9,6 +9,8 @@ interface ValidateOptions {
   strict?: boolean;
   allowNoEntryPoints?: boolean;
   quiet?: boolean;
+  pluginDir?: string;
+  lock?: string;
 }
 
 export function register(program: Command): void {
@@ -20,16 +22,34 @@ export function register(program: Command): void {
     .option('--strict', 'treat warnings as errors')
     .option('--allow-no-entry-points', 'do not warn about configs without triggers, routes or pipelines')
     .option('-q, --quiet', 'print only errors and the summary')
+    .option('--plugin-dir <dir>', 'installed plugins (default: $WORKFLOW_PLUGIN_DIR or <data dir>/plugins)')
+    .option('--lock <file>', 'plugin lock (default: $WORKFLOW_PLUGIN_LOCK or wfctl.lock beside the config)')
     .action(async (files: string[], opts: ValidateOptions) => {
       const format = parseOutputFormat(opts.output);
-      const { formatIssue, validateConfigFile } = await import('../../engine/index.ts');
-      const { corePlugins } = await import('../../plugins/index.ts');
-      const results: Array<{ file: string } & ValidationResult> = files.map((file) => {
-        const r = validateConfigFile(file, { plugins: corePlugins, allowNoEntryPoints: opts.allowNoEntryPoints });
+      const { formatIssue, readConfigFile, validateConfigFile } = await import('../../engine/index.ts');
+      const { pluginLocations, pluginsForConfig } = await import('../app-plugins.ts');
+      const results: Array<{ file: string } & ValidationResult> = [];
+      for (const file of files) {
+        // the plugins it requires (installed, or a local project) contribute their types
+        let plugins;
+        try {
+          const loaded = readConfigFile(file);
+          plugins = await pluginsForConfig(loaded.config, loaded, pluginLocations(opts, file));
+        } catch (err) {
+          const message = (err as Error).message;
+          results.push({
+            file,
+            ok: false,
+            errors: [{ file, line: 1, column: 1, where: 'requires', jsonPath: 'requires.plugins', message }],
+            warnings: [],
+          });
+          continue;
+        }
+        const r = validateConfigFile(file, { plugins, allowNoEntryPoints: opts.allowNoEntryPoints });
         if (opts.strict && r.warnings.length > 0)
-          return { file, ok: false, errors: [...r.errors, ...r.warnings], warnings: [] };
-        return { file, ...r };
-      });
+          results.push({ file, ok: false, errors: [...r.errors, ...r.warnings], warnings: [] });
+        else results.push({ file, ...r });
+      }
       const failed = results.filter((r) => !r.ok);
       if (!printStructured(format, format === 'table' ? undefined : results)) {
         for (const r of results) {

@@ -12,6 +12,7 @@ export type TemplateName = (typeof templates)[number];
 const templatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
 /** The engine's public surface, for the type paths of generated TypeScript projects. */
 export const engineTypesPath = fileURLToPath(new URL('../../engine/index.ts', import.meta.url));
+const nodeTypesPath = fileURLToPath(new URL('../../node_modules/@types', import.meta.url));
 
 export interface ScaffoldFile {
   path: string;
@@ -58,4 +59,62 @@ export function writeScaffold(dir: string, files: ScaffoldFile[]): void {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.content);
   }
+}
+
+export interface ScaffoldOptions {
+  name: string;
+  author?: string;
+  description?: string;
+  tier?: string;
+  category?: string;
+}
+
+const namePattern = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Render `template` into `dir` (which must not exist or be empty). Plugin templates get a manifest
+ * that passes the registry's rules, checked before anything is written.
+ */
+export async function scaffold(template: TemplateName, dir: string, opts: ScaffoldOptions): Promise<ScaffoldFile[]> {
+  const { CliError } = await import('../output.ts');
+  if (!namePattern.test(opts.name))
+    throw new CliError(
+      `"${opts.name}" is not a usable name: use lower-case letters, digits and dashes, starting with a letter`,
+      {
+        hint: `e.g. ${
+          opts.name
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, '-')
+            .replace(/^[^a-z]+|-+$/g, '') || 'my-plugin'
+        }`,
+      },
+    );
+  const problem = scaffoldTargetProblem(dir);
+  if (problem) throw new CliError(problem, { hint: 'pick another name or directory' });
+  const { pluginApiVersion } = await import('../../engine/index.ts');
+  const files = renderTemplate(template, {
+    NAME: opts.name,
+    SNAKE: snakeName(opts.name),
+    AUTHOR: opts.author ?? process.env.USER ?? 'unknown',
+    DESCRIPTION: opts.description ?? `The ${opts.name} ${template.endsWith('plugin') ? 'plugin' : 'app'}`,
+    TYPE: template === 'ui-plugin' ? 'ui' : 'external',
+    TIER: opts.tier ?? 'community',
+    CATEGORY: opts.category ?? 'other',
+    ENGINE_API: `^${pluginApiVersion.split('.').slice(0, 2).join('.')}`,
+    ENGINE_TYPES: engineTypesPath,
+    NODE_TYPES: nodeTypesPath,
+  });
+  const manifest = files.find((f) => f.path === 'manifest.json');
+  if (manifest) {
+    const { formatProblem, validateManifestBytes } = await import('../../registry-index/index.ts');
+    const id = opts.name.replace(/^workflow-plugin-/, '');
+    const errors = validateManifestBytes(
+      { file: `plugins/${id}/manifest.json`, pluginId: id },
+      Buffer.from(manifest.content),
+    ).problems.filter((p) => p.severity === 'error');
+    if (errors.length)
+      throw new CliError(`cannot create plugin "${opts.name}":\n${errors.map(formatProblem).join('\n')}`);
+  }
+  writeScaffold(dir, files);
+  return files;
 }

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatIssue } from '../config-issue.ts';
-import { loadConfigFile, loadConfigText } from '../config-loader.ts';
-import type { ConfigMap, EnginePlugin, Step, StepFactory } from '../contract.ts';
+import { displayPath, loadConfigFile, loadConfigText } from '../config-loader.ts';
+import type { ConfigMap, EnginePlugin, Step, StepFactory, WorkflowConfig } from '../contract.ts';
 import { Engine } from '../engine.ts';
 import { silentLogger } from '../logger.ts';
 import { summarize, type TestReport } from './report.ts';
@@ -34,6 +34,8 @@ export interface TestResult {
 export interface RunOptions {
   /** Every plugin the app may use: the built-ins plus the plugin under test. */
   plugins: readonly EnginePlugin[];
+  /** The plugins for one app, when they depend on its config (its `requires.plugins`); default `plugins`. */
+  pluginsFor?: (config: WorkflowConfig, configDir: string) => Promise<readonly EnginePlugin[]>;
   /** Extra environment for `${VAR}` expansion (defaults to process.env). */
   env?: Record<string, string | undefined>;
 }
@@ -74,7 +76,7 @@ export async function runTestFile(file: TestFile, opts: RunOptions): Promise<Tes
     const started = performance.now();
     const failures = await runTestCase(file, test, opts).catch((err: Error) => [err.message]);
     results.push({
-      file: file.file,
+      file: displayPath(resolve(file.file)),
       name: test.name,
       ...(test.description ? { description: test.description } : {}),
       ok: failures.length === 0,
@@ -92,7 +94,6 @@ async function runTestCase(file: TestFile, test: TestCase, opts: RunOptions): Pr
     ];
   const recorder: Recorded[] = [];
   const mocks = { ...file.mocks, ...(test.mocks ?? {}) };
-  const plugins = instrument(opts.plugins, mocks, recorder, test.stopAfter);
   const dataDir = mkdtempSync(join(tmpdir(), 'wftest-'));
   const baseDir = dirname(resolve(file.file));
   let engine: Engine | undefined;
@@ -100,6 +101,8 @@ async function runTestCase(file: TestFile, test: TestCase, opts: RunOptions): Pr
     const loaded = file.config
       ? loadConfigFile(resolve(baseDir, file.config))
       : loadConfigText(file.yaml ?? '', { file: file.file, baseDir });
+    const available = opts.pluginsFor ? await opts.pluginsFor(loaded.config, loaded.configDir) : opts.plugins;
+    const plugins = instrument(available, mocks, recorder, test.stopAfter);
     try {
       engine = await Engine.fromLoaded(loaded, {
         plugins,
