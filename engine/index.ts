@@ -20,6 +20,7 @@ export {
   engineApiProblem,
   pluginManifestInfo,
   pluginFromEntry,
+  pluginFromDeclaration,
   PluginCompatibilityError,
 } from './plugin-api.ts';
 export type { EngineApi, PluginContext, PluginDefinition, PluginEntryModule, PluginFunction } from './plugin-api.ts';

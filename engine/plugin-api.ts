@@ -231,3 +231,37 @@ function checkDeclaredTypes(
       `${where}: plugin "${manifest.name}" ${problems.join('; ')}; make manifest.json and the entry agree`,
     );
 }
+
+/**
+ * A plugin known only by its manifest: the types it declares, with factories that refuse to build.
+ * Enough to validate a config that uses it where its code is not loaded (the operator checks apps
+ * against the registry's manifests; the engine pod loads the real plugin).
+ */
+export function pluginFromDeclaration(manifest: {
+  name: string;
+  version: string;
+  description?: string;
+  tier?: string;
+  engineApi?: string;
+  capabilities?: { moduleTypes?: string[]; stepTypes?: string[]; triggerTypes?: string[]; workflowHandlers?: string[] };
+}): EnginePlugin {
+  const identity = pluginManifestInfo({ description: '', tier: 'community', ...manifest });
+  const refuse = (kind: string, type: string) => () => {
+    throw new Error(`${kind} type "${type}" of plugin "${manifest.name}" is declared, not loaded`);
+  };
+  const of = <T>(kind: string, types: string[] | undefined, make: (type: string) => T) =>
+    Object.fromEntries((types ?? []).map((t) => [t, make(t)]));
+  const caps = manifest.capabilities ?? {};
+  return {
+    manifest: identity,
+    modules: of('module', caps.moduleTypes, (t) => refuse('module', t)),
+    steps: of('step', caps.stepTypes, (t) => refuse('step', t)),
+    triggers: of('trigger', caps.triggerTypes, (t) => refuse('trigger', t)),
+    // the validator asks handlers which workflow types they take, so these answer that much
+    workflowHandlers: of('workflow handler', caps.workflowHandlers, (t) => () => ({
+      canHandle: (type: string) => type === t,
+      configure: refuse('workflow handler', t),
+      execute: refuse('workflow handler', t),
+    })),
+  };
+}

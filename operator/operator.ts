@@ -43,6 +43,10 @@ export interface OperatorOptions {
   defaultImage: string;
   validateConfig?: ConfigValidator;
   plugins?: PluginResolver;
+  /** Plugins compiled into the engine (their names): requires.plugins naming one needs no registry. */
+  builtinPlugins?: string[];
+  /** Registry the engine pods fetch their locked plugins from (their WORKFLOW_REGISTRY_URL). */
+  pluginRegistryUrl?: string;
   /** false turns leader election off (a single replica, tests). */
   leaderElection?: false | ({ namespace?: string; name?: string; identity?: string } & Partial<LeaseTimings>);
   /** Port for /metrics, /healthz and /readyz; 0 picks a free one; null serves nothing. */
@@ -190,6 +194,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
       resyncMs: opts.resyncMs,
       validateConfig,
       plugins,
+      builtinPlugins: new Set(opts.builtinPlugins ?? []),
+      ...(opts.pluginRegistryUrl ? { pluginRegistryUrl: opts.pluginRegistryUrl } : {}),
       events,
       defaultImage: opts.defaultImage,
       metrics,

@@ -181,6 +181,8 @@ export function register(program: Command): void {
           resyncMs: parseDurationFlag('--resync', flags.resync),
           defaultImage: flags.defaultImage ?? (await import('../../engine/index.ts')).engineImage,
           validateConfig: engineConfigValidator(corePlugins),
+          builtinPlugins: corePlugins.map((p) => p.manifest.name),
+          ...(registry ? { pluginRegistryUrl: registry } : {}),
           plugins: registry
             ? registryPluginResolver({ url: registry, token: process.env.WFCTL_REGISTRY_TOKEN, platform: { os, arch } })
             : undefined,

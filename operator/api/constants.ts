@@ -39,6 +39,8 @@ export const configKey = 'workflow.yaml';
 export const pluginLockKey = 'plugins.lock.json';
 /** Where the engine container finds its config (UPSTREAM.md 9: ConfigMap mounted at /etc/workflow). */
 export const configMountPath = '/etc/workflow';
+/** An emptyDir the engine fills with the locked plugins at start (WORKFLOW_PLUGIN_DIR). */
+export const pluginMountPath = '/var/lib/workflow/plugins';
 export const enginePort = 8080;
 export const enginePortName = 'http';
 

@@ -71,6 +71,10 @@ export interface ResolvedPlugin {
   version: string;
   sha256?: string;
   url?: string;
+  /** Key id of the publisher signature the registry verified (the pod verifies it again). */
+  signer?: string;
+  /** The registry's URL of the plugin (recorded in the lock). */
+  source?: string;
 }
 
 export interface RolloutStatus {

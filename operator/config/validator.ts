@@ -3,6 +3,7 @@
 // operator does not import plugins/. Without one, a YAML-level check still catches syntax errors
 // and configs that are not a mapping, with file:line:column.
 import { parseDocument } from 'yaml';
+import type { PluginDeclaration } from '../plugins/resolver.ts';
 
 export interface ConfigCheck {
   ok: boolean;
@@ -11,7 +12,15 @@ export interface ConfigCheck {
   warnings: string[];
 }
 
-export type ConfigValidator = (text: string, file: string) => ConfigCheck | Promise<ConfigCheck>;
+/**
+ * `declared`: plugins the app requires whose code the operator does not load (resolved from the
+ * registry); their declared types count as known.
+ */
+export type ConfigValidator = (
+  text: string,
+  file: string,
+  declared?: readonly PluginDeclaration[],
+) => ConfigCheck | Promise<ConfigCheck>;
 
 export const yamlConfigValidator: ConfigValidator = (text, file) => {
   const doc = parseDocument(text, { prettyErrors: false });
@@ -31,11 +40,11 @@ export const yamlConfigValidator: ConfigValidator = (text, file) => {
 /** Remembers results by content: a resync of an unchanged app does not re-validate its config. */
 export function memoizeValidator(inner: ConfigValidator, size = 2048): ConfigValidator {
   const cache = new Map<string, ConfigCheck>();
-  return async (text, file) => {
-    const key = `${file}\0${text}`;
+  return async (text, file, declared) => {
+    const key = `${file}\0${text}\0${(declared ?? []).map((d) => `${d.name}@${d.version}`).join(',')}`;
     const hit = cache.get(key);
     if (hit) return hit;
-    const result = await inner(text, file);
+    const result = await inner(text, file, declared);
     if (cache.size >= size) cache.delete(cache.keys().next().value as string);
     cache.set(key, result);
     return result;

@@ -40,6 +40,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   validateConfig: ConfigValidator;
   plugins: PluginResolver;
+  builtinPlugins?: ReadonlySet<string>;
+  pluginRegistryUrl?: string;
   events: EventRecorder;
   defaultImage: string;
   metrics: OperatorMetrics;
@@ -175,6 +177,8 @@ export class WorkflowAppController {
       client: applyClient,
       validateConfig: opts.validateConfig,
       plugins: opts.plugins,
+      ...(opts.builtinPlugins ? { builtinPlugins: opts.builtinPlugins } : {}),
+      ...(opts.pluginRegistryUrl ? { pluginRegistryUrl: opts.pluginRegistryUrl } : {}),
       events: opts.events,
       now: () => this.clock.now(),
       defaultImage: opts.defaultImage,

@@ -1,5 +1,8 @@
 // The first half of a reconcile: is the spec usable? The spec itself (for clusters whose CRD did not
-// validate it), the config source (inline or a ConfigMap), the engine's validation, the plugins.
+// validate it), the config source (inline or a ConfigMap), the plugins (spec.plugins and the config's
+// requires.plugins, resolved through the registry), the engine's validation (with the resolved
+// plugins' declared types).
+import { parseDocument } from 'yaml';
 import * as api from '../api/constants.ts';
 import type { EffectiveSpec } from '../api/defaults.ts';
 import { pointerToFieldPath, validateWorkflowAppObject } from '../api/schema.ts';
@@ -69,13 +72,63 @@ export interface CheckedInputs {
   plugins?: PluginsOutcome;
 }
 
-/** Spec, config and plugins, checked in that order; the first problem blocks the rest. */
+interface Requirement {
+  name: string;
+  version?: string;
+  source?: string;
+}
+
+/** `requires.plugins` of a config text (a config that does not parse has none; validation says why). */
+function configRequirements(text: string): Requirement[] {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) return [];
+  const list = (doc.toJS() as { requires?: { plugins?: unknown } } | null)?.requires?.plugins;
+  if (!Array.isArray(list)) return [];
+  return list.filter((p): p is Requirement => !!p && typeof p === 'object' && typeof p.name === 'string');
+}
+
+const bare = (name: string) => name.replace(/^workflow-plugin-/, '');
+
+/**
+ * What the registry must resolve: spec.plugins, plus the config's requires.plugins that the engine
+ * does not have built in (spec.plugins wins when both name a plugin).
+ */
+function pluginRequests(spec: EffectiveSpec, requires: Requirement[], builtins: ReadonlySet<string>) {
+  const requests = [...spec.plugins];
+  const named = new Set(requests.map((p) => bare(p.name)));
+  for (const r of requires) {
+    if (builtins.has(bare(r.name)) || named.has(bare(r.name))) continue;
+    named.add(bare(r.name));
+    requests.push({ name: r.name, version: r.version ?? '*' });
+  }
+  return requests;
+}
+
+/** Spec, config source, plugins and config, checked in that order; the first problem blocks the rest. */
 export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: ReconcileDeps): Promise<CheckedInputs> {
   const invalid = specBlocker(app);
   if (invalid) return { blocker: invalid, text: '' };
   const source = readConfigSource(app, deps.cache);
   if (!source.ok) return { blocker: source.blocker, text: '' };
-  const check = await deps.validateConfig(source.text, source.file);
+  const requires = configRequirements(source.text);
+  const local = requires.filter((r) => r.source && /^(\.{1,2}\/|\/|file:|\.$)/.test(r.source));
+  if (local.length)
+    return {
+      blocker: {
+        condition: 'ConfigValid',
+        reason: 'LocalPluginSource',
+        message: `${source.file}: requires.plugins ${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} names a local project, which pods cannot install; publish it and drop "source"`,
+      },
+      text: '',
+    };
+  const builtins = new Set([...(deps.builtinPlugins ?? [])].map(bare));
+  const plugins = await resolvePlugins(pluginRequests(spec, requires, builtins), deps.plugins);
+  const needsDeclarations = requires.some((r) => !builtins.has(bare(r.name)));
+  if (!plugins.ok && needsDeclarations) {
+    const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
+    return { blocker: { condition: 'PluginsResolved', reason, message: plugins.message }, text: source.text, plugins };
+  }
+  const check = await deps.validateConfig(source.text, source.file, plugins.ok ? plugins.declarations : []);
   if (!check.ok)
     return {
       blocker: { condition: 'ConfigValid', reason: 'InvalidConfig', message: check.errors.join('\n') },
@@ -83,7 +136,6 @@ export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: R
     };
   const configNote =
     `config is ` + `valid${check.warnings.length ? ` (${check.warnings.length} warnings: ${check.warnings[0]})` : ''}`;
-  const plugins = await resolvePlugins(spec.plugins, deps.plugins);
   if (!plugins.ok) {
     const reason = plugins.temporary ? 'RegistryUnavailable' : 'ResolutionFailed';
     return {

@@ -32,6 +32,10 @@ export interface ReconcileDeps {
   client: ApplyClient;
   validateConfig: ConfigValidator;
   plugins: PluginResolver;
+  /** Names of plugins built into the engine: `requires.plugins` naming one needs no registry. */
+  builtinPlugins?: ReadonlySet<string>;
+  /** Registry the engine pods fetch locked plugins from (WORKFLOW_REGISTRY_URL). */
+  pluginRegistryUrl?: string;
   events: EventRecorder;
   now: () => number;
   defaultImage: string;

@@ -56,7 +56,7 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     const prepared = prepareEngineConfig(checked.text);
     if (prepared.injectedHealthChecker)
       configNote += `; health.checker "${injectedHealthModuleName}" added for the readiness and liveness probes`;
-    const version = buildVersion(app, spec, prepared, plugins.resolved);
+    const version = buildVersion(app, spec, prepared, plugins.resolved, { pluginRegistryUrl: deps.pluginRegistryUrl });
     configHash = version.configHash;
     revision = version.revision;
     plan = planRollout({ app, spec, version, live, rollout: app.status?.rollout, now: now.getTime() });

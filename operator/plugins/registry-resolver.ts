@@ -1,8 +1,7 @@
 // spec.plugins resolution through the plugin registry's HTTP API (registry-index's RegistryClient):
 // a semver range becomes an exact version, and the archive for the pods' platform its sha256.
-import { RegistryClient, RegistryError } from '../../registry-index/index.ts';
-import type { ResolvedPlugin } from '../api/types.ts';
-import { PluginResolutionError, type PluginResolver } from './resolver.ts';
+import { RegistryClient, RegistryError, artifactFor } from '../../registry-index/index.ts';
+import { PluginResolutionError, type PluginResolution, type PluginResolver } from './resolver.ts';
 
 export interface RegistryResolverOptions {
   /** Registry base URL, e.g. http://registry.workflow-system.svc:8090. */
@@ -16,11 +15,12 @@ export function registryPluginResolver(opts: RegistryResolverOptions): PluginRes
   const client = new RegistryClient({ baseUrl: opts.url, token: opts.token, timeoutMs: 10_000 });
   const platform = opts.platform ?? { os: 'linux', arch: 'amd64' };
   return {
-    async resolve(name, range): Promise<ResolvedPlugin> {
+    async resolve(name, range): Promise<PluginResolution> {
       try {
         // Asked without a platform: builtin plugins (compiled into the engine) have no archives.
         const r = await client.resolve(name, range);
-        const artifact = r.downloads.find((d) => d.os === platform.os && d.arch === platform.arch);
+        // the pods' own archive, else a platform-independent one (a JavaScript plugin)
+        const artifact = artifactFor(r.downloads, platform)[0];
         if (!artifact && r.downloads.length > 0) {
           const have = r.downloads.map((d) => `${d.os}/${d.arch}`).join(', ');
           throw new PluginResolutionError(
@@ -29,12 +29,25 @@ export function registryPluginResolver(opts: RegistryResolverOptions): PluginRes
             false,
           );
         }
+        const m = r.manifest;
         return {
           name,
           range,
           version: r.version,
           ...(artifact?.sha256 ? { sha256: artifact.sha256 } : {}),
           ...(artifact?.url ? { url: artifact.url } : {}),
+          ...(artifact?.signature ? { signer: artifact.signature.keyId } : {}),
+          ...(artifact
+            ? { source: `${opts.url.replace(/\/+$/, '')}/api/v1/plugins/${encodeURIComponent(r.name)}` }
+            : {}),
+          declaration: {
+            name: m.name,
+            version: m.version,
+            description: m.description,
+            tier: m.tier,
+            ...(m.engineApi ? { engineApi: m.engineApi } : {}),
+            ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+          },
         };
       } catch (err) {
         if (err instanceof PluginResolutionError) throw err;

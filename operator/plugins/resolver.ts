@@ -3,6 +3,21 @@
 // while so a resync does not query the registry for every app.
 import type { ResolvedPlugin } from '../api/types.ts';
 
+/** What the registry says a plugin version provides: enough to validate a config that uses it. */
+export interface PluginDeclaration {
+  name: string;
+  version: string;
+  description?: string;
+  tier?: string;
+  engineApi?: string;
+  capabilities?: { moduleTypes?: string[]; stepTypes?: string[]; triggerTypes?: string[]; workflowHandlers?: string[] };
+}
+
+/** A resolution, and the declaration of the resolved version (kept out of the status). */
+export interface PluginResolution extends ResolvedPlugin {
+  declaration?: PluginDeclaration;
+}
+
 export class PluginResolutionError extends Error {
   /** True when a retry may succeed (registry down); false when the spec must change (no such version). */
   readonly temporary: boolean;
@@ -15,7 +30,7 @@ export class PluginResolutionError extends Error {
 
 export interface PluginResolver {
   /** Throws PluginResolutionError. */
-  resolve(name: string, range: string): Promise<ResolvedPlugin>;
+  resolve(name: string, range: string): Promise<PluginResolution>;
 }
 
 /** Used when the operator runs without a registry: any requested plugin is an error that says so. */
@@ -29,13 +44,13 @@ export const noRegistryResolver: PluginResolver = {
 };
 
 export class CachingPluginResolver implements PluginResolver {
-  private readonly cache = new Map<string, { at: number; value: ResolvedPlugin }>();
+  private readonly cache = new Map<string, { at: number; value: PluginResolution }>();
   constructor(
     private readonly inner: PluginResolver,
     private readonly ttlMs = 5 * 60_000,
     private readonly now: () => number = Date.now,
   ) {}
-  async resolve(name: string, range: string): Promise<ResolvedPlugin> {
+  async resolve(name: string, range: string): Promise<PluginResolution> {
     const key = `${name}@${range}`;
     const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
@@ -46,7 +61,7 @@ export class CachingPluginResolver implements PluginResolver {
 }
 
 export type PluginsOutcome =
-  | { ok: true; resolved: ResolvedPlugin[] }
+  | { ok: true; resolved: ResolvedPlugin[]; declarations: PluginDeclaration[] }
   | { ok: false; temporary: boolean; message: string };
 
 export async function resolvePlugins(
@@ -54,15 +69,20 @@ export async function resolvePlugins(
   resolver: PluginResolver,
 ): Promise<PluginsOutcome> {
   const resolved: ResolvedPlugin[] = [];
+  const declarations: PluginDeclaration[] = [];
   const problems: string[] = [];
   let temporary = false;
   for (const { name, version } of requests) {
     try {
-      resolved.push({ ...(await resolver.resolve(name, version)), name, range: version });
+      const { declaration, ...plugin } = await resolver.resolve(name, version);
+      resolved.push({ ...plugin, name, range: version });
+      if (declaration) declarations.push(declaration);
     } catch (err) {
       temporary ||= (err as PluginResolutionError).temporary === true;
       problems.push((err as Error).message);
     }
   }
-  return problems.length ? { ok: false, temporary, message: problems.join('; ') } : { ok: true, resolved };
+  return problems.length
+    ? { ok: false, temporary, message: problems.join('; ') }
+    : { ok: true, resolved, declarations };
 }

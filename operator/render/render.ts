@@ -31,6 +31,11 @@ export interface AppVersion {
   /** Short hash of the whole pod template: equal revisions run identical pods. */
   revision: string;
   probes: ProbePaths | null;
+  /**
+   * Set when the lock names plugins with archives: the pods fetch and verify them from this registry
+   * at start, into an emptyDir, before they report ready.
+   */
+  pluginRegistryUrl?: string;
 }
 
 export type OwnedObject = V1ConfigMap | V1Deployment | V1Service;
@@ -91,10 +96,20 @@ export function buildVersion(
   spec: EffectiveSpec,
   config: PreparedEngineConfig,
   plugins: ResolvedPlugin[],
+  opts: { pluginRegistryUrl?: string } = {},
 ): AppVersion {
   const pluginLock = pluginLockJson(plugins);
   const configHash = sha256Hex(`${config.yaml}\0${pluginLock}`);
-  const partial = { spec, configYaml: config.yaml, pluginLock, configHash, probes: config.probes, revision: '' };
+  const fetched = opts.pluginRegistryUrl && plugins.some((p) => p.sha256);
+  const partial = {
+    spec,
+    configYaml: config.yaml,
+    pluginLock,
+    configHash,
+    probes: config.probes,
+    revision: '',
+    ...(fetched ? { pluginRegistryUrl: opts.pluginRegistryUrl } : {}),
+  };
   // The revision hashes the pod template itself (with a placeholder ConfigMap name, which differs
   // per track), so any change that would change the pods changes it, and nothing else does.
   const template = podTemplate(app, partial, 'stable', '<config>');
@@ -123,18 +138,32 @@ function engineEnv(spec: EffectiveSpec): V1EnvVar[] {
   return [...env, ...(spec.env ?? []).filter((e) => !ours.has(e.name))];
 }
 
+/** Where the pod's plugins go (an emptyDir) and the env that makes `wfctl run` fetch them there. */
+function pluginEnv(registryUrl: string): V1EnvVar[] {
+  return [
+    { name: 'WORKFLOW_REGISTRY_URL', value: registryUrl },
+    { name: 'WORKFLOW_PLUGIN_LOCK', value: `${api.configMountPath}/${api.pluginLockKey}` },
+    { name: 'WORKFLOW_PLUGIN_DIR', value: api.pluginMountPath },
+  ];
+}
+
 function podTemplate(app: WorkflowApp, version: Omit<AppVersion, 'revision'>, track: Track, configMap: string) {
   const { spec } = version;
+  const registry = version.pluginRegistryUrl;
+  const env = engineEnv(spec);
   const container: V1Container = {
     name: 'engine',
     image: spec.image,
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     args: ['run', `${api.configMountPath}/${api.configKey}`],
     ports: [{ name: api.enginePortName, containerPort: api.enginePort, protocol: 'TCP' }],
-    env: engineEnv(spec),
+    env: registry ? [...env.slice(0, 1), ...pluginEnv(registry), ...env.slice(1)] : env,
     ...(spec.envFrom?.length ? { envFrom: spec.envFrom } : {}),
     ...(spec.resources ? { resources: spec.resources as V1Container['resources'] } : {}),
-    volumeMounts: [{ name: 'config', mountPath: api.configMountPath, readOnly: true }],
+    volumeMounts: [
+      { name: 'config', mountPath: api.configMountPath, readOnly: true },
+      ...(registry ? [{ name: 'plugins', mountPath: api.pluginMountPath }] : []),
+    ],
   };
   if (version.probes) {
     container.readinessProbe = {
@@ -156,7 +185,10 @@ function podTemplate(app: WorkflowApp, version: Omit<AppVersion, 'revision'>, tr
     },
     spec: {
       containers: [container],
-      volumes: [{ name: 'config', configMap: { name: configMap } }],
+      volumes: [
+        { name: 'config', configMap: { name: configMap } },
+        ...(registry ? [{ name: 'plugins', emptyDir: {} }] : []),
+      ],
     },
   };
 }
