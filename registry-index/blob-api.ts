@@ -5,6 +5,7 @@
 //   GET  /api/v1/keys                 trusted publisher keys of the served revision
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
+import { unsafeArchiveReason } from './archive.ts';
 import { BlobDigestError, type BlobStore, maxBlobBytes, sha256HexPattern } from './blob-store.ts';
 import { immutableCache, noCache } from './http-cache.ts';
 import type { TrustedKey } from './trusted-keys.ts';
@@ -51,7 +52,7 @@ export function mountBlobApi(app: Express, opts: BlobApiOptions): void {
   app.put(
     '/api/v1/blobs/sha256/:digest',
     express.raw({ type: () => true, limit: maxBlobBytes }),
-    (req: Request, res: Response) => {
+    async (req: Request, res: Response) => {
       const digest = req.params.digest as string;
       if (!opts.blobs || !opts.publishToken)
         return fail(
@@ -64,6 +65,9 @@ export function mountBlobApi(app: Express, opts: BlobApiOptions): void {
         return fail(res, 401, 'a publish token is required to upload', 'pass --publish-token to wfctl publish');
       if (!sha256HexPattern.test(digest)) return fail(res, 400, `"${digest}" is not a sha256 hex digest`);
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // the store holds plugin archives: one that could not be installed safely is refused here already
+      const unsafe = await unsafeArchiveReason(body);
+      if (unsafe) return fail(res, 422, `refusing the upload: the archive ${unsafe.replace(/^the archive /, '')}`, 'pack it with wfctl publish');
       try {
         const { created } = opts.blobs.put(digest, body);
         res.status(created ? 201 : 200).json({ digest: `sha256:${digest}`, size: body.length, created });

@@ -118,6 +118,17 @@ export async function startRegistry(dir: string): Promise<Registry> {
 
 /** Commit files into the registry working clone and push them (rejects with git's output on refusal). */
 export async function pushFiles(reg: Registry, files: Record<string, string>, message: string): Promise<void> {
+  // others (wfctl publish) push too: start from the registry's current main, when it has one
+  // (asynchronously: the git server answering the fetch runs in this process)
+  const fetched = await new Promise<boolean>((resolve) =>
+    execFile(
+      'git',
+      ['fetch', '-q', reg.pushUrl, 'main'],
+      { cwd: reg.work, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (err) => resolve(!err),
+    ),
+  );
+  if (fetched) git(reg.work, 'reset', '-q', '--hard', 'FETCH_HEAD'); // else an empty repository: the first push creates main
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(reg.work, path, '..'), { recursive: true });
     writeFileSync(join(reg.work, path), content);
