@@ -67,7 +67,13 @@ export function mountBlobApi(app: Express, opts: BlobApiOptions): void {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       // the store holds plugin archives: one that could not be installed safely is refused here already
       const unsafe = await unsafeArchiveReason(body);
-      if (unsafe) return fail(res, 422, `refusing the upload: the archive ${unsafe.replace(/^the archive /, '')}`, 'pack it with wfctl publish');
+      if (unsafe)
+        return fail(
+          res,
+          422,
+          `refusing the upload: the archive ${unsafe.replace(/^the archive /, '')}`,
+          'pack it with wfctl publish',
+        );
       try {
         const { created } = opts.blobs.put(digest, body);
         res.status(created ? 201 : 200).json({ digest: `sha256:${digest}`, size: body.length, created });

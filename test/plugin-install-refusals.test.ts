@@ -336,9 +336,6 @@ test('an engine-API mismatch is refused naming both versions', { timeout: 120_00
 });
 
 test('path traversal inside the tarball is refused before anything is written', { timeout: 120_000 }, async () => {
-  await refused(
-    { name: 'evil' },
-    /evil@1\.0\.0: the archive has an entry "\.\.\/\.\.\/escaped\.js" that climbs out of the archive/,
-  );
+  await refused({ name: 'evil' }, /evil@1\.0\.0: archive entry "\.\.\/\.\.\/escaped\.js" climbs out of the archive/);
   assert.ok(!existsSync(join(app, 'escaped.js')) && !existsSync(join(app, 'data', 'escaped.js')));
 });
