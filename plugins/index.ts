@@ -19,6 +19,7 @@ import { datastoresPlugin } from './datastores/index.ts';
 import { platformPlugin } from './platform/index.ts';
 import { actorsPlugin } from './actors/index.ts';
 import { adminPlugin } from './admin/index.ts';
+import { marketplacePlugin } from './marketplace/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -37,6 +38,7 @@ export { datastoresPlugin } from './datastores/index.ts';
 export { platformPlugin } from './platform/index.ts';
 export { actorsPlugin } from './actors/index.ts';
 export { adminPlugin, AdminConfigError, withAdmin, type AdminOptions } from './admin/index.ts';
+export { marketplacePlugin } from './marketplace/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -56,4 +58,5 @@ export const corePlugins: EnginePlugin[] = [
   platformPlugin,
   actorsPlugin,
   adminPlugin,
+  marketplacePlugin,
 ];
