@@ -249,16 +249,16 @@ export function pluginFromDeclaration(manifest: {
   const refuse = (kind: string, type: string) => () => {
     throw new Error(`${kind} type "${type}" of plugin "${manifest.name}" is declared, not loaded`);
   };
-  const of = <T>(kind: string, types: string[] | undefined, make: (type: string) => T) =>
+  const of = <T>(types: string[] | undefined, make: (type: string) => T) =>
     Object.fromEntries((types ?? []).map((t) => [t, make(t)]));
   const caps = manifest.capabilities ?? {};
   return {
     manifest: identity,
-    modules: of('module', caps.moduleTypes, (t) => refuse('module', t)),
-    steps: of('step', caps.stepTypes, (t) => refuse('step', t)),
-    triggers: of('trigger', caps.triggerTypes, (t) => refuse('trigger', t)),
+    modules: of(caps.moduleTypes, (t) => refuse('module', t)),
+    steps: of(caps.stepTypes, (t) => refuse('step', t)),
+    triggers: of(caps.triggerTypes, (t) => refuse('trigger', t)),
     // the validator asks handlers which workflow types they take, so these answer that much
-    workflowHandlers: of('workflow handler', caps.workflowHandlers, (t) => () => ({
+    workflowHandlers: of(caps.workflowHandlers, (t) => () => ({
       canHandle: (type: string) => type === t,
       configure: refuse('workflow handler', t),
       execute: refuse('workflow handler', t),

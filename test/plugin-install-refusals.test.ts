@@ -224,8 +224,19 @@ function sha(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+interface ServedDownload {
+  sha256?: string | null;
+  signature?: { keyId: string; sig: string };
+}
+interface ServedPluginDoc {
+  versions?: { version: string; downloads?: ServedDownload[] }[];
+  downloads?: ServedDownload[];
+  artifact?: ServedDownload;
+  manifest?: { downloads?: ServedDownload[] };
+}
+
 /** Rewrite every JSON document the registry serves. */
-const rewriteJson = (fn: (doc: any) => void) => (path: string, body: Buffer, type: string) => {
+const rewriteJson = (fn: (doc: ServedPluginDoc) => void) => (path: string, body: Buffer, type: string) => {
   if (!type.includes('json') || !path.startsWith('/api/v1/plugins')) return body;
   const doc = JSON.parse(body.toString('utf8'));
   fn(doc);
@@ -233,7 +244,7 @@ const rewriteJson = (fn: (doc: any) => void) => (path: string, body: Buffer, typ
 };
 
 /** Apply to every download entry in a plugin, resolve or version document. */
-function eachDownload(doc: any, fn: (d: any) => void): void {
+function eachDownload(doc: ServedPluginDoc, fn: (d: ServedDownload) => void): void {
   for (const v of doc.versions ?? []) for (const d of v.downloads ?? []) fn(d);
   for (const d of doc.downloads ?? []) fn(d);
   if (doc.artifact) fn(doc.artifact);
@@ -269,7 +280,7 @@ test('a wrong signature is refused', { timeout: 120_000 }, async () => {
       if (d.signature)
         d.signature = {
           keyId: key.keyId,
-          sig: signArchive(other, { name: 'good', version: '1.0.0', sha256: d.sha256 }).sig,
+          sig: signArchive(other, { name: 'good', version: '1.0.0', sha256: String(d.sha256) }).sig,
         };
     }),
   );
@@ -310,8 +321,9 @@ test('a yanked version is refused for a new install, but stays installable from 
     /good@1\.1\.0 is yanked \(broken build\); a new install never chooses a yanked version/,
   );
   // a lock written before the yank keeps working
-  const sum = (await (await fetch(`${reg.registry.url}/api/v1/plugins/good`)).json()) as any;
-  const v = sum.versions.find((x: any) => x.version === '1.1.0');
+  const sum = (await (await fetch(`${reg.registry.url}/api/v1/plugins/good`)).json()) as ServedPluginDoc;
+  const v = sum.versions?.find((x) => x.version === '1.1.0');
+  assert.ok(v?.downloads?.[0]?.sha256, 'the registry serves good@1.1.0 with its checksum');
   writeFileSync(
     lockPath(),
     JSON.stringify({
