@@ -53,7 +53,10 @@ export const licenseGate: LicenseGate = async (plugin) => {
         )
       : undefined;
   } catch (err) {
-    return `premium plugin "${plugin.name}": ${(err as Error).message}`;
+    // parsePublicKey names the setting, except where node:crypto itself rejects the key's bytes
+    const message = (err as Error).message;
+    const named = message.includes('WORKFLOW_LICENSE_PUBLIC_KEY') ? message : `WORKFLOW_LICENSE_PUBLIC_KEY: ${message}`;
+    return `premium plugin "${plugin.name}": ${named}`;
   }
   const validator = new LicenseValidator({
     key,
