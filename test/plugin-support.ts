@@ -2,9 +2,11 @@
 // live in the test process), a long-running `wfctl run` in its own process group, and a registry
 // (our git server + registry server) whose repository trusts one publisher key.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { parse } from 'yaml';
 import { startGitServer, startRegistryServer, type GitServer, type RegistryServer } from '../registry-index/index.ts';
 import { git } from './registry-support.ts';
 
@@ -163,5 +165,36 @@ export async function until<T>(
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * `wfctl init --template TEMPLATE` in `parent`, then the project used as generated: validate,
+ * plugin test (the wftest files it ships), deploy --dry-run (a WorkflowApp carrying the config) and
+ * run (its health.checker answers).
+ */
+export async function checkTemplate(template: string, parent: string): Promise<void> {
+  const ok = async (args: string[], cwd: string): Promise<string> => {
+    const r = await wfctl(args, { cwd });
+    assert.equal(r.code, 0, `wfctl ${args.join(' ')} in ${cwd}:\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const dir = join(parent, template);
+  assert.match(await ok(['init', '--template', template, dir], parent), new RegExp(`created ${template} project`));
+  assert.match(await ok(['validate', 'workflow.yaml'], dir), /PASS workflow\.yaml/);
+  const tested = await ok(['plugin', 'test'], dir);
+  assert.match(tested, /^TAP version 13\n1\.\.[1-9]/);
+  assert.doesNotMatch(tested, /not ok/);
+  const manifest = parse(await ok(['deploy', 'workflow.yaml', '--dry-run'], dir));
+  assert.equal(manifest.kind, 'WorkflowApp');
+  assert.equal(manifest.apiVersion, 'workflow.gocodealone.com/v1alpha1');
+  assert.deepEqual(parse(manifest.spec.config), parse(readFileSync(join(dir, 'workflow.yaml'), 'utf8')));
+  const running = await startApp('workflow.yaml', { cwd: dir });
+  try {
+    const res = await fetch(`${running.url}/healthz`);
+    assert.equal(res.status, 200, running.output());
+    assert.equal(((await res.json()) as { status: string }).status, 'healthy');
+  } finally {
+    await running.stop();
   }
 }
