@@ -1,5 +1,6 @@
 // `wfctl plugin install` fails closed. Each refusal has its own message and leaves nothing behind:
-// the plugin directory holds no new entry (nor a staging leftover) and the lock is as it was.
+// the plugin directory holds no new entry (nor a staging leftover) and the lock is as it was. Then
+// list, update and remove; and the registry's own pre-receive check refusing bad signatures.
 //
 // The registry is real (our git server, the registry server, its blob store). A registry that lies
 // (a compromised server or a tampering mirror) is a proxy in front of it that rewrites what it
@@ -19,9 +20,12 @@ import {
   generateSigningKey,
   installFromLock,
   installPlugin,
+  listInstalled,
   loadSigningKey,
   publishPlugin,
+  removePlugin,
   signArchive,
+  updatePlugins,
   writeTarGz,
   yankVersion,
   type SigningKey,
@@ -350,4 +354,75 @@ test('an engine-API mismatch is refused naming both versions', { timeout: 120_00
 test('path traversal inside the tarball is refused before anything is written', { timeout: 120_000 }, async () => {
   await refused({ name: 'evil' }, /evil@1\.0\.0: archive entry "\.\.\/\.\.\/escaped\.js" climbs out of the archive/);
   assert.ok(!existsSync(join(app, 'escaped.js')) && !existsSync(join(app, 'data', 'escaped.js')));
+});
+
+test('list, update and remove: the lock and the plugin dir move together', { timeout: 120_000 }, async () => {
+  await installPlugin({ name: 'good', range: '^1.0.0' }, options(reg.registry.url));
+  assert.deepEqual(
+    listInstalled({ pluginDir: pluginDir(), lockPath: lockPath() }).map((p) => [p.name, p.version, p.problem]),
+    [['good', '1.0.0', undefined]],
+  );
+  // 1.1.0 is yanked: an update never chooses it
+  const updated = await updatePlugins([], options(reg.registry.url));
+  assert.deepEqual(
+    updated.map((r) => [r.name, r.version]),
+    [['good', '1.0.0']],
+  );
+  const removed = removePlugin('good', { pluginDir: pluginDir(), lockPath: lockPath() });
+  assert.equal(removed.version, '1.0.0');
+  assert.ok(!existsSync(join(pluginDir(), 'good')));
+  assert.deepEqual(JSON.parse(readFileSync(lockPath(), 'utf8')).plugins, []);
+  assert.throws(() => removePlugin('good', { pluginDir: pluginDir(), lockPath: lockPath() }), /good/);
+});
+
+test('the registry refuses a push whose signature is forged, untrusted or outside the key scope', {
+  timeout: 120_000,
+}, async () => {
+  const served = (await (await fetch(`${reg.registry.url}/api/v1/plugins/good/versions/1.0.0`)).json()) as {
+    downloads: Array<{ sha256: string; signature: { keyId: string; sig: string } }>;
+  } & Record<string, unknown>;
+  const as = (name: string, signature: { keyId: string; sig: string }) => ({
+    ...served,
+    name,
+    downloads: [{ ...served.downloads[0]!, signature }],
+  });
+  const stranger = loadSigningKey(generateSigningKey().privateKeyPem, 'stranger');
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    // good's signature replayed for another plugin: the payload names the plugin
+    ['forged', as('forged', served.downloads[0]!.signature), /signature-invalid/],
+    [
+      'unknown',
+      as('unknown', signArchive(stranger, { name: 'unknown', version: '1.0.0', sha256: served.downloads[0]!.sha256 })),
+      /signature-untrusted/,
+    ],
+  ];
+  for (const [id, manifest, rule] of cases) {
+    await assert.rejects(
+      pushFiles(reg, { [`plugins/${id}/manifest.json`]: JSON.stringify(manifest, null, 2) }, `add ${id}`),
+      (err: Error) => {
+        assert.match(err.message, rule, id);
+        return true;
+      },
+    );
+  }
+  // a key trusted only for "other-*" may not sign "scoped"
+  const scopedKey = loadSigningKey(generateSigningKey().privateKeyPem, 'scoped');
+  await pushFiles(
+    reg,
+    {
+      [`keys/${scopedKey.keyId}.json`]: JSON.stringify({
+        keyId: scopedKey.keyId,
+        publisher: 'others',
+        publicKey: scopedKey.publicKey,
+        plugins: ['other-*'],
+      }),
+    },
+    'trust a scoped key',
+  );
+  const sig = signArchive(scopedKey, { name: 'scoped', version: '1.0.0', sha256: served.downloads[0]!.sha256 });
+  await assert.rejects(
+    pushFiles(reg, { 'plugins/scoped/manifest.json': JSON.stringify(as('scoped', sig), null, 2) }, 'add scoped'),
+    /signature-scope/,
+  );
+  assert.equal((await fetch(`${reg.registry.url}/api/v1/plugins/forged`)).status, 404, 'nothing refused is served');
 });
