@@ -17,7 +17,7 @@ import {
 } from './plugin-api.ts';
 import { type PluginLoadError, loadPluginDir, loadRequiredPlugins } from './plugin-loader.ts';
 import { hashTree, writeReceipt } from './plugin-lock.ts';
-import { validateConfigText } from './validate-config.ts';
+import { validateConfigText } from './validate/index.ts';
 
 const major = pluginApiVersion.split('.')[0]!;
 const manifest = (over: Record<string, unknown> = {}) => ({
