@@ -197,7 +197,8 @@ ${plugins.length ? `requires:\n  plugins:\n${plugins.map((n) => `    - name: ${n
   }
 
   const row = (name: string, ms: number[], peer?: number[]) =>
-    `  ${name.padEnd(58)} ${median(ms).toFixed(0).padStart(7)}${peer ? (median(ms) / median(peer)).toFixed(2).padStart(10) : ''}`;
+    `  ${name.padEnd(58)} ` +
+    `${median(ms).toFixed(0).padStart(7)}${peer ? (median(ms) / median(peer)).toFixed(2).padStart(10) : ''}`;
   process.stdout.write(
     [
       `plugins: median of ${runs}, interleaved with the peers; wfctl from dist/ (its process start included)`,

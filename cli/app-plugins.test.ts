@@ -40,7 +40,8 @@ before(() => {
   );
   writeFileSync(
     join(project, 'index.js'),
-    `export const steps = { 'step.vault_read': (spec) => ({ name: spec.name, type: spec.type, execute: async () => ({ output: {} }) }) };\n`,
+    `export const steps = { 'step.vault_read': (spec) => ({ name: spec.name, type: spec.type, execute: async () ` +
+      `=> ({ output: {} }) }) };\n`,
   );
   config = { requires: { plugins: [{ name: plugin, source: './vault-pro' }] } } as WorkflowConfig;
 });

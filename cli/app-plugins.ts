@@ -41,7 +41,10 @@ export function pluginLocations(flags: PluginLocationFlags, configPath?: string)
 export const licenseGate: LicenseGate = async (plugin) => {
   const key = process.env.WORKFLOW_LICENSE_KEY;
   if (!key)
-    return `premium plugin "${plugin.name}" needs a license that includes it; set WORKFLOW_LICENSE_KEY (and WORKFLOW_LICENSE_PUBLIC_KEY)`;
+    return (
+      `premium plugin "${plugin.name}" needs a license that includes it; set WORKFLOW_LICENSE_KEY (and ` +
+      `WORKFLOW_LICENSE_PUBLIC_KEY)`
+    );
   const { LicenseValidator, parsePublicKey } = await import('../license/index.ts');
   const keySetting = process.env.WORKFLOW_LICENSE_PUBLIC_KEY;
   let publicKey;

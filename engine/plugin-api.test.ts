@@ -104,7 +104,8 @@ test('a declared plugin validates configs that use its types without its code', 
 function pluginDir(
   root: string,
   over: Record<string, unknown> = {},
-  code = "export const steps = { 'step.hello': (s) => ({ name: s.name, type: s.type, execute: async () => ({ output: { hi: 1 } }) }) };\n",
+  code = "export const steps = { 'step.hello': (s) => ({ name: s.name, type: s.type, execute: async () => ({ " +
+    'output: { hi: 1 } }) }) };\n',
 ) {
   const dir = join(root, String(over.name ?? 'hello'));
   mkdirSync(dir, { recursive: true });
@@ -132,60 +133,66 @@ test('loading a directory checks the API before any code runs', async () => {
   }
 });
 
-test('requires.plugins: built-ins need nothing; others must be locked, installed as locked, and licensed when premium', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'plugin-req-'));
-  try {
-    const pluginsDir = join(root, 'plugins');
-    const dir = pluginDir(pluginsDir);
-    const locked = { name: 'hello', version: '1.0.0', sha256: 'ab'.repeat(32) };
-    writeReceipt(dir, { ...locked, sha256: locked.sha256, files: hashTree(dir) });
-    const builtin: EnginePlugin = {
-      manifest: { name: 'workflow-plugin-http', version: '1.0.0', description: '', tier: 'core' },
-    };
-    const config = (version = '^1.0.0') => ({ requires: { plugins: [{ name: 'http' }, { name: 'hello', version }] } });
-    const opts = { builtins: [builtin], configDir: root, pluginDir: pluginsDir, lockPath: 'wfctl.lock' };
+test(
+  'requires.plugins: built-ins need nothing; others must be locked, installed as locked, and licensed when ' +
+    'premium',
+  async () => {
+    const root = mkdtempSync(join(tmpdir(), 'plugin-req-'));
+    try {
+      const pluginsDir = join(root, 'plugins');
+      const dir = pluginDir(pluginsDir);
+      const locked = { name: 'hello', version: '1.0.0', sha256: 'ab'.repeat(32) };
+      writeReceipt(dir, { ...locked, sha256: locked.sha256, files: hashTree(dir) });
+      const builtin: EnginePlugin = {
+        manifest: { name: 'workflow-plugin-http', version: '1.0.0', description: '', tier: 'core' },
+      };
+      const config = (version = '^1.0.0') => ({
+        requires: { plugins: [{ name: 'http' }, { name: 'hello', version }] },
+      });
+      const opts = { builtins: [builtin], configDir: root, pluginDir: pluginsDir, lockPath: 'wfctl.lock' };
 
-    const loaded = await loadRequiredPlugins(config(), { ...opts, lock: { lockfileVersion: 1, plugins: [locked] } });
-    assert.deepEqual(
-      loaded.map((p) => p.manifest.name),
-      ['hello'],
-    );
+      const loaded = await loadRequiredPlugins(config(), { ...opts, lock: { lockfileVersion: 1, plugins: [locked] } });
+      assert.deepEqual(
+        loaded.map((p) => p.manifest.name),
+        ['hello'],
+      );
 
-    await assert.rejects(
-      loadRequiredPlugins(config(), { ...opts, lock: { lockfileVersion: 1, plugins: [] } }),
-      (err: PluginLoadError) =>
-        /not in wfctl\.lock; install it: wfctl plugin install hello@\^1\.0\.0/.test(err.problems[0]!),
-    );
-    await assert.rejects(
-      loadRequiredPlugins(config('^2.0.0'), { ...opts, lock: { lockfileVersion: 1, plugins: [locked] } }),
-      /version 1\.0\.0 does not satisfy "\^2\.0\.0"/,
-    );
-    await assert.rejects(
-      loadRequiredPlugins(config(), {
+      await assert.rejects(
+        loadRequiredPlugins(config(), { ...opts, lock: { lockfileVersion: 1, plugins: [] } }),
+        (err: PluginLoadError) =>
+          /not in wfctl\.lock; install it: wfctl plugin install hello@\^1\.0\.0/.test(err.problems[0]!),
+      );
+      await assert.rejects(
+        loadRequiredPlugins(config('^2.0.0'), { ...opts, lock: { lockfileVersion: 1, plugins: [locked] } }),
+        /version 1\.0\.0 does not satisfy "\^2\.0\.0"/,
+      );
+      await assert.rejects(
+        loadRequiredPlugins(config(), {
+          ...opts,
+          lock: { lockfileVersion: 1, plugins: [{ ...locked, sha256: 'cd'.repeat(32) }] },
+        }),
+        /installed from an archive with sha256 abababababab\.\.\., but the lock pins cdcdcdcdcdcd/,
+      );
+
+      const premium = pluginDir(join(root, 'premium-plugins'), { name: 'hello', tier: 'premium' });
+      writeReceipt(premium, { ...locked, files: hashTree(premium) });
+      const premiumOpts = {
         ...opts,
-        lock: { lockfileVersion: 1, plugins: [{ ...locked, sha256: 'cd'.repeat(32) }] },
-      }),
-      /installed from an archive with sha256 abababababab\.\.\., but the lock pins cdcdcdcdcdcd/,
-    );
-
-    const premium = pluginDir(join(root, 'premium-plugins'), { name: 'hello', tier: 'premium' });
-    writeReceipt(premium, { ...locked, files: hashTree(premium) });
-    const premiumOpts = {
-      ...opts,
-      pluginDir: join(root, 'premium-plugins'),
-      lock: { lockfileVersion: 1 as const, plugins: [locked] },
-    };
-    await assert.rejects(loadRequiredPlugins(config(), premiumOpts), /premium plugin "hello" needs a license/);
-    const licensed = await loadRequiredPlugins(config(), { ...premiumOpts, licenseGate: async () => undefined });
-    assert.equal(licensed[0]!.manifest.tier, 'premium');
-    await assert.rejects(
-      loadRequiredPlugins(config(), {
-        ...premiumOpts,
-        licenseGate: async (p) => `license does not include premium plugin "${p.name}"`,
-      }),
-      /license does not include premium plugin "hello"/,
-    );
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+        pluginDir: join(root, 'premium-plugins'),
+        lock: { lockfileVersion: 1 as const, plugins: [locked] },
+      };
+      await assert.rejects(loadRequiredPlugins(config(), premiumOpts), /premium plugin "hello" needs a license/);
+      const licensed = await loadRequiredPlugins(config(), { ...premiumOpts, licenseGate: async () => undefined });
+      assert.equal(licensed[0]!.manifest.tier, 'premium');
+      await assert.rejects(
+        loadRequiredPlugins(config(), {
+          ...premiumOpts,
+          licenseGate: async (p) => `license does not include premium plugin "${p.name}"`,
+        }),
+        /license does not include premium plugin "hello"/,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);

@@ -123,8 +123,15 @@ export function engineApiProblem(
   const why = checkConstraint(pluginApiVersion, range);
   if (why === null) return undefined;
   if (why.startsWith('cannot parse'))
-    return `plugin "${plugin.name}@${plugin.version}" states engineApi "${range}", which is not a version range (use e.g. "^1.0")`;
-  return `plugin "${plugin.name}@${plugin.version}" needs engine plugin API ${range}, but this engine provides plugin API ${pluginApiVersion}; install a version of ${plugin.name} built for API ${pluginApiVersion.split('.')[0]}.x, or an engine whose plugin API matches ${range}`;
+    return (
+      `plugin "${plugin.name}@${plugin.version}" states engineApi "${range}", which is not a version range ` +
+      `(use e.g. "^1.0")`
+    );
+  return (
+    `plugin "${plugin.name}@${plugin.version}" needs engine plugin API ${range}, but this engine provides ` +
+    `plugin API ${pluginApiVersion}; install a version of ${plugin.name} built for API ` +
+    `${pluginApiVersion.split('.')[0]}.x, or an engine whose plugin API matches ${range}`
+  );
 }
 
 /** The engine-facing identity of a plugin, from its manifest.json (checked: tier, engineApi). */

@@ -16,7 +16,9 @@ function fieldsTable(fields: ConfigField[]): string[] {
     '| --- | --- | --- | --- | --- |',
     ...fields.map(
       (f) =>
-        `| \`${f.key}\` | ${f.type}${f.options?.length ? ` (${f.options.join(', ')})` : ''} | ${f.required ? 'yes' : ''} | ${f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ${cell(f.description)}${f.aliases?.length ? ` (also: ${f.aliases.join(', ')})` : ''} |`,
+        `| \`${f.key}\` | ${f.type}${f.options?.length ? ` (${f.options.join(', ')})` : ''} | ` +
+        `${f.required ? 'yes' : ''} | ${f.default !== undefined ? `\`${cell(f.default)}\`` : ''} | ` +
+        `${cell(f.description)}${f.aliases?.length ? ` (also: ${f.aliases.join(', ')})` : ''} |`,
     ),
     '',
   ];

@@ -38,7 +38,8 @@ export interface PluginManifestFile extends PluginManifestInfo {
 export type LicenseGate = (plugin: { name: string; version: string; tier: string }) => Promise<string | undefined>;
 
 export const noLicenseGate: LicenseGate = async (plugin) =>
-  `premium plugin "${plugin.name}" needs a license that includes it, and no license is configured (set WORKFLOW_LICENSE_KEY)`;
+  `premium plugin "${plugin.name}" needs a license that includes it, and no license is configured (set ` +
+  `WORKFLOW_LICENSE_KEY)`;
 
 export class PluginLoadError extends Error {
   constructor(readonly problems: string[]) {
@@ -65,7 +66,8 @@ export function readPluginManifest(dir: string): PluginManifestFile {
     if (typeof json[field] !== 'string') throw new Error(`${path} has no "${field}"`);
   if (typeof json.engineApi !== 'string')
     throw new Error(
-      `${path} states no "engineApi": add the plugin API range the entry was written against, e.g. "engineApi": "^${pluginApiVersion.split('.')[0]}.0"`,
+      `${path} states no "engineApi": add the plugin API range the entry was written against, e.g. "engineApi": ` +
+        `"^${pluginApiVersion.split('.')[0]}.0"`,
     );
   const info = pluginManifestInfo(json as Parameters<typeof pluginManifestInfo>[0]);
   return {
@@ -178,14 +180,16 @@ export async function loadRequiredPlugins(
         const locked = opts.lock && findLocked(opts.lock, req.name);
         if (!locked) {
           problems.push(
-            `plugin "${req.name}" is required but not in ${lockName}; install it: wfctl plugin install ${req.name}${req.version ? `@${req.version}` : ''}`,
+            `plugin "${req.name}" is required but not in ${lockName}; install it: wfctl plugin install ` +
+              `${req.name}${req.version ? `@${req.version}` : ''}`,
           );
           continue;
         }
         const dir = join(opts.pluginDir, locked.name);
         if (!existsSync(dir)) {
           problems.push(
-            `plugin "${req.name}" (${locked.name}@${locked.version} in ${lockName}) is not installed in ${opts.pluginDir}; run: wfctl plugin install`,
+            `plugin "${req.name}" (${locked.name}@${locked.version} in ${lockName}) is not installed in ` +
+              `${opts.pluginDir}; run: wfctl plugin install`,
           );
           continue;
         }

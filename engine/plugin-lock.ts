@@ -58,7 +58,8 @@ export function parseLock(text: string, where: string): PluginLock {
     doc = JSON.parse(text);
   } catch (err) {
     throw new PluginLockError(
-      `${where} is not valid JSON (${(err as Error).message}); restore it from version control or delete it and reinstall`,
+      `${where} is not valid JSON (${(err as Error).message}); restore it from version control or delete it and ` +
+        `reinstall`,
     );
   }
   const d = doc as { lockfileVersion?: unknown; plugins?: unknown };
@@ -179,10 +180,16 @@ export function installedMismatch(dir: string, locked: LockedPlugin): string | u
     return `${dir} holds ${receipt.name}@${receipt.version}, but the lock pins ${locked.version}`;
   if (!locked.sha256) return `the lock pins ${locked.name}@${locked.version} without an archive checksum`;
   if (receipt.sha256 !== locked.sha256)
-    return `${dir} was installed from an archive with sha256 ${receipt.sha256.slice(0, 12)}..., but the lock pins ${locked.sha256.slice(0, 12)}...`;
+    return (
+      `${dir} was installed from an archive with sha256 ${receipt.sha256.slice(0, 12)}..., but the lock ` +
+      `pins ${locked.sha256.slice(0, 12)}...`
+    );
   const now = hashTree(dir);
   const changed = Object.keys({ ...now, ...receipt.files }).filter((f) => now[f] !== receipt.files[f]);
   if (changed.length > 0)
-    return `files of ${dir} changed since installation (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', ...' : ''})`;
+    return (
+      `files of ${dir} changed since installation ` +
+      `(${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', ...' : ''})`
+    );
   return undefined;
 }

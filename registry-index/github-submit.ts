@@ -159,11 +159,13 @@ export async function submitPullRequest(sub: PullRequestSubmission): Promise<Sub
       head: branch,
       title: `publish ${sub.id} ${version}`,
       body: [
-        `Publishes **${sub.manifest.name}@${version}**${previous ? ` (previous: ${previous}, kept in versions/${previous}.json)` : ''}.`,
+        `Publishes **${sub.manifest.name}@${version}**` +
+          `${previous ? ` (previous: ${previous}, kept in versions/${previous}.json)` : ''}.`,
         '',
         ...(sub.manifest.downloads ?? []).map(
           (d) =>
-            `- ${d.os}/${d.arch}: \`${d.url}\` sha256 \`${d.sha256 ?? 'none'}\`${d.signature ? `, signed by key \`${d.signature.keyId}\`` : ''}`,
+            `- ${d.os}/${d.arch}: \`${d.url}\` sha256 ` +
+            `\`${d.sha256 ?? 'none'}\`${d.signature ? `, signed by key \`${d.signature.keyId}\`` : ''}`,
         ),
         '',
         'Submitted by `wfctl publish --pr`.',

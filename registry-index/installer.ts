@@ -91,7 +91,8 @@ export async function installPlugin(
   const resolution = await opts.registry.resolve(spec.name, range);
   if (resolution.yanked)
     throw new InstallError(
-      `${resolution.name}@${resolution.version} is yanked (${resolution.yanked.reason}); a new install never chooses a yanked version`,
+      `${resolution.name}@${resolution.version} is yanked (${resolution.yanked.reason}); a new install never ` +
+        `chooses a yanked version`,
       `pick another version: wfctl plugin info ${resolution.name}`,
     );
   const previous = findLocked(readLock(opts.lockPath), resolution.name);
@@ -178,7 +179,8 @@ async function install(
     );
   if (pinned?.sha256 && artifact.sha256 !== pinned.sha256)
     throw new InstallError(
-      `the registry now publishes sha256 ${artifact.sha256.slice(0, 12)}... for ${what}, but the lock pins ${pinned.sha256.slice(0, 12)}...`,
+      `the registry now publishes sha256 ${artifact.sha256.slice(0, 12)}... for ${what}, but the lock pins ` +
+        `${pinned.sha256.slice(0, 12)}...`,
       'published versions are immutable; this registry is not the one the lock came from, or it was tampered with',
     );
   if (!artifact.signature && !opts.allowUnsigned)

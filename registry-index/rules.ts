@@ -289,7 +289,8 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
       report(
         at,
         'download-platform-any',
-        `downloads[${i}] is for ${d.os}/${d.arch}: "any" stands for a platform-independent archive, so it applies to both`,
+        `downloads[${i}] is for ${d.os}/${d.arch}: "any" stands for a platform-independent archive, so it ` +
+          `applies to both`,
         'use os "any" with arch "any", or a real os/arch pair',
       );
     }

@@ -164,14 +164,20 @@ export function checkSignature(
     return {
       ok: false,
       rule: 'signature-scope',
-      message: `${what} is signed by key ${key.keyId} of ${key.publisher}, which is trusted only for ${key.plugins.join(', ')}`,
-      hint: `sign with the plugin publisher's own key, or add "${archive.pluginId}" to "plugins" in keys/${key.keyId}.json`,
+      message:
+        `${what} is signed by key ${key.keyId} of ${key.publisher}, which is trusted only for ` +
+        `${key.plugins.join(', ')}`,
+      hint:
+        `sign with the plugin publisher's own key, or add "${archive.pluginId}" to "plugins" in ` +
+        `keys/${key.keyId}.json`,
     };
   if (!verifyArchiveSignature(key.publicKey, archive, signature.sig))
     return {
       ok: false,
       rule: 'signature-invalid',
-      message: `the signature of ${what} (sha256 ${archive.sha256.slice(0, 12)}...) does not verify with key ${key.keyId} of ${key.publisher}`,
+      message:
+        `the signature of ${what} (sha256 ${archive.sha256.slice(0, 12)}...) does not verify with key ` +
+        `${key.keyId} of ${key.publisher}`,
       hint: 'the archive, its sha256 or the signature was altered; publish again with `wfctl publish`',
     };
   return { ok: true, key };

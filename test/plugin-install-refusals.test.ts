@@ -63,7 +63,8 @@ function project(name: string, version: string, engineApi = `^${pluginApiVersion
   );
   writeFileSync(
     join(dir, 'src/index.js'),
-    `export const steps = { 'step.${name}_say': (spec) => ({ name: spec.name, type: spec.type, execute: async () => ({ output: { said: '${version}' } }) }) };\n`,
+    `export const steps = { 'step.${name}_say': (spec) => ({ name: spec.name, type: spec.type, execute: async ` +
+      `() => ({ output: { said: '${version}' } }) }) };\n`,
   );
   return dir;
 }
@@ -346,7 +347,8 @@ test('an engine-API mismatch is refused naming both versions', { timeout: 120_00
   await refused(
     { name: 'future' },
     new RegExp(
-      `future@1\\.0\\.0" needs engine plugin API \\^2\\.0, but this engine provides plugin API ${pluginApiVersion.replaceAll('.', '\\.')}`,
+      `future@1\\.0\\.0" needs engine plugin API \\^2\\.0, but this engine provides plugin API ` +
+        `${pluginApiVersion.replaceAll('.', '\\.')}`,
     ),
   );
 });

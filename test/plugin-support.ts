@@ -130,7 +130,8 @@ export async function pushFiles(reg: Registry, files: Record<string, string>, me
       (err) => resolve(!err),
     ),
   );
-  if (fetched) git(reg.work, 'reset', '-q', '--hard', 'FETCH_HEAD'); // else an empty repository: the first push creates main
+  // unfetched: an empty repository, whose first push creates main
+  if (fetched) git(reg.work, 'reset', '-q', '--hard', 'FETCH_HEAD');
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(reg.work, path, '..'), { recursive: true });
     writeFileSync(join(reg.work, path), content);

@@ -132,7 +132,8 @@ async function checkApp(
     const local = engine.requiredPlugins(loaded.config).filter((r) => engine.isLocalSource(r.source));
     if (!dryRun && local.length)
       throw new CliError(
-        `${file}: requires.plugins ${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} is a local project, which a cluster cannot install`,
+        `${file}: requires.plugins ${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} is a local ` +
+          `project, which a cluster cannot install`,
         { hint: 'publish it (wfctl publish) and drop "source", so the operator installs it from the registry' },
       );
     const plugins = await pluginsForConfig(loaded.config, loaded, pluginLocations({}, file));

@@ -54,7 +54,8 @@ export function registerInstallCommands(plugin: Command): void {
     plugin
       .command('install')
       .description(
-        'install plugins from a registry (verified sha256 and signature) and pin them in wfctl.lock; without arguments, install what the lock pins',
+        'install plugins from a registry (verified sha256 and signature) and pin them in wfctl.lock; without ' +
+          'arguments, install what the lock pins',
       )
       .argument('[specs...]', 'NAME or NAME@RANGE, e.g. hello@^0.1.0')
       .option('--from-config <file>', "install the plugins a workflow config's requires.plugins names")
@@ -79,7 +80,8 @@ export function registerInstallCommands(plugin: Command): void {
       const results = await guarded(() => reg.installFromLock(opts));
       for (const r of results)
         process.stdout.write(
-          `${r.unchanged ? 'up to date' : 'installed '} ${r.name}@${r.version}${r.signer ? ` (signed by ${r.signer})` : ''}\n`,
+          `${r.unchanged ? 'up to date' : 'installed '} ` +
+            `${r.name}@${r.version}${r.signer ? ` (signed by ${r.signer})` : ''}\n`,
         );
       if (results.length === 0) process.stdout.write(`${opts.lockPath} pins no plugins\n`);
       return;
@@ -87,7 +89,8 @@ export function registerInstallCommands(plugin: Command): void {
     for (const t of targets) {
       const r = await guarded(() => reg.installPlugin(t, opts));
       process.stdout.write(
-        `installed ${r.name}@${r.version}${r.previous ? ` (was ${r.previous})` : ''} sha256 ${r.sha256.slice(0, 12)}...${r.signer ? `, signed by ${r.signer}` : ', unsigned'}\n`,
+        `installed ${r.name}@${r.version}${r.previous ? ` (was ${r.previous})` : ''} sha256 ` +
+          `${r.sha256.slice(0, 12)}...${r.signer ? `, signed by ${r.signer}` : ', unsigned'}\n`,
       );
     }
     process.stdout.write(`  lock: ${opts.lockPath}\n  dir:  ${opts.pluginDir}\n`);

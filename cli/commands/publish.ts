@@ -60,7 +60,9 @@ function githubAuth(flags: PublishFlags) {
   const token = flags.githubToken ?? process.env.GITHUB_TOKEN;
   if (!token)
     throw new CliError('--pr needs GitHub credentials', {
-      hint: 'a token (--github-token or GITHUB_TOKEN) or a GitHub App (--github-app-id, --github-app-key, --github-installation-id)',
+      hint:
+        'a token (--github-token or GITHUB_TOKEN) or a GitHub App (--github-app-id, --github-app-key, ' +
+        '--github-installation-id)',
     });
   return { token };
 }
@@ -69,7 +71,8 @@ export function register(program: Command): void {
   program
     .command('publish')
     .description(
-      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, commits and pushes',
+      'publish a plugin version to a git registry: keeps the previous version in versions/, validates, commits ' +
+        'and pushes',
     )
     .option('--dir <dir>', 'plugin directory holding manifest.json', '.')
     .option('--registry-git <url>', 'clone URL of the registry repository, e.g. http://127.0.0.1:8091/registry.git')
@@ -138,7 +141,8 @@ export function register(program: Command): void {
       );
       const what = `${result.id}@${result.version}`;
       process.stdout.write(
-        `packed ${what}: ${result.size} bytes, sha256 ${result.sha256}, signed by ${result.signer}\n  files: ${result.files.join(', ')}\n`,
+        `packed ${what}: ${result.size} bytes, sha256 ${result.sha256}, signed by ${result.signer}\n  files: ` +
+          `${result.files.join(', ')}\n`,
       );
       if (result.push) {
         const out = result.push.output;
@@ -151,7 +155,8 @@ export function register(program: Command): void {
         process.stdout.write(`opened pull request #${result.pullRequest.number}: ${result.pullRequest.url}\n`);
       else
         process.stdout.write(
-          `published ${what}${result.push?.previous ? ` (${result.push.previous} kept in versions/)` : ''} in ${Math.round(performance.now() - started)} ms\n`,
+          `published ${what}${result.push?.previous ? ` (${result.push.previous} kept in versions/)` : ''} in ` +
+            `${Math.round(performance.now() - started)} ms\n`,
         );
     });
 }

@@ -216,7 +216,8 @@ function check(a: Assertion, outcome: Outcome, recorder: Recorded[]): string[] {
     for (const [key, want] of Object.entries(a.output)) {
       if (JSON.stringify(actual[key]) !== JSON.stringify(want))
         failures.push(
-          `${a.step ? `step "${a.step}" ` : ''}output.${key}: want ${JSON.stringify(want)}, got ${JSON.stringify(actual[key])}`,
+          `${a.step ? `step "${a.step}" ` : ''}output.${key}: want ${JSON.stringify(want)}, got ` +
+            `${JSON.stringify(actual[key])}`,
         );
     }
   }

@@ -117,7 +117,10 @@ export async function checkInputs(app: WorkflowApp, spec: EffectiveSpec, deps: R
       blocker: {
         condition: 'ConfigValid',
         reason: 'LocalPluginSource',
-        message: `${source.file}: requires.plugins ${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} names a local project, which pods cannot install; publish it and drop "source"`,
+        message:
+          `${source.file}: requires.plugins ` +
+          `${local.map((r) => `${r.name} (source ${r.source})`).join(', ')} names a local project, which pods ` +
+          `cannot install; publish it and drop "source"`,
       },
       text: '',
     };

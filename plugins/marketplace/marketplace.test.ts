@@ -55,7 +55,8 @@ before(async () => {
   );
   writeFileSync(
     join(project, 'index.js'),
-    "export const steps = { 'step.kafka_ping': (s) => ({ name: s.name, type: s.type, execute: async () => ({ output: { pong: true } }) }) };\n",
+    "export const steps = { 'step.kafka_ping': (s) => ({ name: s.name, type: s.type, execute: async () => ({ " +
+      'output: { pong: true } }) }) };\n',
   );
   const result = await publishPlugin({
     dir: project,
