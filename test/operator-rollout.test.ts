@@ -151,8 +151,16 @@ test('blue-green: the new color runs beside the old, traffic switches when Ready
     60_000,
     250,
   );
-  const preview = await h.json('get', 'service', 'checkout-preview');
-  assert.equal(preview.spec.selector['workflow.gocodealone.com/track'], 'green');
+  // the operator applies the green Deployment before the preview Service: wait for the Service too
+  await eventually(
+    'the preview Service selects green',
+    async () => {
+      const preview = await h.json('get', 'service', 'checkout-preview').catch(() => undefined);
+      return preview?.spec.selector['workflow.gocodealone.com/track'] === 'green';
+    },
+    60_000,
+    250,
+  );
   await eventually(
     'generation 2 Ready on green',
     async () => {
