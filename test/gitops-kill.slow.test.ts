@@ -66,7 +66,7 @@ async function tracked(): Promise<any[]> {
 }
 
 test(`SIGKILL while syncing ${N} apps, a push while down, restart: no duplicates, no orphans`, {
-  timeout: 600_000,
+  timeout: 1_200_000,
 }, async () => {
   const work = await WorkTree.create(join(h.dir, 'work'), git, 'apps');
   const files: Record<string, string> = {};
@@ -120,7 +120,9 @@ test(`SIGKILL while syncing ${N} apps, a push while down, restart: no duplicates
       }
       return true;
     },
-    240_000,
+    // CI runs this beside the conformance scenarios on 2 cores; garbage collection of the pruned
+    // apps' objects has taken over 240 s there
+    600_000,
     2_000,
   );
 });
