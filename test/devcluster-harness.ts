@@ -27,6 +27,17 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * When the harness gives up on a kubectl run: 30 s, or 30 s past kubectl's own `--timeout=` (a wait,
+ * a rollout status), so a slow, loaded machine gets kubectl's timeout error and never a kill before it.
+ */
+export function killDeadlineMs(args: string[]): number {
+  const flag = args.map((a) => /^--timeout=(\d+)(ms|s|m)?$/.exec(a)).find((m) => m);
+  if (!flag) return 30_000;
+  const unit = { ms: 1, s: 1000, m: 60_000 }[(flag[2] ?? 's') as 'ms' | 's' | 'm'];
+  return Number(flag[1]) * unit + 30_000;
+}
+
 export async function startTestCluster(options: Partial<DevClusterOptions> = {}): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), 'devcluster-test-'));
   const dataDir = join(root, 'data');
@@ -40,7 +51,7 @@ export async function startTestCluster(options: Partial<DevClusterOptions> = {})
         ['--kubeconfig', cluster.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args],
         {
           env: { ...process.env, HOME: home, KUBECONFIG: '', ...opts.env },
-          timeout: opts.timeoutMs ?? 30_000,
+          timeout: opts.timeoutMs ?? killDeadlineMs(args),
           maxBuffer: 16 * 1024 * 1024,
         },
         (err, stdout, stderr) => {

@@ -95,14 +95,14 @@ spec:
       (await json(['get', 'pods', '-l', 'job-name=hello'])).items.every(
         (p: { metadata: { finalizers?: string[] } }) => !p.metadata.finalizers?.length,
       ),
-    10_000,
+    30_000,
     'job-tracking finalizers removed',
   );
   assert.match(await tc.ok(['logs', 'job/hello']), /exiting 0/);
   await tc.ok(['delete', 'job', 'hello']);
   await eventually(
     async () => (await tc.ok(['get', 'pods', '-l', 'job-name=hello', '-o', 'name'])).trim() === '',
-    15_000,
+    60_000,
     'pods collected',
   );
 });
@@ -203,7 +203,7 @@ test('a CronJob fires on its schedule, and kubectl create job --from=cronjob run
       const c = await json(['get', 'cronjob', 'tick']);
       return c.status.lastSuccessfulTime ? c : undefined;
     },
-    20_000,
+    60_000,
     'lastSuccessfulTime',
   );
   assert.equal(
@@ -252,7 +252,7 @@ async function podPort(name: string): Promise<string> {
       );
       return ready && !p.metadata.deletionTimestamp ? p : undefined;
     },
-    30_000,
+    60_000,
     `pod ${name} ready`,
   );
   return pod.metadata.annotations['devcluster.io/port'];
@@ -260,7 +260,7 @@ async function podPort(name: string): Promise<string> {
 
 test('a StatefulSet: ordered ordinal pods, one claim per ordinal, kept across deletion, scaling, restart', async () => {
   await tc.ok(['apply', '-f', '-'], statefulSet('1', 2));
-  const rollout = await tc.kubectl(['rollout', 'status', 'sts/web', '--timeout=60s'], { timeoutMs: 70_000 });
+  const rollout = await tc.kubectl(['rollout', 'status', 'sts/web', '--timeout=60s']);
   assert.equal(rollout.code, 0, rollout.stderr);
   assert.match(rollout.stdout, /roll out complete: 2 new pods have been updated/);
   const pods = (await json(['get', 'pods', '-l', 'app=web'])).items;
@@ -277,8 +277,12 @@ test('a StatefulSet: ordered ordinal pods, one claim per ordinal, kept across de
   let port = await podPort('web-0');
   assert.equal((await fetch(`http://127.0.0.1:${port}/state`, { method: 'PUT', body: 'web-0 data' })).status, 201);
   const uid = web0.metadata.uid;
-  await tc.ok(['delete', 'pod', 'web-0']);
-  await eventually(async () => (await json(['get', 'pod', 'web-0'])).metadata.uid !== uid, 30_000, 'web-0 recreated');
+  // --wait=false: kubectl's wait for a deletion GETs the pod, then lists it by name and watches for
+  // its DELETED event. When the pod goes and the controller recreates web-0 between that GET and the
+  // list (a few hundred ms on a loaded machine), kubectl sees a web-0 and waits forever for an event
+  // that never comes. So the test waits on the pod's uid itself.
+  await tc.ok(['delete', 'pod', 'web-0', '--wait=false']);
+  await eventually(async () => (await json(['get', 'pod', 'web-0'])).metadata.uid !== uid, 60_000, 'web-0 recreated');
   port = await podPort('web-0');
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/state`)).text(), 'web-0 data', 'same name, same claim');
 
@@ -346,7 +350,7 @@ spec:
         env: [{name: VERSION, value: "${version}"}]
 `;
   await tc.ok(['apply', '-f', '-'], ds('1'));
-  const rollout = await tc.kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s'], { timeoutMs: 70_000 });
+  const rollout = await tc.kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s']);
   assert.equal(rollout.code, 0, rollout.stderr);
   assert.match(rollout.stdout, /daemon set "agent" successfully rolled out/);
   assert.match(await tc.ok(['get', 'ds', 'agent']), /agent\s+1\s+1\s+1\s+1\s+1\s+<none>/);
@@ -361,7 +365,7 @@ spec:
       );
       return pods.length === 1 && pods[0].metadata.uid !== first.metadata.uid;
     },
-    30_000,
+    60_000,
     'the pod replaced',
   );
   const port = await podPort(
