@@ -220,6 +220,11 @@ export interface PipelineContext {
   readonly logger: Logger;
   /** The pipeline's `strict_templates`: a missing key fails the step instead of rendering a zero value. */
   readonly strictTemplates?: boolean;
+  /**
+   * Calls `listener` once when the whole run ends: with the error that failed it, or none. For steps
+   * that judge what comes after them (step.circuit_breaker). Additive: absent in older contexts.
+   */
+  onFinish?(listener: (error?: unknown) => void): void;
 }
 
 export interface StepResult {

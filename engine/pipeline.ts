@@ -114,6 +114,24 @@ class PipelineRun implements PipelineContext {
     this.stepOutputs[stepName] = output;
     Object.assign(this.current, output);
   }
+
+  /** Made on first use: almost no run has a listener. */
+  private finishListeners?: Array<(error?: unknown) => void>;
+
+  onFinish(listener: (error?: unknown) => void): void {
+    (this.finishListeners ??= []).push(listener);
+  }
+
+  finish(error?: unknown): void {
+    if (!this.finishListeners) return;
+    for (const listener of this.finishListeners) {
+      try {
+        listener(error);
+      } catch (err) {
+        this.logger.error({ pipeline: this.pipelineName, err: (err as Error).message }, 'onFinish listener failed');
+      }
+    }
+  }
 }
 
 /** RFC 3339 UTC time to the second (upstream's format), formatted once per second. */
@@ -193,6 +211,18 @@ export async function executePipeline(
     ? combineSignals(opts.signal ?? (opts.http ? exchangeSignal(opts.http) : undefined), def.timeoutMs)
     : undefined;
   const pc = new PipelineRun(def, data, deadline ?? opts.signal, opts);
+  try {
+    await runSteps(def, pc, deadline);
+  } catch (err) {
+    pc.finish(err);
+    throw err;
+  }
+  pc.metadata.completed_at = nowRfc3339();
+  pc.finish();
+  return pc;
+}
+
+async function runSteps(def: PipelineDefinition, pc: PipelineRun, deadline: AbortSignal | undefined): Promise<void> {
   const steps = def.steps;
   const debug = def.logger.isLevelEnabled('debug');
   if (debug) def.logger.debug({ pipeline: def.name, steps: steps.length }, 'pipeline started');
@@ -254,8 +284,6 @@ export async function executePipeline(
     }
     i++;
   }
-  pc.metadata.completed_at = nowRfc3339();
-  return pc;
 }
 
 /** Compensation steps run in reverse order; the first failure is reported, the rest still run. */

@@ -22,12 +22,16 @@ import { createSecurityHeadersMiddleware, securityHeadersSchema } from './middle
 import { createReverseProxy, createSimpleProxy, ProxyModule, reverseProxySchema, simpleProxySchema } from './proxy.ts';
 import { createStaticFileServer, StaticFileServer, staticFileServerSchema } from './static-fileserver.ts';
 import { writeJson } from './http-io.ts';
+import { createHttpClient, httpClientSchema } from './http-client.ts';
+import { createRateLimitStep, rateLimitStepSchema } from './rate-limit-step.ts';
+import { circuitBreakerStepSchema, createCircuitBreakerGateStep } from './circuit-breaker-step.ts';
 
 export { HttpRouterModule } from './http-router.ts';
 export { HttpServerModule, parseListenAddress } from './http-server.ts';
 export { parsePattern, RouteTable } from './route-table.ts';
 export { writeJson, writeError, readBody, parseJsonObject } from './http-io.ts';
 export { proxyTo, type ProxyTarget } from './proxy.ts';
+export { HttpClientCap, HttpClientModule, parseClientCredentials, type HttpClient } from './http-client.ts';
 
 /**
  * The standard probe paths for apps without a health.checker: a serving app is alive and ready,
@@ -62,6 +66,7 @@ export const httpPlugin: EnginePlugin = {
     'http.simple_proxy': createSimpleProxy,
     'http.proxy': createReverseProxy,
     reverseproxy: createReverseProxy,
+    'http.client': createHttpClient,
   },
   moduleSchemas: {
     'http.server': httpServerSchema,
@@ -77,7 +82,10 @@ export const httpPlugin: EnginePlugin = {
     'http.simple_proxy': simpleProxySchema,
     'http.proxy': reverseProxySchema,
     reverseproxy: reverseProxySchema,
+    'http.client': httpClientSchema,
   },
+  steps: { 'step.rate_limit': createRateLimitStep, 'step.circuit_breaker': createCircuitBreakerGateStep },
+  stepSchemas: { 'step.rate_limit': rateLimitStepSchema, 'step.circuit_breaker': circuitBreakerStepSchema },
   triggers: { http: () => new HttpTrigger() },
   workflowHandlers: { http: () => new HttpWorkflowHandler() },
   pipelineTriggerWrappers: { http: wrapHttpPipelineTrigger },

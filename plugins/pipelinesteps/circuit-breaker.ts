@@ -5,7 +5,7 @@
 // app, shared by every request through this step. Output: the step's (or fallback's) output plus
 // `circuit_breaker_open`.
 import { ConfigValueError, type Step, type StepFactory, type TypeSchema } from '../../engine/index.ts';
-import { ConfigReader } from '../support/index.ts';
+import { CircuitBreaker, ConfigReader } from '../support/index.ts';
 import { buildSubStep } from './sub-step.ts';
 
 export const circuitBreakerSchema: TypeSchema = {
@@ -21,33 +21,6 @@ export const circuitBreakerSchema: TypeSchema = {
     { key: 'circuit_breaker_open', type: 'boolean' },
   ],
 };
-
-/** The breaker's state machine, apart from steps and clocks so it can be tested directly. */
-export class CircuitBreaker {
-  private failures = 0;
-  private openedAt?: number;
-
-  constructor(
-    private readonly threshold: number,
-    private readonly resetMs: number,
-  ) {}
-
-  /** Whether a call may go through now (closed, or half-open after the reset timeout). */
-  allows(now: number): boolean {
-    return this.openedAt === undefined || now - this.openedAt >= this.resetMs;
-  }
-
-  succeeded(): void {
-    this.failures = 0;
-    this.openedAt = undefined;
-  }
-
-  failed(now: number): void {
-    this.failures++;
-    // a failed half-open trial opens it again at once
-    if (this.openedAt !== undefined || this.failures >= this.threshold) this.openedAt = now;
-  }
-}
 
 export const createCircuitBreakerStep: StepFactory = (spec, ctx) => {
   const cfg = new ConfigReader(spec.config);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, Engine, silentLogger } from '../../engine/index.ts';
 import { httpPlugin } from '../http/index.ts';
-import { CircuitBreaker } from './circuit-breaker.ts';
+import { CircuitBreaker } from '../support/index.ts';
 import { pipelineStepsPlugin } from './index.ts';
 
 const plugins = [httpPlugin, pipelineStepsPlugin];

@@ -1,8 +1,11 @@
 // step.http_call: an outbound HTTP request. `url`, `method`, `headers`, `body` (templates; maps are
 // sent as JSON) or `body_from`, `timeout` (30s), `auth` ({type: bearer, token} | {type: basic,
-// username, password}), `error_on_status` (true: 4xx/5xx fail the step).
+// username, password} | {type: oauth2_client_credentials, token_url, client_id, client_secret,
+// scopes}), `client` (an http.client module: its base URL, headers, auth and timeout apply),
+// `error_on_status` (true: 4xx/5xx fail the step).
 // Output {status_code, status, body (JSON decoded when possible), headers, elapsed_ms}.
 import {
+  ConfigValueError,
   durationOr,
   formatValue,
   isPlainMap,
@@ -10,6 +13,8 @@ import {
   type StepFactory,
   type TypeSchema,
 } from '../../engine/index.ts';
+import { HttpClientCap, HttpClientModule, parseClientCredentials, type HttpClient } from '../http/index.ts';
+import { moduleRef } from '../support/index.ts';
 import { compile, decodeJsonLike, optMap, optString, reqString } from './step-config.ts';
 
 export const httpCallSchema: TypeSchema = {
@@ -26,7 +31,8 @@ export const httpCallSchema: TypeSchema = {
     { key: 'body', type: 'json' },
     { key: 'body_from', type: 'string' },
     { key: 'timeout', type: 'duration', default: '30s' },
-    { key: 'auth', type: 'map' },
+    { key: 'auth', type: 'map', description: 'type: bearer | basic | oauth2_client_credentials' },
+    { key: 'client', type: 'string', description: 'an http.client module to send through' },
     { key: 'error_on_status', type: 'boolean', default: true },
   ],
   outputs: [
@@ -44,8 +50,25 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
   const headers = compile(ctx, optMap(cfg, 'headers') ?? {}, ['headers']);
   const bodyFrom = optString(cfg, 'body_from');
   const body = cfg.body !== undefined ? compile(ctx, cfg.body, ['body']) : undefined;
-  const auth = compile(ctx, optMap(cfg, 'auth') ?? {}, ['auth']);
+  const authMap = optMap(cfg, 'auth') ?? {};
   const timeoutMs = durationOr(cfg.timeout, 30_000);
+  // OAuth2 client credentials: an http.client of the step's own, so tokens are fetched, cached and
+  // refreshed on 401 by the one implementation (upstream reads these keys literally, no templates)
+  const oauthClient =
+    authMap.type === 'oauth2_client_credentials'
+      ? new HttpClientModule(spec.name, {
+          timeoutMs,
+          headers: {},
+          auth: { type: 'oauth2_client_credentials', ...parseClientCredentials(authMap, ['auth']) },
+        })
+      : undefined;
+  const auth = compile(ctx, oauthClient ? {} : authMap, ['auth']);
+  const clientName = optString(cfg, 'client');
+  const namedClient = clientName ? moduleRef(ctx, spec, clientName, 'http.client', HttpClientCap) : undefined;
+  if (namedClient && oauthClient)
+    throw new ConfigValueError('"auth" and "client" cannot both be set: the http.client module signs the requests', {
+      path: ['auth'],
+    });
   const errorOnStatus = cfg.error_on_status !== false;
   return {
     name: spec.name,
@@ -68,16 +91,16 @@ export const createHttpCallStep: StepFactory = (spec, ctx) => {
           if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
         }
       }
-      const target = String(url.resolve(pc));
+      let target = String(url.resolve(pc));
       const started = performance.now();
+      const client: HttpClient | undefined = namedClient ? namedClient() : oauthClient;
       let res: Response;
       try {
-        res = await fetch(target, {
-          method,
-          headers: h,
-          body: payload,
-          signal: AbortSignal.any([pc.signal, AbortSignal.timeout(timeoutMs)]),
-        });
+        const signal = AbortSignal.any([pc.signal, AbortSignal.timeout(timeoutMs)]);
+        if (client) {
+          target = client.resolveUrl(target);
+          res = await client.request(target, { method, headers: h, body: payload, signal });
+        } else res = await fetch(target, { method, headers: h, body: payload, signal });
       } catch (err) {
         const e = err as Error;
         throw new Error(

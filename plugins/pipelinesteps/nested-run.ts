@@ -18,6 +18,7 @@ export function childContext(parent: PipelineContext, extra: ConfigMap): ChildCo
     pipelineName: parent.pipelineName,
     logger: parent.logger,
     strictTemplates: parent.strictTemplates,
+    onFinish: parent.onFinish ? (listener) => parent.onFinish!(listener) : undefined,
   };
 }
 
