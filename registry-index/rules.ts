@@ -58,6 +58,7 @@ export const policyRules: ReadonlySet<string> = new Set([
   'name-matches-directory',
   'required-config-not-sensitive',
   'dependency-range',
+  'signature-missing',
 ]);
 
 export interface ManifestContext {
@@ -314,6 +315,18 @@ function checkDownloads(ctx: ManifestContext, m: Manifest, report: Report): void
       );
     }
     checkDownloadUrl(ctx, m, d.url, d.sha256, `${at}/url`, report);
+    // Only `wfctl publish` puts archives in the blob store, and it always signs them: an unsigned blob
+    // download is a hand-edited or stripped manifest, and installers would refuse it anyway. (External
+    // https downloads may be unsigned: upstream's manifests carry no signatures.)
+    if (/^blob:/i.test(d.url) && !d.signature)
+      report(
+        at,
+        'signature-missing',
+        `downloads[${i}] of ${m.name}@${m.version} is an archive in the registry's blob store but carries no ` +
+          'publisher signature',
+        'publish with `wfctl publish`, which signs with your key (`wfctl keys generate`; the registry trusts the ' +
+          'keys in keys/)',
+      );
   });
 }
 

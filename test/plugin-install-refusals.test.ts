@@ -377,7 +377,7 @@ test('list, update and remove: the lock and the plugin dir move together', { tim
   assert.throws(() => removePlugin('good', { pluginDir: pluginDir(), lockPath: lockPath() }), /good/);
 });
 
-test('the registry refuses a push whose signature is forged, untrusted or outside the key scope', {
+test('the registry refuses a push whose signature is forged, untrusted, missing or outside the key scope', {
   timeout: 120_000,
 }, async () => {
   const served = (await (await fetch(`${reg.registry.url}/api/v1/plugins/good/versions/1.0.0`)).json()) as {
@@ -396,6 +396,18 @@ test('the registry refuses a push whose signature is forged, untrusted or outsid
       'unknown',
       as('unknown', signArchive(stranger, { name: 'unknown', version: '1.0.0', sha256: served.downloads[0]!.sha256 })),
       /signature-untrusted/,
+    ],
+    // an archive in the blob store (as the manifest in git names it) with its signature stripped
+    [
+      'unsigned',
+      {
+        ...served,
+        name: 'unsigned',
+        downloads: [
+          { ...served.downloads[0]!, url: `blob:sha256:${served.downloads[0]!.sha256}`, signature: undefined },
+        ],
+      },
+      /signature-missing/,
     ],
   ];
   for (const [id, manifest, rule] of cases) {

