@@ -298,10 +298,10 @@ async function seedStorageClass(api: ObjectApi, catalog: ResourceCatalog): Promi
 }
 
 /**
- * default/kubernetes: the API server's own Service and its Endpoints (this port). Its ClusterIP is the
- * first address of the cluster's service range, a /24 of 127/8 picked at random when the cluster is
- * made (127.1-254.x.0/24), which every later Service's ClusterIP comes from (object-api.ts); the node
- * agent serves them on this host. A data dir from before ClusterIPs were loopback addresses has it at
+ * default/kubernetes: the API server's own Service and its Endpoints (this port). Its ClusterIP,
+ * 127.N.M.1 picked at random when the cluster is made, places the cluster's service range: its /16,
+ * from which every later Service's ClusterIP comes, from M.2 on (cluster-ip.ts); the node agent serves
+ * them on this host. A data dir from before ClusterIPs were loopback addresses has it at
  * 10.43.0.1: a ClusterIP cannot change, so it is made again.
  */
 async function seedKubernetesService(api: ObjectApi, catalog: ResourceCatalog, port: number): Promise<void> {

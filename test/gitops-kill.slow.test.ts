@@ -67,8 +67,6 @@ async function tracked(): Promise<any[]> {
 
 test(`SIGKILL while syncing ${N} apps, a push while down, restart: no duplicates, no orphans`, {
   timeout: 1_200_000,
-  // listed in test/allowed-skips.json: after the restart some apps are never reconciled (regression)
-  skip: 'regression: some apps are never reconciled after the restart (see test/allowed-skips.json)',
 }, async () => {
   const work = await WorkTree.create(join(h.dir, 'work'), git, 'apps');
   const files: Record<string, string> = {};

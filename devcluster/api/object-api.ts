@@ -44,6 +44,7 @@ import type {
   WatchOptions,
   WriteContext,
 } from './object-api-types.ts';
+import { allocateClusterIP } from './cluster-ip.ts';
 import { ObjectDeletion } from './object-delete.ts';
 import { ObjectPatching } from './object-patch.ts';
 import { RetryableConflict, StoredObjects, unwrapConflict, UPDATE_RETRIES } from './stored-objects.ts';
@@ -60,24 +61,6 @@ import {
 } from './write-checks.ts';
 
 export * from './object-api-types.ts';
-
-/**
- * The first free ClusterIP of the cluster's service range: the /24 of the kubernetes Service's address,
- * a loopback range each devcluster picks at random when it is made (cluster.ts), so the node agent
- * can serve every ClusterIP on this host (Linux routes all of 127/8 to lo) and clusters on one host
- * do not take each other's addresses.
- */
-function allocateClusterIP(range: string, inUse: Set<string>): string {
-  for (let i = 2; i < 255; i++) {
-    const ip = `${range}.${i}`;
-    if (!inUse.has(ip)) return ip;
-  }
-  throw new ApiError(
-    500,
-    'InternalError',
-    `Internal error occurred: failed to allocate a serviceIP: range ${range}.0/24 is full`,
-  );
-}
 
 export class ObjectApi {
   private readonly objects: StoredObjects;
@@ -465,17 +448,16 @@ export class ObjectApi {
     return {
       now,
       allocateClusterIP: () => {
-        // the range's first address is the kubernetes Service's, as in k3s
-        let range = '127.43.0';
+        // the range is the kubernetes Service's (cluster-ip.ts)
+        let kubernetesIP: string | undefined;
         const inUse = new Set<string>();
         for (const s of this.store.entries('/services')) {
           const ip = (s.object.spec as JsonObject | undefined)?.clusterIP;
           if (typeof ip !== 'string') continue;
           inUse.add(ip);
-          const m = /^(127\.\d+\.\d+)\.1$/.exec(ip);
-          if (m && s.object.metadata.namespace === 'default' && s.object.metadata.name === 'kubernetes') range = m[1]!;
+          if (s.object.metadata.namespace === 'default' && s.object.metadata.name === 'kubernetes') kubernetesIP = ip;
         }
-        return allocateClusterIP(range, inUse);
+        return allocateClusterIP(kubernetesIP, inUse);
       },
       nodePortsInUse: (except) => {
         const inUse = new Set<number>();
