@@ -24,7 +24,6 @@ import { apiVersionOf, type ResourceType, type StrategyContext } from '../resour
 import type { SqliteStore, StoreEntry, StoredObject } from '../storage/sqlite-store.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import {
-  ApiError,
   alreadyExists,
   badRequest,
   conflict,
