@@ -43,6 +43,8 @@ export interface HarnessOptions {
    * answers every request with 200 (many apps), or nothing (pods never start).
    */
   pods?: 'engine' | 'standin' | 'none';
+  /** More devcluster options (e.g. tokenAuthFile for users other than the kubeconfig's admin). */
+  cluster?: Partial<DevClusterOptions>;
 }
 
 function nodeAgentOption(
@@ -60,6 +62,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const clusterOpts: DevClusterOptions = {
     dataDir: join(dir, 'cluster'),
     ...nodeAgentOption(opts.pods ?? 'engine', standins),
+    ...opts.cluster,
   };
   let cluster = await startDevCluster(clusterOpts);
   const operators: RunningOperator[] = [];

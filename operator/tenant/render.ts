@@ -98,7 +98,11 @@ export function renderTenantObjects(
           resources: ['configmaps'],
           verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
         },
-        { apiGroups: [''], resources: ['pods', 'pods/log', 'services', 'events'], verbs: ['get', 'list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['pods', 'pods/log', 'services', 'events', 'resourcequotas'],
+          verbs: ['get', 'list', 'watch'],
+        },
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
       ],
     } as KubernetesObject,
