@@ -1,5 +1,5 @@
-// plugins/messaging: brokers, handlers, webhook sender, step.publish, `event`/`eventbus` triggers
-// and the `messaging` workflow handler (UPSTREAM.md 1.6, 1.7, 2.2).
+// plugins/messaging: brokers, handlers, webhook sender, the publish, event_publish and dlq steps,
+// `event`/`eventbus` triggers and the `messaging` workflow handler (UPSTREAM.md 1.6, 1.7, 2.2).
 import type { EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
@@ -9,6 +9,8 @@ import { createMessageHandler, messageHandlerSchema } from './message-handler.ts
 import { createNatsBroker, natsBrokerSchema } from './nats-broker.ts';
 import { createWebhookSender, webhookSenderSchema } from './webhook-sender.ts';
 import { createPublishStep, publishStepSchema } from './publish-step.ts';
+import { createEventPublishStep, eventPublishStepSchema } from './event-publish-step.ts';
+import { createDlqReplayStep, createDlqSendStep, dlqReplayStepSchema, dlqSendStepSchema } from './dlq-steps.ts';
 import { EventTrigger } from './event-trigger.ts';
 import { EventBusTrigger } from './eventbus-trigger.ts';
 import { MessagingWorkflowHandler } from './messaging-workflow-handler.ts';
@@ -30,8 +32,18 @@ export const messagingPlugin: EnginePlugin = {
     'webhook.sender': webhookSenderSchema,
     'messaging.nats': natsBrokerSchema,
   },
-  steps: { 'step.publish': createPublishStep },
-  stepSchemas: { 'step.publish': publishStepSchema },
+  steps: {
+    'step.publish': createPublishStep,
+    'step.event_publish': createEventPublishStep,
+    'step.dlq_send': createDlqSendStep,
+    'step.dlq_replay': createDlqReplayStep,
+  },
+  stepSchemas: {
+    'step.publish': publishStepSchema,
+    'step.event_publish': eventPublishStepSchema,
+    'step.dlq_send': dlqSendStepSchema,
+    'step.dlq_replay': dlqReplayStepSchema,
+  },
   triggers: { event: () => new EventTrigger(), eventbus: () => new EventBusTrigger() },
   workflowHandlers: { messaging: () => new MessagingWorkflowHandler() },
   pipelineTriggerWrappers: { event: subscriptionWrapper('event'), eventbus: subscriptionWrapper('eventbus') },

@@ -1,17 +1,16 @@
 // step.publish: publish a payload (default: the pipeline's Current data) to a topic.
 // Target: the named `broker`, else the app's first message broker, else the engine event bus.
-import {
-  MessageBrokerCap,
-  type ConfigMap,
-  type MessageBroker,
-  type PipelineContext,
-  type Step,
-  type StepBuildContext,
-  type StepResult,
-  type StepSpec,
-  type TypeSchema,
+import type {
+  ConfigMap,
+  PipelineContext,
+  Step,
+  StepBuildContext,
+  StepResult,
+  StepSpec,
+  TypeSchema,
 } from '../../engine/index.ts';
-import { ConfigReader, moduleRef } from '../support/index.ts';
+import { ConfigReader } from '../support/index.ts';
+import { brokerTarget } from './broker-target.ts';
 
 export const publishStepSchema: TypeSchema = {
   description: 'Publish a message to a topic on a broker (or the engine event bus)',
@@ -33,10 +32,8 @@ export const publishStepSchema: TypeSchema = {
 export function createPublishStep(spec: StepSpec, ctx: StepBuildContext): Step {
   const c = new ConfigReader(spec.config);
   const topic = ctx.templates.compile(c.requiredString('topic'), ['topic']);
-  const brokerName = c.string('broker');
   const payload = c.has('payload') ? ctx.templates.compile(c.raw('payload'), ['payload']) : undefined;
-  const named = brokerName ? moduleRef(ctx, spec, brokerName, 'message broker', MessageBrokerCap) : undefined;
-  const target = (): MessageBroker | undefined => (named ? named() : ctx.services.find(MessageBrokerCap));
+  const publish = brokerTarget(ctx, spec, c.string('broker'), 'first-broker');
 
   return {
     name: spec.name,
@@ -44,9 +41,7 @@ export function createPublishStep(spec: StepSpec, ctx: StepBuildContext): Step {
     async execute(pc: PipelineContext): Promise<StepResult> {
       const resolvedTopic = String(topic.resolve(pc));
       const body = (payload ? payload.resolve(pc) : pc.current) as ConfigMap | string;
-      const broker = target();
-      if (broker) await broker.publish(resolvedTopic, body);
-      else ctx.events.emit(resolvedTopic, typeof body === 'string' ? { message: body } : body);
+      await publish(resolvedTopic, body);
       return { output: { published: true, topic: resolvedTopic } };
     },
   };
