@@ -29,6 +29,7 @@ import {
 } from '../support/index.ts';
 import { signHs256, verifyHs256, type JwtClaims } from './jwt.ts';
 import { hashPassword, isBcryptHash, verifyPassword } from './password.ts';
+import type { TokenBlacklist } from './token-blacklist.ts';
 import { normalizeEmail, UserStore, type User } from './user-store.ts';
 
 export const jwtAuthSchema: TypeSchema = {
@@ -76,6 +77,7 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
   private readonly revoked = new Map<string, number>();
   private users = new UserStore();
   private logger?: Logger;
+  private blacklist?: TokenBlacklist;
 
   constructor(
     readonly name: string,
@@ -108,11 +110,17 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     if (seedFile) await this.loadSeeds(resolveFrom(app.configDir, seedFile));
   }
 
+  /** Tokens whose jti is on `blacklist` are refused (upstream's token-blacklist-wiring). */
+  useBlacklist(blacklist: TokenBlacklist): void {
+    this.blacklist = blacklist;
+  }
+
   async authenticate(token: string): Promise<{ ok: true; claims: ConfigMap } | { ok: false; reason: string }> {
     const result = verifyHs256(token, this.secret, { issuer: this.issuer });
     if (!result.ok) return result;
     const { jti, sub } = result.claims;
-    if (jti && this.revoked.has(jti)) return { ok: false, reason: 'token has been revoked' };
+    if (jti && (this.revoked.has(jti) || (await this.blacklist?.isBlacklisted(jti))))
+      return { ok: false, reason: 'token has been revoked' };
     if (typeof sub !== 'string' || !this.users.byId(sub)) return { ok: false, reason: 'user no longer exists' };
     return { ok: true, claims: result.claims };
   }

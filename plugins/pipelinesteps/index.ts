@@ -2,6 +2,7 @@
 import { pluginManifestInfo, type EnginePlugin, type StepFactory, type TypeSchema } from '../../engine/index.ts';
 import manifestJson from './manifest.json' with { type: 'json' };
 import { buildUiSchema, createBuildUiStep } from './build-ui.ts';
+import { authValidateSchema, createAuthValidateStep, createTokenRevokeStep, tokenRevokeSchema } from './auth-steps.ts';
 import { createBase64DecodeStep, base64DecodeSchema } from './base64-decode.ts';
 import { createBranchStep, branchSchema } from './branch.ts';
 import {
@@ -77,6 +78,8 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.cache_get': [createCacheGetStep, cacheGetSchema],
   'step.cache_set': [createCacheSetStep, cacheSetSchema],
   'step.cache_delete': [createCacheDeleteStep, cacheDeleteSchema],
+  'step.auth_validate': [createAuthValidateStep, authValidateSchema],
+  'step.token_revoke': [createTokenRevokeStep, tokenRevokeSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
