@@ -97,19 +97,23 @@ test('token_revoke puts a token on the memory blacklist; auth_validate and auth.
 
 test('the redis blacklist is shared by every app on the same Redis, with the token lifetime as TTL', async () => {
   const redis = await startRedisServer();
-  after(() => redis.stop());
-  const cfg = `{ backend: redis, redis_url: "redis://${redis.address}" }`;
-  const one = await start(jwtApp(cfg));
-  await revokeFlow(one.url);
   const { createClient } = await import('@redis/client');
   const client = createClient({ url: `redis://${redis.address}` });
-  await client.connect();
-  after(() => client.close());
-  const keys = await client.keys('blacklist:*');
-  assert.equal(keys.length, 1);
-  const ttl = await client.ttl(keys[0]!);
-  assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `TTL ${ttl} s is the token's remaining lifetime (24h tokens)`);
-
+  client.on('error', () => {}); // the server goes away at the end of the test
+  let app: Awaited<ReturnType<typeof start>> | undefined;
+  try {
+    app = await start(jwtApp(`{ backend: redis, redis_url: "redis://${redis.address}" }`));
+    await revokeFlow(app.url);
+    await client.connect();
+    const keys = await client.keys('blacklist:*');
+    assert.equal(keys.length, 1);
+    const ttl = await client.ttl(keys[0]!);
+    assert.ok(ttl > 23 * 3600 && ttl <= 24 * 3600, `TTL ${ttl} s is the token's remaining lifetime (24h tokens)`);
+  } finally {
+    if (client.isOpen) await client.close();
+    await app?.engine.stop({ drainTimeoutMs: 200 });
+    await redis.stop();
+  }
   await assert.rejects(
     start(jwtApp('{ backend: redis, redis_url: "redis://127.0.0.1:1" }')),
     /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
