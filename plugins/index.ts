@@ -20,6 +20,7 @@ import { platformPlugin } from './platform/index.ts';
 import { actorsPlugin } from './actors/index.ts';
 import { adminPlugin } from './admin/index.ts';
 import { marketplacePlugin } from './marketplace/index.ts';
+import { dlqPlugin } from './dlq/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -39,6 +40,7 @@ export { platformPlugin } from './platform/index.ts';
 export { actorsPlugin } from './actors/index.ts';
 export { adminPlugin, AdminConfigError, withAdmin, type AdminOptions } from './admin/index.ts';
 export { marketplacePlugin } from './marketplace/index.ts';
+export { dlqPlugin } from './dlq/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -59,4 +61,5 @@ export const corePlugins: EnginePlugin[] = [
   actorsPlugin,
   adminPlugin,
   marketplacePlugin,
+  dlqPlugin,
 ];
