@@ -32,6 +32,25 @@ test('a key being processed is not handed out again until done, then comes back 
   assert.equal(q.pending(), 0);
 });
 
+test('busy until every key added has been handled; a delayed key does not count', async () => {
+  const { clock, q } = queue();
+  assert.equal(q.busy(), false);
+  q.addAfter('later', 1000);
+  assert.equal(q.busy(), false, 'waiting out a delay');
+  q.add('a');
+  assert.equal(q.busy(), true, 'queued');
+  const key = await q.get();
+  assert.equal(q.busy(), true, 'being processed');
+  q.add('a');
+  q.done(key!);
+  assert.equal(q.busy(), true, 'added again while processed: queued once more');
+  q.done((await q.get())!);
+  assert.equal(q.busy(), false);
+  assert.equal(q.pending(), 1, 'the delayed key is still pending');
+  clock.advance(1000);
+  assert.equal(q.busy(), true, 'the delay is over');
+});
+
 test('get waits for an add; shutDown releases waiters with undefined', async () => {
   const { q } = queue();
   const waiting = q.get();

@@ -93,6 +93,14 @@ export class WorkQueue<K> {
     return this.dirty.size + this.processing.size + this.delayed.size;
   }
 
+  /**
+   * Keys queued or being processed; those waiting out a delay do not count. False once every key
+   * added so far has been handled: a test's way to know an event was seen to the end, not a sleep.
+   */
+  busy(): boolean {
+    return this.dirty.size > 0 || this.processing.size > 0;
+  }
+
   isShuttingDown(): boolean {
     return this.shuttingDown;
   }

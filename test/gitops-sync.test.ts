@@ -170,14 +170,11 @@ test('kubectl edit of a synced app shows OutOfSync; with selfHeal it is reverted
   assert.equal((await h.json('get', 'wfa', 'blog')).spec.replicas, 2, 'without selfHeal the drift stays');
 
   await h.kubectl('patch', 'wfs', 'apps', '--type=merge', '-p', '{"spec":{"selfHeal":true,"interval":"5s"}}');
-  await eventually('reverted', async () => (await h.json('get', 'wfa', 'blog')).spec.replicas === 1, 10_000, 200);
+  // selfHeal reverts on the edit's own watch event, not at the next interval; the deadlines are for a
+  // loaded 2-core machine, where one kubectl call can take seconds
+  await eventually('reverted', async () => (await h.json('get', 'wfa', 'blog')).spec.replicas === 1, 60_000, 200);
   await edit('1', '3');
-  await eventually(
-    'reverted within one interval',
-    async () => (await h.json('get', 'wfa', 'blog')).spec.replicas === 1,
-    5_000,
-    200,
-  );
+  await eventually('reverted again', async () => (await h.json('get', 'wfa', 'blog')).spec.replicas === 1, 60_000, 200);
   await eventually('Synced', async () => (await sourceStatus(h, 'apps')).sync?.status === 'Synced');
 });
 
@@ -187,14 +184,22 @@ test('suspend: a push changes nothing, drift stays; resumed, it syncs', { timeou
     'Suspended',
     async () => condition({ status: await sourceStatus(h, 'apps') }, 'Ready')?.reason === 'Suspended',
   );
+  // pushes the hook matched to a source (counted after the source is queued), and fetches
+  const hooks = async () =>
+    (await op.metrics.webhookRequests.get()).values
+      .filter((v) => v.labels.result === 'synced')
+      .reduce((n, v) => n + v.value, 0);
+  const fetches = async () => (await op.metrics.sourceFetches.get()).values.reduce((n, v) => n + v.value, 0);
   const before = await h.json('get', 'wfa', 'blog');
+  const [seen, fetchedBefore] = [await hooks(), await fetches()];
   const pushed = await work.push('blog v3 while suspended', {
     'apps/blog.yaml': appYaml('blog', 'blog v3', ['replicas: 1']),
   });
-  const hooks = async () => (await op.metrics.webhookRequests.get()).values.reduce((n, v) => n + v.value, 0);
-  const seen = await hooks();
-  await eventually('the push webhook arrived', async () => (await hooks()) > seen || (await hooks()) > 0, 10_000);
-  await new Promise((r) => setTimeout(r, 2_000));
+  await eventually('the push webhook arrived', async () => (await hooks()) > seen, 30_000);
+  // Asserting that nothing happens: the push queued the source, so once the source controller's
+  // queue has nothing queued or in flight, the controller has handled the push (and did nothing).
+  await eventually('the push handled', async () => op.sourceController()?.queue.busy() === false, 30_000);
+  assert.equal(await fetches(), fetchedBefore, 'nothing fetched while suspended');
   const after = await h.json('get', 'wfa', 'blog');
   assert.equal(after.metadata.generation, before.metadata.generation, 'the app was not touched');
   assert.notEqual((await sourceStatus(h, 'apps')).sync.revision, pushed);
