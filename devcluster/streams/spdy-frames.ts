@@ -26,44 +26,83 @@ export const FLAG_FIN = 0x01;
 /** RST_STREAM status codes (SPDY/3 section 2.6.3). */
 export const RstStatus = { ProtocolError: 1, InvalidStream: 2, RefusedStream: 3, Cancel: 5, InternalError: 6 } as const;
 
+/**
+ * What the parser hands out. A data frame comes as one or more pieces, in order, as its bytes arrive:
+ * never buffered or copied (a frame may span many reads, and kubectl writes 32 KiB frames); `fin` is
+ * set on the last piece only, and an empty frame is one empty piece. A control frame comes whole.
+ */
 export type Frame =
-  | { kind: 'data'; streamId: number; flags: number; data: Buffer }
+  | { kind: 'data'; streamId: number; data: Buffer; fin: boolean }
   | { kind: 'control'; type: number; flags: number; payload: Buffer };
 
-/** The largest frame we accept: SPDY allows 16 MiB; Kubernetes clients write at most 32 KiB at a time. */
-const MAX_FRAME = 1 << 24;
+/** The largest control frame we accept: Kubernetes' are a few hundred bytes; SPDY allows 16 MiB. */
+const MAX_CONTROL_FRAME = 1 << 20;
 
-/** Splits a byte stream into frames; keeps partial frames until their remaining bytes arrive. */
+type Partial =
+  | { kind: 'data'; streamId: number; fin: boolean; left: number }
+  | { kind: 'control'; type: number; flags: number; parts: Buffer[]; length: number; left: number };
+
+/** Splits a byte stream into frames; a frame header split across reads waits for its remaining bytes. */
 export class FrameParser {
-  private buffered: Buffer[] = [];
-  private size = 0;
+  private readonly header = Buffer.alloc(8);
+  private headerFill = 0;
+  private current: Partial | undefined;
 
   push(chunk: Buffer): Frame[] {
-    this.buffered.push(chunk);
-    this.size += chunk.length;
-    if (this.size < 8) return [];
-    let buf = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.size);
     const frames: Frame[] = [];
     let offset = 0;
-    while (buf.length - offset >= 8) {
-      const length = buf.readUIntBE(offset + 5, 3);
-      if (length >= MAX_FRAME) throw new SpdyProtocolError(`frame of ${length} bytes is too large`);
-      if (buf.length - offset < 8 + length) break;
-      const flags = buf[offset + 4]!;
-      const body = buf.subarray(offset + 8, offset + 8 + length);
-      if (buf[offset]! & 0x80) {
-        const version = buf.readUInt16BE(offset) & 0x7fff;
-        if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
-        frames.push({ kind: 'control', type: buf.readUInt16BE(offset + 2), flags, payload: body });
-      } else {
-        frames.push({ kind: 'data', streamId: buf.readUInt32BE(offset) & 0x7fffffff, flags, data: body });
+    while (offset < chunk.length) {
+      const frame = this.current;
+      if (!frame) {
+        if (this.headerFill === 0 && chunk.length - offset >= 8) {
+          this.start(chunk, offset, frames);
+          offset += 8;
+          continue;
+        }
+        const n = Math.min(8 - this.headerFill, chunk.length - offset);
+        chunk.copy(this.header, this.headerFill, offset, offset + n);
+        this.headerFill += n;
+        offset += n;
+        if (this.headerFill < 8) break;
+        this.headerFill = 0;
+        this.start(this.header, 0, frames);
+        continue;
       }
-      offset += 8 + length;
+      const n = Math.min(frame.left, chunk.length - offset);
+      const piece = chunk.subarray(offset, offset + n);
+      offset += n;
+      frame.left -= n;
+      if (frame.kind === 'data') {
+        frames.push({ kind: 'data', streamId: frame.streamId, data: piece, fin: frame.left === 0 && frame.fin });
+      } else {
+        frame.parts.push(piece);
+        if (frame.left === 0) {
+          const payload = frame.parts.length === 1 ? frame.parts[0]! : Buffer.concat(frame.parts, frame.length);
+          frames.push({ kind: 'control', type: frame.type, flags: frame.flags, payload });
+        }
+      }
+      if (frame.left === 0) this.current = undefined;
     }
-    buf = buf.subarray(offset);
-    this.buffered = buf.length ? [buf] : [];
-    this.size = buf.length;
     return frames;
+  }
+
+  /** Reads the 8-byte header at `head[at]`: frames without a body are handed out at once. */
+  private start(head: Buffer, at: number, frames: Frame[]): void {
+    const flags = head[at + 4]!;
+    const length = head.readUIntBE(at + 5, 3);
+    if (head[at]! & 0x80) {
+      const version = head.readUInt16BE(at) & 0x7fff;
+      if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
+      if (length > MAX_CONTROL_FRAME) throw new SpdyProtocolError(`control frame of ${length} bytes is too large`);
+      const type = head.readUInt16BE(at + 2);
+      if (length === 0) frames.push({ kind: 'control', type, flags, payload: Buffer.alloc(0) });
+      else this.current = { kind: 'control', type, flags, parts: [], length, left: length };
+      return;
+    }
+    const streamId = head.readUInt32BE(at) & 0x7fffffff;
+    const fin = (flags & FLAG_FIN) !== 0;
+    if (length === 0) frames.push({ kind: 'data', streamId, data: Buffer.alloc(0), fin });
+    else this.current = { kind: 'data', streamId, fin, left: length };
   }
 }
 
@@ -78,12 +117,13 @@ function controlFrame(type: number, flags: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-export function dataFrame(streamId: number, data: Buffer, fin = false): Buffer {
-  const head = Buffer.alloc(8);
+/** The 8 bytes before a data frame's `length` bytes: the data itself is written as it is, never copied. */
+export function dataFrameHeader(streamId: number, length: number, fin = false): Buffer {
+  const head = Buffer.allocUnsafe(8);
   head.writeUInt32BE(streamId & 0x7fffffff, 0);
-  head.writeUInt32BE(data.length, 4);
+  head.writeUInt32BE(length, 4);
   head[4] = fin ? FLAG_FIN : 0;
-  return data.length ? Buffer.concat([head, data]) : head;
+  return head;
 }
 
 export function synReplyFrame(streamId: number, headerBlock: Buffer, fin = false): Buffer {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { constants, createInflate, type Inflate } from 'node:zlib';
 import {
   controlStreamId,
-  dataFrame,
+  dataFrameHeader,
   decodeNameValues,
   FLAG_FIN,
   FrameParser,
@@ -25,6 +25,18 @@ import {
   synReplyFrame,
   synStreamHeaderBlock,
 } from './spdy-frames.ts';
+
+/**
+ * How much may wait in the transport's buffer before writers are told to stop (and resume on 'drain').
+ * A stream's 16 KiB high-water mark would stop them after every 64 KiB read from a pod.
+ */
+const SEND_BUFFER = 1 << 20;
+
+/** Data frames carry at most 2^24 - 1 bytes. */
+const MAX_DATA_FRAME = 0xffffff;
+
+/** Below this a data frame is copied into one buffer with its header rather than written in two. */
+const COPY_BELOW = 16 << 10;
 
 /** One client-opened stream. 'data' and 'end' (peer finished sending), 'close' (both sides done or reset). */
 export class SpdyStream extends EventEmitter {
@@ -47,14 +59,14 @@ export class SpdyStream extends EventEmitter {
   /** Writes data; false when the transport is congested (wait for the session's 'drain'). */
   write(data: Buffer): boolean {
     if (this.localFin || this.closed) return true;
-    return this.session.send(dataFrame(this.id, data));
+    return this.session.sendData(this.id, data, false);
   }
 
   /** Half-closes: we send no more. */
   end(data?: Buffer): void {
     if (this.localFin || this.closed) return;
     this.localFin = true;
-    this.session.send(dataFrame(this.id, data ?? Buffer.alloc(0), true));
+    this.session.sendData(this.id, data ?? Buffer.alloc(0), true);
     this.maybeClose();
   }
 
@@ -133,10 +145,33 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     return this.closed;
   }
 
-  /** @internal Writes one frame; false when the transport's buffer is full. */
+  /** @internal Writes one control frame; false when the transport's buffer is full. */
   send(frame: Buffer): boolean {
     if (this.closed) return true;
-    return this.transport.write(frame);
+    this.transport.write(frame);
+    return this.transport.writableLength <= SEND_BUFFER;
+  }
+
+  /**
+   * @internal Writes `data` as data frames; false when the transport's buffer is full. A large piece is
+   * written after its header as it is (corked: one writev on a socket); a small one is copied behind
+   * its header, as one write is cheaper than two for a few bytes.
+   */
+  sendData(streamId: number, data: Buffer, fin: boolean): boolean {
+    if (this.closed) return true;
+    for (let offset = 0; ; offset += MAX_DATA_FRAME) {
+      const piece = data.subarray(offset, offset + MAX_DATA_FRAME);
+      const last = offset + MAX_DATA_FRAME >= data.length;
+      const head = dataFrameHeader(streamId, piece.length, fin && last);
+      if (piece.length <= COPY_BELOW) this.transport.write(piece.length ? Buffer.concat([head, piece]) : head);
+      else {
+        this.transport.cork();
+        this.transport.write(head);
+        this.transport.write(piece);
+        this.transport.uncork();
+      }
+      if (last) return this.transport.writableLength <= SEND_BUFFER;
+    }
   }
 
   /** Pauses reading from the client (a consumer is congested); resume() undoes it. */
@@ -193,7 +228,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       const frame = this.pending.shift()!;
       try {
         if (frame.kind === 'data') {
-          this.streams.get(frame.streamId)?.onData(frame.data, (frame.flags & FLAG_FIN) !== 0);
+          this.streams.get(frame.streamId)?.onData(frame.data, frame.fin);
           continue;
         }
         if (frame.type === FrameType.SynStream || frame.type === FrameType.Headers) {
