@@ -1,16 +1,18 @@
 // `npm run bench -- portforward [--seconds N] [--connections N] [--mb N] [--rounds N]`: throughput through
 // `kubectl port-forward` (the real kubectl 1.32, WebSocket tunnel and SPDY fallback) against the same
 // pod reached directly, in the same run: MB/s of one large download and one large upload on one
-// connection, and HTTP requests/s with N keep-alive connections (bench/_load.ts in a child process,
-// so the generator never shares an event loop with the cluster). Target: port-forward >= 0.5x direct.
-// The direct figures, measured with the same generator, show it can drive more than the forwarded rate.
+// connection (bench/_transfer.ts), and HTTP requests/s with N keep-alive connections (bench/_load.ts).
+// Both clients run in processes of their own, so they never share an event loop with the cluster, and
+// their CPU is reported beside kubectl's and devcluster's: the direct figures, taken with the same
+// clients, show they can drive more than the forwarded rate, and the CPU columns show which process a
+// forwarded transfer spends its time in. Target: port-forward >= 0.5x direct.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevCluster } from '../devcluster/index.ts';
-import type { LoadResult } from './_load.ts';
+import { type LoadResult, runLoad } from './_load.ts';
+import { type Direction, runTransfer } from './_transfer.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,58 +70,38 @@ const kubectl = (args: string[], input?: string) =>
     child.stdin!.end(input);
   });
 
-function download(port: number, bytes: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: `/bytes/${bytes}`, agent: false }, (res) => {
-      let got = 0;
-      res.on('data', (c: Buffer) => (got += c.length));
-      res.on('end', () =>
-        got === bytes ? resolve(performance.now() - started) : reject(new Error(`got ${got} of ${bytes} bytes`)),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** CPU (user + system) a process has used so far, ms; from /proc, as kubectl is no child of ours to ask. */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  // fields after the ")" that ends the command name: state is field 3, utime and stime fields 14 and 15
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-function upload(port: number, bytes: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () =>
-        body === String(bytes) ? resolve(performance.now() - started) : reject(new Error(`server got ${body}`)),
-      );
-    });
-    req.on('error', reject);
-    const chunk = Buffer.alloc(1 << 20, 98);
-    let left = bytes;
-    const pump = () => {
-      while (left > 0) {
-        const n = Math.min(left, chunk.length);
-        left -= n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
-  });
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+interface CpuMs {
+  client: number;
+  kubectl: number;
+  devcluster: number;
 }
 
-function load(port: number): Promise<LoadResult> {
-  const paths = join(dir, 'paths.txt');
-  writeFileSync(paths, '/\n');
-  const args = [`http://127.0.0.1:${port}`, paths, String(seconds), String(connections)];
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, '_load.ts'), ...args],
-      (err, out, stderr) =>
-        err ? reject(new Error(`load generator failed: ${stderr}`)) : resolve(JSON.parse(out) as LoadResult),
-    );
-  });
+/** Runs `work` and says how much CPU the client, kubectl (if any) and devcluster used meanwhile. */
+async function withCpu<T extends { clientCpuMs: number }>(kubectlPid: number | undefined, work: () => Promise<T>) {
+  const kubectlBefore = cpuMsOf(kubectlPid);
+  const clusterBefore = ownCpuMs();
+  const result = await work();
+  return {
+    result,
+    cpuMs: {
+      client: result.clientCpuMs,
+      kubectl: cpuMsOf(kubectlPid) - kubectlBefore,
+      devcluster: ownCpuMs() - clusterBefore,
+    },
+  };
 }
 
 async function portForward(pod: string, transport: 'websocket' | 'spdy') {
@@ -135,24 +117,68 @@ async function portForward(pod: string, transport: 'websocket' | 'spdy') {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`kubectl port-forward failed: ${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port: Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(output)![1]), stop: () => child.kill('SIGTERM') };
+  return {
+    port: Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(output)![1]),
+    pid: child.pid,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+interface Transfer {
+  mbs: number;
+  /** The wall time and each process's CPU time per MB moved, ms. */
+  perMB: CpuMs & { wall: number };
 }
 
 interface Figures {
-  downloadMBs: number;
-  uploadMBs: number;
+  download: Transfer;
+  upload: Transfer;
   load: LoadResult;
+  /** Each process's CPU during the load run, in % of one core. */
+  loadCpuPercent: CpuMs;
 }
 
-async function measure(port: number): Promise<Figures> {
+interface Target {
+  name: string;
+  port: number;
+  /** kubectl's, for a forwarded path. */
+  pid?: number;
+}
+
+async function transfer(target: Target, direction: Direction): Promise<Transfer> {
   const bytes = megabytes * 1_000_000;
-  await download(port, 10_000_000); // warm-up
-  const downloadMs = Math.min(await download(port, bytes), await download(port, bytes));
-  const uploadMs = Math.min(await upload(port, bytes), await upload(port, bytes));
+  const { result, cpuMs } = await withCpu(target.pid, () => runTransfer(target.port, direction, bytes));
+  const mb = bytes / 1e6;
   return {
-    downloadMBs: bytes / 1e6 / (downloadMs / 1000),
-    uploadMBs: bytes / 1e6 / (uploadMs / 1000),
-    load: await load(port),
+    mbs: mb / (result.ms / 1000),
+    perMB: {
+      wall: result.ms / mb,
+      client: cpuMs.client / mb,
+      kubectl: cpuMs.kubectl / mb,
+      devcluster: cpuMs.devcluster / mb,
+    },
+  };
+}
+
+const faster = (a: Transfer, b: Transfer | undefined) => (b && b.mbs > a.mbs ? b : a);
+
+async function measure(target: Target): Promise<Figures> {
+  await runTransfer(target.port, 'download', 10_000_000); // warm-up
+  const download = faster(await transfer(target, 'download'), await transfer(target, 'download'));
+  const upload = faster(await transfer(target, 'upload'), await transfer(target, 'upload'));
+  const { result: load, cpuMs } = await withCpu(target.pid, () =>
+    runLoad({ baseUrl: `http://127.0.0.1:${target.port}`, paths: ['/'], seconds, connections }),
+  );
+  const percent = (ms: number) => (100 * ms) / (load.seconds * 1000);
+  return {
+    download,
+    upload,
+    load,
+    loadCpuPercent: {
+      client: percent(cpuMs.client),
+      kubectl: percent(cpuMs.kubectl),
+      devcluster: percent(cpuMs.devcluster),
+    },
   };
 }
 
@@ -180,21 +206,23 @@ spec:
   // the paths are measured in turn, round after round, and each keeps its best round: on a shared
   // machine a burst of someone else's load then costs a round, not a path
   const forwards = [await portForward('bench', 'websocket'), await portForward('bench', 'spdy')];
-  const targets: Array<[string, number]> = [
-    ['direct to the pod', podPort],
-    ['port-forward (websocket)', forwards[0]!.port],
-    ['port-forward (spdy)', forwards[1]!.port],
+  const targets: Target[] = [
+    { name: 'direct to the pod', port: podPort },
+    { name: 'port-forward (websocket)', ...forwards[0]! },
+    { name: 'port-forward (spdy)', ...forwards[1]! },
   ];
   const best = new Map<string, Figures>();
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [name, port] of targets) {
-        const r = await measure(port);
-        const b = best.get(name);
-        best.set(name, {
-          downloadMBs: Math.max(r.downloadMBs, b?.downloadMBs ?? 0),
-          uploadMBs: Math.max(r.uploadMBs, b?.uploadMBs ?? 0),
-          load: b && b.load.rps > r.load.rps ? b.load : r.load,
+      for (const target of targets) {
+        const r = await measure(target);
+        const b = best.get(target.name);
+        const busier = b && b.load.rps > r.load.rps ? b : r;
+        best.set(target.name, {
+          download: faster(r.download, b?.download),
+          upload: faster(r.upload, b?.upload),
+          load: busier.load,
+          loadCpuPercent: busier.loadCpuPercent,
         });
       }
     }
@@ -210,12 +238,26 @@ spec:
   for (const [name, r] of rows) {
     const ratio = (a: number, b: number) => (r === direct ? '' : ` (${(a / b).toFixed(2)}x)`);
     process.stdout.write(
-      `| ${name} | ${f(r.downloadMBs)}${ratio(r.downloadMBs, direct.downloadMBs)} | ` +
-        `${f(r.uploadMBs)}${ratio(r.uploadMBs, direct.uploadMBs)} | ` +
+      `| ${name} | ${f(r.download.mbs)}${ratio(r.download.mbs, direct.download.mbs)} | ` +
+        `${f(r.upload.mbs)}${ratio(r.upload.mbs, direct.upload.mbs)} | ` +
         `${f(r.load.rps)}${ratio(r.load.rps, direct.load.rps)} | ${r.load.p50.toFixed(2)} | ` +
         `${r.load.p99.toFixed(2)} | ${r.load.errors} |\n`,
     );
   }
+  // a process whose CPU per MB comes close to the wall time per MB is the one that limits the path
+  process.stdout.write(
+    '\nCPU by process (wall / client / kubectl / devcluster): ms per MB moved, and % of a core during the ' +
+      'requests/s run\n| path | download ms/MB | upload ms/MB | requests/s, % CPU |\n|---|---|---|---|\n',
+  );
+  const cpu = (c: CpuMs & { wall?: number }) =>
+    [c.wall, c.client, c.kubectl, c.devcluster]
+      .filter((n) => n !== undefined)
+      .map((n) => n!.toFixed(1))
+      .join(' / ');
+  for (const [name, r] of rows)
+    process.stdout.write(
+      `| ${name} | ${cpu(r.download.perMB)} | ${cpu(r.upload.perMB)} | ${cpu(r.loadCpuPercent)} |\n`,
+    );
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });
