@@ -9,10 +9,10 @@ import type { LabelSelectorObject } from '../logic/selectors.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
-import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import type { WatchCache } from '../storage/watch-cache.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
-import { controllerOf } from './replicaset-controller.ts';
 import { deploymentStatus, planRollout, type Condition, type ReplicaSetView, type Strategy } from './rollout.ts';
 import { podTemplateHash, templateForHash } from './template-hash.ts';
 
@@ -32,43 +32,31 @@ interface DeploymentSpec {
   paused?: boolean;
 }
 
-export class DeploymentController extends Controller {
+export class DeploymentController extends OwnerController {
   /** When each deployment last made progress (for ProgressDeadlineExceeded). */
   private readonly progress = new Map<string, { at: number; mark: string }>();
 
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
   ) {
-    super(cache, logger);
+    super(api, catalog, cache, logger, {
+      group: 'apps',
+      plural: 'deployments',
+      kind: 'Deployment',
+      owns: [['apps', 'replicasets']],
+    });
   }
 
   private get deployType(): ResourceType {
-    return this.catalog.lookup('apps', 'v1', 'deployments')!;
+    return this.type('apps', 'deployments');
   }
 
   private get rsType(): ResourceType {
-    return this.catalog.lookup('apps', 'v1', 'replicasets')!;
-  }
-
-  start(): void {
-    for (const d of this.api.list(this.deployType, undefined).items)
-      this.queue.add(`${d.metadata.namespace}/${d.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === 'apps/deployments') {
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
-    if (change.storageKey !== 'apps/replicasets') return;
-    const ref = (change.object as unknown as KubeObject).metadata.ownerReferences?.find(
-      (r) => r.controller && r.kind === 'Deployment',
-    );
-    if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
+    return this.type('apps', 'replicasets');
   }
 
   protected async reconcile(key: string): Promise<void> {
@@ -82,7 +70,7 @@ export class DeploymentController extends Controller {
     const spec = d.spec as unknown as DeploymentSpec;
     const owned = this.api
       .list(this.rsType, namespace)
-      .items.filter((rs) => controllerOf(rs, 'Deployment') === d.metadata.uid);
+      .items.filter((rs) => controllerUid(rs, 'Deployment') === d.metadata.uid);
     const hash = podTemplateHash(
       templateForHash(spec.template as Record<string, unknown>),
       Number((d.status as { collisionCount?: number } | undefined)?.collisionCount ?? 0),

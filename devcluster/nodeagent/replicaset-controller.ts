@@ -8,13 +8,13 @@ import { fromLabelSelectorObject, matchesLabels, type LabelSelectorObject } from
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
-import type { Change, WatchCache } from '../storage/watch-cache.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import type { WatchCache } from '../storage/watch-cache.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { omitZeros } from './rollout.ts';
 
 const ctx = () => systemContext('replicaset-controller');
-const RS_KEY = 'apps/replicasets';
 
 interface PodCondition {
   type: string;
@@ -27,51 +27,33 @@ interface PodStatusView {
   containerStatuses?: Array<{ state?: { waiting?: { reason?: string; message?: string } } }>;
 }
 
-export function controllerOf(obj: KubeObject, kind: string): string | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === kind)?.uid;
-}
-
 export function podReadySince(pod: KubeObject): number | undefined {
   const ready = ((pod.status as PodStatusView | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
   return ready?.status === 'True' ? Date.parse(ready.lastTransitionTime ?? '') || Date.now() : undefined;
 }
 
-export class ReplicaSetController extends Controller {
+export class ReplicaSetController extends OwnerController {
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
   ) {
-    super(cache, logger);
+    super(api, catalog, cache, logger, {
+      group: 'apps',
+      plural: 'replicasets',
+      kind: 'ReplicaSet',
+      owns: [['', 'pods']],
+    });
   }
 
   private get rsType(): ResourceType {
-    return this.catalog.lookup('apps', 'v1', 'replicasets')!;
+    return this.type('apps', 'replicasets');
   }
 
   private get podType(): ResourceType {
-    return this.catalog.lookup('', 'v1', 'pods')!;
-  }
-
-  start(): void {
-    for (const rs of this.api.list(this.rsType, undefined).items)
-      this.queue.add(`${rs.metadata.namespace}/${rs.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === RS_KEY) {
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
-    if (change.storageKey !== '/pods') return;
-    for (const obj of [change.object, change.oldObject]) {
-      const ref = (obj as unknown as KubeObject | undefined)?.metadata.ownerReferences?.find(
-        (r) => r.controller && r.kind === 'ReplicaSet',
-      );
-      if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
-    }
+    return this.type('', 'pods');
   }
 
   protected async reconcile(key: string): Promise<void> {
@@ -86,7 +68,7 @@ export class ReplicaSetController extends Controller {
     };
     const pods = this.api
       .list(this.podType, namespace)
-      .items.filter((p) => controllerOf(p, 'ReplicaSet') === rs.metadata.uid);
+      .items.filter((p) => controllerUid(p, 'ReplicaSet') === rs.metadata.uid);
     const active = pods.filter(
       (p) =>
         !p.metadata.deletionTimestamp &&

@@ -5,7 +5,8 @@
 // wakes the controller at every minute boundary, as schedules have minute resolution.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { deepEqual } from '../logic/schema.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
@@ -13,7 +14,7 @@ import { nowSeconds, type KubeObject } from '../resources/object-meta.ts';
 import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { dueSchedule, nextSchedule, scheduleMatcher, type ScheduleMatcher } from './cron-schedule.ts';
-import { controllerUid, isFinished } from './job-controller.ts';
+import { isFinished } from './job-controller.ts';
 
 const ctx = () => systemContext('cronjob-controller');
 const SCHEDULED_AT = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -29,32 +30,37 @@ interface CronJobSpec {
   jobTemplate?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: object };
 }
 
-export class CronJobController extends Controller {
+export class CronJobController extends OwnerController {
   private readonly matchers = new Map<string, { key: string; matcher: ScheduleMatcher }>();
   /** Completed Jobs already reported, so SawCompletedJob is recorded once each. */
   private readonly told = new Set<string>();
   private tick?: NodeJS.Timeout;
 
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
     private readonly now: () => number = Date.now,
   ) {
-    super(cache, logger);
+    super(api, catalog, cache, logger, {
+      group: 'batch',
+      plural: 'cronjobs',
+      kind: 'CronJob',
+      owns: [['batch', 'jobs']],
+    });
   }
 
   private get cronJobs(): ResourceType {
-    return this.catalog.lookup('batch', 'v1', 'cronjobs')!;
+    return this.type('batch', 'cronjobs');
   }
   private get jobs(): ResourceType {
-    return this.catalog.lookup('batch', 'v1', 'jobs')!;
+    return this.type('batch', 'jobs');
   }
 
-  start(): void {
-    this.enqueueAll();
+  override start(): void {
+    super.start();
     this.scheduleTick();
   }
 
@@ -70,7 +76,7 @@ export class CronJobController extends Controller {
     const now = this.now();
     this.tick = setTimeout(
       () => {
-        this.enqueueAll();
+        super.start();
         this.scheduleTick();
       },
       60_000 - (now % 60_000) + 50,
@@ -78,22 +84,10 @@ export class CronJobController extends Controller {
     this.tick.unref?.();
   }
 
-  private enqueueAll(): void {
-    for (const cj of this.api.list(this.cronJobs, undefined).items)
-      this.queue.add(`${cj.metadata.namespace}/${cj.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === 'batch/cronjobs') {
-      if (change.type === 'DELETED') this.forget(change.object.metadata.uid as string);
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
-    if (change.storageKey !== 'batch/jobs') return;
-    const ref = (change.object as unknown as KubeObject).metadata.ownerReferences?.find(
-      (r) => r.controller && r.kind === 'CronJob',
-    );
-    if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
+  protected override onChange(change: Change): void {
+    if (change.storageKey === 'batch/cronjobs' && change.type === 'DELETED')
+      this.forget(change.object.metadata.uid as string);
+    super.onChange(change);
   }
 
   private forget(uid: string): void {

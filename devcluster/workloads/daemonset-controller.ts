@@ -4,17 +4,16 @@
 // maxSurge), left to the user with OnDelete; revisions and status as kube writes them.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { deepEqual } from '../logic/schema.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject } from '../resources/object-meta.ts';
-import type { ResourceType } from '../resources/resource-type.ts';
 import type { Change, WatchCache } from '../storage/watch-cache.ts';
 import { podReadySince } from '../nodeagent/replicaset-controller.ts';
 import { resolveIntOrPercent } from '../nodeagent/rollout.ts';
 import { currentRevision, pruneRevisions, REVISION_HASH_LABEL } from './controller-revisions.ts';
-import { controllerUid } from './job-controller.ts';
 
 const COMPONENT = 'daemonset-controller';
 const ctx = () => systemContext(COMPONENT);
@@ -29,41 +28,27 @@ interface DaemonSetSpec {
   revisionHistoryLimit?: number;
 }
 
-export class DaemonSetController extends Controller {
+export class DaemonSetController extends OwnerController {
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
     private readonly nodeName: string,
   ) {
-    super(cache, logger);
+    super(api, catalog, cache, logger, {
+      group: 'apps',
+      plural: 'daemonsets',
+      kind: 'DaemonSet',
+      owns: [['', 'pods']],
+    });
   }
 
-  private type(group: string, plural: string): ResourceType {
-    return this.catalog.lookup(group, 'v1', plural)!;
-  }
-
-  start(): void {
-    for (const d of this.api.list(this.type('apps', 'daemonsets'), undefined).items)
-      this.queue.add(`${d.metadata.namespace}/${d.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === 'apps/daemonsets') {
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
-    if (change.storageKey === '/nodes') {
-      this.start();
-      return;
-    }
-    if (change.storageKey !== '/pods') return;
-    const ref = (change.object as unknown as KubeObject).metadata.ownerReferences?.find(
-      (r) => r.controller && r.kind === 'DaemonSet',
-    );
-    if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
+  protected override onChange(change: Change): void {
+    // the node's labels decide which sets fit it
+    if (change.storageKey === '/nodes') this.start();
+    else super.onChange(change);
   }
 
   protected async reconcile(key: string): Promise<void> {

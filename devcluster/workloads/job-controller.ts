@@ -6,7 +6,8 @@
 // (through status.uncountedTerminatedPods) even if it is deleted right away.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerRef, controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { deepEqual } from '../logic/schema.ts';
 import { COMPLETION_INDEX } from '../resources/builtin/batch.ts';
@@ -50,52 +51,39 @@ interface JobStatus {
   uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
 }
 
-export function controllerUid(obj: KubeObject, kind: string): string | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === kind)?.uid;
-}
-
 export function isFinished(job: KubeObject): boolean {
   return ((job.status as JobStatus | undefined)?.conditions ?? []).some(
     (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );
 }
 
-export class JobController extends Controller {
+export class JobController extends OwnerController {
   /** Job uid -> when a pod of it last failed (the back-off before replacing it starts there). */
   private readonly lastFailure = new Map<string, number>();
 
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
   ) {
-    super(cache, logger);
+    super(api, catalog, cache, logger, { group: 'batch', plural: 'jobs', kind: 'Job', owns: [['', 'pods']] });
   }
 
   private get jobs(): ResourceType {
-    return this.catalog.lookup('batch', 'v1', 'jobs')!;
+    return this.type('batch', 'jobs');
   }
   private get pods(): ResourceType {
-    return this.catalog.lookup('', 'v1', 'pods')!;
+    return this.type('', 'pods');
   }
 
-  start(): void {
-    for (const j of this.api.list(this.jobs, undefined).items)
-      this.queue.add(`${j.metadata.namespace}/${j.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === 'batch/jobs') {
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
+  protected override onChange(change: Change): void {
+    super.onChange(change);
     if (change.storageKey !== '/pods') return;
     const pod = change.object as unknown as KubeObject;
-    const ref = pod.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Job');
-    if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
-    else if (pod.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER) && change.type !== 'DELETED')
+    const ref = controllerRef(pod, 'Job');
+    if (!ref && pod.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER) && change.type !== 'DELETED')
       this.queue.add(`orphan:${change.namespace}/${change.name}`);
     if (ref && (pod.status as { phase?: string } | undefined)?.phase === 'Failed') {
       const old = (change.oldObject as unknown as KubeObject | undefined)?.status as { phase?: string } | undefined;

@@ -7,16 +7,15 @@
 // revisions and `kubectl rollout status` behave as on a real cluster.
 import type { Logger } from 'pino';
 import { systemContext, type ObjectApi } from '../api/object-api.ts';
-import { Controller, tolerating } from '../controllers/controller.ts';
+import { tolerating } from '../controllers/controller.ts';
+import { controllerUid, OwnerController } from '../controllers/owner-controller.ts';
 import type { EventRecorder } from '../controllers/event-recorder.ts';
 import { deepEqual } from '../logic/schema.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
 import type { KubeObject, OwnerReference } from '../resources/object-meta.ts';
-import type { ResourceType } from '../resources/resource-type.ts';
-import type { Change, WatchCache } from '../storage/watch-cache.ts';
+import type { WatchCache } from '../storage/watch-cache.ts';
 import { podReadySince } from '../nodeagent/replicaset-controller.ts';
 import { currentRevision, pruneRevisions, REVISION_HASH_LABEL } from './controller-revisions.ts';
-import { controllerUid } from './job-controller.ts';
 
 const COMPONENT = 'statefulset-controller';
 const ctx = () => systemContext(COMPONENT);
@@ -49,38 +48,23 @@ export function ordinalOf(setName: string, podName: string): number | undefined 
   return podName.startsWith(`${setName}-`) && m ? Number(m[1]) : undefined;
 }
 
-export class StatefulSetController extends Controller {
+export class StatefulSetController extends OwnerController {
   constructor(
-    private readonly api: ObjectApi,
-    private readonly catalog: ResourceCatalog,
+    api: ObjectApi,
+    catalog: ResourceCatalog,
     cache: WatchCache,
     logger: Logger,
     private readonly events: EventRecorder,
   ) {
-    super(cache, logger);
-  }
-
-  private type(group: string, plural: string): ResourceType {
-    return this.catalog.lookup(group, 'v1', plural)!;
-  }
-
-  start(): void {
-    for (const s of this.api.list(this.type('apps', 'statefulsets'), undefined).items)
-      this.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
-  }
-
-  protected onChange(change: Change): void {
-    if (change.storageKey === 'apps/statefulsets') {
-      this.queue.add(`${change.namespace}/${change.name}`);
-      return;
-    }
-    if (change.storageKey !== '/pods' && change.storageKey !== '/persistentvolumeclaims') return;
-    for (const o of [change.object, change.oldObject]) {
-      const ref = (o as unknown as KubeObject | undefined)?.metadata.ownerReferences?.find(
-        (r) => r.controller && r.kind === 'StatefulSet',
-      );
-      if (ref) this.queue.add(`${change.namespace}/${ref.name}`);
-    }
+    super(api, catalog, cache, logger, {
+      group: 'apps',
+      plural: 'statefulsets',
+      kind: 'StatefulSet',
+      owns: [
+        ['', 'pods'],
+        ['', 'persistentvolumeclaims'],
+      ],
+    });
   }
 
   protected async reconcile(key: string): Promise<void> {
