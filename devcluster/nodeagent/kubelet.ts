@@ -512,7 +512,10 @@ export class Kubelet extends Controller {
     if (pod)
       for (const c of worker.containers)
         this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
-    await Promise.all(worker.containers.map((c) => c.stop()));
+    // as the kubelet: a deletion's own grace period (`kubectl delete --grace-period`) wins over the spec's
+    const deletionGrace = pod?.metadata.deletionGracePeriodSeconds;
+    const graceMs = deletionGrace === undefined ? undefined : Math.min(deletionGrace * 1000, this.opts.maxGraceMs);
+    await Promise.all(worker.containers.map((c) => c.stop(graceMs)));
     rmSync(worker.dir, { recursive: true, force: true });
     this.logger.info({ pod: key }, 'pod stopped');
   }
