@@ -21,6 +21,7 @@ import { actorsPlugin } from './actors/index.ts';
 import { adminPlugin } from './admin/index.ts';
 import { marketplacePlugin } from './marketplace/index.ts';
 import { dlqPlugin } from './dlq/index.ts';
+import { policyPlugin } from './policy/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -41,6 +42,7 @@ export { actorsPlugin } from './actors/index.ts';
 export { adminPlugin, AdminConfigError, withAdmin, type AdminOptions } from './admin/index.ts';
 export { marketplacePlugin } from './marketplace/index.ts';
 export { dlqPlugin } from './dlq/index.ts';
+export { policyPlugin } from './policy/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -50,6 +52,7 @@ export const corePlugins: EnginePlugin[] = [
   messagingPlugin,
   statemachinePlugin,
   authPlugin,
+  policyPlugin,
   storagePlugin,
   apiPlugin,
   pipelineStepsPlugin,

@@ -31,6 +31,7 @@ import { signHs256, verifyHs256, type JwtClaims } from './jwt.ts';
 import { hashPassword, isBcryptHash, verifyPassword } from './password.ts';
 import type { TokenBlacklist } from './token-blacklist.ts';
 import { normalizeEmail, UserStore, type User } from './user-store.ts';
+import { UserStoreModule } from './user-store-module.ts';
 
 export const jwtAuthSchema: TypeSchema = {
   description: 'JWT authentication (HS256): register/login/refresh/me endpoints and bearer token validation',
@@ -57,6 +58,7 @@ export const jwtAuthSchema: TypeSchema = {
       type: 'string',
       description: 'persistence.store module (default: "persistence" or the first one)',
     },
+    { key: 'userStore', type: 'string', description: 'an auth.user-store module to keep the users in (an addition)' },
   ],
 };
 
@@ -78,6 +80,7 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
   private users = new UserStore();
   private logger?: Logger;
   private blacklist?: TokenBlacklist;
+  private sharedUsers?: UserStoreModule;
 
   constructor(
     readonly name: string,
@@ -101,11 +104,23 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
         'secret looks like an unexpanded ${VAR}: set the environment variable, tokens are signed with the literal text',
       );
     }
-    this.users = new UserStore(findPersistenceStore(app, this.config.string('persistence')));
+    const shared = this.config.string('userStore');
+    if (shared) {
+      const m = app.services.get(shared);
+      if (!(m instanceof UserStoreModule))
+        throw new ConfigValueError(`"userStore": "${shared}" is not an auth.user-store module of this app`, {
+          path: ['userStore'],
+        });
+      this.sharedUsers = m;
+    } else this.users = new UserStore(findPersistenceStore(app, this.config.string('persistence')));
   }
 
   async start(app: AppContext): Promise<void> {
-    this.users.load();
+    if (this.sharedUsers) {
+      // every module's init is done: the store is the one the auth.user-store made
+      this.users = this.sharedUsers.store;
+      this.sharedUsers.load();
+    } else this.users.load();
     const seedFile = this.config.string('seedFile');
     if (seedFile) await this.loadSeeds(resolveFrom(app.configDir, seedFile));
   }
@@ -330,7 +345,25 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     });
   }
 
-  private tokenResponse(user: User): ConfigMap {
+  /**
+   * The user an auth.oauth2 login stands for, found by its provider key ("oauth:<provider>:<id>",
+   * kept as the email) or created without a usable password.
+   */
+  oauthUser(key: string, name: string, metadata: ConfigMap): User {
+    const existing = this.users.byEmail(key);
+    if (existing) return existing;
+    return this.users.save({
+      id: this.users.nextId(),
+      email: normalizeEmail(key),
+      name,
+      passwordHash: '!',
+      metadata,
+      createdAt: new Date().toISOString(),
+    });
+  }
+
+  /** {token, user} (plus the OAuth2 fields with responseFormat oauth2) for a user of this module. */
+  tokenResponse(user: User): ConfigMap & { token: string; user: ConfigMap } {
     const now = Math.floor(Date.now() / 1000);
     const claims: JwtClaims = {
       sub: user.id,
@@ -343,7 +376,7 @@ export class JwtAuthModule implements Module, HttpHandler, AuthProvider {
     };
     for (const field of CLAIM_FIELDS) if (user.metadata[field] !== undefined) claims[field] = user.metadata[field];
     const token = signHs256(claims, this.secret);
-    const response: ConfigMap = { token, user: publicUser(user) };
+    const response = { token, user: publicUser(user) };
     if (this.oauth2)
       Object.assign(response, { access_token: token, token_type: 'Bearer', expires_in: this.expirySeconds });
     return response;

@@ -3,6 +3,7 @@ import { pluginManifestInfo, type EnginePlugin, type StepFactory, type TypeSchem
 import manifestJson from './manifest.json' with { type: 'json' };
 import { buildUiSchema, createBuildUiStep } from './build-ui.ts';
 import { authValidateSchema, createAuthValidateStep, createTokenRevokeStep, tokenRevokeSchema } from './auth-steps.ts';
+import { authzCheckSchema, createAuthzCheckStep } from './authz-check.ts';
 import { createBase64DecodeStep, base64DecodeSchema } from './base64-decode.ts';
 import { createBranchStep, branchSchema } from './branch.ts';
 import {
@@ -80,6 +81,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.cache_delete': [createCacheDeleteStep, cacheDeleteSchema],
   'step.auth_validate': [createAuthValidateStep, authValidateSchema],
   'step.token_revoke': [createTokenRevokeStep, tokenRevokeSchema],
+  'step.authz_check': [createAuthzCheckStep, authzCheckSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
