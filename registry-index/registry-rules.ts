@@ -3,7 +3,6 @@
 // live in rules.ts; both are part of the one validator.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { unsafeArchiveReason } from './archive.ts';
 import { parseJson } from './json-source.ts';
 import type { Manifest } from './manifest.ts';
 import type { Problem } from './problem.ts';
@@ -160,7 +159,7 @@ async function storedArchive(
   }
   let facts = ctx.archiveFacts.get(asset.oid);
   if (!facts) {
-    facts = inspectArchive(await ctx.tree.read(asset));
+    facts = await inspectArchive(await ctx.tree.read(asset));
     ctx.archiveFacts.set(asset.oid, facts);
   }
   if (!sha256) {
@@ -195,8 +194,11 @@ export function blobDigest(url: string): string | undefined {
   return /^blob:sha256:([0-9a-f]{64})$/.exec(url)?.[1];
 }
 
-function inspectArchive(bytes: Uint8Array): ArchiveFacts {
+async function inspectArchive(bytes: Uint8Array): Promise<ArchiveFacts> {
   const facts: ArchiveFacts = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
+  // loaded with the first archive: node-tar (and zlib, streams) is most of what `wfctl registry index`
+  // would load, and a registry whose downloads are URLs never needs it
+  const { unsafeArchiveReason } = await import('./archive.ts');
   const unsafe = unsafeArchiveReason(bytes);
   return unsafe ? { ...facts, unsafe } : facts;
 }

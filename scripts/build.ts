@@ -9,6 +9,7 @@
 // an hour. dist/build-info.json records every source file's mtime and size at build time, so
 // bin/wfctl.js can tell when dist/ is older than the sources (and then runs the sources instead).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -38,6 +39,13 @@ function externalPackages(): string[] {
 }
 
 /**
+ * Built-ins a bundled package requires at its top but uses on rare paths only: loaded on first use.
+ * commander requires child_process (with net, dgram and streams: ~8% of `wfctl registry index`) for
+ * executable subcommands, which wfctl has none of.
+ */
+const lazyBuiltins = new Set(['child_process']);
+
+/**
  * A bundled CommonJS package's `require('node:fs')` becomes the built-in itself: an ES module has no
  * `require`, and esbuild's stand-in throws "Dynamic require of ... is not supported".
  */
@@ -48,10 +56,19 @@ const builtinRequires: Plugin = {
     b.onResolve({ filter: /^[a-z:_/]+$/ }, (args) =>
       args.kind === 'require-call' && builtins.has(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
-      loader: 'js',
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const load = `process.getBuiltinModule(${JSON.stringify(args.path)})`;
+      if (!lazyBuiltins.has(args.path.replace(/^node:/, '')))
+        return { loader: 'js', contents: `module.exports = ${load};` };
+      return {
+        loader: 'js',
+        contents: [
+          'let m;',
+          `const load = () => (m ??= ${load});`,
+          'module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
+        ].join('\n'),
+      };
+    });
   },
 };
 
@@ -83,21 +100,22 @@ function sourceFingerprints(): Map<string, string> {
   return out;
 }
 
-/** ajv standalone code of one validator, as an ES module (ajv emits `require` for its runtime helpers). */
-function standaloneModule(name: ValidatorName): string {
-  const definition = validatorDefinitions[name];
-  const ajv = definition.newAjv({ code: { source: true, esm: true } });
-  const code = standalone.default(ajv, ajv.compile(definition.schema));
-  const imports: string[] = [];
-  const body = code.replace(/require\("([^"]+)"\)/g, (_: string, specifier: string) => {
-    const binding = `runtime${imports.length}`;
-    // an ES module import names the file (ajv has no exports map): 'ajv/dist/runtime/equal' -> '.../equal.js'
-    const file =
-      require.resolve(specifier).endsWith('.js') && !specifier.endsWith('.js') ? `${specifier}.js` : specifier;
-    imports.push(`import ${binding} from ${JSON.stringify(file)};`);
-    return binding;
-  });
-  return `${imports.join('\n')}\n${body}`;
+/**
+ * Each validator as ajv standalone code in its own CommonJS file (what ajv emits: `require`s of its
+ * runtime helpers), dist/validator-<name>-<hash>.cjs: loaded with `require` on first use, so a command
+ * loads only the validators it runs (`wfctl registry index` the manifest one, not the three others'
+ * ~300 KB), and compiledValidator stays synchronous. Named by content like the chunks.
+ */
+function standaloneValidators(): Map<ValidatorName, { file: string; contents: string }> {
+  const out = new Map<ValidatorName, { file: string; contents: string }>();
+  for (const name of Object.keys(validatorDefinitions) as ValidatorName[]) {
+    const definition = validatorDefinitions[name];
+    const ajv = definition.newAjv({ code: { source: true } });
+    const contents = standalone.default(ajv, ajv.compile(definition.schema));
+    const hash = createHash('sha256').update(contents).digest('base64url').slice(0, 8);
+    out.set(name, { file: `validator-${name}-${hash}.cjs`, contents });
+  }
+  return out;
 }
 
 /**
@@ -146,31 +164,26 @@ function isCommonJs(file: string): boolean {
   return true;
 }
 
-/** Replaces schema/validators.ts (in-memory ajv compiling) with the validators compiled now. */
-const precompiledValidators: Plugin = {
+/** Replaces schema/validators.ts (in-memory ajv compiling) with a loader of the validators compiled now. */
+const precompiledValidators = (validators: ReturnType<typeof standaloneValidators>): Plugin => ({
   name: 'precompiled-validators',
   setup(b) {
-    const names = Object.keys(validatorDefinitions) as ValidatorName[];
+    const files = Object.fromEntries([...validators].map(([name, v]) => [name, `./${v.file}`]));
     b.onLoad({ filter: /\/schema\/validators\.ts$/ }, () => ({
       loader: 'js',
-      resolveDir: join(root, 'schema'),
       contents: [
-        ...names.map((n, i) => `import v${i} from ${JSON.stringify(`validator:${n}`)};`),
-        `const validators = { ${names.map((n, i) => `${JSON.stringify(n)}: v${i}`).join(', ')} };`,
-        'export function compiledValidator(name) { return validators[name]; }',
+        "import { createRequire } from 'node:module';",
+        'const require = createRequire(import.meta.url);',
+        `const files = ${JSON.stringify(files)};`,
+        'const loaded = new Map();',
+        'export function compiledValidator(name) {',
+        '  if (!loaded.has(name)) loaded.set(name, require(files[name]));',
+        '  return loaded.get(name);',
+        '}',
       ].join('\n'),
     }));
-    b.onResolve({ filter: /^validator:/ }, (args) => ({
-      path: args.path.slice('validator:'.length),
-      namespace: 'validator',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'validator' }, (args) => ({
-      loader: 'js',
-      resolveDir: root,
-      contents: standaloneModule(args.path as ValidatorName),
-    }));
   },
-};
+});
 
 /** Where each name a folder's index.ts re-exports is defined: `name -> [file, name there]`. */
 type Barrel = Map<string, { file: string; name: string }>;
@@ -271,6 +284,7 @@ function publish(file: string, contents: Uint8Array | string): void {
 /** Builds into `outdir` (dist/ by default); returns esbuild's metafile (inputs, outputs, imports). */
 export async function buildDist(outdir = dist): Promise<Metafile> {
   const fingerprints = sourceFingerprints();
+  const validators = standaloneValidators();
   const result = await build({
     absWorkingDir: root,
     entryPoints,
@@ -287,15 +301,24 @@ export async function buildDist(outdir = dist): Promise<Metafile> {
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [builtinRequires, bundledCommonJs, precompiledValidators, sourceTransforms(outdir)],
+    plugins: [builtinRequires, bundledCommonJs, precompiledValidators(validators), sourceTransforms(outdir)],
   });
   const entryFiles = new Set(Object.keys(entryPoints).flatMap((n) => [`${n}.js`, `${n}.js.map`]));
-  const outputs = result.outputFiles.map((f) => ({ name: relative(outdir, f.path), contents: f.contents }));
+  const outputs: { name: string; contents: Uint8Array | string }[] = [
+    ...result.outputFiles.map((f) => ({ name: relative(outdir, f.path), contents: f.contents })),
+    ...[...validators.values()].map((v) => ({ name: v.file, contents: v.contents })),
+  ];
   // chunks first (new names only add), then the entries that import them
   for (const f of outputs.filter((o) => !entryFiles.has(o.name))) publish(join(outdir, f.name), f.contents);
   for (const f of outputs.filter((o) => entryFiles.has(o.name))) publish(join(outdir, f.name), f.contents);
 
-  const inputs = Object.keys(result.metafile.inputs).filter((f) => fingerprints.has(f));
+  // the validators are compiled from schema/ outside esbuild's graph: every file there counts
+  const inputs = [
+    ...new Set([
+      ...Object.keys(result.metafile.inputs),
+      ...[...fingerprints.keys()].filter((f) => f.startsWith('schema/')),
+    ]),
+  ].filter((f) => fingerprints.has(f));
   publish(
     join(outdir, 'build-info.json'),
     `${JSON.stringify({ inputs: Object.fromEntries(inputs.map((f) => [f, fingerprints.get(f)])) }, null, 1)}\n`,
@@ -303,7 +326,7 @@ export async function buildDist(outdir = dist): Promise<Metafile> {
 
   const current = new Set(outputs.map((o) => o.name));
   for (const name of readdirSync(outdir)) {
-    if (!/\.js(\.map)?$/.test(name) || current.has(name)) continue;
+    if (!/\.(js|cjs|js\.map)$/.test(name) || current.has(name)) continue;
     const path = join(outdir, name);
     if (Date.now() - statSync(path).mtimeMs > staleChunkAgeMs) rmSync(path, { force: true });
   }
