@@ -7,7 +7,8 @@
 // again the body must be kept: bodies up to REPLAY_LIMIT are buffered when there is a next target,
 // larger ones (and every body when there is one target) stream once. Responses always stream.
 // Hop-by-hop headers are dropped both ways (RFC 9110 7.6.1, with those the Connection header names);
-// X-Forwarded-For/-Host/-Proto are added. Upgrades (WebSocket) pass through at the TCP level.
+// X-Forwarded-For/-Host/-Proto are added. Upgrades (WebSocket) pass through at the TCP level, through
+// forwardConnection: devcluster's ClusterIP proxies forward every connection with it, whatever the protocol.
 import {
   request as httpRequest,
   type Agent,
@@ -236,29 +237,57 @@ export function forwardUpgrade(
   target: URL,
   tracked?: Set<Socket>,
 ): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  const preamble = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head]);
+  forwardConnection(client, [target], { preamble, ...(tracked ? { tracked } : {}) });
+}
+
+/**
+ * Joins `client` to the first of `targets` that accepts a connection (a refused one moves on to the
+ * next; https: targets over TLS), writes `preamble` to it, then copies bytes both ways whatever the
+ * protocol. A half-close passes on (the upstream is half-open capable, and so should `client` be: a
+ * server's `allowHalfOpen`); a side that closes ends the other once what it was sent is written.
+ * `tracked` holds both sockets while open. When no target accepts, the client is destroyed.
+ */
+export function forwardConnection(
+  client: Socket,
+  targets: readonly URL[],
+  opts: { preamble?: Buffer; tracked?: Set<Socket> } = {},
+  i = 0,
+): void {
+  const target = targets[i];
+  if (target === undefined || client.destroyed) return void client.destroy();
+  const { preamble, tracked } = opts;
+  if (i === 0) {
+    tracked?.add(client);
+    client.on('error', () => client.destroy());
+    client.once('close', () => tracked?.delete(client));
+  }
   const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  const onConnect = () => {
-    const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length) upstream.write(head);
-    client.pipe(upstream).pipe(client);
-  };
   const upstream: Socket =
     target.protocol === 'https:'
-      ? tlsConnect({ host, port, servername: host }, onConnect)
-      : connect(port, host, onConnect);
-  for (const s of [client, upstream]) {
-    tracked?.add(s);
-    s.on('error', () => {
-      client.destroy();
-      upstream.destroy();
+      ? tlsConnect({ host, port, servername: host, allowHalfOpen: true })
+      : connect({ port, host, allowHalfOpen: true });
+  const failed = (err: NodeJS.ErrnoException) => {
+    upstream.destroy();
+    if (err.code === 'ECONNREFUSED') forwardConnection(client, targets, opts, i + 1);
+    else client.destroy();
+  };
+  upstream.once('error', failed);
+  upstream.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+    upstream.off('error', failed);
+    if (client.destroyed) return void upstream.destroy();
+    tracked?.add(upstream);
+    if (preamble?.length) upstream.write(preamble);
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.once('close', () => {
+      tracked?.delete(upstream);
+      client.destroySoon();
     });
-    s.once('close', () => {
-      tracked?.delete(s);
-      client.destroy();
-      upstream.destroy();
-    });
-  }
+    client.once('close', () => upstream.destroySoon());
+  });
 }

@@ -1,17 +1,17 @@
-// A Service's proxy on this node, in one of two modes:
+// A Service's proxy on this node, in one of two modes, both forwarding through common/'s one reverse
+// proxy:
 // - 'http' (LoadBalancer Services, like k3s's service load balancer but HTTP-aware): each request goes
 //   to the next ready pod, round-robin, so a client's keep-alive connection is never pinned to a pod
 //   that is shutting down. A request that could not reach a pod (connection refused, or a reused
-//   connection the pod closed, for methods safe to repeat) is tried on the next pod. Upgrade requests
-//   (WebSocket) are passed through at the TCP level.
+//   connection the pod closed, for methods safe to repeat) is tried on the next pod (forwardRequest).
+//   Upgrade requests (WebSocket) are passed through at the TCP level (forwardUpgrade).
 // - 'tcp' (ClusterIP addresses, as kube-proxy): each connection goes to the next ready endpoint,
-//   round-robin, bytes copied both ways whatever the protocol; a refused connection tries the next.
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+//   round-robin, bytes copied both ways whatever the protocol; a refused connection tries the next
+//   (forwardConnection).
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { forwardConnection, forwardRequest, forwardUpgrade, type ProxyFailure } from '../../common/index.ts';
 import { serverTimeouts } from '../../security/index.ts';
-
-const REPEATABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'];
 
 export type ProxyMode = 'http' | 'tcp';
 
@@ -23,7 +23,7 @@ export interface Backend {
 
 export class ServiceLoadBalancer {
   private server?: Server | TcpServer;
-  private backends: Backend[] = [];
+  private backends: URL[] = [];
   private next = 0;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
   private readonly sockets = new Set<Socket>();
@@ -37,7 +37,7 @@ export class ServiceLoadBalancer {
 
   /** The ready endpoints. */
   setBackends(backends: Backend[]): void {
-    this.backends = [...backends];
+    this.backends = backends.map((b) => new URL(`http://${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}`));
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -48,7 +48,10 @@ export class ServiceLoadBalancer {
         http.on('upgrade', (req, socket, head) => this.tunnel(req, socket as Socket, head));
         server = http;
       } else {
-        server = createTcpServer((socket) => this.connectTo(socket, this.order(), 0));
+        // half-open: a client that has finished sending still gets the rest of the answer
+        server = createTcpServer({ allowHalfOpen: true }, (socket) =>
+          forwardConnection(socket, this.order(), { tracked: this.sockets }),
+        );
       }
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -61,97 +64,23 @@ export class ServiceLoadBalancer {
     });
   }
 
-  private order(): Backend[] {
+  /** The ready endpoints, starting with the next one in round-robin order. */
+  private order(): URL[] {
     const n = this.backends.length;
     const start = this.next++ % Math.max(n, 1);
     return Array.from({ length: n }, (_, i) => this.backends[(start + i) % n]!);
   }
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
-    const candidates = this.order();
-    if (candidates.length === 0) return unavailable(res, this.serviceName);
-    // small bodies are buffered so a request can be sent again to another pod
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => this.attempt(req, res, Buffer.concat(chunks), candidates, 0));
-    req.on('error', () => res.destroy());
-  }
-
-  private attempt(req: IncomingMessage, res: ServerResponse, body: Buffer, candidates: Backend[], i: number): void {
-    const backend = candidates[i];
-    if (backend === undefined) return unavailable(res, this.serviceName);
-    const headers = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
-    headers['content-length'] = String(body.length);
-    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
-    let responded = false;
-    const upstream = request(
-      { host: backend.host, port: backend.port, method: req.method, path: req.url, headers, agent: this.agent },
-      (upstreamRes) => {
-        responded = true;
-        const out = { ...upstreamRes.headers };
-        for (const h of HOP_BY_HOP) delete out[h];
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, out);
-        upstreamRes.pipe(res);
-        upstreamRes.on('error', () => res.destroy());
-      },
-    );
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (responded) return void res.destroy();
-      const neverArrived = err.code === 'ECONNREFUSED';
-      const closedBeforeAnswer = err.code === 'ECONNRESET' || err.message === 'socket hang up';
-      if (neverArrived || (closedBeforeAnswer && REPEATABLE.has(req.method ?? 'GET')))
-        return this.attempt(req, res, body, candidates, i + 1);
-      res
-        .writeHead(502, { 'Content-Type': 'text/plain' })
-        .end(`devcluster load balancer: pod at ${backend.host}:${backend.port} failed: ${err.message}\n`);
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.end(body);
+    const targets = this.order();
+    if (targets.length === 0) return unavailable(res, this.serviceName);
+    void forwardRequest(req, res, { targets, agent: this.agent, fail: badGateway });
   }
 
   private tunnel(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const backend = this.order()[0];
-    if (backend === undefined) return void client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
-    const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    const preamble = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head]);
-    this.connectTo(client, [backend], 0, preamble);
-  }
-
-  /** 'tcp' mode and upgrades: joins `client` to the first of `candidates` that accepts a connection. */
-  private connectTo(client: Socket, candidates: Backend[], i: number, preamble?: Buffer): void {
-    const backend = candidates[i];
-    if (backend === undefined) return void client.destroy();
-    if (i === 0) {
-      this.sockets.add(client);
-      client.on('error', () => client.destroy());
-      client.once('close', () => this.sockets.delete(client));
-    }
-    const upstream = connect(backend.port, backend.host);
-    const failed = (err: NodeJS.ErrnoException) => {
-      upstream.destroy();
-      if (err.code === 'ECONNREFUSED' && !client.destroyed) this.connectTo(client, candidates, i + 1, preamble);
-      else client.destroy();
-    };
-    upstream.once('error', failed);
-    upstream.once('connect', () => {
-      upstream.off('error', failed);
-      if (client.destroyed) return void upstream.destroy();
-      if (preamble) upstream.write(preamble);
-      this.sockets.add(upstream);
-      client.pipe(upstream).pipe(client);
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-      // a side that closes ends the other once what it was sent is written
-      upstream.once('close', () => {
-        this.sockets.delete(upstream);
-        client.destroySoon();
-      });
-      client.once('close', () => upstream.destroySoon());
-    });
+    const target = this.order()[0];
+    if (target === undefined) return void client.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    forwardUpgrade(req, client, head, target, this.sockets);
   }
 
   close(): Promise<void> {
@@ -170,4 +99,11 @@ function unavailable(res: ServerResponse, service: string): void {
   res
     .writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' })
     .end(`devcluster load balancer: no ready pods behind service ${service}\n`);
+}
+
+function badGateway(res: ServerResponse, failure: ProxyFailure): void {
+  if (res.headersSent) return void res.destroy();
+  res
+    .writeHead(failure.status, { 'Content-Type': 'text/plain' })
+    .end(`devcluster load balancer: pod at ${failure.message}\n`);
 }
