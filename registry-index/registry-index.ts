@@ -328,8 +328,12 @@ function sortGroups(
   return out;
 }
 
-/** Run `fn` over items with at most `limit` in flight: tree reads are I/O, not CPU. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Run `fn` over items with at most `limit` in flight: tree reads and file writes are I/O, not CPU. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
