@@ -246,7 +246,7 @@ export function forwardUpgrade(
 /**
  * Joins `client` to the first of `targets` that accepts a connection (a refused one moves on to the
  * next; https: targets over TLS), writes `preamble` to it, then copies bytes both ways whatever the
- * protocol. A half-close passes on (the upstream is half-open capable, and so should `client` be: a
+ * protocol. A half-close passes on (a plain upstream is half-open capable, and so should `client` be: a
  * server's `allowHalfOpen`); a side that closes ends the other once what it was sent is written.
  * `tracked` holds both sockets while open. When no target accepts, the client is destroyed.
  */
@@ -268,7 +268,7 @@ export function forwardConnection(
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const upstream: Socket =
     target.protocol === 'https:'
-      ? tlsConnect({ host, port, servername: host, allowHalfOpen: true })
+      ? tlsConnect({ host, port, servername: host })
       : connect({ port, host, allowHalfOpen: true });
   const failed = (err: NodeJS.ErrnoException) => {
     upstream.destroy();

@@ -88,7 +88,7 @@ test('http mode: 503 with Retry-After without ready pods, 502 naming the pod whe
   assert.match(refused.text, new RegExp(`devcluster load balancer: pod at http://127.0.0.1:${gone.port} unreachable`));
 });
 
-test('tcp mode: a connection joins the next endpoint that accepts; bytes flow both ways after a half-close', async (t) => {
+test('tcp mode: a connection joins the next endpoint that accepts; bytes flow back after a half-close', async (t) => {
   // replies once the client has finished sending: the proxy must pass the half-close on, and keep the
   // answer flowing back after it
   const echo = createTcpServer({ allowHalfOpen: true }, (socket) => {
