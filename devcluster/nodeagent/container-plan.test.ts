@@ -331,3 +331,48 @@ test("an engine's data dir that no volume holds is the container's own directory
     '/pods/app-1/rootfs/engine/data',
   );
 });
+
+test("the runtime's own command is a host path, never rewritten, even under a path the container mounts", () => {
+  // a checkout under /tmp (as CI's clone is) running a pod whose data dir is /tmp (upstream's scenarios 24, 41)
+  const engine = {
+    command: ['/usr/bin/node', '/tmp/ci/bin/wfctl.js'],
+    entrypointName: 'wfctl',
+    dataDir: { flag: '--data-dir', env: 'WORKFLOW_DATA_DIR' },
+  };
+  const container = {
+    name: 'engine',
+    image: 'workflow-engine:1',
+    args: ['run', '--data-dir', '/tmp', '/etc/workflow/app.yaml'],
+    volumeMounts: [{ name: 'config', mountPath: '/etc/workflow' }],
+  };
+  const volumes = [{ name: 'config', configMap: { name: 'cfg' } }];
+  const plan = planContainer(input(container, volumes, { runtime: engine }));
+  assert.deepEqual(plan.args, [
+    '/tmp/ci/bin/wfctl.js',
+    'run',
+    '--data-dir',
+    '/pods/app-1/rootfs/engine/tmp',
+    '/pods/app-1/volumes/config/app.yaml',
+  ]);
+  // a runtimes-file template: its own elements stay, the container's command and args are rewritten
+  const template = { command: ['/usr/bin/python3', '/tmp/tools/serve.py', '{{command}}', '{{args}}'], template: true };
+  const templated = planContainer(
+    input(
+      {
+        ...container,
+        command: ['/etc/workflow/app.py'],
+        args: ['--config=/etc/workflow/app.yaml', '/tmp/cache'],
+        volumeMounts: [...container.volumeMounts, { name: 'data', mountPath: '/tmp' }],
+      },
+      [...volumes, { name: 'data', emptyDir: {} }],
+      { runtime: template },
+    ),
+  );
+  assert.equal(templated.command, '/usr/bin/python3');
+  assert.deepEqual(templated.args, [
+    '/tmp/tools/serve.py',
+    '/pods/app-1/volumes/config/app.py',
+    '--config=/pods/app-1/volumes/config/app.yaml',
+    '/pods/app-1/volumes/data/cache',
+  ]);
+});

@@ -166,14 +166,18 @@ export function planContainer(input: PlanInput): ContainerPlan {
   }
   const expand = (values: string[] | undefined) => values?.map((v) => expandVars(v, env));
   const runtime = input.runtime;
+  // The runtime's own command is a host path (a host under /tmp holds the repo's bin/wfctl.js, and a
+  // container may mount /tmp): only what the container gave is in the container's view and rewritten.
   let command: string[];
   let args: string[];
   let translatedEnv: Record<string, string> = {};
   try {
     if (runtime.template) {
+      // a runtimes-file template has no data dir, so the mount table is already complete here
+      const containerView = (values: string[] | undefined) => expand(values)?.map(rewrite);
       [...command] = expandTemplate(
         runtime.command,
-        { command: expand(container.command), args: expand(container.args) },
+        { command: containerView(container.command), args: containerView(container.args) },
         { primary: hostPort, byPodPort: input.ports.byPodPort },
       );
       args = [];
@@ -217,7 +221,7 @@ export function planContainer(input: PlanInput): ContainerPlan {
   const hostsFile = input.network?.hostsFile;
   return {
     command: command[0]!,
-    args: [...command.slice(1).map(rewrite), ...args.map(rewrite)],
+    args: [...command.slice(1), ...args.map(rewrite)],
     env,
     cwd: container.workingDir ? rewrite(container.workingDir) : podDir,
     mounts,
