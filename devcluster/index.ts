@@ -6,4 +6,4 @@
 //   await cluster.stop();
 export { startDevCluster, type DevCluster, type DevClusterOptions } from './cluster.ts';
 export { createCertificateAuthority, issueCertificate, type CertificateAndKey } from './pki/x509.ts';
-export { loadRuntimesFile, type ImageTable } from './nodeagent/image-runtimes.ts';
+export { loadRuntimesFile, translateServerArgs, type ImageTable } from './nodeagent/image-runtimes.ts';

@@ -2,7 +2,8 @@
 // test/fixtures/corpus/workflow-scenarios) against devcluster, with the real kubectl. For each scenario,
 // on a copy and unmodified: `scripts/deploy.sh ID`, then `scripts/test.sh ID`; the PASS:/FAIL: lines of
 // its test output are counted as upstream's test.sh counts them. Prints one line per scenario and a
-// closing `N passed, M failed`. Exits non-zero when a scenario fails that conformance-expectations.yaml
+// closing `N passed, M failed`. Scripts that start a server of their own get ours in WORKFLOW_SERVER
+// (scripts/workflow-server.ts). Exits non-zero when a scenario fails that conformance-expectations.yaml
 // does not expect to fail.
 //
 // The scenarios' scripts port-forward to fixed local ports (18080, 18081, 18020-18022), so when it may
@@ -106,6 +107,24 @@ function runScript(
   });
 }
 
+/**
+ * Upstream's server binary for the scripts that start one of their own instead of using the cluster
+ * (scenario 24's test/run.sh takes it from WORKFLOW_SERVER, else builds upstream's Go repository):
+ * scripts/workflow-server.ts, our engine behind upstream's server flags, as an executable.
+ */
+export function writeServerCommand(dir: string): string {
+  const file = join(dir, 'workflow-server');
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [
+    process.execPath,
+    '--import',
+    import.meta.resolve('tsx'),
+    join(root, 'scripts', 'workflow-server.ts'),
+  ];
+  writeFileSync(file, `#!/bin/sh\nexec ${command.map(quote).join(' ')} "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
 function killGroup(pid: number | undefined): void {
   if (!pid) return;
   try {
@@ -146,6 +165,7 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Sce
     ...process.env,
     KUBECONFIG: cluster.kubeconfigPath,
     KUBECACHEDIR: join(work, 'kube-cache'),
+    WORKFLOW_SERVER: writeServerCommand(work),
   };
   const results: ScenarioResult[] = [];
   try {

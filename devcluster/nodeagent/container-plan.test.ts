@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../resources/object-meta.ts';
 import { expandVars, PlanError, planContainer, type Container, type PlanInput } from './container-plan.ts';
+import { translateServerArgs } from './image-runtimes.ts';
 
 const pod = (container: Container, volumes: object[] = []): KubeObject => ({
   metadata: { name: 'app-1', namespace: 'team', uid: 'u1', labels: { app: 'app' } },
@@ -375,4 +376,19 @@ test("the runtime's own command is a host path, never rewritten, even under a pa
     '--config=/pods/app-1/volumes/config/app.yaml',
     '/pods/app-1/volumes/data/cache',
   ]);
+});
+
+test("upstream's -addr does not move a pod off the address the node agent gives it", () => {
+  const upstream = {
+    command: ['/usr/bin/node', '/repo/bin/wfctl.js'],
+    translateArgs: translateServerArgs,
+    dataDir: { flag: '--data-dir', env: 'WORKFLOW_DATA_DIR' },
+  };
+  const plan = planContainer(
+    input({ name: 'server', image: 'workflow-server:local', args: ['-config', '/app.yaml', '-addr', ':9999'] }, [], {
+      runtime: upstream,
+    }),
+  );
+  assert.equal(plan.env.WORKFLOW_ADDR, '127.0.0.1:31000');
+  assert.deepEqual(plan.args, ['/repo/bin/wfctl.js', 'run', '/app.yaml']);
 });

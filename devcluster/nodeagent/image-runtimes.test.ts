@@ -71,7 +71,12 @@ test("upstream server flags become wfctl run's arguments and environment", () =>
     ]),
     {
       args: ['run', '/app/app.yaml'],
-      env: { WORKFLOW_PLUGIN_DIR: '/plugins', WORKFLOW_JWT_SECRET: 's', WORKFLOW_WATCH: 'true' },
+      env: {
+        WORKFLOW_ADDR: ':8080',
+        WORKFLOW_PLUGIN_DIR: '/plugins',
+        WORKFLOW_JWT_SECRET: 's',
+        WORKFLOW_WATCH: 'true',
+      },
     },
   );
   assert.deepEqual(translateServerArgs([]), { args: ['run'], env: {} });

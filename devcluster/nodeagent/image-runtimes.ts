@@ -39,6 +39,7 @@ export class RuntimeFileError extends Error {}
 
 /** Flags of upstream's `cmd/server` and how each reaches our engine (UPSTREAM.md 9.3). */
 const SERVER_FLAG_ENV: Record<string, string> = {
+  addr: 'WORKFLOW_ADDR',
   'license-key': 'WORKFLOW_LICENSE_KEY',
   'jwt-secret': 'WORKFLOW_JWT_SECRET',
   'anthropic-key': 'WORKFLOW_AI_API_KEY',
@@ -55,9 +56,9 @@ const SERVER_BOOL_FLAGS = new Set(['watch']);
 
 /**
  * Upstream's server flags (Go `flag` syntax: -f v, -f=v, --f v) as `wfctl run` arguments: -config is
- * the config file, -data-dir is --data-dir, -addr is dropped (the node agent gives the pod its address
- * through WORKFLOW_ADDR), and the flags that upstream also reads from the environment become those
- * variables. An unknown flag is an error, like upstream's.
+ * the config file, -data-dir is --data-dir, and the flags that upstream also reads from the environment
+ * (-addr among them) become those variables. On devcluster the pod's own WORKFLOW_ADDR wins over -addr:
+ * the node agent gives the pod its address. An unknown flag is an error, like upstream's.
  */
 export function translateServerArgs(args: string[]): { args: string[]; env: Record<string, string> } {
   const out = ['run'];
@@ -81,12 +82,11 @@ export function translateServerArgs(args: string[]): { args: string[]; env: Reco
     if (value === undefined) throw new Error(`flag needs an argument: -${name}`);
     if (name === 'config') config = value;
     else if (name === 'data-dir') out.push('--data-dir', value);
-    else if (name === 'addr') continue;
     else if (SERVER_FLAG_ENV[name]) env[SERVER_FLAG_ENV[name]!] = value;
     else
       throw new Error(
         `flag provided but not defined: -${name} (upstream server flags understood here: -config, -data-dir, ` +
-          `-addr, ${Object.keys(SERVER_FLAG_ENV)
+          `${Object.keys(SERVER_FLAG_ENV)
             .map((f) => `-${f}`)
             .join(', ')}, -watch)`,
       );
