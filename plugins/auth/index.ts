@@ -2,7 +2,7 @@
 // auth.token-blacklist (revoked token ids that every auth.jwt of the app refuses), auth.m2m
 // (machine-to-machine OAuth2 token issuing), auth.oauth2 (login with an OAuth2 provider) and
 // auth.user-store (users several auth modules share).
-import type { EnginePlugin } from '../../engine/index.ts';
+import type { EnginePlugin, WiringHook } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
 import { createJwtAuth, JwtAuthModule, jwtAuthSchema } from './jwt-auth.ts';
@@ -10,6 +10,26 @@ import { createM2MAuth, m2mAuthSchema } from './m2m-auth.ts';
 import { createOAuth2, OAuth2Module, oauth2Schema } from './oauth2-login.ts';
 import { createUserStore, userStoreSchema } from './user-store-module.ts';
 import { createTokenBlacklist, TokenBlacklistModule, tokenBlacklistSchema } from './token-blacklist.ts';
+
+/** A wiring hook that hands the app's first `Source` module to every `Target` module. */
+function wireFirst<S, T>(
+  name: string,
+  priority: number,
+  Source: abstract new (...args: never[]) => S,
+  Target: abstract new (...args: never[]) => T,
+  wire: (target: T, source: S) => void,
+): WiringHook {
+  return {
+    name,
+    priority,
+    run(app) {
+      const services = app.services.names().map((n) => app.services.get(n));
+      const source = services.find((s): s is S => s instanceof Source);
+      if (source === undefined) return;
+      for (const s of services) if (s instanceof Target) wire(s as T, source);
+    },
+  };
+}
 
 export const authPlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),
@@ -28,28 +48,10 @@ export const authPlugin: EnginePlugin = {
     'auth.user-store': userStoreSchema,
   },
   wiringHooks: [
-    {
-      // as upstream: every auth.oauth2 issues its tokens (and keeps its users) with the app's first auth.jwt
-      name: 'oauth2-jwt-wiring',
-      priority: 60,
-      run(app) {
-        const services = app.services.names().map((n) => app.services.get(n));
-        const jwt = services.find((s): s is JwtAuthModule => s instanceof JwtAuthModule);
-        if (!jwt) return;
-        for (const s of services) if (s instanceof OAuth2Module) s.useJwt(jwt);
-      },
-    },
-    {
-      // as upstream: the first blacklist of the app guards every auth.jwt
-      name: 'token-blacklist-wiring',
-      priority: 70,
-      run(app) {
-        const services = app.services.names().map((n) => app.services.get(n));
-        const blacklist = services.find((s): s is TokenBlacklistModule => s instanceof TokenBlacklistModule);
-        if (!blacklist) return;
-        for (const s of services) if (s instanceof JwtAuthModule) s.useBlacklist(blacklist);
-      },
-    },
+    // as upstream: every auth.oauth2 issues its tokens (and keeps its users) with the app's first auth.jwt
+    wireFirst('oauth2-jwt-wiring', 60, JwtAuthModule, OAuth2Module, (oauth2, jwt) => oauth2.useJwt(jwt)),
+    // as upstream: the app's first blacklist guards every auth.jwt
+    wireFirst('token-blacklist-wiring', 70, TokenBlacklistModule, JwtAuthModule, (jwt, bl) => jwt.useBlacklist(bl)),
   ],
 };
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Engine, formatIssue, silentLogger, validateConfigText } from '../../engine/index.ts';
 import { corePlugins } from '../index.ts';
 import { requestJson } from '../testing/index.ts';
+import { oauthKey } from './oauth2-login.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wf-oauth2-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -189,4 +190,10 @@ test('auth.oauth2, auth.user-store and authz_check config errors are located', a
     }),
     /"userStore": "x" is not an auth.user-store module of this app/,
   );
+});
+
+test('provider ids that differ only in case are different users', () => {
+  assert.equal(oauthKey('github', '42'), 'oauth:github:42');
+  assert.notEqual(oauthKey('p', 'AbC').toLowerCase(), oauthKey('p', 'abc').toLowerCase());
+  assert.notEqual(oauthKey('p', 'AbC').toLowerCase(), oauthKey('p', 'ABC').toLowerCase());
 });

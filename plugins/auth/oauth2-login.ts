@@ -190,7 +190,7 @@ export class OAuth2Module implements Module, HttpHandler {
     if (!this.jwt) return writeJson(res, 500, { error: 'jwt auth module not configured' });
     const id = firstString(info.profile, 'id', 'sub');
     if (!id) return writeJson(res, 500, { error: 'failed to provision user: provider did not return a user id' });
-    const user = this.jwt.oauthUser(`oauth:${provider.name}:${id}`, firstString(info.profile, 'name', 'login') ?? '', {
+    const user = this.jwt.oauthUser(oauthKey(provider.name, id), firstString(info.profile, 'name', 'login') ?? '', {
       role: 'user',
       oauthProvider: provider.name,
       oauthId: id,
@@ -273,6 +273,15 @@ export class OAuth2Module implements Module, HttpHandler {
       return { error: 'userinfo is not JSON' };
     }
   }
+}
+
+/**
+ * The user key "oauth:<provider>:<id>". Users are found by email, which the store compares without
+ * case; provider ids are case-sensitive, so an id with capitals is written in hex (lower case, and
+ * distinct from any plain id) rather than folded into another user's key.
+ */
+export function oauthKey(provider: string, id: string): string {
+  return /[A-Z]/.test(id) ? `oauth:${provider}:~${Buffer.from(id).toString('hex')}` : `oauth:${provider}:${id}`;
 }
 
 /** The first non-empty string (or whole number, as GitHub's numeric ids) among `keys`. */
