@@ -115,8 +115,10 @@ test(`SIGKILL while syncing ${N} apps, a push while down, restart: no duplicates
       for (const kind of ['deployments', 'services', 'configmaps']) {
         const items = (await h.json('get', kind, '-l', 'app.kubernetes.io/managed-by=workflow-operator'))
           .items as any[];
-        if (items.length !== N - removed) return false;
-        if (!items.every((o) => uids.has(o.metadata.ownerReferences?.[0]?.uid))) return false;
+        // thrown, so that a timeout says what was missing
+        if (items.length !== N - removed) throw new Error(`${items.length} ${kind} of ${N - removed}`);
+        const orphans = items.filter((o) => !uids.has(o.metadata.ownerReferences?.[0]?.uid)).length;
+        if (orphans) throw new Error(`${orphans} ${kind} not owned by an app in git`);
       }
       return true;
     },
