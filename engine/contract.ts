@@ -549,6 +549,19 @@ export const setRequestRoute: (req: IncomingMessage, pattern: string) => void = 
 
 export const getRequestRoute: (req: IncomingMessage) => string | undefined = routeSlot.get;
 
+/**
+ * Receives the execution events of every pipeline run (upstream EventRecorder; eventstore.service is
+ * one): `execution.started` {pipeline, input}, `step.started` {step_name, step_type},
+ * `step.output_recorded` {step_name, output}, `step.completed` / `step.failed` {step_name, error},
+ * `step.skipped` {step_name, reason}, `execution.completed` / `execution.failed` {error}. The engine
+ * uses the first registered service with this capability. Must not throw (a recorder's failure must
+ * not fail the run). Additive.
+ */
+export interface ExecutionRecorder {
+  recordExecutionEvent(executionId: string, eventType: string, data: ConfigMap): void;
+}
+export const ExecutionRecorderCap = defineCapability<ExecutionRecorder>('ExecutionRecorder', 'recordExecutionEvent');
+
 /** Named data transformation pipelines (data.transformer); used by step.transform's `transformer`. */
 export interface DataTransformer {
   transform(pipelineName: string, data: unknown): unknown | Promise<unknown>;

@@ -9,6 +9,7 @@ import { ConfigError, formatIssue, formatJsonPath, type ConfigIssue, type Valida
 import { loadConfigFile, loadConfigText, type LoadedConfig } from './config-loader.ts';
 import {
   ConfigValueError,
+  ExecutionRecorderCap,
   HttpServerCap,
   type AppContext,
   type ConfigMap,
@@ -292,6 +293,7 @@ export class Engine {
         }
       }
       services.register('workflowEngine', runner);
+      runner.recorder = services.find(ExecutionRecorderCap);
 
       // --- workflow handlers
       runner.handlers = catalog.createWorkflowHandlers();

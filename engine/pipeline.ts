@@ -1,9 +1,11 @@
 // The pipeline executor (UPSTREAM.md 1.10): steps run by index; each output is stored under
 // `steps.<name>` and merged into the flat `Current`; `stop` ends successfully; `nextStep` is a goto
 // after which execution continues linearly; on error: stop | skip | compensate.
+import { randomUUID } from 'node:crypto';
 import {
   ValidationError,
   type ConfigMap,
+  type ExecutionRecorder,
   type HttpExchange,
   type Logger,
   type PipelineContext,
@@ -49,6 +51,8 @@ export interface ExecuteOptions {
   routePattern?: string;
   /** Extra metadata to seed. */
   metadata?: ConfigMap;
+  /** Records the run's execution events (eventstore.service); the run gets `metadata.execution_id`. */
+  recorder?: ExecutionRecorder;
 }
 
 export class StepFailedError extends Error {
@@ -211,18 +215,47 @@ export async function executePipeline(
     ? combineSignals(opts.signal ?? (opts.http ? exchangeSignal(opts.http) : undefined), def.timeoutMs)
     : undefined;
   const pc = new PipelineRun(def, data, deadline ?? opts.signal, opts);
+  const rec = opts.recorder ? recordingOf(opts.recorder, pc, data) : undefined;
   try {
-    await runSteps(def, pc, deadline);
+    await runSteps(def, pc, deadline, rec);
   } catch (err) {
+    rec?.('execution.failed', { error: errorText(err) });
     pc.finish(err);
     throw err;
   }
   pc.metadata.completed_at = nowRfc3339();
+  rec?.('execution.completed', {});
   pc.finish();
   return pc;
 }
 
-async function runSteps(def: PipelineDefinition, pc: PipelineRun, deadline: AbortSignal | undefined): Promise<void> {
+type RecordEvent = (eventType: string, data: ConfigMap) => void;
+
+/** A recorder bound to one run: a new execution id, and `execution.started` recorded now. */
+function recordingOf(recorder: ExecutionRecorder, pc: PipelineRun, input: ConfigMap): RecordEvent {
+  const executionId = randomUUID();
+  pc.metadata.execution_id = executionId;
+  const rec: RecordEvent = (eventType, data) => {
+    try {
+      recorder.recordExecutionEvent(executionId, eventType, data);
+    } catch (err) {
+      pc.logger.error({ pipeline: pc.pipelineName, err: errorText(err) }, 'execution recorder failed');
+    }
+  };
+  rec('execution.started', { pipeline: pc.pipelineName, input });
+  return rec;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function runSteps(
+  def: PipelineDefinition,
+  pc: PipelineRun,
+  deadline: AbortSignal | undefined,
+  rec: RecordEvent | undefined,
+): Promise<void> {
   const steps = def.steps;
   const debug = def.logger.isLevelEnabled('debug');
   if (debug) def.logger.debug({ pipeline: def.name, steps: steps.length }, 'pipeline started');
@@ -239,14 +272,17 @@ async function runSteps(def: PipelineDefinition, pc: PipelineRun, deadline: Abor
     const prepared = steps[i]!;
     const step = prepared.step;
     if (prepared.skipIf && guardTruthy(prepared.skipIf.render(pc))) {
+      rec?.('step.skipped', { step_name: step.name, reason: 'skip_if' });
       i++;
       continue;
     }
     if (prepared.if && !guardTruthy(prepared.if.render(pc))) {
+      rec?.('step.skipped', { step_name: step.name, reason: 'if' });
       i++;
       continue;
     }
     let result: StepResult;
+    rec?.('step.started', { step_name: step.name, step_type: step.type });
     try {
       const stepDeadline = prepared.timeoutMs ? combineSignals(pc.signal, prepared.timeoutMs) : deadline;
       result = await runStep(step, pc, stepDeadline);
@@ -256,6 +292,7 @@ async function runSteps(def: PipelineDefinition, pc: PipelineRun, deadline: Abor
         err = new ValidationError(err instanceof Error ? err.message : String(err), prepared.errorStatus);
       const strategy = prepared.onError ?? def.onError;
       def.logger.warn({ pipeline: def.name, step: step.name, err: (err as Error).message }, 'step failed');
+      rec?.('step.failed', { step_name: step.name, error: errorText(err) });
       if (strategy === 'skip') {
         pc.merge(step.name, { _error: (err as Error).message ?? String(err), _skipped: true });
         i++;
@@ -273,6 +310,10 @@ async function runSteps(def: PipelineDefinition, pc: PipelineRun, deadline: Abor
       throw wrapStepError(def.name, step.name, err);
     }
     pc.merge(step.name, result?.output ?? {});
+    if (rec) {
+      rec('step.output_recorded', { step_name: step.name, output: result?.output ?? {} });
+      rec('step.completed', { step_name: step.name });
+    }
     if (debug) def.logger.debug({ pipeline: def.name, step: step.name }, 'step completed');
     if (result?.stop) break;
     if (result?.nextStep) {

@@ -5,6 +5,7 @@ import type {
   AppContext,
   ConfigMap,
   ConfigPath,
+  ExecutionRecorder,
   PipelineConfig,
   PipelineContext,
   TriggerOptions,
@@ -40,6 +41,8 @@ export class AppWorkflowRunner implements WorkflowRunner {
   handlers: Array<{ type: string; handler: WorkflowHandler }> = [];
   /** Set once the app context exists (the runner is part of it). */
   app!: AppContext;
+  /** The app's execution recorder (eventstore.service), found after module init. */
+  recorder?: ExecutionRecorder;
 
   constructor(
     private readonly builder: StepBuilder,
@@ -81,7 +84,7 @@ export class AppWorkflowRunner implements WorkflowRunner {
     const http = opts.http;
     // "GET /items/{id}" -> "/items/{id}"
     const routePattern = http ? http.routePattern.slice(http.routePattern.indexOf(' ') + 1) : undefined;
-    return executePipeline(def, data, { http, signal: opts.signal, routePattern });
+    return executePipeline(def, data, { http, signal: opts.signal, routePattern, recorder: this.recorder });
   }
 
   async executePipeline(name: string, data: ConfigMap, opts?: TriggerOptions): Promise<ConfigMap> {

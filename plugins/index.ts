@@ -22,6 +22,8 @@ import { adminPlugin } from './admin/index.ts';
 import { marketplacePlugin } from './marketplace/index.ts';
 import { dlqPlugin } from './dlq/index.ts';
 import { policyPlugin } from './policy/index.ts';
+import { eventStorePlugin } from './eventstore/index.ts';
+import { timelinePlugin } from './timeline/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -43,6 +45,8 @@ export { adminPlugin, AdminConfigError, withAdmin, type AdminOptions } from './a
 export { marketplacePlugin } from './marketplace/index.ts';
 export { dlqPlugin } from './dlq/index.ts';
 export { policyPlugin } from './policy/index.ts';
+export { eventStorePlugin } from './eventstore/index.ts';
+export { timelinePlugin } from './timeline/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -65,4 +69,6 @@ export const corePlugins: EnginePlugin[] = [
   adminPlugin,
   marketplacePlugin,
   dlqPlugin,
+  eventStorePlugin,
+  timelinePlugin,
 ];
