@@ -117,7 +117,8 @@ export class SqliteEventStore implements EventStore {
   listExecutions(filter: ExecutionFilter = {}): MaterializedExecution[] {
     const ids = this.db
       .query(
-        'SELECT execution_id FROM execution_events GROUP BY execution_id ORDER BY MIN(created_at) DESC, MIN(rowid) DESC',
+        'SELECT execution_id FROM execution_events GROUP BY execution_id ' +
+          'ORDER BY MIN(created_at) DESC, MIN(rowid) DESC',
       )
       .map((r) => String(r.execution_id));
     const out: MaterializedExecution[] = [];
