@@ -2,11 +2,11 @@
 import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../../api/errors.ts';
 import { fromLabelSelectorObject, matchesLabels, type LabelSelectorObject } from '../../logic/selectors.ts';
 import { deepEqual, isObject, isStruct, type JsonObject } from '../../logic/schema.ts';
-import type { PrinterColumn, ResourceType } from '../resource-type.ts';
+import type { ResourceType } from '../resource-type.ts';
 import { objectFrame, objectMetaSchema, type KubeObject } from '../object-meta.ts';
 import { atomicList, bool, int, int64, intOrString, keyedList, obj, opaque, str, time } from '../schema-dsl.ts';
 import { persistentVolumeClaimSpecSchema, validateClaimSpec } from './storage.ts';
-import { defineBuiltin, get } from './define.ts';
+import { col, defineBuiltin, get } from './define.ts';
 import { defaultPodSpec, labelSelectorSchema, podTemplateSpecSchema, validatePodSpec } from './pod-spec.ts';
 
 const conditions = keyedList(
@@ -23,14 +23,6 @@ const conditions = keyedList(
   ),
   ['type'],
 );
-
-const col = (name: string, cell: PrinterColumn['cell'], priority = 0): PrinterColumn => ({
-  name,
-  type: 'string',
-  cell,
-  priority,
-  description: '',
-});
 
 const containersCell = (o: KubeObject) =>
   ((get(o, 'spec', 'template', 'spec', 'containers') as JsonObject[] | undefined) ?? []).map((c) => c.name).join(',');

@@ -5,22 +5,14 @@ import cron from 'node-cron';
 import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../../api/errors.ts';
 import { deepEqual, isObject, type JsonObject } from '../../logic/schema.ts';
 import { objectFrame, type KubeObject } from '../object-meta.ts';
-import { age, type PrinterColumn, type ResourceType } from '../resource-type.ts';
+import { age, type ResourceType } from '../resource-type.ts';
 import { atomicList, bool, int, int64, keyedList, obj, opaque, str, stringMap, time } from '../schema-dsl.ts';
-import { defineBuiltin, get } from './define.ts';
+import { col, defineBuiltin, get } from './define.ts';
 import { defaultPodSpec, labelSelectorSchema, podTemplateSpecSchema, validatePodSpec } from './pod-spec.ts';
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
-
-const col = (name: string, cell: PrinterColumn['cell'], priority = 0): PrinterColumn => ({
-  name,
-  type: 'string',
-  cell,
-  priority,
-  description: '',
-});
 
 const conditions = keyedList(
   obj({

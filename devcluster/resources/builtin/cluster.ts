@@ -3,20 +3,13 @@
 import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../../api/errors.ts';
 import { nameProblems } from '../../logic/names.ts';
 import { isObject, type JsonObject } from '../../logic/schema.ts';
-import type { PrinterColumn, ResourceType } from '../resource-type.ts';
+import type { ResourceType } from '../resource-type.ts';
 import { objectFrame, type KubeObject } from '../object-meta.ts';
 import { atomicList, int, keyedList, obj, opaque, str, time } from '../schema-dsl.ts';
 import { CRD_CLEANUP_FINALIZER, crdStatus, validateCrd } from '../crd.ts';
 import { eventFieldSelectors, objectReferenceSchema } from './core.ts';
-import { defineBuiltin, get } from './define.ts';
+import { col, defineBuiltin, get } from './define.ts';
 import { labelSelectorSchema } from './pod-spec.ts';
-
-const col = (
-  name: string,
-  cell: PrinterColumn['cell'],
-  priority = 0,
-  type: PrinterColumn['type'] = 'string',
-): PrinterColumn => ({ name, type, cell, priority, description: '' });
 
 const crd = defineBuiltin({
   group: 'apiextensions.k8s.io',

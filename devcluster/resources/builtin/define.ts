@@ -7,6 +7,7 @@ import {
   type PrinterColumn,
   type ResourceType,
 } from '../resource-type.ts';
+import { intOrString } from '../schema-dsl.ts';
 
 export type BuiltinSpec = Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced' | 'schema'> &
   Partial<Omit<ResourceType, 'columns'>> & {
@@ -46,3 +47,16 @@ export function get(o: unknown, ...path: Array<string | number>): unknown {
   }
   return v;
 }
+
+/** A printer column (`kubectl get`) whose cell is computed from the object; a string unless `type` says. */
+export function col(
+  name: string,
+  cell: PrinterColumn['cell'],
+  priority = 0,
+  type: PrinterColumn['type'] = 'string',
+): PrinterColumn {
+  return { name, type, cell, priority, description: '' };
+}
+
+/** A map of resource names to quantities (ResourceQuota hard/used, LimitRange limits, capacity). */
+export const quantityMap = () => ({ type: 'object' as const, additionalProperties: intOrString() });

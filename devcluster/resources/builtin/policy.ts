@@ -6,21 +6,13 @@
 import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError } from '../../api/errors.ts';
 import { nameProblems } from '../../logic/names.ts';
 import { parseQuantity, quantityProblem } from '../../logic/quantity.ts';
-import { isObject, type JsonObject } from '../../logic/schema.ts';
+import { isObject, type JsonObject, type Schema } from '../../logic/schema.ts';
 import { objectFrame, type KubeObject } from '../object-meta.ts';
 import { AGE_COLUMN, NAME_COLUMN, type PrinterColumn, type ResourceType } from '../resource-type.ts';
 import { atomicList, int, intOrString, keyedList, obj, opaque, str, stringMap, time } from '../schema-dsl.ts';
-import { defineBuiltin, get } from './define.ts';
+import { col, defineBuiltin, get, quantityMap } from './define.ts';
 import { labelSelectorSchema } from './pod-spec.ts';
 
-const col = (name: string, cell: PrinterColumn['cell'], priority = 0): PrinterColumn => ({
-  name,
-  type: 'string',
-  cell,
-  priority,
-  description: '',
-});
-const quantityMap = () => ({ type: 'object' as const, additionalProperties: intOrString() });
 const conditions = keyedList(
   obj({
     type: str(),
@@ -311,9 +303,9 @@ const metricSpec = obj({
   external: opaque(),
 });
 
-const horizontalPodAutoscaler = defineBuiltin({
+/** What autoscaling/v1 and v2 HorizontalPodAutoscalers share: names, the spec's target and bounds, status counts. */
+const hpaNames = {
   group: 'autoscaling',
-  version: 'v2',
   kind: 'HorizontalPodAutoscaler',
   plural: 'horizontalpodautoscalers',
   namespaced: true,
@@ -321,50 +313,51 @@ const horizontalPodAutoscaler = defineBuiltin({
   categories: ['all'],
   tracksGeneration: true,
   statusSubresource: true,
+};
+const hpaSpec = (fields: Record<string, Schema>) =>
+  obj(
+    {
+      scaleTargetRef: obj({ kind: str(), name: str(), apiVersion: str() }, { required: ['kind', 'name'] }),
+      minReplicas: int(),
+      maxReplicas: int(),
+      ...fields,
+    },
+    { required: ['scaleTargetRef', 'maxReplicas'] },
+  );
+const hpaStatus = (fields: Record<string, Schema>) =>
+  obj({ observedGeneration: int(), lastScaleTime: time(), currentReplicas: int(), desiredReplicas: int(), ...fields });
+const hpaColumns = (targets: PrinterColumn['cell']): PrinterColumn[] => [
+  col('Reference', (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`),
+  col('Targets', targets),
+  col('MinPods', (o) => get(o, 'spec', 'minReplicas') ?? 1),
+  col('MaxPods', (o) => get(o, 'spec', 'maxReplicas')),
+  col('Replicas', (o) => get(o, 'status', 'currentReplicas') ?? 0),
+];
+
+const horizontalPodAutoscaler = defineBuiltin({
+  ...hpaNames,
+  version: 'v2',
   schema: objectFrame({
-    spec: obj(
-      {
-        scaleTargetRef: obj({ kind: str(), name: str(), apiVersion: str() }, { required: ['kind', 'name'] }),
-        minReplicas: int(),
-        maxReplicas: int(),
-        metrics: atomicList(metricSpec),
-        behavior: opaque(),
-      },
-      { required: ['scaleTargetRef', 'maxReplicas'] },
-    ),
-    status: obj({
-      observedGeneration: int(),
-      lastScaleTime: time(),
-      currentReplicas: int(),
-      desiredReplicas: int(),
-      currentMetrics: atomicList(opaque()),
-      conditions,
-    }),
+    spec: hpaSpec({ metrics: atomicList(metricSpec), behavior: opaque() }),
+    status: hpaStatus({ currentMetrics: atomicList(opaque()), conditions }),
   }),
-  columns: [
-    col('Reference', (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`),
-    col('Targets', (o) => {
-      const metrics = list(get(o, 'spec', 'metrics'));
-      if (!metrics.length) return '<none>';
-      return metrics
-        .map((m) => {
-          const target = get(m, m.type === 'Resource' ? 'resource' : 'containerResource', 'target') as
-            | JsonObject
-            | undefined;
-          const name =
-            get(m, 'resource', 'name') ?? get(m, 'containerResource', 'name') ?? String(m.type).toLowerCase();
-          const want =
-            target?.averageUtilization !== undefined
-              ? `${target.averageUtilization}%`
-              : (target?.averageValue ?? target?.value ?? '?');
-          return `${name}: <unknown>/${want}`;
-        })
-        .join(', ');
-    }),
-    col('MinPods', (o) => get(o, 'spec', 'minReplicas') ?? 1),
-    col('MaxPods', (o) => get(o, 'spec', 'maxReplicas')),
-    col('Replicas', (o) => get(o, 'status', 'currentReplicas') ?? 0),
-  ],
+  columns: hpaColumns((o) => {
+    const metrics = list(get(o, 'spec', 'metrics'));
+    if (!metrics.length) return '<none>';
+    return metrics
+      .map((m) => {
+        const target = get(m, m.type === 'Resource' ? 'resource' : 'containerResource', 'target') as
+          | JsonObject
+          | undefined;
+        const name = get(m, 'resource', 'name') ?? get(m, 'containerResource', 'name') ?? String(m.type).toLowerCase();
+        const want =
+          target?.averageUtilization !== undefined
+            ? `${target.averageUtilization}%`
+            : (target?.averageValue ?? target?.value ?? '?');
+        return `${name}: <unknown>/${want}`;
+      })
+      .join(', ');
+  }),
   strategy: {
     prepareForCreate(o) {
       const spec = (isObject(o.spec) ? o.spec : (o.spec = {})) as JsonObject;
@@ -401,40 +394,13 @@ function cpuUtilization(metrics: unknown): number | undefined {
  * the CPU target (kube keeps them in annotations; write them with autoscaling/v2).
  */
 const horizontalPodAutoscalerV1 = defineBuiltin({
-  group: 'autoscaling',
+  ...hpaNames,
   version: 'v1',
-  kind: 'HorizontalPodAutoscaler',
-  plural: 'horizontalpodautoscalers',
-  namespaced: true,
-  shortNames: ['hpa'],
-  categories: ['all'],
-  tracksGeneration: true,
-  statusSubresource: true,
   schema: objectFrame({
-    spec: obj(
-      {
-        scaleTargetRef: obj({ kind: str(), name: str(), apiVersion: str() }, { required: ['kind', 'name'] }),
-        minReplicas: int(),
-        maxReplicas: int(),
-        targetCPUUtilizationPercentage: int(),
-      },
-      { required: ['scaleTargetRef', 'maxReplicas'] },
-    ),
-    status: obj({
-      observedGeneration: int(),
-      lastScaleTime: time(),
-      currentReplicas: int(),
-      desiredReplicas: int(),
-      currentCPUUtilizationPercentage: int(),
-    }),
+    spec: hpaSpec({ targetCPUUtilizationPercentage: int() }),
+    status: hpaStatus({ currentCPUUtilizationPercentage: int() }),
   }),
-  columns: [
-    col('Reference', (o) => `${get(o, 'spec', 'scaleTargetRef', 'kind')}/${get(o, 'spec', 'scaleTargetRef', 'name')}`),
-    col('Targets', (o) => `cpu: <unknown>/${get(o, 'spec', 'targetCPUUtilizationPercentage') ?? 80}%`),
-    col('MinPods', (o) => get(o, 'spec', 'minReplicas') ?? 1),
-    col('MaxPods', (o) => get(o, 'spec', 'maxReplicas')),
-    col('Replicas', (o) => get(o, 'status', 'currentReplicas') ?? 0),
-  ],
+  columns: hpaColumns((o) => `cpu: <unknown>/${get(o, 'spec', 'targetCPUUtilizationPercentage') ?? 80}%`),
   toStorage(o) {
     const spec = (isObject(o.spec) ? o.spec : {}) as JsonObject;
     const { targetCPUUtilizationPercentage: target, ...rest } = spec;

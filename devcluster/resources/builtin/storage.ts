@@ -5,9 +5,9 @@ import { fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type Fi
 import { parseQuantity, quantityProblem } from '../../logic/quantity.ts';
 import { deepEqual, isObject, type JsonObject } from '../../logic/schema.ts';
 import { objectFrame, type KubeObject } from '../object-meta.ts';
-import { AGE_COLUMN, type PrinterColumn, type ResourceType } from '../resource-type.ts';
-import { atomicList, bool, intOrString, keyedList, obj, opaque, str, stringMap, time } from '../schema-dsl.ts';
-import { defineBuiltin, get } from './define.ts';
+import { AGE_COLUMN, type ResourceType } from '../resource-type.ts';
+import { atomicList, bool, keyedList, obj, opaque, str, stringMap, time } from '../schema-dsl.ts';
+import { col, defineBuiltin, get, quantityMap } from './define.ts';
 import { labelSelectorSchema } from './pod-spec.ts';
 
 export const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
@@ -33,16 +33,6 @@ const PV_SOURCES = [
   'gcePersistentDisk',
   'flexVolume',
 ];
-
-const col = (name: string, cell: PrinterColumn['cell'], priority = 0): PrinterColumn => ({
-  name,
-  type: 'string',
-  cell,
-  priority,
-  description: '',
-});
-
-const quantityMap = () => ({ type: 'object' as const, additionalProperties: intOrString() });
 
 const conditions = keyedList(
   obj({
