@@ -1,5 +1,7 @@
-// api.command: a command endpoint that dispatches each request to a route pipeline ("METHOD /path"
-// -> pipeline, from config `routes` or setRoutePipeline), else to a delegate handler, else 404.
+// api.command / api.query (upstream CommandHandler / QueryHandler): an endpoint that dispatches each
+// request to a route pipeline ("METHOD /path" -> pipeline, from config `routes` or setRoutePipeline),
+// else to a delegate handler, else 404. A query reads no body and adds `query` (the URL's parameters,
+// each a list, as Go's url.Values) and `queryName`; a command parses a JSON body and adds `commandName`.
 // (Routes with inline `pipeline.steps` in workflows.http are mounted straight on the router by the
 // http workflow handler, so they never reach this module.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,16 +26,25 @@ import {
   writeJson,
 } from '../support/index.ts';
 
+const cqrsFields: TypeSchema['configFields'] = [
+  { key: 'delegate', type: 'string', description: 'HTTP handler module for requests without a route pipeline' },
+  { key: 'routes', type: 'map', description: '"METHOD /path" (or a last path segment) -> pipeline name' },
+];
+
 export const apiCommandSchema: TypeSchema = {
   description: 'Command endpoint: route pipelines, else a delegate handler',
-  configFields: [
-    { key: 'delegate', type: 'string', description: 'HTTP handler module for requests without a route pipeline' },
-    { key: 'routes', type: 'map', description: '"METHOD /path" (or a last path segment) -> pipeline name' },
-  ],
+  configFields: cqrsFields,
 };
 
+export const apiQuerySchema: TypeSchema = {
+  description: 'Query endpoint (read-only): route pipelines, else a delegate handler',
+  configFields: cqrsFields,
+};
+
+export type CqrsKind = 'command' | 'query';
+
 export class ApiCommandHandler implements Module, HttpHandler {
-  readonly type = 'api.command';
+  readonly type: string;
   private readonly routes = new Map<string, string>();
   private readonly delegate?: string;
   private app?: AppContext;
@@ -42,7 +53,9 @@ export class ApiCommandHandler implements Module, HttpHandler {
   constructor(
     readonly name: string,
     config: ConfigMap,
+    readonly kind: CqrsKind = 'command',
   ) {
+    this.type = `api.${kind}`;
     const c = new ConfigReader(config);
     this.delegate = c.string('delegate') || undefined;
     for (const [key, pipeline] of Object.entries(c.map('routes') ?? {})) this.setRoutePipeline(key, String(pipeline));
@@ -64,21 +77,23 @@ export class ApiCommandHandler implements Module, HttpHandler {
     const commandName = path.split('/').filter(Boolean).at(-1) ?? '';
     const route = this.findRoute(method, path, commandName);
     if (route && this.app) {
-      const rawBody = await readBody(req);
+      const rawBody = this.kind === 'command' ? await readBody(req) : undefined;
       let body: unknown;
       try {
-        body = rawBody.length > 0 ? JSON.parse(rawBody.toString('utf8')) : undefined;
+        body = rawBody && rawBody.length > 0 ? JSON.parse(rawBody.toString('utf8')) : undefined;
       } catch {
         body = undefined;
       }
-      const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
+      const search = new URL(req.url ?? '/', 'http://x').searchParams;
       const data: ConfigMap = {
-        ...query,
+        ...Object.fromEntries(search),
         ...params,
         ...route.params,
         method,
         path,
-        commandName,
+        ...(this.kind === 'query'
+          ? { queryName: commandName, query: Object.fromEntries([...search.keys()].map((k) => [k, search.getAll(k)])) }
+          : { commandName }),
         ...(isPlainObject(body) ? { body } : {}),
       };
       let result: ConfigMap;
@@ -89,8 +104,8 @@ export class ApiCommandHandler implements Module, HttpHandler {
       } catch (err) {
         if (res.headersSent) return;
         if (err instanceof ValidationError) return writeJson(res, err.status, { error: err.message });
-        this.logger?.error({ pipeline: route.pipeline, err: (err as Error).message }, 'command pipeline failed');
-        return writeJson(res, 500, { error: `command ${commandName} failed: ${(err as Error).message}` });
+        this.logger?.error({ pipeline: route.pipeline, err: (err as Error).message }, `${this.kind} pipeline failed`);
+        return writeJson(res, 500, { error: `${this.kind} ${commandName} failed: ${(err as Error).message}` });
       }
       if (res.headersSent || res.writableEnded) return;
       return writeJson(res, 200, result);
@@ -98,7 +113,7 @@ export class ApiCommandHandler implements Module, HttpHandler {
     const delegate = this.delegate ? this.app?.services.get(this.delegate) : undefined;
     if (HttpHandlerCap.is(delegate)) return delegate.handleHttp(req, res, params);
     if (this.delegate) this.logger?.warn({ delegate: this.delegate }, 'delegate is not an HTTP handler');
-    writeJson(res, 404, { error: `unknown command: ${commandName}` });
+    writeJson(res, 404, { error: `unknown ${this.kind}: ${commandName}` });
   }
 
   private findRoute(method: string, path: string, commandName: string) {
@@ -113,5 +128,9 @@ export class ApiCommandHandler implements Module, HttpHandler {
 }
 
 export function createApiCommand(spec: ModuleSpec): ApiCommandHandler {
-  return new ApiCommandHandler(spec.name, spec.config);
+  return new ApiCommandHandler(spec.name, spec.config, 'command');
+}
+
+export function createApiQuery(spec: ModuleSpec): ApiCommandHandler {
+  return new ApiCommandHandler(spec.name, spec.config, 'query');
 }

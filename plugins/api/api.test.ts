@@ -289,6 +289,33 @@ test('api.command runs the route pipeline, falls back to the delegate, else 404'
   assert.deepEqual([failed.status, failed.json.error], [500, 'command fail failed: step "boom" failed: disk full']);
 });
 
+test('api.query runs the route pipeline with queryName and query lists, answers its output, else 404', async (t) => {
+  const recorder = createRecorder();
+  const app = await startTestApp({
+    plugins: [...plugins, recorder.plugin],
+    config: {
+      modules: [{ name: 'queries', type: 'api.query', config: { routes: { 'GET /q/{kind}/summary': 'summary' } } }],
+      pipelines: { summary: { steps: [{ name: 'rec', type: 'test.record' }] } },
+    },
+  });
+  const h = app.services.get<HttpHandler>('queries')!;
+  const server = await serveRoutes({ 'GET /q/{kind}/summary': h, 'GET /q/other': h });
+  t.after(async () => {
+    await server.close();
+    await app.stop();
+  });
+  const res = await requestJson(`${server.url}/q/orders/summary?tag=a&tag=b`);
+  assert.equal(res.status, 200);
+  const seen = recorder.runs[0].current;
+  assert.deepEqual(
+    [seen.kind, seen.queryName, seen.query, seen.method, seen.commandName, seen.body],
+    ['orders', 'summary', { tag: ['a', 'b'] }, 'GET', undefined, undefined],
+  );
+  assert.equal(res.json.recorded, true);
+  const unknown = await requestJson(`${server.url}/q/other`);
+  assert.deepEqual([unknown.status, unknown.json], [404, { error: 'unknown query: other' }]);
+});
+
 test('data.transformer runs extract / map / filter / convert pipelines', async (t) => {
   const app = await startTestApp({
     plugins,
