@@ -13,13 +13,19 @@ export class CliGitTree implements RegistryTree {
   constructor(
     private readonly gitdir: string,
     readonly revision: string,
+    /** Extra environment for git (a pre-receive hook's quarantine object directories). */
+    private readonly env?: NodeJS.ProcessEnv,
   ) {}
 
   async list(): Promise<TreeEntry[]> {
     const { stdout } = await run(
       'git',
       ['--git-dir', this.gitdir, 'ls-tree', '-r', '-z', '--full-tree', this.revision, '--', ...indexedRoots],
-      { maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' },
+      {
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'buffer',
+        ...(this.env ? { env: { ...process.env, ...this.env } } : {}),
+      },
     );
     const out: TreeEntry[] = [];
     for (const record of stdout.toString('utf8').split('\0')) {
@@ -32,7 +38,7 @@ export class CliGitTree implements RegistryTree {
   }
 
   read(entry: TreeEntry): Promise<Uint8Array> {
-    this.batch ??= new BatchReader(this.gitdir);
+    this.batch ??= new BatchReader(this.gitdir, this.env);
     return this.batch.read(entry.oid);
   }
 
@@ -48,8 +54,11 @@ class BatchReader {
   private readonly waiting: Array<{ oid: string; resolve: (b: Buffer) => void; reject: (e: Error) => void }> = [];
   private buffer: Buffer = Buffer.alloc(0);
 
-  constructor(gitdir: string) {
-    this.child = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch'], { stdio: 'pipe' });
+  constructor(gitdir: string, env?: NodeJS.ProcessEnv) {
+    this.child = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch'], {
+      stdio: 'pipe',
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
       this.drain();

@@ -3,7 +3,7 @@
 // isomorphic-git is a client only; receive-pack has to be real git.
 import { serverTimeouts } from '../security/index.ts';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, chmodSync, readdirSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { timingSafeEqual } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { relayHookScript, startPushCheckRelay, type PushCheckRelay } from './push-check-relay.ts';
 import { signBody } from './webhook.ts';
 
 const run = promisify(execFile);
@@ -49,10 +50,12 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   const logger = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'git-server' });
   const registryRepo = opts.registryRepo ?? 'registry';
   mkdirSync(opts.dataDir, { recursive: true });
-  // Hooks carry absolute paths to node and this checkout; rewrite them on every start so a moved
-  // checkout or a new node keeps working.
+  const registryGitdir = join(realpathSync(opts.dataDir), `${registryRepo}.git`);
+  const relay = await startPushCheckRelay({ accepts: (gitdir) => gitdir === registryGitdir, logger });
+  // Hooks carry absolute paths to node, this checkout and the relay's socket; rewrite them on every
+  // start so a moved checkout or a new node keeps working.
   for (const entry of readdirSync(opts.dataDir)) {
-    if (entry.endsWith('.git')) installHooks(join(opts.dataDir, entry), entry.slice(0, -4) === registryRepo);
+    if (entry.endsWith('.git')) installHooks(join(opts.dataDir, entry), entry.slice(0, -4) === registryRepo, relay);
   }
 
   // a push uploads a pack: minutes on a slow link are fine, a trickle that never ends is not
@@ -134,7 +137,7 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       ['receive.maxInputSize', String(200 * 1024 * 1024)],
     ];
     for (const [k, v] of config) await run('git', ['--git-dir', gitdir, 'config', k, v]);
-    installHooks(gitdir, isRegistry);
+    installHooks(gitdir, isRegistry, relay);
   }
 
   async function advertiseEmpty(
@@ -257,6 +260,9 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  }).catch(async (err) => {
+    await relay.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const baseUrl = () => `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
@@ -265,30 +271,36 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     url: baseUrl(),
     port,
     repoUrl: (name) => `${baseUrl()}/${name}.git`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await relay.close();
+    },
   };
 }
 
-/** The pre-receive hook runs our validator: dist/'s when this process runs from dist/, else the source's. */
-function hookCommand(): string[] {
+/** The whole check as a program (the hook's fallback): dist/'s when this process runs from dist/, else the source's. */
+function checkCommand(): string[] {
   if (import.meta.bundled)
     return [process.execPath, fileURLToPath(new URL('../dist/pre-receive-hook.js', import.meta.url))];
   const script = fileURLToPath(new URL('./pre-receive-hook.ts', import.meta.url));
   return [process.execPath, '--import', import.meta.resolve('tsx'), script];
 }
 
-function installHooks(gitdir: string, isRegistry: boolean): void {
-  const hook = join(gitdir, 'hooks', 'pre-receive');
+/** The registry repository's pre-receive hook relays each push to this server's check (push-check-relay.ts). */
+function installHooks(gitdir: string, isRegistry: boolean, relay: PushCheckRelay): void {
   if (!isRegistry) return;
-  mkdirSync(join(gitdir, 'hooks'), { recursive: true });
+  const hooks = join(gitdir, 'hooks');
+  mkdirSync(hooks, { recursive: true });
+  const script = join(hooks, 'registry-check.mjs');
+  writeFileSync(script, relayHookScript(relay.socketPath, checkCommand()));
+  const hook = join(hooks, 'pre-receive');
   writeFileSync(
     hook,
     '#!/bin/sh\n# Installed by wfctl git serve: validates registry manifests before any ref moves.\n' +
-      `exec ${hookCommand().map(shellQuote).join(' ')}\n`,
+      `exec ${[process.execPath, script].map(shellQuote).join(' ')}\n`,
   );
   chmodSync(hook, 0o755);
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { CliGitTree } from './cli-git-tree.ts';
 import { formatProblem, isError, summarizeProblems, type Problem } from './problem.ts';
 import { allRefusals, emptyPublishedState, publishIndex } from './published.ts';
-import { buildIndex } from './registry-index.ts';
+import { buildIndex, updateIndex, type RegistryIndex } from './registry-index.ts';
 import { diffListings } from './tree.ts';
 
 export interface RefUpdate {
@@ -14,6 +14,21 @@ export interface RefUpdate {
   newOid: string;
   ref: string;
 }
+
+export interface PushCheckOptions {
+  /** Environment for git (a hook's quarantine object directories, when the check runs outside the hook). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Indexes of commits checked before, by commit id: a long-running checker (push-check-relay.ts)
+   * indexes a push as the changes since the branch's previous commit instead of from nothing.
+   */
+  cache?: PushCheckCache;
+}
+
+export type PushCheckCache = Map<string, RegistryIndex>;
+
+/** Commits kept in a cache: the tips of the last few pushes (one per branch, usually one branch). */
+const cachedCommits = 8;
 
 export interface PushVerdict {
   ok: boolean;
@@ -35,12 +50,16 @@ export function parseRefUpdates(stdin: string): RefUpdate[] {
     });
 }
 
-export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<PushVerdict> {
+export async function checkPush(
+  gitdir: string,
+  updates: RefUpdate[],
+  opts: PushCheckOptions = {},
+): Promise<PushVerdict> {
   const lines: string[] = [];
   let ok = true;
   for (const u of updates) {
     if (!u.ref.startsWith('refs/heads/') || zero.test(u.newOid)) continue; // tags, deletions: git's own config rules
-    const { problems, changed } = await branchProblems(gitdir, u);
+    const { problems, changed } = await branchProblems(gitdir, u, opts);
     const errors = problems.filter(isError);
     // Every error blocks; warnings matter for the files this push touches (a few of them, at least).
     const shown = [...errors, ...problems.filter((p) => !isError(p) && changed.has(p.file)).slice(0, maxWarningsShown)];
@@ -63,19 +82,28 @@ export async function checkPush(gitdir: string, updates: RefUpdate[]): Promise<P
   return { ok, lines };
 }
 
-async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems: Problem[]; changed: Set<string> }> {
-  const next = new CliGitTree(gitdir, u.newOid);
-  const prev = zero.test(u.oldOid) ? undefined : new CliGitTree(gitdir, u.oldOid);
+async function branchProblems(
+  gitdir: string,
+  u: RefUpdate,
+  opts: PushCheckOptions,
+): Promise<{ problems: Problem[]; changed: Set<string> }> {
+  const next = new CliGitTree(gitdir, u.newOid, opts.env);
+  const prev = zero.test(u.oldOid) ? undefined : new CliGitTree(gitdir, u.oldOid, opts.env);
   try {
-    const index = await buildIndex(next);
-    const problems = [...(await linkProblems(gitdir, u.newOid)), ...index.problems];
-    const changed = new Set(
-      (prev ? diffListings(await prev.list(), await next.list()) : await next.list()).map((c) => c.path),
-    );
-    if (prev) {
+    const [nextListing, prevListing] = await Promise.all([next.list(), prev?.list()]);
+    const changes = prevListing ? diffListings(prevListing, nextListing) : undefined;
+    const changed = new Set((changes ?? nextListing).map((c) => c.path));
+    // The previous commit's index, then this one's as its changes: the same index a full build gives
+    // (the sync relies on that), for the cost of the files this push touched.
+    const prevIndex = prev ? (opts.cache?.get(u.oldOid) ?? (await buildIndex(prev))) : undefined;
+    const index = prevIndex && changes ? await updateIndex(prevIndex, next, changes) : await buildIndex(next);
+    remember(opts.cache, u.oldOid, prevIndex);
+    remember(opts.cache, u.newOid, index);
+    const problems = [...(await linkProblems(gitdir, u.newOid, opts.env)), ...index.problems];
+    if (prev && prevIndex) {
       // Versions the branch already had are published: replaying old -> new through the ledger
       // finds changed artifacts exactly as the sync would.
-      const before = await publishIndex(emptyPublishedState, await buildIndex(prev), prev);
+      const before = await publishIndex(emptyPublishedState, prevIndex, prev);
       const after = await publishIndex(before, index, next);
       for (const r of allRefusals(after)) problems.push(r.problem);
     }
@@ -86,14 +114,25 @@ async function branchProblems(gitdir: string, u: RefUpdate): Promise<{ problems:
   }
 }
 
+function remember(cache: PushCheckCache | undefined, commit: string, index: RegistryIndex | undefined): void {
+  if (!cache || !index) return;
+  cache.delete(commit);
+  cache.set(commit, index);
+  for (const oldest of cache.keys()) {
+    if (cache.size <= cachedCommits) break;
+    cache.delete(oldest);
+  }
+}
+
 /**
  * Symlinks and submodules anywhere in the tree are refused: a checkout of the registry (a mirror, a
  * CI job, `wfctl registry validate DIR`) would follow `plugins/x -> /etc` out of the repository, and
  * a submodule pulls in content this check never saw.
  */
-async function linkProblems(gitdir: string, commit: string): Promise<Problem[]> {
+async function linkProblems(gitdir: string, commit: string, env?: NodeJS.ProcessEnv): Promise<Problem[]> {
   const { stdout } = await run('git', ['--git-dir', gitdir, 'ls-tree', '-r', '-z', '--full-tree', commit], {
     maxBuffer: 256 * 1024 * 1024,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const problems: Problem[] = [];
   for (const record of stdout.split('\0')) {
