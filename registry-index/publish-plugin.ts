@@ -58,32 +58,16 @@ export function registryManifest(packed: PackedPlugin, key: SigningKey): Manifes
 export async function publishPlugin(opts: PluginPublishOptions): Promise<PluginPublishResult> {
   if (!opts.git === !opts.pr)
     throw new PublishError('say where to publish', 'give --registry-git URL, or --pr with --github-repo');
-  const packed = await packPlugin(opts.dir);
-  const manifest = registryManifest(packed, opts.key);
-  const { id } = packed;
-  const version = manifest.version;
-  const base = {
-    id,
-    version,
-    sha256: packed.sha256,
-    size: packed.bytes.length,
-    signer: opts.key.keyId,
-    files: packed.files,
-  };
-  if (opts.api) {
-    let published: string[] = [];
-    try {
-      published = await opts.api.versions(id);
-    } catch (err) {
-      if (!(err instanceof RegistryError && err.status === 404)) throw err;
-    }
-    if (published.includes(version))
-      throw new PublishError(
-        `${id}@${version} is already published`,
-        'published versions are immutable: bump "version"',
-      );
-  }
+  // Packing, signing and the published-version check need no registry clone: a git push clones
+  // meanwhile (publishToGitRegistry awaits the manifest after its clone).
+  const prepared = (async () => {
+    const packed = await packPlugin(opts.dir);
+    const manifest = registryManifest(packed, opts.key);
+    await refuseRepublished(opts.api, packed.id, manifest.version);
+    return { packed, manifest };
+  })();
   const upload = async () => {
+    const { packed } = await prepared;
     if (!opts.api)
       throw new PublishError('no registry API to upload the archive to', 'pass --registry URL (the registry server)');
     if (await opts.api.hasBlob(packed.sha256)) return;
@@ -100,19 +84,41 @@ export async function publishPlugin(opts: PluginPublishOptions): Promise<PluginP
       throw err;
     }
   };
+  const summary = (packed: PackedPlugin): PluginPublishResult => ({
+    id: packed.id,
+    version: packed.manifest.version,
+    sha256: packed.sha256,
+    size: packed.bytes.length,
+    signer: opts.key.keyId,
+    files: packed.files,
+  });
   if (opts.pr) {
-    if (opts.dryRun) return { ...base, dryRun: true };
+    const { packed, manifest } = await prepared;
+    if (opts.dryRun) return { ...summary(packed), dryRun: true };
     await upload();
-    return { ...base, pullRequest: await submitPullRequest({ ...opts.pr, id, manifest }) };
+    return { ...summary(packed), pullRequest: await submitPullRequest({ ...opts.pr, id: packed.id, manifest }) };
   }
   const push = await publishToGitRegistry({
     manifestPath: `${opts.dir}/manifest.json`,
-    manifest,
+    manifest: prepared.then((p) => p.manifest),
     registryUrl: opts.git!.url,
     branch: opts.git!.branch,
     token: opts.git!.token,
     dryRun: opts.dryRun,
     beforePush: upload,
   });
-  return { ...base, push, ...(opts.dryRun ? { dryRun: true } : {}) };
+  return { ...summary((await prepared).packed), push, ...(opts.dryRun ? { dryRun: true } : {}) };
+}
+
+/** Published versions are immutable: refuse before anything is uploaded or pushed. */
+async function refuseRepublished(api: RegistryClient | undefined, id: string, version: string): Promise<void> {
+  if (!api) return;
+  let published: string[] = [];
+  try {
+    published = await api.versions(id);
+  } catch (err) {
+    if (!(err instanceof RegistryError && err.status === 404)) throw err;
+  }
+  if (published.includes(version))
+    throw new PublishError(`${id}@${version} is already published`, 'published versions are immutable: bump "version"');
 }

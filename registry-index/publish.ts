@@ -30,8 +30,11 @@ export interface PublishOptions {
   archive?: { path: string; os: string; arch: string };
   /** Stop before pushing (prints what would be published). */
   dryRun?: boolean;
-  /** The manifest to publish, when it is not the file as it is (a packed plugin: publish-plugin.ts). */
-  manifest?: Partial<Manifest>;
+  /**
+   * The manifest to publish, when it is not the file as it is (a packed plugin: publish-plugin.ts). A
+   * promise lets the caller finish preparing it (packing, signing) while the registry is cloned.
+   */
+  manifest?: Partial<Manifest> | Promise<Partial<Manifest>>;
   /** Runs after every local check passed, right before the push (uploading the archive it names). */
   beforePush?: () => Promise<void>;
 }
@@ -59,7 +62,10 @@ export class PublishError extends Error {
 }
 
 export async function publishToGitRegistry(opts: PublishOptions): Promise<PublishResult> {
-  const draft = opts.manifest ?? (JSON.parse(readFileSync(opts.manifestPath, 'utf8')) as Partial<Manifest>);
+  const prepared = Promise.resolve(
+    opts.manifest ?? (JSON.parse(readFileSync(opts.manifestPath, 'utf8')) as Partial<Manifest>),
+  );
+  prepared.catch(() => undefined); // awaited after the clone; a failure surfaces there
   const work = mkdtempSync(join(tmpdir(), 'wfctl-publish-'));
   try {
     const branch = opts.branch ?? 'main';
@@ -67,17 +73,20 @@ export async function publishToGitRegistry(opts: PublishOptions): Promise<Publis
     await git(work, 'clone', '--quiet', '--depth', '1', '--branch', branch, remote, 'registry').catch(
       async (err: Error) => {
         // An empty repository (push-to-create) has no branch to clone yet.
-        if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message))
+        if (!/Remote branch .* not found|empty repository|repository .* not found/i.test(err.message)) {
+          await prepared; // a manifest that could not be prepared is the first thing to fix
           throw new PublishError(
             `cannot clone ${redactUrlCredentials(opts.registryUrl)}: ${redactUrlCredentials(firstLine(err.message))}`,
             'check the URL, the branch (--branch) and the token',
           );
+        }
         mkdirSync(join(work, 'registry'));
         await git(join(work, 'registry'), 'init', '--quiet', '-b', branch);
         await git(join(work, 'registry'), 'remote', 'add', 'origin', remote);
       },
     );
     const repo = join(work, 'registry');
+    const draft = await prepared;
     const name = String(draft.name ?? '');
     const id =
       [name, name.replace(/^workflow-plugin-/, '')].find(
