@@ -3,7 +3,7 @@
 // Each document is one JSON string; `query` walks the prefix with SCAN (never KEYS, which blocks the
 // server) and answers in key order.
 import type { AppContext, ConfigMap, Module, ModuleSpec, TypeSchema } from '../../engine/index.ts';
-import { ConfigReader, connectRedis, type RedisConnection } from '../support/index.ts';
+import { ConfigReader, RedisModuleConnection } from '../support/index.ts';
 import type { NoSqlStore } from './memory-nosql.ts';
 
 export const redisNoSqlSchema: TypeSchema = {
@@ -27,42 +27,29 @@ const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
 
 export class RedisNoSql implements Module, NoSqlStore {
   readonly type = 'nosql.redis';
-  private client?: RedisConnection;
-  private readonly address: string;
-  private readonly password?: string;
-  private readonly db: number;
   readonly prefix: string;
+  private readonly redis: RedisModuleConnection;
 
   constructor(
     readonly name: string,
     config: ConfigMap,
   ) {
     const c = new ConfigReader(config);
-    this.address = c.string(['addr', 'address']) || 'localhost:6379';
-    this.password = c.string('password');
-    this.db = Math.floor(c.number('db', 0)!);
     this.prefix = c.string('prefix') ?? `${name}:`;
-  }
-
-  async start(app: AppContext): Promise<void> {
-    this.client = await connectRedis({
-      address: this.address,
-      password: this.password,
-      db: this.db,
-      owner: `nosql.redis "${this.name}"`,
-      logger: app.logger,
+    this.redis = new RedisModuleConnection({
+      address: c.string(['addr', 'address']) || 'localhost:6379',
+      password: c.string('password'),
+      db: Math.floor(c.number('db', 0)!),
+      owner: `nosql.redis "${name}"`,
     });
   }
 
-  async stop(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (client?.isOpen) await client.close();
+  start(app: AppContext): Promise<void> {
+    return this.redis.open(app.logger);
   }
 
-  private connection(): RedisConnection {
-    if (!this.client) throw new Error(`nosql.redis "${this.name}" is not started`);
-    return this.client;
+  stop(): Promise<void> {
+    return this.redis.close();
   }
 
   private decode(key: string, text: string | null): ConfigMap | undefined {
@@ -75,19 +62,19 @@ export class RedisNoSql implements Module, NoSqlStore {
   }
 
   async get(key: string): Promise<ConfigMap | undefined> {
-    return this.decode(key, await this.connection().get(this.prefix + key));
+    return this.decode(key, await this.redis.client().get(this.prefix + key));
   }
 
   async put(key: string, item: ConfigMap): Promise<void> {
-    await this.connection().set(this.prefix + key, JSON.stringify(item));
+    await this.redis.client().set(this.prefix + key, JSON.stringify(item));
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.connection().del(this.prefix + key)) > 0;
+    return (await this.redis.client().del(this.prefix + key)) > 0;
   }
 
   async query(params: { prefix?: string } = {}): Promise<ConfigMap[]> {
-    const client = this.connection();
+    const client = this.redis.client();
     const keys: string[] = [];
     for await (const batch of client.scanIterator({
       MATCH: `${globEscape(this.prefix + (params.prefix ?? ''))}*`,

@@ -3,7 +3,7 @@
 // and pings, and fails with a clear message when Redis does not answer. It is the CacheStore that
 // step.cache_get/set/delete use. Values are strings (other values are stored as their JSON).
 import type { AppContext, CacheStore, Module, ModuleFactory, TypeSchema } from '../../engine/index.ts';
-import { ConfigReader, connectRedis, type RedisConnection } from '../support/index.ts';
+import { ConfigReader, RedisModuleConnection } from '../support/index.ts';
 
 export const redisCacheSchema: TypeSchema = {
   description: 'Key/value cache in Redis',
@@ -18,12 +18,10 @@ export const redisCacheSchema: TypeSchema = {
 
 export class RedisCache implements Module, CacheStore {
   readonly type = 'cache.redis';
-  private client?: RedisConnection;
   readonly address: string;
-  private readonly password?: string;
-  private readonly db: number;
   readonly prefix: string;
   private readonly defaultTtlMs: number;
+  private readonly redis: RedisModuleConnection;
 
   constructor(
     readonly name: string,
@@ -31,51 +29,42 @@ export class RedisCache implements Module, CacheStore {
   ) {
     const cfg = new ConfigReader(config);
     this.address = cfg.string('address') || 'localhost:6379';
-    this.password = cfg.string('password');
-    this.db = Math.floor(cfg.number('db', 0)!);
     this.prefix = cfg.string('prefix') || 'wf:';
     this.defaultTtlMs = cfg.duration('defaultTTL', 3_600_000)!;
-  }
-
-  async start(app: AppContext): Promise<void> {
-    this.client = await connectRedis({
+    this.redis = new RedisModuleConnection({
       address: this.address,
-      password: this.password,
-      db: this.db,
-      owner: `cache.redis "${this.name}"`,
-      logger: app.logger,
+      password: cfg.string('password'),
+      db: Math.floor(cfg.number('db', 0)!),
+      owner: `cache.redis "${name}"`,
     });
   }
 
-  async stop(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (client?.isOpen) await client.close();
+  start(app: AppContext): Promise<void> {
+    return this.redis.open(app.logger);
   }
 
-  private connection(): RedisConnection {
-    if (!this.client) throw new Error(`cache.redis "${this.name}" is not started`);
-    return this.client;
+  stop(): Promise<void> {
+    return this.redis.close();
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.connection().get(this.prefix + key);
+    const value = await this.redis.client().get(this.prefix + key);
     return value ?? undefined;
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const ttl = ttlMs && ttlMs > 0 ? ttlMs : this.defaultTtlMs;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    await this.connection().set(this.prefix + key, text, ttl > 0 ? { expiration: { type: 'PX', value: ttl } } : {});
+    await this.redis.client().set(this.prefix + key, text, ttl > 0 ? { expiration: { type: 'PX', value: ttl } } : {});
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.connection().del(this.prefix + key)) > 0;
+    return (await this.redis.client().del(this.prefix + key)) > 0;
   }
 
   async healthCheck(): Promise<{ status: 'healthy' | 'unhealthy'; message?: string }> {
     try {
-      await this.connection().ping();
+      await this.redis.client().ping();
       return { status: 'healthy' };
     } catch (err) {
       return { status: 'unhealthy', message: (err as Error).message };

@@ -18,6 +18,6 @@ export { readSeedFile, type SeedRecord } from './seed-file.ts';
 export { moduleRef } from './module-ref.ts';
 export { exponentialDelay, sleep } from './backoff.ts';
 export { decodeBase64 } from './base64.ts';
-export { connectRedis, type RedisConnection, type RedisOptions } from './redis.ts';
+export { connectRedis, RedisModuleConnection, type RedisConnection, type RedisOptions } from './redis.ts';
 export { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
 export { checkedBy } from './config-check.ts';

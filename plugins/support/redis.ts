@@ -50,3 +50,28 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisConnection>
   connected = true;
   return client;
 }
+
+/**
+ * The connection a Redis-backed module holds from start to stop: `open` connects (connectRedis),
+ * `close` closes it, and `client()` refuses commands outside that span with the module's name.
+ */
+export class RedisModuleConnection {
+  private connection?: RedisConnection;
+
+  constructor(private readonly opts: Omit<RedisOptions, 'logger'>) {}
+
+  async open(logger: Logger): Promise<void> {
+    this.connection = await connectRedis({ ...this.opts, logger });
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection?.isOpen) await connection.close();
+  }
+
+  client(): RedisConnection {
+    if (!this.connection) throw new Error(`${this.opts.owner} is not started`);
+    return this.connection;
+  }
+}
