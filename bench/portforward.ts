@@ -8,7 +8,7 @@
 // forwarded transfer spends its time in. Target: port-forward >= 0.5x direct.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevCluster } from '../devcluster/index.ts';
 import { type LoadResult, runLoad } from './_load.ts';
@@ -24,7 +24,9 @@ const megabytes = arg('mb', 200);
 const rounds = arg('rounds', 3);
 
 const SERVER = `
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+writeFileSync(process.argv[2], String(process.pid)); // so the bench can read the pod's CPU time
 const [host, port] = process.env.WORKFLOW_ADDR.split(':');
 const chunk = Buffer.alloc(1 << 20, 97);
 createServer((req, res) => {
@@ -55,10 +57,11 @@ process.on('SIGTERM', () => process.exit(0));
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-portforward-'));
 const script = join(dir, 'server.mjs');
+const podPidFile = join(dir, 'pod.pid');
 writeFileSync(script, SERVER);
 const cluster = await startDevCluster({
   dataDir: join(dir, 'cluster'),
-  nodeAgent: { images: { 'bench-server': { command: [process.execPath, script] } } },
+  nodeAgent: { images: { 'bench-server': { command: [process.execPath, script, podPidFile] } } },
 });
 const kubectlEnv = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, KUBECACHEDIR: join(dir, 'kube-cache') };
 // asynchronous: the cluster answers kubectl from this very process
@@ -70,7 +73,7 @@ const kubectl = (args: string[], input?: string) =>
     child.stdin!.end(input);
   });
 
-/** CPU (user + system) a process has used so far, ms; from /proc, as kubectl is no child of ours to ask. */
+/** CPU (user + system) a process has used so far, ms; from /proc, as neither kubectl nor the pod is our child. */
 function cpuMsOf(pid: number | undefined): number {
   if (pid === undefined) return 0;
   // fields after the ")" that ends the command name: state is field 3, utime and stime fields 14 and 15
@@ -87,12 +90,15 @@ interface CpuMs {
   client: number;
   kubectl: number;
   devcluster: number;
+  pod: number;
 }
 
-/** Runs `work` and says how much CPU the client, kubectl (if any) and devcluster used meanwhile. */
+/** Runs `work` and says how much CPU the client, kubectl (if any), devcluster and the pod used meanwhile. */
 async function withCpu<T extends { clientCpuMs: number }>(kubectlPid: number | undefined, work: () => Promise<T>) {
+  const podPid = Number(readFileSync(podPidFile, 'utf8'));
   const kubectlBefore = cpuMsOf(kubectlPid);
   const clusterBefore = ownCpuMs();
+  const podBefore = cpuMsOf(podPid);
   const result = await work();
   return {
     result,
@@ -100,6 +106,7 @@ async function withCpu<T extends { clientCpuMs: number }>(kubectlPid: number | u
       client: result.clientCpuMs,
       kubectl: cpuMsOf(kubectlPid) - kubectlBefore,
       devcluster: ownCpuMs() - clusterBefore,
+      pod: cpuMsOf(podPid) - podBefore,
     },
   };
 }
@@ -156,6 +163,7 @@ async function transfer(target: Target, direction: Direction): Promise<Transfer>
       client: cpuMs.client / mb,
       kubectl: cpuMs.kubectl / mb,
       devcluster: cpuMs.devcluster / mb,
+      pod: cpuMs.pod / mb,
     },
   };
 }
@@ -178,6 +186,7 @@ async function measure(target: Target): Promise<Figures> {
       client: percent(cpuMs.client),
       kubectl: percent(cpuMs.kubectl),
       devcluster: percent(cpuMs.devcluster),
+      pod: percent(cpuMs.pod),
     },
   };
 }
@@ -199,9 +208,10 @@ spec:
   await kubectl(['wait', '--for=condition=Ready', 'pod/bench', '--timeout=60s']);
   const pod = JSON.parse(await kubectl(['get', 'pod', 'bench', '-o', 'json']));
   const podPort = Number(pod.metadata.annotations['devcluster.io/port']);
+  const load = () => `${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
   process.stdout.write(
     `portforward bench: ${megabytes} MB transfers, ${connections} connections for ${seconds}s, best of ` +
-      `${rounds} rounds\n`,
+      `${rounds} rounds; load average ${load()}\n`,
   );
   // the paths are measured in turn, round after round, and each keeps its best round: on a shared
   // machine a burst of someone else's load then costs a round, not a path
@@ -246,11 +256,11 @@ spec:
   }
   // a process whose CPU per MB comes close to the wall time per MB is the one that limits the path
   process.stdout.write(
-    '\nCPU by process (wall / client / kubectl / devcluster): ms per MB moved, and % of a core during the ' +
+    '\nCPU by process (wall / client / kubectl / devcluster / pod): ms per MB moved, and % of a core during the ' +
       'requests/s run\n| path | download ms/MB | upload ms/MB | requests/s, % CPU |\n|---|---|---|---|\n',
   );
   const cpu = (c: CpuMs & { wall?: number }) =>
-    [c.wall, c.client, c.kubectl, c.devcluster]
+    [c.wall, c.client, c.kubectl, c.devcluster, c.pod]
       .filter((n) => n !== undefined)
       .map((n) => n!.toFixed(1))
       .join(' / ');
@@ -258,6 +268,7 @@ spec:
     process.stdout.write(
       `| ${name} | ${cpu(r.download.perMB)} | ${cpu(r.upload.perMB)} | ${cpu(r.loadCpuPercent)} |\n`,
     );
+  process.stdout.write(`load average at the end: ${load()}\n`);
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });

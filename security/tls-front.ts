@@ -13,6 +13,9 @@ const PLAIN_HTTP_ANSWER =
 /** Listen with the returned server; `https` must not listen itself. */
 export function tlsFront(https: HttpsServer, firstByteTimeoutMs = 20_000): Server {
   const front = createServer((socket: Socket) => {
+    // as Go's servers do: without it Nagle holds a small write (a watch event, a port-forward answer)
+    // back until the peer acknowledges the one before
+    socket.setNoDelay(true);
     socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
