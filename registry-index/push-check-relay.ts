@@ -44,7 +44,10 @@ export async function startPushCheckRelay(opts: {
   const socketPath = join(dir, 'check.sock');
   const cache: PushCheckCache = new Map();
   // half-open: the hook ends its side after the request and reads the verdict after that
+  const open = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     void answer(socket).catch((err) => {
       opts.logger.error({ err }, 'push check relay failed');
       socket.destroy();
@@ -81,6 +84,8 @@ export async function startPushCheckRelay(opts: {
           rmSync(dir, { recursive: true, force: true });
           resolvePromise();
         });
+        // a hook still waiting gets no verdict, so its push is refused
+        for (const socket of open) socket.destroy();
       }),
   };
 }
