@@ -77,7 +77,7 @@ interface SqlStepParts {
   params: (pc: PipelineContext) => unknown[];
 }
 
-function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepParts {
+export function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepParts {
   const c = new ConfigReader(spec.config);
   const dbName = c.requiredString(['database', 'module'], 'name the database module, e.g. database: main-db');
   const query = c.requiredString('query');

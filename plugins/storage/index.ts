@@ -10,6 +10,7 @@ import {
 } from './sql-database-module.ts';
 import { createPersistenceStore, persistenceStoreSchema } from './persistence-store.ts';
 import { createDbExecStep, createDbQueryStep, dbExecStepSchema, dbQueryStepSchema } from './db-steps.ts';
+import { createDbQueryCachedStep, dbQueryCachedStepSchema } from './db-query-cached.ts';
 import { artifactStoreSchema, createArtifactStore } from './artifact-store.ts';
 import {
   artifactDeleteSchema,
@@ -45,6 +46,7 @@ export const storagePlugin: EnginePlugin = {
   steps: {
     'step.db_query': createDbQueryStep,
     'step.db_exec': createDbExecStep,
+    'step.db_query_cached': createDbQueryCachedStep,
     'step.artifact_upload': createArtifactUploadStep,
     'step.artifact_download': createArtifactDownloadStep,
     'step.artifact_list': createArtifactListStep,
@@ -53,6 +55,7 @@ export const storagePlugin: EnginePlugin = {
   stepSchemas: {
     'step.db_query': dbQueryStepSchema,
     'step.db_exec': dbExecStepSchema,
+    'step.db_query_cached': dbQueryCachedStepSchema,
     'step.artifact_upload': artifactUploadSchema,
     'step.artifact_download': artifactDownloadSchema,
     'step.artifact_list': artifactListSchema,
