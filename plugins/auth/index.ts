@@ -1,7 +1,7 @@
 // plugins/auth: auth.jwt (HS256 tokens, users, the /auth/* endpoints, AuthProvider),
 // auth.token-blacklist (revoked token ids that every auth.jwt of the app refuses), auth.m2m
 // (machine-to-machine OAuth2 token issuing), auth.oauth2 (login with an OAuth2 provider) and
-// auth.user-store (users several auth modules share).
+// auth.user-store (users several auth modules share) and security.field-protection (encrypted PII/PHI fields).
 import type { EnginePlugin, WiringHook } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
@@ -9,6 +9,7 @@ import { createJwtAuth, JwtAuthModule, jwtAuthSchema } from './jwt-auth.ts';
 import { createM2MAuth, m2mAuthSchema } from './m2m-auth.ts';
 import { createOAuth2, OAuth2Module, oauth2Schema } from './oauth2-login.ts';
 import { createUserStore, userStoreSchema } from './user-store-module.ts';
+import { createFieldProtection, fieldProtectionSchema } from './field-protection.ts';
 import { createTokenBlacklist, TokenBlacklistModule, tokenBlacklistSchema } from './token-blacklist.ts';
 
 /** A wiring hook that hands the app's first `Source` module to every `Target` module. */
@@ -39,6 +40,7 @@ export const authPlugin: EnginePlugin = {
     'auth.m2m': createM2MAuth,
     'auth.oauth2': createOAuth2,
     'auth.user-store': createUserStore,
+    'security.field-protection': createFieldProtection,
   },
   moduleSchemas: {
     'auth.jwt': jwtAuthSchema,
@@ -46,6 +48,7 @@ export const authPlugin: EnginePlugin = {
     'auth.m2m': m2mAuthSchema,
     'auth.oauth2': oauth2Schema,
     'auth.user-store': userStoreSchema,
+    'security.field-protection': fieldProtectionSchema,
   },
   wiringHooks: [
     // as upstream: every auth.oauth2 issues its tokens (and keeps its users) with the app's first auth.jwt
@@ -56,6 +59,7 @@ export const authPlugin: EnginePlugin = {
 };
 
 export { JwtAuthModule } from './jwt-auth.ts';
+export { FieldProtectionCap, type FieldProtection } from './field-protection.ts';
 export { TokenBlacklistCap, type TokenBlacklist } from './token-blacklist.ts';
 export { signHs256, verifyHs256, type JwtClaims } from './jwt.ts';
 export { hashPassword, verifyPassword, isBcryptHash } from './password.ts';

@@ -14,6 +14,9 @@ import {
   createCacheGetStep,
   createCacheSetStep,
 } from './cache-steps.ts';
+import { cliPrintSchema, createCliPrintStep } from './cli-print.ts';
+import { createEventDecryptStep, eventDecryptSchema } from './event-decrypt.ts';
+import { createFieldReencryptStep, fieldReencryptSchema } from './field-reencrypt.ts';
 import { createCircuitBreakerStep, circuitBreakerSchema } from './circuit-breaker.ts';
 import { createHashStep, hashSchema } from './hash.ts';
 import { createHttpProxyStep, httpProxySchema } from './http-proxy.ts';
@@ -82,6 +85,9 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.auth_validate': [createAuthValidateStep, authValidateSchema],
   'step.token_revoke': [createTokenRevokeStep, tokenRevokeSchema],
   'step.authz_check': [createAuthzCheckStep, authzCheckSchema],
+  'step.cli_print': [createCliPrintStep, cliPrintSchema],
+  'step.event_decrypt': [createEventDecryptStep, eventDecryptSchema],
+  'step.field_reencrypt': [createFieldReencryptStep, fieldReencryptSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {

@@ -21,3 +21,11 @@ export { decodeBase64 } from './base64.ts';
 export { connectRedis, RedisModuleConnection, type RedisConnection, type RedisOptions } from './redis.ts';
 export { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
 export { checkedBy } from './config-check.ts';
+export { aesGcmOpen, aesGcmSeal } from './aes-gcm.ts';
+export {
+  decryptEventFields,
+  encryptEventFields,
+  resolveEventKey,
+  EVENT_ENCRYPTION_ALGORITHM,
+  type EventEncryption,
+} from './event-crypto.ts';
