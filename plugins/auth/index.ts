@@ -1,6 +1,6 @@
 // plugins/auth: auth.jwt (HS256 tokens, users, the /auth/* endpoints, AuthProvider),
 // auth.token-blacklist (revoked token ids that every auth.jwt of the app refuses), auth.m2m
-// (machine-to-machine OAuth2 token issuing), auth.oauth2 (login with an OAuth2 provider) and
+// (machine-to-machine OAuth2 token issuing), auth.oauth2 (login with an OAuth2 provider),
 // auth.user-store (users several auth modules share) and security.field-protection (encrypted PII/PHI fields).
 import type { EnginePlugin, WiringHook } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
