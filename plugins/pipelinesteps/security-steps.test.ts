@@ -51,7 +51,11 @@ function readEpf(value: string, master: string, tenant: string): { version: numb
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
@@ -70,7 +74,9 @@ pipelines:
   report:
     steps:
       - { name: pass, type: step.cli_print, config: { message: "PASS {{ .file }}" } }
-      - { name: warn, type: step.cli_print, config: { message: "{{ .count }} warnings", target: stderr, newline: false } }
+      - name: warn
+        type: step.cli_print
+        config: { message: "{{ .count }} warnings", target: stderr, newline: false }
 `,
     [plugin],
   );
@@ -83,7 +89,10 @@ pipelines:
     await engine.stop();
   }
   await rejectsWithIssue(
-    build(`pipelines:\n  p:\n    steps:\n      - { name: x, type: step.cli_print, config: { message: hi, target: file } }\n`),
+    build(
+      'pipelines:\n  p:\n    steps:\n' +
+        '      - { name: x, type: step.cli_print, config: { message: hi, target: file } }\n',
+    ),
     'pipelines.p.steps[0].config.target',
     /must be one of: stdout, stderr/,
   );
@@ -94,7 +103,7 @@ pipelines:
   );
 });
 
-test('event_decrypt: upstream-format encrypted CloudEvents over HTTP; pass-through; wrong key and algorithm fail', async () => {
+test('event_decrypt: upstream-format CloudEvents over HTTP; pass-through; wrong key, algorithm fail', async () => {
   process.env.WF_TEST_EVENT_KEY = 'event-master-secret';
   after(() => delete process.env.WF_TEST_EVENT_KEY);
   const engine = await build(`${SERVER}
@@ -127,7 +136,11 @@ pipelines:
       keyid: '$WF_TEST_EVENT_KEY',
       encrypteddek: seal(master, dek).toString('base64'),
       encryptedfields: 'ssn,name',
-      data: { ssn: seal(dek, Buffer.from('123-45-6789')).toString('base64'), name: seal(dek, Buffer.from('Ada')).toString('base64'), ward: 7 },
+      data: {
+        ssn: seal(dek, Buffer.from('123-45-6789')).toString('base64'),
+        name: seal(dek, Buffer.from('Ada')).toString('base64'),
+        ward: 7,
+      },
     };
     const r = await post(`${url}/inbox`, event);
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -152,13 +165,15 @@ pipelines:
     await engine.stop();
   }
   await rejectsWithIssue(
-    build(`pipelines:\n  p:\n    steps:\n      - { name: d, type: step.event_decrypt, config: { key_id: literal-key } }\n`),
+    build(
+      `pipelines:\n  p:\n    steps:\n      - { name: d, type: step.event_decrypt, config: { key_id: literal-key } }\n`,
+    ),
     'pipelines.p.steps[0].config.key_id',
     /environment variable/,
   );
 });
 
-test('field_reencrypt with security.field-protection: old key versions and legacy values move to the current key', async () => {
+test('field_reencrypt + security.field-protection: old versions and legacy values move to the current key', async () => {
   const MASTER = 'field-master-key';
   const engine = await build(`${SERVER}
   - name: protect
@@ -207,7 +222,10 @@ pipelines:
     await engine.stop();
   }
   await rejectsWithIssue(
-    build(`modules:\n  - { name: p, type: security.field-protection, config: { protected_fields: [{ encryption: true }] } }\n`),
+    build(
+      'modules:\n' +
+        '  - { name: p, type: security.field-protection, config: { protected_fields: [{ encryption: true }] } }\n',
+    ),
     'modules[0].config.protected_fields[0]',
     /needs a `name`/,
   );
