@@ -173,7 +173,7 @@ pipelines:
   );
 });
 
-test('field_reencrypt + security.field-protection: old versions and legacy values move to the current key', async () => {
+test('field_reencrypt + security.field-protection: old versions and legacy values get the current key', async () => {
   const MASTER = 'field-master-key';
   const engine = await build(`${SERVER}
   - name: protect
