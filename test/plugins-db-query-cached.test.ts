@@ -15,7 +15,11 @@ modules:
 pipelines:
   setup:
     steps:
-      - { name: t, type: step.db_exec, config: { database: db, query: "CREATE TABLE IF NOT EXISTS settings (k TEXT PRIMARY KEY, v TEXT, secret TEXT)" } }
+      - name: t
+        type: step.db_exec
+        config:
+          database: db
+          query: "CREATE TABLE IF NOT EXISTS settings (k TEXT PRIMARY KEY, v TEXT, secret TEXT)"
   put:
     trigger: { type: http, config: { path: "/settings/{k}", method: PUT } }
     steps:
@@ -44,7 +48,12 @@ pipelines:
     steps:
       - name: lookup
         type: step.db_query_cached
-        config: { database: db, query: "SELECT v FROM settings WHERE k = ?", params: ["{{ .k }}"], cache_key: "{{ .k }}", cache: shared }
+        config:
+          database: db
+          query: "SELECT v FROM settings WHERE k = ?"
+          params: ["{{ .k }}"]
+          cache_key: "{{ .k }}"
+          cache: shared
       - { name: respond, type: step.json_response, config: { status: 200, body_from: steps.lookup } }
 `;
 
