@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { condition, eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
+import { appManifest, condition, eventually, repoRoot, startHarness, type Harness } from './operator-harness.ts';
 import type { RunningOperator } from '../operator/index.ts';
 
 let h: Harness;
@@ -217,4 +217,47 @@ test('an object of someone else under a name the operator derives is never taken
   // (found by the resync here; every 30 s otherwise)
   await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/clash');
   await h.kubectl('delete', 'wfa', 'clash');
+});
+
+test('a server error on apply is shown as Ready=False ReconcileError while retried, and clears', {
+  timeout: 120_000,
+}, async () => {
+  // A webhook nobody serves, failurePolicy Fail, on this app's Service only: the apply gets a 500
+  // ("failed calling webhook"), which the operator retries with backoff.
+  await h.apply(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: unreachable
+webhooks:
+  - name: unreachable.example.com
+    clientConfig: { url: "https://127.0.0.1:1/" }
+    rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }]
+    objectSelector: { matchLabels: { app.kubernetes.io/instance: stuck } }
+    failurePolicy: Fail
+    sideEffects: None
+    admissionReviewVersions: ["v1"]
+`);
+  await h.apply(appManifest('stuck'));
+  const app = await eventually('ReconcileError', async () => {
+    const a = await h.json('get', 'wfa', 'stuck');
+    return condition(a, 'Ready')?.reason === 'ReconcileError' && a;
+  });
+  assert.equal(condition(app, 'Ready').status, 'False');
+  assert.match(condition(app, 'Ready').message, /^apply Service default\/stuck: .*failed calling webhook "unreachable/);
+  assert.notEqual(app.status.phase, 'Failed');
+  // Still retried, but the unchanged failure writes nothing more to the app.
+  const r0 = await reconciles();
+  await eventually('three more reconciles', async () => (await reconciles()) >= r0 + 3);
+  const again = await h.json('get', 'wfa', 'stuck');
+  assert.equal(again.metadata.resourceVersion, app.metadata.resourceVersion, 'no status rewrites');
+  const events = await h.kubectl(
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=stuck,involvedObject.kind=WorkflowApp,type=Warning',
+  );
+  assert.match(events, /ReconcileError.*apply Service default\/stuck/);
+  await h.kubectl('delete', 'validatingwebhookconfiguration', 'unreachable');
+  await h.kubectl('wait', '--for=condition=Ready', '--timeout=90s', 'wfa/stuck');
+  await h.kubectl('delete', 'wfa', 'stuck');
 });

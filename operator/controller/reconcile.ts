@@ -9,7 +9,7 @@
 // keeps serving; the status says why (ConfigValid/PluginsResolved False with the file:line message).
 import { effectiveSpec } from '../api/defaults.ts';
 import { splitKey, type AppKey, type WorkflowApp, type WorkflowAppStatus } from '../api/types.ts';
-import { isTemporary } from '../kube/errors.ts';
+import { isTemporary, KubeApiError } from '../kube/errors.ts';
 import type { EventType } from '../kube/events.ts';
 import { injectedHealthModuleName, prepareEngineConfig } from '../render/engine-config.ts';
 import { canonicalJson } from '../render/hash.ts';
@@ -52,6 +52,9 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
   let configHash: string | undefined;
   let revision: string | undefined;
   const actions: string[] = [];
+  // A server error while applying: recorded on the status (ReconcileError), then rethrown so the
+  // controller keeps retrying with backoff. Without it a failing apply looks like a stall.
+  let retryError: KubeApiError | undefined;
   if (!blocker && plugins?.ok) {
     const prepared = prepareEngineConfig(checked.text);
     if (prepared.injectedHealthChecker)
@@ -63,11 +66,16 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     try {
       await executePlan(plan, app, live, deps, actions);
     } catch (err) {
-      if (isTemporary(err)) throw err;
+      // Conflicts, throttling and an unreachable server are routine (or leave no way to write):
+      // only retried. A 5xx answer is a failure the user must be able to see.
+      const serverError = err instanceof KubeApiError && err.code >= 500;
+      if (isTemporary(err) && !serverError) throw err;
+      if (serverError) retryError = err;
       blocker = {
         condition: 'Ready',
-        reason: err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed',
+        reason: serverError ? 'ReconcileError' : err instanceof NameConflictError ? 'NameConflict' : 'ApplyFailed',
         message: (err as Error).message,
+        retrying: serverError,
       };
       plan = undefined;
     }
@@ -101,6 +109,7 @@ export async function reconcile(key: AppKey, deps: ReconcileDeps): Promise<Recon
     for (const e of plan?.events ?? []) say(e.type, e.reason, e.message);
     announceTransitions(app.status, status, say);
   }
+  if (retryError) throw retryError;
 
   // Nothing watches a registry or someone else's objects: look again in a while.
   if ((plugins && !plugins.ok && plugins.temporary) || blocker?.reason === 'NameConflict')
@@ -143,6 +152,7 @@ function announceTransitions(
   const ready = getCondition(next.conditions, 'Ready');
   const wasReady = getCondition(prev?.conditions, 'Ready');
   if (ready?.status === 'True' && wasReady?.status !== 'True') say('Normal', 'Ready', ready.message);
-  if ((ready?.reason === 'ApplyFailed' || ready?.reason === 'NameConflict') && wasReady?.message !== ready.message)
+  const failed = ['ApplyFailed', 'NameConflict', 'ReconcileError'].includes(ready?.reason ?? '');
+  if (ready && failed && (wasReady?.reason !== ready.reason || wasReady.message !== ready.message))
     say('Warning', ready.reason, ready.message);
 }

@@ -93,6 +93,32 @@ test('a blocker fails the app but keeps what describes the running version', () 
   assert.deepEqual([cv?.status, cv?.reason, cv?.message], ['False', 'InvalidConfig', 'spec.config:3:5: error: bad']);
 });
 
+test('a server error being retried is ReconcileError on Ready, keeps the phase, clears on success', () => {
+  const service = {
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { type: 'ClusterIP', ports: [{ port: 8080 }] },
+  };
+  const live = { ...emptyLive, services: new Map([['web', service as V1Service]]) };
+  const base = { live, selector: 's', revision: 'abc', configNote: 'ok', resolvedPlugins: [] };
+  const running = computeStatus({ ...base, app: app(), now: new Date(0), plan: complete });
+  const message = 'apply Service shop/web: Internal error occurred: failed to allocate a serviceIP: range is full';
+  const blocker = { condition: 'Ready' as const, reason: 'ReconcileError', message, retrying: true };
+  const failing = computeStatus({ ...base, app: app(running), now: new Date(1000), blocker });
+  assert.equal(failing.phase, 'Running', 'a retried server error is not a Failed app');
+  const ready = failing.conditions?.find((c) => c.type === 'Ready');
+  assert.deepEqual([ready?.status, ready?.reason, ready?.message], ['False', 'ReconcileError', message]);
+  assert.match(failing.conditions?.find((c) => c.type === 'Progressing')?.message ?? '', /retrying with backoff/);
+  // The same failure again, later: nothing to write (no write storm while it keeps failing).
+  const again = computeStatus({ ...base, app: app(failing), now: new Date(60_000), blocker });
+  assert.equal(statusPatch(failing, again), undefined);
+  const recovered = computeStatus({ ...base, app: app(again), now: new Date(120_000), plan: complete });
+  const after = recovered.conditions?.find((c) => c.type === 'Ready');
+  assert.deepEqual(
+    [after?.status, after?.reason, after?.lastTransitionTime],
+    ['True', 'Ready', '1970-01-01T00:02:00Z'],
+  );
+});
+
 test('statusPatch deletes vanished fields with null, including inside rollout', () => {
   const patch = statusPatch(
     { phase: 'Progressing', rollout: { step: 1, targetRevision: 'b' }, endpoint: 'x' },

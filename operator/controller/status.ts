@@ -15,6 +15,8 @@ export interface Blocker {
   condition: 'ConfigValid' | 'PluginsResolved' | 'Ready';
   reason: string;
   message: string;
+  /** A server error the operator retries with backoff (ReconcileError): the phase stays as it was. */
+  retrying?: boolean;
 }
 
 export interface StatusInput {
@@ -65,13 +67,15 @@ export function computeStatus(input: StatusInput): WorkflowAppStatus {
   let phase: Phase;
 
   if (blocker) {
-    phase = 'Failed';
+    phase = blocker.retrying ? (previous.phase ?? 'Pending') : 'Failed';
     const ready: ConditionUpdate = { type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message };
     updates.push(ready, {
       type: 'Progressing',
       status: 'False',
       reason: blocker.reason,
-      message: 'nothing is applied until the spec is fixed; the running version is left alone',
+      message: blocker.retrying
+        ? 'the API server failed a write; retrying with backoff; the running version is left alone'
+        : 'nothing is applied until the spec is fixed; the running version is left alone',
     });
     if (blocker.condition === 'ConfigValid')
       updates.push({ type: 'ConfigValid', status: 'False', reason: blocker.reason, message: blocker.message });
