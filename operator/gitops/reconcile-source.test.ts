@@ -8,6 +8,7 @@ import { WriteMemory } from '../controller/up-to-date.ts';
 import type { SourceDeps, SourceMemory } from './ports.ts';
 import { reconcileSource } from './reconcile-source.ts';
 import { MemoryTree } from './repo-tree.ts';
+import { FetchError } from './git-fetch.ts';
 import { refId, renderSource, groupOf, type ObjectRef } from './render-source.ts';
 import { mergePatch } from './kustomize.ts';
 
@@ -162,4 +163,25 @@ test('without selfHeal, drift stays OutOfSync, also after an operator restart', 
 
   assert.equal(one.status, 'OutOfSync');
   assert.match(one.message!, /spec\.config: live "edited by hand", git "modules: \[\]"/);
+});
+
+test('while fetches fail, events in between keep the failure in the status: Stalled holds', async () => {
+  const w = world({ 'a.yaml': app('one') });
+  await reconcileSource('team/apps', w.deps);
+  const mem = w.deps.memory('team/apps');
+  w.deps.fetch = async () => {
+    throw new FetchError('http://git.local/apps.git: fetch failed (connection refused)', true);
+  };
+  const conditionOf = (type: string) => w.source.status!.conditions!.find((c) => c.type === type);
+  for (let i = 1; i <= 3; i++) {
+    mem.nextFetchAt = 0; // the retry is due
+    await reconcileSource('team/apps', w.deps);
+    assert.equal(conditionOf('Fetched')!.status, 'False');
+    w.calls.length = 0;
+    await reconcileSource('team/apps', w.deps); // an event before the next retry is due
+    assert.deepEqual(w.calls, [], 'no write between retries');
+    assert.equal(conditionOf('Fetched')!.status, 'False', `failure ${i} still reported`);
+  }
+  assert.equal(conditionOf('Stalled')!.status, 'True');
+  assert.match(conditionOf('Ready')!.message, /live objects are left as they are/);
 });

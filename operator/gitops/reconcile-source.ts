@@ -108,6 +108,11 @@ export async function reconcileSource(key: string, deps: SourceDeps): Promise<So
       return { requeueAfterMs: retryMs };
     }
   }
+  // The last fetch failed and the retry is not due yet: its status (Fetched False, Stalled once it
+  // keeps failing) stands until that retry. Syncing the old revision here would report the source
+  // Fetched again on every event in between (the failure's own status write is one), so the status
+  // flapped and Stalled never held.
+  if (mem.failures > 0) return { requeueAfterMs: Math.max(0, mem.nextFetchAt - started) };
   const fetched = mem.fetched as Fetched;
   const { commit, rendered } = fetched;
 
