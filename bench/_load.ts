@@ -5,12 +5,12 @@
 // `node --import tsx bench/_load.ts BASE_URL PATHS_FILE SECONDS CONNECTIONS` (paths one a line, taken in
 // turn on every connection), which prints one JSON line: a LoadResult, the client's own CPU included.
 // Latencies are taken from autocannon's per-response event (its own histogram keeps whole ms only).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runJsonChild } from './_process.ts';
 
 export interface LoadResult {
   /** 2xx answers. */
@@ -61,20 +61,10 @@ export function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'wf-load-'));
   const pathsFile = join(dir, 'paths.txt');
   writeFileSync(pathsFile, opts.paths.join('\n'));
-  const args = ['--import', 'tsx', self, opts.baseUrl, pathsFile, String(opts.seconds), String(opts.connections)];
-  return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) return reject(new Error(`load generator exited ${code}: ${err.trim()}`));
-      resolve(JSON.parse(line) as LoadResult);
-    });
-  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const args = [opts.baseUrl, pathsFile, String(opts.seconds), String(opts.connections)];
+  return runJsonChild<LoadResult>(self, args, 'load generator').finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 async function main(baseUrl: string, pathsFile: string, seconds: number, connections: number): Promise<LoadResult> {

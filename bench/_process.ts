@@ -1,6 +1,6 @@
 // Whole-process timing shared by the startup benchmarks: a current dist/, one run's wall and CPU
 // time, medians.
-import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -59,4 +59,25 @@ export function table(peer: Sample[], results: Map<string, Sample[]>): string[] 
   for (const [name, samples] of results)
     lines.push(row(name, median(samples.map((s) => s.wallMs)), median(samples.map((s) => s.cpuMs))));
   return lines;
+}
+
+/**
+ * Runs a TypeScript script (`node --import tsx script ...args`) as a child process, so a load
+ * generator never shares the measured process's event loop; resolves with the JSON of the last line
+ * it prints. `what` names it in the error when it fails.
+ */
+export function runJsonChild<T>(script: string, args: string[], what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) return reject(new Error(`${what} exited ${code}: ${err.trim()}`));
+      resolve(JSON.parse(line) as T);
+    });
+  });
 }

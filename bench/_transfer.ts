@@ -3,9 +3,9 @@
 // measures, and so its own CPU shows. `runTransfer` spawns
 // `node --import tsx bench/_transfer.ts PORT download|upload BYTES`, which prints one JSON line: a
 // TransferResult. The server must answer GET /bytes/N with N bytes, and a POST with the count it read.
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { runJsonChild } from './_process.ts';
 
 export type Direction = 'download' | 'upload';
 
@@ -21,20 +21,7 @@ const self = fileURLToPath(import.meta.url);
 
 /** Runs one transfer against 127.0.0.1:`port` from a child process; resolves with its result line. */
 export function runTransfer(port: number, direction: Direction, bytes: number): Promise<TransferResult> {
-  const args = ['--import', 'tsx', self, String(port), direction, String(bytes)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) return reject(new Error(`transfer client exited ${code}: ${err.trim()}`));
-      resolve(JSON.parse(line) as TransferResult);
-    });
-  });
+  return runJsonChild<TransferResult>(self, [String(port), direction, String(bytes)], 'transfer client');
 }
 
 function transfer(port: number, direction: Direction, bytes: number): Promise<void> {
