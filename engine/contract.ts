@@ -233,6 +233,11 @@ export interface StepResult {
   stop?: boolean;
   /** Goto: continue linearly from this step name. */
   nextStep?: string;
+  /**
+   * Output keys whose values are secrets (step.secret_fetch): execution recorders (eventstore) get
+   * "[REDACTED]" in their place; the pipeline itself sees the values. Additive.
+   */
+  sensitiveOutput?: string[];
 }
 
 export interface Step {
@@ -578,3 +583,30 @@ export interface CacheStore {
   delete(key: string): boolean | Promise<boolean>;
 }
 export const CacheStoreCap = defineCapability<CacheStore>('CacheStore', 'get', 'set', 'delete');
+
+/**
+ * A secrets store (secrets.vault): what step.secret_fetch / step.secret_set and http.client's
+ * secret references use. Keys are the provider's own syntax (Vault: `path` or `path#field`).
+ * `getSecret` rejects with SecretNotFoundError when the key (or field) does not exist. Messages of
+ * every error must name keys only, never values. Additive.
+ */
+export interface SecretsProvider {
+  getSecret(key: string): Promise<string>;
+  setSecret(key: string, value: string): Promise<void>;
+}
+export const SecretsProviderCap = defineCapability<SecretsProvider>('SecretsProvider', 'getSecret', 'setSecret');
+
+/** A secrets store that can generate and store a new value for a key (step.secret_rotate). Additive. */
+export interface SecretRotator {
+  /** Stores a freshly generated random value at `key` and returns it. */
+  rotateSecret(key: string): Promise<string>;
+}
+export const SecretRotatorCap = defineCapability<SecretRotator>('SecretRotator', 'rotateSecret');
+
+/** The secret (or the field of it) does not exist in the provider (upstream secrets.ErrNotFound). Additive. */
+export class SecretNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretNotFoundError';
+  }
+}

@@ -246,6 +246,15 @@ function recordingOf(recorder: ExecutionRecorder, pc: PipelineRun, input: Config
   return rec;
 }
 
+/** A step's output as recorders see it: secret values replaced (StepResult.sensitiveOutput). */
+function recordedOutput(result: StepResult | undefined): ConfigMap {
+  const output = result?.output ?? {};
+  if (!result?.sensitiveOutput?.length) return output;
+  const copy = { ...output };
+  for (const key of result.sensitiveOutput) if (key in copy) copy[key] = '[REDACTED]';
+  return copy;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -311,7 +320,7 @@ async function runSteps(
     }
     pc.merge(step.name, result?.output ?? {});
     if (rec) {
-      rec('step.output_recorded', { step_name: step.name, output: result?.output ?? {} });
+      rec('step.output_recorded', { step_name: step.name, output: recordedOutput(result) });
       rec('step.completed', { step_name: step.name });
     }
     if (debug) def.logger.debug({ pipeline: def.name, step: step.name }, 'step completed');

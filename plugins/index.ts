@@ -24,6 +24,7 @@ import { dlqPlugin } from './dlq/index.ts';
 import { policyPlugin } from './policy/index.ts';
 import { eventStorePlugin } from './eventstore/index.ts';
 import { timelinePlugin } from './timeline/index.ts';
+import { secretsPlugin } from './secrets/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -47,6 +48,7 @@ export { dlqPlugin } from './dlq/index.ts';
 export { policyPlugin } from './policy/index.ts';
 export { eventStorePlugin } from './eventstore/index.ts';
 export { timelinePlugin } from './timeline/index.ts';
+export { secretsPlugin } from './secrets/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -71,4 +73,5 @@ export const corePlugins: EnginePlugin[] = [
   dlqPlugin,
   eventStorePlugin,
   timelinePlugin,
+  secretsPlugin,
 ];

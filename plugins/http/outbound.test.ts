@@ -113,7 +113,7 @@ pipelines:
     validateConfigText(typo, { plugins, file: 'app.yaml' })
       .errors.map((i) => formatIssue(i))
       .join('\n'),
-    /app\.yaml:7:15: "auth.type" must be one of none, static_bearer, oauth2_client_credentials; got "oauth3"/,
+    /app\.yaml:7:15: "auth.type" must be one of none, static_bearer, .*, oauth2_refresh_token; got "oauth3"/,
   );
   await assert.rejects(
     build(bad.replace('base_url: not a url', 'timeout: 2s')),

@@ -23,6 +23,7 @@ import { createHttpProxyStep, httpProxySchema } from './http-proxy.ts';
 import { createJqStep, jqSchema } from './jq.ts';
 import { createJsonParseStep, jsonParseSchema } from './json-parse.ts';
 import { createRegexMatchStep, regexMatchSchema } from './regex-match.ts';
+import { createSecretFetchStep, createSecretSetStep, secretFetchSchema, secretSetSchema } from './secret-steps.ts';
 import { createRetryWithBackoffStep, retryWithBackoffSchema } from './retry-with-backoff.ts';
 import { createStaticFileStep, staticFileSchema } from './static-file.ts';
 import { createValidatePaginationStep, validatePaginationSchema } from './validate-pagination.ts';
@@ -88,6 +89,8 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.cli_print': [createCliPrintStep, cliPrintSchema],
   'step.event_decrypt': [createEventDecryptStep, eventDecryptSchema],
   'step.field_reencrypt': [createFieldReencryptStep, fieldReencryptSchema],
+  'step.secret_fetch': [createSecretFetchStep, secretFetchSchema],
+  'step.secret_set': [createSecretSetStep, secretSetSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {

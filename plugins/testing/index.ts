@@ -6,3 +6,4 @@ export { createRecorder, type Recorder } from './recorder.ts';
 export { corpusExamples, corpusRegistrySchema } from './corpus.ts';
 export { rejectsWithIssue } from './config-issues.ts';
 export { freePort, startNatsServer, startRedisServer, type BackingServer } from './backing-servers.ts';
+export { startVaultStandin, type VaultStandin } from './vault-standin.ts';
