@@ -95,6 +95,11 @@ pipelines:
     steps:
       - { name: rotate, type: step.secret_rotate, config: { provider: vault, key: "payments#api_key" } }
       - { name: out, type: step.json_response, config: { body_from: steps.rotate } }
+  pair:
+    steps:
+      - name: save
+        type: step.secret_set
+        config: { module: vault, secrets: { "first#v": "one-secret", "tenants/locked#v": "two-secret" } }
   plain:
     trigger: { type: http, config: { method: POST, path: /plain } }
     steps:
@@ -184,7 +189,16 @@ test('run-time failures are clear errors that name the key, never a value', asyn
   vault.write('tenants/acme', { token: 'acme-tok-1' });
   vault.write('tenants/locked', { token: 'locked-tok' });
   vault.deny('tenants/locked');
-  const { url, logs } = await build(app(vault.url));
+  const { engine, url, logs } = await build(app(vault.url));
+
+  // secret_set writes in key order; a failure names its key, and the keys before it stay written
+  await assert.rejects(engine.executePipeline('pair', {}), (err: Error) => {
+    assert.match(err.message, /secret_set step "save": failed to set secret "tenants\/locked#v": vault: read /);
+    assert.match(err.message, /HTTP 403: permission denied/);
+    assert.ok(!err.message.includes('two-secret'), 'the value is not in the error');
+    return true;
+  });
+  assert.deepEqual(vault.read('first'), { v: 'one-secret' });
 
   const missing = await requestJson(`${url}/tenants/nobody/token`);
   assert.equal(missing.status, 500);
@@ -218,7 +232,7 @@ test('run-time failures are clear errors that name the key, never a value', asyn
 
   const logText = logs.join('') + badTokenLogs.join('');
   assert.match(logText, /step failed/, 'the failures were logged');
-  for (const secret of ['acme-tok-1', 'locked-tok', TOKEN, 'hvs.wrong-token'])
+  for (const secret of ['acme-tok-1', 'locked-tok', 'one-secret', 'two-secret', TOKEN, 'hvs.wrong-token'])
     assert.ok(!logText.includes(secret), `the engine's logs do not contain ${secret}`);
 });
 
