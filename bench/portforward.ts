@@ -5,7 +5,9 @@
 // Both clients run in processes of their own, so they never share an event loop with the cluster, and
 // their CPU is reported beside kubectl's and devcluster's: the direct figures, taken with the same
 // clients, show they can drive more than the forwarded rate, and the CPU columns show which process a
-// forwarded transfer spends its time in. Target: port-forward >= 0.5x direct.
+// forwarded transfer spends its time in. From that CPU a last table derives the bound it puts on each
+// ratio: how close to direct any server behind `kubectl port-forward` could come on this machine, given
+// what the client, kubectl and the pod cost. Target: port-forward >= 0.5x direct.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -268,6 +270,49 @@ spec:
     process.stdout.write(
       `| ${name} | ${cpu(r.download.perMB)} | ${cpu(r.upload.perMB)} | ${cpu(r.loadCpuPercent)} |\n`,
     );
+  // What kubectl's own CPU allows, from the CPU measured above (per MB, or per request from the % of a
+  // core during the requests/s run). A rate can go no higher than the CPU its processes need lets it:
+  // all of them share this machine's cores, and each Node process (client, pod, devcluster) runs on one
+  // thread, so on one core at most; kubectl's goroutines may use them all. "Ceiling" leaves devcluster
+  // out, as if the server behind `kubectl port-forward` cost nothing; "now" counts it as measured.
+  // Both are divided by the same bound for the direct path, not by its measured rate, so the ratios hold
+  // on a busy machine too, where the direct rate shows someone else's load as much as its own cost.
+  const cores = availableParallelism();
+  const perRequest = (r: Figures): CpuMs => {
+    const us = (percent: number) => (percent / 100) * (1e6 / r.load.rps);
+    const c = r.loadCpuPercent;
+    return { client: us(c.client), kubectl: us(c.kubectl), devcluster: us(c.devcluster), pod: us(c.pod) };
+  };
+  /** Units per second the CPU costs `c` (ms per MB, or us per request: `perSecond` 1e3 or 1e6) allow. */
+  const cpuBound = (c: CpuMs, perSecond: number, server: boolean) => {
+    const oneThread = [c.client, c.pod, ...(server ? [c.devcluster] : [])];
+    const shared = c.client + c.kubectl + c.pod + (server ? c.devcluster : 0);
+    return perSecond / Math.max(shared / cores, ...oneThread);
+  };
+  const directBound = {
+    download: cpuBound(direct.download.perMB, 1e3, false),
+    upload: cpuBound(direct.upload.perMB, 1e3, false),
+    requests: cpuBound(perRequest(direct), 1e6, false),
+  };
+  const x = (n: number) => `${n.toFixed(2)}x`;
+  process.stdout.write(
+    `\nCPU bounds on ${cores} cores, as a ratio to the direct path's own bound (measured ratio / bound with ` +
+      "devcluster's CPU as measured / ceiling for any server behind kubectl port-forward)\n" +
+      '| path | download | upload | requests/s |\n|---|---|---|---|\n' +
+      `| direct to the pod: measured / bound | ${x(direct.download.mbs / directBound.download)} | ` +
+      `${x(direct.upload.mbs / directBound.upload)} | ${x(direct.load.rps / directBound.requests)} |\n`,
+  );
+  const bounds = (measured: number, directMeasured: number, c: CpuMs, perSecond: number, directCpu: number) =>
+    `${x(measured / directMeasured)} / ${x(cpuBound(c, perSecond, true) / directCpu)} / ` +
+    `${x(cpuBound(c, perSecond, false) / directCpu)}`;
+  for (const [name, r] of rows) {
+    if (r === direct) continue;
+    process.stdout.write(
+      `| ${name} | ${bounds(r.download.mbs, direct.download.mbs, r.download.perMB, 1e3, directBound.download)} | ` +
+        `${bounds(r.upload.mbs, direct.upload.mbs, r.upload.perMB, 1e3, directBound.upload)} | ` +
+        `${bounds(r.load.rps, direct.load.rps, perRequest(r), 1e6, directBound.requests)} |\n`,
+    );
+  }
   process.stdout.write(`load average at the end: ${load()}\n`);
 } finally {
   await cluster.stop();
