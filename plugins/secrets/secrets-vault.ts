@@ -19,10 +19,13 @@ import {
   type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, checkedBy } from '../support/index.ts';
-import { VaultKv2Client } from './vault-kv2.ts';
+import { VaultError, VaultKv2Client } from './vault-kv2.ts';
 
 // vault/api's default client timeout
 const REQUEST_TIMEOUT_MS = 60_000;
+// a field write loses a check-and-set race only to another writer that succeeded, so N concurrent
+// writers of one secret all get through within N attempts
+const CAS_ATTEMPTS = 8;
 
 export interface SecretsVaultConfig {
   address: string;
@@ -116,8 +119,16 @@ export class SecretsVaultModule implements Module, SecretsProvider, SecretRotato
       await this.client.write(path, { value });
       return;
     }
-    const current = await this.client.read(path);
-    await this.client.write(path, { ...current?.data, [field]: value }, current?.version ?? 0);
+    // read, change the field, write if nobody wrote in between (check-and-set); else read again
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.client.read(path);
+      try {
+        await this.client.write(path, { ...current?.data, [field]: value }, current?.version ?? 0);
+        return;
+      } catch (err) {
+        if (attempt >= CAS_ATTEMPTS || !(err instanceof VaultError && err.isCasMismatch)) throw err;
+      }
+    }
   }
 
   async rotateSecret(key: string): Promise<string> {

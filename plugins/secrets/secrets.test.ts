@@ -15,7 +15,7 @@ import { eventStorePlugin } from '../eventstore/index.ts';
 import { httpPlugin } from '../http/index.ts';
 import { pipelineStepsPlugin } from '../pipelinesteps/index.ts';
 import { requestJson, startVaultStandin } from '../testing/index.ts';
-import { parseVaultKey, secretsPlugin } from './index.ts';
+import { parseVaultKey, SecretsVaultModule, secretsPlugin } from './index.ts';
 
 const plugins = [httpPlugin, pipelineStepsPlugin, secretsPlugin, eventStorePlugin];
 const dir = mkdtempSync(join(tmpdir(), 'wf-secrets-'));
@@ -306,6 +306,16 @@ pipelines:
     engine.executePipeline('rotate', {}),
     /step "r": module "notsecrets" is not a secrets provider that can rotate/,
   );
+});
+
+test('concurrent #field writes to one secret all land (check-and-set, read again on a conflict)', async () => {
+  const vault = await startVaultStandin({ token: TOKEN });
+  after(() => vault.close());
+  const module = new SecretsVaultModule('vault', { address: vault.url, token: TOKEN, mountPath: 'secret' });
+  const fields = ['a', 'b', 'c', 'd', 'e', 'f'];
+  await Promise.all(fields.map((f) => module.setSecret(`shared#${f}`, `value-${f}`)));
+  assert.deepEqual(vault.read('shared'), Object.fromEntries(fields.map((f) => [f, `value-${f}`])));
+  assert.equal(await module.getSecret('shared#c'), 'value-c');
 });
 
 test('parseVaultKey splits path#field at the last #', () => {

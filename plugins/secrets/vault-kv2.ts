@@ -32,6 +32,11 @@ export class VaultError extends Error {
     super(message);
     this.name = 'VaultError';
   }
+
+  /** A check-and-set write refused because the secret changed since it was read. */
+  get isCasMismatch(): boolean {
+    return this.status === 400 && this.message.includes('check-and-set');
+  }
 }
 
 export class VaultKv2Client {
