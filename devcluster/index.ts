@@ -6,4 +6,13 @@
 //   await cluster.stop();
 export { startDevCluster, type DevCluster, type DevClusterOptions } from './cluster.ts';
 export { createCertificateAuthority, issueCertificate, type CertificateAndKey } from './pki/x509.ts';
-export { loadRuntimesFile, translateServerArgs, type ImageTable } from './nodeagent/image-runtimes.ts';
+export {
+  defaultImageTable,
+  expandTemplate,
+  findRuntime,
+  loadRuntimesFile,
+  translateServerArgs,
+  type ImageRuntime,
+  type ImageTable,
+} from './nodeagent/image-runtimes.ts';
+export { findExecTools, inContainerView, type ExecTools } from './nodeagent/container-exec.ts';

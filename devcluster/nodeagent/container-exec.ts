@@ -51,9 +51,7 @@ export function execInvocation(plan: ContainerPlan, command: string[], tty: bool
   let args: string[];
   let cwd: string;
   if (tools.proot) {
-    file = tools.proot;
-    args = [...prootArgs(plan.mounts, plan.hostsFile, plan.workingDir), ...command];
-    cwd = '/';
+    ({ file, args, cwd } = inContainerView(tools.proot, plan.mounts, plan.hostsFile, plan.workingDir, command));
   } else {
     const rewrite = (v: string) => rewritePaths(v, plan.mounts);
     [file, ...args] = command.map(rewrite) as [string, ...string[]];
@@ -137,10 +135,28 @@ function resizeTerminal(scriptPid: number | undefined, size: TerminalSize, tools
 }
 
 /**
+ * `command` under PRoot in a container's filesystem view: each mount bound at its mountPath, the hosts
+ * file (if any) at /etc/hosts, `workingDir` as the working directory. Also used by step.sandbox_exec.
+ */
+export function inContainerView(
+  proot: string,
+  mounts: Array<Pick<Mount, 'hostPath' | 'mountPath'>>,
+  hostsFile: string | undefined,
+  workingDir: string,
+  command: string[],
+): { file: string; args: string[]; cwd: string } {
+  return { file: proot, args: [...prootArgs(mounts, hostsFile, workingDir), ...command], cwd: '/' };
+}
+
+/**
  * PRoot's arguments for a command in the container's view: quiet, each mount bound at its mountPath
  * (parents before the paths inside them), the pod's hosts file at /etc/hosts, the working directory.
  */
-function prootArgs(mounts: Mount[], hostsFile: string | undefined, workingDir: string): string[] {
+function prootArgs(
+  mounts: Array<Pick<Mount, 'hostPath' | 'mountPath'>>,
+  hostsFile: string | undefined,
+  workingDir: string,
+): string[] {
   // mounts are longest-path-first; proot wants parents bound before the paths inside them
   const binds = [...mounts].reverse().flatMap((m) => ['-b', `${m.hostPath}:${m.mountPath}`]);
   if (hostsFile) binds.push('-b', `${hostsFile}:/etc/hosts`);

@@ -25,6 +25,7 @@ import { createJsonParseStep, jsonParseSchema } from './json-parse.ts';
 import { createRegexMatchStep, regexMatchSchema } from './regex-match.ts';
 import { createSecretFetchStep, createSecretSetStep, secretFetchSchema, secretSetSchema } from './secret-steps.ts';
 import { createRetryWithBackoffStep, retryWithBackoffSchema } from './retry-with-backoff.ts';
+import { createSandboxExecStep, sandboxExecSchema } from './sandbox-exec.ts';
 import { createStaticFileStep, staticFileSchema } from './static-file.ts';
 import { createValidatePaginationStep, validatePaginationSchema } from './validate-pagination.ts';
 import { createValidateRequestBodyStep, validateRequestBodySchema } from './validate-request-body.ts';
@@ -91,6 +92,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.field_reencrypt': [createFieldReencryptStep, fieldReencryptSchema],
   'step.secret_fetch': [createSecretFetchStep, secretFetchSchema],
   'step.secret_set': [createSecretSetStep, secretSetSchema],
+  'step.sandbox_exec': [createSandboxExecStep, sandboxExecSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
