@@ -54,6 +54,9 @@ test('sandbox_exec: output, exit codes, scrubbed env, network per profile, memor
   after(() => listener.close());
   const port = (listener.address() as AddressInfo).port;
   const tcp = `["bash", "-c", "echo > /dev/tcp/127.0.0.1/${port} && echo connected"]`;
+  // a 100 MB shell string
+  const bigString = `["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\\\0' a); echo \${#x}"]`;
+  const mountSpec = `{ source: "${mountDir}", target: /data, read_only: true }`;
   const engine = await build(`${SERVER}
 ${route('echo', `{ command: ["sh", "-c", "echo out; echo err >&2; pwd"] }`)}
 ${route('env', `{ command: ["sh", "-c", "env | sort"], env: { GREETING: hi, COUNT: 3 } }`)}
@@ -61,9 +64,9 @@ ${route('exit', `{ command: ["sh", "-c", "echo partial; exit 3"], fail_on_error:
 ${route('stop', `{ command: ["sh", "-c", "exit 4"] }`)}
 ${route('strictnet', `{ command: ${tcp}, fail_on_error: false }`)}
 ${route('opennet', `{ command: ${tcp}, security_profile: permissive }`)}
-${route('hog', `{ command: ["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\\\0' a); echo \${#x}"], memory_limit: 32m, fail_on_error: false }`)}
-${route('roomy', `{ command: ["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\\\0' a); echo \${#x}"], memory_limit: 2g }`)}
-${route('mount', `{ command: ["cat", "/data/greeting.txt"], mounts: [{ source: "${mountDir}", target: /data, read_only: true }] }`)}
+${route('hog', `{ command: ${bigString}, memory_limit: 32m, fail_on_error: false }`)}
+${route('roomy', `{ command: ${bigString}, memory_limit: 2g }`)}
+${route('mount', `{ command: ["cat", "/data/greeting.txt"], mounts: [${mountSpec}] }`)}
 `);
   await engine.start();
   const url = `http://127.0.0.1:${engine.address()!.port}`;
@@ -121,8 +124,9 @@ test('sandbox_exec: the timeout kills the whole process tree; images map through
   writeFileSync(runtimes, '"greeter:*": [echo, "greeting:"]\n');
   process.env.WORKFLOW_SANDBOX_RUNTIMES = runtimes;
   after(() => delete process.env.WORKFLOW_SANDBOX_RUNTIMES);
+  const tree = `["sh", "-c", "sh -c 'sleep 300; : ${marker}' & sleep 300"]`;
   const engine = await build(`${SERVER}
-${route('slow', `{ command: ["sh", "-c", "sh -c 'sleep 300; : ${marker}' & sleep 300"], timeout: 1s, security_profile: permissive }`)}
+${route('slow', `{ command: ${tree}, timeout: 1s, security_profile: permissive }`)}
 ${route('greet', `{ image: "registry.example/greeter:2", command: [a, b] }`)}
 ${route('nginx', `{ image: "nginx:1.25", command: [nginx] }`)}
 ${route('missing', `{ command: [no-such-tool-here] }`)}
@@ -145,7 +149,7 @@ ${route('missing', `{ command: [no-such-tool-here] }`)}
 
     await assert.rejects(
       engine.executePipeline('nginx', {}),
-      /image "nginx:1.25" cannot run on this node; it runs only greeter:\*, cgr.dev\/chainguard\/wolfi-base:\*.*workflow-engine:\*/,
+      /image "nginx:1.25" cannot run on this node; it runs only greeter:\*, cgr.dev\/chainguard\/wolfi-base:\*.*engine/,
     );
     await assert.rejects(
       engine.executePipeline('missing', {}),
