@@ -25,6 +25,7 @@ import { policyPlugin } from './policy/index.ts';
 import { eventStorePlugin } from './eventstore/index.ts';
 import { timelinePlugin } from './timeline/index.ts';
 import { secretsPlugin } from './secrets/index.ts';
+import { cicdPlugin } from './cicd/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -49,6 +50,7 @@ export { policyPlugin } from './policy/index.ts';
 export { eventStorePlugin } from './eventstore/index.ts';
 export { timelinePlugin } from './timeline/index.ts';
 export { secretsPlugin } from './secrets/index.ts';
+export { cicdPlugin } from './cicd/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
@@ -74,4 +76,5 @@ export const corePlugins: EnginePlugin[] = [
   eventStorePlugin,
   timelinePlugin,
   secretsPlugin,
+  cicdPlugin,
 ];
