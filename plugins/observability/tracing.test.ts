@@ -68,7 +68,7 @@ const byName = (spans: ReceivedSpan[], name: string) => {
   return found[0]!;
 };
 
-test('a traced request continues the incoming trace; trace steps make its children, links, events and headers', async () => {
+test('a traced request continues the incoming trace; trace steps add children, links, events, headers', async () => {
   const receiver = await startOtlpReceiver();
   const { engine, url } = await startApp(modules(receiver.url.replace('http://', '')) + orderPipeline);
   let body: Record<string, Record<string, unknown>>;
