@@ -6,6 +6,7 @@
 // attach; logs -f, --previous, --timestamps, --since, --tail.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { eventually, startTestCluster, type TestCluster } from './devcluster-harness.ts';
 
 const TINY_SERVER = `
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 const [host, port] = process.env.WORKFLOW_ADDR.split(':');
 let n = 0;
@@ -21,11 +23,18 @@ const server = createServer((req, res) => {
   n++;
   console.log('request ' + n + ' ' + req.url);
   if (req.url === '/crash') { res.end('bye'); setTimeout(() => process.exit(7), 20); return; }
-  if (req.url.startsWith('/bytes/')) { res.end(Buffer.alloc(Number(req.url.slice(7)), 97)); return; }
+  if (req.url.startsWith('/bytes/')) {
+    // byte i is i % 251: bytes lost, repeated or reordered anywhere show
+    res.end(Buffer.from(Array.from({ length: Number(req.url.slice(7)) }, (_, i) => i % 251)));
+    return;
+  }
   if (req.method === 'POST') {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', () => res.end(String(Buffer.concat(chunks).length)));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      res.end(body.length + ' ' + createHash('sha256').update(body).digest('hex'));
+    });
     return;
   }
   res.setHeader('Content-Type', 'application/json');
@@ -185,11 +194,16 @@ for (const transport of ['websocket', 'spdy'] as const) {
           assert.equal(r.status, 200);
           assert.match(JSON.parse(r.body.toString()).pod, /^web-/);
         }
-        // large bodies both ways arrive whole
+        // large bodies both ways arrive whole and in order
         const big = await httpGet(pf.port, '/bytes/5000000');
         assert.equal(big.body.length, 5_000_000);
-        const upload = await httpGet(pf.port, '/upload', Buffer.alloc(3_000_000, 1));
-        assert.equal(upload.body.toString(), '3000000');
+        assert.ok(
+          big.body.every((b, i) => b === i % 251),
+          'the download arrived changed',
+        );
+        const sent = randomBytes(3_000_000);
+        const upload = await httpGet(pf.port, '/upload', sent);
+        assert.equal(upload.body.toString(), `3000000 ${createHash('sha256').update(sent).digest('hex')}`);
         // the WebSocket tunnel is kubectl's first choice and must be taken, not fallen back from
         const triedWebSocket = /Before WebSocket Upgrade/.test(pf.output());
         assert.equal(triedWebSocket, transport === 'websocket', pf.output());

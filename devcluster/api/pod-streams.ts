@@ -5,7 +5,7 @@
 // Requests are authenticated and validated before the upgrade, so refusals are ordinary Status errors.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, type WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { UserInfo } from '../admission/admission.ts';
 import type { ResourceCatalog } from '../resources/catalog.ts';
@@ -22,7 +22,8 @@ import {
   WEBSOCKET_CHANNEL_PROTOCOLS,
   WebSocketChannels,
 } from '../streams/remote-command.ts';
-import { SpdySession } from '../streams/spdy-session.ts';
+import { SpdySession, type SpdyTransport } from '../streams/spdy-session.ts';
+import { WebSocketTransport } from '../streams/websocket-transport.ts';
 import { ApiError, badRequest, internalError, noSuchPath, type Status } from './errors.ts';
 import type { ObjectApi } from './object-api.ts';
 import { resolveContainer } from './pod-logs.ts';
@@ -91,8 +92,7 @@ export function createUpgradeHandler(
       chosen.set(req, protocol);
       delete req.headers['sec-websocket-protocol'];
       wss.handleUpgrade(req, socket, head, (ws) => {
-        if (request.subresource === 'portforward')
-          return startPortForward(createWebSocketStream(ws, { readableHighWaterMark: 1 << 20 }), request);
+        if (request.subresource === 'portforward') return startPortForward(new WebSocketTransport(ws, socket), request);
         startCommand(new WebSocketChannels(ws, request.options), request, ws);
       });
       return;
@@ -158,7 +158,7 @@ export function createUpgradeHandler(
     return { pod, subresource, container, command, options };
   }
 
-  function startPortForward(transport: Duplex, request: StreamRequest): void {
+  function startPortForward(transport: SpdyTransport, request: StreamRequest): void {
     const session = new SpdySession(transport);
     session.on('error', (err) => opts.logger.debug({ err: err.message }, 'tunnelled SPDY session failed'));
     startSpdyPortForward(session, request);

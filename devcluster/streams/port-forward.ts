@@ -4,6 +4,7 @@
 // as text on the error stream (kubectl prints it and drops the session), success ends it empty.
 import { connect, type Socket } from 'node:net';
 import type { SpdySession, SpdyStream } from './spdy-session.ts';
+import { corkForTurn } from './turn-cork.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 
@@ -117,12 +118,7 @@ export function servePortForward(session: SpdySession, target: PortForwardTarget
       session.resume();
     });
     dataStream.on('data', (chunk: Buffer) => {
-      // what arrives in one turn of the event loop goes to the pod in one writev: a TLS socket hands out
-      // 16 KiB at a time, and a syscall for each piece cost more than the copy it would save
-      if (!socket.writableCorked) {
-        socket.cork();
-        setImmediate(() => socket.uncork());
-      }
+      corkForTurn(socket);
       socket.write(chunk);
       // a client writes 32 KiB frames: pausing the session whenever write() says the 16 KiB high-water
       // mark is passed would stop it once per frame; it stops when a megabyte waits for the pod

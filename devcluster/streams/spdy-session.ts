@@ -1,10 +1,9 @@
 // The server side of a SPDY/3.1 session over any byte stream: the TLS socket after an HTTP upgrade,
-// or the Duplex of a WebSocket that tunnels SPDY (kubectl port-forward's default since 1.31). The
+// or the messages of a WebSocket that tunnels SPDY (kubectl port-forward's default since 1.31). The
 // client opens streams (SYN_STREAM with headers such as streamType and port); we accept each with a
 // SYN_REPLY and then move data both ways. Flow control: kube's spdystream neither sends nor honours
 // WINDOW_UPDATE, so back-pressure is the transport's: a full socket pauses the producers.
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import { constants, createInflate, type Inflate } from 'node:zlib';
 import {
   controlStreamId,
@@ -25,6 +24,7 @@ import {
   synReplyFrame,
   synStreamHeaderBlock,
 } from './spdy-frames.ts';
+import { type Corkable, corkForTurn } from './turn-cork.ts';
 
 /**
  * How much may wait in the transport's buffer before writers are told to stop (and resume on 'drain').
@@ -35,8 +35,25 @@ const SEND_BUFFER = 1 << 20;
 /** Data frames carry at most 2^24 - 1 bytes. */
 const MAX_DATA_FRAME = 0xffffff;
 
-/** Below this a data frame is copied into one buffer with its header rather than written in two. */
+/**
+ * Below this a data frame is copied into one buffer with its header rather than written in two: for a
+ * few bytes a copy costs less than a second piece to write (a second message, in a WebSocket).
+ */
 const COPY_BELOW = 16 << 10;
+
+/** What a session runs on: a socket (any Duplex), or a WebSocket's messages (WebSocketTransport). */
+export interface SpdyTransport extends Corkable {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'drain' | 'close' | 'end', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  /** Bytes written but not yet handed to the kernel. */
+  readonly writableLength: number;
+  write(data: Buffer): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  end(last: Buffer): unknown;
+  destroy(): unknown;
+}
 
 /** One client-opened stream. 'data' and 'end' (peer finished sending), 'close' (both sides done or reset). */
 export class SpdyStream extends EventEmitter {
@@ -131,7 +148,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   private lastStreamId = 0;
   private closed = false;
 
-  constructor(private readonly transport: Duplex) {
+  constructor(private readonly transport: SpdyTransport) {
     super();
     transport.on('data', (chunk: Buffer) => this.receive(chunk));
     transport.on('drain', () => this.emit('drain'));
@@ -148,27 +165,27 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   /** @internal Writes one control frame; false when the transport's buffer is full. */
   send(frame: Buffer): boolean {
     if (this.closed) return true;
+    corkForTurn(this.transport);
     this.transport.write(frame);
     return this.transport.writableLength <= SEND_BUFFER;
   }
 
   /**
    * @internal Writes `data` as data frames; false when the transport's buffer is full. A large piece is
-   * written after its header as it is (corked: one writev on a socket); a small one is copied behind
-   * its header, as one write is cheaper than two for a few bytes.
+   * written after its header as it is, never copied; the transport is corked for the turn, so both go
+   * out in one write with everything else this turn sends.
    */
   sendData(streamId: number, data: Buffer, fin: boolean): boolean {
     if (this.closed) return true;
+    corkForTurn(this.transport);
     for (let offset = 0; ; offset += MAX_DATA_FRAME) {
       const piece = data.subarray(offset, offset + MAX_DATA_FRAME);
       const last = offset + MAX_DATA_FRAME >= data.length;
       const head = dataFrameHeader(streamId, piece.length, fin && last);
       if (piece.length <= COPY_BELOW) this.transport.write(piece.length ? Buffer.concat([head, piece]) : head);
       else {
-        this.transport.cork();
         this.transport.write(head);
         this.transport.write(piece);
-        this.transport.uncork();
       }
       if (last) return this.transport.writableLength <= SEND_BUFFER;
     }
