@@ -18,6 +18,7 @@ import { cliPrintSchema, createCliPrintStep } from './cli-print.ts';
 import { createEventDecryptStep, eventDecryptSchema } from './event-decrypt.ts';
 import { createFieldReencryptStep, fieldReencryptSchema } from './field-reencrypt.ts';
 import { createCircuitBreakerStep, circuitBreakerSchema } from './circuit-breaker.ts';
+import { createGraphqlStep, graphqlSchema } from './graphql.ts';
 import { createHashStep, hashSchema } from './hash.ts';
 import { createHttpProxyStep, httpProxySchema } from './http-proxy.ts';
 import { createJqStep, jqSchema } from './jq.ts';
@@ -93,6 +94,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.secret_fetch': [createSecretFetchStep, secretFetchSchema],
   'step.secret_set': [createSecretSetStep, secretSetSchema],
   'step.sandbox_exec': [createSandboxExecStep, sandboxExecSchema],
+  'step.graphql': [createGraphqlStep, graphqlSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
