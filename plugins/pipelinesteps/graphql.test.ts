@@ -162,7 +162,10 @@ pipelines:
     steps:
       - name: q
         type: step.graphql
-        config: { url: "${gql.url}/keyed", query: "{ whoami }", auth: { type: api_key, header: X-Team-Key, key: k-123 } }
+        config:
+          url: "${gql.url}/keyed"
+          query: "{ whoami }"
+          auth: { type: api_key, header: X-Team-Key, key: k-123 }
   oauth:
     steps:
       - name: q
@@ -185,7 +188,9 @@ pipelines:
         type: step.graphql
         config:
           url: "${gql.url}/graphql"
-          query: "query($after: String) { users(first: 2, after: $after) { nodes { name } pageInfo { hasNextPage endCursor } } }"
+          query: >-
+            query($after: String) { users(first: 2, after: $after)
+            { nodes { name } pageInfo { hasNextPage endCursor } } }
           data_path: users.nodes
           pagination: { strategy: cursor, page_info_path: users.pageInfo, cursor_variable: after }
   all-items:
@@ -209,7 +214,9 @@ pipelines:
               - { query: "{ user(id: 2) { name } }" }
   apq:
     steps:
-      - { name: q, type: step.graphql, config: { url: "${gql.url}/graphql", query: "{ user(id: 3) { name } }", persisted_query: { enabled: true } } }
+      - name: q
+        type: step.graphql
+        config: { url: "${gql.url}/graphql", query: "{ user(id: 3) { name } }", persisted_query: { enabled: true } }
   introspect:
     steps:
       - { name: q, type: step.graphql, config: { url: "${gql.url}/graphql", introspection: { enabled: true } } }
@@ -249,7 +256,7 @@ test('graphql: a mutation changes the server and returns the new object', async 
   assert.ok(users.some((u) => u.name === 'barbara' && u.id === res.json.id));
 });
 
-test('graphql: field errors fail the step with the first message, or are returned with fail_on_graphql_errors: false', async () => {
+test('graphql: field errors fail the step with the first message; fail_on_graphql_errors: false returns them', async () => {
   const failed = await requestJson(`${app}/broken`);
   assert.equal(failed.status, 500);
   assert.match(failed.json.error, /graphql step "q": the broken field always fails/);
@@ -274,7 +281,8 @@ test('graphql: HTTP errors, 401, unreachable servers and timeouts are clear step
   const closed = await serve(() => undefined);
   await closed.close();
   const offline = await Engine.fromText(
-    `pipelines:\n  p:\n    steps:\n      - { name: q, type: step.graphql, config: { url: "${closed.url}/graphql", query: "{ whoami }", retry_on_network_error: true } }\n`,
+    'pipelines:\n  p:\n    steps:\n      - name: q\n        type: step.graphql\n' +
+      `        config: { url: "${closed.url}/graphql", query: "{ whoami }", retry_on_network_error: true }\n`,
     { plugins: [pipelineStepsPlugin], logger: silentLogger(), baseDir: dir },
   );
   await offline.start();

@@ -232,7 +232,10 @@ const INTROSPECTION_QUERY = `query IntrospectionQuery {
       enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
       possibleTypes { kind name }
     }
-    directives { name description locations args { name description type { kind name ofType { kind name } } defaultValue } }
+    directives {
+      name description locations
+      args { name description type { kind name ofType { kind name } } defaultValue }
+    }
   }
 }`;
 
