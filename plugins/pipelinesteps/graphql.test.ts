@@ -256,7 +256,7 @@ test('graphql: a mutation changes the server and returns the new object', async 
   assert.ok(users.some((u) => u.name === 'barbara' && u.id === res.json.id));
 });
 
-test('graphql: field errors fail the step with the first message; fail_on_graphql_errors: false returns them', async () => {
+test('graphql: field errors fail the step; with fail_on_graphql_errors: false they are returned', async () => {
   const failed = await requestJson(`${app}/broken`);
   assert.equal(failed.status, 500);
   assert.match(failed.json.error, /graphql step "q": the broken field always fails/);
