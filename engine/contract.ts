@@ -307,6 +307,30 @@ export interface WiringHook {
   run(app: AppContext): void | Promise<void>;
 }
 
+/**
+ * Rewrites the config before any module is built (upstream ConfigTransformHook, e.g. config.provider
+ * expanding `{{config "key"}}`). Throw a ConfigValueError whose path starts at the config root for a
+ * located error.
+ */
+export interface ConfigTransformHook {
+  name: string;
+  /** Higher runs first (upstream). */
+  priority: number;
+  transform(
+    config: WorkflowConfig,
+    ctx: { env: Record<string, string | undefined> },
+  ): ConfigTransformResult | undefined;
+}
+
+export interface ConfigTransformResult {
+  /** The config to build the app from. */
+  config: WorkflowConfig;
+  /** Backs the `config KEY` template function at run time. */
+  configLookup?: (key: string) => string | undefined;
+  /** Services registered under these names before modules are built (upstream `config.registry`). */
+  services?: Record<string, unknown>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schemas (validation + `wfctl schema`)
 // ---------------------------------------------------------------------------------------------
@@ -377,6 +401,7 @@ export interface EnginePlugin {
   stepSchemas?: Record<string, TypeSchema>;
   pipelineTriggerWrappers?: Record<string, PipelineTriggerWrapper>;
   wiringHooks?: WiringHook[];
+  configTransformHooks?: ConfigTransformHook[];
   /** Module types that count as entry points for the validator's entry-point check. */
   entryPointModuleTypes?: string[];
   /** Types another plugin may replace. */

@@ -10,6 +10,7 @@ import { loadConfigFile, loadConfigText, type LoadedConfig } from './config-load
 import {
   ConfigValueError,
   ExecutionRecorderCap,
+  type ConfigTransformResult,
   HttpServerCap,
   type AppContext,
   type ConfigMap,
@@ -174,11 +175,10 @@ export class Engine {
       opts.httpAddress !== undefined
         ? { ...loadedIn, config: overrideHttpAddress(loadedIn.config, opts.httpAddress) }
         : loadedIn;
-    const config = loaded.config;
     const name =
       opts.appName ??
-      (typeof config.name === 'string' && config.name !== '' ? config.name : undefined) ??
-      (typeof config.application?.name === 'string' ? config.application.name : undefined) ??
+      (typeof loaded.config.name === 'string' && loaded.config.name !== '' ? loaded.config.name : undefined) ??
+      (typeof loaded.config.application?.name === 'string' ? loaded.config.application.name : undefined) ??
       (loaded.file.startsWith('<') ? 'app' : basename(loaded.file, extname(loaded.file)));
     const logger = (opts.logger ?? createLogger()).child({ app: name });
     const validation = tolerateRunTimeErrors(
@@ -190,12 +190,15 @@ export class Engine {
 
     const catalog = new PluginCatalog(opts.plugins);
     for (const note of catalog.notes) logger.info({ component: 'plugins' }, note);
+    const env = opts.env ?? process.env;
+    const { config, configLookup, hookServices } = applyConfigTransforms(catalog, loaded, env);
     const services = new AppServiceRegistry();
+    for (const [serviceName, service] of Object.entries(hookServices)) services.register(serviceName, service);
     const events = new AppEvents((event, err) =>
       logger.error({ component: 'events', event, err: (err as Error)?.message }, 'event listener failed'),
     );
     // a template that does not parse fails its step when it runs (as upstream), unless strict refused it
-    const templates = new TemplateEngine({ deferSyntaxErrors: true });
+    const templates = new TemplateEngine({ deferSyntaxErrors: true, configLookup });
     const issues: ConfigIssue[] = [];
     const issueAt = (path: ConfigPath, where: string, message: string, hint?: string) =>
       issues.push({
@@ -245,7 +248,6 @@ export class Engine {
           message: `module dependsOn cycle: ${order.cycle.join(' -> ')}`,
         },
       ]);
-    const env = opts.env ?? process.env;
     const built: BuiltModule[] = [];
     for (const index of order.order) {
       const mc = moduleConfigs[index]!;
@@ -272,7 +274,7 @@ export class Engine {
     const engine = new Engine({
       app,
       name,
-      configHash: hashConfig(config),
+      configHash: hashConfig(loaded.config),
       warnings: validation.warnings,
       modules: built,
       triggers,
@@ -494,6 +496,37 @@ export class Engine {
       dependsOn: cfgs[b.index]?.dependsOn ?? [],
     }));
   }
+}
+
+/**
+ * Run the plugins' config transform hooks, higher priority first (upstream runs them before module
+ * registration). A hook's ConfigValueError is located from the config root.
+ */
+function applyConfigTransforms(
+  catalog: PluginCatalog,
+  loaded: LoadedConfig,
+  env: Record<string, string | undefined>,
+): {
+  config: WorkflowConfig;
+  configLookup?: (key: string) => string | undefined;
+  hookServices: Record<string, unknown>;
+} {
+  let config = loaded.config;
+  let configLookup: ((key: string) => string | undefined) | undefined;
+  const hookServices: Record<string, unknown> = {};
+  for (const hook of catalog.configTransformHooks) {
+    let result: ConfigTransformResult | undefined;
+    try {
+      result = hook.transform(config, { env });
+    } catch (err) {
+      throw located(err, [], `config transform ${hook.name} (plugin ${hook.plugin})`, 'failed', loaded);
+    }
+    if (!result) continue;
+    config = result.config;
+    configLookup = result.configLookup ?? configLookup;
+    Object.assign(hookServices, result.services);
+  }
+  return { config, configLookup, hookServices };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,6 +2,7 @@
 // schema describes it, which hooks run. A type two plugins both register is an error unless some
 // plugin lists it in `overridableTypes` (then the later plugin wins), as upstream's loader does.
 import type {
+  ConfigTransformHook,
   EnginePlugin,
   ModuleFactory,
   PipelineTriggerWrapper,
@@ -27,6 +28,7 @@ export class PluginCatalog {
   readonly stepSchemas = new Map<string, TypeSchema>();
   readonly triggerWrappers = new Map<string, PipelineTriggerWrapper>();
   readonly wiringHooks: Array<WiringHook & { plugin: string }> = [];
+  readonly configTransformHooks: Array<ConfigTransformHook & { plugin: string }> = [];
   readonly entryPointModuleTypes = new Set(DEFAULT_ENTRY_POINT_TYPES);
   /** Non-fatal notes from loading (overrides). */
   readonly notes: string[] = [];
@@ -72,10 +74,12 @@ export class PluginCatalog {
       for (const [t, s] of Object.entries(p.stepSchemas ?? {})) this.stepSchemas.set(t, s);
       for (const [t, w] of Object.entries(p.pipelineTriggerWrappers ?? {})) this.triggerWrappers.set(t, w);
       for (const h of p.wiringHooks ?? []) this.wiringHooks.push({ ...h, plugin: name });
+      for (const h of p.configTransformHooks ?? []) this.configTransformHooks.push({ ...h, plugin: name });
       for (const t of p.entryPointModuleTypes ?? []) this.entryPointModuleTypes.add(t);
     }
     // higher priority first; stable for equal priorities (plugin order, then declaration order)
     this.wiringHooks.sort((a, b) => b.priority - a.priority);
+    this.configTransformHooks.sort((a, b) => b.priority - a.priority);
   }
 
   hasPlugin(manifestName: string): boolean {

@@ -26,6 +26,7 @@ import { eventStorePlugin } from './eventstore/index.ts';
 import { timelinePlugin } from './timeline/index.ts';
 import { secretsPlugin } from './secrets/index.ts';
 import { cicdPlugin } from './cicd/index.ts';
+import { configProviderPlugin } from './configprovider/index.ts';
 
 export { httpPlugin } from './http/index.ts';
 export { observabilityPlugin } from './observability/index.ts';
@@ -51,9 +52,11 @@ export { eventStorePlugin } from './eventstore/index.ts';
 export { timelinePlugin } from './timeline/index.ts';
 export { secretsPlugin } from './secrets/index.ts';
 export { cicdPlugin } from './cicd/index.ts';
+export { configProviderPlugin } from './configprovider/index.ts';
 
 export const corePlugins: EnginePlugin[] = [
   licensePlugin,
+  configProviderPlugin,
   httpPlugin,
   openApiPlugin,
   observabilityPlugin,
