@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonSyntaxError, parseJson } from './json-source.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusRegistry } from '../test/registry-support.ts';
+import { escapePointerToken, JsonSyntaxError, parseJson, parseJsonTracked } from './json-source.ts';
 
 test('parses like JSON.parse and locates values, keys and missing members', () => {
   const text = '{\n  "name": "x",\n  "downloads": [\n    {"os": "linux", "url": "u"}\n  ]\n}';
@@ -60,4 +63,40 @@ test('a byte-order mark is accepted; __proto__ stays an ordinary key', () => {
   const v = parseJson('{"__proto__": {"x": 1}, "__proto__": 2}').value as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(v), Object.prototype);
   assert.equal(Object.getOwnPropertyDescriptor(v, '__proto__')?.value, 2);
+});
+
+test('positions in well-formed text are those the tracking parser records, for every value of the corpus', () => {
+  const pointers = (value: unknown, at = ''): string[] => {
+    if (value === null || typeof value !== 'object') return [at];
+    const children = Array.isArray(value)
+      ? value.map((v, i) => pointers(v, `${at}/${i}`))
+      : Object.entries(value).map(([k, v]) => pointers(v, `${at}/${escapePointerToken(k)}`));
+    return [at, ...children.flat()];
+  };
+  const texts = [
+    ...readdirSync(join(corpusRegistry, 'plugins')).map((id) =>
+      readFileSync(join(corpusRegistry, 'plugins', id, 'manifest.json'), 'utf8'),
+    ),
+    '{"a~b": {"c/d": [1, {"": "x"}]}, "e\\"f": {"g": "}]\\\\"}, "\\u0068": [[], {}, [true, null, -1.5e3]]}',
+    ' \r\n\t[ {"k" : "v" , "l":[ 1 ,2 ]} , "x\\"y", 0 ]\n',
+    '"just a string"',
+  ];
+  let checked = 0;
+  for (const text of texts) {
+    const fast = parseJson(text);
+    const tracked = parseJsonTracked(text);
+    for (const p of [...pointers(fast.value), '/missing', '/0/missing/deeper', 'no-slash']) {
+      for (const q of [p, `${p}/missing`, `${p}/0`]) {
+        for (const key of [false, true]) {
+          assert.deepEqual(
+            fast.locate(q, { key }),
+            tracked.locate(q, { key }),
+            `${q} (key: ${key}) in ${text.slice(0, 40)}`,
+          );
+          checked++;
+        }
+      }
+    }
+  }
+  assert.ok(checked > 10_000, `checked ${checked} positions`);
 });

@@ -3,7 +3,7 @@
 // keeps the last of two duplicate keys (a classic leftover of a bad merge), which this parser reports.
 //
 // Positions are stored as character offsets per JSON pointer; line/column are computed on demand.
-import { MAX_NESTING_DEPTH, nestingExceeds, textNestingOffset } from '../security/index.ts';
+import { MAX_NESTING_DEPTH, textNestingOffset } from '../security/index.ts';
 
 export interface SourcePosition {
   /** 1-based line. */
@@ -47,8 +47,10 @@ export function escapePointerToken(token: string | number): string {
 
 /**
  * Parse JSON text. Syntax errors throw JsonSyntaxError with a position. Well-formed input takes the
- * native JSON.parse path; the position-tracking parser (about 4x slower) runs only when a position is
- * asked for or when duplicate keys are possible. A registry full of valid manifests parses at native speed.
+ * native JSON.parse path; the position-tracking parser (about 4x slower) runs only on text JSON.parse
+ * refuses (to say where) or that may repeat a key. Positions in well-formed text are found when asked
+ * for, by skipping through the text to the one value (`offsetInText`): a registry full of valid
+ * manifests parses at native speed, and a warning costs a scan, not a second parse.
  */
 export function parseJson(text: string): JsonDocument {
   let value: unknown;
@@ -57,31 +59,43 @@ export function parseJson(text: string): JsonDocument {
   } catch {
     // The tracking parser either throws a located error or accepts what JSON.parse refused (a BOM).
     // It recurses, as every walker after it does: refuse deep nesting before it starts.
-    refuseDeepNesting(text);
-    return new Parser(text).parseDocument();
+    return parseJsonTracked(text);
   }
-  if (nestingExceeds(value)) refuseDeepNesting(text);
+  const keys = countKeysWithin(value, MAX_NESTING_DEPTH);
+  if (keys < 0) refuseDeepNesting(text);
   // Every key is followed by `":` in the text. If the text has exactly as many of those as the parsed
   // value has keys, no key was repeated (a repeat would make the text count larger).
-  if (countKeyMarkers(text) !== countKeys(value)) return new Parser(text).parseDocument();
-  let tracked: JsonDocument | undefined;
+  if (countKeyMarkers(text) !== keys) return parseJsonTracked(text);
   return {
     text,
     value,
     duplicateKeys: [],
-    locate: (pointer, opts) => (tracked ??= new Parser(text).parseDocument()).locate(pointer, opts),
+    locate: (pointer, opts) => positionAt(text, offsetInText(text, pointer, opts?.key === true)),
   };
+}
+
+/** The position-tracking parser alone, every position recorded up front (tests check the fast path with it). */
+export function parseJsonTracked(text: string): JsonDocument {
+  refuseDeepNesting(text);
+  return new Parser(text).parseDocument();
 }
 
 /** Throws a located JsonSyntaxError where arrays and objects nest deeper than MAX_NESTING_DEPTH. */
 function refuseDeepNesting(text: string): void {
   const at = textNestingOffset(text);
   if (at < 0) return;
-  const lineStart = text.lastIndexOf('\n', at) + 1;
-  throw new JsonSyntaxError(`arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels`, {
-    line: text.slice(0, lineStart).split('\n').length,
-    column: at - lineStart + 1,
-  });
+  throw new JsonSyntaxError(`arrays and objects nest deeper than ${MAX_NESTING_DEPTH} levels`, positionAt(text, at));
+}
+
+/** Line and column (UTF-16 code units, as editors count) of a character offset. */
+function positionAt(text: string, offset: number): SourcePosition {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
 }
 
 function countKeyMarkers(text: string): number {
@@ -98,15 +112,109 @@ function countKeyMarkers(text: string): number {
   return n;
 }
 
-function countKeys(value: unknown): number {
+/**
+ * The keys of every object in `value`, or -1 when arrays and objects nest deeper than `levels` (the
+ * check of security/nesting.ts, in the same walk). Recursion stops at `levels`, so it cannot overflow.
+ */
+function countKeysWithin(value: unknown, levels: number): number {
   if (value === null || typeof value !== 'object') return 0;
+  if (levels === 0) return -1;
   let n = 0;
   if (Array.isArray(value)) {
-    for (const v of value) n += countKeys(v);
+    for (const v of value) {
+      const k = countKeysWithin(v, levels - 1);
+      if (k < 0) return -1;
+      n += k;
+    }
     return n;
   }
-  for (const k in value) n += 1 + countKeys((value as Record<string, unknown>)[k]);
+  for (const key in value) {
+    const k = countKeysWithin((value as Record<string, unknown>)[key], levels - 1);
+    if (k < 0) return -1;
+    n += 1 + k;
+  }
   return n;
+}
+
+/**
+ * Where the value at `pointer` starts in well-formed JSON text without repeated keys, or its nearest
+ * existing ancestor (the member's key with `key`): what the tracking parser records, found by skipping
+ * over every other value without building it.
+ */
+function offsetInText(text: string, pointer: string, key: boolean): number {
+  let pos = skipWhitespace(text, 0);
+  if (!pointer.startsWith('/')) return pos;
+  const tokens = pointer.slice(1).split('/');
+  for (let t = 0; t < tokens.length; t++) {
+    const open = text.charCodeAt(pos);
+    if (open !== Ch.OpenBrace && open !== Ch.OpenBracket) return pos;
+    const close = open === Ch.OpenBrace ? Ch.CloseBrace : Ch.CloseBracket;
+    let i = skipWhitespace(text, pos + 1);
+    let keyAt = -1;
+    let found = -1;
+    for (let index = 0; i < text.length && text.charCodeAt(i) !== close; index++) {
+      let match: boolean;
+      if (open === Ch.OpenBrace) {
+        keyAt = i;
+        const end = stringEnd(text, i);
+        const raw = text.slice(i + 1, end - 1);
+        const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
+        match = escapePointerToken(name) === tokens[t];
+        i = skipWhitespace(text, skipWhitespace(text, end) + 1); // past the ":"
+      } else match = String(index) === tokens[t];
+      if (match) {
+        found = i;
+        break;
+      }
+      i = skipWhitespace(text, valueEnd(text, i));
+      if (text.charCodeAt(i) === Ch.Comma) i = skipWhitespace(text, i + 1);
+    }
+    if (found < 0) return pos;
+    if (key && open === Ch.OpenBrace && t === tokens.length - 1) return keyAt;
+    pos = found;
+  }
+  return pos;
+}
+
+function skipWhitespace(text: string, from: number): number {
+  let i = from;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.Space || c === Ch.Newline || c === Ch.Return || c === Ch.Tab) i++;
+    else return i;
+  }
+}
+
+/** The offset after the string whose opening quote is at `from`. */
+function stringEnd(text: string, from: number): number {
+  for (let i = from + 1; ; i++) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.Backslash) i++;
+    else if (c === Ch.Quote || Number.isNaN(c)) return i + 1;
+  }
+}
+
+/** The offset after the well-formed value that starts at `from`. */
+function valueEnd(text: string, from: number): number {
+  const c = text.charCodeAt(from);
+  if (c === Ch.Quote) return stringEnd(text, from);
+  if (c === Ch.OpenBrace || c === Ch.OpenBracket) {
+    let depth = 0;
+    for (let i = from; i < text.length; i++) {
+      const d = text.charCodeAt(i);
+      if (d === Ch.Quote) i = stringEnd(text, i) - 1;
+      else if (d === Ch.OpenBrace || d === Ch.OpenBracket) depth++;
+      else if ((d === Ch.CloseBrace || d === Ch.CloseBracket) && --depth === 0) return i + 1;
+    }
+    return text.length;
+  }
+  let i = from;
+  for (;;) {
+    const d = text.charCodeAt(i);
+    if (d === Ch.Comma || d === Ch.CloseBrace || d === Ch.CloseBracket || d === Ch.Space || d === Ch.Newline) return i;
+    if (d === Ch.Return || d === Ch.Tab || Number.isNaN(d)) return i;
+    i++;
+  }
 }
 
 enum Ch {
@@ -136,7 +244,6 @@ class Parser {
   private readonly valueOffsets = new Map<string, number>();
   private readonly keyOffsets = new Map<string, number>();
   private readonly duplicates: Array<{ pointer: string; offset: number }> = [];
-  private lineStarts: number[] | undefined;
 
   constructor(private readonly text: string) {}
 
@@ -169,20 +276,7 @@ class Parser {
   }
 
   private positionAt(offset: number): SourcePosition {
-    if (!this.lineStarts) {
-      const starts = [0];
-      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === Ch.Newline) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
-    const starts = this.lineStarts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+    return positionAt(this.text, offset);
   }
 
   private fail(message: string, offset = this.pos): never {
@@ -196,14 +290,7 @@ class Parser {
   }
 
   private skipWhitespace(): void {
-    const t = this.text;
-    let i = this.pos;
-    for (;;) {
-      const c = t.charCodeAt(i);
-      if (c === Ch.Space || c === Ch.Newline || c === Ch.Return || c === Ch.Tab) i++;
-      else break;
-    }
-    this.pos = i;
+    this.pos = skipWhitespace(this.text, this.pos);
   }
 
   private parseValue(pointer: string): unknown {
