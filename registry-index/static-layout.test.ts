@@ -16,7 +16,7 @@ function contents(dir: string): Map<string, string> {
   );
 }
 
-test("the static layout is written once; indexing again keeps it (and each version's released time) as it is", async () => {
+test("indexing again keeps the static layout (and each version's released time) as it is", async () => {
   const dir = tempDir();
   try {
     const tree = new DirectoryTree(corpusRegistry);

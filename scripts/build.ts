@@ -47,14 +47,22 @@ const lazyBuiltins = new Set(['child_process']);
 
 /**
  * A bundled CommonJS package's `require('node:fs')` becomes the built-in itself: an ES module has no
- * `require`, and esbuild's stand-in throws "Dynamic require of ... is not supported".
+ * `require`, and esbuild's stand-in throws "Dynamic require of ... is not supported". Our own static
+ * `import ... from 'node:fs'` does too: Node's ES module facade of a built-in reads every export when it
+ * is imported, so importing node:fs loaded its file streams and node:crypto its webcrypto (~30 internal
+ * modules, ~6% of `wfctl registry index`); the CommonJS interop reads an export where it is used. (The
+ * lazy ones stay native imports there: the interop copies a module's keys, which the proxy has none of.)
  */
 const builtinRequires: Plugin = {
   name: 'builtin-requires',
   setup(b) {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
     b.onResolve({ filter: /^[a-z:_/]+$/ }, (args) =>
-      args.kind === 'require-call' && builtins.has(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
+      builtins.has(args.path) &&
+      (args.kind === 'require-call' ||
+        (args.kind === 'import-statement' && !lazyBuiltins.has(args.path.replace(/^node:/, ''))))
+        ? { path: args.path, namespace: 'builtin' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
       const load = `process.getBuiltinModule(${JSON.stringify(args.path)})`;
