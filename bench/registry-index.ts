@@ -33,7 +33,8 @@ const work = mkdtempSync(join(tmpdir(), 'bench-registry-index-'));
 const registry = join(work, 'workflow-registry');
 cpSync(join(corpus, 'workflow-registry'), registry, { recursive: true });
 
-const index = (out: string) => once(process.execPath, [wfctl, 'registry', 'index', registry, '--out', out, '-o', 'json']);
+const index = (out: string) =>
+  once(process.execPath, [wfctl, 'registry', 'index', registry, '--out', out, '-o', 'json']);
 index(join(work, 'again')); // the earlier run whose layout the "again" runs find
 
 const load = loadavg()[0]!;
