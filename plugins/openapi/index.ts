@@ -1,7 +1,9 @@
-// plugins/openapi: the `openapi` module and the wiring hook that mounts its routes.
+// plugins/openapi: the `openapi` module (spec-driven routes) and the wiring hook that mounts them;
+// `openapi.generator` (a document generated from the app's routes).
 import { ConfigValueError, HttpRouterCap, type AppContext, type EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
+import { createOpenApiGenerator, mountOpenApiGenerators, openApiGeneratorSchema } from './openapi-generator.ts';
 import { createOpenApiModule, OpenApiModule, openApiSchema } from './openapi-module.ts';
 
 /** After every module and pipeline exists: mount each openapi module on its router. */
@@ -24,11 +26,16 @@ function mountOpenApiRoutes(app: AppContext): void {
 
 export const openApiPlugin: EnginePlugin = {
   manifest: manifestInfo(manifest),
-  modules: { openapi: createOpenApiModule },
-  moduleSchemas: { openapi: openApiSchema },
-  wiringHooks: [{ name: 'openapi-route-registration', priority: 50, run: mountOpenApiRoutes }],
+  modules: { openapi: createOpenApiModule, 'openapi.generator': createOpenApiGenerator },
+  moduleSchemas: { openapi: openApiSchema, 'openapi.generator': openApiGeneratorSchema },
+  wiringHooks: [
+    { name: 'openapi-route-registration', priority: 50, run: mountOpenApiRoutes },
+    // upstream's hook name (its observability plugin registers the type); after the other routes
+    { name: 'observability.openapi-endpoints', priority: 40, run: mountOpenApiGenerators },
+  ],
 };
 
 export { OpenApiModule } from './openapi-module.ts';
+export { OpenApiGenerator } from './openapi-generator.ts';
 export { parseOpenApi, loadOpenApiFile, type OpenApiDocument, type Operation } from './openapi-spec.ts';
 export { OperationValidator, SchemaCompiler, toJsonSchema, type ValidationProblem } from './request-validator.ts';
