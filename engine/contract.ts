@@ -11,6 +11,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { CliCommand } from './cli-commands.ts';
 
 export type { Logger };
 
@@ -406,6 +407,8 @@ export interface EnginePlugin {
   entryPointModuleTypes?: string[];
   /** Types another plugin may replace. */
   overridableTypes?: string[];
+  /** Named CLI command functions for step.cli_invoke (engine/cli-commands.ts); the host's win a clash. */
+  cliCommands?: Record<string, CliCommand>;
 }
 
 // ---------------------------------------------------------------------------------------------

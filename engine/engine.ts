@@ -8,6 +8,12 @@ import { stringify as toYaml } from 'yaml';
 import { ConfigError, formatIssue, formatJsonPath, type ConfigIssue, type ValidationResult } from './config-issue.ts';
 import { loadConfigFile, loadConfigText, type LoadedConfig } from './config-loader.ts';
 import {
+  CLI_COMMAND_REGISTRY_SERVICE,
+  type CliCommandRegistry,
+  cliCommandRegistryFor,
+  type CliCommand,
+} from './cli-commands.ts';
+import {
   ConfigValueError,
   ExecutionRecorderCap,
   type ConfigTransformResult,
@@ -53,6 +59,11 @@ export interface EngineOptions {
    * `wfctl validate` does. Default false: like upstream, start, warn, and fail only what takes that path.
    */
   strict?: boolean;
+  /**
+   * CLI command functions step.cli_invoke calls by name (upstream registers wfctl's commands as the
+   * `cliCommandRegistry` service). Pass a CliCommandRegistry to keep registering after the build.
+   */
+  cliCommands?: CliCommandRegistry | Record<string, CliCommand>;
 }
 
 export type EngineState = 'built' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -194,6 +205,9 @@ export class Engine {
     const { config, configLookup, hookServices } = applyConfigTransforms(catalog, loaded, env);
     const services = new AppServiceRegistry();
     for (const [serviceName, service] of Object.entries(hookServices)) services.register(serviceName, service);
+    // only when there are commands to call: an app without them keeps its service list as it was
+    if (opts.cliCommands || opts.plugins.some((p) => p.cliCommands))
+      services.register(CLI_COMMAND_REGISTRY_SERVICE, cliCommandRegistryFor(opts.plugins, opts.cliCommands));
     const events = new AppEvents((event, err) =>
       logger.error({ component: 'events', event, err: (err as Error)?.message }, 'event listener failed'),
     );

@@ -10,6 +10,8 @@ export { validateConfigFile, validateConfigText, validateLoaded } from './valida
 export type { ValidateOptions } from './validate/index.ts';
 export { Engine, overrideHttpAddress, normalizeAddress } from './engine.ts';
 export { EngineManager } from './engine-manager.ts';
+export { CliCommandRegistry, CLI_COMMAND_REGISTRY_SERVICE } from './cli-commands.ts';
+export type { CliCommand, CliCommandContext } from './cli-commands.ts';
 export type { AppSource, DeployOptions, ManagedAppStatus, EngineManagerOptions } from './engine-manager.ts';
 export type { EngineOptions, EngineState, ModuleInfo } from './engine.ts';
 export { PluginCatalog } from './plugin-catalog.ts';

@@ -14,6 +14,7 @@ import {
   createCacheGetStep,
   createCacheSetStep,
 } from './cache-steps.ts';
+import { cliInvokeSchema, createCliInvokeStep } from './cli-invoke.ts';
 import { cliPrintSchema, createCliPrintStep } from './cli-print.ts';
 import { createEventDecryptStep, eventDecryptSchema } from './event-decrypt.ts';
 import { createFieldReencryptStep, fieldReencryptSchema } from './field-reencrypt.ts';
@@ -88,6 +89,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.auth_validate': [createAuthValidateStep, authValidateSchema],
   'step.token_revoke': [createTokenRevokeStep, tokenRevokeSchema],
   'step.authz_check': [createAuthzCheckStep, authzCheckSchema],
+  'step.cli_invoke': [createCliInvokeStep, cliInvokeSchema],
   'step.cli_print': [createCliPrintStep, cliPrintSchema],
   'step.event_decrypt': [createEventDecryptStep, eventDecryptSchema],
   'step.field_reencrypt': [createFieldReencryptStep, fieldReencryptSchema],
