@@ -5,7 +5,7 @@
 import type * as OtelApi from '@opentelemetry/api';
 
 export type Api = typeof OtelApi;
-export type { Context, Span, TextMapGetter, TextMapPropagator, Tracer } from '@opentelemetry/api';
+export type { TextMapPropagator, Tracer } from '@opentelemetry/api';
 
 let loading: Promise<Api> | undefined;
 

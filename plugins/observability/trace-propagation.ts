@@ -59,8 +59,6 @@ export interface AppTracing {
   /** The app's observability.otel tracer, else a no-op one (spans keep the incoming context only). */
   tracer: Tracer;
   propagator: TextMapPropagator;
-  /** Whether spans are recorded and exported (an observability.otel module exists). */
-  exporting: boolean;
 }
 
 /** The tracer (scope `scope`) and propagator of an app, after its modules' init. */
@@ -77,6 +75,5 @@ export async function appTracing(app: AppContext, scope: string): Promise<AppTra
     api,
     tracer: tracer ?? new api.ProxyTracerProvider().getTracer(scope),
     propagator: propagator ?? (await buildPropagator('w3c')),
-    exporting: tracer !== undefined,
   };
 }
