@@ -54,7 +54,7 @@ test('sources load in order, later ones override; env prefix; required keys list
   assert.throws(() => registry.set('x', 'y', false), /frozen/);
 });
 
-test('a real app: {{config}} in module, pipeline and step configs; run-time config function; registry service', async () => {
+test('a real app: {{config}} in module, pipeline and step configs; run-time config function; the service', async () => {
   const engine = await build(
     `
 modules:

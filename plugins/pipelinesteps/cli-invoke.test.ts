@@ -50,7 +50,7 @@ async function start(opts: Partial<EngineOptions>, plugins: EnginePlugin[] = [])
   return { engine, url: `http://127.0.0.1:${engine.address()!.port}` };
 }
 
-test('cli_invoke: a host-registered command runs with the pipeline args and its result comes back over HTTP', async (t) => {
+test('cli_invoke: a host command runs with the pipeline args and returns its result over HTTP', async (t) => {
   const calls: Array<{ args: string[]; user: unknown }> = [];
   const { engine, url } = await start({
     cliCommands: {
@@ -111,7 +111,7 @@ test('cli_invoke: plugin commands, host precedence, and a registry the host keep
   assert.throws(() => registry.register('x', 'not a function' as never), /must be a function/);
 });
 
-test('cli_invoke: an app without commands fails the step with how to register them; bad config is located', async (t) => {
+test('cli_invoke: an app without commands fails the step saying how to register; bad config is located', async (t) => {
   const { engine } = await start({});
   t.after(() => engine.stop());
   await assert.rejects(
