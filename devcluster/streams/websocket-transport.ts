@@ -50,9 +50,13 @@ export class WebSocketTransport extends EventEmitter {
     this.ws.resume();
   }
 
-  /** Sends `last`, then closes the WebSocket. */
+  /**
+   * Sends `last`, then closes the WebSocket. Like a stream's end(), it uncorks: what was written goes out
+   * now, so a destroy() right after (a session failing) does not drop it.
+   */
   end(last: Buffer): void {
     this.write(last);
+    while (this.socket.writableCorked) this.socket.uncork();
     this.ws.close();
   }
 
