@@ -29,7 +29,7 @@ import { circuitBreakerStepSchema, createCircuitBreakerGateStep } from './circui
 export { HttpRouterModule } from './http-router.ts';
 export { HttpServerModule, parseListenAddress } from './http-server.ts';
 export { parsePattern, RouteTable } from './route-table.ts';
-export { writeJson, writeError, readBody, parseJsonObject } from './http-io.ts';
+export { writeJson, writeError, readBody, parseJsonObject, clientAddress } from './http-io.ts';
 export { proxyTo, type ProxyTarget } from './proxy.ts';
 export { HttpClientCap, HttpClientModule, parseClientCredentials, type HttpClient } from './http-client.ts';
 

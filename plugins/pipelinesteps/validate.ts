@@ -1,7 +1,6 @@
 // step.validate: `required_fields` (default strategy) or `json_schema` against `schema`, checking
 // `source` (a dotted path) or Current. A failure is a validation error (HTTP 400).
 import { ownValue } from '../../security/index.ts';
-import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
 import {
   ConfigValueError,
@@ -10,11 +9,8 @@ import {
   type StepFactory,
   type TypeSchema,
 } from '../../engine/index.ts';
+import { compileJsonSchema, schemaProblems } from '../support/index.ts';
 import { getPath, oneOf, optMap, optString, optStringList } from './step-config.ts';
-
-const require = createRequire(import.meta.url);
-// loaded on first use: most apps never validate with a JSON Schema, and ajv is slow to load
-let ajv: InstanceType<typeof import('ajv').default> | undefined;
 
 export const validateSchema: TypeSchema = {
   description: 'Validates data: required fields or a JSON Schema; fails with HTTP 400',
@@ -44,8 +40,7 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
     if (!schema) throw new ConfigValueError('json_schema strategy needs a schema', { path: ['schema'] });
     let check: ValidateFunction;
     try {
-      ajv ??= new (require('ajv') as typeof import('ajv').default)({ allErrors: true, strict: false });
-      check = ajv.compile(schema);
+      check = compileJsonSchema(schema);
     } catch (err) {
       throw new ConfigValueError(`invalid JSON Schema: ${(err as Error).message}`, { path: ['schema'] });
     }
@@ -55,7 +50,7 @@ export const createValidateStep: StepFactory = (spec, ctx) => {
       async execute(pc) {
         const data = read(pc);
         if (!check(data)) {
-          const problems = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+          const problems = schemaProblems(check.errors).join('; ');
           const hint =
             !source && isPlainMap(pc.current.body) && check(pc.current.body)
               ? ' (the request JSON is under body: set source: body)'

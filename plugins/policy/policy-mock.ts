@@ -20,9 +20,11 @@ export interface PolicyDecision {
 
 export interface PolicyEngine {
   evaluate(input: ConfigMap): Promise<PolicyDecision>;
+  loadPolicy(name: string, content: string): void | Promise<void>;
+  listPolicies(): Array<{ name: string; backend: string; content: string }>;
 }
 
-export const PolicyEngineCap = defineCapability<PolicyEngine>('PolicyEngine', 'evaluate');
+export const PolicyEngineCap = defineCapability<PolicyEngine>('PolicyEngine', 'evaluate', 'loadPolicy', 'listPolicies');
 
 function parsePolicies(config: ConfigMap): Array<{ name: string; content: string }> {
   return new ConfigReader(config).list('policies').map((raw, i) => {

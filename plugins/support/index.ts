@@ -21,6 +21,7 @@ export { decodeBase64 } from './base64.ts';
 export { connectRedis, RedisModuleConnection, type RedisConnection, type RedisOptions } from './redis.ts';
 export { CircuitBreaker, type CircuitState } from './circuit-breaker.ts';
 export { checkedBy } from './config-check.ts';
+export { compileJsonSchema, schemaProblems } from './json-schema.ts';
 export { aesGcmOpen, aesGcmSeal } from './aes-gcm.ts';
 export {
   decryptEventFields,
