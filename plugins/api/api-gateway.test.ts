@@ -34,7 +34,7 @@ async function backend(name: string): Promise<{ url: string; server: Server }> {
 const build = (yaml: string) =>
   Engine.fromText(yaml, { plugins: corePlugins, logger: silentLogger(), httpAddress: '127.0.0.1:0' });
 
-test('the gateway routes by longest prefix to real backends, strips, checks methods, auth, CORS and limits', async () => {
+test('gateway: longest prefix to real backends, strip, methods, auth, CORS and rate limits', async () => {
   const orders = await backend('orders');
   const users = await backend('users');
   const dead = `http://127.0.0.1:${await freePort()}`;
@@ -46,7 +46,11 @@ modules:
     type: api.gateway
     config:
       auth: { type: bearer }
-      cors: { allowOrigins: ["https://app.example"], allowMethods: [GET, POST], allowHeaders: [Authorization], maxAge: 600 }
+      cors:
+        allowOrigins: ["https://app.example"]
+        allowMethods: [GET, POST]
+        allowHeaders: [Authorization]
+        maxAge: 600
       routes:
         - { pathPrefix: /api, backend: "${users.url}", auth: true }
         - { pathPrefix: /api/orders, backend: "${orders.url}/v1", stripPrefix: true, methods: [GET, post], timeout: 5s }
