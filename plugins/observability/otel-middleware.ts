@@ -75,29 +75,45 @@ export class OTelMiddleware implements Module, HttpMiddleware {
       typeof config.serverName === 'string' && config.serverName !== '' ? config.serverName : 'workflow-http';
   }
 
+  private app?: AppContext;
+  private resolving?: Promise<AppTracing>;
+
+  init(app: AppContext): void {
+    this.app = app;
+  }
+
   /** After every module's init (wiring): the app's tracer and propagator. */
   async resolve(app: AppContext): Promise<void> {
-    this.tracing = await appTracing(app, 'workflow.http');
+    this.tracing ??= await appTracing(app, 'workflow.http');
   }
 
   wrap(next: HttpHandlerFn): HttpHandlerFn {
-    const tracing = this.tracing;
-    if (!tracing) throw new Error(`http.middleware.otel "${this.name}" is used before the app is wired`);
-    const { api, tracer, propagator } = tracing;
     const name = this.serverName;
-    return (req, res, params) => {
-      const parent = propagator.extract(api.ROOT_CONTEXT, req.headers, api.defaultTextMapGetter);
-      const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes(req) }, parent);
-      res.once('close', () => {
-        const status = res.statusCode;
-        span.setAttribute('http.response.status_code', status);
-        const route = getRequestRoute(req);
-        if (route) span.setAttribute('http.route', route.replace(/^\S+ /, ''));
-        if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
-        else if (!res.writableFinished) span.setStatus({ code: api.SpanStatusCode.ERROR, message: 'client aborted' });
-        span.end();
-      });
-      return api.context.with(api.trace.setSpan(parent, span), next, undefined, req, res, params);
+    const traced =
+      ({ api, tracer, propagator }: AppTracing): HttpHandlerFn =>
+      (req, res, params) => {
+        const parent = propagator.extract(api.ROOT_CONTEXT, req.headers, api.defaultTextMapGetter);
+        const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes(req) }, parent);
+        res.once('close', () => {
+          const status = res.statusCode;
+          span.setAttribute('http.response.status_code', status);
+          const route = getRequestRoute(req);
+          if (route) span.setAttribute('http.route', route.replace(/^\S+ /, ''));
+          if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
+          else if (!res.writableFinished) span.setStatus({ code: api.SpanStatusCode.ERROR, message: 'client aborted' });
+          span.end();
+        });
+        return api.context.with(api.trace.setSpan(parent, span), next, undefined, req, res, params);
+      };
+    if (this.tracing) return traced(this.tracing);
+    // named in a route's middlewares, wrapped before the wiring hook: resolve at the first request
+    let handler: HttpHandlerFn | undefined;
+    return async (req, res, params) => {
+      if (!handler) {
+        this.resolving ??= appTracing(this.app!, 'workflow.http');
+        handler = traced(await this.resolving);
+      }
+      return handler(req, res, params);
     };
   }
 }

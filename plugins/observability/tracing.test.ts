@@ -263,3 +263,36 @@ pipelines:
   expect('pipelines.p.steps[0].config.attributes.order', /string, number or boolean/);
   expect('pipelines.p.steps[1].config.carrier_type', /sqs/);
 });
+
+test("http.middleware.otel named in a route's middlewares traces that route", async () => {
+  const receiver = await startOtlpReceiver();
+  const { engine, url } = await startApp(`${modules(receiver.url)}
+pipelines:
+  ping:
+    trigger: { type: http, config: { method: GET, path: /ping, middlewares: [tracing] } }
+    steps:
+      - { name: inject, type: step.trace_inject }
+      - { name: respond, type: step.json_response, config: { body_from: steps.inject } }
+`);
+  let headers: Record<string, Record<string, string>>;
+  try {
+    const res = await requestJson(`${url}/ping`, { headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+    assert.equal(res.status, 200, res.text);
+    headers = res.json;
+  } finally {
+    await engine.stop();
+    await receiver.close();
+  }
+  // global and per-route: two server spans, each continuing the incoming context as upstream's
+  // nested otelhttp handlers do; the steps see the inner (route) one
+  const spans = receiver.spans.filter((s) => s.name === 'orders-http');
+  assert.deepEqual(
+    spans.map((s) => [s.traceId, s.parentSpanId]),
+    [
+      [TRACE, PARENT],
+      [TRACE, PARENT],
+    ],
+  );
+  const injected = /^00-[0-9a-f]{32}-([0-9a-f]{16})-01$/.exec(headers.trace_headers!.traceparent!)?.[1];
+  assert.ok(injected && spans.some((s) => s.spanId === injected), `${injected} is one of the request spans`);
+});
