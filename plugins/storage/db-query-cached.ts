@@ -65,7 +65,7 @@ export function createDbQueryCachedStep(spec: StepSpec, ctx: StepBuildContext): 
       const cacheKey = String(key.resolve(pc));
       const hit = await cache().get(cacheKey);
       if (typeof hit === 'string') return { output: { ...(JSON.parse(hit) as ConfigMap), cache_hit: true } };
-      const row = parts.database().query(parts.sql(pc), parts.params(pc))[0] ?? {};
+      const row = (await parts.database().queryRows(parts.sql(pc), parts.params(pc)))[0] ?? {};
       const output: ConfigMap = {};
       for (const [col, value] of Object.entries(row)) {
         if (fields.length === 0 || fields.includes(col))

@@ -3,10 +3,8 @@
 // the statement. Templates in the query are refused unless `allow_dynamic_sql: true` says otherwise.
 import {
   ConfigValueError,
-  SqlDatabaseCap,
   type CompiledValue,
   type PipelineContext,
-  type SqlDatabase,
   type Step,
   type StepBuildContext,
   type StepResult,
@@ -14,10 +12,16 @@ import {
   type TypeSchema,
 } from '../../engine/index.ts';
 import { ConfigReader, moduleRef } from '../support/index.ts';
+import { SqlClientCap, type SqlClient } from './sql-client.ts';
 
 const commonFields: TypeSchema['configFields'] = [
   { key: 'database', type: 'string', required: true, aliases: ['module'], description: 'Database module name' },
-  { key: 'query', type: 'sql', required: true, description: 'SQL with positional parameters ($1 or ?)' },
+  {
+    key: 'query',
+    type: 'sql',
+    required: true,
+    description: 'SQL with positional parameters: $1..$N (SQLite and PostgreSQL) or ? (SQLite)',
+  },
   { key: 'params', type: 'array', aliases: ['args'], description: 'Parameter values (templates allowed), in order' },
   {
     key: 'allow_dynamic_sql',
@@ -72,7 +76,7 @@ export const dbExecStepSchema: TypeSchema = {
 };
 
 interface SqlStepParts {
-  database: () => SqlDatabase;
+  database: () => SqlClient;
   sql: (pc: PipelineContext) => string;
   params: (pc: PipelineContext) => unknown[];
 }
@@ -94,7 +98,7 @@ export function sqlStepParts(spec: StepSpec, ctx: StepBuildContext): SqlStepPart
   const paramsKey = spec.config.params !== undefined ? 'params' : 'args';
   const compiledParams = c.list(['params', 'args']).map((p, i) => ctx.templates.compile(p, [paramsKey, i]));
   return {
-    database: moduleRef(ctx, spec, dbName, 'SQL database', SqlDatabaseCap),
+    database: moduleRef(ctx, spec, dbName, 'SQL database', SqlClientCap),
     sql: (pc) => (compiledQuery ? String(compiledQuery.resolve(pc)) : query),
     params: (pc) => compiledParams.map((p) => p.resolve(pc)),
   };
@@ -110,7 +114,7 @@ export function createDbQueryStep(spec: StepSpec, ctx: StepBuildContext): Step {
     name: spec.name,
     type: spec.type,
     async execute(pc: PipelineContext): Promise<StepResult> {
-      const rows = parts.database().query(parts.sql(pc), parts.params(pc));
+      const rows = await parts.database().queryRows(parts.sql(pc), parts.params(pc));
       if (mode === 'single')
         return { output: rows.length > 0 ? { row: rows[0], found: true } : { row: {}, found: false } };
       return { output: { rows, count: rows.length } };
@@ -130,10 +134,10 @@ export function createDbExecStep(spec: StepSpec, ctx: StepBuildContext): Step {
       const db = parts.database();
       try {
         if (returning) {
-          const rows = db.query(parts.sql(pc), parts.params(pc));
+          const rows = await db.queryRows(parts.sql(pc), parts.params(pc));
           return { output: { rows, count: rows.length, affected_rows: rows.length, last_id: null } };
         }
-        const { affectedRows, lastId } = db.exec(parts.sql(pc), parts.params(pc));
+        const { affectedRows, lastId } = await db.execute(parts.sql(pc), parts.params(pc));
         return {
           output: { affected_rows: affectedRows, last_id: typeof lastId === 'bigint' ? Number(lastId) : lastId },
         };

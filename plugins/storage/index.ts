@@ -1,4 +1,5 @@
-// plugins/storage: SQLite-backed database modules, the persistence store, and SQL steps.
+// plugins/storage: SQL database modules (SQLite, PostgreSQL, partitioned PostgreSQL), the persistence
+// store, SQL and partition steps, file and artifact stores, and a Redis cache.
 import type { EnginePlugin } from '../../engine/index.ts';
 import { manifestInfo } from '../support/index.ts';
 import manifest from './manifest.json' with { type: 'json' };
@@ -11,6 +12,13 @@ import {
 import { createPersistenceStore, persistenceStoreSchema } from './persistence-store.ts';
 import { createDbExecStep, createDbQueryStep, dbExecStepSchema, dbQueryStepSchema } from './db-steps.ts';
 import { createDbQueryCachedStep, dbQueryCachedStepSchema } from './db-query-cached.ts';
+import { createDatabasePartitioned, databasePartitionedSchema } from './partitioned-database.ts';
+import {
+  createDbCreatePartitionStep,
+  createDbSyncPartitionsStep,
+  dbCreatePartitionStepSchema,
+  dbSyncPartitionsStepSchema,
+} from './partition-steps.ts';
 import { artifactStoreSchema, createArtifactStore } from './artifact-store.ts';
 import {
   artifactDeleteSchema,
@@ -30,6 +38,7 @@ export const storagePlugin: EnginePlugin = {
   modules: {
     'storage.sqlite': createStorageSqlite,
     'database.workflow': createDatabaseWorkflow,
+    'database.partitioned': createDatabasePartitioned,
     'persistence.store': createPersistenceStore,
     'storage.local': createStorageLocal,
     'storage.artifact': createArtifactStore,
@@ -38,6 +47,7 @@ export const storagePlugin: EnginePlugin = {
   moduleSchemas: {
     'storage.sqlite': storageSqliteSchema,
     'database.workflow': databaseWorkflowSchema,
+    'database.partitioned': databasePartitionedSchema,
     'persistence.store': persistenceStoreSchema,
     'storage.local': storageLocalSchema,
     'storage.artifact': artifactStoreSchema,
@@ -47,6 +57,8 @@ export const storagePlugin: EnginePlugin = {
     'step.db_query': createDbQueryStep,
     'step.db_exec': createDbExecStep,
     'step.db_query_cached': createDbQueryCachedStep,
+    'step.db_create_partition': createDbCreatePartitionStep,
+    'step.db_sync_partitions': createDbSyncPartitionsStep,
     'step.artifact_upload': createArtifactUploadStep,
     'step.artifact_download': createArtifactDownloadStep,
     'step.artifact_list': createArtifactListStep,
@@ -56,6 +68,8 @@ export const storagePlugin: EnginePlugin = {
     'step.db_query': dbQueryStepSchema,
     'step.db_exec': dbExecStepSchema,
     'step.db_query_cached': dbQueryCachedStepSchema,
+    'step.db_create_partition': dbCreatePartitionStepSchema,
+    'step.db_sync_partitions': dbSyncPartitionsStepSchema,
     'step.artifact_upload': artifactUploadSchema,
     'step.artifact_download': artifactDownloadSchema,
     'step.artifact_list': artifactListSchema,
@@ -64,7 +78,10 @@ export const storagePlugin: EnginePlugin = {
 };
 
 export { SqliteDatabase } from './sqlite-database.ts';
-export { SqlDatabaseModule, sqlitePathFromDsn } from './sql-database-module.ts';
+export { SqlDatabaseModule, PostgresDatabaseModule, sqlitePathFromDsn } from './sql-database-module.ts';
+export { SqlClientCap, type SqlClient, type SqlDialect, type SqlExecResult } from './sql-client.ts';
+export { parsePostgresDsn } from './postgres-dsn.ts';
+export { PartitionManagerCap, type PartitionManager } from './partitioned-database.ts';
 export {
   PersistenceStoreCap,
   PersistenceStoreModule,

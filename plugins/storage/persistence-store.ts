@@ -140,8 +140,9 @@ export class PersistenceStoreModule implements Module, PersistenceStore, HealthC
     }
     if (!SqlDatabaseCap.is(svc)) {
       throw new ConfigValueError(
-        `persistence.store "${this.name}": module "${this.databaseName}" is not a SQL database`,
-        { path: ['database'] },
+        `persistence.store "${this.name}": module "${this.databaseName}" is not a SQLite database ` +
+          '(persistence.store keeps its tables in SQLite)',
+        { path: ['database'], hint: 'point it at a storage.sqlite or database.workflow module with driver: sqlite' },
       );
     }
     this.db = svc;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ConfigMap, SqlDatabase } from '../../engine/index.ts';
+import type { SqlClient, SqlExecResult } from './sql-client.ts';
 import { bindValues, toSqlitePlaceholders } from './sql-params.ts';
 
 export const MEMORY = ':memory:';
@@ -16,7 +17,8 @@ let openDatabase: typeof Database | undefined;
 /** Prepared statements kept per connection; SQL text is fixed per step, so a small cache hits. */
 const STATEMENT_CACHE_SIZE = 256;
 
-export class SqliteDatabase implements SqlDatabase {
+export class SqliteDatabase implements SqlDatabase, SqlClient {
+  readonly dialect = 'sqlite';
   private db?: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -54,10 +56,18 @@ export class SqliteDatabase implements SqlDatabase {
     return stmt.all(...bound) as ConfigMap[];
   }
 
-  exec(sql: string, params: unknown[] = []): { affectedRows: number; lastId: number | bigint | null } {
+  exec(sql: string, params: unknown[] = []): SqlExecResult {
     const text = toSqlitePlaceholders(sql);
     const info = this.prepare(text.sql).run(...bindValues(text, params));
     return { affectedRows: info.changes, lastId: info.changes > 0 ? info.lastInsertRowid : null };
+  }
+
+  async queryRows(sql: string, params: unknown[] = []): Promise<ConfigMap[]> {
+    return this.query(sql, params);
+  }
+
+  async execute(sql: string, params: unknown[] = []): Promise<SqlExecResult> {
+    return this.exec(sql, params);
   }
 
   /** Run several statements (migrations); no parameters. */

@@ -32,21 +32,6 @@ test('DSN forms resolve to a file in the data dir or to memory', () => {
   assert.equal(sqlitePathFromDsn('file:///var/x.db', '/d'), '/var/x.db');
 });
 
-test('postgres and mysql drivers are a located config error', async () => {
-  const app = new TestApp({
-    plugins: [storagePlugin],
-    config: {
-      modules: [{ name: 'db', type: 'database.workflow', config: { driver: 'postgres', dsn: 'postgres://x' } }],
-    },
-  });
-  await rejectsWithIssue(
-    app.build(),
-    'modules[0].config.driver',
-    /database driver "postgres" is not available in this build/,
-  );
-  await app.stop();
-});
-
 test('storage.sqlite resolves dbPath against the config dir and uses WAL', async (t) => {
   const app = await startTestApp({
     plugins: [storagePlugin],

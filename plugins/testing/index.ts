@@ -6,5 +6,12 @@ export { createRecorder, type Recorder } from './recorder.ts';
 export { corpusExamples, corpusRegistrySchema } from './corpus.ts';
 export { rejectsWithIssue } from './config-issues.ts';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
-export { freePort, startNatsServer, startRedisServer, type BackingServer } from './backing-servers.ts';
+export {
+  freePort,
+  startNatsServer,
+  startPostgresServer,
+  startRedisServer,
+  type BackingServer,
+  type PostgresServer,
+} from './backing-servers.ts';
 export { startVaultStandin, type VaultStandin } from './vault-standin.ts';
