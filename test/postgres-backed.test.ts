@@ -251,7 +251,7 @@ test('a PostgreSQL database that is down or misconfigured fails clearly, naming 
   }
 });
 
-test('database.partitioned: tenant partitions over HTTP, synced from the tenants table, idempotent, bad values refused', async (t) => {
+test('database.partitioned: tenant partitions over HTTP, synced from a source table, bad values refused', async (t) => {
   const cleanups: (() => Promise<unknown>)[] = [];
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

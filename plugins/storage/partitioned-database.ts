@@ -156,10 +156,10 @@ export class PartitionedDatabaseModule extends PostgresDatabaseModule implements
   private group(partitionKey: string | undefined): PartitionGroup {
     if (partitionKey === undefined || partitionKey === '') return this.groups[0]!;
     const group = this.groups.find((g) => g.partitionKey === partitionKey);
-    if (!group)
-      throw new PartitionError(
-        `no partition group has partitionKey "${partitionKey}" (have: ${this.groups.map((g) => g.partitionKey).join(', ')})`,
-      );
+    if (!group) {
+      const have = this.groups.map((g) => g.partitionKey).join(', ');
+      throw new PartitionError(`no partition group has partitionKey "${partitionKey}" (have: ${have})`);
+    }
     return group;
   }
 
