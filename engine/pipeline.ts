@@ -51,7 +51,7 @@ export interface ExecuteOptions {
   routePattern?: string;
   /** Extra metadata to seed. */
   metadata?: ConfigMap;
-  /** Records the run's execution events (eventstore.service); the run gets `metadata.execution_id`. */
+  /** Records the run's execution events (eventstore.service) under the run's `metadata.execution_id`. */
   recorder?: ExecutionRecorder;
 }
 
@@ -215,6 +215,8 @@ export async function executePipeline(
     ? combineSignals(opts.signal ?? (opts.http ? exchangeSignal(opts.http) : undefined), def.timeoutMs)
     : undefined;
   const pc = new PipelineRun(def, data, deadline ?? opts.signal, opts);
+  // every run has an id (upstream's metadata.execution_id): recorders and artifact keys use it
+  pc.metadata.execution_id = randomUUID();
   const rec = opts.recorder ? recordingOf(opts.recorder, pc, data) : undefined;
   try {
     await runSteps(def, pc, deadline, rec);
@@ -231,10 +233,9 @@ export async function executePipeline(
 
 type RecordEvent = (eventType: string, data: ConfigMap) => void;
 
-/** A recorder bound to one run: a new execution id, and `execution.started` recorded now. */
+/** A recorder bound to one run (its execution id), and `execution.started` recorded now. */
 function recordingOf(recorder: ExecutionRecorder, pc: PipelineRun, input: ConfigMap): RecordEvent {
-  const executionId = randomUUID();
-  pc.metadata.execution_id = executionId;
+  const executionId = String(pc.metadata.execution_id);
   const rec: RecordEvent = (eventType, data) => {
     try {
       recorder.recordExecutionEvent(executionId, eventType, data);

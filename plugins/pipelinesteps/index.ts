@@ -50,6 +50,8 @@ import { createWebhookVerifyStep, webhookVerifySchema } from './webhook-verify.t
 import { createWorkflowCallStep, workflowCallSchema } from './workflow-call.ts';
 
 export { applyOperations } from './transform.ts';
+export { profileDefaults } from './sandbox-config.ts';
+export { runInSandbox, SandboxError, type ExecResult, type SandboxWorkspace } from './sandbox-runner.ts';
 
 const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.set': [createSetStep, setSchema],

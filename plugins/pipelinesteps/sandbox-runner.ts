@@ -138,11 +138,22 @@ async function imageProcess(
   return { argv: [...runtime.command, ...translated.args], env: translated.env };
 }
 
+/**
+ * A working directory the caller owns and removes, shared by several commands (step.shell_exec): the
+ * command runs in `hostDir`, or, with `path`, sees `hostDir` bound at that absolute path (PRoot) and
+ * runs there. Without one, each run gets a fresh directory removed afterwards.
+ */
+export interface SandboxWorkspace {
+  hostDir: string;
+  path?: string;
+}
+
 /** Runs `command` in the sandbox `settings` describe. Rejects with SandboxError when the sandbox fails. */
 export async function runInSandbox(
   settings: SandboxSettings,
   command: string[],
   signal?: AbortSignal,
+  workspace?: SandboxWorkspace,
 ): Promise<ExecResult> {
   if (command.length === 0) throw new SandboxError('sandbox: command is required');
   const { argv, env: imageEnv } = await imageProcess(settings.image, command);
@@ -155,23 +166,28 @@ export async function runInSandbox(
     );
   }
 
-  const workDir = mkdtempSync(join(tmpdir(), 'wf-sandbox-'));
+  const workDir = workspace?.hostDir ?? mkdtempSync(join(tmpdir(), 'wf-sandbox-'));
+  // the working directory as the command sees it
+  const cwd = workspace?.path ?? workDir;
+  const allMounts = workspace?.path
+    ? [...settings.mounts, { source: workDir, target: workspace.path, readOnly: false }]
+    : settings.mounts;
   try {
     const env: Record<string, string> = {
       PATH: SANDBOX_PATH,
-      HOME: workDir,
-      TMPDIR: workDir,
+      HOME: cwd,
+      TMPDIR: cwd,
       LANG: 'C.UTF-8',
       ...imageEnv,
       ...settings.env,
     };
-    if (settings.mounts.length === 0 && !onPath(argv[0]!, env.PATH!)) {
+    if (allMounts.length === 0 && !onPath(argv[0]!, env.PATH!)) {
       throw new SandboxError(
         `sandbox: failed to start container: exec: ${JSON.stringify(argv[0])}: executable file not found in $PATH`,
       );
     }
     let inner = argv;
-    if (settings.mounts.length > 0) {
+    if (allMounts.length > 0) {
       const dc = await import('../../devcluster/index.ts');
       const proot = dc.findExecTools().proot;
       if (!proot)
@@ -179,10 +195,10 @@ export async function runInSandbox(
           'sandbox: mounts need PRoot (Debian package proot), which is not installed on this host',
         );
       // longest target first, as devcluster's mount tables are ordered
-      const mounts = [...settings.mounts]
+      const mounts = [...allMounts]
         .sort((a, b) => b.target.length - a.target.length)
         .map((m) => ({ hostPath: m.source, mountPath: m.target }));
-      const view = dc.inContainerView(proot, mounts, undefined, workDir, argv);
+      const view = dc.inContainerView(proot, mounts, undefined, cwd, argv);
       inner = [view.file, ...view.args];
     }
     const limits = ['prlimit', '--core=0'];
@@ -205,7 +221,7 @@ export async function runInSandbox(
     ];
     return await spawnSandboxed(chain, env, workDir, settings.timeoutMs, signal);
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    if (!workspace) rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -93,3 +93,4 @@ export {
 export { toSqlitePlaceholders } from './sql-params.ts';
 export { ArtifactStoreCap, type ArtifactStore, type ArtifactInfo } from './artifact-store.ts';
 export { FileStorageCap, type FileStorage } from './storage-local.ts';
+export { InvalidKeyError, NotFoundError } from './local-file-store.ts';
