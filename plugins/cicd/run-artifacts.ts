@@ -25,7 +25,8 @@ export function runArtifactsOf(spec: StepSpec, ctx: StepBuildContext, label: str
     const found = ctx.services.find(ArtifactStoreCap);
     if (!found)
       throw new Error(
-        `${label}: artifact store not found: declare a storage.artifact module (name it in "store" when there are several)`,
+        `${label}: artifact store not found: declare a storage.artifact module ` +
+          `(name it in "store" when there are several)`,
       );
     return found;
   };
