@@ -43,6 +43,7 @@ import { createPipelineOutputStep, pipelineOutputSchema } from './pipeline-outpu
 import { createRawResponseStep, rawResponseSchema } from './raw-response.ts';
 import { createRequestParseStep, requestParseSchema } from './request-parse.ts';
 import { createSetStep, setSchema } from './set.ts';
+import { createSubWorkflowStep, subWorkflowSchema } from './sub-workflow.ts';
 import { createTransformStep, transformSchema } from './transform.ts';
 import { createValidatePathParamStep, validatePathParamSchema } from './validate-path-param.ts';
 import { createValidateStep, validateSchema } from './validate.ts';
@@ -69,6 +70,7 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.parallel': [createParallelStep, parallelSchema],
   'step.delegate': [createDelegateStep, delegateSchema],
   'step.workflow_call': [createWorkflowCallStep, workflowCallSchema],
+  'step.sub_workflow': [createSubWorkflowStep, subWorkflowSchema],
   'step.webhook_verify': [createWebhookVerifyStep, webhookVerifySchema],
   'step.pipeline_output': [createPipelineOutputStep, pipelineOutputSchema],
   'step.build_ui': [createBuildUiStep, buildUiSchema],
