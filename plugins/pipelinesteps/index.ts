@@ -29,6 +29,12 @@ import { createSecretFetchStep, createSecretSetStep, secretFetchSchema, secretSe
 import { createRetryWithBackoffStep, retryWithBackoffSchema } from './retry-with-backoff.ts';
 import { createSandboxExecStep, sandboxExecSchema } from './sandbox-exec.ts';
 import { createStaticFileStep, staticFileSchema } from './static-file.ts';
+import {
+  createUiScaffoldAnalyzeStep,
+  createUiScaffoldStep,
+  uiScaffoldAnalyzeSchema,
+  uiScaffoldSchema,
+} from './ui-scaffold.ts';
 import { createValidatePaginationStep, validatePaginationSchema } from './validate-pagination.ts';
 import { createValidateRequestBodyStep, validateRequestBodySchema } from './validate-request-body.ts';
 import { createWhileStep, whileSchema } from './while.ts';
@@ -101,6 +107,8 @@ const steps: Record<string, [StepFactory, TypeSchema]> = {
   'step.secret_set': [createSecretSetStep, secretSetSchema],
   'step.sandbox_exec': [createSandboxExecStep, sandboxExecSchema],
   'step.graphql': [createGraphqlStep, graphqlSchema],
+  'step.ui_scaffold': [createUiScaffoldStep, uiScaffoldSchema],
+  'step.ui_scaffold_analyze': [createUiScaffoldAnalyzeStep, uiScaffoldAnalyzeSchema],
 };
 
 export const pipelineStepsPlugin: EnginePlugin = {
